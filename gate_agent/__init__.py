@@ -1,0 +1,4 @@
+"""Toolgate's Raspberry Pi agent: switches a machine's power relay for a badge the site allows.
+
+Standalone: it imports no Django, so it installs on a Pi with paho-mqtt and its hardware libraries.
+"""
