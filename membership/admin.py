@@ -1,0 +1,62 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from membership.models import (
+    Badge,
+    Member,
+    Membership,
+    MembershipChange,
+    Payment,
+    Plan,
+    User,
+    Waiver,
+    WaiverSignature,
+)
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "first_name", "last_name", "is_staff", "is_active"]
+    search_fields = ["email", "first_name", "last_name"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        ("Personal info", {"fields": ["first_name", "last_name"]}),
+        ("Roles", {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
+        ("Dates", {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+
+
+class BadgeInline(admin.TabularInline):
+    model = Badge
+    fk_name = "member"
+    extra = 0
+    fields = ["uid", "enabled", "issued_at", "disabled_reason"]
+    readonly_fields = ["issued_at"]
+
+
+@admin.register(Member)
+class MemberAdmin(admin.ModelAdmin):
+    list_display = ["display_name", "joined_at"]
+    search_fields = ["user__email", "user__first_name", "user__last_name", "badges__uid"]
+    inlines = [BadgeInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["member", "plan", "status", "current_period_end"]
+    list_filter = ["status", "plan"]
+
+
+@admin.register(MembershipChange)
+class MembershipChangeAdmin(admin.ModelAdmin):
+    list_display = ["membership", "from_status", "to_status", "cause", "created_at"]
+    list_filter = ["cause", "to_status"]
+
+
+admin.site.register(Plan)
+admin.site.register(Payment)
+admin.site.register(Badge)
+admin.site.register(Waiver)
+admin.site.register(WaiverSignature)

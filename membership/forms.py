@@ -1,0 +1,63 @@
+"""Forms of the membership pages. Each action form carries a one-time token against double submits."""
+
+from __future__ import annotations
+
+import uuid
+
+from django import forms
+
+from membership.models import MembershipStatus
+
+
+class OnceForm(forms.Form):
+    """A form whose token can be used once: a second submit of the same page changes nothing."""
+
+    form_token = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # A fresh token per rendering, not one shared by every form since start-up.
+        self.fields["form_token"].initial = uuid.uuid4()
+
+
+class SignupExtraForm(forms.Form):
+    """Fields allauth's sign-up adds to email and password."""
+
+    first_name = forms.CharField(max_length=150, label="First name")
+    last_name = forms.CharField(max_length=150, label="Last name")
+
+    def signup(self, request, user) -> None:
+        user.first_name = self.cleaned_data["first_name"].strip()
+        user.last_name = self.cleaned_data["last_name"].strip()
+        user.save(update_fields=["first_name", "last_name"])
+
+
+class WaiverSignForm(OnceForm):
+    signed_name = forms.CharField(max_length=200, label="Type your full name to sign")
+    agree = forms.BooleanField(label="I have read the waiver and agree to it")
+
+
+class MemberSearchForm(forms.Form):
+    q = forms.CharField(max_length=200, required=False, label="Name, email or badge UID")
+
+
+class BadgeAssignForm(OnceForm):
+    uid = forms.CharField(max_length=64, label="Badge UID", help_text="Scan the card or type its UID.")
+
+
+class BadgeDisableForm(OnceForm):
+    reason = forms.CharField(max_length=200, label="Reason")
+
+
+class BadgeReplaceForm(OnceForm):
+    new_uid = forms.CharField(max_length=64, label="New badge UID")
+    reason = forms.CharField(max_length=200, label="Reason", initial="Lost card")
+
+
+class ManualPaymentForm(OnceForm):
+    note = forms.CharField(max_length=500, required=False, label="Note (receipt number, method)")
+
+
+class MembershipStatusForm(OnceForm):
+    status = forms.ChoiceField(choices=MembershipStatus.choices)
+    reason = forms.CharField(max_length=500, label="Reason")

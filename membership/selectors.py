@@ -1,0 +1,81 @@
+"""Read-only questions about members: who is this, are they in good standing, what is missing."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from gate_agent.badges import InvalidBadgeUID, normalize_badge_uid
+from membership.models import Badge, Member, Membership, MembershipStatus, Waiver
+
+
+def grace_period() -> timedelta:
+    return timedelta(days=getattr(settings, "MEMBERSHIP_GRACE_DAYS", 3))
+
+
+def membership_in_good_standing(membership: Membership | None, *, at: datetime) -> bool:
+    """Active and paid up, or past due but still inside the grace period."""
+    if membership is None:
+        return False
+    end = membership.current_period_end
+    if membership.status == MembershipStatus.ACTIVE:
+        return end is None or at < end + grace_period()
+    if membership.status == MembershipStatus.PAST_DUE:
+        return end is not None and at < end + grace_period()
+    return False
+
+
+def waiver_current() -> Waiver | None:
+    return Waiver.objects.order_by("-version").first()
+
+
+def member_signed_current_waiver(member: Member) -> bool:
+    current = waiver_current()
+    return current is not None and member.waiver_signatures.filter(waiver=current).exists()
+
+
+def member_enabled_badge(member: Member) -> Badge | None:
+    return member.badges.filter(enabled=True).first()
+
+
+def member_may_use_machines(member: Member, *, at: datetime | None = None) -> bool:
+    """The membership-level conditions of machine use: paid, waiver signed, a badge enabled."""
+    membership = Membership.objects.filter(member=member).first()
+    return (
+        membership_in_good_standing(membership, at=at or timezone.now())
+        and member_signed_current_waiver(member)
+        and member.badges.filter(enabled=True).exists()
+    )
+
+
+def member_by_badge(uid: str) -> Member | None:
+    """The member holding the enabled badge `uid` in any reader format, or None."""
+    try:
+        canonical = normalize_badge_uid(uid)
+    except InvalidBadgeUID:
+        return None
+    badge = Badge.objects.filter(uid=canonical, enabled=True).select_related("member__user").first()
+    return badge.member if badge else None
+
+
+def member_search(query: str) -> QuerySet[Member]:
+    """Members matching a name, an email or a badge UID (enabled or not) in any reader format."""
+    members = Member.objects.select_related("user", "membership")
+    query = query.strip()
+    if not query:
+        return members.none()
+    match = Q()
+    for word in query.split():
+        match &= (
+            Q(user__first_name__icontains=word)
+            | Q(user__last_name__icontains=word)
+            | Q(user__email__icontains=word)
+        )
+    try:
+        match |= Q(badges__uid=normalize_badge_uid(query))
+    except InvalidBadgeUID:
+        pass
+    return members.filter(match).distinct()

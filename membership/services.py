@@ -1,0 +1,203 @@
+"""Actions that change members, memberships, badges and waiver signatures. Each one is atomic."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from dateutil.relativedelta import relativedelta
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from gate_agent.badges import InvalidBadgeUID, normalize_badge_uid
+from membership import hooks, selectors
+from membership.errors import BadgeRejected, MembershipError
+from membership.models import (
+    Badge,
+    ChangeCause,
+    Member,
+    Membership,
+    MembershipChange,
+    MembershipStatus,
+    Payment,
+    Plan,
+    Waiver,
+    WaiverSignature,
+)
+from membership.submissions import submission_claim
+
+
+def member_get_or_create(*, user) -> Member:
+    """The member profile of `user`, created with a pending membership on the default plan."""
+    with transaction.atomic():
+        member, created = Member.objects.get_or_create(user=user)
+        if created:
+            plan = Plan.objects.filter(is_default=True).first() or Plan.objects.first()
+            if plan is not None:
+                Membership.objects.create(member=member, plan=plan)
+    return member
+
+
+def _notify_if_access_lost(member: Member, had_access: bool) -> None:
+    if had_access and not selectors.member_may_use_machines(member):
+        transaction.on_commit(lambda: hooks.member_access_lost.send(Member, member=member))
+
+
+def membership_set_status(
+    *,
+    membership: Membership,
+    status: str,
+    reason: str,
+    cause: str,
+    actor=None,
+    period_end: datetime | None = None,
+    token: uuid.UUID | None = None,
+) -> MembershipChange:
+    """Move a membership to `status`, recording why; the gate hears when access is lost."""
+    reason = reason.strip()
+    if status not in MembershipStatus.values:
+        raise MembershipError(f"{status!r} is not a membership state.")
+    if not reason:
+        raise MembershipError("Say why the membership state changes; the reason is kept.")
+    with transaction.atomic():
+        submission_claim(token)
+        locked = Membership.objects.select_for_update().get(pk=membership.pk)
+        had_access = selectors.member_may_use_machines(locked.member)
+        change = MembershipChange.objects.create(
+            membership=locked,
+            from_status=locked.status,
+            to_status=status,
+            period_end=period_end or locked.current_period_end,
+            cause=cause,
+            reason=reason,
+            actor=actor,
+        )
+        if locked.status != status:
+            locked.status_changed_at = timezone.now()
+        locked.status = status
+        if period_end is not None:
+            locked.current_period_end = period_end
+        locked.save()
+        _notify_if_access_lost(locked.member, had_access)
+    membership.refresh_from_db()
+    return change
+
+
+def payment_record_manual(
+    *,
+    member: Member,
+    actor,
+    amount_cents: int | None = None,
+    note: str = "",
+    token: uuid.UUID | None = None,
+) -> Payment:
+    """Record a payment taken at the desk: the membership is active for one more month.
+
+    The month runs on from the current period end while it is in the future, so paying early
+    never loses days, and from now when the membership has lapsed.
+    """
+    with transaction.atomic():
+        submission_claim(token)
+        membership = Membership.objects.select_for_update().select_related("plan").get(
+            member=member
+        )
+        now = timezone.now()
+        period_start = max(membership.current_period_end or now, now)
+        period_end = period_start + relativedelta(months=1)
+        payment = Payment.objects.create(
+            member=member,
+            amount_cents=membership.plan.monthly_price_cents if amount_cents is None else amount_cents,
+            currency=membership.plan.currency,
+            method=Payment.Method.MANUAL,
+            period_start=period_start,
+            period_end=period_end,
+            note=note.strip(),
+            recorded_by=actor,
+        )
+        membership_set_status(
+            membership=membership,
+            status=MembershipStatus.ACTIVE,
+            reason=f"Manual payment of {payment.amount_cents / 100:,.2f} {payment.currency.upper()}"
+            f" recorded by {actor}",
+            cause=ChangeCause.MANUAL_PAYMENT,
+            actor=actor,
+            period_end=period_end,
+        )
+    return payment
+
+
+def badge_assign(
+    *, member: Member, uid: str, actor, token: uuid.UUID | None = None
+) -> Badge:
+    """Give `member` a badge; the UID is normalised and must not be enabled for anyone else."""
+    try:
+        canonical = normalize_badge_uid(uid)
+    except InvalidBadgeUID as error:
+        raise BadgeRejected(str(error)) from None
+    with transaction.atomic():
+        submission_claim(token)
+        holder = Badge.objects.filter(uid=canonical, enabled=True).select_related("member").first()
+        if holder is not None:
+            owner = "this member" if holder.member_id == member.pk else "another member"
+            raise BadgeRejected(f"Badge {canonical} is already enabled for {owner}.")
+        try:
+            with transaction.atomic():
+                return Badge.objects.create(uid=canonical, member=member, issued_by=actor)
+        except IntegrityError:
+            # A concurrent assignment of the same card won the race; the constraint is the judge.
+            raise BadgeRejected(f"Badge {canonical} is already enabled for another member.") from None
+
+
+def badge_disable(
+    *, badge: Badge, reason: str, actor, token: uuid.UUID | None = None
+) -> Badge:
+    """Disable a badge with a reason; the record stays as history."""
+    reason = reason.strip()
+    if not reason:
+        raise BadgeRejected("Say why the badge is disabled (lost, stolen, left the space...).")
+    with transaction.atomic():
+        submission_claim(token)
+        locked = Badge.objects.select_for_update().get(pk=badge.pk)
+        if not locked.enabled:
+            raise BadgeRejected(f"Badge {locked.uid} is already disabled.")
+        had_access = selectors.member_may_use_machines(locked.member)
+        locked.enabled = False
+        locked.disabled_at = timezone.now()
+        locked.disabled_by = actor
+        locked.disabled_reason = reason
+        locked.save()
+        _notify_if_access_lost(locked.member, had_access)
+    return locked
+
+
+def badge_replace(
+    *, badge: Badge, new_uid: str, reason: str, actor, token: uuid.UUID | None = None
+) -> Badge:
+    """Replace a lost or broken card: the old one is disabled and linked to its successor."""
+    with transaction.atomic():
+        submission_claim(token)
+        old = badge_disable(badge=badge, reason=reason or "Replaced", actor=actor)
+        new = badge_assign(member=old.member, uid=new_uid, actor=actor)
+        old.replaced_by = new
+        old.save(update_fields=["replaced_by"])
+    return new
+
+
+def waiver_sign(
+    *, member: Member, waiver: Waiver, signed_name: str, token: uuid.UUID | None = None
+) -> WaiverSignature:
+    """Sign the current waiver version with a typed full name."""
+    signed_name = signed_name.strip()
+    if not signed_name:
+        raise MembershipError("Type your full name to sign the waiver.")
+    current = selectors.waiver_current()
+    if current is None or current.pk != waiver.pk:
+        raise MembershipError("This waiver version is no longer current; please read the new one.")
+    with transaction.atomic():
+        submission_claim(token)
+        signature, created = WaiverSignature.objects.get_or_create(
+            member=member, waiver=waiver, defaults={"signed_name": signed_name}
+        )
+    if not created:
+        raise MembershipError(f"You already signed version {waiver.version} of the waiver.")
+    return signature

@@ -1,0 +1,185 @@
+"""Front-desk pages for staff: find a member, badges, manual payments, membership state."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from membership import cards, selectors, services
+from membership.errors import MembershipError
+from membership.forms import (
+    BadgeAssignForm,
+    BadgeDisableForm,
+    BadgeReplaceForm,
+    ManualPaymentForm,
+    MemberSearchForm,
+    MembershipStatusForm,
+)
+from membership.models import Badge, ChangeCause, Member
+
+staff_required = permission_required("membership.manage_members", raise_exception=True)
+
+
+@login_required
+@staff_required
+def member_search(request):
+    form = MemberSearchForm(request.GET or None)
+    results = selectors.member_search(form.data.get("q", "")) if form.is_bound else None
+    return render(
+        request,
+        "membership/staff/member_search.html",
+        {"form": form, "results": results[:50] if results is not None else None},
+    )
+
+
+@login_required
+@staff_required
+def member_detail(request, pk: int):
+    member = get_object_or_404(Member.objects.select_related("user", "membership__plan"), pk=pk)
+    return render(request, "membership/staff/member_detail.html", _detail_context(member))
+
+
+def _detail_context(member: Member, **forms) -> dict:
+    membership = getattr(member, "membership", None)
+    context = {
+        "member": member,
+        "membership": membership,
+        "badges": member.badges.all(),
+        "payments": member.payments.select_related("recorded_by")[:24],
+        "changes": membership.changes.select_related("actor")[:50] if membership else [],
+        "signed_waiver": selectors.member_signed_current_waiver(member),
+        "signatures": member.waiver_signatures.select_related("waiver"),
+        "badge_form": BadgeAssignForm(),
+        "payment_form": ManualPaymentForm(),
+        "status_form": MembershipStatusForm(initial={"status": getattr(membership, "status", "")}),
+        "disable_form": BadgeDisableForm(),
+        "replace_form": BadgeReplaceForm(),
+    }
+    context.update(forms)
+    return context
+
+
+def _run(request, member: Member, form, action, success: str, form_name: str):
+    """Validate `form`, run `action(cleaned_data)`, and show the outcome on the member page."""
+    if form.is_valid():
+        try:
+            action(form.cleaned_data)
+        except MembershipError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, success)
+            return redirect("staff_member_detail", pk=member.pk)
+    else:
+        messages.error(request, "Please correct the form below.")
+    response = render(
+        request, "membership/staff/member_detail.html", _detail_context(member, **{form_name: form})
+    )
+    response.status_code = 400
+    return response
+
+
+@require_POST
+@login_required
+@staff_required
+def badge_assign(request, pk: int):
+    member = get_object_or_404(Member, pk=pk)
+    return _run(
+        request,
+        member,
+        BadgeAssignForm(request.POST),
+        lambda data: services.badge_assign(
+            member=member, uid=data["uid"], actor=request.user, token=data["form_token"]
+        ),
+        "Badge assigned.",
+        "badge_form",
+    )
+
+
+@require_POST
+@login_required
+@staff_required
+def badge_disable(request, pk: int):
+    badge = get_object_or_404(Badge.objects.select_related("member"), pk=pk)
+    return _run(
+        request,
+        badge.member,
+        BadgeDisableForm(request.POST),
+        lambda data: services.badge_disable(
+            badge=badge, reason=data["reason"], actor=request.user, token=data["form_token"]
+        ),
+        f"Badge {badge.uid} disabled.",
+        "disable_form",
+    )
+
+
+@require_POST
+@login_required
+@staff_required
+def badge_replace(request, pk: int):
+    badge = get_object_or_404(Badge.objects.select_related("member"), pk=pk)
+    return _run(
+        request,
+        badge.member,
+        BadgeReplaceForm(request.POST),
+        lambda data: services.badge_replace(
+            badge=badge,
+            new_uid=data["new_uid"],
+            reason=data["reason"],
+            actor=request.user,
+            token=data["form_token"],
+        ),
+        f"Badge {badge.uid} replaced; the old card no longer works.",
+        "replace_form",
+    )
+
+
+@require_POST
+@login_required
+@staff_required
+@permission_required("membership.record_payment", raise_exception=True)
+def payment_record(request, pk: int):
+    member = get_object_or_404(Member, pk=pk)
+    return _run(
+        request,
+        member,
+        ManualPaymentForm(request.POST),
+        lambda data: services.payment_record_manual(
+            member=member, actor=request.user, note=data["note"], token=data["form_token"]
+        ),
+        "Payment recorded: the membership runs one more month.",
+        "payment_form",
+    )
+
+
+@require_POST
+@login_required
+@staff_required
+def membership_status(request, pk: int):
+    member = get_object_or_404(Member.objects.select_related("membership"), pk=pk)
+    return _run(
+        request,
+        member,
+        MembershipStatusForm(request.POST),
+        lambda data: services.membership_set_status(
+            membership=member.membership,
+            status=data["status"],
+            reason=data["reason"],
+            cause=ChangeCause.STAFF,
+            actor=request.user,
+            token=data["form_token"],
+        ),
+        "Membership state changed.",
+        "status_form",
+    )
+
+
+@login_required
+@staff_required
+def card_scan(request, token: str):
+    try:
+        member = cards.member_from_card_token(token)
+    except MembershipError as error:
+        return render(request, "membership/staff/card_invalid.html", {"error": error}, status=400)
+    return redirect("staff_member_detail", pk=member.pk)

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from membership import staff_views, views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("waiver/", views.waiver_sign, name="waiver_sign"),
+    path("card/", views.member_card, name="member_card"),
+    path("billing/", views.billing, name="membership_billing"),
+    path("staff/members/", staff_views.member_search, name="staff_member_search"),
+    path("staff/members/<int:pk>/", staff_views.member_detail, name="staff_member_detail"),
+    path("staff/members/<int:pk>/badges/", staff_views.badge_assign, name="staff_badge_assign"),
+    path("staff/members/<int:pk>/payments/", staff_views.payment_record, name="staff_payment_record"),
+    path("staff/members/<int:pk>/status/", staff_views.membership_status, name="staff_membership_status"),
+    path("staff/badges/<int:pk>/disable/", staff_views.badge_disable, name="staff_badge_disable"),
+    path("staff/badges/<int:pk>/replace/", staff_views.badge_replace, name="staff_badge_replace"),
+    path("staff/card/<str:token>/", staff_views.card_scan, name="staff_card_scan"),
+]

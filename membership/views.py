@@ -1,0 +1,94 @@
+"""Member-facing pages: dashboard, waiver, member card, billing overview."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from membership import cards, readiness, selectors, services
+from membership.errors import MembershipError
+from membership.forms import WaiverSignForm
+from membership.models import Member
+
+
+def _member(request) -> Member:
+    return services.member_get_or_create(user=request.user)
+
+
+def home(request):
+    if request.user.is_authenticated:
+        return redirect("dashboard")
+    return render(request, "membership/home.html")
+
+
+@login_required
+def dashboard(request):
+    member = _member(request)
+    steps = readiness.member_steps(member)
+    return render(
+        request,
+        "membership/dashboard.html",
+        {
+            "member": member,
+            "membership": getattr(member, "membership", None),
+            "steps": steps,
+            "missing": [step for step in steps if not step.done],
+        },
+    )
+
+
+@login_required
+def waiver_sign(request):
+    member = _member(request)
+    waiver = selectors.waiver_current()
+    signed = selectors.member_signed_current_waiver(member)
+    form = WaiverSignForm(request.POST or None)
+    if request.method == "POST" and waiver is not None and form.is_valid():
+        try:
+            services.waiver_sign(
+                member=member,
+                waiver=waiver,
+                signed_name=form.cleaned_data["signed_name"],
+                token=form.cleaned_data["form_token"],
+            )
+        except MembershipError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, f"Thank you: you signed {waiver}.")
+        return redirect("dashboard")
+    return render(
+        request, "membership/waiver.html", {"waiver": waiver, "signed": signed, "form": form}
+    )
+
+
+@login_required
+def member_card(request):
+    member = _member(request)
+    token = cards.member_card_token(member)
+    scan_url = request.build_absolute_uri(reverse("staff_card_scan", args=[token]))
+    return render(
+        request,
+        "membership/card.html",
+        {
+            "member": member,
+            "qr_svg": cards.qr_svg(scan_url),
+            "badge": selectors.member_enabled_badge(member),
+            "membership": getattr(member, "membership", None),
+        },
+    )
+
+
+@login_required
+def billing(request):
+    member = _member(request)
+    membership = getattr(member, "membership", None)
+    return render(
+        request,
+        "membership/billing.html",
+        {
+            "membership": membership,
+            "payments": member.payments.all()[:24],
+        },
+    )
