@@ -63,6 +63,11 @@ def get_str(
         raise ProtocolError(f"{key}: expected a string")
     if len(value) > max_len:
         raise ProtocolError(f"{key}: longer than {max_len} characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        # JSON can smuggle lone surrogates (\ud800) that no UTF-8 encoder accepts.
+        raise ProtocolError(f"{key}: not valid Unicode text") from None
     if pattern is not None and not pattern.match(value):
         raise ProtocolError(f"{key}: {value[:40]!r} has the wrong format")
     return value
