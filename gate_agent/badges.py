@@ -48,5 +48,5 @@ def normalize_badge_uid(raw: str) -> str:
 
 
 def badge_hash(uid: str, *, key: bytes) -> str:
-    """A keyed hash of a canonical UID, for lists that must not carry raw UIDs (offline allow-list)."""
+    """Keyed hash of a canonical UID, for lists that must not hold raw UIDs (offline allow-list)."""
     return hmac.new(key, normalize_badge_uid(uid).encode(), hashlib.sha256).hexdigest()
