@@ -28,7 +28,9 @@ def member_from_card_token(token: str) -> Member:
             "This member card has expired: ask the member to reopen their card page."
         ) from None
     except signing.BadSignature:
-        raise CardTokenInvalid("This member card is not valid: it was altered or is not ours.") from None
+        raise CardTokenInvalid(
+            "This member card is not valid: it was altered or is not ours."
+        ) from None
     member = Member.objects.select_related("user").filter(pk=payload.get("member")).first()
     if member is None:
         raise CardTokenInvalid("This member card names a member who no longer exists.")

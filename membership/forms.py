@@ -42,7 +42,9 @@ class MemberSearchForm(forms.Form):
 
 
 class BadgeAssignForm(OnceForm):
-    uid = forms.CharField(max_length=64, label="Badge UID", help_text="Scan the card or type its UID.")
+    uid = forms.CharField(
+        max_length=64, label="Badge UID", help_text="Scan the card or type its UID."
+    )
 
 
 class BadgeDisableForm(OnceForm):

@@ -38,6 +38,4 @@ def sync_roles_after_migrate(**kwargs) -> None:
 
 
 def user_has_role(user, role: str) -> bool:
-    return user.is_authenticated and (
-        user.is_superuser or user.groups.filter(name=role).exists()
-    )
+    return user.is_authenticated and (user.is_superuser or user.groups.filter(name=role).exists())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -74,8 +75,6 @@ def member_search(query: str) -> QuerySet[Member]:
             | Q(user__last_name__icontains=word)
             | Q(user__email__icontains=word)
         )
-    try:
+    with contextlib.suppress(InvalidBadgeUID):
         match |= Q(badges__uid=normalize_badge_uid(query))
-    except InvalidBadgeUID:
-        pass
     return members.filter(match).distinct()

@@ -98,15 +98,17 @@ def payment_record_manual(
     """
     with transaction.atomic():
         submission_claim(token)
-        membership = Membership.objects.select_for_update().select_related("plan").get(
-            member=member
+        membership = (
+            Membership.objects.select_for_update().select_related("plan").get(member=member)
         )
         now = timezone.now()
         period_start = max(membership.current_period_end or now, now)
         period_end = period_start + relativedelta(months=1)
         payment = Payment.objects.create(
             member=member,
-            amount_cents=membership.plan.monthly_price_cents if amount_cents is None else amount_cents,
+            amount_cents=membership.plan.monthly_price_cents
+            if amount_cents is None
+            else amount_cents,
             currency=membership.plan.currency,
             method=Payment.Method.MANUAL,
             period_start=period_start,
@@ -126,9 +128,7 @@ def payment_record_manual(
     return payment
 
 
-def badge_assign(
-    *, member: Member, uid: str, actor, token: uuid.UUID | None = None
-) -> Badge:
+def badge_assign(*, member: Member, uid: str, actor, token: uuid.UUID | None = None) -> Badge:
     """Give `member` a badge; the UID is normalised and must not be enabled for anyone else."""
     try:
         canonical = normalize_badge_uid(uid)
@@ -145,12 +145,12 @@ def badge_assign(
                 return Badge.objects.create(uid=canonical, member=member, issued_by=actor)
         except IntegrityError:
             # A concurrent assignment of the same card won the race; the constraint is the judge.
-            raise BadgeRejected(f"Badge {canonical} is already enabled for another member.") from None
+            raise BadgeRejected(
+                f"Badge {canonical} is already enabled for another member."
+            ) from None
 
 
-def badge_disable(
-    *, badge: Badge, reason: str, actor, token: uuid.UUID | None = None
-) -> Badge:
+def badge_disable(*, badge: Badge, reason: str, actor, token: uuid.UUID | None = None) -> Badge:
     """Disable a badge with a reason; the record stays as history."""
     reason = reason.strip()
     if not reason:

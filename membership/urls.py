@@ -11,8 +11,14 @@ urlpatterns = [
     path("staff/members/", staff_views.member_search, name="staff_member_search"),
     path("staff/members/<int:pk>/", staff_views.member_detail, name="staff_member_detail"),
     path("staff/members/<int:pk>/badges/", staff_views.badge_assign, name="staff_badge_assign"),
-    path("staff/members/<int:pk>/payments/", staff_views.payment_record, name="staff_payment_record"),
-    path("staff/members/<int:pk>/status/", staff_views.membership_status, name="staff_membership_status"),
+    path(
+        "staff/members/<int:pk>/payments/", staff_views.payment_record, name="staff_payment_record"
+    ),
+    path(
+        "staff/members/<int:pk>/status/",
+        staff_views.membership_status,
+        name="staff_membership_status",
+    ),
     path("staff/badges/<int:pk>/disable/", staff_views.badge_disable, name="staff_badge_disable"),
     path("staff/badges/<int:pk>/replace/", staff_views.badge_replace, name="staff_badge_replace"),
     path("staff/card/<str:token>/", staff_views.card_scan, name="staff_card_scan"),

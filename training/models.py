@@ -31,6 +31,42 @@ class Certification(models.Model):
         return self.name
 
 
+class ClassSession(models.Model):
+    """One meeting of a safety class; a recurring series shares a django-scheduler event."""
+
+    certification = models.ForeignKey(
+        Certification, on_delete=models.PROTECT, related_name="sessions"
+    )
+    instructor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="taught_sessions"
+    )
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    capacity = models.PositiveIntegerField(default=6)
+    place = models.CharField(max_length=200, blank=True)
+    series = models.ForeignKey(
+        "schedule.Event",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="class_sessions",
+        help_text="The recurring class series this session belongs to, if any.",
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")), name="class_session_ends_after_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.certification} on {self.start:%Y-%m-%d %H:%M}"
+
+
 class MemberCertification(models.Model):
     """A grant of a certification to a member. Expired and revoked grants stay as history."""
 
@@ -45,6 +81,9 @@ class MemberCertification(models.Model):
     )
     granted_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(null=True, blank=True)
+    session = models.ForeignKey(
+        ClassSession, null=True, blank=True, on_delete=models.PROTECT, related_name="grants"
+    )
     note = models.CharField(max_length=500, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_by = models.ForeignKey(

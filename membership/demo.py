@@ -1,0 +1,129 @@
+"""Demo data of the membership app: staff, an instructor, members in every state, plan, waiver."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dateutil.relativedelta import relativedelta
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from membership import roles, services
+from membership.models import (
+    Badge,
+    ChangeCause,
+    Member,
+    MembershipStatus,
+    Plan,
+    User,
+    Waiver,
+    WaiverSignature,
+)
+
+DEMO_PASSWORD = "toolgate-demo"  # noqa: S105 - printed for the demo on purpose
+
+WAIVER_TEXT = """\
+1. I will use only the machines I am certified on, and only as I was taught.
+2. I will wear the protective equipment each machine requires (eye protection at all times in the shop).
+3. I will never leave a running laser cutter, router or saw unattended.
+4. I will report any damage, malfunction or injury to staff at once.
+5. I understand that woodworking, metalworking and laser tools can cause serious injury, and I
+   accept the risks of using the space's equipment.
+"""
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    email: str
+    first_name: str
+    last_name: str
+    role: str
+    status: str
+    badge: str = ""
+    signs_waiver: bool = True
+
+
+PEOPLE = [
+    DemoPerson(
+        "staff@toolgate.test", "Sam", "Staffer", roles.STAFF, MembershipStatus.ACTIVE, "5A0000F1"
+    ),
+    DemoPerson(
+        "instructor@toolgate.test",
+        "Ida",
+        "Instructor",
+        roles.INSTRUCTOR,
+        MembershipStatus.ACTIVE,
+        "5A0000F2",
+    ),
+    DemoPerson(
+        "maker@toolgate.test", "Maya", "Maker", roles.MEMBER, MembershipStatus.ACTIVE, "04A32B1C"
+    ),
+    DemoPerson(
+        "newbie@toolgate.test", "Ned", "Newbie", roles.MEMBER, MembershipStatus.PENDING, "", False
+    ),
+    DemoPerson(
+        "late@toolgate.test", "Pat", "Pastdue", roles.MEMBER, MembershipStatus.PAST_DUE, "04B7C8D9"
+    ),
+    DemoPerson(
+        "gone@toolgate.test", "Cas", "Canceled", roles.MEMBER, MembershipStatus.CANCELED, ""
+    ),
+]
+
+
+def seed() -> list[str]:
+    """Create the demo data if missing; returns the lines to print (logins)."""
+    Plan.objects.get_or_create(
+        name="Monthly membership",
+        defaults={"monthly_price_cents": 10000, "currency": "usd", "is_default": True},
+    )
+    waiver, _ = Waiver.objects.get_or_create(
+        version=1, defaults={"title": "Shop safety waiver", "text": WAIVER_TEXT}
+    )
+    now = timezone.now()
+    lines = []
+    for person in PEOPLE:
+        user, created = User.objects.get_or_create(
+            email=person.email,
+            defaults={"first_name": person.first_name, "last_name": person.last_name},
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.is_staff = person.role == roles.STAFF
+            user.save()
+            user.groups.add(Group.objects.get(name=person.role))
+            _verify_email(user)
+        member = services.member_get_or_create(user=user)
+        if created:
+            _set_demo_status(member, person.status, now)
+            if person.badge and not Badge.objects.filter(uid=person.badge, enabled=True).exists():
+                services.badge_assign(member=member, uid=person.badge, actor=None)
+            if person.signs_waiver:
+                WaiverSignature.objects.get_or_create(
+                    member=member, waiver=waiver, defaults={"signed_name": member.display_name}
+                )
+        lines.append(f"  {person.role:<10} {person.email:<28} {DEMO_PASSWORD}")
+    return ["Demo logins (role, email, password):", *lines]
+
+
+def _verify_email(user: User) -> None:
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.get_or_create(
+        user=user, email=user.email, defaults={"verified": True, "primary": True}
+    )
+
+
+def _set_demo_status(member: Member, status: str, now) -> None:
+    period_end = {
+        MembershipStatus.ACTIVE: now + relativedelta(days=20),
+        MembershipStatus.PAST_DUE: now - relativedelta(days=1),
+        MembershipStatus.CANCELED: now - relativedelta(months=2),
+    }.get(status)
+    if status != MembershipStatus.PENDING:
+        services.membership_set_status(
+            membership=member.membership,
+            status=status,
+            reason="Demo data",
+            cause=ChangeCause.SYSTEM,
+            period_end=period_end,
+        )

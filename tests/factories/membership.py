@@ -1,0 +1,106 @@
+"""Factories for the membership app's models."""
+
+from __future__ import annotations
+
+import factory
+from dateutil.relativedelta import relativedelta
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from membership import roles
+from membership.models import (
+    Badge,
+    Member,
+    Membership,
+    MembershipStatus,
+    Plan,
+    User,
+    Waiver,
+    WaiverSignature,
+)
+
+PASSWORD = "correct horse battery staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"person{n}@example.org")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def role(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.groups.add(Group.objects.get(name=extracted))
+            if extracted == roles.STAFF:
+                self.is_staff = True
+        if create:
+            self.save()
+
+
+class PlanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Plan
+        django_get_or_create = ("name",)
+
+    name = "Monthly membership"
+    monthly_price_cents = 10000
+    currency = "usd"
+    is_default = True
+
+
+class MemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Member
+
+    user = factory.SubFactory(UserFactory)
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    member = factory.SubFactory(MemberFactory)
+    plan = factory.SubFactory(PlanFactory)
+    status = MembershipStatus.ACTIVE
+    current_period_end = factory.LazyFunction(lambda: timezone.now() + relativedelta(days=20))
+
+
+class BadgeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Badge
+
+    member = factory.SubFactory(MemberFactory)
+    uid = factory.Sequence(lambda n: f"{0x04000000 + n:08X}")
+
+
+class WaiverFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Waiver
+        django_get_or_create = ("version",)
+
+    version = 1
+    title = "Shop safety waiver"
+    text = "I will use only the machines I am certified on."
+
+
+class WaiverSignatureFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WaiverSignature
+
+    member = factory.SubFactory(MemberFactory)
+    waiver = factory.SubFactory(WaiverFactory)
+    signed_name = factory.LazyAttribute(lambda o: o.member.display_name)
+
+
+def ready_member(**membership_kwargs) -> Member:
+    """A member who may use machines: active membership, current waiver signed, a badge."""
+    membership = MembershipFactory(**membership_kwargs)
+    member = membership.member
+    WaiverSignatureFactory(member=member, waiver=WaiverFactory())
+    BadgeFactory(member=member)
+    return member
