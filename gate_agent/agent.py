@@ -1,0 +1,390 @@
+"""The gate's state machine: idle -> requesting -> on -> warning -> off, failing closed.
+
+`Agent` is driven by four kinds of calls: `on_badge` (a scan), `on_message` (MQTT), `tick` (time
+passing) and `on_connected`/`on_disconnected`. It never sleeps or starts threads, and reads time
+only from the injected clock, so tests drive it deterministically. Every entry point switches the
+relay off and logs the traceback if anything inside it raises.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, TypeVar
+
+from gate_agent import __version__
+from gate_agent.badges import InvalidBadgeUID, normalize_badge_uid
+from gate_agent.hardware.simulated import LogIndicator
+from gate_agent.interfaces import Clock, Indicator, Relay, Transport
+from gate_agent.protocol import (
+    ACTION_SWITCH_OFF,
+    CLOCK_SKEW,
+    EVENT_OFFLINE_DECISION,
+    EVENT_SESSION_END,
+    EVENT_SESSION_EXTEND,
+    EVENT_SESSION_START,
+    MAX_MESSAGE_TTL,
+    AccessReply,
+    AllowList,
+    BadgeRequest,
+    Command,
+    GateEvent,
+    Heartbeat,
+    ProtocolError,
+    Topic,
+    new_nonce,
+    parse_topic,
+)
+
+from .guard import Ignored, MessageGuard, Rejected, ReplayCache
+from .journal import EventJournal
+from .offline import AllowListStore
+from .uplink import Uplink
+
+log = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Phase(StrEnum):
+    IDLE = "idle"
+    REQUESTING = "requesting"
+    ON = "on"
+    WARNING = "warning"
+
+
+@dataclass
+class _Session:
+    id: str
+    badge_uid: str
+    grant_end: int
+    granted_by: str  # the request nonce of the latest grant; a late denial of it ends the session
+    warned: bool = False
+
+
+@dataclass(frozen=True)
+class _Pending:
+    nonce: str
+    badge_uid: str
+    deadline: float
+
+
+def _failsafe(method: F) -> F:
+    """Any exception in an entry point is logged with its traceback and switches the relay off."""
+
+    @functools.wraps(method)
+    def guarded(self: Agent, *args: Any) -> Any:
+        try:
+            return method(self, *args)
+        except Exception:
+            log.exception("%s failed; switching the relay off", method.__name__)
+            self._emergency_off()
+            return None
+
+    return guarded  # type: ignore[return-value]
+
+
+class Agent:
+    def __init__(
+        self,
+        *,
+        device_id: str,
+        secret: str,
+        relay: Relay,
+        transport: Transport,
+        state_dir: Path,
+        clock: Clock = time.time,
+        indicator: Indicator | None = None,
+        request_timeout: float = 2.0,
+        warning_seconds: float = 300.0,
+        allowlist_max_age: float = 86400.0,
+        heartbeat_interval: float = 30.0,
+        firmware: str = __version__,
+    ) -> None:
+        # First, before anything that could fail: the machine starts unpowered.
+        relay.off()
+        self._relay, self._clock = relay, clock
+        self.device_id, self._firmware = device_id, firmware
+        self._indicator = indicator or LogIndicator()
+        self._request_timeout, self._warning_seconds = request_timeout, warning_seconds
+        self._heartbeat_interval = heartbeat_interval
+        state_dir.mkdir(parents=True, exist_ok=True)
+        journal = EventJournal(state_dir / "events.jsonl")
+        self._uplink = Uplink(
+            device_id=device_id, secret=secret, transport=transport, journal=journal, clock=clock
+        )
+        replay = ReplayCache(state_dir / "seen.json", clock)
+        self._guard = MessageGuard(device_id=device_id, secret=secret, replay=replay, clock=clock)
+        self._allowlists = AllowListStore(
+            state_dir / "allowlist.json",
+            device_id=device_id,
+            secret=secret,
+            max_age=allowlist_max_age,
+        )
+        self._session: _Session | None = None
+        self._pending: _Pending | None = None
+        self._late: dict[str, float] = {}  # timed-out request nonce -> until when a reply counts
+        self._started = clock()
+        self._next_heartbeat = self._started
+        for start in journal.open_sessions():
+            self._uplink.record(
+                EVENT_SESSION_END, "agent_restart", start.session_id, start.badge_uid
+            )
+
+    # -- state, for the runner, the simulator and tests -------------------------------------
+
+    @property
+    def phase(self) -> Phase:
+        if self._session is not None:
+            return Phase.WARNING if self._session.warned else Phase.ON
+        return Phase.REQUESTING if self._pending is not None else Phase.IDLE
+
+    @property
+    def grant_end(self) -> int | None:
+        return None if self._session is None else self._session.grant_end
+
+    @property
+    def allowlist(self) -> AllowList | None:
+        return self._allowlists.current
+
+    def unsent_events(self) -> list[GateEvent]:
+        return self._uplink.unsent()
+
+    # -- entry points ---------------------------------------------------------------------------
+
+    @_failsafe
+    def on_badge(self, raw_uid: str) -> None:
+        """A badge was scanned: ask the site (or, offline, the allow-list) whether to switch on.
+        A scan while the machine runs asks to extend the grant."""
+        try:
+            uid = normalize_badge_uid(raw_uid)
+        except InvalidBadgeUID as exc:
+            log.warning("Unreadable scan: %s", exc)
+            self._indicator.denied()
+            return
+        if self._pending is not None:
+            log.info("Scan of %s ignored: still waiting for the site", uid)
+            return
+        now = self._clock()
+        self._pending = _Pending(new_nonce(), uid, now + self._request_timeout)
+        request = BadgeRequest(
+            device_id=self.device_id,
+            nonce=self._pending.nonce,
+            badge_uid=uid,
+            sent_at=int(now),
+            firmware=self._firmware,
+        )
+        if not self._uplink.publish(Topic.REQUEST, request):
+            log.info("Not connected: deciding %s from the allow-list", uid)
+            self._decide_offline()
+
+    @_failsafe
+    def on_message(self, topic: str, payload: bytes) -> None:
+        """A message from the site. One that fails its checks switches the relay off."""
+        try:
+            device_id, kind = parse_topic(topic)
+        except ProtocolError as exc:
+            log.warning("Ignored a message on a foreign topic: %s", exc)
+            return
+        handler = {
+            Topic.REPLY: self._handle_reply,
+            Topic.COMMAND: self._handle_command,
+            Topic.ALLOWLIST: self._handle_allowlist,
+        }.get(kind)
+        if device_id != self.device_id or handler is None:
+            log.warning("Ignored a message on %s: not for this agent", topic[:120])
+            return
+        try:
+            handler(bytes(payload))
+        except Ignored as exc:
+            log.info("Ignored %s message: %s", kind, exc)
+        except Rejected as exc:
+            log.warning("Rejected %s message: %s; switching the relay off", kind, exc)
+            self._pending = None
+            self._end_session("message_rejected")
+
+    @_failsafe
+    def tick(self) -> None:
+        """Let time pass: request timeouts, warnings, grant expiry, heartbeats, event upload."""
+        now = self._clock()
+        self._uplink.drain_acks()
+        if self._pending is not None and now >= self._pending.deadline:
+            log.info("No reply from the site in time: deciding offline")
+            self._decide_offline()
+        self._late = {nonce: until for nonce, until in self._late.items() if until > now}
+        self._update_session(now)
+        if self._session is None and self._relay.is_on:
+            log.error("Relay was on without a session; switching it off")
+            self._relay.off()
+        if self._uplink.connected:
+            self._uplink.flush()
+            if now >= self._next_heartbeat:
+                self._send_heartbeat(now)
+
+    @_failsafe
+    def on_connected(self) -> None:
+        """(Re)connected to the broker: upload what the site has not acknowledged yet."""
+        self._uplink.reset()
+        self._send_heartbeat(self._clock())
+        self._uplink.flush()
+
+    @_failsafe
+    def on_disconnected(self) -> None:
+        """A running session carries on to its grant end; uploads resume on reconnect."""
+        self._uplink.reset()
+
+    @_failsafe
+    def shutdown(self) -> None:
+        self._pending = None
+        self._end_session("agent_stopped")
+
+    # -- site messages --------------------------------------------------------------------------
+
+    def _handle_reply(self, payload: bytes) -> None:
+        reply = self._guard.open_once(AccessReply, payload)
+        pending = self._pending
+        if pending is not None and reply.nonce == pending.nonce:
+            self._guard.consume(reply)
+            self._pending = None
+            log.info(
+                "Site: %s for %s (%s) %s",
+                "allowed" if reply.allowed else "denied",
+                pending.badge_uid,
+                reply.member_name or "unknown",
+                reply.message,
+            )
+            self._apply(pending, reply.allowed, reply.reason, reply.grant_end)
+        elif reply.nonce in self._late:
+            self._guard.consume(reply)
+            del self._late[reply.nonce]
+            session = self._session
+            if not reply.allowed and session is not None and session.granted_by == reply.nonce:
+                log.warning("Site denied, late, a session granted offline: switching off")
+                self._end_session(reply.reason)
+            else:
+                raise Ignored("reply arrived after the request timed out")
+        else:
+            raise Rejected("reply to no pending request")
+
+    def _handle_command(self, payload: bytes) -> None:
+        command = self._guard.open_once(Command, payload)
+        self._guard.consume(command)
+        if command.action == ACTION_SWITCH_OFF:
+            log.warning("Site command: switch off (%s) %s", command.reason, command.message)
+            self._pending = None
+            self._end_session(command.reason)
+            return
+        session = self._session
+        if session is None or command.grant_end is None:
+            raise Ignored("extend with no session running")
+        if command.grant_end <= session.grant_end:
+            raise Ignored("extend to an earlier end")
+        self._extend(session, command.grant_end, command.reason)
+
+    def _handle_allowlist(self, payload: bytes) -> None:
+        allowlist = self._guard.open(AllowList, payload)
+        self._allowlists.offer(allowlist, payload, self._clock())
+
+    # -- decisions and sessions -----------------------------------------------------------------
+
+    def _decide_offline(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return
+        now = self._clock()
+        decision = self._allowlists.decide(pending.badge_uid, now)
+        # A reply that arrives later still counts if it denies what was granted offline.
+        self._late[pending.nonce] = now + MAX_MESSAGE_TTL + CLOCK_SKEW
+        log.info("Offline decision for %s: %s", pending.badge_uid, decision.reason)
+        self._uplink.record(
+            EVENT_OFFLINE_DECISION,
+            decision.reason,
+            None,
+            pending.badge_uid,
+            allowed=decision.allowed,
+            grant_end=decision.grant_end,
+        )
+        self._apply(pending, decision.allowed, decision.reason, decision.grant_end)
+
+    def _apply(self, pending: _Pending, allowed: bool, reason: str, grant_end: int | None) -> None:
+        now = self._clock()
+        session = self._session
+        if not allowed or grant_end is None or grant_end <= now:
+            # A refused extension leaves the running grant as it was.
+            self._indicator.denied()
+            return
+        if session is not None and session.badge_uid == pending.badge_uid:
+            session.granted_by = pending.nonce
+            if grant_end > session.grant_end:
+                self._extend(session, grant_end, reason)
+            return
+        if session is not None:
+            # Someone else's booking starts: close the old session; the power stays on.
+            self._uplink.record(EVENT_SESSION_END, "handover", session.id, session.badge_uid)
+        new = _Session(new_nonce(), pending.badge_uid, grant_end, pending.nonce)
+        # The audit entry is durable before the machine gets power.
+        self._uplink.record(EVENT_SESSION_START, reason, new.id, new.badge_uid, grant_end=grant_end)
+        self._session = new
+        self._relay.on()
+        self._update_session(now)
+
+    def _extend(self, session: _Session, grant_end: int, reason: str) -> None:
+        session.grant_end = grant_end
+        self._uplink.record(
+            EVENT_SESSION_EXTEND, reason, session.id, session.badge_uid, grant_end=grant_end
+        )
+        self._update_session(self._clock())
+
+    def _update_session(self, now: float) -> None:
+        session = self._session
+        if session is None:
+            return
+        if now >= session.grant_end:
+            self._end_session("grant_expired")
+            return
+        warn = now >= session.grant_end - self._warning_seconds
+        if warn != session.warned:
+            session.warned = warn
+            self._indicator.warn() if warn else self._indicator.clear()
+
+    def _end_session(self, reason: str) -> None:
+        self._relay.off()  # first, whatever happens after
+        session, self._session = self._session, None
+        if session is not None:
+            self._indicator.clear()
+            self._uplink.record(EVENT_SESSION_END, reason, session.id, session.badge_uid)
+
+    def _emergency_off(self) -> None:
+        try:
+            self._relay.off()
+        except Exception:
+            log.critical("Could not switch the relay off", exc_info=True)
+        session, self._session, self._pending = self._session, None, None
+        try:
+            self._indicator.clear()
+            if session is not None:
+                self._uplink.record(EVENT_SESSION_END, "agent_error", session.id, session.badge_uid)
+        except Exception:
+            log.exception("Could not record the end of the session after an error")
+
+    # -- heartbeats -----------------------------------------------------------------------------
+
+    def _send_heartbeat(self, now: float) -> None:
+        self._next_heartbeat = now + self._heartbeat_interval
+        allowlist = self._allowlists.current
+        heartbeat = Heartbeat(
+            device_id=self.device_id,
+            sent_at=int(now),
+            firmware=self._firmware,
+            uptime=max(0, int(now - self._started)),
+            relay_on=self._relay.is_on,
+            phase=self.phase.value,
+            grant_end=self.grant_end,
+            allowlist_version=None if allowlist is None else allowlist.version,
+            unsent_events=len(self._uplink.unsent()),
+        )
+        self._uplink.publish(Topic.HEARTBEAT, heartbeat)

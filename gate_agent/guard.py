@@ -1,0 +1,111 @@
+"""Checks every message from the site: signature, addressee, freshness and replay.
+
+`Rejected` means the message failed a check (the agent switches the relay off); `Ignored` means it
+is authentic but of no use now (an older allow-list, a late reply) and changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import TypeVar
+
+from gate_agent.interfaces import Clock
+from gate_agent.protocol import (
+    CLOCK_SKEW,
+    MAX_MESSAGE_TTL,
+    AccessReply,
+    Command,
+    Message,
+    ProtocolError,
+    parse_signed,
+)
+
+from .storage import atomic_write
+
+log = logging.getLogger(__name__)
+M = TypeVar("M", bound=Message)
+
+
+class Rejected(Exception):
+    """The message failed a check: forged, malformed, for another device, stale or replayed."""
+
+
+class Ignored(Exception):
+    """The message is authentic but changes nothing."""
+
+
+class ReplayCache:
+    """Ids of replies and commands already acted on, kept (on disk) until they would be stale.
+
+    If the file cannot be read, nobody knows which ids were used, so every reply and command is
+    refused until anything issued before the restart has expired.
+    """
+
+    def __init__(self, path: Path, clock: Clock) -> None:
+        self.path, self._clock = path, clock
+        self._seen: dict[str, float] = {}
+        self._blind_until = 0.0
+        if path.exists():
+            try:
+                data = json.loads(path.read_bytes())
+                self._seen = {str(k): float(v) for k, v in data.items()}
+            except (ValueError, TypeError, AttributeError) as exc:
+                log.error(
+                    "Replay cache %s unreadable (%s); refusing messages for a while", path, exc
+                )
+                self._blind_until = clock() + MAX_MESSAGE_TTL + 2 * CLOCK_SKEW
+
+    def check(self, message_id: str) -> None:
+        if self._clock() < self._blind_until:
+            raise Rejected("replay cache was lost; refusing messages until old ones expire")
+        if message_id in self._seen:
+            raise Rejected(f"replayed message {message_id}")
+
+    def add(self, message_id: str, expires_at: float) -> None:
+        """Remember an id until the message could no longer pass the freshness check."""
+        now = self._clock()
+        self._seen = {k: v for k, v in self._seen.items() if v >= now}
+        self._seen[message_id] = expires_at + CLOCK_SKEW
+        atomic_write(self.path, json.dumps(self._seen).encode())
+
+
+class MessageGuard:
+    def __init__(self, *, device_id: str, secret: str, replay: ReplayCache, clock: Clock) -> None:
+        self._device_id, self._secret = device_id, secret
+        self._replay, self._clock = replay, clock
+
+    def open(self, cls: type[M], payload: bytes) -> M:
+        """Parse and authenticate a payload addressed to this device, or raise `Rejected`."""
+        try:
+            return parse_signed(cls, payload, device_id=self._device_id, secret=self._secret)
+        except ProtocolError as exc:
+            raise Rejected(str(exc)) from None
+
+    def open_once(self, cls: type[M], payload: bytes) -> M:
+        """Like `open`, for replies and commands: also fresh and never seen before."""
+        message = self.open(cls, payload)
+        if not isinstance(message, AccessReply | Command):
+            raise TypeError(f"{cls.TYPE} messages carry no expiry")
+        now = self._clock()
+        if message.expires_at < message.issued_at:
+            raise Rejected("expires before it was issued")
+        if message.expires_at - message.issued_at > MAX_MESSAGE_TTL:
+            raise Rejected(f"lifetime over {MAX_MESSAGE_TTL}s")
+        if message.issued_at > now + CLOCK_SKEW:
+            raise Rejected("issued in the future (is the clock right?)")
+        if now > message.expires_at + CLOCK_SKEW:
+            raise Rejected("expired")
+        self._replay.check(_message_id(message))
+        return message
+
+    def consume(self, message: AccessReply | Command) -> None:
+        """Mark a reply or command as used, so the same one is refused from now on."""
+        self._replay.add(_message_id(message), message.expires_at)
+
+
+def _message_id(message: AccessReply | Command) -> str:
+    if isinstance(message, AccessReply):
+        return f"reply:{message.nonce}"
+    return f"command:{message.command_id}"
