@@ -1,0 +1,133 @@
+"""Command line: `python -m gate_agent --config /etc/toolgate/gate.toml` on the Pi, or
+`python -m gate_agent --simulate` for a gate in the terminal (type a badge UID, press Enter)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from gate_agent.config import (
+    MIN_SECRET_CHARS,
+    AgentConfig,
+    BrokerConfig,
+    ConfigError,
+    IndicatorConfig,
+    ReaderConfig,
+    RelayConfig,
+    load_config,
+)
+from gate_agent.protocol import new_device_secret
+from gate_agent.protocol.fields import DEVICE_ID_RE
+
+SECRET_ENV = "TOOLGATE_GATE_SECRET"  # noqa: S105 - the variable's name, not a secret
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.new_secret:
+        print(new_device_secret())
+        return 0
+    logging.basicConfig(
+        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        config = _simulated_config(args) if args.simulate else _real_config(args)
+    except ConfigError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return 2
+    from gate_agent.hardware import build_indicator, build_reader, build_relay
+    from gate_agent.hardware.simulated import SimulatedRelay
+    from gate_agent.runner import Runner
+
+    if args.simulate:
+        relay = SimulatedRelay(on_change=_show_relay)
+        print(f"Simulated gate {config.device_id}: type a badge UID and press Enter.", flush=True)
+    else:
+        relay = build_relay(config.relay)
+    runner = Runner(
+        config,
+        relay=relay,
+        reader=build_reader(config.reader),
+        indicator=build_indicator(config.indicator),
+    )
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    runner.run(stop)
+    return 0
+
+
+def _show_relay(on: bool) -> None:
+    print(f"RELAY {'ON ' if on else 'OFF'}", flush=True)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m gate_agent", description=__doc__)
+    parser.add_argument("--config", type=Path, help="TOML config file")
+    parser.add_argument("--simulate", action="store_true", help="simulated relay, stdin reader")
+    parser.add_argument("--device-id", help="override the config's device_id")
+    parser.add_argument("--secret", help=f"device secret (better: the {SECRET_ENV} variable)")
+    parser.add_argument("--host", help="MQTT broker host (simulate default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="MQTT broker port (simulate default 1883)")
+    parser.add_argument("--state-dir", type=Path, help="override the config's state_dir")
+    parser.add_argument("--new-secret", action="store_true", help="print a new device secret")
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING"])
+    return parser
+
+
+def _real_config(args: argparse.Namespace) -> AgentConfig:
+    if args.config is None:
+        raise ConfigError("--config FILE is required (or use --simulate)")
+    return _overridden(load_config(args.config), args)
+
+
+def _simulated_config(args: argparse.Namespace) -> AgentConfig:
+    if args.config is not None:
+        base = load_config(args.config)
+    else:
+        device_id = args.device_id or "sim-gate"
+        secret = args.secret or os.environ.get(SECRET_ENV)
+        if not secret or len(secret) < MIN_SECRET_CHARS:
+            raise ConfigError(
+                f"--secret or {SECRET_ENV} (at least {MIN_SECRET_CHARS} characters) is required"
+            )
+        state_home = Path(os.environ.get("XDG_STATE_HOME", Path.home() / ".local" / "state"))
+        base = AgentConfig(
+            device_id=device_id, secret=secret, state_dir=state_home / "toolgate-gate" / device_id
+        )
+    # The simulator never drives real hardware, whatever the config file says.
+    base = dataclasses.replace(
+        base, relay=RelayConfig(), reader=ReaderConfig(), indicator=IndicatorConfig()
+    )
+    return _overridden(base, args)
+
+
+def _overridden(config: AgentConfig, args: argparse.Namespace) -> AgentConfig:
+    changes: dict = {}
+    if args.device_id:
+        if not DEVICE_ID_RE.match(args.device_id):
+            raise ConfigError(f"invalid --device-id {args.device_id!r}")
+        changes["device_id"] = args.device_id
+    if args.secret or os.environ.get(SECRET_ENV):
+        secret = args.secret or os.environ[SECRET_ENV]
+        if len(secret) < MIN_SECRET_CHARS:
+            raise ConfigError(f"the device secret must be at least {MIN_SECRET_CHARS} characters")
+        changes["secret"] = secret
+    if args.state_dir:
+        changes["state_dir"] = args.state_dir
+    broker: BrokerConfig = config.broker
+    if args.host:
+        broker = dataclasses.replace(broker, host=args.host)
+    if args.port:
+        broker = dataclasses.replace(broker, port=args.port)
+    return dataclasses.replace(config, broker=broker, **changes)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
