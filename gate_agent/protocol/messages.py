@@ -97,12 +97,16 @@ class Message:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Self:
-        expected = {"v", "type", *(f.name for f in dataclasses.fields(cls))}
-        check_keys(data, expected, cls.TYPE)
-        if get_int(data, "v", hi=1000) != MESSAGE_VERSION:
-            raise ProtocolError(f"unsupported message version {data['v']}")
-        if data["type"] != cls.TYPE:
-            raise ProtocolError(f"expected a {cls.TYPE!r} message, got {str(data['type'])[:40]!r}")
+        # Version and type first: the clearest error for a message from the future or the
+        # wrong topic.
+        version = data.get("v")
+        if type(version) is not int or version != MESSAGE_VERSION:
+            raise ProtocolError(f"unsupported message version {str(version)[:20]}")
+        if data.get("type") != cls.TYPE:
+            raise ProtocolError(
+                f"expected a {cls.TYPE!r} message, got {str(data.get('type'))[:40]!r}"
+            )
+        check_keys(data, {"v", "type", *(f.name for f in dataclasses.fields(cls))}, cls.TYPE)
         fields = cls._parse(data)
         fields["device_id"] = get_str(data, "device_id", pattern=DEVICE_ID_RE)
         if cls.SIGNED:

@@ -1,0 +1,235 @@
+"""The wire format: round trips, canonical signing, and refusing anything not authentic."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from gate_agent import protocol as p
+
+from .conftest import DEVICE, SECRET, T0, UID
+
+OTHER_SECRET = "another-device-secret-0123456789"
+
+
+def request() -> p.BadgeRequest:
+    return p.sign(
+        p.BadgeRequest(device_id=DEVICE, nonce="n" * 22, badge_uid=UID, sent_at=T0, firmware="1"),
+        SECRET,
+    )
+
+
+def every_message() -> list[p.Message]:
+    entry = p.allowlist_entry(badge_uid=UID, window_start=T0, window_end=T0 + 60, secret=SECRET)
+    event = p.GateEvent(
+        id="e" * 22,
+        kind=p.EVENT_OFFLINE_DECISION,
+        at=T0,
+        reason="offline_allowlist",
+        session_id=None,
+        badge_uid=UID,
+        allowed=True,
+        grant_end=T0 + 60,
+    )
+    heartbeat = p.Heartbeat(
+        device_id=DEVICE, sent_at=T0, firmware="1", uptime=5, relay_on=False, phase="idle",
+        grant_end=None, allowlist_version=3, unsent_events=0,
+    )  # fmt: skip
+    return [
+        request(),
+        p.build_reply(
+            request(),
+            secret=SECRET,
+            allowed=True,
+            reason="allowed_booking",
+            message="Hi Zoë",
+            now=T0,
+            member_name="Zoë",
+            grant_end=T0 + 3600,
+        ),
+        p.build_reply(
+            request(), secret=SECRET, allowed=False, reason="no_booking", message="", now=T0
+        ),
+        p.build_command(
+            device_id=DEVICE, secret=SECRET, action=p.ACTION_SWITCH_OFF, reason="x", now=T0
+        ),
+        p.build_command(
+            device_id=DEVICE,
+            secret=SECRET,
+            action=p.ACTION_EXTEND,
+            reason="x",
+            now=T0,
+            grant_end=T0 + 60,
+        ),
+        p.build_allowlist(
+            device_id=DEVICE, secret=SECRET, version=1, now=T0, valid_until=T0 + 60, entries=[entry]
+        ),
+        p.Status(device_id=DEVICE, state=p.STATUS_ONLINE, firmware="1"),
+        p.sign(heartbeat, SECRET),
+        p.sign(p.EventBatch(device_id=DEVICE, sent_at=T0, events=(event,)), SECRET),
+    ]
+
+
+@pytest.mark.parametrize("message", every_message(), ids=lambda m: m.TYPE)
+def test_round_trip(message):
+    parsed = type(message).from_json(message.to_json())
+    assert parsed == message
+    assert json.loads(message.to_json())["v"] == p.MESSAGE_VERSION
+    if message.SIGNED:
+        assert p.verify(parsed, SECRET)
+        assert p.parse_signed(type(message), message.to_json(), device_id=DEVICE, secret=SECRET)
+
+
+def test_canonical_form_is_sorted_compact_ascii_and_excludes_sig():
+    reply = every_message()[1]
+    canonical = p.canonical_bytes(reply)
+    assert b'"sig"' not in canonical and b" " not in canonical.replace(b"Hi Zo", b"")
+    assert canonical.startswith(b'{"allowed":true,"device_id":"laser-1",')
+    assert b"Zo\\u00eb" in canonical
+    body = json.loads(canonical)
+    assert list(body) == sorted(body)
+    assert (body["type"], body["v"]) == ("reply", 1)
+
+
+def test_signature_does_not_depend_on_wire_key_order_or_spacing():
+    reply = every_message()[1]
+    shuffled = json.dumps(dict(reversed(list(reply.to_dict().items()))), indent=2).encode()
+    assert p.parse_signed(p.AccessReply, shuffled, device_id=DEVICE, secret=SECRET) == reply
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda m: p.sign(m, OTHER_SECRET),
+        lambda m: dataclasses.replace(m, sig=""),
+        lambda m: dataclasses.replace(m, grant_end=m.grant_end + 1),
+        lambda m: (
+            dataclasses.replace(m, allowed=True, reason="allowed_booking")
+            if not m.allowed
+            else dataclasses.replace(m, member_name="Mallory")
+        ),
+    ],
+    ids=["forged", "unsigned", "tampered-grant", "tampered-field"],
+)
+def test_forged_or_tampered_reply_fails_verification(spoil):
+    spoiled = spoil(every_message()[1])
+    assert not p.verify(spoiled, SECRET)
+    with pytest.raises(p.ProtocolError):
+        p.parse_signed(p.AccessReply, spoiled.to_json(), device_id=DEVICE, secret=SECRET)
+
+
+def test_reply_for_another_device_is_refused_even_if_signed_with_this_secret():
+    other = p.sign(dataclasses.replace(every_message()[1], device_id="lathe-2"), SECRET)
+    with pytest.raises(p.ProtocolError, match="device"):
+        p.parse_signed(p.AccessReply, other.to_json(), device_id=DEVICE, secret=SECRET)
+
+
+def test_signature_is_bound_to_the_device_id():
+    reply = every_message()[1]
+    moved = dataclasses.replace(reply, device_id="lathe-2")  # keeps the old signature
+    assert not p.verify(moved, SECRET)
+
+
+def test_signature_is_bound_to_the_message_type():
+    """A switch-off command's signed body cannot be passed off as a reply, or vice versa."""
+    command = every_message()[3]
+    as_reply = {**command.to_dict(), "type": "reply"}
+    with pytest.raises(p.ProtocolError):
+        p.parse_signed(p.AccessReply, json.dumps(as_reply), device_id=DEVICE, secret=SECRET)
+    with pytest.raises(p.ProtocolError, match="expected a 'reply'"):
+        p.AccessReply.from_json(command.to_json())
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"",
+        b"not json",
+        b"\xff\xfe",
+        b"[]",
+        b"null",
+        b'"text"',
+        b"{}",
+        b'{"v":1}',
+        b'{"v":2,"type":"reply"}',
+        b'{"v":"1","type":"reply"}',
+        b'{"v":true,"type":"reply"}',
+        b'{"v":1,"type":"reply","device_id":"laser-1"}',
+        b'{"v":1,"type":"request","device_id":"x","nonce":NaN}',
+        b"[" * 100_000,
+        b'{"a":"' + b"x" * (p.MAX_PAYLOAD_BYTES + 1) + b'"}',
+    ],
+)
+def test_garbage_raises_protocol_error(payload):
+    for cls in p.MESSAGE_TYPES.values():
+        with pytest.raises(p.ProtocolError):
+            cls.from_json(payload)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("grant_end", "soon"),
+        ("grant_end", 1.5),
+        ("grant_end", True),
+        ("grant_end", 10),
+        ("grant_end", None),  # allowed without a grant end
+        ("allowed", 1),
+        ("nonce", "short"),
+        ("nonce", "../../../etc/passwd......"),
+        ("reason", "Not A Code"),
+        ("member_name", 42),
+        ("member_name", "\ud800"),
+        ("sig", "ABC"),
+        ("device_id", "laser/+/#"),
+        ("extra", 1),
+    ],
+)
+def test_wrong_types_and_formats_raise_protocol_error(field, value):
+    body = every_message()[1].to_dict()
+    body[field] = value
+    with pytest.raises(p.ProtocolError):
+        p.AccessReply.from_dict(body)
+
+
+def test_missing_field_raises_protocol_error():
+    body = every_message()[1].to_dict()
+    del body["expires_at"]
+    with pytest.raises(p.ProtocolError, match="missing"):
+        p.AccessReply.from_dict(body)
+
+
+def test_badge_uid_must_be_canonical_in_requests():
+    body = request().to_dict()
+    body["badge_uid"] = "04:a3:2b:1c"
+    with pytest.raises(p.ProtocolError, match="canonical"):
+        p.BadgeRequest.from_dict(body)
+
+
+def test_topics_and_shared_subscriptions():
+    assert p.gate_topic(DEVICE, p.Topic.REQUEST) == "toolgate/v1/gates/laser-1/request"
+    assert p.parse_topic("toolgate/v1/gates/laser-1/reply") == (DEVICE, p.Topic.REPLY)
+    assert p.BRIDGE_REQUEST_SUBSCRIPTION == "$share/toolgate-bridge/toolgate/v1/gates/+/request"
+    assert set(p.BRIDGE_SUBSCRIPTIONS) == {
+        f"$share/toolgate-bridge/toolgate/v1/gates/+/{kind}"
+        for kind in ("request", "heartbeat", "events", "status")
+    }
+    for bad in ("toolgate/v1/gates/+/reply", "toolgate/v2/gates/a/reply", "x", "a/b/c/d/e/f/g"):
+        with pytest.raises(p.ProtocolError):
+            p.parse_topic(bad)
+    with pytest.raises(p.ProtocolError):
+        p.gate_topic("a/#", p.Topic.REPLY)
+
+
+def test_device_secrets_are_long_random_and_required_for_signing():
+    first, second = p.new_device_secret(), p.new_device_secret()
+    assert first != second and len(first) >= 43
+    with pytest.raises(ValueError, match="secret"):
+        p.sign(request(), "")
+
+
+def test_allowlist_hash_is_per_device_secret_and_reader_format_independent():
+    assert p.allowlist_badge_hash("04:a3:2b:1c", SECRET) == p.allowlist_badge_hash(UID, SECRET)
+    assert p.allowlist_badge_hash(UID, SECRET) != p.allowlist_badge_hash(UID, OTHER_SECRET)
