@@ -32,6 +32,7 @@ class WedgeDecoder:
     def __init__(self) -> None:
         self._chars: list[str] = []
         self._shift = False
+        self._overflow = False  # too much text before Enter: drop the whole line
 
     def feed(self, keycode: str, value: int) -> str | None:
         """Feed one key event (`value`: 1 down, 0 up, 2 repeat); returns a UID on Enter."""
@@ -42,13 +43,15 @@ class WedgeDecoder:
             return None
         if keycode in _ENTER:
             text, self._chars = "".join(self._chars).strip(), []
-            return text or None
+            overflow, self._overflow = self._overflow, False
+            return None if overflow or not text else text
         char = _SHIFTED.get(keycode) if self._shift else None
         char = char or _CHARS.get(keycode)
         if char is not None:
             self._chars.append(char)
         if len(self._chars) > MAX_UID_CHARS:
             self._chars.clear()
+            self._overflow = True
         return None
 
 
