@@ -233,3 +233,19 @@ def test_device_secrets_are_long_random_and_required_for_signing():
 def test_allowlist_hash_is_per_device_secret_and_reader_format_independent():
     assert p.allowlist_badge_hash("04:a3:2b:1c", SECRET) == p.allowlist_badge_hash(UID, SECRET)
     assert p.allowlist_badge_hash(UID, SECRET) != p.allowlist_badge_hash(UID, OTHER_SECRET)
+
+
+def test_documented_examples_are_valid_signed_messages():
+    """docs/gate-protocol.md shows real messages: each parses and verifies with its secret."""
+    import re
+    from pathlib import Path
+
+    doc = Path(__file__).parents[2] / "docs" / "gate-protocol.md"
+    blocks = re.findall(r"```json\n(.*?)\n```", doc.read_text(), re.S)
+    seen = set()
+    for block in blocks:
+        body = json.loads(block)
+        message = p.MESSAGE_TYPES[body["type"]].from_dict(body)
+        assert not message.SIGNED or p.verify(message, "example-secret-do-not-use-0123456789abcdef")
+        seen.add(message.TYPE)
+    assert seen == set(p.MESSAGE_TYPES)
