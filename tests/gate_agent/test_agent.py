@@ -7,25 +7,21 @@ import dataclasses
 import pytest
 
 from gate_agent import protocol as p
-from gate_agent.agent import Phase
+from gate_agent.agent import Agent, Phase
+from gate_agent.hardware.simulated import SimulatedRelay
 
 from .conftest import DEVICE, SECRET, UID, FakeTransport
 
 OTHER_UID = "0499AABBCCDDEE"
 
 
-def test_relay_is_switched_off_at_start_up(make_gate):
+def test_relay_is_switched_off_at_start_up(tmp_path):
     """Whatever state the relay was left in, constructing the agent switches it off."""
-    from gate_agent.hardware.simulated import SimulatedRelay
-
     relay = SimulatedRelay()
     relay.on()
-    gate = make_gate()
-    assert not gate.relay.is_on
-    gate.agent.__init__(
-        device_id=DEVICE, secret=SECRET, relay=relay, transport=FakeTransport(),
-        state_dir=gate.state_dir, clock=gate.clock,
-    )  # fmt: skip
+    Agent(
+        device_id=DEVICE, secret=SECRET, relay=relay, transport=FakeTransport(), state_dir=tmp_path
+    )
     assert not relay.is_on
 
 
@@ -194,8 +190,9 @@ def test_signed_switch_off_command_turns_the_relay_off(gate):
     assert last["kind"] == p.EVENT_SESSION_END and last["reason"] == "emergency_stop"
 
 
-def test_unsigned_switch_off_command_is_ignored_as_a_command(gate):
-    """An unsigned command is not obeyed as such; failing its check switches off anyway."""
+def test_unsigned_switch_off_command_is_not_obeyed_but_fails_closed(gate):
+    """An unsigned command is not acted on as a command (its reason is not logged); failing its
+    check switches the relay off anyway, by the safety rule."""
     gate.scan_and_reply(grant_for=3600)
     command = gate.command(p.ACTION_SWITCH_OFF)
     gate.deliver(p.Topic.COMMAND, dataclasses.replace(command, sig="f" * 64))
