@@ -1,0 +1,123 @@
+"""The access decision as a pure function over a small facts object. No Django here.
+
+Every caller (the MQTT bridge, the staff web check, the offline allow-list) reaches this through
+`access.services.access_decide`, which gathers the facts and writes the access log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+
+class Reason(StrEnum):
+    """Why a scan was allowed or refused; the value travels on the wire as the reason code."""
+
+    UNKNOWN_BADGE = "unknown_badge"
+    BADGE_DISABLED = "badge_disabled"
+    MEMBERSHIP_INACTIVE = "membership_inactive"
+    WAIVER_MISSING = "waiver_missing"
+    MACHINE_OUT_OF_SERVICE = "machine_out_of_service"
+    NOT_CERTIFIED = "not_certified"
+    CERTIFICATION_EXPIRED = "certification_expired"
+    NO_BOOKING_NOW = "no_booking_now"
+    ALLOWED_BOOKING = "allowed_booking"
+    ALLOWED_INSTRUCTOR = "allowed_instructor"
+    ALLOWED_MAINTAINER = "allowed_maintainer"
+
+    @property
+    def allowed(self) -> bool:
+        return self in ALLOWING
+
+    @property
+    def sentence(self) -> str:
+        return SENTENCES[self]
+
+
+ALLOWING = frozenset({Reason.ALLOWED_BOOKING, Reason.ALLOWED_INSTRUCTOR, Reason.ALLOWED_MAINTAINER})
+
+SENTENCES = {
+    Reason.UNKNOWN_BADGE: "This badge is not registered. Ask the front desk.",
+    Reason.BADGE_DISABLED: "This badge has been disabled. Ask the front desk for a new one.",
+    Reason.MEMBERSHIP_INACTIVE: "Your membership is not active. Pay your membership to use machines.",
+    Reason.WAIVER_MISSING: "Sign the current safety waiver on the website first.",
+    Reason.MACHINE_OUT_OF_SERVICE: "This machine is out of service.",
+    Reason.NOT_CERTIFIED: "You are not certified on this machine. Take its safety class first.",
+    Reason.CERTIFICATION_EXPIRED: "Your certification for this machine has expired or was revoked.",
+    Reason.NO_BOOKING_NOW: "You have no booking on this machine right now. Book it online.",
+    Reason.ALLOWED_BOOKING: "Welcome! The machine is on until your booking ends.",
+    Reason.ALLOWED_INSTRUCTOR: "Instructor access: the machine is on (logged).",
+    Reason.ALLOWED_MAINTAINER: "Maintainer access: the machine is on (logged).",
+}
+
+
+@dataclass(frozen=True)
+class AccessFacts:
+    """What the database knows about one badge at one machine at one instant."""
+
+    at: datetime
+    badge_known: bool = False
+    badge_enabled: bool = False
+    member_name: str | None = None
+    membership_in_good_standing: bool = False
+    waiver_signed: bool = False
+    machine_in_service: bool = False
+    machine_retired: bool = False
+    certified: bool = False
+    certification_lapsed: bool = False
+    is_instructor: bool = False
+    is_maintainer: bool = False
+    booking_end: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    reason: Reason
+    grant_end: datetime | None = None
+    member_name: str | None = None
+
+    @property
+    def allowed(self) -> bool:
+        return self.reason.allowed
+
+    @property
+    def message(self) -> str:
+        return self.reason.sentence
+
+
+def decide(facts: AccessFacts, *, staff_grant: timedelta) -> Decision:
+    """Allowed only when every condition holds; the first failing one is the reason.
+
+    Instructors of the machine's certification and its maintainers need no booking and get a
+    grant of `staff_grant`; maintainers may also power an out-of-service (not retired) machine,
+    since repairing it is why they are there.
+    """
+    name = facts.member_name
+
+    def refuse(reason: Reason) -> Decision:
+        return Decision(reason, None, name)
+
+    if not facts.badge_known:
+        return Decision(Reason.UNKNOWN_BADGE)
+    if not facts.badge_enabled:
+        return refuse(Reason.BADGE_DISABLED)
+    if not facts.membership_in_good_standing:
+        return refuse(Reason.MEMBERSHIP_INACTIVE)
+    if not facts.waiver_signed:
+        return refuse(Reason.WAIVER_MISSING)
+    if facts.machine_retired:
+        return refuse(Reason.MACHINE_OUT_OF_SERVICE)
+    if facts.is_maintainer:
+        return Decision(Reason.ALLOWED_MAINTAINER, facts.at + staff_grant, name)
+    if not facts.machine_in_service:
+        return refuse(Reason.MACHINE_OUT_OF_SERVICE)
+    if facts.is_instructor:
+        return Decision(Reason.ALLOWED_INSTRUCTOR, facts.at + staff_grant, name)
+    if not facts.certified:
+        return refuse(
+            Reason.CERTIFICATION_EXPIRED if facts.certification_lapsed else Reason.NOT_CERTIFIED
+        )
+    if facts.booking_end is None or facts.booking_end <= facts.at:
+        return refuse(Reason.NO_BOOKING_NOW)
+    return Decision(Reason.ALLOWED_BOOKING, facts.booking_end, name)

@@ -1,0 +1,91 @@
+"""The access policy's truth table: every reason code, and the grant each allowed case gets."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from access.policy import AccessFacts, Reason, decide
+
+AT = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
+BOOKING_END = AT + timedelta(hours=1)
+STAFF_GRANT = timedelta(hours=2)
+
+# A member who may use the machine right now; each row changes one or two facts.
+READY = AccessFacts(
+    at=AT,
+    badge_known=True,
+    badge_enabled=True,
+    member_name="Maya Maker",
+    membership_in_good_standing=True,
+    waiver_signed=True,
+    machine_in_service=True,
+    certified=True,
+    booking_end=BOOKING_END,
+)
+
+
+TRUTH_TABLE = [
+    ({}, Reason.ALLOWED_BOOKING, BOOKING_END),
+    ({"badge_known": False, "member_name": None}, Reason.UNKNOWN_BADGE, None),
+    ({"badge_enabled": False}, Reason.BADGE_DISABLED, None),
+    ({"membership_in_good_standing": False}, Reason.MEMBERSHIP_INACTIVE, None),
+    ({"waiver_signed": False}, Reason.WAIVER_MISSING, None),
+    ({"machine_in_service": False}, Reason.MACHINE_OUT_OF_SERVICE, None),
+    ({"machine_in_service": False, "machine_retired": True}, Reason.MACHINE_OUT_OF_SERVICE, None),
+    ({"certified": False}, Reason.NOT_CERTIFIED, None),
+    ({"certified": False, "certification_lapsed": True}, Reason.CERTIFICATION_EXPIRED, None),
+    ({"booking_end": None}, Reason.NO_BOOKING_NOW, None),
+    ({"booking_end": AT}, Reason.NO_BOOKING_NOW, None),
+    ({"booking_end": None, "is_instructor": True}, Reason.ALLOWED_INSTRUCTOR, AT + STAFF_GRANT),
+    ({"booking_end": None, "is_maintainer": True}, Reason.ALLOWED_MAINTAINER, AT + STAFF_GRANT),
+    # A maintainer repairs an out-of-service machine; nobody powers a retired one.
+    (
+        {"machine_in_service": False, "is_maintainer": True},
+        Reason.ALLOWED_MAINTAINER,
+        AT + STAFF_GRANT,
+    ),
+    (
+        {"machine_in_service": False, "machine_retired": True, "is_maintainer": True},
+        Reason.MACHINE_OUT_OF_SERVICE,
+        None,
+    ),
+    ({"machine_in_service": False, "is_instructor": True}, Reason.MACHINE_OUT_OF_SERVICE, None),
+    # Privileges never skip the membership, waiver or badge checks.
+    (
+        {"membership_in_good_standing": False, "is_maintainer": True},
+        Reason.MEMBERSHIP_INACTIVE,
+        None,
+    ),
+    ({"waiver_signed": False, "is_instructor": True}, Reason.WAIVER_MISSING, None),
+    ({"badge_enabled": False, "is_instructor": True}, Reason.BADGE_DISABLED, None),
+    # The first failing condition is the one reported.
+    (
+        {"waiver_signed": False, "certified": False, "booking_end": None},
+        Reason.WAIVER_MISSING,
+        None,
+    ),
+]
+
+
+@pytest.mark.parametrize(("changes", "reason", "grant_end"), TRUTH_TABLE)
+def test_truth_table(changes, reason, grant_end):
+    decision = decide(replace(READY, **changes), staff_grant=STAFF_GRANT)
+    assert decision.reason is reason
+    assert decision.allowed is reason.allowed
+    assert decision.grant_end == grant_end
+
+
+def test_every_reason_is_covered_and_has_a_sentence():
+    """Each reason code appears in the truth table and reads as a sentence."""
+    assert {reason for _, reason, _ in TRUTH_TABLE} == set(Reason)
+    for reason in Reason:
+        assert reason.sentence.endswith(".")
+
+
+def test_refusals_never_carry_a_grant():
+    for field in ("badge_enabled", "membership_in_good_standing", "waiver_signed", "certified"):
+        decision = decide(replace(READY, **{field: False}), staff_grant=STAFF_GRANT)
+        assert not decision.allowed and decision.grant_end is None
