@@ -192,6 +192,28 @@ X_FRAME_OPTIONS = "DENY"
 # Member card QR codes: how long a scanned card stays valid.
 MEMBER_CARD_MAX_AGE_SECONDS = int(os.environ.get("MEMBER_CARD_MAX_AGE_SECONDS", "900"))
 
+# Bookings: check-in opens this many minutes before a booking starts (the gate honours it too); a
+# booking nobody checked in to is released as a no-show after the grace period; cancelling later
+# than BOOKING_LATE_CANCEL_MINUTES before the start counts as a late cancellation; reminders go out
+# BOOKING_REMINDER_MINUTES before the start (sent by `manage.py bookings_tick`).
+BOOKING_CHECK_IN_OPENS_MINUTES = int(os.environ.get("BOOKING_CHECK_IN_OPENS_MINUTES", "10"))
+BOOKING_NO_SHOW_GRACE_MINUTES = int(os.environ.get("BOOKING_NO_SHOW_GRACE_MINUTES", "15"))
+BOOKING_LATE_CANCEL_MINUTES = int(os.environ.get("BOOKING_LATE_CANCEL_MINUTES", "120"))
+BOOKING_REMINDER_MINUTES = int(os.environ.get("BOOKING_REMINDER_MINUTES", "60"))
+
+
+# django-scheduler: its views, JSON API and feeds allow any logged-in user to edit any calendar by
+# default. Toolgate routes none of them (members use our own booking pages); should anyone route
+# them, only active staff pass these checks.
+def _scheduler_staff_only(obj, user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active and user.is_staff)
+
+
+CHECK_EVENT_PERM_FUNC = _scheduler_staff_only
+CHECK_OCCURRENCE_PERM_FUNC = _scheduler_staff_only
+CHECK_CALENDAR_PERM_FUNC = _scheduler_staff_only
+CALENDAR_VIEW_PERM = True
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
