@@ -189,6 +189,19 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# Billing: Stripe when STRIPE_SECRET_KEY is set, otherwise manual billing (staff record payments at
+# the desk; the demo's mode). Webhooks are refused unless STRIPE_WEBHOOK_SECRET is set.
+# See docs/billing.md.
+STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+# Pinned to the version stripe-python 16.1.0 pins: payloads are parsed in this shape. Set the webhook
+# endpoint in the Stripe dashboard to the same version; upgrade both together with the SDK.
+STRIPE_API_VERSION = "2026-10-28.endive"
+# A signed webhook older than this many seconds is refused as a replay.
+STRIPE_WEBHOOK_TOLERANCE_SECONDS = int(os.environ.get("STRIPE_WEBHOOK_TOLERANCE_SECONDS", "300"))
+# Days a past-due membership keeps machine access after its paid period ends.
+MEMBERSHIP_GRACE_DAYS = int(os.environ.get("MEMBERSHIP_GRACE_DAYS", "3"))
+
 # Member card QR codes: how long a scanned card stays valid.
 MEMBER_CARD_MAX_AGE_SECONDS = int(os.environ.get("MEMBER_CARD_MAX_AGE_SECONDS", "900"))
 
