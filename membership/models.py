@@ -108,6 +108,23 @@ class Membership(models.Model):
     )
     current_period_end = models.DateTimeField(null=True, blank=True)
     status_changed_at = models.DateTimeField(default=timezone.now)
+    # Stripe billing (membership.billing); empty in manual billing mode.
+    stripe_customer_id = models.CharField("Stripe customer", max_length=255, blank=True)
+    stripe_subscription_id = models.CharField("Stripe subscription", max_length=255, blank=True)
+    stripe_subscription_status = models.CharField(max_length=40, blank=True)
+    stripe_cancel_at_period_end = models.BooleanField(default=False)
+    stripe_synced_at = models.DateTimeField(null=True, blank=True)
+    # The paid-through date whose grace period ran out and was recorded (and the gate told) once.
+    lapse_recorded_for = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["stripe_customer_id"],
+                condition=~Q(stripe_customer_id=""),
+                name="unique_stripe_customer",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.member}: {self.get_status_display()}"
@@ -153,10 +170,49 @@ class Payment(models.Model):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    stripe_invoice_id = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["stripe_invoice_id"],
+                condition=~Q(stripe_invoice_id=""),
+                name="one_payment_per_stripe_invoice",
+            )
+        ]
+
+
+class StripeEvent(models.Model):
+    """Each Stripe webhook event we accepted, stored once by its id: a redelivery changes nothing."""
+
+    class Outcome(models.TextChoices):
+        APPLIED = "applied", "Applied"
+        UNCHANGED = "unchanged", "No change"
+        IGNORED = "ignored", "Ignored"
+
+    event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100)
+    stripe_created_at = models.DateTimeField()
+    livemode = models.BooleanField(default=False)
+    membership = models.ForeignKey(
+        Membership,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="stripe_events",
+    )
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    note = models.CharField(max_length=500, blank=True)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} {self.type}"
 
 
 class Badge(models.Model):
