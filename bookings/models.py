@@ -1,0 +1,119 @@
+"""Bookings of machines, never deleted, and the private tokens of members' calendar feeds."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.contrib.postgres.fields import RangeOperators
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from bookings.constraints import PostgresExclusionConstraint, TsTzRange
+
+
+class BookingState(models.TextChoices):
+    CONFIRMED = "confirmed", "Confirmed"
+    CHECKED_IN = "checked_in", "Checked in"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+    LATE_CANCELLED = "late_cancelled", "Cancelled late"
+    NO_SHOW = "no_show", "No-show"
+
+
+# States that hold the machine: they take part in the double-booking guard.
+ACTIVE_STATES = (BookingState.CONFIRMED, BookingState.CHECKED_IN)
+
+
+class Booking(models.Model):
+    """A member's reservation of a machine from `start` to `end`.
+
+    `blocked_until` is `end` plus the machine's buffer when the booking was made: the machine is
+    held over [start, blocked_until), so two bookings always keep the buffer between them.
+    """
+
+    machine = models.ForeignKey(
+        "equipment.Machine", on_delete=models.PROTECT, related_name="bookings"
+    )
+    member = models.ForeignKey(
+        "membership.Member", on_delete=models.PROTECT, related_name="bookings"
+    )
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    blocked_until = models.DateTimeField()
+    state = models.CharField(
+        max_length=20, choices=BookingState.choices, default=BookingState.CONFIRMED
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    checked_in_at = models.DateTimeField(null=True, blank=True)
+    checked_in_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    cancel_reason = models.CharField(max_length=500, blank=True)
+    released_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the booking was completed or released as no-show."
+    )
+    extended_count = models.PositiveIntegerField(default=0)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["start", "id"]
+        permissions = [
+            ("manage_bookings", "Can see who booked, and book, cancel and check in for members"),
+        ]
+        indexes = [
+            models.Index(fields=["machine", "start"]),
+            models.Index(fields=["member", "start"]),
+            models.Index(fields=["state", "start"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gt=F("start")), name="booking_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(blocked_until__gte=F("end")), name="booking_block_covers_booking"
+            ),
+            PostgresExclusionConstraint(
+                name="booking_no_overlap",
+                expressions=[
+                    ("machine", RangeOperators.EQUAL),
+                    (TsTzRange("start", "blocked_until"), RangeOperators.OVERLAPS),
+                ],
+                condition=Q(state__in=["confirmed", "checked_in"]),
+                violation_error_message="This machine is already booked at that time.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.machine} {self.start:%Y-%m-%d %H:%M}-{self.end:%H:%M} ({self.state})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in ACTIVE_STATES
+
+
+def _new_feed_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class CalendarFeed(models.Model):
+    """The secret in a member's private iCal feed URL; resetting it kills the old URL."""
+
+    member = models.OneToOneField(
+        "membership.Member", on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    token = models.CharField(max_length=64, unique=True, default=_new_feed_token)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def reset(self) -> None:
+        self.token = _new_feed_token()
+        self.created_at = timezone.now()
+        self.save(update_fields=["token", "created_at"])

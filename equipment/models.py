@@ -1,0 +1,165 @@
+"""Machines, their booking rules, calendars (opening hours and maintenance), service log, reports."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import FileExtensionValidator, MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+
+
+class MachineState(models.TextChoices):
+    IN_SERVICE = "in_service", "In service"
+    OUT_OF_SERVICE = "out_of_service", "Out of service"
+    RETIRED = "retired", "Retired"
+
+
+class Machine(models.Model):
+    """A bookable, badge-gated machine and the rules members book it by."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(unique=True)
+    area = models.CharField(max_length=100, blank=True, help_text="Where in the space it stands.")
+    # A plain file field: Pillow (ImageField) is not a dependency; the extension check is enough
+    # for a photo only staff upload.
+    photo = models.FileField(
+        upload_to="machines/",
+        blank=True,
+        validators=[FileExtensionValidator(["jpg", "jpeg", "png", "webp"])],
+    )
+    description = models.TextField(blank=True)
+    required_certification = models.ForeignKey(
+        "training.Certification",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="machines",
+        help_text="Members need this certification to book and to switch the machine on.",
+    )
+    state = models.CharField(
+        max_length=20, choices=MachineState.choices, default=MachineState.IN_SERVICE
+    )
+    state_reason = models.CharField(max_length=500, blank=True)
+    maintainers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="maintained_machines"
+    )
+    calendar = models.OneToOneField(
+        "schedule.Calendar",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="machine",
+        help_text="The django-scheduler calendar with this machine's opening hours and maintenance.",
+    )
+    class_sessions = models.ManyToManyField(
+        "training.ClassSession",
+        blank=True,
+        related_name="machines",
+        help_text="Class sessions held on this machine; they block bookings.",
+    )
+
+    # Booking rules.
+    slot_minutes = models.PositiveIntegerField(
+        default=30, validators=[MinValueValidator(5), MaxValueValidator(24 * 60)]
+    )
+    min_minutes = models.PositiveIntegerField(default=30)
+    max_minutes = models.PositiveIntegerField(default=240)
+    book_ahead_days = models.PositiveIntegerField(
+        default=14, help_text="How many days ahead bookings open."
+    )
+    weekly_hours_per_member = models.PositiveIntegerField(
+        default=8, help_text="Booked hours per member per week (Monday to Sunday); 0 = no limit."
+    )
+    daily_bookings_per_member = models.PositiveIntegerField(
+        default=2, help_text="Bookings per member per day; 0 = no limit."
+    )
+    buffer_minutes = models.PositiveIntegerField(
+        default=0, help_text="Kept free after each booking (cool-down, cleaning)."
+    )
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [
+            ("manage_machines", "Can edit machines and their rules and see problem reports"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_minutes__lte=F("max_minutes")), name="machine_min_le_max"
+            ),
+            models.CheckConstraint(condition=Q(slot_minutes__gt=0), name="machine_slot_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("equipment:machine_detail", args=[self.slug])
+
+    @property
+    def in_service(self) -> bool:
+        return self.state == MachineState.IN_SERVICE
+
+
+class MachineEvent(models.Model):
+    """An event of the machine's django-scheduler calendar and what it means for bookings."""
+
+    class Kind(models.TextChoices):
+        OPENING = "opening", "Opening hours"
+        MAINTENANCE = "maintenance", "Maintenance"
+
+    machine = models.ForeignKey(Machine, on_delete=models.CASCADE, related_name="events")
+    event = models.OneToOneField(
+        "schedule.Event", on_delete=models.CASCADE, related_name="machine_event"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    reason = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["machine", "kind"])]
+
+    def __str__(self) -> str:
+        return f"{self.machine}: {self.get_kind_display()}"
+
+
+class MachineStateChange(models.Model):
+    """Every change of a machine's service state, with who and why. Never deleted."""
+
+    machine = models.ForeignKey(Machine, on_delete=models.PROTECT, related_name="state_changes")
+    from_state = models.CharField(max_length=20, choices=MachineState.choices)
+    to_state = models.CharField(max_length=20, choices=MachineState.choices)
+    reason = models.CharField(max_length=500)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+
+class ProblemReport(models.Model):
+    """A member's report that something is wrong with a machine; staff see open reports."""
+
+    machine = models.ForeignKey(Machine, on_delete=models.PROTECT, related_name="problem_reports")
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    description = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolution = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.machine}: {self.description[:40]}"

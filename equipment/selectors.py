@@ -1,0 +1,96 @@
+"""Read-only questions about machines: who may service them, when they are open or blocked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from equipment.models import Machine, MachineEvent, MachineState, ProblemReport
+
+Interval = tuple[datetime, datetime]
+
+
+@dataclass(frozen=True)
+class CalendarFacts:
+    """What a machine's calendars say about a span: open intervals and blocked intervals.
+
+    `opening` is None when the machine has no opening hours set: it may be booked at any time.
+    `blocks` holds (start, end, label) of maintenance occurrences and class sessions.
+    """
+
+    opening: list[Interval] | None
+    blocks: list[tuple[datetime, datetime, str]]
+
+
+def machines_bookable() -> QuerySet[Machine]:
+    return Machine.objects.exclude(state=MachineState.RETIRED).select_related(
+        "required_certification"
+    )
+
+
+def user_may_service(user, machine: Machine) -> bool:
+    """Maintainers of this machine and staff who manage machines may change its service state."""
+    if not user.is_authenticated:
+        return False
+    return (
+        user.has_perm("equipment.manage_machines")
+        or machine.maintainers.filter(pk=user.pk).exists()
+    )
+
+
+def problem_reports_open() -> QuerySet[ProblemReport]:
+    return ProblemReport.objects.filter(resolved_at__isnull=True).select_related(
+        "machine", "reporter"
+    )
+
+
+def merge_intervals(intervals: list[Interval]) -> list[Interval]:
+    """Sorted, non-overlapping intervals; touching intervals are joined."""
+    merged: list[list[datetime]] = []
+    for start, end in sorted(intervals):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [(start, end) for start, end in merged]
+
+
+def machine_calendar_facts(machine: Machine, *, start: datetime, end: datetime) -> CalendarFacts:
+    """Opening hours and blocks of `machine` that touch [start, end), from two queries.
+
+    Recurrences expand in the space's time zone, so "9:00 to 21:00 on weekdays" stays 9 to 21
+    across daylight-saving changes.
+    """
+    local_start = timezone.localtime(start)
+    local_end = timezone.localtime(end)
+    opening: list[Interval] = []
+    has_opening = False
+    blocks: list[tuple[datetime, datetime, str]] = []
+    events = (
+        MachineEvent.objects.filter(machine=machine)
+        .select_related("event__rule")
+        .prefetch_related("event__occurrence_set")
+    )
+    for machine_event in events:
+        event = machine_event.event
+        is_opening = machine_event.kind == MachineEvent.Kind.OPENING
+        has_opening = has_opening or is_opening
+        for occurrence in event.get_occurrences(local_start, local_end, clear_prefetch=False):
+            if occurrence.cancelled:
+                continue
+            if is_opening:
+                opening.append((occurrence.start, occurrence.end))
+            else:
+                label = f"Maintenance: {machine_event.reason}" if machine_event.reason else ""
+                blocks.append((occurrence.start, occurrence.end, label or "Maintenance"))
+    sessions = machine.class_sessions.filter(
+        cancelled_at__isnull=True, start__lt=end, end__gt=start
+    ).select_related("certification")
+    blocks.extend((s.start, s.end, f"Class: {s.certification.name}") for s in sessions)
+    return CalendarFacts(
+        opening=merge_intervals(opening) if has_opening else None,
+        blocks=sorted(blocks),
+    )
