@@ -8,6 +8,7 @@ from membership.models import (
     MembershipChange,
     Payment,
     Plan,
+    StripeEvent,
     User,
     Waiver,
     WaiverSignature,
@@ -60,3 +61,21 @@ admin.site.register(Payment)
 admin.site.register(Badge)
 admin.site.register(Waiver)
 admin.site.register(WaiverSignature)
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(admin.ModelAdmin):
+    list_display = ["received_at", "type", "event_id", "membership", "outcome"]
+    list_filter = ["type", "outcome", "livemode"]
+    search_fields = [
+        "event_id",
+        "membership__stripe_customer_id",
+        "membership__member__user__email",
+    ]
+    readonly_fields = [f.name for f in StripeEvent._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

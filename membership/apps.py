@@ -8,5 +8,6 @@ class MembershipConfig(AppConfig):
 
     def ready(self) -> None:
         from membership import roles
+        from membership.billing import checks  # noqa: F401  (registers the system check)
 
         post_migrate.connect(roles.sync_roles_after_migrate, sender=self)

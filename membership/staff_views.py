@@ -8,6 +8,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from membership import cards, selectors, services
+from membership.billing import selectors as billing_selectors
+from membership.billing.config import billing_mode
 from membership.errors import MembershipError
 from membership.forms import (
     BadgeAssignForm,
@@ -56,6 +58,8 @@ def _detail_context(member: Member, **forms) -> dict:
         "status_form": MembershipStatusForm(initial={"status": getattr(membership, "status", "")}),
         "disable_form": BadgeDisableForm(),
         "replace_form": BadgeReplaceForm(),
+        "billing_mode": billing_mode(),
+        "stripe_events": billing_selectors.membership_stripe_events(membership)[:50],
     }
     context.update(forms)
     return context

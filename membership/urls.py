@@ -1,6 +1,7 @@
 from django.urls import path
 
 from membership import staff_views, views
+from membership.billing import views as billing_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -8,6 +9,10 @@ urlpatterns = [
     path("waiver/", views.waiver_sign, name="waiver_sign"),
     path("card/", views.member_card, name="member_card"),
     path("billing/", views.billing, name="membership_billing"),
+    path("billing/checkout/", billing_views.checkout, name="billing_checkout"),
+    path("billing/portal/", billing_views.portal, name="billing_portal"),
+    path("billing/status/", billing_views.status, name="billing_status"),
+    path("billing/stripe/webhook/", billing_views.stripe_webhook, name="stripe_webhook"),
     path("staff/members/", staff_views.member_search, name="staff_member_search"),
     path("staff/members/<int:pk>/", staff_views.member_detail, name="staff_member_detail"),
     path("staff/members/<int:pk>/badges/", staff_views.badge_assign, name="staff_badge_assign"),

@@ -8,8 +8,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from membership import cards, readiness, selectors, services
+from membership.billing import selectors as billing_selectors
 from membership.errors import MembershipError
-from membership.forms import WaiverSignForm
+from membership.forms import OnceForm, WaiverSignForm
 from membership.models import Member
 
 
@@ -83,12 +84,9 @@ def member_card(request):
 @login_required
 def billing(request):
     member = _member(request)
-    membership = getattr(member, "membership", None)
-    return render(
-        request,
-        "membership/billing.html",
-        {
-            "membership": membership,
-            "payments": member.payments.all()[:24],
-        },
-    )
+    checkout = request.GET.get("checkout", "")
+    if checkout == "canceled":
+        messages.info(request, "Checkout was cancelled; nothing was charged.")
+    context = billing_selectors.billing_overview(member, checkout_returned=checkout == "success")
+    context.update(payments=member.payments.all()[:24], join_form=OnceForm())
+    return render(request, "membership/billing.html", context)

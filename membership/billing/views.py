@@ -1,0 +1,84 @@
+"""Billing endpoints: start Checkout, open the Customer Portal, the pending fragment, the webhook."""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from membership import services
+from membership.billing import selectors
+from membership.billing.client import BillingUnavailable
+from membership.billing.services import billing_checkout_start, billing_portal_url
+from membership.billing.webhooks import (
+    WebhookRejected,
+    webhook_event_handle,
+    webhook_event_verify,
+)
+from membership.errors import MembershipError
+from membership.forms import OnceForm
+
+logger = logging.getLogger(__name__)
+
+
+@require_POST
+@login_required
+def checkout(request):
+    form = OnceForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Please try again from this page.")
+        return redirect("membership_billing")
+    member = services.member_get_or_create(user=request.user)
+    try:
+        url = billing_checkout_start(member=member, token=form.cleaned_data["form_token"])
+    except MembershipError as error:
+        messages.error(request, error.message)
+        return redirect("membership_billing")
+    return redirect(url)
+
+
+@login_required
+def portal(request):
+    """Opens the Customer Portal. GET too, so the link in the payment-failed email works."""
+    member = services.member_get_or_create(user=request.user)
+    try:
+        url = billing_portal_url(member=member)
+    except MembershipError as error:
+        messages.error(request, error.message)
+        return redirect("membership_billing")
+    return redirect(url)
+
+
+@require_GET
+@login_required
+def status(request):
+    """The billing state fragment the pending page polls until the webhook has confirmed."""
+    member = services.member_get_or_create(user=request.user)
+    return render(
+        request,
+        "membership/billing_status.html",
+        selectors.billing_overview(member, checkout_returned=True),
+    )
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request):
+    """Stripe's event deliveries: 200 once stored (or already stored), 400 refused, 503 retry."""
+    try:
+        event = webhook_event_verify(
+            payload=request.body, signature=request.headers.get("Stripe-Signature")
+        )
+        stored = webhook_event_handle(event)
+    except WebhookRejected as error:
+        logger.warning("Stripe webhook refused: %s", error)
+        return HttpResponse(f"Refused: {error}", status=400, content_type="text/plain")
+    except BillingUnavailable as error:
+        logger.warning("Stripe webhook not applied, Stripe will retry: %s", error.message)
+        return HttpResponse("Try again later", status=503, content_type="text/plain")
+    return JsonResponse({"id": stored.event_id, "outcome": stored.outcome})

@@ -1,0 +1,29 @@
+"""Compare memberships with their Stripe subscriptions and repair drift (for missed webhooks)."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from membership.billing.client import BillingUnavailable
+from membership.billing.config import stripe_enabled
+from membership.billing.reconcile import billing_reconcile
+
+
+class Command(BaseCommand):
+    help = "Compare memberships with Stripe subscriptions and fix drift. --dry-run only reports."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Report the drift, change nothing."
+        )
+
+    def handle(self, *args, dry_run: bool = False, **options) -> None:
+        if not stripe_enabled():
+            self.stdout.write("Manual billing mode (no STRIPE_SECRET_KEY): nothing to reconcile.")
+            return
+        try:
+            drifts = billing_reconcile(dry_run=dry_run)
+        except BillingUnavailable as error:
+            raise CommandError(error.message) from error
+        verb = "would fix" if dry_run else "fixed"
+        for drift in drifts:
+            self.stdout.write(f"{verb}: {drift}")
+        self.stdout.write(f"{len(drifts)} membership(s) drifted from Stripe; {verb} {len(drifts)}.")
