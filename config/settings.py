@@ -227,6 +227,17 @@ CHECK_OCCURRENCE_PERM_FUNC = _scheduler_staff_only
 CHECK_CALENDAR_PERM_FUNC = _scheduler_staff_only
 CALENDAR_VIEW_PERM = True
 
+# Gates (access app): the MQTT broker the bridge and the site's pushes use.
+GATE_BROKER_URL = os.environ.get("GATE_BROKER_URL", "mqtt://127.0.0.1:1883")
+GATE_BROKER_CA_FILE = os.environ.get("GATE_BROKER_CA_FILE", "")
+# Instructors and maintainers switch a machine on without a booking for this long (rescan extends).
+GATE_STAFF_GRANT_MINUTES = int(os.environ.get("GATE_STAFF_GRANT_MINUTES", "120"))
+# The offline allow-list covers bookings this far ahead and is refreshed this often.
+GATE_ALLOWLIST_HOURS = int(os.environ.get("GATE_ALLOWLIST_HOURS", "12"))
+GATE_ALLOWLIST_REFRESH_SECONDS = int(os.environ.get("GATE_ALLOWLIST_REFRESH_SECONDS", "600"))
+# A gate with no heartbeat for this long is shown offline.
+GATE_OFFLINE_AFTER_SECONDS = int(os.environ.get("GATE_OFFLINE_AFTER_SECONDS", "90"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

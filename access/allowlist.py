@@ -1,0 +1,100 @@
+"""The signed offline allow-list each gate keeps for when the site cannot answer in time.
+
+Built from the same decision every scan goes through: a badge is listed for a booking window only
+if the access decision allows it at the window's start, so the list never says more than the site.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from access import mqtt
+from access.models import AccessSource, GateDevice
+from access.services import access_decide
+from bookings.models import ACTIVE_STATES, Booking
+from gate_agent import protocol
+
+
+def _window_entries(device: GateDevice, *, now: datetime, until: datetime) -> list:
+    machine = device.machine
+    opens_early = timedelta(minutes=settings.BOOKING_CHECK_IN_OPENS_MINUTES)
+    entries = []
+    bookings = Booking.objects.filter(
+        machine=machine, state__in=ACTIVE_STATES, end__gt=now, start__lt=until
+    ).select_related("member")
+    for booking in bookings:
+        window_start = max(booking.start - opens_early, now)
+        for badge in booking.member.badges.filter(enabled=True):
+            result = access_decide(
+                badge_uid=badge.uid, machine=machine, source=AccessSource.ALLOWLIST, at=window_start
+            )
+            if result.decision.allowed:
+                entries.append(
+                    protocol.allowlist_entry(
+                        badge_uid=badge.uid,
+                        window_start=int(window_start.timestamp()),
+                        window_end=int(min(result.decision.grant_end, booking.end).timestamp()),
+                        secret=device.secret,
+                    )
+                )
+    # Maintainers keep their machine usable during an outage, for the list's lifetime.
+    for user in machine.maintainers.all():
+        member = getattr(user, "member", None)
+        for badge in member.badges.filter(enabled=True) if member else []:
+            result = access_decide(
+                badge_uid=badge.uid, machine=machine, source=AccessSource.ALLOWLIST, at=now
+            )
+            if result.decision.allowed:
+                entries.append(
+                    protocol.allowlist_entry(
+                        badge_uid=badge.uid,
+                        window_start=int(now.timestamp()),
+                        window_end=int(until.timestamp()),
+                        secret=device.secret,
+                    )
+                )
+    return entries
+
+
+def allowlist_build(device: GateDevice, *, now: datetime | None = None) -> protocol.AllowList:
+    """A new signed allow-list for `device`, with the next version number."""
+    now = now or timezone.now()
+    until = now + timedelta(hours=settings.GATE_ALLOWLIST_HOURS)
+    with transaction.atomic():
+        GateDevice.objects.filter(pk=device.pk).update(allowlist_version=F("allowlist_version") + 1)
+        device.refresh_from_db(fields=["allowlist_version"])
+        entries = _window_entries(device, now=now, until=until)
+    return protocol.build_allowlist(
+        device_id=device.device_id,
+        secret=device.secret,
+        version=device.allowlist_version,
+        now=now.timestamp(),
+        valid_until=int(until.timestamp()),
+        entries=entries,
+    )
+
+
+def allowlist_messages(devices) -> list[tuple[str, bytes, bool]]:
+    """Retained allow-list publications for `devices`."""
+    return [
+        (
+            protocol.gate_topic(device.device_id, protocol.Topic.ALLOWLIST),
+            allowlist_build(device).to_json(),
+            True,
+        )
+        for device in devices
+    ]
+
+
+def allowlist_refresh_machine(machine) -> None:
+    """After a booking change: republish the machine's gates' lists once the change commits."""
+
+    def publish() -> None:
+        mqtt.publish_now(allowlist_messages(machine.gate_devices.filter(enabled=True)))
+
+    transaction.on_commit(publish)

@@ -1,0 +1,262 @@
+"""The MQTT bridge: answers gates' badge requests with signed decisions and records what they report.
+
+It keeps no state another bridge would need: several bridges share the load through an MQTT v5
+shared subscription, each message is acknowledged only after it was handled, and a message whose
+handling hit a database error is left unacknowledged so the broker delivers it again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.db import DatabaseError, IntegrityError, close_old_connections, transaction
+from django.utils import timezone
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from access.allowlist import allowlist_messages
+from access.models import AccessEvent, AccessSource, GateDevice, UsageSession
+from access.mqtt import BrokerSettings, make_client
+from access.policy import Reason
+from access.services import access_decide
+from bookings.selectors import booking_covering
+from gate_agent import protocol
+from membership.selectors import member_by_badge
+
+log = logging.getLogger(__name__)
+Outgoing = tuple[str, bytes, bool]
+STATUS_SUBSCRIPTION = f"{protocol.TOPIC_PREFIX}/+/{protocol.Topic.STATUS.value}"
+SESSION_EXPIRY_SECONDS = 24 * 3600
+
+
+def _at(timestamp: int | None) -> datetime | None:
+    return None if timestamp is None else datetime.fromtimestamp(timestamp, tz=UTC)
+
+
+class GateBridge:
+    """Handles one gate message at a time; `handle` returns what to publish in answer."""
+
+    def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
+
+    def handle(self, topic: str, payload: bytes) -> list[Outgoing]:
+        try:
+            device_id, kind = protocol.parse_topic(topic)
+        except protocol.ProtocolError as error:
+            log.warning("Ignoring message on %r: %s", topic[:120], error)
+            return []
+        device = (
+            GateDevice.objects.select_related("machine__required_certification")
+            .filter(device_id=device_id, enabled=True)
+            .first()
+        )
+        if device is None:
+            log.warning("Ignoring %s from unknown or disabled gate %r", kind.value, device_id)
+            return []
+        handler = {
+            protocol.Topic.REQUEST: self._request,
+            protocol.Topic.HEARTBEAT: self._heartbeat,
+            protocol.Topic.EVENTS: self._events,
+            protocol.Topic.STATUS: self._status,
+        }.get(kind)
+        if handler is None:
+            return []
+        try:
+            return handler(device, payload)
+        except (protocol.ProtocolError, protocol.SignatureError) as error:
+            log.warning("Refused %s from gate %s: %s", kind.value, device.device_id, error)
+            return []
+
+    def _request(self, device: GateDevice, payload: bytes) -> list[Outgoing]:
+        request = protocol.parse_signed(
+            protocol.BadgeRequest, payload, device_id=device.device_id, secret=device.secret
+        )
+        result = access_decide(
+            badge_uid=request.badge_uid,
+            machine=device.machine,
+            source=AccessSource.GATE,
+            device=device,
+        )
+        decision = result.decision
+        reply = protocol.build_reply(
+            request,
+            secret=device.secret,
+            allowed=decision.allowed,
+            reason=decision.reason.value,
+            message=decision.message,
+            member_name=decision.member_name,
+            grant_end=int(decision.grant_end.timestamp()) if decision.grant_end else None,
+            now=self.clock(),
+        )
+        return [
+            (protocol.gate_topic(device.device_id, protocol.Topic.REPLY), reply.to_json(), False)
+        ]
+
+    def _heartbeat(self, device: GateDevice, payload: bytes) -> list[Outgoing]:
+        beat = protocol.parse_signed(
+            protocol.Heartbeat, payload, device_id=device.device_id, secret=device.secret
+        )
+        GateDevice.objects.filter(pk=device.pk).update(
+            online=True,
+            last_seen=timezone.now(),
+            firmware=beat.firmware,
+            relay_on=beat.relay_on,
+            relay_grant_end=_at(beat.grant_end),
+        )
+        return []
+
+    def _status(self, device: GateDevice, payload: bytes) -> list[Outgoing]:
+        status = protocol.Status.from_json(payload)
+        online = status.state == protocol.STATUS_ONLINE
+        changes = {"online": online, "firmware": status.firmware}
+        if online:
+            changes["last_seen"] = timezone.now()
+        GateDevice.objects.filter(pk=device.pk).update(**changes)
+        # A gate coming online gets a fresh allow-list straight away.
+        return allowlist_messages([device]) if online else []
+
+    def _events(self, device: GateDevice, payload: bytes) -> list[Outgoing]:
+        batch = protocol.parse_signed(
+            protocol.EventBatch, payload, device_id=device.device_id, secret=device.secret
+        )
+        for event in batch.events:
+            with transaction.atomic():
+                self._record_event(device, event)
+        return []
+
+    def _record_event(self, device: GateDevice, event: protocol.GateEvent) -> None:
+        at = _at(event.at)
+        member = member_by_badge(event.badge_uid) if event.badge_uid else None
+        if event.kind == protocol.EVENT_OFFLINE_DECISION:
+            if AccessEvent.objects.filter(gate_event_id=event.id).exists():
+                return  # an upload repeated after a lost acknowledgement
+            try:
+                reason = Reason(event.reason)
+            except ValueError:
+                reason = Reason.ALLOWED_BOOKING if event.allowed else Reason.NO_BOOKING_NOW
+            try:
+                with transaction.atomic():
+                    AccessEvent.objects.create(
+                        at=at,
+                        source=AccessSource.OFFLINE,
+                        badge_uid=(event.badge_uid or "")[:40],
+                        device=device,
+                        machine=device.machine,
+                        member=member,
+                        allowed=bool(event.allowed),
+                        reason=reason.value,
+                        grant_end=_at(event.grant_end),
+                        gate_event_id=event.id,
+                    )
+            except IntegrityError:
+                pass  # another bridge stored the same upload first
+            return
+        if not event.session_id:
+            return
+        if event.kind == protocol.EVENT_SESSION_START:
+            UsageSession.objects.get_or_create(
+                session_id=event.session_id,
+                defaults={
+                    "device": device,
+                    "machine": device.machine,
+                    "member": member,
+                    "booking": booking_covering(member=member, machine=device.machine, at=at)
+                    if member
+                    else None,
+                    "badge_uid": (event.badge_uid or "")[:40],
+                    "started_at": at,
+                    "grant_end": _at(event.grant_end),
+                },
+            )
+        elif event.kind == protocol.EVENT_SESSION_EXTEND:
+            UsageSession.objects.filter(session_id=event.session_id, ended_at__isnull=True).update(
+                grant_end=_at(event.grant_end)
+            )
+        elif event.kind == protocol.EVENT_SESSION_END:
+            UsageSession.objects.filter(session_id=event.session_id, ended_at__isnull=True).update(
+                ended_at=at, end_reason=event.reason[:40]
+            )
+
+    def housekeeping(self) -> list[Outgoing]:
+        """Periodic: mark silent gates offline and refresh every gate's allow-list."""
+        silent_since = timezone.now() - timedelta(seconds=settings.GATE_OFFLINE_AFTER_SECONDS)
+        GateDevice.objects.filter(online=True, last_seen__lt=silent_since).update(online=False)
+        return allowlist_messages(GateDevice.objects.filter(enabled=True).select_related("machine"))
+
+
+class BridgeRunner:
+    """Connects a `GateBridge` to the broker and runs it until `stop()`."""
+
+    def __init__(self, bridge: GateBridge, broker: BrokerSettings, *, client_id: str) -> None:
+        self.bridge = bridge
+        self.broker = broker
+        self.client = make_client(broker, client_id=client_id)
+        self.client.manual_ack_set(True)
+        self.client.on_connect = self._on_connect
+        self.client.on_message = self._on_message
+        self.client.on_disconnect = lambda *args: self.connected.clear()
+        self._stopped = threading.Event()
+        self.connected = threading.Event()
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+        if reason_code.is_failure:
+            log.error("Broker refused the bridge: %s", reason_code)
+            return
+        subscriptions = [(topic, 1) for topic in protocol.BRIDGE_SUBSCRIPTIONS]
+        # Retained statuses are not sent to shared subscriptions; read them directly too.
+        subscriptions.append((STATUS_SUBSCRIPTION, 1))
+        client.subscribe(subscriptions)
+        log.info("Bridge connected to %s:%s", self.broker.host, self.broker.port)
+        self.connected.set()
+
+    def _on_message(self, client, userdata, message) -> None:
+        close_old_connections()
+        try:
+            outgoing = self.bridge.handle(message.topic, message.payload)
+        except DatabaseError:
+            # Unacknowledged: the broker delivers it again once we reconnect, or to another bridge.
+            log.exception("Database error handling %s; dropping the connection", message.topic)
+            client.disconnect()
+            return
+        except Exception:
+            log.exception("Bug handling %s; the message is acknowledged and dropped", message.topic)
+            outgoing = []
+        self.publish(outgoing)
+        client.ack(message.mid, message.qos)
+
+    def publish(self, outgoing: list[Outgoing]) -> None:
+        for topic, payload, retain in outgoing:
+            self.client.publish(topic, payload, qos=1, retain=retain)
+
+    def run(self, *, housekeeping_seconds: float) -> None:
+        properties = Properties(PacketTypes.CONNECT)
+        properties.SessionExpiryInterval = SESSION_EXPIRY_SECONDS
+        self.client.connect_async(
+            self.broker.host,
+            self.broker.port,
+            keepalive=30,
+            clean_start=False,
+            properties=properties,
+        )
+        self.client.loop_start()
+        try:
+            next_housekeeping = 0.0
+            while not self._stopped.wait(1.0):
+                if self.connected.is_set() and time.monotonic() >= next_housekeeping:
+                    close_old_connections()
+                    try:
+                        self.publish(self.bridge.housekeeping())
+                    except DatabaseError:
+                        log.exception("Housekeeping failed; retrying next round")
+                    next_housekeeping = time.monotonic() + housekeeping_seconds
+        finally:
+            self.client.disconnect()
+            self.client.loop_stop()
+
+    def stop(self) -> None:
+        self._stopped.set()

@@ -1,0 +1,132 @@
+"""Gate devices at the machines, the access log, and the usage sessions they report."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from access.policy import Reason
+
+
+class GateDevice(models.Model):
+    """A Raspberry Pi gate switching one machine's power relay.
+
+    The HMAC secret is kept because the site signs every reply with it; the MQTT password is
+    kept only as Mosquitto's hash. Both are shown to staff once, in the device's config file.
+    """
+
+    machine = models.ForeignKey(
+        "equipment.Machine", on_delete=models.PROTECT, related_name="gate_devices"
+    )
+    device_id = models.SlugField(max_length=64, unique=True)
+    secret = models.CharField(max_length=128)
+    mqtt_username = models.CharField(max_length=100, unique=True)
+    mqtt_password_hash = models.CharField(max_length=200)
+    enabled = models.BooleanField(default=True)
+    firmware = models.CharField(max_length=64, blank=True)
+    online = models.BooleanField(default=False)
+    last_seen = models.DateTimeField(null=True, blank=True)
+    relay_on = models.BooleanField(default=False)
+    relay_grant_end = models.DateTimeField(null=True, blank=True)
+    allowlist_version = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["machine__name", "device_id"]
+        permissions = [
+            ("manage_gates", "Can register gate devices, see the live gate page and stop machines"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.device_id} ({self.machine})"
+
+
+class AccessSource(models.TextChoices):
+    GATE = "gate", "Badge scan at the gate"
+    WEB = "web", "Staff web check"
+    ALLOWLIST = "allowlist", "Offline allow-list"
+    OFFLINE = "offline", "Decided offline by the gate"
+
+
+class AccessEvent(models.Model):
+    """One access decision: who scanned where, what was decided, why, and how long it took."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    source = models.CharField(max_length=20, choices=AccessSource.choices)
+    badge_uid = models.CharField(max_length=40)
+    device = models.ForeignKey(
+        GateDevice, null=True, blank=True, on_delete=models.PROTECT, related_name="access_events"
+    )
+    machine = models.ForeignKey(
+        "equipment.Machine", on_delete=models.PROTECT, related_name="access_events"
+    )
+    member = models.ForeignKey(
+        "membership.Member",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="access_events",
+    )
+    booking = models.ForeignKey(
+        "bookings.Booking", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    allowed = models.BooleanField()
+    reason = models.CharField(max_length=40, choices=[(r.value, r.value) for r in Reason])
+    grant_end = models.DateTimeField(null=True, blank=True)
+    decision_microseconds = models.PositiveIntegerField(default=0)
+    # The gate's own id for a decision it made offline, so a re-upload is stored once.
+    gate_event_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["machine", "-at"])]
+
+    @property
+    def reason_sentence(self) -> str:
+        return Reason(self.reason).sentence
+
+
+class UsageSession(models.Model):
+    """A stretch of time the relay was on, as the gate reported it."""
+
+    session_id = models.CharField(max_length=64, unique=True)
+    device = models.ForeignKey(GateDevice, on_delete=models.PROTECT, related_name="sessions")
+    machine = models.ForeignKey(
+        "equipment.Machine", on_delete=models.PROTECT, related_name="usage_sessions"
+    )
+    member = models.ForeignKey(
+        "membership.Member",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="usage_sessions",
+    )
+    booking = models.ForeignKey(
+        "bookings.Booking", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    badge_uid = models.CharField(max_length=40, blank=True)
+    started_at = models.DateTimeField()
+    grant_end = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    # The gate's reason code: grant_ended, switch_off, handover, agent_restart, failsafe...
+    end_reason = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["machine", "ended_at"])]
+
+
+class GateCommand(models.Model):
+    """A signed command the site pushed to a gate (switch-off, emergency stop), for the record."""
+
+    device = models.ForeignKey(GateDevice, on_delete=models.PROTECT, related_name="commands")
+    action = models.CharField(max_length=20)
+    reason = models.CharField(max_length=40)
+    message = models.CharField(max_length=500, blank=True)
+    actor = models.ForeignKey(
+        "membership.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]

@@ -1,0 +1,183 @@
+"""Access actions: decide (and log) a scan, register gates, push switch-offs and allow-lists."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from access import mqtt
+from access.facts import gather_facts
+from access.models import AccessEvent, AccessSource, GateCommand, GateDevice
+from access.policy import Decision, Reason, decide
+from bookings.models import Booking, BookingState
+from bookings.services import booking_check_in
+from equipment.models import Machine
+from gate_agent import protocol
+from membership.models import Member
+
+log = logging.getLogger(__name__)
+
+
+class AccessError(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class AccessResult:
+    decision: Decision
+    event: AccessEvent
+
+
+def _staff_grant() -> timedelta:
+    return timedelta(minutes=settings.GATE_STAFF_GRANT_MINUTES)
+
+
+def access_decide(
+    *,
+    badge_uid: str,
+    machine: Machine,
+    source: str,
+    at: datetime | None = None,
+    device: GateDevice | None = None,
+) -> AccessResult:
+    """Decide whether `badge_uid` may switch `machine` on at `at`, and write the access log.
+
+    The first allowed gate scan of a booking checks it in.
+    """
+    at = at or timezone.now()
+    started = time.perf_counter()
+    with transaction.atomic():
+        gathered = gather_facts(badge_uid=badge_uid, machine=machine, at=at)
+        decision = decide(gathered.facts, staff_grant=_staff_grant())
+        booking = gathered.booking if decision.reason is Reason.ALLOWED_BOOKING else None
+        if booking and source == AccessSource.GATE and booking.state == BookingState.CONFIRMED:
+            booking_check_in(booking=booking, now=at)
+        event = AccessEvent.objects.create(
+            at=at,
+            source=source,
+            badge_uid=badge_uid[:40],
+            device=device,
+            machine=machine,
+            member=gathered.member,
+            booking=booking,
+            allowed=decision.allowed,
+            reason=decision.reason.value,
+            grant_end=decision.grant_end,
+            decision_microseconds=int((time.perf_counter() - started) * 1_000_000),
+        )
+    return AccessResult(decision, event)
+
+
+@dataclass(frozen=True)
+class DeviceCredentials:
+    """Shown to staff once, at registration: the site keeps only what it needs."""
+
+    device: GateDevice
+    secret: str
+    mqtt_password: str
+
+
+def gate_device_register(*, machine: Machine, device_id: str) -> DeviceCredentials:
+    from access.broker import mosquitto_password_hash
+
+    device_id = device_id.strip()
+    try:
+        protocol.gate_topic(device_id, protocol.Topic.REQUEST)
+    except protocol.ProtocolError:
+        raise AccessError(
+            "A device id uses letters, digits, '-' and '_' only (for example laser-1)."
+        ) from None
+    if GateDevice.objects.filter(device_id=device_id).exists():
+        raise AccessError(f"A gate called {device_id!r} is already registered.")
+    secret = protocol.new_device_secret()
+    password = secrets.token_urlsafe(24)
+    device = GateDevice.objects.create(
+        machine=machine,
+        device_id=device_id,
+        secret=secret,
+        mqtt_username=f"gate-{device_id}",
+        mqtt_password_hash=mosquitto_password_hash(password),
+    )
+    return DeviceCredentials(device, secret, password)
+
+
+def _command_messages(devices, *, action: str, reason: str, message: str, actor) -> list:
+    now = time.time()
+    outgoing = []
+    for device in devices:
+        command = protocol.build_command(
+            device_id=device.device_id,
+            secret=device.secret,
+            action=action,
+            reason=reason,
+            message=message,
+            now=now,
+        )
+        GateCommand.objects.create(
+            device=device, action=action, reason=reason, message=message, actor=actor
+        )
+        outgoing.append(
+            (
+                protocol.gate_topic(device.device_id, protocol.Topic.COMMAND),
+                command.to_json(),
+                False,
+            )
+        )
+    return outgoing
+
+
+def gate_switch_off(*, machine: Machine, reason: str, message: str, actor=None) -> None:
+    """Tell every gate of `machine` to switch off now (after the caller's transaction commits)."""
+    devices = list(machine.gate_devices.filter(enabled=True))
+    outgoing = _command_messages(
+        devices, action=protocol.ACTION_SWITCH_OFF, reason=reason, message=message, actor=actor
+    )
+    transaction.on_commit(lambda: mqtt.publish_now(outgoing))
+
+
+def machines_member_may_be_using(member: Member, *, at: datetime | None = None):
+    """Machines on which `member` holds a grant that has not ended: where a switch-off must go."""
+    at = at or timezone.now()
+    return Machine.objects.filter(
+        access_events__member=member,
+        access_events__allowed=True,
+        access_events__grant_end__gt=at,
+    ).distinct()
+
+
+def gate_switch_off_member(
+    *, member: Member, reason: str, message: str, machines=None
+) -> list[Machine]:
+    """Switch off every machine `member` may be running (optionally only among `machines`)."""
+    running = machines_member_may_be_using(member)
+    if machines is not None:
+        running = running.filter(pk__in=[m.pk for m in machines])
+    stopped = list(running)
+    for machine in stopped:
+        gate_switch_off(machine=machine, reason=reason, message=message)
+    return stopped
+
+
+def gate_switch_off_booking(*, booking: Booking, reason: str, message: str) -> None:
+    """A cancelled or shortened booking: stop its machine if this member is on it."""
+    gate_switch_off_member(
+        member=booking.member, reason=reason, message=message, machines=[booking.machine]
+    )
+
+
+def gate_emergency_stop(*, machine: Machine, actor) -> None:
+    gate_switch_off(
+        machine=machine,
+        reason="emergency_stop",
+        message=f"Emergency stop by {actor}",
+        actor=actor,
+    )

@@ -1,0 +1,44 @@
+"""A scene for gate tests: a laser cutter, and a member who may use it right now."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from bookings.models import Booking
+from equipment.models import Machine
+from membership.models import Member
+from tests.factories.bookings import BookingFactory
+from tests.factories.equipment import MachineFactory, certification, certify
+from tests.factories.membership import ready_member
+
+
+@dataclass
+class Scene:
+    machine: Machine
+    member: Member
+    booking: Booking
+
+    @property
+    def badge_uid(self) -> str:
+        return self.member.badges.get(enabled=True).uid
+
+
+def build_scene(*, booking_minutes: int = 60) -> Scene:
+    laser = certification("Laser cutter")
+    machine = MachineFactory(name="Laser cutter 1", slug="laser-1", required_certification=laser)
+    member = ready_member()
+    certify(member, laser)
+    start = timezone.now().replace(second=0, microsecond=0) - timedelta(minutes=5)
+    booking = BookingFactory(
+        machine=machine, member=member, start=start, end=start + timedelta(minutes=booking_minutes)
+    )
+    return Scene(machine, member, booking)
+
+
+@pytest.fixture
+def scene(db) -> Scene:
+    return build_scene()

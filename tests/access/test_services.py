@@ -1,0 +1,150 @@
+"""The access service: every caller's decision is gathered from the database and logged."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from access.models import AccessEvent, AccessSource
+from access.policy import Reason
+from access.services import AccessError, access_decide, gate_device_register
+from bookings.models import BookingState
+from equipment.models import MachineState
+from membership import services as membership_services
+from tests.factories.equipment import MachineFactory
+from tests.factories.membership import UserFactory, ready_member
+from training.models import MemberCertification
+
+
+def test_booked_certified_member_is_allowed_until_the_booking_ends(scene):
+    result = access_decide(
+        badge_uid=scene.badge_uid, machine=scene.machine, source=AccessSource.GATE
+    )
+    assert result.decision.reason is Reason.ALLOWED_BOOKING
+    assert result.decision.grant_end == scene.booking.end
+    assert result.decision.member_name == scene.member.display_name
+    event = AccessEvent.objects.get()
+    assert (event.allowed, event.reason, event.member, event.booking) == (
+        True,
+        "allowed_booking",
+        scene.member,
+        scene.booking,
+    )
+    assert event.decision_microseconds > 0
+
+
+def test_first_allowed_gate_scan_checks_the_booking_in(scene):
+    access_decide(badge_uid=scene.badge_uid, machine=scene.machine, source=AccessSource.GATE)
+    scene.booking.refresh_from_db()
+    assert scene.booking.state == BookingState.CHECKED_IN
+
+
+def test_staff_web_check_does_not_check_in(scene):
+    access_decide(badge_uid=scene.badge_uid, machine=scene.machine, source=AccessSource.WEB)
+    scene.booking.refresh_from_db()
+    assert scene.booking.state == BookingState.CONFIRMED
+
+
+def test_badge_in_another_reader_format_is_recognised(scene):
+    uid = scene.badge_uid
+    spaced = ":".join(uid[i : i + 2] for i in range(0, len(uid), 2)).lower()
+    assert access_decide(
+        badge_uid=spaced, machine=scene.machine, source=AccessSource.GATE
+    ).decision.allowed
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ("unknown", Reason.UNKNOWN_BADGE),
+        ("garbage", Reason.UNKNOWN_BADGE),
+        ("disable_badge", Reason.BADGE_DISABLED),
+        ("cancel_membership", Reason.MEMBERSHIP_INACTIVE),
+        ("out_of_service", Reason.MACHINE_OUT_OF_SERVICE),
+        ("revoke_certification", Reason.CERTIFICATION_EXPIRED),
+        ("expire_certification", Reason.CERTIFICATION_EXPIRED),
+        ("no_certification", Reason.NOT_CERTIFIED),
+        ("cancel_booking", Reason.NO_BOOKING_NOW),
+    ],
+)
+def test_refusals_from_the_database(scene, change, reason):
+    uid = scene.badge_uid
+    now = timezone.now()
+    if change == "unknown":
+        uid = "DEADBEEF"
+    elif change == "garbage":
+        uid = "'; DROP TABLE badges; --"
+    elif change == "disable_badge":
+        scene.member.badges.update(enabled=False, disabled_reason="Lost")
+    elif change == "cancel_membership":
+        scene.member.membership.status = "canceled"
+        scene.member.membership.save()
+    elif change == "out_of_service":
+        scene.machine.state = MachineState.OUT_OF_SERVICE
+        scene.machine.save()
+    elif change == "revoke_certification":
+        MemberCertification.objects.update(revoked_at=now, revoke_reason="Unsafe use")
+    elif change == "expire_certification":
+        MemberCertification.objects.update(expires_at=now - timedelta(days=1))
+    elif change == "no_certification":
+        MemberCertification.objects.all().delete()
+    elif change == "cancel_booking":
+        scene.booking.state = BookingState.CANCELLED
+        scene.booking.save()
+    result = access_decide(badge_uid=uid, machine=scene.machine, source=AccessSource.GATE)
+    assert result.decision.reason is reason and not result.decision.allowed
+    assert result.decision.grant_end is None
+    assert AccessEvent.objects.get().reason == reason.value
+
+
+def test_maintainer_needs_no_booking_and_it_is_logged_as_such(db, settings):
+    machine = MachineFactory()
+    member = ready_member()
+    machine.maintainers.add(member.user)
+    result = access_decide(
+        badge_uid=member.badges.get().uid, machine=machine, source=AccessSource.GATE
+    )
+    assert result.decision.reason is Reason.ALLOWED_MAINTAINER
+    assert result.event.reason == "allowed_maintainer"
+    grant = result.decision.grant_end - result.event.at
+    assert grant == timedelta(minutes=settings.GATE_STAFF_GRANT_MINUTES)
+
+
+def test_instructor_of_the_certification_needs_no_booking(scene):
+    instructor = ready_member()
+    scene.machine.required_certification.instructors.add(instructor.user)
+    result = access_decide(
+        badge_uid=instructor.badges.get().uid, machine=scene.machine, source=AccessSource.GATE
+    )
+    assert result.decision.reason is Reason.ALLOWED_INSTRUCTOR
+
+
+def test_register_device_gives_credentials_once_and_keeps_only_a_password_hash(db):
+    credentials = gate_device_register(machine=MachineFactory(), device_id="laser-1")
+    device = credentials.device
+    assert device.secret == credentials.secret
+    assert credentials.mqtt_password not in device.mqtt_password_hash
+    assert device.mqtt_password_hash.startswith("$7$")
+    with pytest.raises(AccessError, match="already registered"):
+        gate_device_register(machine=device.machine, device_id="laser-1")
+
+
+@pytest.mark.parametrize("bad_id", ["", "laser 1", "laser/1", "+", "#", "a" * 80])
+def test_register_refuses_ids_that_break_the_topic_tree(db, bad_id):
+    with pytest.raises(AccessError, match="letters, digits"):
+        gate_device_register(machine=MachineFactory(), device_id=bad_id)
+
+
+def test_disabled_badge_with_uid_reissued_to_someone_else_decides_for_the_new_holder(scene):
+    """A lost card re-issued to another member opens for the new holder only."""
+    uid = scene.badge_uid
+    badge = scene.member.badges.get()
+    membership_services.badge_disable(badge=badge, reason="Lost", actor=UserFactory())
+    other = ready_member()
+    other.badges.all().delete()
+    membership_services.badge_assign(member=other, uid=uid, actor=None)
+    result = access_decide(badge_uid=uid, machine=scene.machine, source=AccessSource.GATE)
+    assert result.decision.member_name == other.display_name
+    assert result.decision.reason is Reason.NOT_CERTIFIED
