@@ -1,0 +1,219 @@
+"""The bridge's message handling, without a broker: signed replies, refusals, gate reports."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.utils import timezone
+
+from access.bridge import GateBridge
+from access.models import AccessEvent, GateDevice, UsageSession
+from gate_agent import protocol as p
+from tests.factories.access import GateDeviceFactory
+
+
+@pytest.fixture
+def device(scene) -> GateDevice:
+    return GateDeviceFactory(machine=scene.machine)
+
+
+def request(device: GateDevice, uid: str, *, secret: str | None = None) -> tuple[str, bytes]:
+    message = p.sign(
+        p.BadgeRequest(
+            device_id=device.device_id,
+            nonce=p.new_nonce(),
+            badge_uid=uid,
+            sent_at=int(time.time()),
+            firmware="test",
+        ),
+        secret or device.secret,
+    )
+    return p.gate_topic(device.device_id, p.Topic.REQUEST), message.to_json()
+
+
+def only_reply(outgoing, device: GateDevice) -> p.AccessReply:
+    [(topic, payload, retain)] = outgoing
+    assert topic == p.gate_topic(device.device_id, p.Topic.REPLY) and not retain
+    return p.parse_signed(p.AccessReply, payload, device_id=device.device_id, secret=device.secret)
+
+
+def test_allowed_scan_gets_a_signed_reply_bound_to_the_request(scene, device):
+    topic, payload = request(device, scene.badge_uid)
+    reply = only_reply(GateBridge().handle(topic, payload), device)
+    sent = p.BadgeRequest.from_json(payload)
+    assert reply.allowed and reply.reason == "allowed_booking"
+    assert reply.nonce == sent.nonce
+    assert reply.grant_end == int(scene.booking.end.timestamp())
+    assert reply.member_name == scene.member.display_name
+    assert AccessEvent.objects.get().device == device
+
+
+def test_denied_scan_gets_a_signed_refusal_with_its_reason(scene, device):
+    topic, payload = request(device, "DEADBEEF")
+    reply = only_reply(GateBridge().handle(topic, payload), device)
+    assert (reply.allowed, reply.reason, reply.grant_end) == (False, "unknown_badge", None)
+    assert "not registered" in reply.message
+
+
+def test_forged_request_gets_no_answer_and_decides_nothing(scene, device):
+    topic, payload = request(device, scene.badge_uid, secret="not-the-device-secret-0123456789")
+    assert GateBridge().handle(topic, payload) == []
+    assert not AccessEvent.objects.exists()
+
+
+def test_request_signed_by_one_gate_cannot_be_sent_on_anothers_topic(scene, device):
+    other = GateDeviceFactory(machine=scene.machine)
+    _, payload = request(device, scene.badge_uid)
+    assert GateBridge().handle(p.gate_topic(other.device_id, p.Topic.REQUEST), payload) == []
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [b"", b"{", b"null", b"[]", b'{"v": 1}', b"\xff\xfe", b'{"type": "request"}' * 5000],
+)
+def test_malformed_requests_are_dropped(scene, device, payload):
+    assert GateBridge().handle(p.gate_topic(device.device_id, p.Topic.REQUEST), payload) == []
+    assert not AccessEvent.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "topic",
+    ["toolgate/v1/gates/unknown-gate/request", "other/topic", "toolgate/v1/gates/+/request"],
+)
+def test_unknown_gates_and_topics_are_ignored(scene, topic):
+    assert GateBridge().handle(topic, b"{}") == []
+
+
+def test_disabled_gate_gets_no_answer(scene, device):
+    GateDevice.objects.filter(pk=device.pk).update(enabled=False)
+    topic, payload = request(device, scene.badge_uid)
+    assert GateBridge().handle(topic, payload) == []
+
+
+def test_heartbeat_records_presence_and_relay_state(scene, device):
+    beat = p.sign(
+        p.Heartbeat(
+            device_id=device.device_id,
+            sent_at=int(time.time()),
+            firmware="1.2.3",
+            uptime=60,
+            relay_on=True,
+            phase="on",
+            grant_end=int(scene.booking.end.timestamp()),
+            allowlist_version=3,
+            unsent_events=0,
+        ),
+        device.secret,
+    )
+    GateBridge().handle(p.gate_topic(device.device_id, p.Topic.HEARTBEAT), beat.to_json())
+    device.refresh_from_db()
+    assert (device.online, device.relay_on, device.firmware) == (True, True, "1.2.3")
+    assert device.relay_grant_end.timestamp() == int(scene.booking.end.timestamp())
+
+
+def test_status_offline_marks_the_gate_offline(scene, device):
+    GateDevice.objects.filter(pk=device.pk).update(online=True)
+    status = p.Status(device_id=device.device_id, state=p.STATUS_OFFLINE, firmware="1")
+    GateBridge().handle(p.gate_topic(device.device_id, p.Topic.STATUS), status.to_json())
+    device.refresh_from_db()
+    assert not device.online
+
+
+def test_status_online_answers_with_a_fresh_signed_allow_list(scene, device):
+    status = p.Status(device_id=device.device_id, state=p.STATUS_ONLINE, firmware="1")
+    [(topic, payload, retain)] = GateBridge().handle(
+        p.gate_topic(device.device_id, p.Topic.STATUS), status.to_json()
+    )
+    assert topic == p.gate_topic(device.device_id, p.Topic.ALLOWLIST) and retain
+    allowlist = p.parse_signed(
+        p.AllowList, payload, device_id=device.device_id, secret=device.secret
+    )
+    [entry] = allowlist.entries
+    assert entry.badge_hash == p.allowlist_badge_hash(scene.badge_uid, device.secret)
+    assert entry.window_end == int(scene.booking.end.timestamp())
+    assert scene.badge_uid.encode() not in payload
+
+
+def events(device, *entries) -> tuple[str, bytes]:
+    batch = p.sign(
+        p.EventBatch(device_id=device.device_id, sent_at=int(time.time()), events=tuple(entries)),
+        device.secret,
+    )
+    return p.gate_topic(device.device_id, p.Topic.EVENTS), batch.to_json()
+
+
+def event(kind: str, **fields) -> p.GateEvent:
+    values = {
+        "id": p.new_nonce(),
+        "kind": kind,
+        "at": int(time.time()),
+        "reason": "allowed_booking",
+        "session_id": None,
+        "badge_uid": None,
+        "allowed": None,
+        "grant_end": None,
+    }
+    values.update(fields)
+    return p.GateEvent(**values)
+
+
+def test_sessions_are_recorded_from_start_to_end(scene, device):
+    bridge = GateBridge()
+    session_id = p.new_nonce()
+    start = event(
+        p.EVENT_SESSION_START,
+        session_id=session_id,
+        badge_uid=scene.badge_uid,
+        allowed=True,
+        grant_end=int(scene.booking.end.timestamp()),
+    )
+    bridge.handle(*events(device, start))
+    bridge.handle(*events(device, start))  # re-uploaded after a lost acknowledgement
+    bridge.handle(
+        *events(device, event(p.EVENT_SESSION_END, session_id=session_id, reason="grant_ended"))
+    )
+    session = UsageSession.objects.get()
+    assert (session.member, session.booking, session.end_reason) == (
+        scene.member,
+        scene.booking,
+        "grant_ended",
+    )
+    assert session.ended_at is not None
+
+
+def test_offline_decisions_are_logged_once(scene, device):
+    decided = event(
+        p.EVENT_OFFLINE_DECISION,
+        badge_uid=scene.badge_uid,
+        allowed=True,
+        reason="allowed_booking",
+        grant_end=int(scene.booking.end.timestamp()),
+    )
+    bridge = GateBridge()
+    bridge.handle(*events(device, decided))
+    bridge.handle(*events(device, decided))
+    logged = AccessEvent.objects.get()
+    assert (logged.source, logged.member, logged.gate_event_id) == (
+        "offline",
+        scene.member,
+        decided.id,
+    )
+
+
+def test_forged_event_upload_changes_nothing(scene, device):
+    topic, payload = events(
+        device, event(p.EVENT_OFFLINE_DECISION, badge_uid=scene.badge_uid, allowed=True)
+    )
+    tampered = payload.replace(b'"allowed":true', b'"allowed":false')
+    assert tampered != payload
+    GateBridge().handle(topic, tampered)
+    assert not AccessEvent.objects.exists()
+
+
+def test_housekeeping_marks_silent_gates_offline(scene, device, settings):
+    stale = timezone.now() - timezone.timedelta(seconds=settings.GATE_OFFLINE_AFTER_SECONDS + 5)
+    GateDevice.objects.filter(pk=device.pk).update(online=True, last_seen=stale)
+    GateBridge().housekeeping()
+    device.refresh_from_db()
+    assert not device.online
