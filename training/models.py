@@ -26,9 +26,43 @@ class Certification(models.Model):
 
     class Meta:
         ordering = ["name"]
+        permissions = [
+            ("teach", "Can teach classes and sign off the certifications they are instructor of"),
+            ("manage_training", "Can schedule classes, sign off, revoke and see training demand"),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+
+class ClassSeries(models.Model):
+    """What a recurring class is about; its dates live in a django-scheduler event and rule.
+
+    The event sits on the "Classes" calendar; its occurrences are materialised into
+    `ClassSession` rows for a horizon so enrollments have something concrete to point at.
+    """
+
+    event = models.OneToOneField(
+        "schedule.Event", on_delete=models.PROTECT, related_name="class_series"
+    )
+    certification = models.ForeignKey(
+        Certification, on_delete=models.PROTECT, related_name="series"
+    )
+    instructor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="taught_series"
+    )
+    capacity = models.PositiveIntegerField(default=6)
+    place = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "class series"
+
+    def __str__(self) -> str:
+        return f"{self.certification} series ({self.event.rule or 'once'})"
 
 
 class ClassSession(models.Model):
@@ -54,17 +88,111 @@ class ClassSession(models.Model):
     )
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=500, blank=True)
+    original_start = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="For a session of a series: the start its rule gave it, before any move.",
+    )
 
     class Meta:
         ordering = ["start"]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(end__gt=models.F("start")), name="class_session_ends_after_start"
+            ),
+            models.UniqueConstraint(
+                fields=["series", "original_start"], name="one_session_per_series_occurrence"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        local = timezone.localtime(self.start)
+        return f"{self.certification} on {local:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_at is not None
+
+
+class EnrollmentStatus(models.TextChoices):
+    ENROLLED = "enrolled", "Enrolled"
+    WAITLISTED = "waitlisted", "Waitlisted"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Outcome(models.TextChoices):
+    """What the instructor recorded on the roster for one attendee."""
+
+    PENDING = "pending", "Not marked yet"
+    ABSENT = "absent", "Absent"
+    FAILED = "failed", "Attended, not passed"
+    PASSED = "passed", "Attended and passed"
+
+
+class Enrollment(models.Model):
+    """A member's seat (or place on the waitlist) in one class session. Never deleted."""
+
+    session = models.ForeignKey(ClassSession, on_delete=models.PROTECT, related_name="enrollments")
+    member = models.ForeignKey(
+        "membership.Member", on_delete=models.PROTECT, related_name="enrollments"
+    )
+    status = models.CharField(max_length=20, choices=EnrollmentStatus.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    promoted_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a freed seat moved this member off the waitlist."
+    )
+    promotion_notified_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.PENDING)
+    marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    marked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "member"],
+                condition=models.Q(status__in=["enrolled", "waitlisted"]),
+                name="one_active_enrollment_per_member_and_session",
+            )
+        ]
+        indexes = [models.Index(fields=["session", "status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.member} in {self.session} ({self.get_status_display()})"
+
+
+class TrainingRequest(models.Model):
+    """A member asking for a class of a certification; staff see the open ones as a queue."""
+
+    member = models.ForeignKey(
+        "membership.Member", on_delete=models.PROTECT, related_name="training_requests"
+    )
+    certification = models.ForeignKey(
+        Certification, on_delete=models.PROTECT, related_name="requests"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    fulfilled_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the member got a seat in a class or the grant."
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "certification"],
+                condition=models.Q(fulfilled_at__isnull=True),
+                name="one_open_training_request",
             )
         ]
 
     def __str__(self) -> str:
-        return f"{self.certification} on {self.start:%Y-%m-%d %H:%M}"
+        return f"{self.member} asks for {self.certification}"
 
 
 class MemberCertification(models.Model):
@@ -90,9 +218,10 @@ class MemberCertification(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     revoke_reason = models.CharField(max_length=500, blank=True)
+    expiry_reminder_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["-granted_at"]
+        ordering = ["-granted_at", "-id"]
         indexes = [models.Index(fields=["member", "certification", "-granted_at"])]
 
     def __str__(self) -> str:

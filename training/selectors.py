@@ -1,12 +1,38 @@
-"""Read-only questions about certifications; the access decision and bookings ask these."""
+"""Read-only questions about certifications, classes and demand; access and bookings ask these."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 
-from training.models import Certification, MemberCertification
+from membership.models import Member
+from training.models import (
+    Certification,
+    ClassSession,
+    Enrollment,
+    EnrollmentStatus,
+    MemberCertification,
+    TrainingRequest,
+)
+
+# A grant this close to its expiry shows as "expiring soon", may be renewed in a class, and earns
+# its holder a reminder email.
+EXPIRING_SOON = timedelta(days=30)
+
+
+class GrantState:
+    VALID = "valid"
+    EXPIRING = "expiring"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    LABELS = {
+        VALID: "Valid",
+        EXPIRING: "Expiring soon",
+        EXPIRED: "Expired",
+        REVOKED: "Revoked",
+    }
 
 
 def certification_grants_valid_at(*, at: datetime) -> QuerySet[MemberCertification]:
@@ -25,3 +51,269 @@ def member_holds_certification(*, member, certification: Certification, at: date
         .filter(member=member, certification=certification)
         .exists()
     )
+
+
+def member_certified_for_machine(*, member, machine, at: datetime) -> bool:
+    """Is `member` certified on `machine` at `at`: the access decision asks this.
+
+    `machine` is anything with a `required_certification_id` (equipment's Machine); training does
+    not import equipment. A machine that requires no certification needs none.
+    """
+    certification_id = machine.required_certification_id
+    if certification_id is None:
+        return True
+    return (
+        certification_grants_valid_at(at=at)
+        .filter(member=member, certification_id=certification_id)
+        .exists()
+    )
+
+
+def grant_state(grant: MemberCertification, *, at: datetime) -> str:
+    if grant.revoked_at is not None and grant.revoked_at <= at:
+        return GrantState.REVOKED
+    if grant.expires_at is not None and grant.expires_at <= at:
+        return GrantState.EXPIRED
+    if grant.expires_at is not None and grant.expires_at <= at + EXPIRING_SOON:
+        return GrantState.EXPIRING
+    return GrantState.VALID
+
+
+def member_valid_grant(
+    *, member, certification: Certification, at: datetime
+) -> MemberCertification | None:
+    """The valid grant of `certification` that lasts longest (none expiring counts as longest)."""
+    grants = certification_grants_valid_at(at=at).filter(member=member, certification=certification)
+    return grants.filter(expires_at__isnull=True).first() or grants.order_by("-expires_at").first()
+
+
+def member_missing_prerequisites(
+    *, member, certification: Certification, at: datetime
+) -> list[Certification]:
+    held = certification_grants_valid_at(at=at).filter(member=member)
+    return list(
+        certification.prerequisites.exclude(pk__in=held.values("certification_id")).order_by("name")
+    )
+
+
+def member_grant_history(member: Member) -> QuerySet[MemberCertification]:
+    """Every grant the member ever had, newest first: expired and revoked ones stay."""
+    return member.certifications.select_related(
+        "certification", "granted_by", "revoked_by", "session"
+    ).order_by("-granted_at", "-id")
+
+
+@dataclass(frozen=True)
+class HeldCertification:
+    certification: Certification
+    grant: MemberCertification
+    state: str
+
+    @property
+    def state_label(self) -> str:
+        return GrantState.LABELS[self.state]
+
+
+def member_certification_summary(member: Member, *, at: datetime) -> list[HeldCertification]:
+    """One line per certification the member ever held: the grant that counts now and its state.
+
+    A valid grant wins over an expired or revoked one; among equals, the newest.
+    """
+    order = [GrantState.VALID, GrantState.EXPIRING, GrantState.EXPIRED, GrantState.REVOKED]
+    best: dict[int, HeldCertification] = {}
+    for grant in member_grant_history(member):
+        held = HeldCertification(grant.certification, grant, grant_state(grant, at=at))
+        current = best.get(grant.certification_id)
+        if current is None or order.index(held.state) < order.index(current.state):
+            best[grant.certification_id] = held
+    return sorted(best.values(), key=lambda held: held.certification.name)
+
+
+def base_certifications() -> QuerySet[Certification]:
+    """The certifications every maker starts with: those others build on and needing none.
+
+    With no prerequisites configured at all, every certification without one counts.
+    """
+    roots = Certification.objects.filter(prerequisites__isnull=True)
+    foundations = roots.filter(unlocks__isnull=False).distinct()
+    return foundations if foundations.exists() else roots
+
+
+def sessions_with_seats() -> QuerySet[ClassSession]:
+    """Sessions annotated with `seats_taken` and `waitlisted` counts."""
+    return ClassSession.objects.select_related("certification", "instructor").annotate(
+        seats_taken=Count("enrollments", filter=Q(enrollments__status=EnrollmentStatus.ENROLLED)),
+        waitlisted=Count("enrollments", filter=Q(enrollments__status=EnrollmentStatus.WAITLISTED)),
+    )
+
+
+def sessions_between(*, start: datetime, end: datetime) -> QuerySet[ClassSession]:
+    """Sessions (cancelled ones too, marked as such) starting in [start, end), for the calendar."""
+    return sessions_with_seats().filter(start__gte=start, start__lt=end).order_by("start")
+
+
+def sessions_upcoming(
+    *, at: datetime, certification: Certification | None = None
+) -> QuerySet[ClassSession]:
+    sessions = sessions_with_seats().filter(start__gt=at, cancelled_at__isnull=True)
+    if certification is not None:
+        sessions = sessions.filter(certification=certification)
+    return sessions.order_by("start")
+
+
+def session_seats_taken(session: ClassSession) -> int:
+    return session.enrollments.filter(status=EnrollmentStatus.ENROLLED).count()
+
+
+def session_roster(session: ClassSession) -> QuerySet[Enrollment]:
+    return session.enrollments.filter(status=EnrollmentStatus.ENROLLED).select_related(
+        "member__user"
+    )
+
+
+def session_waitlist(session: ClassSession) -> QuerySet[Enrollment]:
+    return session.enrollments.filter(status=EnrollmentStatus.WAITLISTED).select_related(
+        "member__user"
+    )
+
+
+def waitlist_position(enrollment: Enrollment) -> int | None:
+    """1 for the first on the waitlist; None when the enrollment is not waitlisted."""
+    if enrollment.status != EnrollmentStatus.WAITLISTED:
+        return None
+    ahead = Enrollment.objects.filter(
+        Q(created_at__lt=enrollment.created_at)
+        | Q(created_at=enrollment.created_at, id__lt=enrollment.id),
+        session_id=enrollment.session_id,
+        status=EnrollmentStatus.WAITLISTED,
+    )
+    return ahead.count() + 1
+
+
+def member_active_enrollment(member: Member, session: ClassSession) -> Enrollment | None:
+    return (
+        session.enrollments.filter(
+            member=member, status__in=[EnrollmentStatus.ENROLLED, EnrollmentStatus.WAITLISTED]
+        )
+        .select_related("session")
+        .first()
+    )
+
+
+def member_upcoming_enrollments(member: Member, *, at: datetime) -> list[Enrollment]:
+    """The member's seats and waitlist places in classes still to come, with waitlist positions."""
+    enrollments = list(
+        member.enrollments.filter(
+            session__start__gt=at,
+            status__in=[EnrollmentStatus.ENROLLED, EnrollmentStatus.WAITLISTED],
+        )
+        .select_related("session__certification", "session__instructor")
+        .order_by("session__start")
+    )
+    for enrollment in enrollments:
+        enrollment.position = waitlist_position(enrollment)
+    return enrollments
+
+
+def member_open_requests(member: Member) -> QuerySet[TrainingRequest]:
+    return member.training_requests.filter(fulfilled_at__isnull=True).select_related(
+        "certification"
+    )
+
+
+def classes_for_member(member: Member, *, at: datetime, limit: int = 5) -> list[ClassSession]:
+    """Upcoming classes the member could take now: prerequisites held, not already certified.
+
+    Foundations come first, so a newcomer is pointed at general shop safety before the laser.
+    """
+    held = certification_grants_valid_at(at=at + EXPIRING_SOON).filter(member=member)
+    wanted = (
+        Certification.objects.exclude(pk__in=held.values("certification_id"))
+        .annotate(
+            missing=Count(
+                "prerequisites",
+                filter=~Q(
+                    prerequisites__in=certification_grants_valid_at(at=at)
+                    .filter(member=member)
+                    .values("certification_id")
+                ),
+            )
+        )
+        .filter(missing=0)
+    )
+    sessions = (
+        sessions_upcoming(at=at)
+        .filter(certification__in=wanted)
+        .exclude(instructor=member.user)
+        .annotate(is_base=Exists(base_certifications().filter(pk=OuterRef("certification_id"))))
+        .order_by("-is_base", "start")
+    )
+    return list(sessions[:limit])
+
+
+def user_can_sign_off(user, certification: Certification) -> bool:
+    """An instructor named on the certification, or training staff."""
+    if not user.is_authenticated:
+        return False
+    return user.has_perm("training.manage_training") or (
+        user.has_perm("training.teach") and certification.instructors.filter(pk=user.pk).exists()
+    )
+
+
+def user_can_manage_session(user, session: ClassSession) -> bool:
+    """Training staff, or the session's own instructor (move, cancel, roster)."""
+    return user.is_authenticated and (
+        user.has_perm("training.manage_training") or session.instructor_id == user.pk
+    )
+
+
+def certifications_user_can_sign_off(user) -> QuerySet[Certification]:
+    if user.has_perm("training.manage_training"):
+        return Certification.objects.all()
+    if user.has_perm("training.teach"):
+        return Certification.objects.filter(instructors=user)
+    return Certification.objects.none()
+
+
+def sessions_for_instructor(user, *, since: datetime) -> QuerySet[ClassSession]:
+    """Sessions the user teaches or may sign off, from `since` on (training staff: all)."""
+    sessions = sessions_with_seats().filter(end__gte=since)
+    if not user.has_perm("training.manage_training"):
+        sessions = sessions.filter(
+            Q(instructor=user) | Q(certification__instructors=user)
+        ).distinct()
+    return sessions.order_by("start")
+
+
+@dataclass(frozen=True)
+class DemandRow:
+    certification: Certification
+    waiting: int
+    waiting_since: datetime | None
+    upcoming_sessions: int
+    free_seats: int
+
+
+def training_demand(*, at: datetime) -> list[DemandRow]:
+    """Per certification: open requests (how many, since when) and what is already scheduled.
+
+    Most waiting first, then longest waiting, so staff see where a class is due.
+    """
+    open_requests = TrainingRequest.objects.filter(fulfilled_at__isnull=True)
+    rows = []
+    for certification in Certification.objects.annotate(
+        waiting=Count("requests", filter=Q(requests__in=open_requests)),
+        waiting_since=Min("requests__created_at", filter=Q(requests__in=open_requests)),
+    ):
+        upcoming = list(sessions_upcoming(at=at, certification=certification))
+        rows.append(
+            DemandRow(
+                certification=certification,
+                waiting=certification.waiting,
+                waiting_since=certification.waiting_since,
+                upcoming_sessions=len(upcoming),
+                free_seats=sum(max(s.capacity - s.seats_taken, 0) for s in upcoming),
+            )
+        )
+    rows.sort(key=lambda row: (-row.waiting, row.waiting_since or at, row.certification.name))
+    return rows

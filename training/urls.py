@@ -1,4 +1,22 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from training import views
 
 app_name = "training"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.class_list, name="class_list"),
+    path("mine/", views.my_certifications, name="my_certifications"),
+    path("sessions/<int:pk>/", views.session_detail, name="session_detail"),
+    path("sessions/<int:pk>/enroll/", views.session_enroll, name="session_enroll"),
+    path("sessions/<int:pk>/roster/", views.roster, name="roster"),
+    path("sessions/<int:pk>/move/", views.session_move, name="session_move"),
+    path("sessions/<int:pk>/cancel/", views.session_cancel, name="session_cancel"),
+    path("sessions/new/", views.session_create, name="session_create"),
+    path("series/new/", views.series_create, name="series_create"),
+    path("enrollments/<int:pk>/cancel/", views.enrollment_cancel, name="enrollment_cancel"),
+    path("certifications/<int:pk>/request/", views.request_training, name="request_training"),
+    path("teaching/", views.instructor_sessions, name="instructor_sessions"),
+    path("sign-off/", views.sign_off, name="sign_off"),
+    path("grants/<int:pk>/revoke/", views.revoke, name="revoke"),
+    path("demand/", views.demand_queue, name="demand_queue"),
+]

@@ -14,6 +14,7 @@ from membership.models import (
     Membership,
     MembershipStatus,
     Plan,
+    StripeEvent,
     User,
     Waiver,
     WaiverSignature,
@@ -104,3 +105,31 @@ def ready_member(**membership_kwargs) -> Member:
     WaiverSignatureFactory(member=member, waiver=WaiverFactory())
     BadgeFactory(member=member)
     return member
+
+
+class StripePlanFactory(PlanFactory):
+    """The default plan connected to a Stripe price (as docs/billing.md sets it up)."""
+
+    stripe_price_id = "price_1TgMonthly100usd"
+
+
+class StripeMembershipFactory(MembershipFactory):
+    """A membership that joined through Stripe Checkout: it has a customer and a subscription."""
+
+    plan = factory.SubFactory(StripePlanFactory)
+    stripe_customer_id = factory.Sequence(lambda n: f"cus_Test{n:010d}")
+    stripe_subscription_id = factory.Sequence(lambda n: f"sub_Test{n:010d}")
+    stripe_subscription_status = "active"
+
+
+class StripeEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StripeEvent
+
+    event_id = factory.Sequence(lambda n: f"evt_Test{n:010d}")
+    type = "invoice.paid"
+    stripe_created_at = factory.LazyFunction(timezone.now)
+    membership = factory.SubFactory(StripeMembershipFactory)
+    outcome = StripeEvent.Outcome.APPLIED
+    note = "subscription is active"
+    payload = factory.LazyAttribute(lambda o: {"id": o.event_id, "type": o.type})

@@ -1,0 +1,86 @@
+"""Factories for the training app's models."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import factory
+from django.utils import timezone
+
+from membership import roles
+from tests.factories.membership import MemberFactory, UserFactory
+from training.models import (
+    Certification,
+    ClassSession,
+    Enrollment,
+    EnrollmentStatus,
+    MemberCertification,
+    TrainingRequest,
+)
+
+
+class CertificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Certification
+        django_get_or_create = ("slug",)
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Machine {n}")
+    slug = factory.LazyAttribute(lambda o: o.name.lower().replace(" ", "-"))
+    validity_months = 12
+
+    @factory.post_generation
+    def prerequisites(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.prerequisites.add(*extracted)
+
+    @factory.post_generation
+    def instructors(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.instructors.add(*extracted)
+
+
+class ClassSessionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ClassSession
+        skip_postgeneration_save = True
+
+    certification = factory.SubFactory(CertificationFactory)
+    instructor = factory.SubFactory(UserFactory, role=roles.INSTRUCTOR)
+    start = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))
+    end = factory.LazyAttribute(lambda o: o.start + timedelta(hours=2))
+    capacity = 4
+    place = "Classroom"
+
+    @factory.post_generation
+    def _instructor_teaches(self, create, extracted, **kwargs):
+        if create:
+            self.certification.instructors.add(self.instructor)
+
+
+class EnrollmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Enrollment
+
+    session = factory.SubFactory(ClassSessionFactory)
+    member = factory.SubFactory(MemberFactory)
+    status = EnrollmentStatus.ENROLLED
+
+
+class MemberCertificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MemberCertification
+
+    member = factory.SubFactory(MemberFactory)
+    certification = factory.SubFactory(CertificationFactory)
+    granted_by = factory.SubFactory(UserFactory, role=roles.INSTRUCTOR)
+    granted_at = factory.LazyFunction(timezone.now)
+    expires_at = factory.LazyAttribute(lambda o: o.granted_at + timedelta(days=365))
+
+
+class TrainingRequestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TrainingRequest
+
+    member = factory.SubFactory(MemberFactory)
+    certification = factory.SubFactory(CertificationFactory)

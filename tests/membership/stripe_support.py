@@ -1,0 +1,345 @@
+"""A fake Stripe API at the SDK's HTTP layer, and webhook events built and signed as Stripe does.
+
+Object shapes follow the pinned API version (settings.STRIPE_API_VERSION): subscription periods
+live on the subscription items, an invoice names its subscription under `parent`.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import parse_qsl, urlsplit
+
+import stripe
+from django.conf import settings
+
+WEBHOOK_SECRET = "whsec_test_toolgate_0123456789abcdef"
+SECRET_KEY = "sk_test_toolgate_0123456789abcdef"
+PRICE_ID = "price_1TgMonthly100usd"
+
+_ids = itertools.count(1)
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_Tg{next(_ids):012d}"
+
+
+def ts(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    params: dict[str, str]
+    headers: dict[str, str]
+
+
+class FakeStripeAPI(stripe.HTTPClient):
+    """Answers the Stripe API calls Toolgate makes and records each request as sent on the wire."""
+
+    name = "toolgate-fake"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: list[Request] = []
+        self.subscriptions: dict[str, dict] = {}
+        self.fail_with_status: int | None = None
+
+    # What tests read.
+    def calls(self, method: str, path: str) -> list[Request]:
+        return [r for r in self.requests if r.method == method and r.path == path]
+
+    def subscription_fetches(self) -> int:
+        return sum(
+            1
+            for r in self.requests
+            if r.method == "get" and r.path.startswith("/v1/subscriptions/")
+        )
+
+    # The SDK's HTTP interface.
+    def request(self, method, url, headers, post_data=None, *, _usage=None):
+        parts = urlsplit(url)
+        body = post_data.decode() if isinstance(post_data, bytes) else (post_data or "")
+        params = dict(parse_qsl(body or parts.query, keep_blank_values=True))
+        self.requests.append(Request(method, parts.path, params, dict(headers or {})))
+        if self.fail_with_status:
+            error = {"error": {"type": "api_error", "message": "Stripe is having a bad day"}}
+            return json.dumps(error), self.fail_with_status, {}
+        return self._answer(method, parts.path, params)
+
+    def request_stream(self, method, url, headers, post_data=None, *, _usage=None):
+        raise AssertionError("Toolgate never streams from Stripe")
+
+    def close(self) -> None:
+        pass
+
+    def _answer(self, method: str, path: str, params: dict[str, str]):
+        if method == "post" and path == "/v1/customers":
+            return self._ok({"id": new_id("cus"), "object": "customer", "email": params["email"]})
+        if method == "post" and path == "/v1/checkout/sessions":
+            session_id = new_id("cs_test")
+            return self._ok(
+                {
+                    "id": session_id,
+                    "object": "checkout.session",
+                    "mode": params["mode"],
+                    "url": f"https://checkout.stripe.com/c/pay/{session_id}",
+                }
+            )
+        if method == "post" and path == "/v1/billing_portal/sessions":
+            session_id = new_id("bps")
+            return self._ok(
+                {
+                    "id": session_id,
+                    "object": "billing_portal.session",
+                    "customer": params["customer"],
+                    "url": f"https://billing.stripe.com/p/session/{session_id}",
+                }
+            )
+        if method == "get" and path.startswith("/v1/subscriptions/"):
+            subscription = self.subscriptions.get(path.rsplit("/", 1)[1])
+            if subscription is None:
+                missing = {"error": {"type": "invalid_request_error", "code": "resource_missing"}}
+                return json.dumps(missing), 404, {}
+            return self._ok(subscription)
+        if method == "get" and path == "/v1/subscriptions":
+            found = [s for s in self.subscriptions.values() if s["customer"] == params["customer"]]
+            found.sort(key=lambda s: s["created"], reverse=True)
+            limit = int(params.get("limit", 10))
+            return self._ok(
+                {
+                    "object": "list",
+                    "data": found[:limit],
+                    "has_more": len(found) > limit,
+                    "url": "/v1/subscriptions",
+                }
+            )
+        raise AssertionError(f"Unexpected Stripe call {method.upper()} {path}")
+
+    @staticmethod
+    def _ok(body: dict):
+        return json.dumps(body), 200, {"Request-Id": new_id("req")}
+
+
+# Objects in the pinned API version's shape.
+
+
+def subscription_object(
+    *,
+    subscription_id: str,
+    customer: str,
+    status: str,
+    period_start: datetime,
+    period_end: datetime,
+    membership_id: int | None = None,
+    cancel_at_period_end: bool = False,
+    ended_at: datetime | None = None,
+) -> dict:
+    start, end = ts(period_start), ts(period_end)
+    return {
+        "id": subscription_id,
+        "object": "subscription",
+        "application": None,
+        "automatic_tax": {"disabled_reason": None, "enabled": False, "liability": None},
+        "billing_cycle_anchor": start,
+        "billing_mode": {"type": "classic"},
+        "cancel_at": end if cancel_at_period_end else None,
+        "cancel_at_period_end": cancel_at_period_end,
+        "canceled_at": ts(ended_at) if ended_at else None,
+        "cancellation_details": {"comment": None, "feedback": None, "reason": None},
+        "collection_method": "charge_automatically",
+        "created": start,
+        "currency": "usd",
+        "customer": customer,
+        "default_payment_method": "pm_1TgCard",
+        "discounts": [],
+        "ended_at": ts(ended_at) if ended_at else None,
+        "items": {
+            "object": "list",
+            "data": [
+                {
+                    "id": f"si_{subscription_id[4:]}",
+                    "object": "subscription_item",
+                    "created": start,
+                    "current_period_end": end,
+                    "current_period_start": start,
+                    "discounts": [],
+                    "metadata": {},
+                    "price": {
+                        "id": PRICE_ID,
+                        "object": "price",
+                        "active": True,
+                        "currency": "usd",
+                        "product": "prod_TgMembership",
+                        "recurring": {"interval": "month", "interval_count": 1},
+                        "type": "recurring",
+                        "unit_amount": 10000,
+                    },
+                    "quantity": 1,
+                    "subscription": subscription_id,
+                }
+            ],
+            "has_more": False,
+            "total_count": 1,
+            "url": f"/v1/subscription_items?subscription={subscription_id}",
+        },
+        "latest_invoice": None,
+        "livemode": False,
+        "metadata": {"membership_id": str(membership_id)} if membership_id else {},
+        "start_date": start,
+        "status": status,
+        "trial_end": None,
+        "trial_start": None,
+    }
+
+
+def invoice_object(
+    *,
+    subscription: dict,
+    paid: bool,
+    billing_reason: str = "subscription_cycle",
+    attempt_count: int = 1,
+) -> dict:
+    item = subscription["items"]["data"][0]
+    start, end = item["current_period_start"], item["current_period_end"]
+    invoice_id = new_id("in")
+    return {
+        "id": invoice_id,
+        "object": "invoice",
+        "account_country": "US",
+        "amount_due": 10000,
+        "amount_paid": 10000 if paid else 0,
+        "amount_remaining": 0 if paid else 10000,
+        "attempt_count": attempt_count,
+        "attempted": True,
+        "billing_reason": billing_reason,
+        "collection_method": "charge_automatically",
+        "created": start,
+        "currency": "usd",
+        "customer": subscription["customer"],
+        "hosted_invoice_url": f"https://invoice.stripe.com/i/{invoice_id}",
+        "lines": {
+            "object": "list",
+            "data": [
+                {
+                    "id": new_id("il"),
+                    "object": "line_item",
+                    "amount": 10000,
+                    "currency": "usd",
+                    "description": "1 × Monthly membership (at $100.00 / month)",  # noqa: RUF001
+                    "invoice": invoice_id,
+                    "parent": {
+                        "invoice_item_details": None,
+                        "subscription_item_details": {
+                            "invoice_item": None,
+                            "proration": False,
+                            "proration_details": {"credited_items": None},
+                            "subscription": subscription["id"],
+                            "subscription_item": item["id"],
+                        },
+                        "type": "subscription_item_details",
+                    },
+                    "period": {"end": end, "start": start},
+                    "pricing": {
+                        "price_details": {"price": PRICE_ID, "product": "prod_TgMembership"},
+                        "type": "price_details",
+                        "unit_amount_decimal": "10000",
+                    },
+                    "quantity": 1,
+                }
+            ],
+            "has_more": False,
+            "total_count": 1,
+            "url": f"/v1/invoices/{invoice_id}/lines",
+        },
+        "livemode": False,
+        "metadata": {},
+        "next_payment_attempt": None if paid else start + 3 * 86400,
+        "number": f"TG-{invoice_id[-4:]}",
+        "parent": {
+            "quote_details": None,
+            "subscription_details": {
+                "metadata": subscription["metadata"],
+                "subscription": subscription["id"],
+            },
+            "type": "subscription_details",
+        },
+        "period_end": start,
+        "period_start": start,
+        "status": "paid" if paid else "open",
+        "status_transitions": {
+            "finalized_at": start,
+            "marked_uncollectible_at": None,
+            "paid_at": start if paid else None,
+            "voided_at": None,
+        },
+        "subtotal": 10000,
+        "total": 10000,
+    }
+
+
+def checkout_session_object(*, membership_id: int, customer: str, subscription_id: str) -> dict:
+    session_id = new_id("cs_test")
+    base = settings.SITE_URL + "/billing/"
+    return {
+        "id": session_id,
+        "object": "checkout.session",
+        "amount_subtotal": 10000,
+        "amount_total": 10000,
+        "cancel_url": base + "?checkout=canceled",
+        "client_reference_id": str(membership_id),
+        "created": int(time.time()) - 60,
+        "currency": "usd",
+        "customer": customer,
+        "customer_details": {"email": "member@example.org", "name": None, "tax_exempt": "none"},
+        "expires_at": int(time.time()) + 86340,
+        "invoice": new_id("in"),
+        "livemode": False,
+        "metadata": {"membership_id": str(membership_id)},
+        "mode": "subscription",
+        "payment_status": "paid",
+        "status": "complete",
+        "subscription": subscription_id,
+        "success_url": base + "?checkout=success&session_id={CHECKOUT_SESSION_ID}",
+        "ui_mode": "hosted",
+        "url": None,
+    }
+
+
+def event(
+    kind: str, obj: dict, *, created: int | None = None, previous: dict | None = None
+) -> dict:
+    data: dict = {"object": copy.deepcopy(obj)}
+    if previous is not None:
+        data["previous_attributes"] = previous
+    return {
+        "id": new_id("evt"),
+        "object": "event",
+        "api_version": settings.STRIPE_API_VERSION,
+        "created": created if created is not None else int(time.time()),
+        "data": data,
+        "livemode": False,
+        "pending_webhooks": 1,
+        "request": {"id": None, "idempotency_key": None},
+        "type": kind,
+    }
+
+
+def sign(payload: str, *, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> str:
+    """The Stripe-Signature header: t=<unix time>,v1=<HMAC-SHA256 of "<t>.<payload>">."""
+    moment = int(time.time()) if timestamp is None else timestamp
+    digest = hmac.new(secret.encode(), f"{moment}.{payload}".encode(), hashlib.sha256).hexdigest()
+    return f"t={moment},v1={digest}"
+
+
+def encode(event_body: dict) -> str:
+    # Stripe sends pretty-printed JSON; the signature covers these exact bytes.
+    return json.dumps(event_body, indent=2)

@@ -1,0 +1,105 @@
+"""Forms of the training pages; each action form carries a one-time token (OnceForm)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from membership.forms import OnceForm
+from training.models import Certification, Outcome
+from training.scheduling import Frequency
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class ActionForm(OnceForm):
+    """A button with nothing to fill in: enroll, cancel, request training."""
+
+
+class ReasonForm(OnceForm):
+    reason = forms.CharField(max_length=500, label="Reason")
+
+
+class SessionForm(OnceForm):
+    certification = forms.ModelChoiceField(queryset=Certification.objects.all())
+    instructor = forms.ModelChoiceField(queryset=get_user_model().objects.none())
+    start = forms.DateTimeField(widget=DateTimeLocalInput(), label="Starts")
+    end = forms.DateTimeField(widget=DateTimeLocalInput(), label="Ends")
+    capacity = forms.IntegerField(min_value=1, max_value=200, initial=6, label="Seats")
+    place = forms.CharField(max_length=200, required=False, label="Place")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["instructor"].queryset = (
+            get_user_model()
+            .objects.filter(teachable_certifications__isnull=False)
+            .distinct()
+            .order_by("first_name", "last_name", "email")
+        )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["end"] <= data["start"]:
+            self.add_error("end", "A class must end after it starts.")
+        return data
+
+
+class SeriesForm(SessionForm):
+    frequency = forms.ChoiceField(choices=Frequency.CHOICES, label="Repeats")
+    until = forms.DateField(
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        label="Last date (empty: keeps going)",
+    )
+
+
+class MoveForm(OnceForm):
+    start = forms.DateTimeField(widget=DateTimeLocalInput(), label="New start")
+    end = forms.DateTimeField(widget=DateTimeLocalInput(), label="New end")
+
+
+class SignOffForm(OnceForm):
+    email = forms.EmailField(label="Member's email")
+    certification = forms.ModelChoiceField(queryset=Certification.objects.none())
+    note = forms.CharField(
+        max_length=500, label="Note", help_text="How you checked them, e.g. 'Supervised two cuts'."
+    )
+
+    def __init__(self, *args, certifications=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if certifications is not None:
+            self.fields["certification"].queryset = certifications
+
+
+ROSTER_CHOICES = [
+    (Outcome.PENDING, "—"),
+    (Outcome.ABSENT, "Absent"),
+    (Outcome.FAILED, "Attended, not passed"),
+    (Outcome.PASSED, "Passed"),
+]
+
+
+class RosterForm(OnceForm):
+    """One outcome choice per seat, named `outcome_<enrollment id>`."""
+
+    def __init__(self, *args, enrollments, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.enrollments = list(enrollments)
+        for enrollment in self.enrollments:
+            self.fields[f"outcome_{enrollment.pk}"] = forms.ChoiceField(
+                choices=ROSTER_CHOICES,
+                initial=enrollment.outcome,
+                label=str(enrollment.member),
+            )
+
+    def rows(self):
+        for enrollment in self.enrollments:
+            yield enrollment, self[f"outcome_{enrollment.pk}"]
+
+    def outcomes(self) -> dict[int, str]:
+        return {e.pk: self.cleaned_data[f"outcome_{e.pk}"] for e in self.enrollments}

@@ -1,0 +1,165 @@
+"""Emails training sends: waitlist promotions, expiry reminders, moved or cancelled classes.
+
+Promotion and expiry emails are claimed in the database before they are sent (a timestamp set
+only where still empty), so neither the after-commit send nor the daily command ever sends one
+twice; a failed send rolls its claim back and the next run retries.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from training.models import ClassSession, Enrollment, EnrollmentStatus, MemberCertification
+
+logger = logging.getLogger(__name__)
+
+
+def _send(template: str, subject: str, to: str, context: dict) -> None:
+    context = {**context, "space_name": settings.SPACE_NAME, "site_url": settings.SITE_URL}
+    send_mail(
+        f"[{settings.SPACE_NAME}] {subject}",
+        render_to_string(f"training/email/{template}.txt", context),
+        None,
+        [to],
+    )
+
+
+def promotion_notify(enrollment_id: int) -> bool:
+    """Tell a member they moved off the waitlist into a seat; True if this call sent it."""
+    with transaction.atomic():
+        claimed = Enrollment.objects.filter(
+            pk=enrollment_id,
+            status=EnrollmentStatus.ENROLLED,
+            promoted_at__isnull=False,
+            promotion_notified_at__isnull=True,
+        ).update(promotion_notified_at=timezone.now())
+        if not claimed:
+            return False
+        enrollment = Enrollment.objects.select_related(
+            "member__user", "session__certification"
+        ).get(pk=enrollment_id)
+        _send(
+            "promoted",
+            f"You have a seat: {enrollment.session.certification} class",
+            enrollment.member.user.email,
+            {
+                "enrollment": enrollment,
+                "session": enrollment.session,
+                "url": settings.SITE_URL + reverse("training:my_certifications"),
+            },
+        )
+    return True
+
+
+def expiry_reminder_notify(grant_id: int) -> bool:
+    """Remind a member their certification runs out soon; True if this call sent it."""
+    with transaction.atomic():
+        claimed = MemberCertification.objects.filter(
+            pk=grant_id, expiry_reminder_sent_at__isnull=True
+        ).update(expiry_reminder_sent_at=timezone.now())
+        if not claimed:
+            return False
+        grant = MemberCertification.objects.select_related("member__user", "certification").get(
+            pk=grant_id
+        )
+        _send(
+            "expiring",
+            f"Your {grant.certification} certification expires soon",
+            grant.member.user.email,
+            {"grant": grant, "url": settings.SITE_URL + reverse("training:class_list")},
+        )
+    return True
+
+
+def grants_due_for_reminder(*, at: datetime, within) -> list[int]:
+    """Valid grants expiring within `within` of `at`, not yet reminded and not already renewed."""
+    renewed = MemberCertification.objects.filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=OuterRef("expires_at")),
+        member=OuterRef("member"),
+        certification=OuterRef("certification"),
+        revoked_at__isnull=True,
+        granted_at__lte=at,
+    )
+    return list(
+        MemberCertification.objects.filter(
+            revoked_at__isnull=True,
+            expiry_reminder_sent_at__isnull=True,
+            granted_at__lte=at,
+            expires_at__gt=at,
+            expires_at__lte=at + within,
+        )
+        .exclude(Exists(renewed))
+        .values_list("pk", flat=True)
+    )
+
+
+def promotions_due(*, at: datetime) -> list[int]:
+    """Promotions whose email has not gone out (the after-commit send failed or never ran)."""
+    return list(
+        Enrollment.objects.filter(
+            status=EnrollmentStatus.ENROLLED,
+            promoted_at__isnull=False,
+            promotion_notified_at__isnull=True,
+            session__start__gt=at,
+        ).values_list("pk", flat=True)
+    )
+
+
+def send_due_reminders(*, at: datetime, within) -> tuple[int, int]:
+    """Send every due expiry reminder and promotion email; returns (reminders, promotions)."""
+    reminders = promotions = 0
+    for grant_id in grants_due_for_reminder(at=at, within=within):
+        reminders += _safely(expiry_reminder_notify, grant_id)
+    for enrollment_id in promotions_due(at=at):
+        promotions += _safely(promotion_notify, enrollment_id)
+    return reminders, promotions
+
+
+def _safely(notify, pk: int) -> int:
+    """One failing address must not stop the others; it is logged and retried next run."""
+    try:
+        return int(notify(pk))
+    except Exception:
+        logger.exception("Could not send %s for %s", notify.__name__, pk)
+        return 0
+
+
+def session_changed_notify(session_id: int, *, enrollment_ids: list[int] | None = None) -> int:
+    """Tell the members of a moved session (or of `enrollment_ids`, for a cancelled one)."""
+    session = ClassSession.objects.select_related("certification").get(pk=session_id)
+    enrollments = Enrollment.objects.select_related("member__user").filter(session=session)
+    if enrollment_ids is None:
+        enrollments = enrollments.filter(
+            status__in=[EnrollmentStatus.ENROLLED, EnrollmentStatus.WAITLISTED]
+        )
+    else:
+        enrollments = enrollments.filter(pk__in=enrollment_ids)
+    template = "cancelled" if session.is_cancelled else "moved"
+    subject = (
+        f"Cancelled: {session.certification} class"
+        if session.is_cancelled
+        else f"New time: {session.certification} class"
+    )
+    sent = 0
+    for enrollment in enrollments:
+        _send(
+            template,
+            subject,
+            enrollment.member.user.email,
+            {
+                "session": session,
+                "enrollment": enrollment,
+                "url": settings.SITE_URL + reverse("training:class_list"),
+            },
+        )
+        sent += 1
+    return sent

@@ -1,0 +1,459 @@
+"""Training pages: class calendar, my certifications, teaching roster, training demand."""
+
+from __future__ import annotations
+
+import calendar as pycalendar
+from datetime import date, datetime, time, timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from membership.errors import MembershipError
+from membership.models import Member
+from membership.services import member_get_or_create
+from training import scheduling, selectors, services
+from training.forms import (
+    ActionForm,
+    MoveForm,
+    ReasonForm,
+    RosterForm,
+    SeriesForm,
+    SessionForm,
+    SignOffForm,
+)
+from training.models import Certification, ClassSession, Enrollment, MemberCertification
+
+manage_required = permission_required("training.manage_training", raise_exception=True)
+
+
+def _member(request) -> Member:
+    return member_get_or_create(user=request.user)
+
+
+def _form_errors(form) -> str:
+    parts = []
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else ""
+        parts += [f"{label}: {error}" if label else str(error) for error in errors]
+    return " ".join(parts)
+
+
+def _act(request, form, action, success: str) -> bool:
+    """Validate `form`, run `action(cleaned_data)` and flash the outcome; True on success."""
+    if not form.is_valid():
+        messages.error(request, _form_errors(form) or "Please correct the form.")
+        return False
+    try:
+        action(form.cleaned_data)
+    except MembershipError as error:
+        messages.error(request, error.message)
+        return False
+    messages.success(request, success)
+    return True
+
+
+def _back(request, default: str):
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect(default)
+
+
+# --- The class calendar -------------------------------------------------------------------------
+
+
+def _calendar_window(view: str, day: date) -> tuple[date, date, date, date]:
+    """First and last+1 day shown, and the days the previous/next links go to."""
+    if view == "month":
+        first = day.replace(day=1)
+        days = pycalendar.monthrange(first.year, first.month)[1]
+        after = first + timedelta(days=days)
+        before = (first - timedelta(days=1)).replace(day=1)
+        return first, after, before, after
+    first = day - timedelta(days=day.weekday())
+    return first, first + timedelta(days=7), first - timedelta(days=7), first + timedelta(days=7)
+
+
+@login_required
+def class_list(request):
+    view = "month" if request.GET.get("view") == "month" else "week"
+    try:
+        day = date.fromisoformat(request.GET.get("date", ""))
+    except ValueError:
+        day = timezone.localdate()
+    first, after, previous, following = _calendar_window(view, day)
+    zone = timezone.get_current_timezone()
+    sessions = selectors.sessions_between(
+        start=timezone.make_aware(datetime.combine(first, time.min), zone),
+        end=timezone.make_aware(datetime.combine(after, time.min), zone),
+    )
+    member = _member(request)
+    mine = {
+        e.session_id: e
+        for e in member.enrollments.filter(session__in=sessions).exclude(status="cancelled")
+    }
+    by_day: dict[date, list] = {}
+    for session in sessions:
+        session.mine = mine.get(session.pk)
+        session.free = max(session.capacity - session.seats_taken, 0)
+        by_day.setdefault(timezone.localdate(session.start), []).append(session)
+    now = timezone.now()
+    return render(
+        request,
+        "training/class_list.html",
+        {
+            "view": view,
+            "first": first,
+            "last": after - timedelta(days=1),
+            "previous": previous,
+            "following": following,
+            "days": sorted(by_day.items()),
+            "now": now,
+            "certifications": _catalog(member, now),
+            "form": ActionForm(),
+        },
+    )
+
+
+def _catalog(member: Member, now: datetime) -> list[dict]:
+    """Each certification with what the member holds, lacks, or has asked for."""
+    held = {h.certification.pk: h for h in selectors.member_certification_summary(member, at=now)}
+    asked = {r.certification_id: r for r in selectors.member_open_requests(member)}
+    rows = []
+    for certification in Certification.objects.prefetch_related("prerequisites"):
+        rows.append(
+            {
+                "certification": certification,
+                "held": held.get(certification.pk),
+                "request": asked.get(certification.pk),
+                "missing": selectors.member_missing_prerequisites(
+                    member=member, certification=certification, at=now
+                ),
+            }
+        )
+    return rows
+
+
+@login_required
+def session_detail(request, pk: int):
+    session = get_object_or_404(selectors.sessions_with_seats(), pk=pk)
+    member = _member(request)
+    enrollment = selectors.member_active_enrollment(member, session)
+    can_manage = selectors.user_can_manage_session(request.user, session)
+    now = timezone.now()
+    return render(
+        request,
+        "training/session_detail.html",
+        {
+            "session": session,
+            "free": max(session.capacity - session.seats_taken, 0),
+            "enrollment": enrollment,
+            "position": selectors.waitlist_position(enrollment) if enrollment else None,
+            "missing": selectors.member_missing_prerequisites(
+                member=member, certification=session.certification, at=now
+            ),
+            "upcoming": session.start > now and not session.is_cancelled,
+            "can_manage": can_manage,
+            "can_sign_off": selectors.user_can_sign_off(request.user, session.certification),
+            "roster": selectors.session_roster(session) if can_manage else [],
+            "waitlist": selectors.session_waitlist(session) if can_manage else [],
+            "form": ActionForm(),
+            "move_form": MoveForm(
+                initial={
+                    "start": timezone.localtime(session.start),
+                    "end": timezone.localtime(session.end),
+                }
+            ),
+            "cancel_form": ReasonForm(),
+        },
+    )
+
+
+@require_POST
+@login_required
+def session_enroll(request, pk: int):
+    session = get_object_or_404(ClassSession, pk=pk)
+    member = _member(request)
+    form = ActionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+    else:
+        try:
+            enrollment = services.enrollment_create(
+                member=member, session=session, token=form.cleaned_data["form_token"]
+            )
+        except MembershipError as error:
+            messages.error(request, error.message)
+        else:
+            position = selectors.waitlist_position(enrollment)
+            if position is None:
+                messages.success(request, "You have a seat in this class.")
+            else:
+                messages.warning(
+                    request,
+                    f"The class is full: you are on the waitlist at position {position}. "
+                    "We email you if a seat opens.",
+                )
+    return _back(request, reverse("training:session_detail", args=[pk]))
+
+
+@require_POST
+@login_required
+def enrollment_cancel(request, pk: int):
+    enrollment = get_object_or_404(Enrollment, pk=pk)
+    _act(
+        request,
+        ActionForm(request.POST),
+        lambda data: services.enrollment_cancel(
+            enrollment=enrollment, actor=request.user, token=data["form_token"]
+        ),
+        "Your enrollment is cancelled.",
+    )
+    return _back(request, reverse("training:session_detail", args=[enrollment.session_id]))
+
+
+@require_POST
+@login_required
+def request_training(request, pk: int):
+    certification = get_object_or_404(Certification, pk=pk)
+    member = _member(request)
+    _act(
+        request,
+        ActionForm(request.POST),
+        lambda data: services.training_request_create(
+            member=member, certification=certification, token=data["form_token"]
+        ),
+        f"Noted: you want a {certification} class. Staff schedule classes where demand is.",
+    )
+    return _back(request, reverse("training:class_list"))
+
+
+@login_required
+def my_certifications(request):
+    member = _member(request)
+    now = timezone.now()
+    return render(
+        request,
+        "training/my_certifications.html",
+        {
+            "member": member,
+            "summary": selectors.member_certification_summary(member, at=now),
+            "history": selectors.member_grant_history(member),
+            "enrollments": selectors.member_upcoming_enrollments(member, at=now),
+            "requests": selectors.member_open_requests(member),
+            "suggested": selectors.classes_for_member(member, at=now),
+            "form": ActionForm(),
+        },
+    )
+
+
+# --- Teaching: sessions, roster, one-to-one sign-off, revoke --------------------------------------
+
+
+def _require_teacher(user) -> None:
+    if not (user.has_perm("training.teach") or user.has_perm("training.manage_training")):
+        raise PermissionDenied
+
+
+@login_required
+def instructor_sessions(request):
+    _require_teacher(request.user)
+    now = timezone.now()
+    sessions = selectors.sessions_for_instructor(request.user, since=now - timedelta(days=14))
+    certifications = selectors.certifications_user_can_sign_off(request.user)
+    return render(
+        request,
+        "training/instructor_sessions.html",
+        {
+            "past": [s for s in sessions if s.start <= now],
+            "upcoming": [s for s in sessions if s.start > now],
+            "signoff_form": SignOffForm(certifications=certifications),
+            "now": now,
+        },
+    )
+
+
+@login_required
+def roster(request, pk: int):
+    session = get_object_or_404(
+        ClassSession.objects.select_related("certification", "instructor"), pk=pk
+    )
+    if not selectors.user_can_sign_off(request.user, session.certification):
+        raise PermissionDenied
+    enrollments = selectors.session_roster(session)
+    form = RosterForm(request.POST or None, enrollments=enrollments)
+    if request.method == "POST":
+        done = _act(
+            request,
+            form,
+            lambda data: services.roster_record(
+                session=session,
+                outcomes=form.outcomes(),
+                actor=request.user,
+                token=data["form_token"],
+            ),
+            "Roster saved. Members who passed are certified.",
+        )
+        if done:
+            return redirect("training:roster", pk=pk)
+        form = RosterForm(enrollments=selectors.session_roster(session))
+    return render(
+        request,
+        "training/roster.html",
+        {
+            "session": session,
+            "form": form,
+            "started": session.start <= timezone.now(),
+            "waitlist": selectors.session_waitlist(session),
+        },
+    )
+
+
+@require_POST
+@login_required
+def sign_off(request):
+    _require_teacher(request.user)
+    form = SignOffForm(
+        request.POST, certifications=selectors.certifications_user_can_sign_off(request.user)
+    )
+
+    def grant(data):
+        member = Member.objects.filter(user__email__iexact=data["email"].strip()).first()
+        if member is None:
+            raise MembershipError(f"No member has the email {data['email']}.")
+        services.certification_grant(
+            member=member,
+            certification=data["certification"],
+            actor=request.user,
+            note=data["note"],
+            token=data["form_token"],
+        )
+
+    _act(request, form, grant, "Signed off: the member is certified.")
+    return _back(request, reverse("training:instructor_sessions"))
+
+
+@require_POST
+@login_required
+def revoke(request, pk: int):
+    grant = get_object_or_404(MemberCertification, pk=pk)
+    _act(
+        request,
+        ReasonForm(request.POST),
+        lambda data: services.certification_revoke(
+            grant=grant, reason=data["reason"], actor=request.user, token=data["form_token"]
+        ),
+        f"{grant.certification} revoked for {grant.member}; the record stays in the history.",
+    )
+    return _back(request, reverse("training:instructor_sessions"))
+
+
+# --- Staff: demand queue, scheduling, moving and cancelling ---------------------------------------
+
+
+@login_required
+@manage_required
+def demand_queue(request, session_form=None, series_form=None, status=200):
+    now = timezone.now()
+    return render(
+        request,
+        "training/demand_queue.html",
+        {
+            "rows": selectors.training_demand(at=now),
+            "session_form": session_form or SessionForm(prefix="one"),
+            "series_form": series_form or SeriesForm(prefix="series"),
+        },
+        status=status,
+    )
+
+
+@require_POST
+@login_required
+@manage_required
+def session_create(request):
+    form = SessionForm(request.POST, prefix="one")
+    if _act(
+        request,
+        form,
+        lambda data: scheduling.session_create(
+            certification=data["certification"],
+            instructor=data["instructor"],
+            start=data["start"],
+            end=data["end"],
+            capacity=data["capacity"],
+            place=data["place"],
+            actor=request.user,
+            token=data["form_token"],
+        ),
+        "Class scheduled.",
+    ):
+        return redirect("training:demand_queue")
+    return demand_queue(request, session_form=form, status=400)
+
+
+@require_POST
+@login_required
+@manage_required
+def series_create(request):
+    form = SeriesForm(request.POST, prefix="series")
+    outcome = {}
+
+    def create(data):
+        outcome["series"] = scheduling.series_create(
+            certification=data["certification"],
+            instructor=data["instructor"],
+            start=data["start"],
+            end=data["end"],
+            frequency=data["frequency"],
+            until=data["until"],
+            capacity=data["capacity"],
+            place=data["place"],
+            actor=request.user,
+            token=data["form_token"],
+        )
+
+    if _act(request, form, create, "Class series scheduled."):
+        return redirect("training:demand_queue")
+    return demand_queue(request, series_form=form, status=400)
+
+
+@require_POST
+@login_required
+def session_move(request, pk: int):
+    session = get_object_or_404(ClassSession, pk=pk)
+    _act(
+        request,
+        MoveForm(request.POST),
+        lambda data: scheduling.session_move(
+            session=session,
+            start=data["start"],
+            end=data["end"],
+            actor=request.user,
+            token=data["form_token"],
+        ),
+        "Class moved; everyone enrolled is emailed the new time.",
+    )
+    return redirect("training:session_detail", pk=pk)
+
+
+@require_POST
+@login_required
+def session_cancel(request, pk: int):
+    session = get_object_or_404(ClassSession, pk=pk)
+    _act(
+        request,
+        ReasonForm(request.POST),
+        lambda data: scheduling.session_cancel(
+            session=session, reason=data["reason"], actor=request.user, token=data["form_token"]
+        ),
+        "Class cancelled; everyone enrolled is emailed.",
+    )
+    return redirect("training:session_detail", pk=pk)
