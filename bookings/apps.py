@@ -1,6 +1,16 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def grant_booking_permissions(**kwargs) -> None:
+    from membership import roles
+
+    roles.grant_role_permissions(roles.STAFF, ["bookings.manage_bookings", "bookings.view_booking"])
 
 
 class BookingsConfig(AppConfig):
     name = "bookings"
     verbose_name = "Bookings"
+
+    def ready(self) -> None:
+        post_migrate.connect(grant_booking_permissions, sender=self)

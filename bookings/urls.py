@@ -1,4 +1,19 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from bookings import views
 
 app_name = "bookings"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.my_bookings, name="my_bookings"),
+    path("day/", views.staff_day, name="staff_day"),
+    path("feed/reset/", views.feed_reset, name="feed_reset"),
+    path("feed/<str:token>.ics", views.member_feed, name="member_feed"),
+    path("machine/<slug:slug>/", views.machine_calendar, name="machine_calendar"),
+    path("machine/<slug:slug>/grid/", views.week_grid, name="week_grid"),
+    path("machine/<slug:slug>/new/", views.booking_new, name="booking_new"),
+    path("machine/<slug:slug>/maintenance/", views.maintenance_new, name="maintenance_new"),
+    path("machine/<slug:slug>/feed/<str:token>.ics", views.machine_feed, name="machine_feed"),
+    path("<int:pk>/cancel/", views.booking_cancel, name="booking_cancel"),
+    path("<int:pk>/extend/", views.booking_extend, name="booking_extend"),
+    path("<int:pk>/check-in/", views.booking_check_in, name="booking_check_in"),
+]

@@ -1,6 +1,18 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def grant_equipment_permissions(**kwargs) -> None:
+    from membership import roles
+
+    roles.grant_role_permissions(
+        roles.STAFF, ["equipment.manage_machines", "equipment.view_problemreport"]
+    )
 
 
 class EquipmentConfig(AppConfig):
     name = "equipment"
     verbose_name = "Equipment"
+
+    def ready(self) -> None:
+        post_migrate.connect(grant_equipment_permissions, sender=self)

@@ -1,0 +1,19 @@
+"""Domain errors of the bookings app; views turn them into form errors or 400 responses."""
+
+from __future__ import annotations
+
+from bookings.rules import Refusal, Refused
+
+
+class BookingRejected(Exception):
+    """A booking action a rule refused: `reason` names the rule, `message` is for the member."""
+
+    def __init__(self, refused: Refused) -> None:
+        super().__init__(refused.message)
+        self.refused = refused
+        self.reason: Refusal = refused.reason
+        self.message = refused.message
+
+
+class FeedTokenInvalid(Exception):
+    """A calendar feed URL whose token is unknown or forged."""

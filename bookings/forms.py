@@ -1,0 +1,48 @@
+"""Forms of the booking pages. Action forms carry a one-time token against double submits."""
+
+from __future__ import annotations
+
+from django import forms
+
+from membership.forms import OnceForm
+
+
+class BookingForm(OnceForm):
+    start = forms.DateTimeField(widget=forms.HiddenInput)
+    minutes = forms.TypedChoiceField(coerce=int, label="Length")
+    member_email = forms.EmailField(
+        required=False, label="For member (email)", help_text="Staff: book for this member."
+    )
+
+    def __init__(self, *args, machine, for_staff: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        lengths = range(machine.min_minutes, machine.max_minutes + 1, machine.slot_minutes)
+        self.fields["minutes"].choices = [(m, _length_label(m)) for m in lengths]
+        if not for_staff:
+            del self.fields["member_email"]
+
+
+def _length_label(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    if hours and rest:
+        return f"{hours} h {rest} min"
+    return f"{hours} h" if hours else f"{rest} min"
+
+
+class CancelForm(OnceForm):
+    reason = forms.CharField(max_length=500, required=False, label="Reason (optional)")
+
+
+class ExtendForm(OnceForm):
+    minutes = forms.IntegerField(min_value=1, max_value=24 * 60, label="Extend by (minutes)")
+
+
+class MaintenanceForm(OnceForm):
+    start = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    end = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    reason = forms.CharField(max_length=200)
+    repeat_weekly_until = forms.DateTimeField(
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text="Leave empty for a one-off window.",
+    )

@@ -1,0 +1,45 @@
+"""Emails to members about their bookings; called after commit, by booking id."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from bookings.models import Booking
+
+logger = logging.getLogger(__name__)
+
+
+def _send(booking_id: int, kind: str, subject: str) -> None:
+    booking = Booking.objects.select_related("machine", "member__user").get(pk=booking_id)
+    context = {
+        "booking": booking,
+        "member": booking.member,
+        "space_name": getattr(settings, "SPACE_NAME", "Toolgate"),
+        "bookings_url": getattr(settings, "SITE_URL", "") + reverse("bookings:my_bookings"),
+    }
+    body = render_to_string(f"bookings/email/{kind}.txt", context)
+    prefix = f"[{context['space_name']}] "
+    send_mail(
+        prefix + subject.format(machine=booking.machine.name),
+        body,
+        None,
+        [booking.member.user.email],
+    )
+    logger.info("Sent %s email for booking %s", kind, booking_id)
+
+
+def send_confirmation(booking_id: int) -> None:
+    _send(booking_id, "confirmation", "Booked: {machine}")
+
+
+def send_reminder(booking_id: int) -> None:
+    _send(booking_id, "reminder", "Reminder: your {machine} booking starts soon")
+
+
+def send_cancellation(booking_id: int) -> None:
+    _send(booking_id, "cancellation", "Cancelled: your {machine} booking")

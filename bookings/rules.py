@@ -1,0 +1,332 @@
+"""Every booking rule, as pure checks over plain values: each returns a refusal or None.
+
+No database, no settings, no clock: `bookings.services` gathers the facts, calls these, and acts.
+A refusal carries a reason code (for logs, tests and the gate) and a sentence a member understands.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+
+Interval = tuple[datetime, datetime]
+Block = tuple[datetime, datetime, str]
+
+# No booking may last longer than this, so "which bookings could overlap" looks back a bounded
+# span (the query stays fast as history grows).
+LONGEST_BOOKING = timedelta(days=7)
+LONGEST_BUFFER = timedelta(days=1)
+LOOKBACK = LONGEST_BOOKING + LONGEST_BUFFER
+
+
+class Refusal(enum.Enum):
+    """Why a booking action is refused: a code and the sentence shown to the member."""
+
+    def __new__(cls, code: str, sentence: str):
+        member = object.__new__(cls)
+        member._value_ = code
+        member.sentence = sentence
+        return member
+
+    ENDS_BEFORE_START = ("ends_before_start", "A booking must end after it starts.")
+    TOO_SHORT = ("too_short", "Bookings on {machine} last at least {minutes} minutes.")
+    TOO_LONG = ("too_long", "Bookings on {machine} last at most {minutes} minutes.")
+    OFF_GRID = (
+        "off_grid",
+        "Bookings on {machine} start and end on its {minutes}-minute grid (for example at :00).",
+    )
+    IN_PAST = ("in_past", "That time has already passed; choose a time in the future.")
+    TOO_FAR_AHEAD = (
+        "too_far_ahead",
+        "Bookings on {machine} open {days} days ahead; choose an earlier day.",
+    )
+    OUT_OF_SERVICE = ("out_of_service", "{machine} is out of service: {reason}")
+    RETIRED = ("retired", "{machine} is retired and cannot be booked.")
+    MEMBERSHIP_INACTIVE = (
+        "membership_inactive",
+        "Booking machines needs a paid-up membership, the current safety waiver signed and a "
+        "badge.",
+    )
+    NOT_CERTIFIED = (
+        "not_certified",
+        "You need the {certification} certification to book {machine}.",
+    )
+    CLOSED = ("closed", "{machine} is not open for bookings then; see its opening hours.")
+    BLOCKED = ("blocked", "{machine} is not available then ({what}).")
+    OVERLAP = ("overlap", "{machine} is already booked at that time{buffer}.")
+    WEEKLY_QUOTA = (
+        "weekly_quota",
+        "That would take you over {hours} booked hours on {machine} in that week.",
+    )
+    DAILY_QUOTA = (
+        "daily_quota",
+        "You already have {count} booking(s) on {machine} that day, the most allowed.",
+    )
+    NOT_YOURS = ("not_yours", "You can only change your own bookings.")
+    NOT_ACTIVE = ("not_active", "This booking is {state}; it can no longer be changed.")
+    ALREADY_STARTED = (
+        "already_started",
+        "This booking has already started; it can no longer be cancelled.",
+    )
+    CHECK_IN_NOT_OPEN = (
+        "check_in_not_open",
+        "Check-in opens {minutes} minutes before the booking starts.",
+    )
+    BOOKING_OVER = ("booking_over", "This booking has already ended.")
+    NOT_RUNNING = ("not_running", "Only a booking that is running now can be extended.")
+    NOT_LATER = ("not_later", "The new end must be later than the current end.")
+
+
+@dataclass(frozen=True)
+class Refused:
+    reason: Refusal
+    message: str
+
+    @property
+    def code(self) -> str:
+        return self.reason.value
+
+
+def refuse(refusal: Refusal, /, **context) -> Refused:
+    return Refused(refusal, refusal.sentence.format(**context))
+
+
+@dataclass(frozen=True)
+class MachineRules:
+    """A machine's booking rules and state, as plain values."""
+
+    name: str
+    slot_minutes: int = 30
+    min_minutes: int = 30
+    max_minutes: int = 240
+    book_ahead_days: int = 14
+    weekly_hours_per_member: int = 0
+    daily_bookings_per_member: int = 0
+    buffer_minutes: int = 0
+    state: str = "in_service"
+    state_reason: str = ""
+    certification: str | None = None
+
+
+@dataclass(frozen=True)
+class BookingFacts:
+    """Everything the rules need to judge one booking request."""
+
+    start: datetime
+    end: datetime
+    now: datetime
+    zone: tzinfo
+    may_use_machines: bool = True
+    certified: bool = True
+    opening: Sequence[Interval] | None = None
+    blocks: Sequence[Block] = ()
+    taken: Sequence[Interval] = ()
+    member_week_minutes: int = 0
+    member_day_bookings: int = 0
+    extending: bool = False
+
+
+def check_range(start: datetime, end: datetime) -> Refused | None:
+    if end <= start:
+        return refuse(Refusal.ENDS_BEFORE_START)
+    return None
+
+
+def check_length(start: datetime, end: datetime, rules: MachineRules) -> Refused | None:
+    minutes = (end - start).total_seconds() / 60
+    if minutes < rules.min_minutes:
+        return refuse(Refusal.TOO_SHORT, machine=rules.name, minutes=rules.min_minutes)
+    if minutes > rules.max_minutes or end - start > LONGEST_BOOKING:
+        return refuse(Refusal.TOO_LONG, machine=rules.name, minutes=rules.max_minutes)
+    return None
+
+
+def on_grid(instant: datetime, slot_minutes: int, zone: tzinfo) -> bool:
+    """Is `instant` on the slot grid, which starts at local midnight."""
+    local = instant.astimezone(zone)
+    return (
+        local.second == 0
+        and local.microsecond == 0
+        and (local.hour * 60 + local.minute) % slot_minutes == 0
+    )
+
+
+def check_grid(start: datetime, end: datetime, rules: MachineRules, zone: tzinfo) -> Refused | None:
+    if not (on_grid(start, rules.slot_minutes, zone) and on_grid(end, rules.slot_minutes, zone)):
+        return refuse(Refusal.OFF_GRID, machine=rules.name, minutes=rules.slot_minutes)
+    return None
+
+
+def check_timing(start: datetime, now: datetime, rules: MachineRules) -> Refused | None:
+    if start < now:
+        return refuse(Refusal.IN_PAST)
+    if start >= now + timedelta(days=rules.book_ahead_days):
+        return refuse(Refusal.TOO_FAR_AHEAD, machine=rules.name, days=rules.book_ahead_days)
+    return None
+
+
+def check_machine_state(rules: MachineRules) -> Refused | None:
+    if rules.state == "retired":
+        return refuse(Refusal.RETIRED, machine=rules.name)
+    if rules.state != "in_service":
+        return refuse(
+            Refusal.OUT_OF_SERVICE, machine=rules.name, reason=rules.state_reason or "no reason"
+        )
+    return None
+
+
+def check_member(*, may_use_machines: bool, certified: bool, rules: MachineRules) -> Refused | None:
+    if not may_use_machines:
+        return refuse(Refusal.MEMBERSHIP_INACTIVE)
+    if rules.certification and not certified:
+        return refuse(Refusal.NOT_CERTIFIED, certification=rules.certification, machine=rules.name)
+    return None
+
+
+def check_opening(
+    start: datetime, end: datetime, opening: Sequence[Interval] | None, rules: MachineRules
+) -> Refused | None:
+    """Within one opening interval (intervals arrive merged). None means always open."""
+    if opening is None:
+        return None
+    if any(open_ <= start and end <= close for open_, close in opening):
+        return None
+    return refuse(Refusal.CLOSED, machine=rules.name)
+
+
+def check_blocks(
+    start: datetime, end: datetime, blocks: Sequence[Block], rules: MachineRules
+) -> Refused | None:
+    for block_start, block_end, label in blocks:
+        if block_start < end and start < block_end:
+            return refuse(Refusal.BLOCKED, machine=rules.name, what=label)
+    return None
+
+
+def check_overlap(
+    start: datetime, end: datetime, taken: Sequence[Interval], rules: MachineRules
+) -> Refused | None:
+    """Machine held over [start, end + buffer) must not meet another booking's held span."""
+    held_until = end + timedelta(minutes=rules.buffer_minutes)
+    for other_start, other_held_until in taken:
+        if other_start < held_until and start < other_held_until:
+            buffer = (
+                f" (with {rules.buffer_minutes} minutes kept free between bookings)"
+                if rules.buffer_minutes
+                else ""
+            )
+            return refuse(Refusal.OVERLAP, machine=rules.name, buffer=buffer)
+    return None
+
+
+def check_quotas(
+    start: datetime,
+    end: datetime,
+    *,
+    week_minutes: int,
+    day_bookings: int,
+    rules: MachineRules,
+    count_new_booking: bool = True,
+) -> Refused | None:
+    if rules.weekly_hours_per_member:
+        total = week_minutes + (end - start).total_seconds() / 60
+        if total > rules.weekly_hours_per_member * 60:
+            return refuse(
+                Refusal.WEEKLY_QUOTA, hours=rules.weekly_hours_per_member, machine=rules.name
+            )
+    if (
+        count_new_booking
+        and rules.daily_bookings_per_member
+        and day_bookings >= rules.daily_bookings_per_member
+    ):
+        return refuse(Refusal.DAILY_QUOTA, count=day_bookings, machine=rules.name)
+    return None
+
+
+def booking_refusal(facts: BookingFacts, rules: MachineRules) -> Refused | None:
+    """The first rule a new (or extended) booking breaks, in the order a member fixes them."""
+    start, end = facts.start, facts.end
+    checks = [
+        lambda: check_range(start, end),
+        lambda: check_length(start, end, rules),
+        lambda: check_grid(start, end, rules, facts.zone),
+        lambda: None if facts.extending else check_timing(start, facts.now, rules),
+        lambda: check_machine_state(rules),
+        lambda: check_member(
+            may_use_machines=facts.may_use_machines, certified=facts.certified, rules=rules
+        ),
+        lambda: check_opening(start, end, facts.opening, rules),
+        lambda: check_blocks(start, end, facts.blocks, rules),
+        lambda: check_overlap(start, end, facts.taken, rules),
+        lambda: check_quotas(
+            start,
+            end,
+            week_minutes=facts.member_week_minutes,
+            day_bookings=facts.member_day_bookings,
+            rules=rules,
+            count_new_booking=not facts.extending,
+        ),
+    ]
+    for check in checks:
+        refused = check()
+        if refused is not None:
+            return refused
+    return None
+
+
+def cancel_refusal(
+    *, is_owner: bool, is_staff: bool, state: str, start: datetime, end: datetime, now: datetime
+) -> Refused | None:
+    """Members cancel their own confirmed bookings up to the start; staff until the end."""
+    if not (is_owner or is_staff):
+        return refuse(Refusal.NOT_YOURS)
+    if state not in ("confirmed", "checked_in") or (state == "checked_in" and not is_staff):
+        return refuse(Refusal.NOT_ACTIVE, state=_state_words(state))
+    if now >= end:
+        return refuse(Refusal.BOOKING_OVER)
+    if now >= start and not is_staff:
+        return refuse(Refusal.ALREADY_STARTED)
+    return None
+
+
+def cancelled_state(*, start: datetime, now: datetime, late_minutes: int) -> str:
+    """A cancellation close to the start is a late cancellation (kept apart in the history)."""
+    return "late_cancelled" if start - now < timedelta(minutes=late_minutes) else "cancelled"
+
+
+def check_in_refusal(
+    *, state: str, start: datetime, end: datetime, now: datetime, opens_minutes: int
+) -> Refused | None:
+    if state != "confirmed":
+        return refuse(Refusal.NOT_ACTIVE, state=_state_words(state))
+    if now < start - timedelta(minutes=opens_minutes):
+        return refuse(Refusal.CHECK_IN_NOT_OPEN, minutes=opens_minutes)
+    if now >= end:
+        return refuse(Refusal.BOOKING_OVER)
+    return None
+
+
+def extend_refusal(
+    *, state: str, start: datetime, end: datetime, new_end: datetime, now: datetime
+) -> Refused | None:
+    """The booking-specific half of an extension; the machine rules run after it."""
+    if state not in ("confirmed", "checked_in"):
+        return refuse(Refusal.NOT_ACTIVE, state=_state_words(state))
+    if not (start <= now < end):
+        return refuse(Refusal.NOT_RUNNING)
+    if new_end <= end:
+        return refuse(Refusal.NOT_LATER)
+    return None
+
+
+def _state_words(state: str) -> str:
+    return {
+        "confirmed": "confirmed",
+        "checked_in": "checked in",
+        "completed": "completed",
+        "cancelled": "cancelled",
+        "late_cancelled": "cancelled",
+        "no_show": "released as a no-show",
+    }.get(state, state)

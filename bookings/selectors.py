@@ -1,0 +1,276 @@
+"""Read-only questions about bookings: the gate's "is there a booking now", the week grid, lists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from bookings.models import ACTIVE_STATES, Booking, BookingState
+from bookings.rules import LOOKBACK, BookingFacts, MachineRules
+from equipment.models import Machine
+from equipment.selectors import machine_calendar_facts
+from membership.models import Member
+from membership.selectors import member_may_use_machines
+from training.selectors import member_holds_certification
+
+# Bookings that use up a member's weekly hours and daily count (cancellations give them back).
+QUOTA_STATES = (*ACTIVE_STATES, BookingState.COMPLETED, BookingState.NO_SHOW)
+
+
+def check_in_opens() -> timedelta:
+    return timedelta(minutes=getattr(settings, "BOOKING_CHECK_IN_OPENS_MINUTES", 10))
+
+
+def booking_covering(*, member: Member, machine: Machine, at: datetime) -> Booking | None:
+    """The confirmed or checked-in booking of `member` on `machine` covering `at`, if any.
+
+    Check-in opens BOOKING_CHECK_IN_OPENS_MINUTES before the start, so a booking covers that
+    lead time too. The booking's `end` is when the gate's grant ends.
+    """
+    return (
+        Booking.objects.filter(
+            member=member,
+            machine=machine,
+            state__in=ACTIVE_STATES,
+            start__lte=at + check_in_opens(),
+            end__gt=at,
+        )
+        .order_by("start")
+        .first()
+    )
+
+
+def machine_rules(machine: Machine) -> MachineRules:
+    certification = machine.required_certification
+    return MachineRules(
+        name=machine.name,
+        slot_minutes=machine.slot_minutes,
+        min_minutes=machine.min_minutes,
+        max_minutes=machine.max_minutes,
+        book_ahead_days=machine.book_ahead_days,
+        weekly_hours_per_member=machine.weekly_hours_per_member,
+        daily_bookings_per_member=machine.daily_bookings_per_member,
+        buffer_minutes=machine.buffer_minutes,
+        state=machine.state,
+        state_reason=machine.state_reason,
+        certification=certification.name if certification else None,
+    )
+
+
+def bookings_holding(
+    machine: Machine, *, start: datetime, end: datetime, exclude_pk: int | None = None
+) -> QuerySet[Booking]:
+    """Active bookings whose held span [start, blocked_until) meets [start, end)."""
+    queryset = Booking.objects.filter(
+        machine=machine,
+        state__in=ACTIVE_STATES,
+        # The lower bound lets the (machine, start) index skip all older history.
+        start__gt=start - LOOKBACK,
+        start__lt=end,
+        blocked_until__gt=start,
+    )
+    return queryset.exclude(pk=exclude_pk) if exclude_pk else queryset
+
+
+def _local_day_bounds(instant: datetime) -> tuple[datetime, datetime]:
+    day = timezone.localtime(instant).date()
+    zone = timezone.get_current_timezone()
+    return (
+        datetime.combine(day, time.min, tzinfo=zone),
+        datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone),
+    )
+
+
+def _local_week_bounds(instant: datetime) -> tuple[datetime, datetime]:
+    day = timezone.localtime(instant).date()
+    monday = day - timedelta(days=day.weekday())
+    zone = timezone.get_current_timezone()
+    return (
+        datetime.combine(monday, time.min, tzinfo=zone),
+        datetime.combine(monday + timedelta(days=7), time.min, tzinfo=zone),
+    )
+
+
+def booking_facts(
+    *,
+    member: Member,
+    machine: Machine,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    exclude_pk: int | None = None,
+    extending: bool = False,
+) -> BookingFacts:
+    """Gather from the database what `rules.booking_refusal` judges."""
+    certification = machine.required_certification
+    certified = certification is None or member_holds_certification(
+        member=member, certification=certification, at=max(start, now)
+    )
+    span_end = max(end, start) + timedelta(minutes=machine.buffer_minutes)
+    calendar = machine_calendar_facts(machine, start=start, end=max(end, start + timedelta(1)))
+    taken = [
+        (b_start, b_until)
+        for b_start, b_until in bookings_holding(
+            machine, start=start, end=span_end, exclude_pk=exclude_pk
+        ).values_list("start", "blocked_until")
+    ]
+    mine = Booking.objects.filter(member=member, machine=machine, state__in=QUOTA_STATES)
+    if exclude_pk:
+        mine = mine.exclude(pk=exclude_pk)
+    week_start, week_end = _local_week_bounds(start)
+    day_start, day_end = _local_day_bounds(start)
+    week_minutes = 0
+    for b_start, b_end in mine.filter(start__gte=week_start, start__lt=week_end).values_list(
+        "start", "end"
+    ):
+        week_minutes += int((b_end - b_start).total_seconds() // 60)
+    day_count = mine.filter(start__gte=day_start, start__lt=day_end).count()
+    return BookingFacts(
+        start=start,
+        end=end,
+        now=now,
+        zone=timezone.get_current_timezone(),
+        may_use_machines=member_may_use_machines(member, at=now),
+        certified=certified,
+        opening=calendar.opening,
+        blocks=calendar.blocks,
+        taken=taken,
+        member_week_minutes=week_minutes,
+        member_day_bookings=day_count,
+        extending=extending,
+    )
+
+
+@dataclass
+class Cell:
+    start: datetime
+    end: datetime
+    status: str  # free, mine, taken, blocked, closed, past
+    label: str = ""
+    booking: Booking | None = None
+
+
+@dataclass
+class Day:
+    date: date
+    cells: list[Cell] = field(default_factory=list)
+
+
+@dataclass
+class WeekGrid:
+    machine: Machine
+    monday: date
+    days: list[Day]
+    times: list[time]
+
+    @property
+    def rows(self) -> list[tuple[time, list[Cell]]]:
+        return [(t, [day.cells[i] for day in self.days]) for i, t in enumerate(self.times)]
+
+    @property
+    def previous_week(self) -> date:
+        return self.monday - timedelta(days=7)
+
+    @property
+    def next_week(self) -> date:
+        return self.monday + timedelta(days=7)
+
+
+DEFAULT_DAY = (time(8), time(22))
+
+
+def week_grid(
+    *,
+    machine: Machine,
+    monday: date,
+    member: Member | None,
+    show_names: bool = False,
+    now: datetime | None = None,
+) -> WeekGrid:
+    """The machine's week, slot by slot: free, yours, taken (a name only for staff) or blocked."""
+    now = now or timezone.now()
+    zone = timezone.get_current_timezone()
+    week_start = datetime.combine(monday, time.min, tzinfo=zone)
+    week_end = datetime.combine(monday + timedelta(days=7), time.min, tzinfo=zone)
+    calendar = machine_calendar_facts(machine, start=week_start, end=week_end)
+    holding = bookings_holding(machine, start=week_start, end=week_end)
+    bookings = list(holding.select_related("member__user") if show_names else holding)
+    # Rows span the opening hours of the week (or a default day when the machine is always open).
+    first, last = DEFAULT_DAY
+    if calendar.opening:
+        local = [(timezone.localtime(s).time(), timezone.localtime(e)) for s, e in calendar.opening]
+        first = min(t for t, _ in local)
+        last_end = max(e for _, e in local)
+        last = time(23, 59) if last_end.time() == time.min else last_end.time()
+    step = timedelta(minutes=machine.slot_minutes)
+    times: list[time] = []
+    cursor = datetime.combine(monday, first)
+    limit = datetime.combine(monday, last)
+    while cursor < limit:
+        times.append(cursor.time())
+        cursor += step
+    days = []
+    for offset in range(7):
+        day = monday + timedelta(days=offset)
+        cells = []
+        for slot_time in times:
+            start = datetime.combine(day, slot_time, tzinfo=zone)
+            end = start + step
+            cells.append(_cell(start, end, now, calendar, bookings, member, show_names))
+        days.append(Day(day, cells))
+    return WeekGrid(machine=machine, monday=monday, days=days, times=times)
+
+
+def _cell(start, end, now, calendar, bookings, member, show_names) -> Cell:
+    for booking in bookings:
+        if booking.start < end and start < booking.end:
+            is_mine = member is not None and booking.member_id == member.pk
+            label = "Yours" if is_mine else "Booked"
+            if show_names and not is_mine:
+                label = booking.member.display_name
+            return Cell(start, end, "mine" if is_mine else "taken", label, booking)
+    for block_start, block_end, label in calendar.blocks:
+        if block_start < end and start < block_end:
+            return Cell(start, end, "blocked", label)
+    if calendar.opening is not None and not any(
+        o_start <= start and end <= o_end for o_start, o_end in calendar.opening
+    ):
+        return Cell(start, end, "closed", "Closed")
+    for booking in bookings:
+        if booking.start < end and start < booking.blocked_until:
+            return Cell(start, end, "blocked", "Buffer")
+    if start < now:
+        return Cell(start, end, "past", "")
+    return Cell(start, end, "free", "Free")
+
+
+def member_bookings_upcoming(member: Member, *, now: datetime | None = None) -> QuerySet[Booking]:
+    now = now or timezone.now()
+    return Booking.objects.filter(
+        member=member, end__gt=now, state__in=ACTIVE_STATES
+    ).select_related("machine")
+
+
+def member_bookings_past(member: Member, *, now: datetime | None = None) -> QuerySet[Booking]:
+    now = now or timezone.now()
+    return (
+        Booking.objects.filter(member=member)
+        .exclude(end__gt=now, state__in=ACTIVE_STATES)
+        .select_related("machine")
+        .order_by("-start")
+    )
+
+
+def bookings_on_day(day: date) -> QuerySet[Booking]:
+    """Every booking of a local day, for the staff desk."""
+    zone = timezone.get_current_timezone()
+    start = datetime.combine(day, time.min, tzinfo=zone)
+    return (
+        Booking.objects.filter(start__gte=start, start__lt=start + timedelta(days=1))
+        .select_related("machine", "member__user")
+        .order_by("start", "machine__name")
+    )

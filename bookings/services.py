@@ -1,0 +1,332 @@
+"""Booking actions: create, cancel, check in, extend, release no-shows, maintenance over bookings.
+
+Each action is atomic. The machine row is locked first, so actions on one machine run one after
+another (quotas and overlap checks see each other's writes); on PostgreSQL the exclusion constraint
+is the final judge, on SQLite the transaction itself is serialized (BEGIN IMMEDIATE).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from bookings import notifications, rules, selectors
+from bookings.errors import BookingRejected
+from bookings.models import ACTIVE_STATES, Booking, BookingState, CalendarFeed
+from bookings.rules import Refusal
+from equipment import services as equipment_services
+from equipment.models import Machine, MachineEvent
+from membership.models import Member
+from membership.submissions import submission_claim
+
+
+def _setting(name: str, default: int) -> int:
+    return int(getattr(settings, name, default))
+
+
+def _is_booking_staff(user) -> bool:
+    return user is not None and user.has_perm("bookings.manage_bookings")
+
+
+def _lock_machine(machine: Machine) -> Machine:
+    return (
+        Machine.objects.select_for_update(of=("self",))
+        .select_related("required_certification")
+        .get(pk=machine.pk)
+    )
+
+
+def booking_create(
+    *,
+    member: Member,
+    machine: Machine,
+    start: datetime,
+    end: datetime,
+    actor=None,
+    token: uuid.UUID | None = None,
+    now: datetime | None = None,
+) -> Booking:
+    """Book `machine` for `member` from `start` to `end`, if every rule allows it.
+
+    `actor` is who clicks: the member, or staff booking for them. The member gets a confirmation
+    email once the booking is committed.
+    """
+    now = now or timezone.now()
+    if actor is not None and actor.pk != member.user_id and not _is_booking_staff(actor):
+        raise BookingRejected(rules.refuse(Refusal.NOT_YOURS))
+    with transaction.atomic():
+        submission_claim(token)
+        locked = _lock_machine(machine)
+        facts = selectors.booking_facts(
+            member=member, machine=locked, start=start, end=end, now=now
+        )
+        refused = rules.booking_refusal(facts, selectors.machine_rules(locked))
+        if refused is not None:
+            raise BookingRejected(refused)
+        try:
+            with transaction.atomic():
+                booking = Booking.objects.create(
+                    machine=locked,
+                    member=member,
+                    start=start,
+                    end=end,
+                    blocked_until=end + timedelta(minutes=locked.buffer_minutes),
+                    created_at=now,
+                    created_by=actor,
+                )
+        except IntegrityError:
+            # The exclusion constraint caught a booking the check could not see.
+            raise BookingRejected(
+                rules.refuse(Refusal.OVERLAP, machine=locked.name, buffer="")
+            ) from None
+        booking_id = booking.pk
+        transaction.on_commit(lambda: notifications.send_confirmation(booking_id))
+    return booking
+
+
+def booking_cancel(
+    *,
+    booking: Booking,
+    actor,
+    reason: str = "",
+    token: uuid.UUID | None = None,
+    now: datetime | None = None,
+) -> Booking:
+    """Cancel a booking: its member up to the start, staff until its end. Records are kept."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        submission_claim(token)
+        locked = Booking.objects.select_for_update().select_related("member").get(pk=booking.pk)
+        is_staff = _is_booking_staff(actor)
+        refused = rules.cancel_refusal(
+            is_owner=actor is not None and locked.member.user_id == actor.pk,
+            is_staff=is_staff,
+            state=locked.state,
+            start=locked.start,
+            end=locked.end,
+            now=now,
+        )
+        if refused is not None:
+            raise BookingRejected(refused)
+        locked.state = rules.cancelled_state(
+            start=locked.start, now=now, late_minutes=_setting("BOOKING_LATE_CANCEL_MINUTES", 120)
+        )
+        locked.cancelled_at = now
+        locked.cancelled_by = actor
+        locked.cancel_reason = reason.strip()
+        locked.save(update_fields=["state", "cancelled_at", "cancelled_by", "cancel_reason"])
+        if actor is None or actor.pk != locked.member.user_id:
+            booking_id = locked.pk
+            transaction.on_commit(lambda: notifications.send_cancellation(booking_id))
+    return locked
+
+
+def booking_check_in(*, booking: Booking, actor=None, now: datetime | None = None) -> Booking:
+    """Check in to a booking: the gate's badge scan, or staff by hand (`actor`)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Booking.objects.select_for_update().get(pk=booking.pk)
+        refused = rules.check_in_refusal(
+            state=locked.state,
+            start=locked.start,
+            end=locked.end,
+            now=now,
+            opens_minutes=_setting("BOOKING_CHECK_IN_OPENS_MINUTES", 10),
+        )
+        if refused is not None:
+            raise BookingRejected(refused)
+        locked.state = BookingState.CHECKED_IN
+        locked.checked_in_at = now
+        locked.checked_in_by = actor
+        locked.save(update_fields=["state", "checked_in_at", "checked_in_by"])
+    return locked
+
+
+def booking_extend(
+    *,
+    booking: Booking,
+    new_end: datetime,
+    actor=None,
+    token: uuid.UUID | None = None,
+    now: datetime | None = None,
+) -> Booking:
+    """Extend a running booking to `new_end` if the machine is free and every rule allows it."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        submission_claim(token)
+        current = Booking.objects.select_related("member__user").get(pk=booking.pk)
+        if (
+            actor is not None
+            and actor.pk != current.member.user_id
+            and not _is_booking_staff(actor)
+        ):
+            raise BookingRejected(rules.refuse(Refusal.NOT_YOURS))
+        locked_machine = _lock_machine(current.machine)
+        locked = Booking.objects.select_for_update().get(pk=booking.pk)
+        refused = rules.extend_refusal(
+            state=locked.state, start=locked.start, end=locked.end, new_end=new_end, now=now
+        )
+        if refused is None:
+            facts = selectors.booking_facts(
+                member=current.member,
+                machine=locked_machine,
+                start=locked.start,
+                end=new_end,
+                now=now,
+                exclude_pk=locked.pk,
+                extending=True,
+            )
+            refused = rules.booking_refusal(facts, selectors.machine_rules(locked_machine))
+        if refused is not None:
+            raise BookingRejected(refused)
+        locked.end = new_end
+        locked.blocked_until = new_end + timedelta(minutes=locked_machine.buffer_minutes)
+        locked.extended_count += 1
+        try:
+            with transaction.atomic():
+                locked.save(update_fields=["end", "blocked_until", "extended_count"])
+        except IntegrityError:
+            raise BookingRejected(
+                rules.refuse(Refusal.OVERLAP, machine=locked_machine.name, buffer="")
+            ) from None
+    return locked
+
+
+def bookings_release(*, now: datetime | None = None) -> dict[str, int]:
+    """Release no-shows and complete finished bookings. Safe to run as often as you like.
+
+    A confirmed booking nobody checked in to within BOOKING_NO_SHOW_GRACE_MINUTES of its start is
+    released (the machine becomes free for the rest of the slot) and counts as a no-show.
+    """
+    now = now or timezone.now()
+    grace = timedelta(minutes=_setting("BOOKING_NO_SHOW_GRACE_MINUTES", 15))
+    with transaction.atomic():
+        no_shows = Booking.objects.filter(
+            state=BookingState.CONFIRMED, start__lte=now - grace
+        ).update(state=BookingState.NO_SHOW, released_at=now)
+        completed = Booking.objects.filter(state=BookingState.CHECKED_IN, end__lte=now).update(
+            state=BookingState.COMPLETED, released_at=now
+        )
+    return {"no_shows": no_shows, "completed": completed}
+
+
+def bookings_send_reminders(*, now: datetime | None = None) -> int:
+    """Email a reminder once per booking, BOOKING_REMINDER_MINUTES before it starts."""
+    now = now or timezone.now()
+    lead = timedelta(minutes=_setting("BOOKING_REMINDER_MINUTES", 60))
+    due = Booking.objects.filter(
+        state=BookingState.CONFIRMED,
+        reminder_sent_at__isnull=True,
+        start__gt=now,
+        start__lte=now + lead,
+    ).values_list("pk", flat=True)
+    sent = 0
+    for booking_id in list(due):
+        # Claiming with a conditional update makes two overlapping runs send each reminder once.
+        claimed = Booking.objects.filter(pk=booking_id, reminder_sent_at__isnull=True).update(
+            reminder_sent_at=now
+        )
+        if claimed:
+            notifications.send_reminder(booking_id)
+            sent += 1
+    return sent
+
+
+def _cancel_for_machine_block(
+    *, machine: Machine, start: datetime, end: datetime, reason: str, actor, now: datetime
+) -> list[Booking]:
+    affected = list(
+        Booking.objects.select_for_update()
+        .filter(machine=machine, state__in=ACTIVE_STATES, start__lt=end, end__gt=start)
+        .filter(end__gt=now)
+    )
+    for booking in affected:
+        booking.state = BookingState.CANCELLED
+        booking.cancelled_at = now
+        booking.cancelled_by = actor
+        booking.cancel_reason = reason
+        booking.save(update_fields=["state", "cancelled_at", "cancelled_by", "cancel_reason"])
+        booking_id = booking.pk
+        transaction.on_commit(
+            lambda booking_id=booking_id: notifications.send_cancellation(booking_id)
+        )
+    return affected
+
+
+def maintenance_window_create(
+    *,
+    machine: Machine,
+    start: datetime,
+    end: datetime,
+    reason: str,
+    actor,
+    repeat_weekly_until: datetime | None = None,
+    token: uuid.UUID | None = None,
+    now: datetime | None = None,
+) -> tuple[MachineEvent, list[Booking]]:
+    """Schedule maintenance; bookings it overlaps are cancelled and their members told why."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        submission_claim(token)
+        locked = _lock_machine(machine)
+        window = equipment_services.maintenance_window_add(
+            machine=locked,
+            start=start,
+            end=end,
+            reason=reason,
+            actor=actor,
+            repeat_weekly_until=repeat_weekly_until,
+        )
+        horizon_end = max(repeat_weekly_until or end, end)
+        cancelled: list[Booking] = []
+        occurrences = window.event.get_occurrences(
+            timezone.localtime(max(start, now)), timezone.localtime(horizon_end)
+        )
+        for occurrence in occurrences:
+            cancelled += _cancel_for_machine_block(
+                machine=locked,
+                start=occurrence.start,
+                end=occurrence.end,
+                reason=f"Maintenance: {window.reason}",
+                actor=actor,
+                now=now,
+            )
+    return window, cancelled
+
+
+def class_session_reserve_machines(
+    *, session, machines: list[Machine], actor=None, now: datetime | None = None
+) -> list[Booking]:
+    """Hold `machines` for a class session: it blocks new bookings and cancels overlapping ones."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        cancelled: list[Booking] = []
+        for machine in machines:
+            locked = _lock_machine(machine)
+            locked.class_sessions.add(session)
+            cancelled += _cancel_for_machine_block(
+                machine=locked,
+                start=session.start,
+                end=session.end,
+                reason=f"Class on this machine: {session.certification.name}",
+                actor=actor,
+                now=now,
+            )
+    return cancelled
+
+
+def calendar_feed_for(member: Member) -> CalendarFeed:
+    feed, _ = CalendarFeed.objects.get_or_create(member=member)
+    return feed
+
+
+def calendar_feed_reset(*, member: Member) -> CalendarFeed:
+    """A new secret feed URL; the old one stops working at once."""
+    with transaction.atomic():
+        feed = calendar_feed_for(member)
+        feed.reset()
+    return feed

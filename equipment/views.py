@@ -1,0 +1,143 @@
+"""Machine pages: the list, a machine's page (with its booking grid), QR label, service, reports."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from equipment import selectors, services
+from equipment.errors import EquipmentError
+from equipment.forms import MachineStateForm, ProblemReportForm, ResolveForm
+from equipment.models import Machine, MachineEvent, ProblemReport
+from membership.errors import MembershipError
+
+
+@login_required
+@require_GET
+def machine_list(request):
+    return render(
+        request, "equipment/machine_list.html", {"machines": selectors.machines_bookable()}
+    )
+
+
+@login_required
+@require_GET
+def machine_detail(request, slug: str):
+    machine = get_object_or_404(Machine.objects.select_related("required_certification"), slug=slug)
+    may_service = selectors.user_may_service(request.user, machine)
+    return render(
+        request,
+        "equipment/machine_detail.html",
+        {
+            "machine": machine,
+            "may_service": may_service,
+            "state_form": MachineStateForm(initial={"state": machine.state}),
+            "report_form": ProblemReportForm(),
+            "maintainers": machine.maintainers.all(),
+            "maintenance": machine.events.filter(kind=MachineEvent.Kind.MAINTENANCE)
+            .select_related("event")
+            .order_by("-event__start")[:10],
+            "state_changes": machine.state_changes.select_related("actor")[:10]
+            if may_service
+            else [],
+            "open_reports": machine.problem_reports.filter(resolved_at__isnull=True)
+            if may_service
+            else [],
+        },
+    )
+
+
+@login_required
+@require_GET
+def machine_label(request, slug: str):
+    """A printable label: the machine's name and a QR code of its page."""
+    machine = get_object_or_404(Machine, slug=slug)
+    url = request.build_absolute_uri(reverse("equipment:machine_detail", args=[machine.slug]))
+    return render(
+        request,
+        "equipment/machine_label.html",
+        {"machine": machine, "url": url, "qr_svg": services.machine_label_svg(url)},
+    )
+
+
+@login_required
+@require_POST
+def machine_state(request, slug: str):
+    machine = get_object_or_404(Machine, slug=slug)
+    form = MachineStateForm(request.POST)
+    if form.is_valid():
+        try:
+            services.machine_set_state(
+                machine=machine,
+                state=form.cleaned_data["state"],
+                reason=form.cleaned_data["reason"],
+                actor=request.user,
+                token=form.cleaned_data["form_token"],
+            )
+        except (EquipmentError, MembershipError) as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request, f"{machine.name} is now {machine.get_state_display().lower()}."
+            )
+    else:
+        messages.error(request, "Choose a state.")
+    return redirect(machine)
+
+
+@login_required
+@require_POST
+def problem_report(request, slug: str):
+    machine = get_object_or_404(Machine, slug=slug)
+    form = ProblemReportForm(request.POST)
+    if form.is_valid():
+        try:
+            services.problem_report_create(
+                machine=machine,
+                reporter=request.user,
+                description=form.cleaned_data["description"],
+                token=form.cleaned_data["form_token"],
+            )
+        except (EquipmentError, MembershipError) as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, "Thank you: staff have your report.")
+    else:
+        messages.error(request, "Describe the problem so staff can fix it.")
+    return redirect(machine)
+
+
+@login_required
+@permission_required("equipment.manage_machines", raise_exception=True)
+@require_GET
+def problem_list(request):
+    return render(
+        request,
+        "equipment/problem_list.html",
+        {"reports": selectors.problem_reports_open(), "resolve_form": ResolveForm()},
+    )
+
+
+@login_required
+@require_POST
+def problem_resolve(request, pk: int):
+    report = get_object_or_404(ProblemReport.objects.select_related("machine"), pk=pk)
+    form = ResolveForm(request.POST)
+    if form.is_valid():
+        try:
+            services.problem_report_resolve(
+                report=report,
+                actor=request.user,
+                resolution=form.cleaned_data["resolution"],
+                token=form.cleaned_data["form_token"],
+            )
+        except (EquipmentError, MembershipError) as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, "Report closed.")
+    if request.POST.get("next") == "list":
+        return redirect("equipment:problem_list")
+    return redirect(report.machine)

@@ -1,0 +1,48 @@
+"""Factories for the equipment app's models."""
+
+from __future__ import annotations
+
+import factory
+
+from equipment.models import Machine, ProblemReport
+from tests.factories.membership import UserFactory
+from training.models import Certification, MemberCertification
+
+
+def certification(name: str = "Laser cutter") -> Certification:
+    """A certification by name (training's own factories may not exist yet)."""
+    from django.utils.text import slugify
+
+    cert, _ = Certification.objects.get_or_create(slug=slugify(name), defaults={"name": name})
+    return cert
+
+
+def certify(member, cert: Certification, **kwargs) -> MemberCertification:
+    kwargs.setdefault("granted_by", UserFactory())
+    return MemberCertification.objects.create(member=member, certification=cert, **kwargs)
+
+
+class MachineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Machine
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Machine {n}")
+    slug = factory.Sequence(lambda n: f"machine-{n}")
+    area = "Workshop"
+    slot_minutes = 30
+    min_minutes = 30
+    max_minutes = 240
+    book_ahead_days = 14
+    weekly_hours_per_member = 8
+    daily_bookings_per_member = 2
+    buffer_minutes = 0
+
+
+class ProblemReportFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProblemReport
+
+    machine = factory.SubFactory(MachineFactory)
+    reporter = factory.SubFactory(UserFactory)
+    description = "The exhaust fan rattles."
