@@ -1,0 +1,136 @@
+"""Demo machines: two laser cutters, a CNC router and two 3D printers, with realistic rules."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+
+from django.utils import timezone
+
+from equipment import services
+from equipment.models import Machine, MachineEvent
+from membership.models import User
+from training.models import Certification
+
+CERTIFICATIONS = {
+    "general-shop-safety": "General shop safety",
+    "laser-cutter": "Laser cutter",
+    "cnc-router": "CNC router",
+    "3d-printer": "3D printer",
+}
+
+MACHINES = [
+    dict(
+        slug="laser-a",
+        name="Laser cutter A",
+        area="Laser room",
+        certification="laser-cutter",
+        description="60 W CO2 laser, 600 x 400 mm bed. Wood, acrylic, paper, leather; no PVC.",
+        slot_minutes=30,
+        min_minutes=30,
+        max_minutes=180,
+        book_ahead_days=14,
+        weekly_hours_per_member=6,
+        daily_bookings_per_member=2,
+        buffer_minutes=15,
+    ),
+    dict(
+        slug="laser-b",
+        name="Laser cutter B",
+        area="Laser room",
+        certification="laser-cutter",
+        description="40 W CO2 laser, 500 x 300 mm bed. Good for engraving.",
+        slot_minutes=30,
+        min_minutes=30,
+        max_minutes=120,
+        book_ahead_days=14,
+        weekly_hours_per_member=6,
+        daily_bookings_per_member=2,
+        buffer_minutes=15,
+    ),
+    dict(
+        slug="cnc-router",
+        name="CNC router",
+        area="Wood shop",
+        certification="cnc-router",
+        description="4 x 8 ft CNC router with dust extraction. Bring your own bits or buy at the desk.",
+        slot_minutes=60,
+        min_minutes=60,
+        max_minutes=240,
+        book_ahead_days=21,
+        weekly_hours_per_member=8,
+        daily_bookings_per_member=1,
+        buffer_minutes=30,
+    ),
+    dict(
+        slug="printer-1",
+        name="3D printer 1",
+        area="Electronics lab",
+        certification="3d-printer",
+        description="Prusa MK4, PLA and PETG.",
+        slot_minutes=60,
+        min_minutes=60,
+        max_minutes=720,
+        book_ahead_days=7,
+        weekly_hours_per_member=24,
+        daily_bookings_per_member=2,
+        buffer_minutes=0,
+    ),
+    dict(
+        slug="printer-2",
+        name="3D printer 2",
+        area="Electronics lab",
+        certification="3d-printer",
+        description="Bambu X1C, multi-material.",
+        slot_minutes=60,
+        min_minutes=60,
+        max_minutes=720,
+        book_ahead_days=7,
+        weekly_hours_per_member=24,
+        daily_bookings_per_member=2,
+        buffer_minutes=0,
+    ),
+]
+
+
+def seed() -> list[str]:
+    """Create the demo machines, opening hours and a weekly maintenance window if missing."""
+    certifications = {
+        slug: Certification.objects.get_or_create(slug=slug, defaults={"name": name})[0]
+        for slug, name in CERTIFICATIONS.items()
+    }
+    staff = User.objects.filter(email="staff@toolgate.test").first()
+    today = timezone.localdate()
+    monday = today - timedelta(days=today.weekday())
+    for spec in MACHINES:
+        spec = dict(spec)
+        certification = certifications[spec.pop("certification")]
+        machine, created = Machine.objects.get_or_create(
+            slug=spec.pop("slug"), defaults={**spec, "required_certification": certification}
+        )
+        if not created:
+            continue
+        services.opening_hours_add(
+            machine=machine,
+            weekdays=[0, 1, 2, 3, 4],
+            opens=time(10),
+            closes=time(22),
+            starting=monday,
+        )
+        services.opening_hours_add(
+            machine=machine, weekdays=[5, 6], opens=time(10), closes=time(18), starting=monday
+        )
+        if staff is not None:
+            machine.maintainers.add(staff)
+    cnc = Machine.objects.get(slug="cnc-router")
+    if not cnc.events.filter(kind=MachineEvent.Kind.MAINTENANCE).exists():
+        zone = timezone.get_current_timezone()
+        start = timezone.datetime.combine(monday, time(10), tzinfo=zone)
+        services.maintenance_window_add(
+            machine=cnc,
+            start=start,
+            end=start + timedelta(hours=1),
+            reason="Weekly lubrication and dust bag change",
+            actor=staff,
+            repeat_weekly_until=start + timedelta(weeks=52),
+        )
+    return [f"Machines: {', '.join(Machine.objects.values_list('name', flat=True))}"]

@@ -1,0 +1,156 @@
+"""Booking pages: the grid shows free, yours and taken slots; booking and cancelling by htmx."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.urls import reverse
+
+from bookings import feeds, services
+from bookings.models import Booking, BookingState
+from membership import roles
+from tests.bookings.conftest import at
+from tests.factories.bookings import BookingFactory
+from tests.factories.membership import UserFactory, ready_member
+
+
+@pytest.fixture
+def maker_client(client, maker):
+    client.force_login(maker.user)
+    return client
+
+
+def grid_url(machine):
+    return reverse("bookings:week_grid", args=[machine.slug]) + f"?week={at(0, 0).date()}"
+
+
+def test_the_grid_shows_free_mine_and_taken_without_names(maker_client, maker, laser):
+    """Members see their own booking as theirs and others' as "Booked", never a name."""
+    other = ready_member()
+    other.user.first_name, other.user.last_name = "Zed", "Secretname"
+    other.user.save()
+    BookingFactory(machine=laser, member=other, start=at(1, 10), end=at(1, 11))
+    BookingFactory(machine=laser, member=maker, start=at(1, 12), end=at(1, 13))
+    page = maker_client.get(grid_url(laser)).content.decode()
+    assert 'data-status="taken"' in page and 'data-status="mine"' in page
+    assert 'data-status="free"' in page and 'data-status="closed"' not in page
+    assert "Secretname" not in page
+
+
+def test_staff_see_names(client, laser, frozen):
+    """Staff see who booked."""
+    other = ready_member()
+    other.user.last_name = "Secretname"
+    other.user.save()
+    BookingFactory(machine=laser, member=other, start=at(1, 10), end=at(1, 11))
+    client.force_login(UserFactory(role=roles.STAFF))
+    assert "Secretname" in client.get(grid_url(laser)).content.decode()
+
+
+def test_book_by_htmx_and_see_it_on_the_grid(maker_client, laser):
+    """Posting the booking form books the slot and returns the grid with it as yours."""
+    form = maker_client.get(
+        reverse("bookings:booking_new", args=[laser.slug]),
+        {"start": at(1, 10).isoformat()},
+        headers={"HX-Request": "true"},
+    )
+    assert form.status_code == 200 and "Book Laser cutter" in form.content.decode()
+    response = maker_client.post(
+        reverse("bookings:booking_new", args=[laser.slug]),
+        {"start": at(1, 10).isoformat(), "minutes": 60, "form_token": uuid.uuid4()},
+        headers={"HX-Request": "true"},
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Booked Laser cutter" in body and 'data-status="mine"' in body
+    assert Booking.objects.get().end == at(1, 11)
+
+
+def test_a_refused_booking_says_why_and_writes_nothing(maker_client, laser):
+    """The refusal sentence is shown in the page; nothing is written."""
+    response = maker_client.post(
+        reverse("bookings:booking_new", args=[laser.slug]),
+        {"start": at(1, 20).isoformat(), "minutes": 120, "form_token": uuid.uuid4()},
+        headers={"HX-Request": "true"},
+    )
+    assert "not open for bookings then" in response.content.decode()
+    assert not Booking.objects.exists()
+
+
+def test_double_clicked_form_books_once(maker_client, laser):
+    """Two posts of the same form: one booking, the second says it was already submitted."""
+    data = {"start": at(1, 10).isoformat(), "minutes": 60, "form_token": uuid.uuid4()}
+    url = reverse("bookings:booking_new", args=[laser.slug])
+    maker_client.post(url, data, headers={"HX-Request": "true"})
+    second = maker_client.post(url, data, headers={"HX-Request": "true"})
+    assert "already submitted" in second.content.decode()
+    assert Booking.objects.count() == 1
+
+
+def test_cancelling_someone_elses_booking_is_refused(maker_client, laser):
+    """A member cannot cancel another member's booking; it stays confirmed."""
+    booking = BookingFactory(machine=laser, member=ready_member(), start=at(1, 10))
+    maker_client.post(
+        reverse("bookings:booking_cancel", args=[booking.pk]), {"form_token": uuid.uuid4()}
+    )
+    booking.refresh_from_db()
+    assert booking.state == BookingState.CONFIRMED
+
+
+def test_my_bookings_lists_and_cancels(maker_client, maker, laser):
+    """My bookings lists what is coming; cancel works from there."""
+    booking = services.booking_create(member=maker, machine=laser, start=at(1, 10), end=at(1, 11))
+    page = maker_client.get(reverse("bookings:my_bookings")).content.decode()
+    assert "Laser cutter" in page and "feed/" in page
+    maker_client.post(
+        reverse("bookings:booking_cancel", args=[booking.pk]), {"form_token": uuid.uuid4()}
+    )
+    booking.refresh_from_db()
+    assert booking.state == BookingState.CANCELLED
+
+
+def test_member_feed_needs_the_token(client, maker, laser):
+    """The member's feed lists their bookings; a forged token gets a 404."""
+    services.booking_create(member=maker, machine=laser, start=at(1, 10), end=at(1, 11))
+    token = services.calendar_feed_for(maker).token
+    feed = client.get(reverse("bookings:member_feed", args=[token]))
+    assert feed.status_code == 200 and b"Laser cutter" in feed.content
+    assert feed["Content-Type"].startswith("text/calendar")
+    assert client.get(reverse("bookings:member_feed", args=["forged"])).status_code == 404
+    services.calendar_feed_reset(member=maker)
+    assert client.get(reverse("bookings:member_feed", args=[token])).status_code == 404
+
+
+def test_machine_feed_has_no_names(client, maker, laser):
+    """The machine feed shows "Booked", never who; a forged signature gets a 404."""
+    services.booking_create(member=maker, machine=laser, start=at(1, 10), end=at(1, 11))
+    url = reverse("bookings:machine_feed", args=[laser.slug, feeds.machine_feed_token(laser)])
+    body = client.get(url).content.decode()
+    assert "Booked" in body and maker.user.last_name not in body and maker.user.email not in body
+    forged = reverse("bookings:machine_feed", args=[laser.slug, "x" * 20])
+    assert client.get(forged).status_code == 404
+
+
+def test_staff_check_in_by_hand(client, maker, laser, frozen):
+    """Staff check a member in from the day list."""
+    booking = services.booking_create(member=maker, machine=laser, start=at(1, 10), end=at(1, 11))
+    frozen.move_to(at(1, 9, 55))
+    client.force_login(UserFactory(role=roles.STAFF))
+    assert client.get(reverse("bookings:staff_day") + "?date=2030-01-08").status_code == 200
+    client.post(reverse("bookings:booking_check_in", args=[booking.pk]))
+    booking.refresh_from_db()
+    assert booking.state == BookingState.CHECKED_IN
+
+
+def test_members_cannot_check_in_by_hand(maker_client, maker, laser):
+    """Manual check-in is a staff action."""
+    booking = services.booking_create(member=maker, machine=laser, start=at(1, 10), end=at(1, 11))
+    response = maker_client.post(reverse("bookings:booking_check_in", args=[booking.pk]))
+    assert response.status_code == 403
+
+
+def test_pages_need_a_login(client, laser):
+    """Anonymous visitors are sent to log in."""
+    for url in [reverse("bookings:my_bookings"), grid_url(laser)]:
+        assert client.get(url).status_code == 302
