@@ -36,11 +36,15 @@ class GrantState:
 
 
 def certification_grants_valid_at(*, at: datetime) -> QuerySet[MemberCertification]:
-    """Grants neither revoked nor expired at `at`."""
+    """Grants given by `at` and neither revoked nor expired at `at`.
+
+    A grant revoked later still counts for an earlier instant, so questions about the past
+    (was this session allowed?) get the answer that held then.
+    """
     return MemberCertification.objects.filter(
         Q(expires_at__isnull=True) | Q(expires_at__gt=at),
+        Q(revoked_at__isnull=True) | Q(revoked_at__gt=at),
         granted_at__lte=at,
-        revoked_at__isnull=True,
     )
 
 
