@@ -1,0 +1,44 @@
+"""A member books a machine by clicking a free slot on the week grid, sees it, and cancels it."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+import pytest
+from django.utils import timezone
+
+from bookings.models import Booking, BookingState
+from tests.factories.equipment import MachineFactory
+from tests.factories.membership import PASSWORD, ready_member
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_book_a_slot_on_the_grid_see_it_and_cancel_it(page, log_in):
+    member = ready_member()
+    machine = MachineFactory(name="Laser cutter A", slug="laser-a", required_certification=None)
+    # A slot next week, so the test never books into the past whatever the clock says.
+    today = timezone.localdate()
+    next_monday = today + timedelta(days=7 - today.weekday())
+    slot = datetime.combine(
+        next_monday + timedelta(days=1), time(10), tzinfo=timezone.get_current_timezone()
+    )
+    log_in(member.user, PASSWORD)
+
+    page.goto(f"/bookings/machine/{machine.slug}/?week={next_monday.isoformat()}")
+    page.get_by_label(f"Free: {slot:%a} {slot.day} {slot:%b} 10:00").click()
+    page.get_by_role("combobox", name="Length").select_option("60")
+    page.get_by_role("button", name="Book", exact=True).click()
+
+    page.get_by_text("Booked Laser cutter A").wait_for()
+    mine = page.locator('td[data-status="mine"]')
+    assert mine.count() == 2  # two 30-minute rows
+    booking = Booking.objects.get()
+    assert (booking.member, booking.start, booking.end) == (member, slot, slot + timedelta(hours=1))
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Cancel booking").click()
+    page.get_by_text("Cancelled your Laser cutter A booking").wait_for()
+    assert page.locator('td[data-status="mine"]').count() == 0
+    booking.refresh_from_db()
+    assert booking.state == BookingState.CANCELLED
