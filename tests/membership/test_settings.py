@@ -14,7 +14,10 @@ def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"SECRET_KEY", "DEBUG", "SECURE_SSL_REDIRECT"}
+        # The browser tests' Playwright fixture sets DJANGO_ALLOW_ASYNC_UNSAFE in this process;
+        # a production check must not inherit it.
+        if k not in {"SECRET_KEY", "DEBUG", "SECURE_SSL_REDIRECT", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+        and not k.startswith("STRIPE_")
     }
     clean.update(DJANGO_SETTINGS_MODULE="config.settings", **env)
     return subprocess.run(  # noqa: S603
