@@ -22,7 +22,6 @@ from paho.mqtt.properties import Properties
 from access.allowlist import allowlist_messages
 from access.models import AccessEvent, AccessSource, GateDevice, UsageSession
 from access.mqtt import BrokerSettings, make_client
-from access.policy import Reason
 from access.services import access_decide
 from bookings.selectors import booking_covering
 from gate_agent import protocol
@@ -30,7 +29,17 @@ from membership.selectors import member_by_badge
 
 log = logging.getLogger(__name__)
 Outgoing = tuple[str, bytes, bool]
-STATUS_SUBSCRIPTION = f"{protocol.TOPIC_PREFIX}/+/{protocol.Topic.STATUS.value}"
+# Requests and heartbeats are split between bridges (MQTT v5 shared subscriptions). Every bridge
+# reads every status and event batch itself: retained statuses never reach shared subscriptions,
+# and Mosquitto restores plain subscriptions, not shared ones, after a restart, so event uploads
+# made before a bridge resubscribes wait in its session instead of being lost. Handling both is
+# idempotent (events carry ids), so several bridges reading them is safe.
+BRIDGE_SUBSCRIPTIONS = (
+    protocol.shared_subscription(protocol.Topic.REQUEST),
+    protocol.shared_subscription(protocol.Topic.HEARTBEAT),
+    f"{protocol.TOPIC_PREFIX}/+/{protocol.Topic.EVENTS.value}",
+    f"{protocol.TOPIC_PREFIX}/+/{protocol.Topic.STATUS.value}",
+)
 SESSION_EXPIRY_SECONDS = 24 * 3600
 
 
@@ -136,10 +145,6 @@ class GateBridge:
             if AccessEvent.objects.filter(gate_event_id=event.id).exists():
                 return  # an upload repeated after a lost acknowledgement
             try:
-                reason = Reason(event.reason)
-            except ValueError:
-                reason = Reason.ALLOWED_BOOKING if event.allowed else Reason.NO_BOOKING_NOW
-            try:
                 with transaction.atomic():
                     AccessEvent.objects.create(
                         at=at,
@@ -149,7 +154,7 @@ class GateBridge:
                         machine=device.machine,
                         member=member,
                         allowed=bool(event.allowed),
-                        reason=reason.value,
+                        reason=event.reason[:40],
                         grant_end=_at(event.grant_end),
                         gate_event_id=event.id,
                     )
@@ -207,10 +212,7 @@ class BridgeRunner:
         if reason_code.is_failure:
             log.error("Broker refused the bridge: %s", reason_code)
             return
-        subscriptions = [(topic, 1) for topic in protocol.BRIDGE_SUBSCRIPTIONS]
-        # Retained statuses are not sent to shared subscriptions; read them directly too.
-        subscriptions.append((STATUS_SUBSCRIPTION, 1))
-        client.subscribe(subscriptions)
+        client.subscribe([(topic, 1) for topic in BRIDGE_SUBSCRIPTIONS])
         log.info("Bridge connected to %s:%s", self.broker.host, self.broker.port)
         self.connected.set()
 

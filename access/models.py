@@ -41,6 +41,14 @@ class GateDevice(models.Model):
         return f"{self.device_id} ({self.machine})"
 
 
+OFFLINE_REASON_SENTENCES = {
+    "offline_allowlist": "Allowed by the gate's offline allow-list while the site was unreachable.",
+    "offline_not_listed": "Refused offline: the badge had no window on the gate's allow-list.",
+    "offline_allowlist_stale": "Refused offline: the gate's allow-list was too old to trust.",
+    "offline_no_allowlist": "Refused offline: the gate had no allow-list.",
+}
+
+
 class AccessSource(models.TextChoices):
     GATE = "gate", "Badge scan at the gate"
     WEB = "web", "Staff web check"
@@ -71,7 +79,8 @@ class AccessEvent(models.Model):
         "bookings.Booking", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     allowed = models.BooleanField()
-    reason = models.CharField(max_length=40, choices=[(r.value, r.value) for r in Reason])
+    # A policy `Reason` code, or for gate-made offline decisions the gate's own code.
+    reason = models.CharField(max_length=40)
     grant_end = models.DateTimeField(null=True, blank=True)
     decision_microseconds = models.PositiveIntegerField(default=0)
     # The gate's own id for a decision it made offline, so a re-upload is stored once.
@@ -83,7 +92,9 @@ class AccessEvent(models.Model):
 
     @property
     def reason_sentence(self) -> str:
-        return Reason(self.reason).sentence
+        if self.reason in Reason:
+            return Reason(self.reason).sentence
+        return OFFLINE_REASON_SENTENCES.get(self.reason, self.reason.replace("_", " ").capitalize())
 
 
 class UsageSession(models.Model):

@@ -1,0 +1,220 @@
+"""The whole gate over a real Mosquitto: bridge and site on one side, the Pi agent with a
+simulated relay on the other. Each test gets a private broker so outages can be staged."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from access.bridge import BridgeRunner, GateBridge
+from access.models import AccessEvent, UsageSession
+from access.mqtt import BrokerSettings, make_client
+from bookings.models import BookingState
+from gate_agent import protocol as p
+from gate_agent.config import AgentConfig, BrokerConfig
+from gate_agent.hardware.simulated import RecordingIndicator, ScriptedReader, SimulatedRelay
+from gate_agent.runner import Runner
+from membership import services as membership_services
+from membership.models import ChangeCause, MembershipStatus
+from tests.access.conftest import build_scene
+from tests.access.mosquitto import Mosquitto
+from tests.factories.access import GateDeviceFactory
+from tests.factories.membership import ready_member
+
+pytestmark = [pytest.mark.mosquitto, pytest.mark.django_db(transaction=True)]
+DEADLINE = 20.0
+
+
+def wait_for(condition: Callable[[], bool], what: str, deadline: float = DEADLINE) -> float:
+    """Poll until `condition` holds; returns the seconds it took. Fails after `deadline`."""
+    started = time.monotonic()
+    while not condition():
+        if time.monotonic() - started > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.02)
+    return time.monotonic() - started
+
+
+class Gate:
+    """A running bridge and agent around one machine's gate device."""
+
+    def __init__(self, broker: Mosquitto, device, state_dir) -> None:
+        self.relay, self.reader = SimulatedRelay(), ScriptedReader()
+        self.bridge = BridgeRunner(
+            GateBridge(), BrokerSettings.from_settings(), client_id=f"bridge-{uuid.uuid4().hex[:8]}"
+        )
+        config = AgentConfig(
+            device_id=device.device_id,
+            secret=device.secret,
+            state_dir=state_dir,
+            request_timeout=1.0,
+            heartbeat_seconds=1.0,
+            broker=BrokerConfig(port=broker.port),
+        )
+        self.indicator = RecordingIndicator()
+        self.agent = Runner(config, relay=self.relay, reader=self.reader, indicator=self.indicator)
+        self._stop = threading.Event()
+        self._threads = [
+            threading.Thread(target=self.bridge.run, kwargs={"housekeeping_seconds": 3600}),
+            threading.Thread(target=self.agent.run, args=(self._stop,)),
+        ]
+        for thread in self._threads:
+            thread.start()
+        wait_for(self.bridge.connected.is_set, "the bridge to connect")
+        wait_for(lambda: self.agent.agent.allowlist is not None, "the gate's first allow-list")
+
+    def close(self) -> None:
+        self._stop.set()
+        self.bridge.stop()
+        for thread in self._threads:
+            thread.join(timeout=DEADLINE)
+
+
+@pytest.fixture
+def broker(tmp_path, settings):
+    server = Mosquitto(tmp_path).start()
+    settings.GATE_BROKER_URL = server.url
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def gate_for(broker, tmp_path):
+    gates = []
+
+    def _start(machine):
+        device = GateDeviceFactory(machine=machine)
+        gate = Gate(broker, device, tmp_path / f"state-{len(gates)}")
+        gates.append(gate)
+        return gate
+
+    yield _start
+    for gate in gates:
+        gate.close()
+
+
+def test_allowed_scan_switches_on_and_off_at_the_booking_end(gate_for):
+    scene = build_scene()
+    scene.booking.end = timezone.now() + timedelta(seconds=3)
+    scene.booking.save()
+    gate = gate_for(scene.machine)
+
+    gate.reader.scan(scene.badge_uid)
+    wait_for(lambda: gate.relay.is_on, "the relay to switch on")
+    scene.booking.refresh_from_db()
+    assert scene.booking.state == BookingState.CHECKED_IN
+    wait_for(lambda: not gate.relay.is_on, "the relay to switch off at the booking end")
+    assert time.time() >= int(scene.booking.end.timestamp())
+    wait_for(
+        lambda: UsageSession.objects.filter(ended_at__isnull=False).exists(),
+        "the finished usage session to be recorded",
+    )
+    session = UsageSession.objects.get()
+    assert (session.member, session.booking) == (scene.member, scene.booking)
+
+
+def test_denied_scans_keep_the_relay_off(gate_for):
+    scene = build_scene()
+    disabled_uid = scene.badge_uid
+    membership_services.badge_disable(badge=scene.member.badges.get(), reason="Lost", actor=None)
+    gate = gate_for(scene.machine)
+    for count, uid in enumerate((disabled_uid, "DEADBEEF"), start=1):
+        gate.reader.scan(uid)
+        wait_for(lambda n=count: gate.indicator.calls.count("denied") == n, f"refusal {count}")
+    assert set(AccessEvent.objects.values_list("reason", flat=True)) == {
+        "badge_disabled",
+        "unknown_badge",
+    }
+    assert True not in gate.relay.transitions
+
+
+def test_forged_reply_from_the_network_never_switches_the_relay(gate_for, broker):
+    scene = build_scene()
+    gate = gate_for(scene.machine)
+    device_id = gate.agent.config.device_id
+    attacker = make_client(BrokerSettings.from_settings())
+    attacker.connect("127.0.0.1", broker.port)
+    attacker.loop_start()
+    try:
+        forged = p.sign(
+            p.AccessReply(
+                device_id=device_id,
+                nonce=p.new_nonce(),
+                allowed=True,
+                reason="allowed_booking",
+                message="Welcome",
+                member_name="Mallory",
+                grant_end=int(time.time()) + 3600,
+                issued_at=int(time.time()),
+                expires_at=int(time.time()) + 30,
+            ),
+            "a-secret-the-attacker-guessed-0123456789",
+        )
+        attacker.publish(
+            p.gate_topic(device_id, p.Topic.REPLY), forged.to_json(), qos=1
+        ).wait_for_publish(5)
+        on_command = p.build_command(
+            device_id=device_id,
+            secret="a-secret-the-attacker-guessed-0123456789",
+            action=p.ACTION_EXTEND,
+            reason="x",
+            now=time.time(),
+            grant_end=int(time.time()) + 3600,
+        )
+        attacker.publish(
+            p.gate_topic(device_id, p.Topic.COMMAND), on_command.to_json(), qos=1
+        ).wait_for_publish(5)
+        time.sleep(0.5)  # what a wrongly accepted message would need to reach the relay
+        assert True not in gate.relay.transitions
+    finally:
+        attacker.disconnect()
+        attacker.loop_stop()
+
+
+def test_cancelled_membership_switches_the_running_machine_off_within_a_second(gate_for):
+    scene = build_scene()
+    gate = gate_for(scene.machine)
+    gate.reader.scan(scene.badge_uid)
+    wait_for(lambda: gate.relay.is_on, "the relay to switch on")
+
+    membership_services.membership_set_status(
+        membership=scene.member.membership,
+        status=MembershipStatus.CANCELED,
+        reason="Chargeback",
+        cause=ChangeCause.STAFF,
+    )
+    took = wait_for(lambda: not gate.relay.is_on, "the switch-off push", deadline=1.0)
+    assert took < 1.0
+
+
+def test_broker_outage_grant_end_offline_allow_list_and_upload(gate_for, broker):
+    scene = build_scene()
+    scene.booking.end = timezone.now() + timedelta(seconds=4)
+    scene.booking.save()
+    maintainer = ready_member()
+    scene.machine.maintainers.add(maintainer.user)
+    gate = gate_for(scene.machine)
+    gate.reader.scan(scene.badge_uid)
+    wait_for(lambda: gate.relay.is_on, "the relay to switch on")
+
+    broker.stop()
+    wait_for(lambda: not gate.agent.transport.connected, "the gate to notice the outage")
+    assert gate.relay.is_on  # a running session keeps running...
+    wait_for(lambda: not gate.relay.is_on, "...until its grant ends")
+
+    gate.reader.scan(maintainer.badges.get().uid)  # decided from the signed allow-list
+    wait_for(lambda: gate.relay.is_on, "the offline allow-list decision")
+
+    broker.start()
+    wait_for(
+        lambda: AccessEvent.objects.filter(source="offline", member=maintainer).exists(),
+        "the offline decision to be uploaded after reconnecting",
+    )
+    wait_for(lambda: not gate.agent.agent.unsent_events(), "every gate event to be acknowledged")
+    assert UsageSession.objects.filter(member=maintainer).exists()
