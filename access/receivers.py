@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from access import services
+from access import allowlist, services
+from bookings import hooks as booking_hooks
+from equipment import hooks as equipment_hooks
 from membership import hooks as membership_hooks
 from membership import roles
 from training import hooks as training_hooks
@@ -25,10 +27,35 @@ def on_certification_revoked(sender, member, certification, **kwargs) -> None:
     )
 
 
+def on_booking_cancelled(sender, booking, **kwargs) -> None:
+    services.gate_switch_off_booking(
+        booking=booking, reason="booking_cancelled", message="Your booking was cancelled."
+    )
+
+
+def on_machine_bookings_changed(sender, machine, **kwargs) -> None:
+    allowlist.allowlist_refresh_machine(machine)
+
+
+def on_machine_left_service(sender, machine, **kwargs) -> None:
+    services.gate_switch_off(
+        machine=machine,
+        reason="out_of_service",
+        message=f"{machine} was taken out of service: {machine.state_reason}",
+    )
+
+
 def connect() -> None:
     membership_hooks.member_access_lost.connect(on_member_access_lost, dispatch_uid="access-lost")
     training_hooks.certification_revoked.connect(
         on_certification_revoked, dispatch_uid="access-cert-revoked"
+    )
+    booking_hooks.booking_cancelled.connect(on_booking_cancelled, dispatch_uid="access-booking")
+    booking_hooks.machine_bookings_changed.connect(
+        on_machine_bookings_changed, dispatch_uid="access-allowlist"
+    )
+    equipment_hooks.machine_left_service.connect(
+        on_machine_left_service, dispatch_uid="access-left-service"
     )
 
 

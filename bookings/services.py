@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from bookings import notifications, rules, selectors
+from bookings import hooks, notifications, rules, selectors
 from bookings.errors import BookingRejected
 from bookings.models import ACTIVE_STATES, Booking, BookingState, CalendarFeed
 from bookings.rules import Refusal
@@ -85,6 +85,7 @@ def booking_create(
             ) from None
         booking_id = booking.pk
         transaction.on_commit(lambda: notifications.send_confirmation(booking_id))
+        _announce_changed(booking.machine)
     return booking
 
 
@@ -119,6 +120,7 @@ def booking_cancel(
         locked.cancelled_by = actor
         locked.cancel_reason = reason.strip()
         locked.save(update_fields=["state", "cancelled_at", "cancelled_by", "cancel_reason"])
+        _announce_cancelled(locked)
         if actor is None or actor.pk != locked.member.user_id:
             booking_id = locked.pk
             transaction.on_commit(lambda: notifications.send_cancellation(booking_id))
@@ -189,6 +191,7 @@ def booking_extend(
         try:
             with transaction.atomic():
                 locked.save(update_fields=["end", "blocked_until", "extended_count"])
+                _announce_changed(locked.machine)
         except IntegrityError:
             raise BookingRejected(
                 rules.refuse(Refusal.OVERLAP, machine=locked_machine.name, buffer="")
@@ -236,6 +239,16 @@ def bookings_send_reminders(*, now: datetime | None = None) -> int:
     return sent
 
 
+def _announce_cancelled(booking: Booking) -> None:
+    """After commit, tell the gate: a running machine of this booking must stop."""
+    transaction.on_commit(lambda: hooks.booking_cancelled.send(Booking, booking=booking))
+    _announce_changed(booking.machine)
+
+
+def _announce_changed(machine: Machine) -> None:
+    transaction.on_commit(lambda: hooks.machine_bookings_changed.send(Machine, machine=machine))
+
+
 def _cancel_for_machine_block(
     *, machine: Machine, start: datetime, end: datetime, reason: str, actor, now: datetime
 ) -> list[Booking]:
@@ -250,6 +263,7 @@ def _cancel_for_machine_block(
         booking.cancelled_by = actor
         booking.cancel_reason = reason
         booking.save(update_fields=["state", "cancelled_at", "cancelled_by", "cancel_reason"])
+        _announce_cancelled(booking)
         booking_id = booking.pk
         transaction.on_commit(
             lambda booking_id=booking_id: notifications.send_cancellation(booking_id)

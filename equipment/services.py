@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from schedule.models import Calendar, Event, Rule
 
-from equipment import selectors
+from equipment import hooks, selectors
 from equipment.errors import EquipmentError
 from equipment.models import Machine, MachineEvent, MachineState, MachineStateChange, ProblemReport
 from membership.submissions import submission_claim
@@ -142,6 +142,8 @@ def machine_set_state(
         locked.state = state
         locked.state_reason = "" if state == MachineState.IN_SERVICE else reason
         locked.save(update_fields=["state", "state_reason"])
+        if state != MachineState.IN_SERVICE:
+            transaction.on_commit(lambda: hooks.machine_left_service.send(Machine, machine=locked))
     machine.state, machine.state_reason = locked.state, locked.state_reason
     return change
 
