@@ -231,7 +231,9 @@ def session_move(
     with transaction.atomic():
         submission_claim(token)
         locked = (
-            ClassSession.objects.select_for_update().select_related("series").get(pk=session.pk)
+            ClassSession.objects.select_for_update(of=("self",))
+            .select_related("series")
+            .get(pk=session.pk)
         )
         _require_session_manager(actor, locked)
         if locked.is_cancelled:
@@ -264,7 +266,9 @@ def session_cancel(
     with transaction.atomic():
         submission_claim(token)
         locked = (
-            ClassSession.objects.select_for_update().select_related("series").get(pk=session.pk)
+            ClassSession.objects.select_for_update(of=("self",))
+            .select_related("series")
+            .get(pk=session.pk)
         )
         _require_session_manager(actor, locked)
         if locked.is_cancelled:

@@ -226,7 +226,8 @@ def member_open_requests(member: Member) -> QuerySet[TrainingRequest]:
 
 
 def classes_for_member(member: Member, *, at: datetime, limit: int = 5) -> list[ClassSession]:
-    """Upcoming classes the member could take now: prerequisites held, not already certified.
+    """The next class of each certification the member could take now (prerequisites held,
+    not already certified beyond the renewal window).
 
     Foundations come first, so a newcomer is pointed at general shop safety before the laser.
     """
@@ -252,7 +253,12 @@ def classes_for_member(member: Member, *, at: datetime, limit: int = 5) -> list[
         .annotate(is_base=Exists(base_certifications().filter(pk=OuterRef("certification_id"))))
         .order_by("-is_base", "start")
     )
-    return list(sessions[:limit])
+    first_per_certification: dict[int, ClassSession] = {}
+    for session in sessions.iterator():
+        first_per_certification.setdefault(session.certification_id, session)
+        if len(first_per_certification) == limit:
+            break
+    return list(first_per_certification.values())
 
 
 def user_can_sign_off(user, certification: Certification) -> bool:

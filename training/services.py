@@ -66,7 +66,7 @@ def enrollment_create(
     with transaction.atomic():
         submission_claim(token)
         locked = (
-            ClassSession.objects.select_for_update()
+            ClassSession.objects.select_for_update(of=("self",))
             .select_related("certification")
             .get(pk=session.pk)
         )
@@ -118,7 +118,7 @@ def enrollment_cancel(
     first on the waitlist, who is told by email."""
     with transaction.atomic():
         submission_claim(token)
-        session = ClassSession.objects.select_for_update().get(pk=enrollment.session_id)
+        session = ClassSession.objects.select_for_update(of=("self",)).get(pk=enrollment.session_id)
         locked = Enrollment.objects.select_related("member").get(pk=enrollment.pk)
         if locked.member.user_id != actor.pk and not actor.has_perm("training.manage_training"):
             raise NotAllowed("You can only cancel your own enrollment.")
@@ -219,7 +219,7 @@ def roster_record(
     with transaction.atomic():
         submission_claim(token)
         locked = (
-            ClassSession.objects.select_for_update()
+            ClassSession.objects.select_for_update(of=("self",))
             .select_related("certification")
             .get(pk=session.pk)
         )
@@ -271,7 +271,7 @@ def certification_revoke(
     with transaction.atomic():
         submission_claim(token)
         locked = (
-            MemberCertification.objects.select_for_update()
+            MemberCertification.objects.select_for_update(of=("self",))
             .select_related("certification", "member")
             .get(pk=grant.pk)
         )

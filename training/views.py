@@ -96,6 +96,15 @@ def class_list(request):
         end=timezone.make_aware(datetime.combine(after, time.min), zone),
     )
     member = _member(request)
+    now = timezone.now()
+    catalog = _catalog(member, now)
+    # Why a member may not enroll, shown instead of the button: certified, or missing a class.
+    blocked = {}
+    for row in catalog:
+        if row["held"] and row["held"].state == selectors.GrantState.VALID:
+            blocked[row["certification"].pk] = "certified"
+        elif row["missing"]:
+            blocked[row["certification"].pk] = "needs " + ", ".join(map(str, row["missing"]))
     mine = {
         e.session_id: e
         for e in member.enrollments.filter(session__in=sessions).exclude(status="cancelled")
@@ -104,8 +113,8 @@ def class_list(request):
     for session in sessions:
         session.mine = mine.get(session.pk)
         session.free = max(session.capacity - session.seats_taken, 0)
+        session.blocked = blocked.get(session.certification_id, "")
         by_day.setdefault(timezone.localdate(session.start), []).append(session)
-    now = timezone.now()
     return render(
         request,
         "training/class_list.html",
@@ -117,7 +126,7 @@ def class_list(request):
             "following": following,
             "days": sorted(by_day.items()),
             "now": now,
-            "certifications": _catalog(member, now),
+            "certifications": catalog,
             "form": ActionForm(),
         },
     )
