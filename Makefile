@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint venv system-packages clean
+.PHONY: run gate-demo test lint venv system-packages clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,17 @@ run: $(STAMP)
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DEBUG=1 $(BIN)/python manage.py seed_demo
 	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# The gate in a terminal: the MQTT bridge plus a simulated gate on Laser cutter A (needs the
+# local Mosquitto that `make test` installs; run `make run` in another terminal for the site).
+gate-demo: $(STAMP)
+	(pgrep -x mosquitto >/dev/null || mosquitto -d)
+	DEBUG=1 $(BIN)/python manage.py migrate --noinput
+	DEBUG=1 $(BIN)/python manage.py seed_demo
+	DEBUG=1 $(BIN)/python manage.py gate_bridge & bridge=$$!; \
+	  trap "kill $$bridge" EXIT; \
+	  TOOLGATE_GATE_SECRET=demo-only-gate-secret-do-not-use-in-production \
+	  $(BIN)/python -m gate_agent --simulate --device-id laser-a --state-dir var/gate-demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
