@@ -141,9 +141,7 @@ def _promote_from_waitlist(session: ClassSession, now: datetime) -> list[Enrollm
     """Fill free seats from the head of the waitlist; the caller holds the session lock."""
     promoted = []
     free = session.capacity - selectors.session_seats_taken(session)
-    for enrollment in selectors.session_waitlist(session).select_related("session__certification")[
-        : max(free, 0)
-    ]:
+    for enrollment in selectors.session_waitlist(session)[: max(free, 0)]:
         enrollment.status = EnrollmentStatus.ENROLLED
         enrollment.promoted_at = now
         enrollment.save(update_fields=["status", "promoted_at"])

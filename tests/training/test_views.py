@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from membership import roles
-from tests.factories.membership import UserFactory
+from tests.factories.membership import MembershipFactory, UserFactory
 from tests.factories.training import (
     ClassSessionFactory,
     EnrollmentFactory,
@@ -233,3 +233,12 @@ def test_revoke_redirect_refuses_other_hosts(staff_client, safe_member, laser):
         {"form_token": str(uuid.uuid4()), "reason": "x", "next": "https://evil.example/"},
     )
     assert response["Location"] == reverse("training:instructor_sessions")
+
+
+def test_staff_see_their_own_record_as_the_front_desk_does(client, safety):
+    staff = UserFactory(role=roles.STAFF)
+    member = MembershipFactory(member__user=staff).member
+    grant = MemberCertificationFactory(member=member, certification=safety)
+    client.force_login(staff)
+    page = client.get(reverse("staff_member_detail", args=[member.pk])).content.decode()
+    assert f'data-grant="{grant.pk}"' in page and "Classes for you" not in page

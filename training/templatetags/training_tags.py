@@ -15,13 +15,17 @@ def member_certifications(context, member):
     request = context.get("request")
     user = getattr(request, "user", None)
     now = timezone.now()
-    own = user is not None and user.is_authenticated and user.pk == member.user_id
+    # The member's own view (dashboard) suggests classes; the front desk's (staff_* pages, even
+    # for one's own record) shows the full history with revoke buttons.
+    match = getattr(request, "resolver_match", None)
+    staff_page = bool(match and (match.url_name or "").startswith("staff_"))
+    own = not staff_page and user is not None and user.pk == member.user_id
     history = list(selectors.member_grant_history(member))
     for grant in history:
         grant.state = selectors.grant_state(grant, at=now)
         grant.state_label = selectors.GrantState.LABELS[grant.state]
         grant.can_revoke = (
-            not own
+            staff_page
             and grant.revoked_at is None
             and user is not None
             and selectors.user_can_sign_off(user, grant.certification)
