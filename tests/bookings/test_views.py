@@ -154,3 +154,37 @@ def test_pages_need_a_login(client, laser):
     """Anonymous visitors are sent to log in."""
     for url in [reverse("bookings:my_bookings"), grid_url(laser)]:
         assert client.get(url).status_code == 302
+
+
+def test_staff_book_for_a_member(client, maker, laser):
+    """Staff book for a member by email; the booking is the member's, made by staff."""
+    staff = UserFactory(role=roles.STAFF)
+    client.force_login(staff)
+    client.post(
+        reverse("bookings:booking_new", args=[laser.slug]),
+        {
+            "start": at(1, 10).isoformat(),
+            "minutes": 60,
+            "member_email": maker.user.email,
+            "form_token": uuid.uuid4(),
+        },
+        headers={"HX-Request": "true"},
+    )
+    booking = Booking.objects.get()
+    assert (booking.member, booking.created_by) == (maker, staff)
+
+
+def test_a_member_cannot_book_for_someone_else_through_the_form(maker_client, laser):
+    """The "for member" field is staff-only: a member's post of it books for themselves."""
+    other = ready_member()
+    maker_client.post(
+        reverse("bookings:booking_new", args=[laser.slug]),
+        {
+            "start": at(1, 10).isoformat(),
+            "minutes": 60,
+            "member_email": other.user.email,
+            "form_token": uuid.uuid4(),
+        },
+        headers={"HX-Request": "true"},
+    )
+    assert not Booking.objects.filter(member=other).exists()
