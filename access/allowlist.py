@@ -18,47 +18,48 @@ from access.models import AccessSource, GateDevice
 from access.services import access_decide
 from bookings.models import ACTIVE_STATES, Booking
 from gate_agent import protocol
+from membership.models import Badge
+
+
+def _entry_if_allowed(
+    device: GateDevice, badge_uid: str, *, start: datetime, end: datetime, within_grant: bool
+) -> protocol.AllowListEntry | None:
+    """The window [start, end] for `badge_uid` if the access decision allows it at `start`,
+    cut at the grant's end when `within_grant` (booking windows)."""
+    decision = access_decide(
+        badge_uid=badge_uid, machine=device.machine, source=AccessSource.ALLOWLIST, at=start
+    ).decision
+    if not decision.allowed:
+        return None
+    return protocol.allowlist_entry(
+        badge_uid=badge_uid,
+        window_start=int(start.timestamp()),
+        window_end=int((min(decision.grant_end, end) if within_grant else end).timestamp()),
+        secret=device.secret,
+    )
 
 
 def _window_entries(device: GateDevice, *, now: datetime, until: datetime) -> list:
     machine = device.machine
     opens_early = timedelta(minutes=settings.BOOKING_CHECK_IN_OPENS_MINUTES)
-    entries = []
-    bookings = Booking.objects.filter(
-        machine=machine, state__in=ACTIVE_STATES, end__gt=now, start__lt=until
-    ).select_related("member")
-    for booking in bookings:
-        window_start = max(booking.start - opens_early, now)
-        for badge in booking.member.badges.filter(enabled=True):
-            result = access_decide(
-                badge_uid=badge.uid, machine=machine, source=AccessSource.ALLOWLIST, at=window_start
-            )
-            if result.decision.allowed:
-                entries.append(
-                    protocol.allowlist_entry(
-                        badge_uid=badge.uid,
-                        window_start=int(window_start.timestamp()),
-                        window_end=int(min(result.decision.grant_end, booking.end).timestamp()),
-                        secret=device.secret,
-                    )
-                )
+    windows = [
+        (badge.uid, max(booking.start - opens_early, now), booking.end, True)
+        for booking in Booking.objects.filter(
+            machine=machine, state__in=ACTIVE_STATES, end__gt=now, start__lt=until
+        ).prefetch_related("member__badges")
+        for badge in booking.member.badges.all()
+        if badge.enabled
+    ]
     # Maintainers keep their machine usable during an outage, for the list's lifetime.
-    for user in machine.maintainers.all():
-        member = getattr(user, "member", None)
-        for badge in member.badges.filter(enabled=True) if member else []:
-            result = access_decide(
-                badge_uid=badge.uid, machine=machine, source=AccessSource.ALLOWLIST, at=now
-            )
-            if result.decision.allowed:
-                entries.append(
-                    protocol.allowlist_entry(
-                        badge_uid=badge.uid,
-                        window_start=int(now.timestamp()),
-                        window_end=int(until.timestamp()),
-                        secret=device.secret,
-                    )
-                )
-    return entries
+    windows += [
+        (badge.uid, now, until, False)
+        for badge in Badge.objects.filter(enabled=True, member__user__in=machine.maintainers.all())
+    ]
+    entries = (
+        _entry_if_allowed(device, uid, start=start, end=end, within_grant=within_grant)
+        for uid, start, end, within_grant in windows
+    )
+    return [entry for entry in entries if entry is not None]
 
 
 def allowlist_build(device: GateDevice, *, now: datetime | None = None) -> protocol.AllowList:
