@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import secrets
 import time
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from access import mqtt
+from access.broker import mosquitto_password_hash
 from access.facts import gather_facts
 from access.models import AccessEvent, AccessSource, GateCommand, GateDevice
 from access.policy import Decision, Reason, decide
@@ -21,8 +21,6 @@ from bookings.services import booking_check_in
 from equipment.models import Machine
 from gate_agent import protocol
 from membership.models import Member
-
-log = logging.getLogger(__name__)
 
 
 class AccessError(Exception):
@@ -87,8 +85,6 @@ class DeviceCredentials:
 
 
 def gate_device_register(*, machine: Machine, device_id: str) -> DeviceCredentials:
-    from access.broker import mosquitto_password_hash
-
     device_id = device_id.strip()
     try:
         protocol.gate_topic(device_id, protocol.Topic.REQUEST)
