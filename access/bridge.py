@@ -29,14 +29,18 @@ from membership.selectors import member_by_badge
 
 log = logging.getLogger(__name__)
 Outgoing = tuple[str, bytes, bool]
-# Requests and heartbeats are split between bridges (MQTT v5 shared subscriptions). Every bridge
-# reads every status and event batch itself: retained statuses never reach shared subscriptions,
-# and Mosquitto restores plain subscriptions, not shared ones, after a restart, so event uploads
-# made before a bridge resubscribes wait in its session instead of being lost. Handling both is
-# idempotent (events carry ids), so several bridges reading them is safe.
-BRIDGE_SUBSCRIPTIONS = (
+# Requests and heartbeats are split between bridges (MQTT v5 shared subscriptions) on a session
+# that ends with the connection: a dead bridge must not keep a share of the badge scans queued
+# while gates wait. Every bridge reads every status and event batch itself, on a persistent
+# session: retained statuses never reach shared subscriptions, and Mosquitto restores plain
+# subscriptions, not shared ones, after a restart, so event uploads made before a bridge
+# resubscribes wait in its session instead of being lost. Handling them is idempotent (events
+# carry ids), so several bridges reading them is safe.
+LIVE_SUBSCRIPTIONS = (
     protocol.shared_subscription(protocol.Topic.REQUEST),
     protocol.shared_subscription(protocol.Topic.HEARTBEAT),
+)
+DURABLE_SUBSCRIPTIONS = (
     f"{protocol.TOPIC_PREFIX}/+/{protocol.Topic.EVENTS.value}",
     f"{protocol.TOPIC_PREFIX}/+/{protocol.Topic.STATUS.value}",
 )
@@ -195,26 +199,46 @@ class GateBridge:
 
 
 class BridgeRunner:
-    """Connects a `GateBridge` to the broker and runs it until `stop()`."""
+    """Connects a `GateBridge` to the broker and runs it until `stop()`.
+
+    Two connections: `live` for the shared request and heartbeat subscriptions, `durable`
+    (client id + "-events", persistent session) for event uploads and statuses.
+    """
 
     def __init__(self, bridge: GateBridge, broker: BrokerSettings, *, client_id: str) -> None:
         self.bridge = bridge
         self.broker = broker
-        self.client = make_client(broker, client_id=client_id)
-        self.client.manual_ack_set(True)
-        self.client.on_connect = self._on_connect
-        self.client.on_message = self._on_message
-        self.client.on_disconnect = lambda *args: self.connected.clear()
-        self._stopped = threading.Event()
         self.connected = threading.Event()
+        self._stopped = threading.Event()
+        self._up: set[str] = set()
+        self._lock = threading.Lock()
+        self.live = self._client(client_id, LIVE_SUBSCRIPTIONS)
+        self.durable = self._client(f"{client_id}-events", DURABLE_SUBSCRIPTIONS)
 
-    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
-        if reason_code.is_failure:
-            log.error("Broker refused the bridge: %s", reason_code)
-            return
-        client.subscribe([(topic, 1) for topic in BRIDGE_SUBSCRIPTIONS])
-        log.info("Bridge connected to %s:%s", self.broker.host, self.broker.port)
-        self.connected.set()
+    def _client(self, client_id: str, subscriptions: tuple[str, ...]):
+        client = make_client(self.broker, client_id=client_id)
+        client.manual_ack_set(True)
+        client.on_message = self._on_message
+
+        def on_connect(client, userdata, flags, reason_code, properties) -> None:
+            if reason_code.is_failure:
+                log.error("Broker refused bridge connection %s: %s", client_id, reason_code)
+                return
+            client.subscribe([(topic, 1) for topic in subscriptions])
+            log.info("Bridge %s connected to %s:%s", client_id, self.broker.host, self.broker.port)
+            self._mark(client_id, up=True)
+
+        client.on_connect = on_connect
+        client.on_disconnect = lambda *args: self._mark(client_id, up=False)
+        return client
+
+    def _mark(self, client_id: str, *, up: bool) -> None:
+        with self._lock:
+            (self._up.add if up else self._up.discard)(client_id)
+            if len(self._up) == 2:
+                self.connected.set()
+            else:
+                self.connected.clear()
 
     def _on_message(self, client, userdata, message) -> None:
         close_old_connections()
@@ -233,19 +257,18 @@ class BridgeRunner:
 
     def publish(self, outgoing: list[Outgoing]) -> None:
         for topic, payload, retain in outgoing:
-            self.client.publish(topic, payload, qos=1, retain=retain)
+            self.live.publish(topic, payload, qos=1, retain=retain)
 
     def run(self, *, housekeeping_seconds: float) -> None:
-        properties = Properties(PacketTypes.CONNECT)
-        properties.SessionExpiryInterval = SESSION_EXPIRY_SECONDS
-        self.client.connect_async(
-            self.broker.host,
-            self.broker.port,
-            keepalive=30,
-            clean_start=False,
-            properties=properties,
+        persistent = Properties(PacketTypes.CONNECT)
+        persistent.SessionExpiryInterval = SESSION_EXPIRY_SECONDS
+        host, port = self.broker.host, self.broker.port
+        self.live.connect_async(host, port, keepalive=30, clean_start=True)
+        self.durable.connect_async(
+            host, port, keepalive=30, clean_start=False, properties=persistent
         )
-        self.client.loop_start()
+        self.live.loop_start()
+        self.durable.loop_start()
         try:
             next_housekeeping = 0.0
             while not self._stopped.wait(1.0):
@@ -257,8 +280,9 @@ class BridgeRunner:
                         log.exception("Housekeeping failed; retrying next round")
                     next_housekeeping = time.monotonic() + housekeeping_seconds
         finally:
-            self.client.disconnect()
-            self.client.loop_stop()
+            for client in (self.live, self.durable):
+                client.disconnect()
+                client.loop_stop()
 
     def stop(self) -> None:
         self._stopped.set()
