@@ -12,6 +12,8 @@ import paho.mqtt.client as mqtt
 from django.conf import settings
 from paho.mqtt.enums import CallbackAPIVersion
 
+from gate_agent.sockets import send_packets_immediately
+
 log = logging.getLogger(__name__)
 
 
@@ -50,6 +52,7 @@ def make_client(broker: BrokerSettings, *, client_id: str | None = None) -> mqtt
         client_id=client_id or f"toolgate-site-{uuid.uuid4().hex[:12]}",
         protocol=mqtt.MQTTv5,
     )
+    send_packets_immediately(client)
     if broker.username:
         client.username_pw_set(broker.username, broker.password)
     if broker.tls:

@@ -29,6 +29,7 @@ from gate_agent.protocol import (
     Topic,
     gate_topic,
 )
+from gate_agent.sockets import send_packets_immediately
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 0.2
@@ -192,6 +193,7 @@ def _make_client(config: AgentConfig) -> mqtt.Client:
         client_id=f"toolgate-gate-{config.device_id}",
         protocol=mqtt.MQTTv5,
     )
+    send_packets_immediately(client)
     offline = Status(device_id=config.device_id, state=STATUS_OFFLINE, firmware=__version__)
     client.will_set(
         gate_topic(config.device_id, Topic.STATUS), offline.to_json(), qos=QOS, retain=True
