@@ -20,21 +20,16 @@ venv: $(STAMP)
 system-packages:
 	scripts/ensure-system-packages
 
+# The site, the development MQTT broker (Mosquitto when installed, else an embedded one; a broker
+# already listening on GATE_BROKER_URL is used as it is) and one gate bridge. Ctrl-C stops all.
 run: $(STAMP)
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DEBUG=1 $(BIN)/python manage.py seed_demo
-	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	DEBUG=1 $(BIN)/python manage.py run_dev $(HOST):$(PORT)
 
-# The gate in a terminal: the MQTT bridge plus a simulated gate on Laser cutter A (needs the
-# local Mosquitto that `make test` installs; run `make run` in another terminal for the site).
+# A simulated gate on Laser cutter A in this terminal, against the broker and bridge of `make run`.
 gate-demo: $(STAMP)
-	(pgrep -x mosquitto >/dev/null || mosquitto -d)
-	DEBUG=1 $(BIN)/python manage.py migrate --noinput
-	DEBUG=1 $(BIN)/python manage.py seed_demo
-	DEBUG=1 $(BIN)/python manage.py gate_bridge & bridge=$$!; \
-	  trap "kill $$bridge" EXIT; \
-	  TOOLGATE_GATE_SECRET=demo-only-gate-secret-do-not-use-in-production \
-	  $(BIN)/python -m gate_agent --simulate --device-id laser-a --state-dir var/gate-demo
+	DEBUG=1 $(BIN)/python manage.py gate_demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

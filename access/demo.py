@@ -25,6 +25,6 @@ def seed() -> list[str]:
         },
     )
     return [
-        f"Demo gate {DEMO_DEVICE_ID!r} on {machine}: `make gate-demo` runs the bridge and a",
-        "simulated gate; book Laser cutter A as maker@toolgate.test, then type 04A32B1C.",
+        f"Demo gate {DEMO_DEVICE_ID!r} on {machine}: with `make run` going, `make gate-demo` runs",
+        "a simulated gate; book Laser cutter A as maker@toolgate.test, then type 04A32B1C.",
     ]

@@ -1,0 +1,48 @@
+"""`manage.py gate_demo`, what `make gate-demo` runs: the demo gate on Laser cutter A, simulated in
+this terminal (type a badge UID, press Enter), against the broker and bridge `make run` started."""
+
+import os
+import sys
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from access.demo import DEMO_DEVICE_ID
+from access.devbroker.launch import is_listening
+from access.models import GateDevice
+from access.mqtt import BrokerSettings
+from gate_agent.__main__ import SECRET_ENV
+
+
+class Command(BaseCommand):
+    help = "Run the demo gate (laser-a) in this terminal; needs `make run` in another one."
+
+    def handle(self, *args, **options) -> None:
+        broker = BrokerSettings.from_settings()
+        if broker.tls or broker.username:
+            raise CommandError("The demo gate talks plain, anonymous MQTT to a local broker only.")
+        if not is_listening(broker.host, broker.port):
+            raise CommandError(
+                f"No MQTT broker answers on {broker.host}:{broker.port}: start `make run` first "
+                "(in another terminal); it runs the broker and the gate bridge with the site."
+            )
+        device = GateDevice.objects.filter(device_id=DEMO_DEVICE_ID).first()
+        if device is None:
+            raise CommandError("No demo gate yet: start `make run` first; it seeds the demo data.")
+        argv = [
+            sys.executable,
+            "-m",
+            "gate_agent",
+            "--simulate",
+            "--device-id",
+            device.device_id,
+            "--state-dir",
+            str(settings.BASE_DIR / "var" / "gate-demo"),
+            "--host",
+            broker.host,
+            "--port",
+            str(broker.port),
+        ]
+        sys.stdout.flush()
+        # The secret travels in the environment, never on the command line.
+        os.execve(sys.executable, argv, {**os.environ, SECRET_ENV: device.secret})  # noqa: S606
