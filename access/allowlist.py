@@ -14,29 +14,12 @@ from django.db.models import F
 from django.utils import timezone
 
 from access import mqtt
+from access.facts import Scan
 from access.models import AccessSource, GateDevice
-from access.services import access_decide
+from access.services import access_decide_many
 from bookings.models import ACTIVE_STATES, Booking
 from gate_agent import protocol
 from membership.models import Badge
-
-
-def _entry_if_allowed(
-    device: GateDevice, badge_uid: str, *, start: datetime, end: datetime, within_grant: bool
-) -> protocol.AllowListEntry | None:
-    """The window [start, end] for `badge_uid` if the access decision allows it at `start`,
-    cut at the grant's end when `within_grant` (booking windows)."""
-    decision = access_decide(
-        badge_uid=badge_uid, machine=device.machine, source=AccessSource.ALLOWLIST, at=start
-    ).decision
-    if not decision.allowed:
-        return None
-    return protocol.allowlist_entry(
-        badge_uid=badge_uid,
-        window_start=int(start.timestamp()),
-        window_end=int((min(decision.grant_end, end) if within_grant else end).timestamp()),
-        secret=device.secret,
-    )
 
 
 def _window_entries(device: GateDevice, *, now: datetime, until: datetime) -> list:
@@ -55,11 +38,24 @@ def _window_entries(device: GateDevice, *, now: datetime, until: datetime) -> li
         (badge.uid, now, until, False)
         for badge in Badge.objects.filter(enabled=True, member__user__in=machine.maintainers.all())
     ]
-    entries = (
-        _entry_if_allowed(device, uid, start=start, end=end, within_grant=within_grant)
-        for uid, start, end, within_grant in windows
+    # A window is listed only if the access decision allows it at its start; booking windows
+    # are cut at the grant's end.
+    results = access_decide_many(
+        [Scan(badge_uid=uid, machine=machine, at=start) for uid, start, _, _ in windows],
+        source=AccessSource.ALLOWLIST,
     )
-    return [entry for entry in entries if entry is not None]
+    return [
+        protocol.allowlist_entry(
+            badge_uid=uid,
+            window_start=int(start.timestamp()),
+            window_end=int(
+                (min(result.decision.grant_end, end) if within_grant else end).timestamp()
+            ),
+            secret=device.secret,
+        )
+        for (uid, start, end, within_grant), result in zip(windows, results, strict=True)
+        if result.decision.allowed
+    ]
 
 
 def allowlist_build(device: GateDevice, *, now: datetime | None = None) -> protocol.AllowList:

@@ -8,11 +8,13 @@ handling hit a database error is left unacknowledged so the broker delivers it a
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
+import paho.mqtt.client as mqtt
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, close_old_connections, transaction
 from django.utils import timezone
@@ -20,9 +22,10 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from access.allowlist import allowlist_messages
+from access.facts import Scan
 from access.models import AccessEvent, AccessSource, GateDevice, UsageSession
 from access.mqtt import BrokerSettings, make_client
-from access.services import access_decide
+from access.services import access_decide_many
 from bookings.selectors import booking_covering
 from gate_agent import protocol
 from membership.selectors import member_by_badge
@@ -45,6 +48,8 @@ DURABLE_SUBSCRIPTIONS = (
     f"{protocol.TOPIC_PREFIX}/+/{protocol.Topic.STATUS.value}",
 )
 SESSION_EXPIRY_SECONDS = 24 * 3600
+# Live messages answered in one round at most; more wait for the next round.
+BATCH_LIMIT = 200
 
 
 def _at(timestamp: int | None) -> datetime | None:
@@ -56,59 +61,86 @@ class GateBridge:
 
     def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
         self.clock = clock
-
-    def handle(self, topic: str, payload: bytes) -> list[Outgoing]:
-        try:
-            device_id, kind = protocol.parse_topic(topic)
-        except protocol.ProtocolError as error:
-            log.warning("Ignoring message on %r: %s", topic[:120], error)
-            return []
-        device = (
-            GateDevice.objects.select_related("machine__required_certification")
-            .filter(device_id=device_id, enabled=True)
-            .first()
-        )
-        if device is None:
-            log.warning("Ignoring %s from unknown or disabled gate %r", kind.value, device_id)
-            return []
-        handler = {
-            protocol.Topic.REQUEST: self._request,
+        self._handlers = {
             protocol.Topic.HEARTBEAT: self._heartbeat,
             protocol.Topic.EVENTS: self._events,
             protocol.Topic.STATUS: self._status,
-        }.get(kind)
-        if handler is None:
-            return []
-        try:
-            return handler(device, payload)
-        except (protocol.ProtocolError, protocol.SignatureError) as error:
-            log.warning("Refused %s from gate %s: %s", kind.value, device.device_id, error)
-            return []
+        }
 
-    def _request(self, device: GateDevice, payload: bytes) -> list[Outgoing]:
-        request = protocol.parse_signed(
-            protocol.BadgeRequest, payload, device_id=device.device_id, secret=device.secret
+    def handle(self, topic: str, payload: bytes) -> list[Outgoing]:
+        return self.handle_many([(topic, payload)])
+
+    def handle_many(self, messages: Sequence[tuple[str, bytes]]) -> list[Outgoing]:
+        """Handle messages in order; their badge requests are decided together, in one batch."""
+        devices = self._devices(messages)
+        requests: list[tuple[GateDevice, protocol.BadgeRequest]] = []
+        outgoing: list[Outgoing] = []
+        for topic, payload in messages:
+            device, kind = devices.get(topic, (None, None))
+            if device is None:
+                continue
+            try:
+                if kind is protocol.Topic.REQUEST:
+                    request = protocol.parse_signed(
+                        protocol.BadgeRequest,
+                        payload,
+                        device_id=device.device_id,
+                        secret=device.secret,
+                    )
+                    requests.append((device, request))
+                elif handler := self._handlers.get(kind):
+                    outgoing += handler(device, payload)
+            except (protocol.ProtocolError, protocol.SignatureError) as error:
+                log.warning("Refused %s from gate %s: %s", kind.value, device.device_id, error)
+        return outgoing + self._replies(requests)
+
+    def _devices(
+        self, messages: Sequence[tuple[str, bytes]]
+    ) -> dict[str, tuple[GateDevice, protocol.Topic]]:
+        """The enabled gate and message kind of each well-formed topic (one query)."""
+        parsed = {}
+        for topic, _ in messages:
+            try:
+                parsed[topic] = protocol.parse_topic(topic)
+            except protocol.ProtocolError as error:
+                log.warning("Ignoring message on %r: %s", topic[:120], error)
+        devices = GateDevice.objects.select_related("machine__required_certification").in_bulk(
+            {device_id for device_id, _ in parsed.values()}, field_name="device_id"
         )
-        result = access_decide(
-            badge_uid=request.badge_uid,
-            machine=device.machine,
+        found = {}
+        for topic, (device_id, kind) in parsed.items():
+            device = devices.get(device_id)
+            if device is None or not device.enabled:
+                log.warning("Ignoring %s from unknown or disabled gate %r", kind.value, device_id)
+            else:
+                found[topic] = (device, kind)
+        return found
+
+    def _replies(self, requests: list[tuple[GateDevice, protocol.BadgeRequest]]) -> list[Outgoing]:
+        now = timezone.now()
+        results = access_decide_many(
+            [
+                Scan(badge_uid=request.badge_uid, machine=device.machine, at=now, device=device)
+                for device, request in requests
+            ],
             source=AccessSource.GATE,
-            device=device,
         )
-        decision = result.decision
-        reply = protocol.build_reply(
-            request,
-            secret=device.secret,
-            allowed=decision.allowed,
-            reason=decision.reason.value,
-            message=decision.message,
-            member_name=decision.member_name,
-            grant_end=int(decision.grant_end.timestamp()) if decision.grant_end else None,
-            now=self.clock(),
-        )
-        return [
-            (protocol.gate_topic(device.device_id, protocol.Topic.REPLY), reply.to_json(), False)
-        ]
+        replies = []
+        for (device, request), result in zip(requests, results, strict=True):
+            decision = result.decision
+            reply = protocol.build_reply(
+                request,
+                secret=device.secret,
+                allowed=decision.allowed,
+                reason=decision.reason.value,
+                message=decision.message,
+                member_name=decision.member_name,
+                grant_end=int(decision.grant_end.timestamp()) if decision.grant_end else None,
+                now=self.clock(),
+            )
+            topic = protocol.gate_topic(device.device_id, protocol.Topic.REPLY)
+            replies.append((topic, reply.to_json(), False))
+        return replies
 
     def _heartbeat(self, device: GateDevice, payload: bytes) -> list[Outgoing]:
         beat = protocol.parse_signed(
@@ -202,7 +234,9 @@ class BridgeRunner:
     """Connects a `GateBridge` to the broker and runs it until `stop()`.
 
     Two connections: `live` for the shared request and heartbeat subscriptions, `durable`
-    (client id + "-events", persistent session) for event uploads and statuses.
+    (client id + "-events", persistent session) for event uploads and statuses. Live messages
+    are answered by one worker thread in batches of whatever arrived meanwhile: one at a time
+    when the shop is quiet, many scans for the price of one decision round when it is busy.
     """
 
     def __init__(self, bridge: GateBridge, broker: BrokerSettings, *, client_id: str) -> None:
@@ -212,13 +246,20 @@ class BridgeRunner:
         self._stopped = threading.Event()
         self._up: set[str] = set()
         self._lock = threading.Lock()
-        self.live = self._client(client_id, LIVE_SUBSCRIPTIONS)
-        self.durable = self._client(f"{client_id}-events", DURABLE_SUBSCRIPTIONS)
+        # Message ids belong to one connection: a message received before a reconnect is not
+        # acknowledged on the next one (a clean session has forgotten it anyway).
+        self._live_connection = 0
+        self._inbox: queue.SimpleQueue[tuple[int, mqtt.MQTTMessage]] = queue.SimpleQueue()
+        self._live_client_id = client_id
+        self.live = self._client(client_id, LIVE_SUBSCRIPTIONS, on_message=self._enqueue)
+        self.durable = self._client(
+            f"{client_id}-events", DURABLE_SUBSCRIPTIONS, on_message=self._on_durable_message
+        )
 
-    def _client(self, client_id: str, subscriptions: tuple[str, ...]):
+    def _client(self, client_id: str, subscriptions: tuple[str, ...], *, on_message):
         client = make_client(self.broker, client_id=client_id)
         client.manual_ack_set(True)
-        client.on_message = self._on_message
+        client.on_message = on_message
 
         def on_connect(client, userdata, flags, reason_code, properties) -> None:
             if reason_code.is_failure:
@@ -234,18 +275,57 @@ class BridgeRunner:
 
     def _mark(self, client_id: str, *, up: bool) -> None:
         with self._lock:
+            if client_id == self._live_client_id:
+                self._live_connection += 1
             (self._up.add if up else self._up.discard)(client_id)
             if len(self._up) == 2:
                 self.connected.set()
             else:
                 self.connected.clear()
 
-    def _on_message(self, client, userdata, message) -> None:
+    def _enqueue(self, client, userdata, message) -> None:
+        self._inbox.put((self._live_connection, message))
+
+    def _answer_live_messages(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                batch = [self._inbox.get(timeout=0.5)]
+            except queue.Empty:
+                continue
+            while len(batch) < BATCH_LIMIT:
+                try:
+                    batch.append(self._inbox.get_nowait())
+                except queue.Empty:
+                    break
+            close_old_connections()
+            self.publish(self.answer([(m.topic, m.payload) for _, m in batch]))
+            for connection, message in batch:
+                if connection == self._live_connection:
+                    self.live.ack(message.mid, message.qos)
+
+    def answer(self, messages: list[tuple[str, bytes]]) -> list[Outgoing]:
+        """Badge requests are answered now or never: a late reply is useless to a gate that has
+        already decided from its allow-list, so a failure is logged, not redelivered."""
+        try:
+            return self.bridge.handle_many(messages)
+        except DatabaseError:
+            log.exception(
+                "Database error on %d gate message(s); gates use allow-lists", len(messages)
+            )
+            return []
+        except Exception:
+            if len(messages) == 1:
+                log.exception("Bug handling %s; the message is dropped", messages[0][0])
+                return []
+            # One message that trips a bug must not cost the others their answers.
+            return [out for message in messages for out in self.answer([message])]
+
+    def _on_durable_message(self, client, userdata, message) -> None:
         close_old_connections()
         try:
             outgoing = self.bridge.handle(message.topic, message.payload)
         except DatabaseError:
-            # Unacknowledged: the broker delivers it again once we reconnect, or to another bridge.
+            # Unacknowledged: the broker delivers it again once we reconnect.
             log.exception("Database error handling %s; dropping the connection", message.topic)
             client.disconnect()
             return
@@ -263,6 +343,8 @@ class BridgeRunner:
         persistent = Properties(PacketTypes.CONNECT)
         persistent.SessionExpiryInterval = SESSION_EXPIRY_SECONDS
         host, port = self.broker.host, self.broker.port
+        worker = threading.Thread(target=self._answer_live_messages, name="bridge-live")
+        worker.start()
         self.live.connect_async(host, port, keepalive=30, clean_start=True)
         self.durable.connect_async(
             host, port, keepalive=30, clean_start=False, properties=persistent
@@ -280,6 +362,8 @@ class BridgeRunner:
                         log.exception("Housekeeping failed; retrying next round")
                     next_housekeeping = time.monotonic() + housekeeping_seconds
         finally:
+            self._stopped.set()
+            worker.join()
             for client in (self.live, self.durable):
                 client.disconnect()
                 client.loop_stop()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -31,17 +33,33 @@ def booking_covering(*, member: Member, machine: Machine, at: datetime) -> Booki
     Check-in opens BOOKING_CHECK_IN_OPENS_MINUTES before the start, so a booking covers that
     lead time too. The booking's `end` is when the gate's grant ends.
     """
-    return (
-        Booking.objects.filter(
-            member=member,
-            machine=machine,
-            state__in=ACTIVE_STATES,
-            start__lte=at + check_in_opens(),
-            end__gt=at,
+    return bookings_covering([(member.pk, machine.pk, at)])[0]
+
+
+def bookings_covering(
+    questions: Sequence[tuple[int, int, datetime]],
+) -> list[Booking | None]:
+    """`booking_covering` for many (member id, machine id, instant) questions in one query."""
+    if not questions:
+        return []
+    lead = check_in_opens()
+    candidates = Booking.objects.filter(
+        member_id__in={member_id for member_id, _, _ in questions},
+        machine_id__in={machine_id for _, machine_id, _ in questions},
+        state__in=ACTIVE_STATES,
+        start__lte=max(at for _, _, at in questions) + lead,
+        end__gt=min(at for _, _, at in questions),
+    ).order_by("start")
+    by_pair: dict[tuple[int, int], list[Booking]] = defaultdict(list)
+    for booking in candidates:
+        by_pair[booking.member_id, booking.machine_id].append(booking)
+    return [
+        next(
+            (b for b in by_pair[member_id, machine_id] if b.start <= at + lead and b.end > at),
+            None,
         )
-        .order_by("start")
-        .first()
-    )
+        for member_id, machine_id, at in questions
+    ]
 
 
 def machine_rules(machine: Machine) -> MachineRules:

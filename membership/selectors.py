@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Subquery
 from django.utils import timezone
 
 from gate_agent.badges import InvalidBadgeUID, normalize_badge_uid
-from membership.models import Badge, Member, Membership, MembershipStatus, Waiver
+from membership.models import (
+    Badge,
+    Member,
+    Membership,
+    MembershipStatus,
+    Waiver,
+    WaiverSignature,
+)
 
 
 def grace_period() -> timedelta:
@@ -29,13 +37,26 @@ def membership_in_good_standing(membership: Membership | None, *, at: datetime) 
     return False
 
 
+def _waivers_newest_first() -> QuerySet[Waiver]:
+    return Waiver.objects.order_by("-version")
+
+
 def waiver_current() -> Waiver | None:
-    return Waiver.objects.order_by("-version").first()
+    return _waivers_newest_first().first()
+
+
+def members_signed_current_waiver(member_ids: Iterable[int]) -> set[int]:
+    """Which of `member_ids` signed the current waiver (one query for any number of members)."""
+    current = Subquery(_waivers_newest_first().values("pk")[:1])
+    return set(
+        WaiverSignature.objects.filter(waiver=current, member_id__in=member_ids).values_list(
+            "member_id", flat=True
+        )
+    )
 
 
 def member_signed_current_waiver(member: Member) -> bool:
-    current = waiver_current()
-    return current is not None and member.waiver_signatures.filter(waiver=current).exists()
+    return member.pk in members_signed_current_waiver([member.pk])
 
 
 def member_enabled_badge(member: Member) -> Badge | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -71,6 +73,27 @@ def member_certified_for_machine(*, member, machine, at: datetime) -> bool:
         .filter(member=member, certification_id=certification_id)
         .exists()
     )
+
+
+def certification_grants_held(
+    *, member_ids: Iterable[int], certification_ids: Iterable[int]
+) -> dict[tuple[int, int], list[MemberCertification]]:
+    """Every grant, valid or not, of these certifications to these members, by (member id,
+    certification id): one query, for deciding many questions at different instants."""
+    grants: dict[tuple[int, int], list[MemberCertification]] = defaultdict(list)
+    for grant in MemberCertification.objects.filter(
+        member_id__in=member_ids, certification_id__in=certification_ids
+    ):
+        grants[grant.member_id, grant.certification_id].append(grant)
+    return grants
+
+
+def grant_valid_at(grant: MemberCertification, *, at: datetime) -> bool:
+    """For a grant already loaded: what `certification_grants_valid_at` selects in SQL."""
+    return grant.granted_at <= at and grant_state(grant, at=at) in {
+        GrantState.VALID,
+        GrantState.EXPIRING,
+    }
 
 
 def grant_state(grant: MemberCertification, *, at: datetime) -> str:

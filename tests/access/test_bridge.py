@@ -5,12 +5,16 @@ from __future__ import annotations
 import time
 
 import pytest
+from django.db import OperationalError
 from django.utils import timezone
 
-from access.bridge import GateBridge
+from access import bridge as bridge_module
+from access.bridge import BridgeRunner, GateBridge
 from access.models import AccessEvent, GateDevice, UsageSession
+from access.mqtt import BrokerSettings
 from gate_agent import protocol as p
 from tests.factories.access import GateDeviceFactory
+from tests.factories.equipment import MachineFactory
 
 
 @pytest.fixture
@@ -89,6 +93,66 @@ def test_disabled_gate_gets_no_answer(scene, device):
     GateDevice.objects.filter(pk=device.pk).update(enabled=False)
     topic, payload = request(device, scene.badge_uid)
     assert GateBridge().handle(topic, payload) == []
+
+
+def replies_by_nonce(outgoing, devices) -> dict[str, p.AccessReply]:
+    secrets = {device.device_id: device.secret for device in devices}
+    replies = {}
+    for topic, payload, _ in outgoing:
+        device_id, kind = p.parse_topic(topic)
+        assert kind is p.Topic.REPLY
+        reply = p.parse_signed(
+            p.AccessReply, payload, device_id=device_id, secret=secrets[device_id]
+        )
+        replies[reply.nonce] = reply
+    return replies
+
+
+def nonce(message: tuple[str, bytes]) -> str:
+    return p.BadgeRequest.from_json(message[1]).nonce
+
+
+def test_a_burst_from_several_gates_gets_one_signed_reply_per_genuine_request(scene, device):
+    other = GateDeviceFactory(machine=MachineFactory())
+    allowed, unknown = request(device, scene.badge_uid), request(other, "DEADBEEF")
+    forged = request(device, scene.badge_uid, secret="not-the-device-secret-0123456789")
+    outgoing = GateBridge().handle_many(
+        [allowed, forged, (p.gate_topic(other.device_id, p.Topic.REQUEST), b"{"), unknown]
+    )
+    replies = replies_by_nonce(outgoing, [device, other])
+    assert replies.keys() == {nonce(allowed), nonce(unknown)}
+    assert (replies[nonce(allowed)].allowed, replies[nonce(unknown)].reason) == (
+        True,
+        "unknown_badge",
+    )
+    assert AccessEvent.objects.count() == 2
+
+
+@pytest.fixture
+def runner(settings) -> BridgeRunner:
+    settings.GATE_BROKER_URL = "mqtt://127.0.0.1:1"  # never connected in these tests
+    return BridgeRunner(GateBridge(), BrokerSettings.from_settings(), client_id="test-bridge")
+
+
+def test_a_scan_that_trips_a_bug_costs_only_its_own_answer(scene, device, runner, monkeypatch):
+    real = bridge_module.access_decide_many
+
+    def failing_on_deadbeef(scans, **kwargs):
+        if any(scan.badge_uid == "DEADBEEF" for scan in scans):
+            raise RuntimeError("a bug")
+        return real(scans, **kwargs)
+
+    monkeypatch.setattr(bridge_module, "access_decide_many", failing_on_deadbeef)
+    good, poison = request(device, scene.badge_uid), request(device, "DEADBEEF")
+    assert replies_by_nonce(runner.answer([poison, good]), [device]).keys() == {nonce(good)}
+
+
+def test_a_database_outage_leaves_gates_to_their_allow_lists(scene, device, runner, monkeypatch):
+    def database_down(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(bridge_module, "access_decide_many", database_down)
+    assert runner.answer([request(device, scene.badge_uid)]) == []
 
 
 def test_heartbeat_records_presence_and_relay_state(scene, device):

@@ -5,15 +5,24 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from access.facts import Scan
 from access.models import AccessEvent, AccessSource
 from access.policy import Reason
-from access.services import AccessError, access_decide, gate_device_register
+from access.services import (
+    AccessError,
+    access_decide,
+    access_decide_many,
+    gate_device_register,
+)
 from bookings.models import BookingState
 from equipment.models import MachineState
 from membership import services as membership_services
-from tests.factories.equipment import MachineFactory
+from membership.models import WaiverSignature
+from tests.factories.equipment import MachineFactory, certify
 from tests.factories.membership import UserFactory, ready_member
 from training.models import MemberCertification
 
@@ -148,3 +157,52 @@ def test_disabled_badge_with_uid_reissued_to_someone_else_decides_for_the_new_ho
     result = access_decide(badge_uid=uid, machine=scene.machine, source=AccessSource.GATE)
     assert result.decision.member_name == other.display_name
     assert result.decision.reason is Reason.NOT_CERTIFIED
+
+
+def test_a_batch_decides_each_scan_as_alone_in_a_fixed_number_of_queries(scene):
+    """A bridge answers a burst of scans in one round: every scan still gets its own answer."""
+    now = timezone.now()
+    laser, certificate = scene.machine, scene.machine.required_certification
+    people = {name: ready_member() for name in ("instructor", "maintainer", "uncertified")}
+    people |= {name: ready_member() for name in ("lapsed", "unpaid", "unbooked", "unsigned")}
+    certificate.instructors.add(people["instructor"].user)
+    laser.maintainers.add(people["maintainer"].user)
+    for name in ("lapsed", "unpaid", "unbooked", "unsigned"):
+        certify(people[name], certificate, granted_at=now - timedelta(days=9))
+    MemberCertification.objects.filter(member=people["lapsed"]).update(
+        revoked_at=now - timedelta(days=1), revoke_reason="Unsafe use"
+    )
+    people["unpaid"].membership.status = "canceled"
+    people["unpaid"].membership.save()
+    WaiverSignature.objects.filter(member=people["unsigned"]).delete()
+    broken = MachineFactory(state=MachineState.OUT_OF_SERVICE)
+    badge = {name: member.badges.get().uid for name, member in people.items()}
+    expected = [
+        (scene.badge_uid, laser, Reason.ALLOWED_BOOKING),
+        (scene.badge_uid, laser, Reason.ALLOWED_BOOKING),  # a second scan in the same round
+        (badge["instructor"], laser, Reason.ALLOWED_INSTRUCTOR),
+        (badge["maintainer"], laser, Reason.ALLOWED_MAINTAINER),
+        (badge["uncertified"], laser, Reason.NOT_CERTIFIED),
+        (badge["lapsed"], laser, Reason.CERTIFICATION_EXPIRED),
+        (badge["unpaid"], laser, Reason.MEMBERSHIP_INACTIVE),
+        (badge["unbooked"], laser, Reason.NO_BOOKING_NOW),
+        (badge["unsigned"], laser, Reason.WAIVER_MISSING),
+        (scene.badge_uid, broken, Reason.MACHINE_OUT_OF_SERVICE),
+        ("DEADBEEF", laser, Reason.UNKNOWN_BADGE),
+        ("not a badge", laser, Reason.UNKNOWN_BADGE),
+    ]
+    scans = [Scan(badge_uid=uid, machine=machine, at=now) for uid, machine, _ in expected]
+
+    with CaptureQueriesContext(connection) as one_scan:
+        access_decide_many(scans[:1], source=AccessSource.WEB)
+    with CaptureQueriesContext(connection) as every_scan:
+        results = access_decide_many(scans, source=AccessSource.GATE)
+
+    assert [r.decision.reason for r in results] == [reason for _, _, reason in expected]
+    assert len(every_scan) <= len(one_scan) + 4  # plus the booking's one check-in
+    assert AccessEvent.objects.filter(source=AccessSource.GATE).count() == len(expected)
+    scene.booking.refresh_from_db()
+    assert scene.booking.state == BookingState.CHECKED_IN
+    assert {r.event.pk for r in results} == set(
+        AccessEvent.objects.filter(source=AccessSource.GATE).values_list("pk", flat=True)
+    )

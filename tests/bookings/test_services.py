@@ -294,6 +294,24 @@ def test_booking_covering_opens_at_check_in_and_ends_at_the_end(maker, laser):
     assert selectors.booking_covering(member=maker, machine=laser, at=at(1, 10, 30)) is None
 
 
+def test_bookings_covering_answers_many_questions_in_one_query(
+    maker, laser, django_assert_num_queries
+):
+    booking = book(maker, laser, at(1, 10), at(1, 11))
+    later = book(maker, laser, at(1, 12), at(1, 13))
+    other = ready_member()
+    questions = [
+        (maker.pk, laser.pk, at(1, 9, 49)),
+        (maker.pk, laser.pk, at(1, 10, 30)),
+        (other.pk, laser.pk, at(1, 10, 30)),
+        (maker.pk, laser.pk, at(1, 12, 30)),
+        (maker.pk, laser.pk, at(1, 11, 55)),  # inside the next booking's check-in lead
+    ]
+    with django_assert_num_queries(1):
+        answers = selectors.bookings_covering(questions)
+    assert answers == [None, booking, None, later, later]
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_the_database_refuses_overlapping_active_bookings(laser):

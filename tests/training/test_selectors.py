@@ -52,6 +52,8 @@ def test_grant_state_and_machine_certification_at_an_instant(
         selectors.member_holds_certification(member=grant.member, certification=laser, at=NOW)
         is certified
     )
+    # The in-memory twin the gate's batched decision uses agrees with the SQL.
+    assert selectors.grant_valid_at(grant, at=NOW) is certified
 
 
 def test_a_machine_needing_no_certification_needs_none(make_member):
