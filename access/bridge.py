@@ -1,8 +1,9 @@
 """The MQTT bridge: answers gates' badge requests with signed decisions and records what they report.
 
 It keeps no state another bridge would need: several bridges share the load through an MQTT v5
-shared subscription, each message is acknowledged only after it was handled, and a message whose
-handling hit a database error is left unacknowledged so the broker delivers it again.
+shared subscription, and each message is acknowledged only after it was handled. An event upload
+whose handling hit a database error is left unacknowledged so the broker delivers it again; a
+badge request is answered now or never (the gate decides from its allow-list after its timeout).
 """
 
 from __future__ import annotations
