@@ -208,13 +208,21 @@ def bookings_release(*, now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     grace = timedelta(minutes=_setting("BOOKING_NO_SHOW_GRACE_MINUTES", 15))
     with transaction.atomic():
-        no_shows = Booking.objects.filter(
-            state=BookingState.CONFIRMED, start__lte=now - grace
-        ).update(state=BookingState.NO_SHOW, released_at=now)
+        no_shows = list(
+            Booking.objects.select_for_update()
+            .filter(state=BookingState.CONFIRMED, start__lte=now - grace)
+            .values_list("pk", "machine_id")
+        )
+        Booking.objects.filter(pk__in=[pk for pk, _ in no_shows]).update(
+            state=BookingState.NO_SHOW, released_at=now
+        )
         completed = Booking.objects.filter(state=BookingState.CHECKED_IN, end__lte=now).update(
             state=BookingState.COMPLETED, released_at=now
         )
-    return {"no_shows": no_shows, "completed": completed}
+        # A released slot leaves the gates' offline allow-lists too.
+        for machine in Machine.objects.filter(pk__in={machine for _, machine in no_shows}):
+            _announce_changed(machine)
+    return {"no_shows": len(no_shows), "completed": completed}
 
 
 def bookings_send_reminders(*, now: datetime | None = None) -> int:
