@@ -21,8 +21,8 @@ from paho.mqtt.properties import (
     writeUTF,
 )
 
-# Allow-lists are the largest messages (a few kB); anything near this is not one of ours.
-MAX_PACKET_BYTES = 1 << 20
+# Far above any gate message (allow-lists, the largest, are kB); beyond it, a peer is confused.
+MAX_PACKET_BYTES = 16 << 20
 # Packets whose fixed-header flags the protocol fixes (MQTT v5, 2.1.3); PUBLISH carries its own.
 _REQUIRED_FLAGS = {PacketTypes.SUBSCRIBE: 0b0010, PacketTypes.UNSUBSCRIBE: 0b0010}
 # What paho's field readers raise on truncated or invalid input.

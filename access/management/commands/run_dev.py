@@ -37,8 +37,9 @@ class Command(BaseCommand):
         children: dict[str, subprocess.Popen] = {}
         try:
             self._start_broker(children, stop)
-            children["gate bridge"] = _manage("gate_bridge", "--client-id", BRIDGE_CLIENT_ID)
-            children["site"] = _manage("runserver", addrport)
+            if not stop.is_set():
+                children["gate bridge"] = _manage("gate_bridge", "--client-id", BRIDGE_CLIENT_ID)
+                children["site"] = _manage("runserver", addrport)
             while not stop.wait(0.2):
                 for name, child in children.items():
                     if child.poll() is not None:
@@ -46,7 +47,7 @@ class Command(BaseCommand):
                         stop.set()
         finally:
             _stop_all(children.values())
-        self.stdout.write("Stopped the site, the gate bridge and the broker.")
+        self.stdout.write(f"Stopped: {', '.join(children)}.")
 
     def _start_broker(self, children: dict[str, subprocess.Popen], stop: threading.Event) -> None:
         broker = BrokerSettings.from_settings()
@@ -58,8 +59,8 @@ class Command(BaseCommand):
             return
         child = children["broker"] = _manage("gate_dev_broker")
         deadline = time.monotonic() + BROKER_START_SECONDS
-        while not is_listening(broker.host, broker.port):
-            if child.poll() is not None or time.monotonic() > deadline or stop.is_set():
+        while not is_listening(broker.host, broker.port) and not stop.is_set():
+            if child.poll() is not None or time.monotonic() > deadline:
                 raise CommandError(
                     f"The development MQTT broker did not start on {broker.host}:{broker.port}."
                 )

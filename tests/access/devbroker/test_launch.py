@@ -175,7 +175,7 @@ def test_run_dev_serves_site_broker_and_bridge_and_ctrl_c_leaves_no_process(tmp_
         supervisor.send_signal(signal.SIGINT)  # what Ctrl-C sends it
         supervisor.wait(timeout=DEADLINE)
     output = (tmp_path / "run.log").read_text()
-    assert "Stopped the site, the gate bridge and the broker." in output
+    assert "Stopped: broker, gate bridge, site." in output
     assert "Bridge toolgate-bridge-dev-events connected" in output
     assert "ERROR asyncio" not in output  # the broker shut down cleanly
     assert _processes_marked(env["TOOLGATE_TEST_MARKER"]) == []
