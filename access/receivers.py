@@ -11,20 +11,29 @@ from training import hooks as training_hooks
 
 
 def on_member_access_lost(sender, member, **kwargs) -> None:
-    services.gate_switch_off_member(
+    stopped = services.gate_switch_off_member(
         member=member,
         reason="access_lost",
         message="Your membership or badge no longer allows machine use.",
     )
+    _refresh_allowlists(stopped)
 
 
 def on_certification_revoked(sender, member, certification, **kwargs) -> None:
-    services.gate_switch_off_member(
+    stopped = services.gate_switch_off_member(
         member=member,
         reason="certification_revoked",
         message=f"Your {certification} certification was revoked.",
         machines=list(certification.machines.all()),
     )
+    _refresh_allowlists(stopped)
+
+
+def _refresh_allowlists(machines) -> None:
+    """The member's windows leave those gates' offline allow-lists now, not at the next refresh:
+    a gate that cannot reach the site must not let them on."""
+    for machine in machines:
+        allowlist.allowlist_refresh_machine(machine)
 
 
 def on_booking_cancelled(sender, booking, **kwargs) -> None:

@@ -134,7 +134,9 @@ def gate_device_register(*, machine: Machine, device_id: str) -> DeviceCredentia
     return DeviceCredentials(device, secret, password)
 
 
-def _command_messages(devices, *, action: str, reason: str, message: str, actor) -> list:
+def _command_messages(
+    devices, *, action: str, reason: str, message: str, actor, only_badges: list[str]
+) -> list:
     now = time.time()
     outgoing = []
     for device in devices:
@@ -144,6 +146,7 @@ def _command_messages(devices, *, action: str, reason: str, message: str, actor)
             action=action,
             reason=reason,
             message=message,
+            only_badges=only_badges,
             now=now,
         )
         GateCommand.objects.create(
@@ -159,13 +162,29 @@ def _command_messages(devices, *, action: str, reason: str, message: str, actor)
     return outgoing
 
 
-def gate_switch_off(*, machine: Machine, reason: str, message: str, actor=None) -> None:
-    """Tell every gate of `machine` to switch off now (after the caller's transaction commits)."""
+def gate_switch_off(
+    *, machine: Machine, reason: str, message: str, actor=None, member: Member | None = None
+) -> None:
+    """Tell every gate of `machine` to switch off now (after the caller's transaction commits).
+
+    About one `member`, the gates stop only a session started with one of their badges.
+    """
     devices = list(machine.gate_devices.filter(enabled=True))
     outgoing = _command_messages(
-        devices, action=protocol.ACTION_SWITCH_OFF, reason=reason, message=message, actor=actor
+        devices,
+        action=protocol.ACTION_SWITCH_OFF,
+        reason=reason,
+        message=message,
+        actor=actor,
+        only_badges=[] if member is None else _recent_badges(member),
     )
     transaction.on_commit(lambda: mqtt.publish_now(outgoing))
+
+
+def _recent_badges(member: Member) -> list[str]:
+    """The member's badges a running session can have started with, newest first."""
+    badges = member.badges.order_by("-issued_at").values_list("uid", flat=True)
+    return list(badges[: protocol.MAX_COMMAND_BADGES])
 
 
 def machines_member_may_be_using(member: Member, *, at: datetime | None = None):
@@ -187,7 +206,7 @@ def gate_switch_off_member(
         running = running.filter(pk__in=[m.pk for m in machines])
     stopped = list(running)
     for machine in stopped:
-        gate_switch_off(machine=machine, reason=reason, message=message)
+        gate_switch_off(machine=machine, reason=reason, message=message, member=member)
     return stopped
 
 

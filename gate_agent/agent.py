@@ -37,6 +37,7 @@ from gate_agent.protocol import (
     Heartbeat,
     ProtocolError,
     Topic,
+    allowlist_badge_hash,
     new_nonce,
     parse_topic,
 )
@@ -119,6 +120,7 @@ class Agent:
         )
         replay = ReplayCache(state_dir / "seen.json", clock)
         self._guard = MessageGuard(device_id=device_id, secret=secret, replay=replay, clock=clock)
+        self._secret = secret
         self._allowlists = AllowListStore(
             state_dir / "allowlist.json",
             device_id=device_id,
@@ -274,6 +276,8 @@ class Agent:
         command = self._guard.open_once(Command, payload)
         self._guard.consume(command)
         if command.action == ACTION_SWITCH_OFF:
+            if command.badge_hashes and not self._started_by_one_of(command.badge_hashes):
+                raise Ignored("switch-off for a badge that is not running this machine")
             log.warning("Site command: switch off (%s) %s", command.reason, command.message)
             self._pending = None
             self._end_session(command.reason)
@@ -284,6 +288,12 @@ class Agent:
         if command.grant_end <= session.grant_end:
             raise Ignored("extend to an earlier end")
         self._extend(session, command.grant_end, command.reason)
+
+    def _started_by_one_of(self, badge_hashes: tuple[str, ...]) -> bool:
+        session = self._session
+        return session is not None and (
+            allowlist_badge_hash(session.badge_uid, self._secret) in badge_hashes
+        )
 
     def _handle_allowlist(self, payload: bytes) -> None:
         allowlist = self._guard.open(AllowList, payload)

@@ -68,9 +68,13 @@ def build_command(
     now: float,
     message: str = "",
     grant_end: int | None = None,
+    only_badges: Iterable[str] = (),
     ttl: int = COMMAND_TTL,
 ) -> Command:
-    """A signed `switch_off` or `extend` (to `grant_end`) command with a fresh command id."""
+    """A signed `switch_off` or `extend` (to `grant_end`) command with a fresh command id.
+
+    A switch-off `only_badges` (UIDs) stops only a session started by one of those badges.
+    """
     if action not in (ACTION_SWITCH_OFF, ACTION_EXTEND):
         raise ValueError(f"unknown command action {action!r}")
     issued_at = int(now)
@@ -82,6 +86,7 @@ def build_command(
             reason=reason,
             message=message,
             grant_end=grant_end if action == ACTION_EXTEND else None,
+            badge_hashes=tuple(allowlist_badge_hash(uid, secret) for uid in only_badges),
             issued_at=issued_at,
             expires_at=issued_at + ttl,
         ),

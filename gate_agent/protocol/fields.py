@@ -126,6 +126,16 @@ def get_list(data: dict[str, Any], key: str, *, max_items: int) -> list[Any]:
     return value
 
 
+def get_str_list(
+    data: dict[str, Any], key: str, *, max_items: int, pattern: re.Pattern[str], max_len: int
+) -> tuple[str, ...]:
+    items = get_list(data, key, max_items=max_items)
+    return tuple(
+        get_str({f"{key}[{i}]": item}, f"{key}[{i}]", pattern=pattern, max_len=max_len)
+        for i, item in enumerate(items)
+    )
+
+
 def get_object(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ProtocolError(f"{where}: expected an object")

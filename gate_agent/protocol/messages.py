@@ -32,6 +32,7 @@ from .fields import (
     get_opt_str,
     get_opt_time,
     get_str,
+    get_str_list,
     get_time,
     load_object,
 )
@@ -39,6 +40,7 @@ from .fields import (
 MESSAGE_VERSION = 1
 MAX_ALLOWLIST_ENTRIES = 1000
 MAX_EVENTS_PER_BATCH = 100
+MAX_COMMAND_BADGES = 20
 
 ACTION_SWITCH_OFF = "switch_off"
 ACTION_EXTEND = "extend"
@@ -181,7 +183,13 @@ class AccessReply(Message):
 
 @dataclass(frozen=True, kw_only=True)
 class Command(Message):
-    """Site -> agent: switch off now, or extend the running grant to `grant_end`."""
+    """Site -> agent: switch off now, or extend the running grant to `grant_end`.
+
+    A switch-off with `badge_hashes` (this device's keyed hashes, as in allow-lists) is about one
+    member: it stops only a session started by one of those badges, so a member losing access
+    never stops someone else's job. Without them (emergency stop, out of service) it stops
+    whatever runs.
+    """
 
     TYPE = "command"
     command_id: str
@@ -189,6 +197,7 @@ class Command(Message):
     reason: str
     message: str
     grant_end: int | None
+    badge_hashes: tuple[str, ...] = ()
     issued_at: int
     expires_at: int
     sig: str = ""
@@ -201,11 +210,16 @@ class Command(Message):
             "reason": get_str(data, "reason", pattern=CODE_RE),
             "message": get_str(data, "message", max_len=500),
             "grant_end": get_opt_time(data, "grant_end"),
+            "badge_hashes": get_str_list(
+                data, "badge_hashes", max_items=MAX_COMMAND_BADGES, pattern=HASH_RE, max_len=64
+            ),
             "issued_at": get_time(data, "issued_at"),
             "expires_at": get_time(data, "expires_at"),
         }
         if (fields["action"] == ACTION_EXTEND) != (fields["grant_end"] is not None):
             raise ProtocolError("command: grant_end is required for extend and null otherwise")
+        if fields["action"] == ACTION_EXTEND and fields["badge_hashes"]:
+            raise ProtocolError("command: badge_hashes are for switch_off only")
         return fields
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from access import mqtt
 from access.models import AccessSource, GateCommand
-from access.services import access_decide
+from access.services import access_decide, gate_emergency_stop
 from bookings.services import booking_cancel
 from equipment.services import machine_set_state
+from gate_agent import protocol as p
 from membership import services as membership_services
 from tests.factories.access import GateDeviceFactory
 from tests.factories.membership import UserFactory
@@ -67,3 +69,49 @@ def test_nothing_is_pushed_for_a_member_not_on_the_machine(scene, settings):
     GateDeviceFactory(machine=scene.machine)
     membership_services.badge_disable(badge=scene.member.badges.get(), reason="Lost", actor=None)
     assert not GateCommand.objects.exists()
+
+
+@pytest.fixture
+def published(monkeypatch) -> list[tuple[str, bytes, bool]]:
+    """What the site publishes to the broker, captured instead of sent."""
+    sent: list[tuple[str, bytes, bool]] = []
+
+    def publish_now(messages, **kwargs) -> bool:
+        sent.extend(messages)
+        return True
+
+    monkeypatch.setattr(mqtt, "publish_now", publish_now)
+    return sent
+
+
+def opened(published, device, message_type, topic: p.Topic):
+    return [
+        p.parse_signed(message_type, payload, device_id=device.device_id, secret=device.secret)
+        for sent_topic, payload, _ in published
+        if sent_topic == p.gate_topic(device.device_id, topic)
+    ]
+
+
+def test_losing_access_stops_only_that_members_session_and_leaves_the_allow_list(
+    scene, running, published, django_capture_on_commit_callbacks
+):
+    badge = scene.member.badges.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        membership_services.badge_disable(badge=badge, reason="Stolen", actor=None)
+
+    [command] = opened(published, running, p.Command, p.Topic.COMMAND)
+    assert command.action == p.ACTION_SWITCH_OFF
+    assert command.badge_hashes == (p.allowlist_badge_hash(badge.uid, running.secret),)
+    [allowlist] = opened(published, running, p.AllowList, p.Topic.ALLOWLIST)
+    listed = {entry.badge_hash for entry in allowlist.entries}
+    assert p.allowlist_badge_hash(badge.uid, running.secret) not in listed
+
+
+def test_emergency_stop_stops_whoever_is_working(
+    scene, running, published, django_capture_on_commit_callbacks
+):
+    staff = UserFactory(role="Staff")
+    with django_capture_on_commit_callbacks(execute=True):
+        gate_emergency_stop(machine=scene.machine, actor=staff)
+    [command] = opened(published, running, p.Command, p.Topic.COMMAND)
+    assert (command.action, command.badge_hashes) == (p.ACTION_SWITCH_OFF, ())

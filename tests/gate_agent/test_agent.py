@@ -190,6 +190,22 @@ def test_signed_switch_off_command_turns_the_relay_off(gate):
     assert last["kind"] == p.EVENT_SESSION_END and last["reason"] == "emergency_stop"
 
 
+def test_switch_off_about_the_running_members_badge_stops_the_session(gate):
+    gate.scan_and_reply(grant_for=3600)
+    command = gate.command(p.ACTION_SWITCH_OFF, only_badges=[OTHER_UID, UID])
+    gate.deliver(p.Topic.COMMAND, command)
+    assert not gate.relay.is_on
+    assert gate.uploaded()[-1]["reason"] == "booking_cancelled"
+
+
+def test_switch_off_about_another_members_badge_leaves_the_running_job_alone(gate):
+    """Someone else losing access must not cut the job of the member at the machine."""
+    gate.scan_and_reply(grant_for=3600)
+    gate.deliver(p.Topic.COMMAND, gate.command(p.ACTION_SWITCH_OFF, only_badges=[OTHER_UID]))
+    assert gate.relay.is_on
+    assert p.EVENT_SESSION_END not in [event["kind"] for event in gate.uploaded()]
+
+
 def test_unsigned_switch_off_command_is_not_obeyed_but_fails_closed(gate):
     """An unsigned command is not acted on as a command (its reason is not logged); failing its
     check switches the relay off anyway, by the safety rule."""

@@ -58,6 +58,14 @@ def every_message() -> list[p.Message]:
         p.build_command(
             device_id=DEVICE,
             secret=SECRET,
+            action=p.ACTION_SWITCH_OFF,
+            reason="x",
+            now=T0,
+            only_badges=["04A32B1C", "0499AABBCCDDEE"],
+        ),
+        p.build_command(
+            device_id=DEVICE,
+            secret=SECRET,
             action=p.ACTION_EXTEND,
             reason="x",
             now=T0,
@@ -192,6 +200,26 @@ def test_wrong_types_and_formats_raise_protocol_error(field, value):
     body[field] = value
     with pytest.raises(p.ProtocolError):
         p.AccessReply.from_dict(body)
+
+
+@pytest.mark.parametrize(
+    ("action", "grant_end", "badge_hashes"),
+    [
+        (p.ACTION_EXTEND, T0 + 60, ["a" * 64]),  # an extend is never about other badges
+        (p.ACTION_SWITCH_OFF, None, ["04A32B1C"]),  # raw UIDs never travel in commands
+        (p.ACTION_SWITCH_OFF, None, "a" * 64),
+        (p.ACTION_SWITCH_OFF, None, ["a" * 64] * 21),
+    ],
+)
+def test_commands_about_badges_carry_only_hashes_and_only_to_switch_off(
+    action, grant_end, badge_hashes
+):
+    command = p.build_command(
+        device_id=DEVICE, secret=SECRET, action=action, reason="x", now=T0, grant_end=grant_end
+    )
+    body = command.to_dict() | {"badge_hashes": badge_hashes}
+    with pytest.raises(p.ProtocolError, match="badge_hashes"):
+        p.Command.from_dict(body)
 
 
 def test_missing_field_raises_protocol_error():
