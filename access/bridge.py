@@ -225,9 +225,15 @@ class GateBridge:
             )
 
     def housekeeping(self) -> list[Outgoing]:
-        """Periodic: mark silent gates offline and refresh every gate's allow-list."""
-        silent_since = timezone.now() - timedelta(seconds=settings.GATE_OFFLINE_AFTER_SECONDS)
+        """Periodic: mark silent gates offline, forget old allow-list decisions and refresh every
+        gate's allow-list."""
+        now = timezone.now()
+        silent_since = now - timedelta(seconds=settings.GATE_OFFLINE_AFTER_SECONDS)
         GateDevice.objects.filter(online=True, last_seen__lt=silent_since).update(online=False)
+        AccessEvent.objects.filter(
+            source=AccessSource.ALLOWLIST,
+            at__lt=now - timedelta(days=settings.GATE_ALLOWLIST_LOG_DAYS),
+        ).delete()
         return allowlist_messages(GateDevice.objects.filter(enabled=True).select_related("machine"))
 
 

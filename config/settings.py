@@ -235,6 +235,9 @@ GATE_STAFF_GRANT_MINUTES = int(os.environ.get("GATE_STAFF_GRANT_MINUTES", "120")
 # The offline allow-list covers bookings this far ahead and is refreshed this often.
 GATE_ALLOWLIST_HOURS = int(os.environ.get("GATE_ALLOWLIST_HOURS", "12"))
 GATE_ALLOWLIST_REFRESH_SECONDS = int(os.environ.get("GATE_ALLOWLIST_REFRESH_SECONDS", "600"))
+# Each allow-list build logs its decisions (every window, every refresh): the bridge keeps those
+# entries this many days. Badge scans, web checks and offline decisions are kept for good.
+GATE_ALLOWLIST_LOG_DAYS = int(os.environ.get("GATE_ALLOWLIST_LOG_DAYS", "30"))
 # A gate with no heartbeat for this long is shown offline.
 GATE_OFFLINE_AFTER_SECONDS = int(os.environ.get("GATE_OFFLINE_AFTER_SECONDS", "90"))
 

@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from access import bridge as bridge_module
 from access.bridge import BridgeRunner, GateBridge
-from access.models import AccessEvent, GateDevice, UsageSession
+from access.models import AccessEvent, AccessSource, GateDevice, UsageSession
 from access.mqtt import BrokerSettings
+from access.services import access_decide
 from gate_agent import protocol as p
 from tests.factories.access import GateDeviceFactory
 from tests.factories.equipment import MachineFactory
@@ -281,3 +282,15 @@ def test_housekeeping_marks_silent_gates_offline(scene, device, settings):
     GateBridge().housekeeping()
     device.refresh_from_db()
     assert not device.online
+
+
+def test_housekeeping_forgets_old_allow_list_decisions_but_never_scans(scene, device, settings):
+    GateBridge().housekeeping()  # builds the gate's allow-list, logging its decisions
+    old = timezone.now() - timezone.timedelta(days=settings.GATE_ALLOWLIST_LOG_DAYS, minutes=1)
+    assert AccessEvent.objects.filter(source=AccessSource.ALLOWLIST).update(at=old) > 0
+    scan = access_decide(
+        badge_uid=scene.badge_uid, machine=scene.machine, source=AccessSource.GATE, at=old
+    ).event
+    GateBridge().housekeeping()
+    assert AccessEvent.objects.filter(at=old).get() == scan
+    assert AccessEvent.objects.filter(source=AccessSource.ALLOWLIST, at__gt=old).exists()
