@@ -237,3 +237,42 @@ def test_broker_outage_grant_end_offline_allow_list_and_upload(gate_for, broker)
     )
     wait_for(lambda: not gate.agent.agent.unsent_events(), "every gate event to be acknowledged")
     assert UsageSession.objects.filter(member=maintainer).exists()
+
+
+def test_bridges_share_the_scans_and_the_survivor_answers_when_one_stops(gate_for):
+    """Several bridges split the badge requests; when one goes, the others answer every scan."""
+    scene = build_scene()
+    gate = gate_for(scene.machine)
+    second = BridgeRunner(GateBridge(), BrokerSettings.from_settings(), client_id="second-bridge")
+    second_thread = threading.Thread(target=second.run, kwargs={"housekeeping_seconds": 3600})
+    second_thread.start()
+    answered: dict[str, int] = {"first": 0, "second": 0}
+    for name, runner in (("first", gate.bridge), ("second", second)):
+        handle_many = runner.bridge.handle_many
+
+        def counting(messages, name=name, handle_many=handle_many):
+            answered[name] += sum(topic.endswith("/request") for topic, _ in messages)
+            return handle_many(messages)
+
+        runner.bridge.handle_many = counting
+    try:
+        wait_for(second.connected.is_set, "the second bridge to connect")
+
+        def scan_answered_online(count: int) -> None:
+            gate.reader.scan("DEADBEEF")
+            wait_for(
+                lambda: gate.indicator.calls.count("denied") == count,
+                f"the gate to show the refusal of scan {count}",
+            )
+            assert AccessEvent.objects.filter(source="gate").count() == count
+
+        for count in range(1, 7):
+            scan_answered_online(count)
+        assert answered["first"] > 0 and answered["second"] > 0
+    finally:
+        second.stop()
+        second_thread.join(timeout=DEADLINE)
+    for count in range(7, 10):
+        scan_answered_online(count)
+    wait_for(lambda: not gate.agent.agent.unsent_events(), "every gate event to be acknowledged")
+    assert not AccessEvent.objects.filter(source="offline").exists()  # none timed out
