@@ -11,13 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
+from equipment.rules import LONGEST_BOOKING, LONGEST_BUFFER
+
 Interval = tuple[datetime, datetime]
 Block = tuple[datetime, datetime, str]
 
-# No booking may last longer than this, so "which bookings could overlap" looks back a bounded
-# span (the query stays fast as history grows).
-LONGEST_BOOKING = timedelta(days=7)
-LONGEST_BUFFER = timedelta(days=1)
+# Equipment's rules cap a booking's length and buffer, so "which bookings could overlap" looks back
+# a bounded span (the query stays fast as history grows).
 LOOKBACK = LONGEST_BOOKING + LONGEST_BUFFER
 
 
@@ -77,6 +77,14 @@ class Refusal(enum.Enum):
     BOOKING_OVER = ("booking_over", "This booking has already ended.")
     NOT_RUNNING = ("not_running", "Only a booking that is running now can be extended.")
     NOT_LATER = ("not_later", "The new end must be later than the current end.")
+    NOT_TEACHER = (
+        "not_teacher",
+        "Only this class's instructors and training staff can hold machines for it.",
+    )
+    CLASS_CLOSED = (
+        "class_closed",
+        "This class is {what}; machines can no longer be held for it.",
+    )
 
 
 @dataclass(frozen=True)
@@ -318,6 +326,19 @@ def extend_refusal(
         return refuse(Refusal.NOT_RUNNING)
     if new_end <= end:
         return refuse(Refusal.NOT_LATER)
+    return None
+
+
+def class_hold_refusal(
+    *, may_teach: bool, cancelled: bool, end: datetime, now: datetime
+) -> Refused | None:
+    """Machines are held for a class by those who teach it, while the class is still to end."""
+    if not may_teach:
+        return refuse(Refusal.NOT_TEACHER)
+    if cancelled:
+        return refuse(Refusal.CLASS_CLOSED, what="cancelled")
+    if now >= end:
+        return refuse(Refusal.CLASS_CLOSED, what="over")
     return None
 
 

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-from django import forms
+import re
+from functools import reduce
+from operator import or_
 
-from equipment.models import MachineState
+from django import forms
+from django.db.models import Q
+from django.utils.text import slugify
+
+from equipment import rules
+from equipment.models import Machine, MachineState
+from equipment.rules import WEEKDAY_NAMES
+from equipment.services import SETTINGS_FIELDS
 from membership.forms import OnceForm
+from membership.models import User
+
+# First parts of machine addresses that are pages of their own (/machines/new/, /machines/problems/).
+RESERVED_SLUGS = {"new", "problems"}
 
 
 class MachineStateForm(OnceForm):
@@ -24,3 +37,115 @@ class ProblemReportForm(OnceForm):
 
 class ResolveForm(OnceForm):
     resolution = forms.CharField(max_length=500, required=False, label="What was done")
+
+
+class BookingRulesChecked(forms.ModelForm):
+    """A machine form that names every booking rule members could never book under, at once."""
+
+    def clean(self) -> dict:
+        data = super().clean()
+        # Rules are judged together only once each value is a valid number on its own.
+        if all(data.get(name) is not None for name in rules.BOOKING_RULE_FIELDS):
+            problems = rules.booking_rules_problems(
+                **{name: data[name] for name in rules.BOOKING_RULE_FIELDS}
+            )
+            for name, message in problems.items():
+                self.add_error(name, message)
+        return data
+
+
+class MachineForm(OnceForm, BookingRulesChecked):
+    """A machine's details, who may use it and its booking rules, on the staff page."""
+
+    maintainers = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        label="Maintainers",
+        help_text="Email addresses, one per line. Maintainers may switch the machine on without "
+        "a booking, change its service state and schedule maintenance.",
+    )
+
+    class Meta:
+        model = Machine
+        fields = SETTINGS_FIELDS
+        labels = {
+            "area": "Where it stands",
+            "required_certification": "Certification needed",
+            "slot_minutes": "Slot size (minutes)",
+            "min_minutes": "Shortest booking (minutes)",
+            "max_minutes": "Longest booking (minutes)",
+            "book_ahead_days": "Bookings open (days ahead)",
+            "weekly_hours_per_member": "Hours per member per week",
+            "daily_bookings_per_member": "Bookings per member per day",
+            "buffer_minutes": "Buffer after each booking (minutes)",
+        }
+        help_texts = {
+            "required_certification": "Members need it to book and to switch the machine on.",
+            "slot_minutes": "Bookings start and end on this grid, counted from midnight.",
+        }
+        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["required_certification"].empty_label = "None: any member in good standing"
+        if self.instance.pk and not self.is_bound:
+            self.initial["maintainers"] = "\n".join(
+                self.instance.maintainers.order_by("email").values_list("email", flat=True)
+            )
+
+    def clean_maintainers(self) -> list[User]:
+        emails = {e.lower() for e in re.split(r"[\s,;]+", self.cleaned_data["maintainers"]) if e}
+        if not emails:
+            return []
+        users = list(User.objects.filter(reduce(or_, (Q(email__iexact=e) for e in emails))))
+        unknown = emails - {user.email.lower() for user in users}
+        if unknown:
+            raise forms.ValidationError(
+                f"Nobody has the email address {', '.join(sorted(unknown))}."
+            )
+        return users
+
+
+class MachineAddForm(MachineForm):
+    """A new machine: also its web address, which stays fixed (QR labels print it)."""
+
+    class Meta(MachineForm.Meta):
+        fields = ("name", "slug", *SETTINGS_FIELDS[1:])
+        labels = {**MachineForm.Meta.labels, "slug": "Web address"}
+        help_texts = {
+            **MachineForm.Meta.help_texts,
+            "slug": "The last part of the machine's address, like laser-a. Leave empty to "
+            "derive it from the name. It cannot change later: printed QR labels use it.",
+        }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["slug"].required = False
+
+    def clean_slug(self) -> str:
+        slug = self.cleaned_data["slug"] or slugify(self.cleaned_data.get("name", ""))
+        if slug in RESERVED_SLUGS:
+            raise forms.ValidationError(f"“{slug}” is used by a page of the site; choose another.")
+        return slug
+
+
+class OpeningHoursForm(OnceForm):
+    weekdays = forms.TypedMultipleChoiceField(
+        choices=list(enumerate(WEEKDAY_NAMES)),
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        label="Days",
+    )
+    opens = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}), label="Opens")
+    closes = forms.TimeField(
+        widget=forms.TimeInput(attrs={"type": "time"}),
+        label="Closes",
+        help_text="00:00 closes at midnight.",
+    )
+
+
+class OpeningRemoveForm(OnceForm):
+    opening_id = forms.IntegerField(widget=forms.HiddenInput)
+    weekday = forms.TypedChoiceField(
+        choices=list(enumerate(WEEKDAY_NAMES)), coerce=int, widget=forms.HiddenInput
+    )

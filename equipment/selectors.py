@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from schedule.models import Event
 
+from equipment import rules
 from equipment.models import Machine, MachineEvent, MachineState, ProblemReport
 
 Interval = tuple[datetime, datetime]
+# How opening hours name weekdays in their django-scheduler rule ("byweekday:MO,TU").
+WEEKDAY_CODES = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
 
 
 @dataclass(frozen=True)
@@ -93,4 +97,64 @@ def machine_calendar_facts(machine: Machine, *, start: datetime, end: datetime) 
     return CalendarFacts(
         opening=merge_intervals(opening) if has_opening else None,
         blocks=sorted(blocks),
+    )
+
+
+@dataclass(frozen=True)
+class OpeningInterval:
+    """One weekday's opening hours, as staff set them: `closes` at 00:00 is midnight."""
+
+    weekday: int
+    opens: time
+    closes: time
+    opening_id: int  # the MachineEvent whose weekly event holds these hours
+
+    @property
+    def closes_label(self) -> str:
+        return rules.closing_label(self.closes)
+
+
+def opening_weekdays(event: Event) -> list[int]:
+    """The weekdays (0 = Monday) an opening-hours event recurs on."""
+    _, _, codes = event.rule.params.partition("byweekday:")
+    return [WEEKDAY_CODES.index(code) for code in codes.split(",") if code in WEEKDAY_CODES]
+
+
+def opening_intervals(machine: Machine) -> list[OpeningInterval]:
+    """The machine's weekly opening hours, weekday by weekday, earliest first."""
+    intervals = []
+    for opening in machine.events.filter(kind=MachineEvent.Kind.OPENING).select_related(
+        "event__rule"
+    ):
+        local_start = timezone.localtime(opening.event.start)
+        # Opening plus the event's length, in wall-clock time: what staff typed in.
+        closes = (
+            local_start.replace(tzinfo=None) + (opening.event.end - opening.event.start)
+        ).time()
+        intervals += [
+            OpeningInterval(day, local_start.time(), closes, opening.pk)
+            for day in opening_weekdays(opening.event)
+        ]
+    return sorted(intervals, key=lambda i: (i.weekday, i.opens))
+
+
+@dataclass(frozen=True)
+class OpeningWeek:
+    """Each weekday's name with its opening intervals (none: closed that day)."""
+
+    days: list[tuple[str, list[OpeningInterval]]]
+
+    @property
+    def is_set(self) -> bool:
+        """False when no hours are set: the machine may then be booked at any time."""
+        return any(intervals for _, intervals in self.days)
+
+
+def opening_week(machine: Machine) -> OpeningWeek:
+    intervals = opening_intervals(machine)
+    return OpeningWeek(
+        [
+            (name, [i for i in intervals if i.weekday == day])
+            for day, name in enumerate(rules.WEEKDAY_NAMES)
+        ]
     )

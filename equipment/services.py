@@ -8,20 +8,36 @@ from __future__ import annotations
 
 import io
 import uuid
-from datetime import date, datetime, time, timedelta
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
 
 import qrcode
 import qrcode.image.svg
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from schedule.models import Calendar, Event, Rule
 
-from equipment import hooks, selectors
+from equipment import hooks, rules, selectors
 from equipment.errors import EquipmentError
 from equipment.models import Machine, MachineEvent, MachineState, MachineStateChange, ProblemReport
 from membership.submissions import submission_claim
 
-WEEKDAY_CODES = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+# The fields staff edit on a machine's page; state, calendar and class sessions have their own
+# actions, so an edit never overwrites a state change made meanwhile.
+SETTINGS_FIELDS = (
+    "name",
+    "area",
+    "description",
+    "photo",
+    "required_certification",
+    "slot_minutes",
+    "min_minutes",
+    "max_minutes",
+    "book_ahead_days",
+    "weekly_hours_per_member",
+    "daily_bookings_per_member",
+    "buffer_minutes",
+)
 
 
 def machine_calendar(machine: Machine) -> Calendar:
@@ -37,11 +53,58 @@ def machine_calendar(machine: Machine) -> Calendar:
     return calendar
 
 
+def machine_save(
+    *, machine: Machine, maintainers: Iterable, actor, token: uuid.UUID | None = None
+) -> Machine:
+    """Add `machine` or store staff's changes to it (its fields already set) and its maintainers.
+
+    Who may switch a machine on depends on its certification and its maintainers: when either
+    changes, `hooks.machine_access_changed` goes out after commit so the gates' offline
+    allow-lists follow at once.
+    """
+    if actor is not None and not actor.has_perm("equipment.manage_machines"):
+        raise EquipmentError("Only staff who manage machines can change them.")
+    problems = rules.booking_rules_problems(
+        **{name: getattr(machine, name) for name in rules.BOOKING_RULE_FIELDS}
+    )
+    if problems:
+        raise EquipmentError(" ".join(problems.values()))
+    maintainer_ids = {user.pk for user in maintainers}
+    with transaction.atomic():
+        submission_claim(token)
+        is_new = machine.pk is None
+        if not is_new:
+            before = Machine.objects.select_for_update(of=("self",)).get(pk=machine.pk)
+            before_access = (
+                before.required_certification_id,
+                set(before.maintainers.values_list("pk", flat=True)),
+            )
+        try:
+            with transaction.atomic():
+                machine.save(update_fields=None if is_new else SETTINGS_FIELDS)
+        except IntegrityError:
+            raise EquipmentError(f"Another machine is already called {machine.name}.") from None
+        machine.maintainers.set(maintainer_ids)
+        machine_calendar(machine)
+        if not is_new and before_access != (machine.required_certification_id, maintainer_ids):
+            transaction.on_commit(
+                lambda: hooks.machine_access_changed.send(Machine, machine=machine)
+            )
+    return machine
+
+
 def _rule(frequency: str, params: str, name: str) -> Rule:
     rule, _ = Rule.objects.get_or_create(
         frequency=frequency, params=params, defaults={"name": name[:32], "description": name}
     )
     return rule
+
+
+def _opening_rule(weekdays: Iterable[int]) -> Rule:
+    codes = ",".join(selectors.WEEKDAY_CODES[day] for day in sorted(set(weekdays)))
+    # DAILY narrowed by weekday: a WEEKLY rule would be pinned to the first event's weekday by
+    # django-scheduler's "start date influences rule params".
+    return _rule("DAILY", f"byweekday:{codes}", f"Every {codes}")
 
 
 def opening_hours_add(
@@ -52,32 +115,70 @@ def opening_hours_add(
     closes: time,
     starting: date | None = None,
     actor=None,
+    token: uuid.UUID | None = None,
 ) -> MachineEvent:
-    """Open the machine on `weekdays` (0 = Monday) from `opens` to `closes`, local time, weekly."""
-    if not weekdays or any(day not in range(7) for day in weekdays):
-        raise EquipmentError("Choose at least one weekday.")
-    if closes <= opens:
-        raise EquipmentError("Closing time must be after opening time.")
+    """Open the machine on `weekdays` (0 = Monday) from `opens` to `closes`, local time, weekly.
+
+    `closes` at 00:00 means midnight. Hours that overlap hours already set are refused.
+    """
     starting = starting or timezone.localdate()
     zone = timezone.get_current_timezone()
     start = datetime.combine(starting, opens, tzinfo=zone)
-    end = datetime.combine(starting, closes, tzinfo=zone)
-    codes = ",".join(WEEKDAY_CODES[day] for day in sorted(set(weekdays)))
-    # DAILY narrowed by weekday: a WEEKLY rule would be pinned to the first event's weekday by
-    # django-scheduler's "start date influences rule params".
-    rule = _rule("DAILY", f"byweekday:{codes}", f"Every {codes}")
+    opens_minute, closes_minute = rules.minutes_of_day(opens, closes)
+    # Added in UTC: django-scheduler gives every occurrence this event's length, which must be the
+    # wall-clock length even when `starting` is a daylight-saving change day.
+    end = start.astimezone(UTC) + timedelta(minutes=closes_minute - opens_minute)
     with transaction.atomic():
+        submission_claim(token)
+        locked = Machine.objects.select_for_update(of=("self",)).get(pk=machine.pk)
+        problem = rules.opening_hours_problem(
+            existing=[(i.weekday, i.opens, i.closes) for i in selectors.opening_intervals(locked)],
+            weekdays=weekdays,
+            opens=opens,
+            closes=closes,
+        )
+        if problem:
+            raise EquipmentError(problem)
         event = Event.objects.create(
             calendar=machine_calendar(machine),
             title=f"{machine.name} open",
             start=start,
             end=end,
-            rule=rule,
+            rule=_opening_rule(weekdays),
             creator=actor,
         )
         return MachineEvent.objects.create(
             machine=machine, event=event, kind=MachineEvent.Kind.OPENING, created_by=actor
         )
+
+
+def opening_hours_remove(
+    *, machine: Machine, opening_id: int, weekday: int, token: uuid.UUID | None = None
+) -> None:
+    """Close the machine on `weekday` in the hours of opening event `opening_id`.
+
+    Hours set for several weekdays at once keep their other weekdays. Bookings already made in
+    the removed hours stand; only new bookings are refused.
+    """
+    with transaction.atomic():
+        submission_claim(token)
+        Machine.objects.select_for_update(of=("self",)).get(pk=machine.pk)
+        opening = (
+            MachineEvent.objects.filter(
+                machine=machine, kind=MachineEvent.Kind.OPENING, pk=opening_id
+            )
+            .select_related("event__rule")
+            .first()
+        )
+        weekdays = selectors.opening_weekdays(opening.event) if opening else []
+        if weekday not in weekdays:
+            raise EquipmentError("Those opening hours were already removed.")
+        weekdays.remove(weekday)
+        if not weekdays:
+            opening.event.delete()
+            return
+        opening.event.rule = _opening_rule(weekdays)
+        opening.event.save(update_fields=["rule"])
 
 
 def maintenance_window_add(

@@ -37,6 +37,7 @@ def machine_detail(request, slug: str):
             "state_form": MachineStateForm(initial={"state": machine.state}),
             "report_form": ProblemReportForm(),
             "maintainers": machine.maintainers.all(),
+            "week": selectors.opening_week(machine),
             "maintenance": machine.events.filter(kind=MachineEvent.Kind.MAINTENANCE)
             .select_related("event")
             .order_by("-event__start")[:10],

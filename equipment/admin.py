@@ -1,0 +1,99 @@
+"""Django admin for machines: look-ups and repairs. Day-to-day setup has its staff pages; both save
+a machine through `services.machine_save`, so rules are checked and gates told either way. The
+history models are read-only."""
+
+from django.contrib import admin
+
+from equipment import services
+from equipment.forms import BookingRulesChecked
+from equipment.models import Machine, MachineEvent, MachineStateChange, ProblemReport
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A log: visible, never added to or changed by hand."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class MachineEventInline(admin.TabularInline):
+    model = MachineEvent
+    extra = 0
+    fields = ["kind", "event", "reason", "created_by", "created_at"]
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Machine)
+class MachineAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "area",
+        "state",
+        "required_certification",
+        "slot_minutes",
+        "min_minutes",
+        "max_minutes",
+        "book_ahead_days",
+    ]
+    list_filter = ["state", "area", "required_certification"]
+    search_fields = ["name", "slug", "area", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["maintainers"]
+    form = BookingRulesChecked
+    # State changes have their own logged action (gates switch off); class sessions are held from
+    # the class page (overlapping bookings are cancelled); the address is printed on QR labels.
+    readonly_fields = ["state", "state_reason", "calendar", "class_sessions"]
+    inlines = [MachineEventInline]
+
+    def get_readonly_fields(self, request, obj=None) -> list[str]:
+        return [*self.readonly_fields, "slug"] if obj else self.readonly_fields
+
+    def get_prepopulated_fields(self, request, obj=None) -> dict:
+        return {} if obj else self.prepopulated_fields
+
+    def save_model(self, request, obj, form, change) -> None:
+        services.machine_save(
+            machine=obj, maintainers=form.cleaned_data["maintainers"], actor=request.user
+        )
+
+
+@admin.register(MachineEvent)
+class MachineEventAdmin(ReadOnlyAdmin):
+    list_display = ["machine", "kind", "event", "reason", "created_by", "created_at"]
+    list_filter = ["kind", "machine"]
+    search_fields = ["machine__name", "reason"]
+    list_select_related = ["machine", "event", "created_by"]
+
+
+@admin.register(MachineStateChange)
+class MachineStateChangeAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "machine", "from_state", "to_state", "reason", "actor"]
+    list_filter = ["to_state", "machine"]
+    search_fields = ["machine__name", "reason", "actor__email"]
+    date_hierarchy = "created_at"
+    list_select_related = ["machine", "actor"]
+
+
+@admin.register(ProblemReport)
+class ProblemReportAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "machine", "reporter", "short_description", "resolved_at"]
+    list_filter = [("resolved_at", admin.EmptyFieldListFilter), "machine"]
+    search_fields = ["machine__name", "description", "reporter__email", "resolution"]
+    date_hierarchy = "created_at"
+    list_select_related = ["machine", "reporter"]
+    readonly_fields = ["machine", "reporter", "description", "created_at"]
+
+    @admin.display(description="Description")
+    def short_description(self, obj: ProblemReport) -> str:
+        return obj.description[:80]

@@ -1,0 +1,111 @@
+"""Pure checks of what staff set on a machine: booking rules that can work, opening hours that fit.
+
+No database: the forms call these to show every problem at once, the services call them again so
+no other caller can store rules members could never book under.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import time, timedelta
+
+# No booking may last longer than this, and no buffer be longer than LONGEST_BUFFER, so "which
+# bookings could overlap" looks back a bounded span (bookings' queries stay fast as history grows).
+LONGEST_BOOKING = timedelta(days=7)
+LONGEST_BUFFER = timedelta(days=1)
+LONGEST_BOOK_AHEAD_DAYS = 365
+
+# The machine fields `booking_rules_problems` judges, by the names of its arguments.
+BOOKING_RULE_FIELDS = (
+    "slot_minutes",
+    "min_minutes",
+    "max_minutes",
+    "book_ahead_days",
+    "weekly_hours_per_member",
+    "buffer_minutes",
+)
+WEEKDAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+MINUTES_PER_DAY = 24 * 60
+
+
+def booking_rules_problems(
+    *,
+    slot_minutes: int,
+    min_minutes: int,
+    max_minutes: int,
+    book_ahead_days: int,
+    weekly_hours_per_member: int,
+    buffer_minutes: int,
+) -> dict[str, str]:
+    """Why these booking rules would not work, by field name; empty when they do."""
+    problems: dict[str, str] = {}
+    if slot_minutes <= 0:
+        return {"slot_minutes": "The slot size must be at least one minute."}
+    for field, minutes, what in (
+        ("min_minutes", min_minutes, "shortest"),
+        ("max_minutes", max_minutes, "longest"),
+    ):
+        # Bookings start and end on the slot grid, so any other length could never be booked.
+        if minutes <= 0 or minutes % slot_minutes:
+            problems[field] = (
+                f"The {what} booking must be a whole number of {slot_minutes}-minute slots."
+            )
+    if "max_minutes" not in problems and min_minutes > max_minutes:
+        problems["max_minutes"] = (
+            f"The longest booking ({max_minutes} min) is shorter than the shortest "
+            f"({min_minutes} min)."
+        )
+    if max_minutes > LONGEST_BOOKING.total_seconds() // 60:
+        problems["max_minutes"] = f"A booking can last at most {LONGEST_BOOKING.days} days."
+    if not 1 <= book_ahead_days <= LONGEST_BOOK_AHEAD_DAYS:
+        problems["book_ahead_days"] = (
+            f"Bookings must open between 1 and {LONGEST_BOOK_AHEAD_DAYS} days ahead."
+        )
+    if weekly_hours_per_member and weekly_hours_per_member * 60 < min_minutes:
+        problems["weekly_hours_per_member"] = (
+            f"{weekly_hours_per_member} h a week is less than the shortest booking "
+            f"({min_minutes} min): nobody could book. Use 0 for no limit."
+        )
+    if buffer_minutes > LONGEST_BUFFER.total_seconds() // 60:
+        problems["buffer_minutes"] = "The buffer after a booking can be at most one day."
+    return problems
+
+
+def minutes_of_day(opens: time, closes: time) -> tuple[int, int]:
+    """An interval of a day in minutes from midnight; closing at 00:00 means midnight (24:00)."""
+    start = opens.hour * 60 + opens.minute
+    end = closes.hour * 60 + closes.minute
+    return start, end or MINUTES_PER_DAY
+
+
+def opening_hours_problem(
+    *,
+    existing: Iterable[tuple[int, time, time]],
+    weekdays: Iterable[int],
+    opens: time,
+    closes: time,
+) -> str | None:
+    """Why opening hours on `weekdays` from `opens` to `closes` cannot be added, or None.
+
+    `existing` holds (weekday, opens, closes) of the hours already set. Touching intervals are
+    fine (the calendar joins them); overlapping ones would hide a mistake.
+    """
+    weekdays = sorted(set(weekdays))
+    if not weekdays or any(day not in range(7) for day in weekdays):
+        return "Choose at least one weekday."
+    start, end = minutes_of_day(opens, closes)
+    if end <= start:
+        return "Closing time must be after opening time (use 00:00 for midnight)."
+    for day, other_opens, other_closes in existing:
+        other_start, other_end = minutes_of_day(other_opens, other_closes)
+        if day in weekdays and start < other_end and other_start < end:
+            return (
+                f"{WEEKDAY_NAMES[day]} is already open {other_opens:%H:%M} to "
+                f"{closing_label(other_closes)}, which overlaps; remove or change that first."
+            )
+    return None
+
+
+def closing_label(closes: time) -> str:
+    """A closing time as people write it: 00:00 closes at midnight, shown as 24:00."""
+    return "24:00" if closes == time.min else f"{closes:%H:%M}"

@@ -1,0 +1,150 @@
+"""Staff pages that set machines up: add a machine, edit its details and rules, opening hours."""
+
+from __future__ import annotations
+
+import copy
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from equipment import selectors, services
+from equipment.errors import EquipmentError
+from equipment.forms import MachineAddForm, MachineForm, OpeningHoursForm, OpeningRemoveForm
+from equipment.models import Machine
+from membership.errors import MembershipError
+
+manage_required = permission_required("equipment.manage_machines", raise_exception=True)
+
+
+def _save(request, form) -> Machine | None:
+    """Store a valid machine form through the service; None (and a form error) if refused."""
+    if not form.is_valid():
+        return None
+    try:
+        return services.machine_save(
+            machine=form.instance,
+            maintainers=form.cleaned_data["maintainers"],
+            actor=request.user,
+            token=form.cleaned_data["form_token"],
+        )
+    except (EquipmentError, MembershipError) as error:
+        form.add_error(None, error.message)
+        return None
+
+
+@login_required
+@manage_required
+def machine_add(request):
+    form = MachineAddForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        machine = _save(request, form)
+        if machine is not None:
+            messages.success(request, f"{machine.name} added. Now set its opening hours.")
+            return redirect(f"{reverse('equipment:machine_edit', args=[machine.slug])}#hours")
+    return render(
+        request,
+        "equipment/machine_form.html",
+        {"form": form, "machine": None},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@manage_required
+def machine_edit(request, slug: str):
+    machine = get_object_or_404(Machine.objects.select_related("required_certification"), slug=slug)
+    # The form writes its values onto its own copy, so a refused edit leaves the page's title alone.
+    form = MachineForm(request.POST or None, request.FILES or None, instance=copy.copy(machine))
+    if request.method == "POST":
+        saved = _save(request, form)
+        if saved is not None:
+            messages.success(request, f"{saved.name} saved.")
+            return redirect(saved)
+    return render(
+        request,
+        "equipment/machine_form.html",
+        {"form": form, "machine": machine, **_hours_context(machine)},
+        status=400 if form.errors else 200,
+    )
+
+
+def _hours_context(machine: Machine, **extra) -> dict:
+    return {
+        "machine": machine,
+        "week": selectors.opening_week(machine),
+        "hours_form": OpeningHoursForm(),
+        "remove_form": OpeningRemoveForm(),
+        **extra,
+    }
+
+
+def _hours_outcome(request, machine: Machine, *, notice: str = "", error: str = "", form=None):
+    """htmx gets the opening-hours panel back; a plain post goes back to the edit page."""
+    if request.htmx:
+        extra = {"notice": notice, "error": error}
+        if form is not None:
+            extra["hours_form"] = form
+        return render(request, "equipment/_opening_hours.html", _hours_context(machine, **extra))
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, notice)
+    return redirect(f"{reverse('equipment:machine_edit', args=[machine.slug])}#hours")
+
+
+def _hours_action(request, slug: str, form_class, action, *, invalid: str, done: str):
+    """Validate `form_class`, run `action(machine, cleaned_data)`, answer with the panel."""
+    machine = get_object_or_404(Machine, slug=slug)
+    form = form_class(request.POST)
+    # Only the add form is shown again with what was typed; the remove buttons are rebuilt.
+    kept = form if form_class is OpeningHoursForm else None
+    if not form.is_valid():
+        return _hours_outcome(request, machine, error=invalid, form=kept)
+    try:
+        action(machine, form.cleaned_data)
+    except (EquipmentError, MembershipError) as error:
+        return _hours_outcome(request, machine, error=error.message, form=kept)
+    return _hours_outcome(request, machine, notice=done)
+
+
+@login_required
+@manage_required
+@require_POST
+def opening_hours_add(request, slug: str):
+    return _hours_action(
+        request,
+        slug,
+        OpeningHoursForm,
+        lambda machine, data: services.opening_hours_add(
+            machine=machine,
+            weekdays=data["weekdays"],
+            opens=data["opens"],
+            closes=data["closes"],
+            actor=request.user,
+            token=data["form_token"],
+        ),
+        invalid="Choose the days and both times.",
+        done="Opening hours added.",
+    )
+
+
+@login_required
+@manage_required
+@require_POST
+def opening_hours_remove(request, slug: str):
+    return _hours_action(
+        request,
+        slug,
+        OpeningRemoveForm,
+        lambda machine, data: services.opening_hours_remove(
+            machine=machine,
+            opening_id=data["opening_id"],
+            weekday=data["weekday"],
+            token=data["form_token"],
+        ),
+        invalid="Choose the hours to remove.",
+        done="Opening hours removed.",
+    )

@@ -1,0 +1,75 @@
+"""A change of who may use a machine reaches the gates' allow-list refresh, after commit."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.urls import reverse
+
+from bookings import hooks
+from tests.factories.membership import UserFactory
+
+
+@pytest.fixture
+def refreshed():
+    """The machines `machine_bookings_changed` (the gates' allow-list refresh) was sent for."""
+    machines = []
+
+    def record(sender, machine, **kwargs):
+        machines.append(machine)
+
+    hooks.machine_bookings_changed.connect(record)
+    yield machines
+    hooks.machine_bookings_changed.disconnect(record)
+
+
+@pytest.fixture
+def staff_client(client, laser, staff_user):
+    """Logged in once the clock is frozen in 2030, so the session has not expired by then."""
+    client.force_login(staff_user)
+    return client
+
+
+def edit(client, machine, **changes):
+    data = {
+        "name": machine.name,
+        "slot_minutes": 30,
+        "min_minutes": 30,
+        "max_minutes": 180,
+        "book_ahead_days": 14,
+        "weekly_hours_per_member": 6,
+        "daily_bookings_per_member": 2,
+        "buffer_minutes": 0,
+        "required_certification": machine.required_certification_id,
+        "maintainers": "",
+        "form_token": str(uuid.uuid4()),
+        **changes,
+    }
+    response = client.post(reverse("equipment:machine_edit", args=[machine.slug]), data)
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize("change", ["maintainers", "certification"])
+def test_the_edit_page_refreshes_the_gates_after_commit(
+    staff_client, laser, refreshed, django_capture_on_commit_callbacks, change
+):
+    changes = (
+        {"maintainers": UserFactory().email}
+        if change == "maintainers"
+        else {"required_certification": ""}
+    )
+    with django_capture_on_commit_callbacks() as callbacks:
+        edit(staff_client, laser, **changes)
+        assert refreshed == []
+    for callback in callbacks:
+        callback()
+    assert refreshed == [laser]
+
+
+def test_a_change_of_rules_alone_does_not(
+    staff_client, laser, refreshed, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        edit(staff_client, laser, area="Back room", max_minutes=120)
+    assert refreshed == []
