@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from equipment.models import Machine
 from membership.forms import OnceForm
 
 
@@ -46,3 +47,17 @@ class MaintenanceForm(OnceForm):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         help_text="Leave empty for a one-off window.",
     )
+
+
+class SessionMachinesForm(OnceForm):
+    machines = forms.ModelMultipleChoiceField(
+        queryset=Machine.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        label="Machines to hold for this class",
+    )
+
+    def __init__(self, *args, choices, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["machines"].queryset = Machine.objects.filter(
+            pk__in=[choice.machine.pk for choice in choices if not choice.held]
+        )

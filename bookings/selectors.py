@@ -14,10 +14,15 @@ from django.utils import timezone
 from bookings.models import ACTIVE_STATES, Booking, BookingState
 from bookings.rules import LOOKBACK, BookingFacts, MachineRules
 from equipment.models import Machine
-from equipment.selectors import machine_calendar_facts
+from equipment.selectors import machine_calendar_facts, machines_bookable
 from membership.models import Member
 from membership.selectors import member_may_use_machines
-from training.selectors import member_holds_certification
+from training.models import ClassSession
+from training.selectors import (
+    member_holds_certification,
+    user_can_manage_session,
+    user_can_sign_off,
+)
 
 # Bookings that use up a member's weekly hours and daily count (cancellations give them back).
 QUOTA_STATES = (*ACTIVE_STATES, BookingState.COMPLETED, BookingState.NO_SHOW)
@@ -302,3 +307,36 @@ def bookings_on_day(day: date) -> QuerySet[Booking]:
         .select_related("machine", "member__user")
         .order_by("start", "machine__name")
     )
+
+
+def user_may_hold_machines(user, session: ClassSession) -> bool:
+    """The session's instructor, an instructor of its certification, or training staff."""
+    return user_can_manage_session(user, session) or user_can_sign_off(user, session.certification)
+
+
+@dataclass(frozen=True)
+class SessionMachine:
+    """A machine as the class page offers it: held or not, and the bookings holding would cancel."""
+
+    machine: Machine
+    held: bool
+    overlapping: list[Booking]
+
+
+def session_machines(session: ClassSession) -> list[SessionMachine]:
+    """Bookable machines for a class, those of its certification first."""
+    held = set(session.machines.values_list("pk", flat=True))
+    overlapping: dict[int, list[Booking]] = defaultdict(list)
+    for booking in (
+        Booking.objects.filter(
+            state__in=ACTIVE_STATES, start__lt=session.end, end__gt=session.start
+        )
+        .select_related("member__user")
+        .order_by("start")
+    ):
+        overlapping[booking.machine_id].append(booking)
+    machines = sorted(
+        machines_bookable(),
+        key=lambda m: (m.required_certification_id != session.certification_id, m.name),
+    )
+    return [SessionMachine(m, m.pk in held, overlapping[m.pk]) for m in machines]

@@ -22,6 +22,7 @@ from equipment import services as equipment_services
 from equipment.models import Machine, MachineEvent
 from membership.models import Member
 from membership.submissions import submission_claim
+from training.models import ClassSession
 
 
 def _setting(name: str, default: int) -> int:
@@ -321,11 +322,22 @@ def maintenance_window_create(
 
 
 def class_session_reserve_machines(
-    *, session, machines: list[Machine], actor=None, now: datetime | None = None
+    *,
+    session: ClassSession,
+    machines: list[Machine],
+    actor=None,
+    token: uuid.UUID | None = None,
+    now: datetime | None = None,
 ) -> list[Booking]:
-    """Hold `machines` for a class session: it blocks new bookings and cancels overlapping ones."""
+    """Hold `machines` for a class session: it blocks new bookings and cancels overlapping ones.
+
+    `actor` (None: the system) must teach the class. Members whose bookings are cancelled are
+    emailed why, and their gates hear it.
+    """
     now = now or timezone.now()
+    _refuse_class_hold(session=session, actor=actor, now=now)
     with transaction.atomic():
+        submission_claim(token)
         cancelled: list[Booking] = []
         for machine in machines:
             locked = _lock_machine(machine)
@@ -339,6 +351,32 @@ def class_session_reserve_machines(
                 now=now,
             )
     return cancelled
+
+
+def class_session_release_machine(
+    *,
+    session: ClassSession,
+    machine: Machine,
+    actor=None,
+    token: uuid.UUID | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Stop holding `machine` for a class session: members may book it then again."""
+    _refuse_class_hold(session=session, actor=actor, now=now or timezone.now())
+    with transaction.atomic():
+        submission_claim(token)
+        _lock_machine(machine).class_sessions.remove(session)
+
+
+def _refuse_class_hold(*, session: ClassSession, actor, now: datetime) -> None:
+    refused = rules.class_hold_refusal(
+        may_teach=actor is None or selectors.user_may_hold_machines(actor, session),
+        cancelled=session.is_cancelled,
+        end=session.end,
+        now=now,
+    )
+    if refused is not None:
+        raise BookingRejected(refused)
 
 
 def calendar_feed_for(member: Member) -> CalendarFeed:

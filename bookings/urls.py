@@ -1,6 +1,6 @@
 from django.urls import path
 
-from bookings import views
+from bookings import session_views, views
 
 app_name = "bookings"
 urlpatterns = [
@@ -13,6 +13,12 @@ urlpatterns = [
     path("machine/<slug:slug>/new/", views.booking_new, name="booking_new"),
     path("machine/<slug:slug>/maintenance/", views.maintenance_new, name="maintenance_new"),
     path("machine/<slug:slug>/feed/<str:token>.ics", views.machine_feed, name="machine_feed"),
+    path("class/<int:pk>/machines/", session_views.session_machines, name="session_machines"),
+    path(
+        "class/<int:pk>/machines/<slug:slug>/release/",
+        session_views.session_machine_release,
+        name="session_machine_release",
+    ),
     path("<int:pk>/cancel/", views.booking_cancel, name="booking_cancel"),
     path("<int:pk>/extend/", views.booking_extend, name="booking_extend"),
     path("<int:pk>/check-in/", views.booking_check_in, name="booking_check_in"),

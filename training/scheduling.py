@@ -16,7 +16,7 @@ from django.utils import timezone
 from schedule.models import Calendar, Event, Occurrence, Rule
 
 from membership.submissions import submission_claim
-from training import notifications, selectors
+from training import hooks, notifications, selectors
 from training.errors import NotAllowed, TrainingError
 from training.models import Certification, ClassSeries, ClassSession, EnrollmentStatus
 
@@ -252,6 +252,9 @@ def session_move(
         locked.save(update_fields=["start", "end"])
         pk = locked.pk
         transaction.on_commit(lambda: notifications.session_changed_notify(pk))
+        transaction.on_commit(
+            lambda: hooks.class_session_moved.send(ClassSession, session=locked, actor=actor)
+        )
     return locked
 
 

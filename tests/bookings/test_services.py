@@ -362,3 +362,27 @@ def test_a_booking_spans_at_most_one_week_of_lookback():
     from bookings.rules import LONGEST_BOOKING, LOOKBACK
 
     assert LONGEST_BOOKING + timedelta(hours=1) < LOOKBACK
+
+
+def test_opening_hours_added_and_removed_decide_what_is_closed(maker, laser):
+    """Staff's opening hours are what the booking rules see: added hours open, removed close."""
+    from datetime import time
+
+    from equipment.selectors import opening_intervals
+
+    evening = at(3, 21), at(3, 22)  # Thursday, after the fixture's 9-21 hours
+    with pytest.raises(BookingRejected) as refused:
+        book(maker, laser, *evening)
+    assert refused.value.reason == Refusal.CLOSED
+    equipment_services.opening_hours_add(
+        machine=laser, weekdays=[3], opens=time(21), closes=time(0), starting=at(0, 0).date()
+    )
+    assert book(maker, laser, *evening).pk
+    all_week = next(i for i in opening_intervals(laser) if i.opens == time(9))
+    equipment_services.opening_hours_remove(
+        machine=laser, opening_id=all_week.opening_id, weekday=4
+    )
+    with pytest.raises(BookingRejected) as refused:
+        book(maker, laser, at(4, 10), at(4, 11))
+    assert refused.value.reason == Refusal.CLOSED
+    assert book(maker, laser, at(5, 10), at(5, 11)).pk  # Saturday keeps its hours

@@ -242,3 +242,18 @@ def test_staff_see_their_own_record_as_the_front_desk_does(client, safety):
     client.force_login(staff)
     page = client.get(reverse("staff_member_detail", args=[member.pk])).content.decode()
     assert f'data-grant="{grant.pk}"' in page and "Classes for you" not in page
+
+
+def test_the_class_page_offers_its_teachers_the_machines_to_hold(
+    client, instructor, safe_member, laser_class
+):
+    """The panel (bookings' page, loaded by htmx) shows for instructors and staff only."""
+    machines_url = reverse("bookings:session_machines", args=[laser_class.pk])
+    page_url = reverse("training:session_detail", args=[laser_class.pk])
+    client.force_login(safe_member.user)
+    assert machines_url not in client.get(page_url).content.decode()
+    client.force_login(instructor)
+    page = client.get(page_url).content.decode()
+    assert f'hx-get="{machines_url}"' in page
+    panel = client.get(machines_url, headers={"HX-Request": "true"}).content.decode()
+    assert "Machines held for this class" in panel and "None yet." in panel

@@ -1,0 +1,129 @@
+"""Machines held for a class session, from the class page.
+
+The page is training's, the action is bookings': holding a machine cancels the bookings it
+overlaps, and training may import neither bookings nor equipment (it could not even list the
+machines). So the picker and its actions live here, where bookings may import training, and the
+class page loads them as a panel by URL name. A training hook that bookings receives fits what
+training does on its own (a moved class takes its machines along: `bookings.receivers`), not a
+choice made on this panel: training would have nothing to offer, and the instructor's
+confirmation of whose bookings were cancelled would have to travel back through a signal.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from bookings import selectors, services
+from bookings.errors import BookingRejected
+from bookings.forms import SessionMachinesForm
+from bookings.models import Booking
+from equipment.models import Machine
+from membership.errors import MembershipError
+from membership.forms import OnceForm
+from training.models import ClassSession
+
+
+def _session_for(request, pk: int) -> ClassSession:
+    session = get_object_or_404(
+        ClassSession.objects.select_related("certification", "instructor"), pk=pk
+    )
+    if not selectors.user_may_hold_machines(request.user, session):
+        raise PermissionDenied
+    return session
+
+
+def _render_panel(request, session: ClassSession, *, form=None, notice="", error="", status=200):
+    choices = selectors.session_machines(session)
+    template = (
+        "bookings/_session_machines.html" if request.htmx else "bookings/session_machines.html"
+    )
+    return render(
+        request,
+        template,
+        {
+            "session": session,
+            "held": [choice for choice in choices if choice.held],
+            "offered": [choice for choice in choices if not choice.held],
+            "form": form or SessionMachinesForm(choices=choices),
+            "release_form": OnceForm(),
+            "notice": notice,
+            "error": error,
+            "upcoming": session.end > timezone.now() and not session.is_cancelled,
+        },
+        status=status,
+    )
+
+
+def _outcome(request, session: ClassSession, *, notice: str = "", error: str = "", form=None):
+    """htmx gets the panel back in place; a plain post goes back to the class page."""
+    if request.htmx:
+        # 200 so htmx swaps a refusal into the page too.
+        return _render_panel(request, session, form=form, notice=notice, error=error)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, notice)
+    return redirect("training:session_detail", pk=session.pk)
+
+
+@login_required
+def session_machines(request, pk: int):
+    """GET: the machines panel of a class. POST: hold the chosen machines for it."""
+    session = _session_for(request, pk)
+    if request.method != "POST":
+        return _render_panel(request, session)
+    form = SessionMachinesForm(request.POST, choices=selectors.session_machines(session))
+    if not form.is_valid():
+        return _outcome(request, session, error="Choose at least one machine to hold.", form=form)
+    machines = list(form.cleaned_data["machines"])
+    try:
+        cancelled = services.class_session_reserve_machines(
+            session=session,
+            machines=machines,
+            actor=request.user,
+            token=form.cleaned_data["form_token"],
+        )
+    except (BookingRejected, MembershipError) as refused:
+        return _outcome(request, session, error=refused.message, form=form)
+    return _outcome(request, session, notice=_held_notice(machines, cancelled))
+
+
+def _held_notice(machines: list[Machine], cancelled: list[Booking]) -> str:
+    held = ", ".join(machine.name for machine in machines)
+    if not cancelled:
+        return f"Held {held} for this class; no bookings were in the way."
+    who = "; ".join(
+        f"{booking.member.display_name} ({booking.machine.name}, "
+        f"{timezone.localtime(booking.start):%a %d %b %H:%M} to "
+        f"{timezone.localtime(booking.end):%H:%M})"
+        for booking in cancelled
+    )
+    return (
+        f"Held {held} for this class. Cancelled {len(cancelled)} booking(s), and emailed "
+        f"the members why: {who}."
+    )
+
+
+@login_required
+@require_POST
+def session_machine_release(request, pk: int, slug: str):
+    session = _session_for(request, pk)
+    machine = get_object_or_404(Machine, slug=slug)
+    form = OnceForm(request.POST)
+    if not form.is_valid():
+        return _outcome(request, session, error="The form was incomplete; nothing was changed.")
+    try:
+        services.class_session_release_machine(
+            session=session,
+            machine=machine,
+            actor=request.user,
+            token=form.cleaned_data["form_token"],
+        )
+    except (BookingRejected, MembershipError) as refused:
+        return _outcome(request, session, error=refused.message)
+    return _outcome(request, session, notice=f"{machine.name} is no longer held for this class.")
