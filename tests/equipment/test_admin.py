@@ -1,0 +1,79 @@
+"""The Django admin lists machines and their history; history cannot be edited there."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from equipment import hooks
+from equipment.models import Machine, MachineStateChange
+from tests.factories.equipment import MachineFactory, ProblemReportFactory
+from tests.factories.membership import UserFactory
+
+
+@pytest.fixture
+def machine(db):
+    machine = MachineFactory(name="Laser cutter A", slug="laser-a")
+    MachineStateChange.objects.create(
+        machine=machine, from_state="in_service", to_state="out_of_service", reason="Tube"
+    )
+    ProblemReportFactory(machine=machine)
+    return machine
+
+
+@pytest.mark.parametrize(
+    "model", ["machine", "machineevent", "machinestatechange", "problemreport"]
+)
+def test_every_equipment_model_has_a_searchable_list(admin_client, machine, model):
+    url = reverse(f"admin:equipment_{model}_changelist")
+    assert admin_client.get(url, {"q": "laser"}).status_code == 200
+
+
+def test_the_state_history_is_read_only(admin_client, machine):
+    change = machine.state_changes.get()
+    assert admin_client.get(reverse("admin:equipment_machinestatechange_add")).status_code == 403
+    page = admin_client.get(
+        reverse("admin:equipment_machinestatechange_change", args=[change.pk])
+    ).content.decode()
+    assert 'type="submit" value="Save"' not in page
+
+
+def test_an_admin_edit_is_checked_and_tells_the_gates(
+    admin_client, machine, django_capture_on_commit_callbacks
+):
+    """The admin saves through the same service: unworkable rules refused, gates told."""
+    announced = []
+
+    def record(sender, machine, **kwargs):
+        announced.append(machine)
+
+    url = reverse("admin:equipment_machine_change", args=[machine.pk])
+    data = {
+        "name": machine.name,
+        "area": "",
+        "description": "",
+        "required_certification": "",
+        "maintainers": [],
+        "slot_minutes": 30,
+        "min_minutes": 240,
+        "max_minutes": 60,
+        "book_ahead_days": 14,
+        "weekly_hours_per_member": 8,
+        "daily_bookings_per_member": 2,
+        "buffer_minutes": 0,
+        "events-TOTAL_FORMS": 0,
+        "events-INITIAL_FORMS": 0,
+    }
+    refused = admin_client.post(url, data)
+    assert "shorter than the shortest" in refused.content.decode()
+    hooks.machine_access_changed.connect(record)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = admin_client.post(
+                url, {**data, "min_minutes": 30, "maintainers": [UserFactory().pk]}
+            )
+    finally:
+        hooks.machine_access_changed.disconnect(record)
+    assert response.status_code == 302
+    assert Machine.objects.get(pk=machine.pk).min_minutes == 30
+    assert announced == [machine]
