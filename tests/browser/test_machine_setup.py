@@ -50,7 +50,7 @@ def test_staff_open_a_machine_on_tuesday_mornings_and_its_calendar_shows_it(page
     assert grid.locator('td[data-status="closed"]').count() == 2 * 6  # the other six days
 
     # Removed in place, the hours are gone: none are set, so members may book at any time.
-    page.go_back()
+    page.goto(f"/machines/{machine.slug}/edit/")
     page.get_by_role("button", name=f"Remove Tuesday 10:00{DASH}12:00").click()
     page.get_by_text("Opening hours removed.").wait_for()
     assert "No opening hours set" in page.locator("#opening-hours").inner_text()
