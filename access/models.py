@@ -92,9 +92,12 @@ class AccessEvent(models.Model):
 
     @property
     def reason_sentence(self) -> str:
-        if self.reason in Reason:
+        try:
             return Reason(self.reason).sentence
-        return OFFLINE_REASON_SENTENCES.get(self.reason, self.reason.replace("_", " ").capitalize())
+        except ValueError:  # a reason only an offline gate gives
+            return OFFLINE_REASON_SENTENCES.get(
+                self.reason, self.reason.replace("_", " ").capitalize()
+            )
 
 
 class UsageSession(models.Model):

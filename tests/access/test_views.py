@@ -28,6 +28,19 @@ def test_live_page_shows_each_machine_and_its_gate(gate_staff_client, scene):
     assert "<html" not in fragment.content.decode()
 
 
+def test_live_page_says_why_each_recent_scan_was_decided(gate_staff_client, scene):
+    device = GateDeviceFactory(machine=scene.machine)
+    for source, reason in (("gate", "no_booking_now"), ("offline", "offline_allowlist_stale")):
+        AccessEvent.objects.create(
+            source=source, badge_uid="DEADBEEF", device=device, machine=scene.machine,
+            allowed=False, reason=reason,
+        )  # fmt: skip
+    fragment = gate_staff_client.get(reverse("access:live"), HTTP_HX_REQUEST="true")
+    text = unescape(fragment.content.decode())
+    assert "You have no booking on this machine right now" in text
+    assert "the gate's allow-list was too old to trust" in text
+
+
 def test_members_cannot_see_gates_or_stop_machines(member_client, scene):
     GateDeviceFactory(machine=scene.machine)
     assert member_client.get(reverse("access:live")).status_code == 403
