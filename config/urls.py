@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
@@ -10,3 +12,5 @@ urlpatterns = [
     path("access/", include("access.urls")),
     path("", include("membership.urls")),
 ]
+# Uploads (machine photos) in development; in production the web server serves MEDIA_ROOT.
+urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
