@@ -168,7 +168,9 @@ def check_grid(start: datetime, end: datetime, rules: MachineRules, zone: tzinfo
 
 
 def check_timing(start: datetime, now: datetime, rules: MachineRules) -> Refused | None:
-    if start < now:
+    # Walk-up: the slot running now can still be booked by someone standing at a free machine;
+    # only a slot that has ended is past.
+    if start + timedelta(minutes=rules.slot_minutes) <= now:
         return refuse(Refusal.IN_PAST)
     if start >= now + timedelta(days=rules.book_ahead_days):
         return refuse(Refusal.TOO_FAR_AHEAD, machine=rules.name, days=rules.book_ahead_days)

@@ -276,7 +276,7 @@ def _cell(start, end, now_ts, opening, blocks, booked, member, show_names) -> Ce
     for b_start, _b_end, b_until, _booking in booked:
         if b_start < e and s < b_until:
             return Cell(start, end, "blocked", "Buffer")
-    if s < now_ts:
+    if e <= now_ts:  # the slot running now stays bookable (walk-up)
         return Cell(start, end, "past", "")
     return Cell(start, end, "free", "Free")
 

@@ -204,14 +204,17 @@ def bookings_release(*, now: datetime | None = None) -> dict[str, int]:
     """Release no-shows and complete finished bookings. Safe to run as often as you like.
 
     A confirmed booking nobody checked in to within BOOKING_NO_SHOW_GRACE_MINUTES of its start is
-    released (the machine becomes free for the rest of the slot) and counts as a no-show.
+    released (the machine becomes free for the rest of the slot) and counts as a no-show. A
+    walk-up booking, made after its start, gets the same grace from the moment it was made.
     """
     now = now or timezone.now()
     grace = timedelta(minutes=_setting("BOOKING_NO_SHOW_GRACE_MINUTES", 15))
     with transaction.atomic():
         no_shows = list(
             Booking.objects.select_for_update()
-            .filter(state=BookingState.CONFIRMED, start__lte=now - grace)
+            .filter(
+                state=BookingState.CONFIRMED, start__lte=now - grace, created_at__lte=now - grace
+            )
             .values_list("pk", "machine_id")
         )
         Booking.objects.filter(pk__in=[pk for pk, _ in no_shows]).update(

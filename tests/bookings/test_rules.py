@@ -32,7 +32,8 @@ OPEN_TUESDAY = [(T.replace(hour=9), T.replace(hour=21))]
 
 def facts(start=T, end=T + H, **kwargs) -> BookingFacts:
     kwargs.setdefault("opening", OPEN_TUESDAY)
-    return BookingFacts(start=start, end=end, now=NOW, zone=ZONE, **kwargs)
+    kwargs.setdefault("now", NOW)
+    return BookingFacts(start=start, end=end, zone=ZONE, **kwargs)
 
 
 @pytest.mark.parametrize(
@@ -52,6 +53,18 @@ def facts(start=T, end=T + H, **kwargs) -> BookingFacts:
             id="always open without opening hours",
         ),
         pytest.param(facts(NOW - H, NOW, opening=None), LASER, Refusal.IN_PAST, id="in the past"),
+        pytest.param(
+            facts(NOW - 30 * M, NOW + 30 * M, opening=None),
+            LASER,
+            Refusal.IN_PAST,
+            id="a slot that has just ended",
+        ),
+        pytest.param(
+            facts(NOW - 30 * M, NOW + 30 * M, now=NOW - 5 * M, opening=None),
+            LASER,
+            None,
+            id="walk-up: the slot running now",
+        ),
         pytest.param(
             facts(T + timedelta(days=14), T + timedelta(days=14) + H, opening=None),
             LASER,

@@ -259,6 +259,24 @@ def test_check_in_extend_and_release(maker, laser, frozen):
     assert no_show.state == BookingState.NO_SHOW
 
 
+def test_a_walk_up_books_the_slot_running_now_and_gets_its_grace_from_then(maker, laser, frozen):
+    """At a free machine at 10:20, a member books 10:00-11:00 and has 15 minutes to scan in."""
+    frozen.move_to(at(1, 10, 20))
+    booking = book(maker, laser, at(1, 10), at(1, 11), actor=maker.user)
+    assert booking.state == BookingState.CONFIRMED
+    frozen.move_to(at(1, 10, 34))
+    assert services.bookings_release()["no_shows"] == 0
+    frozen.move_to(at(1, 10, 36))
+    assert services.bookings_release()["no_shows"] == 1
+
+
+def test_a_slot_that_has_ended_cannot_be_booked(maker, laser, frozen):
+    frozen.move_to(at(1, 10, 30))
+    with pytest.raises(BookingRejected) as refused:
+        book(maker, laser, at(1, 10), at(1, 11), actor=maker.user)
+    assert refused.value.reason == Refusal.IN_PAST
+
+
 def test_releasing_a_no_show_tells_the_machines_gates(
     maker, laser, frozen, django_capture_on_commit_callbacks
 ):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -36,6 +37,22 @@ def test_the_grid_shows_free_mine_and_taken_without_names(maker_client, maker, l
     assert 'data-status="taken"' in page and 'data-status="mine"' in page
     assert 'data-status="free"' in page and 'data-status="closed"' not in page
     assert "Secretname" not in page
+
+
+def test_the_slot_running_now_is_free_to_walk_up_to_and_earlier_ones_are_past(
+    maker_client, laser, frozen
+):
+    frozen.move_to(at(1, 10, 20))
+    page = maker_client.get(grid_url(laser)).content.decode()
+
+    def status(start) -> str:
+        return re.search(rf'data-status="(\w+)" data-start="{start.isoformat()}"', page)[1]
+
+    assert (status(at(1, 9, 30)), status(at(1, 10)), status(at(1, 10, 30))) == (
+        "past",
+        "free",
+        "free",
+    )
 
 
 def test_staff_see_names(client, laser, frozen):
