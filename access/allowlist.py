@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from access import mqtt
@@ -63,7 +64,11 @@ def allowlist_build(device: GateDevice, *, now: datetime | None = None) -> proto
     now = now or timezone.now()
     until = now + timedelta(hours=settings.GATE_ALLOWLIST_HOURS)
     with transaction.atomic():
-        GateDevice.objects.filter(pk=device.pk).update(allowlist_version=F("allowlist_version") + 1)
+        # Versions follow the clock (milliseconds) as well as growing by one, so a database
+        # restored from a backup still out-versions the lists the gates already hold.
+        GateDevice.objects.filter(pk=device.pk).update(
+            allowlist_version=Greatest(F("allowlist_version") + 1, int(now.timestamp() * 1000))
+        )
         device.refresh_from_db(fields=["allowlist_version"])
         entries = _window_entries(device, now=now, until=until)
     return protocol.build_allowlist(
