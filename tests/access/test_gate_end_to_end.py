@@ -18,6 +18,7 @@ from access.devbroker import BrokerThread
 from access.models import AccessEvent, UsageSession
 from access.mqtt import BrokerSettings, make_client
 from bookings.models import BookingState
+from bookings.services import booking_cancel
 from gate_agent import protocol as p
 from gate_agent.config import AgentConfig, BrokerConfig
 from gate_agent.hardware.simulated import RecordingIndicator, ScriptedReader, SimulatedRelay
@@ -27,7 +28,7 @@ from membership.models import ChangeCause, MembershipStatus
 from tests.access.conftest import build_scene
 from tests.access.mosquitto import Mosquitto
 from tests.factories.access import GateDeviceFactory
-from tests.factories.membership import ready_member
+from tests.factories.membership import UserFactory, ready_member
 
 pytestmark = pytest.mark.django_db(transaction=True)
 DEADLINE = 20.0
@@ -192,6 +193,48 @@ def test_forged_reply_from_the_network_never_switches_the_relay(gate_for, broker
     finally:
         attacker.disconnect()
         attacker.loop_stop()
+
+
+def test_a_recorded_genuine_reply_replayed_later_never_switches_the_relay(gate_for, broker):
+    """Someone on the network records the site's real "allowed" reply and plays it back: after
+    the booking is cancelled, and again while the member's next (refused) scan is pending."""
+    scene = build_scene()
+    gate = gate_for(scene.machine)
+    device_id = gate.agent.config.device_id
+    recorded: list[bytes] = []
+    eavesdropper = make_client(BrokerSettings.from_settings())
+    eavesdropper.on_message = lambda client, userdata, message: recorded.append(message.payload)
+    eavesdropper.connect("127.0.0.1", broker.port)
+    eavesdropper.loop_start()
+    eavesdropper.subscribe(p.gate_topic(device_id, p.Topic.REPLY), qos=1)
+    try:
+        time.sleep(0.3)  # the subscription is in place before the scan
+        gate.reader.scan(scene.badge_uid)
+        wait_for(lambda: gate.relay.is_on, "the relay to switch on")
+        wait_for(lambda: recorded, "the eavesdropper to record the genuine reply")
+        [genuine] = recorded
+
+        booking_cancel(booking=scene.booking, actor=UserFactory(role="Staff"), reason="Class")
+        wait_for(lambda: not gate.relay.is_on, "the switch-off after the cancellation")
+        switched_off = len(gate.relay.transitions)
+
+        def replay() -> None:
+            eavesdropper.publish(
+                p.gate_topic(device_id, p.Topic.REPLY), genuine, qos=1
+            ).wait_for_publish(5)
+
+        replay()
+        gate.reader.scan(scene.badge_uid)  # refused now: no booking
+        replay()
+        wait_for(
+            lambda: AccessEvent.objects.filter(reason="no_booking_now").exists(),
+            "the site to refuse the new scan",
+        )
+        time.sleep(0.5)  # what a wrongly accepted replay would need to reach the relay
+        assert True not in gate.relay.transitions[switched_off:]
+    finally:
+        eavesdropper.disconnect()
+        eavesdropper.loop_stop()
 
 
 def test_cancelled_membership_switches_the_running_machine_off_within_a_second(gate_for):
