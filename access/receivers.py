@@ -42,6 +42,10 @@ def on_booking_cancelled(sender, booking, **kwargs) -> None:
     )
 
 
+def on_booking_extended(sender, booking, **kwargs) -> None:
+    services.gate_extend_booking(booking=booking)
+
+
 def on_machine_bookings_changed(sender, machine, **kwargs) -> None:
     allowlist.allowlist_refresh_machine(machine)
 
@@ -60,6 +64,7 @@ def connect() -> None:
         on_certification_revoked, dispatch_uid="access-cert-revoked"
     )
     booking_hooks.booking_cancelled.connect(on_booking_cancelled, dispatch_uid="access-booking")
+    booking_hooks.booking_extended.connect(on_booking_extended, dispatch_uid="access-extend")
     booking_hooks.machine_bookings_changed.connect(
         on_machine_bookings_changed, dispatch_uid="access-allowlist"
     )

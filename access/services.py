@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from access import mqtt
@@ -134,51 +135,68 @@ def gate_device_register(*, machine: Machine, device_id: str) -> DeviceCredentia
     return DeviceCredentials(device, secret, password)
 
 
-def _command_messages(
-    devices, *, action: str, reason: str, message: str, actor, only_badges: list[str]
-) -> list:
+def _push_command(
+    *,
+    machine: Machine,
+    action: str,
+    reason: str,
+    message: str,
+    actor=None,
+    member: Member | None = None,
+    grant_end: datetime | None = None,
+) -> None:
+    """Send a signed command to every gate of `machine` once the caller's transaction commits.
+
+    About one `member`, the gates act only on a session started with one of their badges.
+    """
     now = time.time()
+    only_badges = [] if member is None else _recent_badges(member)
     outgoing = []
-    for device in devices:
+    for device in machine.gate_devices.filter(enabled=True):
         command = protocol.build_command(
             device_id=device.device_id,
             secret=device.secret,
             action=action,
             reason=reason,
             message=message,
+            grant_end=int(grant_end.timestamp()) if grant_end else None,
             only_badges=only_badges,
             now=now,
         )
         GateCommand.objects.create(
             device=device, action=action, reason=reason, message=message, actor=actor
         )
-        outgoing.append(
-            (
-                protocol.gate_topic(device.device_id, protocol.Topic.COMMAND),
-                command.to_json(),
-                False,
-            )
-        )
-    return outgoing
+        topic = protocol.gate_topic(device.device_id, protocol.Topic.COMMAND)
+        outgoing.append((topic, command.to_json(), False))
+    transaction.on_commit(lambda: mqtt.publish_now(outgoing))
 
 
 def gate_switch_off(
     *, machine: Machine, reason: str, message: str, actor=None, member: Member | None = None
 ) -> None:
-    """Tell every gate of `machine` to switch off now (after the caller's transaction commits).
-
-    About one `member`, the gates stop only a session started with one of their badges.
-    """
-    devices = list(machine.gate_devices.filter(enabled=True))
-    outgoing = _command_messages(
-        devices,
+    """Tell the gates of `machine` to switch off now (only `member`'s session, if given)."""
+    _push_command(
+        machine=machine,
         action=protocol.ACTION_SWITCH_OFF,
         reason=reason,
         message=message,
         actor=actor,
-        only_badges=[] if member is None else _recent_badges(member),
+        member=member,
     )
-    transaction.on_commit(lambda: mqtt.publish_now(outgoing))
+
+
+def gate_extend_booking(*, booking: Booking) -> None:
+    """A booking made longer while its member works: their session runs to the new end."""
+    if not machines_member_may_be_using(booking.member).filter(pk=booking.machine_id).exists():
+        return
+    _push_command(
+        machine=booking.machine,
+        action=protocol.ACTION_EXTEND,
+        reason="booking_extended",
+        message=f"Your booking now ends at {timezone.localtime(booking.end):%H:%M}.",
+        member=booking.member,
+        grant_end=booking.end,
+    )
 
 
 def _recent_badges(member: Member) -> list[str]:
@@ -188,13 +206,16 @@ def _recent_badges(member: Member) -> list[str]:
 
 
 def machines_member_may_be_using(member: Member, *, at: datetime | None = None):
-    """Machines on which `member` holds a grant that has not ended: where a switch-off must go."""
+    """Machines on which `member` holds a grant that has not ended, or a session a gate reported
+    running (its grant may have been extended since): where their switch-offs must go."""
     at = at or timezone.now()
-    return Machine.objects.filter(
+    granted = Q(
         access_events__member=member,
         access_events__allowed=True,
         access_events__grant_end__gt=at,
-    ).distinct()
+    )
+    running = Q(usage_sessions__member=member, usage_sessions__ended_at__isnull=True)
+    return Machine.objects.filter(granted | running).distinct()
 
 
 def gate_switch_off_member(

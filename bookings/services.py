@@ -193,6 +193,7 @@ def booking_extend(
             with transaction.atomic():
                 locked.save(update_fields=["end", "blocked_until", "extended_count"])
                 _announce_changed(locked.machine)
+                transaction.on_commit(lambda: hooks.booking_extended.send(Booking, booking=locked))
         except IntegrityError:
             raise BookingRejected(
                 rules.refuse(Refusal.OVERLAP, machine=locked_machine.name, buffer="")

@@ -275,9 +275,9 @@ class Agent:
     def _handle_command(self, payload: bytes) -> None:
         command = self._guard.open_once(Command, payload)
         self._guard.consume(command)
+        if command.badge_hashes and not self._started_by_one_of(command.badge_hashes):
+            raise Ignored(f"{command.action} for a badge that is not running this machine")
         if command.action == ACTION_SWITCH_OFF:
-            if command.badge_hashes and not self._started_by_one_of(command.badge_hashes):
-                raise Ignored("switch-off for a badge that is not running this machine")
             log.warning("Site command: switch off (%s) %s", command.reason, command.message)
             self._pending = None
             self._end_session(command.reason)

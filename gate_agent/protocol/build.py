@@ -73,7 +73,7 @@ def build_command(
 ) -> Command:
     """A signed `switch_off` or `extend` (to `grant_end`) command with a fresh command id.
 
-    A switch-off `only_badges` (UIDs) stops only a session started by one of those badges.
+    With `only_badges` (UIDs) it acts only on a session started by one of those badges.
     """
     if action not in (ACTION_SWITCH_OFF, ACTION_EXTEND):
         raise ValueError(f"unknown command action {action!r}")

@@ -185,10 +185,10 @@ class AccessReply(Message):
 class Command(Message):
     """Site -> agent: switch off now, or extend the running grant to `grant_end`.
 
-    A switch-off with `badge_hashes` (this device's keyed hashes, as in allow-lists) is about one
-    member: it stops only a session started by one of those badges, so a member losing access
-    never stops someone else's job. Without them (emergency stop, out of service) it stops
-    whatever runs.
+    A command with `badge_hashes` (this device's keyed hashes, as in allow-lists) is about one
+    member: it acts only on a session started by one of those badges, so a member losing access
+    never stops someone else's job, and a member's longer booking never lengthens someone else's
+    session. Without them (emergency stop, out of service) a switch-off stops whatever runs.
     """
 
     TYPE = "command"
@@ -218,8 +218,6 @@ class Command(Message):
         }
         if (fields["action"] == ACTION_EXTEND) != (fields["grant_end"] is not None):
             raise ProtocolError("command: grant_end is required for extend and null otherwise")
-        if fields["action"] == ACTION_EXTEND and fields["badge_hashes"]:
-            raise ProtocolError("command: badge_hashes are for switch_off only")
         return fields
 
 

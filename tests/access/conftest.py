@@ -42,3 +42,13 @@ def build_scene(*, booking_minutes: int = 60) -> Scene:
 @pytest.fixture
 def scene(db) -> Scene:
     return build_scene()
+
+
+def longer_on_the_grid(booking):
+    """The booking moved onto the laser's 30-minute grid around now, and an end 30 min later."""
+    now = timezone.localtime()
+    start = now.replace(minute=now.minute // 30 * 30, second=0, microsecond=0)
+    booking.start, booking.end = start, start + timedelta(hours=1)
+    booking.blocked_until = booking.end
+    booking.save()
+    return booking.end + timedelta(minutes=30)

@@ -18,14 +18,14 @@ from access.devbroker import BrokerThread
 from access.models import AccessEvent, UsageSession
 from access.mqtt import BrokerSettings, make_client
 from bookings.models import BookingState
-from bookings.services import booking_cancel
+from bookings.services import booking_cancel, booking_extend
 from gate_agent import protocol as p
 from gate_agent.config import AgentConfig, BrokerConfig
 from gate_agent.hardware.simulated import RecordingIndicator, ScriptedReader, SimulatedRelay
 from gate_agent.runner import Runner
 from membership import services as membership_services
 from membership.models import ChangeCause, MembershipStatus
-from tests.access.conftest import build_scene
+from tests.access.conftest import build_scene, longer_on_the_grid
 from tests.access.mosquitto import Mosquitto
 from tests.factories.access import GateDeviceFactory
 from tests.factories.membership import UserFactory, ready_member
@@ -235,6 +235,21 @@ def test_a_recorded_genuine_reply_replayed_later_never_switches_the_relay(gate_f
     finally:
         eavesdropper.disconnect()
         eavesdropper.loop_stop()
+
+
+def test_a_booking_made_longer_online_keeps_the_running_machine_on_to_the_new_end(gate_for):
+    scene = build_scene()
+    gate = gate_for(scene.machine)
+    gate.reader.scan(scene.badge_uid)
+    wait_for(lambda: gate.relay.is_on, "the relay to switch on")
+
+    new_end = longer_on_the_grid(scene.booking)
+    booking_extend(booking=scene.booking, new_end=new_end, actor=scene.member.user)
+    wait_for(
+        lambda: gate.agent.agent.grant_end == int(new_end.timestamp()),
+        "the gate's grant to reach the booking's new end",
+    )
+    assert gate.relay.is_on
 
 
 def test_cancelled_membership_switches_the_running_machine_off_within_a_second(gate_for):

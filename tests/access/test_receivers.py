@@ -8,10 +8,11 @@ import pytest
 from access import mqtt
 from access.models import AccessSource, GateCommand
 from access.services import access_decide, gate_emergency_stop
-from bookings.services import booking_cancel
+from bookings.services import booking_cancel, booking_extend
 from equipment.services import machine_set_state
 from gate_agent import protocol as p
 from membership import services as membership_services
+from tests.access.conftest import longer_on_the_grid
 from tests.factories.access import GateDeviceFactory
 from tests.factories.membership import UserFactory
 from training.models import MemberCertification
@@ -115,3 +116,26 @@ def test_emergency_stop_stops_whoever_is_working(
         gate_emergency_stop(machine=scene.machine, actor=staff)
     [command] = opened(published, running, p.Command, p.Topic.COMMAND)
     assert (command.action, command.badge_hashes) == (p.ACTION_SWITCH_OFF, ())
+
+
+def test_a_running_booking_made_longer_lets_its_members_session_run_on(
+    scene, running, published, django_capture_on_commit_callbacks
+):
+    new_end = longer_on_the_grid(scene.booking)
+    with django_capture_on_commit_callbacks(execute=True):
+        booking_extend(booking=scene.booking, new_end=new_end, actor=scene.member.user)
+
+    [command] = opened(published, running, p.Command, p.Topic.COMMAND)
+    assert (command.action, command.grant_end) == (p.ACTION_EXTEND, int(new_end.timestamp()))
+    badge = scene.member.badges.get()
+    assert command.badge_hashes == (p.allowlist_badge_hash(badge.uid, running.secret),)
+
+
+def test_a_booking_made_longer_before_its_member_arrives_tells_no_gate(
+    scene, published, django_capture_on_commit_callbacks
+):
+    GateDeviceFactory(machine=scene.machine)
+    new_end = longer_on_the_grid(scene.booking)
+    with django_capture_on_commit_callbacks(execute=True):
+        booking_extend(booking=scene.booking, new_end=new_end, actor=scene.member.user)
+    assert not [topic for topic, _, _ in published if topic.endswith("/command")]

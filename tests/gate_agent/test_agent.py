@@ -233,6 +233,19 @@ def test_signed_extend_command_moves_the_grant_end(gate):
     assert gate.relay.is_on
 
 
+def test_extend_about_another_members_badge_does_not_lengthen_this_session(gate):
+    gate.scan_and_reply(grant_for=600)
+    end = gate.agent.grant_end
+    command = gate.command(
+        p.ACTION_EXTEND, grant_end=int(gate.clock()) + 7200, only_badges=[OTHER_UID]
+    )
+    gate.deliver(p.Topic.COMMAND, command)
+    assert gate.agent.grant_end == end and gate.relay.is_on
+    mine = gate.command(p.ACTION_EXTEND, grant_end=int(gate.clock()) + 7200, only_badges=[UID])
+    gate.deliver(p.Topic.COMMAND, mine)
+    assert gate.agent.grant_end == int(gate.clock()) + 7200
+
+
 def test_exception_in_a_handler_switches_the_relay_off(gate, caplog):
     gate.scan_and_reply(grant_for=600)
 

@@ -205,15 +205,12 @@ def test_wrong_types_and_formats_raise_protocol_error(field, value):
 @pytest.mark.parametrize(
     ("action", "grant_end", "badge_hashes"),
     [
-        (p.ACTION_EXTEND, T0 + 60, ["a" * 64]),  # an extend is never about other badges
         (p.ACTION_SWITCH_OFF, None, ["04A32B1C"]),  # raw UIDs never travel in commands
         (p.ACTION_SWITCH_OFF, None, "a" * 64),
         (p.ACTION_SWITCH_OFF, None, ["a" * 64] * 21),
     ],
 )
-def test_commands_about_badges_carry_only_hashes_and_only_to_switch_off(
-    action, grant_end, badge_hashes
-):
+def test_commands_about_badges_carry_only_their_hashes(action, grant_end, badge_hashes):
     command = p.build_command(
         device_id=DEVICE, secret=SECRET, action=action, reason="x", now=T0, grant_end=grant_end
     )
