@@ -128,12 +128,16 @@ def payment_record_manual(
     return payment
 
 
-def badge_assign(*, member: Member, uid: str, actor, token: uuid.UUID | None = None) -> Badge:
-    """Give `member` a badge; the UID is normalised and must not be enabled for anyone else."""
+def _badge_uid_canonical(uid: str) -> str:
     try:
-        canonical = normalize_badge_uid(uid)
+        return normalize_badge_uid(uid)
     except InvalidBadgeUID as error:
         raise BadgeRejected(str(error)) from None
+
+
+def badge_assign(*, member: Member, uid: str, actor, token: uuid.UUID | None = None) -> Badge:
+    """Give `member` a badge; the UID is normalised and must not be enabled for anyone else."""
+    canonical = _badge_uid_canonical(uid)
     with transaction.atomic():
         submission_claim(token)
         holder = Badge.objects.filter(uid=canonical, enabled=True).select_related("member").first()
@@ -174,6 +178,11 @@ def badge_replace(
     *, badge: Badge, new_uid: str, reason: str, actor, token: uuid.UUID | None = None
 ) -> Badge:
     """Replace a lost or broken card: the old one is disabled and linked to its successor."""
+    # Disabling first frees the UID, so without this check the lost card would be re-issued.
+    if _badge_uid_canonical(new_uid) == badge.uid:
+        raise BadgeRejected(
+            f"{badge.uid} is the lost card itself: scan or type the UID of the new card."
+        )
     with transaction.atomic():
         submission_claim(token)
         old = badge_disable(badge=badge, reason=reason or "Replaced", actor=actor)

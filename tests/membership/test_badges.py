@@ -106,3 +106,14 @@ def test_failed_replacement_changes_nothing(db, staff_user):
         services.badge_replace(badge=old, new_uid="04B7C8D9", reason="Lost", actor=staff_user)
     old.refresh_from_db()
     assert old.enabled and old.replaced_by is None
+
+
+def test_a_lost_card_cannot_be_replaced_by_itself(db, staff_user):
+    """Typing the lost card's own UID as the new one (any reader format) is refused: otherwise the
+    lost card is re-issued and keeps opening the gates."""
+    old = BadgeFactory(uid="04A32B1C")
+    with pytest.raises(BadgeRejected, match="lost card itself"):
+        services.badge_replace(badge=old, new_uid="04:a3:2b:1c", reason="Lost", actor=staff_user)
+    old.refresh_from_db()
+    assert old.enabled and old.replaced_by is None
+    assert Badge.objects.count() == 1
