@@ -76,12 +76,21 @@ def _run(request, member: Member, form, action, success: str, form_name: str):
             messages.success(request, success)
             return redirect("staff_member_detail", pk=member.pk)
     else:
-        messages.error(request, "Please correct the form below.")
+        messages.error(request, f"Please correct the form: {_form_problems(form)}")
     response = render(
         request, "membership/staff/member_detail.html", _detail_context(member, **{form_name: form})
     )
     response.status_code = 400
     return response
+
+
+def _form_problems(form) -> str:
+    # The disable and replace forms sit folded under each badge and show no errors of their own,
+    # so the message at the top of the page has to say what is wrong.
+    return " ".join(
+        f"{form[name].label}: {' '.join(errors)}" if name in form.fields else " ".join(errors)
+        for name, errors in form.errors.items()
+    )
 
 
 @require_POST

@@ -152,3 +152,17 @@ def test_staff_set_state_with_reason(staff_client, member, staff_user):
         "Moved to Ohio",
         staff_user,
     )
+
+
+def test_a_refused_badge_form_says_what_to_correct(staff_client, member):
+    """The disable and replace forms sit folded under each badge, so the page's message itself
+    names the problem (a reason of only spaces) instead of pointing at errors nobody sees."""
+    badge = BadgeFactory(member=member)
+    response = staff_client.post(
+        reverse("staff_badge_disable", args=[badge.pk]),
+        {"reason": "   ", "form_token": "4b2b8c62-2f47-4f3e-9c8e-1f0e2f6c2b11"},
+    )
+    assert response.status_code == 400
+    assert "Reason: This field is required." in response.content.decode()
+    badge.refresh_from_db()
+    assert badge.enabled
