@@ -7,6 +7,7 @@ from bookings import hooks as booking_hooks
 from equipment import hooks as equipment_hooks
 from membership import hooks as membership_hooks
 from membership import roles
+from membership.selectors import member_may_use_machines
 from training import hooks as training_hooks
 
 
@@ -17,6 +18,20 @@ def on_member_access_lost(sender, member, **kwargs) -> None:
         message="Your membership or badge no longer allows machine use.",
     )
     _refresh_allowlists(stopped)
+
+
+def on_badge_disabled(sender, badge, **kwargs) -> None:
+    if not member_may_use_machines(badge.member):
+        return  # their last badge: member_access_lost stops and delists the member as a whole
+    machines = list(services.machines_member_may_be_using(badge.member))
+    for machine in machines:
+        services.gate_switch_off(
+            machine=machine,
+            reason="badge_disabled",
+            message=f"Badge {badge.uid} was disabled: {badge.disabled_reason}",
+            only_badges=[badge.uid],
+        )
+    _refresh_allowlists(machines)
 
 
 def on_certification_revoked(sender, member, certification, **kwargs) -> None:
@@ -60,6 +75,7 @@ def on_machine_left_service(sender, machine, **kwargs) -> None:
 
 def connect() -> None:
     membership_hooks.member_access_lost.connect(on_member_access_lost, dispatch_uid="access-lost")
+    membership_hooks.badge_disabled.connect(on_badge_disabled, dispatch_uid="access-badge")
     training_hooks.certification_revoked.connect(
         on_certification_revoked, dispatch_uid="access-cert-revoked"
     )

@@ -142,15 +142,14 @@ def _push_command(
     reason: str,
     message: str,
     actor=None,
-    member: Member | None = None,
+    only_badges: list[str],
     grant_end: datetime | None = None,
 ) -> None:
     """Send a signed command to every gate of `machine` once the caller's transaction commits.
 
-    About one `member`, the gates act only on a session started with one of their badges.
+    With `only_badges` (UIDs), the gates act only on a session started with one of them.
     """
     now = time.time()
-    only_badges = [] if member is None else _recent_badges(member)
     outgoing = []
     for device in machine.gate_devices.filter(enabled=True):
         command = protocol.build_command(
@@ -172,16 +171,16 @@ def _push_command(
 
 
 def gate_switch_off(
-    *, machine: Machine, reason: str, message: str, actor=None, member: Member | None = None
+    *, machine: Machine, reason: str, message: str, actor=None, only_badges: list[str] = ()
 ) -> None:
-    """Tell the gates of `machine` to switch off now (only `member`'s session, if given)."""
+    """Tell the gates of `machine` to switch off now (only sessions of `only_badges`, if given)."""
     _push_command(
         machine=machine,
         action=protocol.ACTION_SWITCH_OFF,
         reason=reason,
         message=message,
         actor=actor,
-        member=member,
+        only_badges=list(only_badges),
     )
 
 
@@ -194,7 +193,7 @@ def gate_extend_booking(*, booking: Booking) -> None:
         action=protocol.ACTION_EXTEND,
         reason="booking_extended",
         message=f"Your booking now ends at {timezone.localtime(booking.end):%H:%M}.",
-        member=booking.member,
+        only_badges=_recent_badges(booking.member),
         grant_end=booking.end,
     )
 
@@ -227,7 +226,9 @@ def gate_switch_off_member(
         running = running.filter(pk__in=[m.pk for m in machines])
     stopped = list(running)
     for machine in stopped:
-        gate_switch_off(machine=machine, reason=reason, message=message, member=member)
+        gate_switch_off(
+            machine=machine, reason=reason, message=message, only_badges=_recent_badges(member)
+        )
     return stopped
 
 

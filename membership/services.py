@@ -170,6 +170,7 @@ def badge_disable(*, badge: Badge, reason: str, actor, token: uuid.UUID | None =
         locked.disabled_by = actor
         locked.disabled_reason = reason
         locked.save()
+        transaction.on_commit(lambda: hooks.badge_disabled.send(Badge, badge=locked))
         _notify_if_access_lost(locked.member, had_access)
     return locked
 

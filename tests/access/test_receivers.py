@@ -14,7 +14,7 @@ from gate_agent import protocol as p
 from membership import services as membership_services
 from tests.access.conftest import longer_on_the_grid
 from tests.factories.access import GateDeviceFactory
-from tests.factories.membership import UserFactory
+from tests.factories.membership import BadgeFactory, UserFactory
 from training.models import MemberCertification
 
 
@@ -139,3 +139,21 @@ def test_a_booking_made_longer_before_its_member_arrives_tells_no_gate(
     with django_capture_on_commit_callbacks(execute=True):
         booking_extend(booking=scene.booking, new_end=new_end, actor=scene.member.user)
     assert not [topic for topic, _, _ in published if topic.endswith("/command")]
+
+
+def test_disabling_one_of_two_badges_stops_and_delists_only_that_card(
+    scene, running, published, django_capture_on_commit_callbacks
+):
+    """A member reports their spare card stolen: whoever started a session with it is stopped and
+    it leaves the offline allow-list; the member's own card keeps working."""
+    stolen = scene.member.badges.get()
+    kept = BadgeFactory(member=scene.member)
+    with django_capture_on_commit_callbacks(execute=True):
+        membership_services.badge_disable(badge=stolen, reason="Stolen", actor=None)
+
+    [command] = opened(published, running, p.Command, p.Topic.COMMAND)
+    assert command.badge_hashes == (p.allowlist_badge_hash(stolen.uid, running.secret),)
+    [allowlist] = opened(published, running, p.AllowList, p.Topic.ALLOWLIST)
+    listed = {entry.badge_hash for entry in allowlist.entries}
+    assert p.allowlist_badge_hash(stolen.uid, running.secret) not in listed
+    assert p.allowlist_badge_hash(kept.uid, running.secret) in listed
