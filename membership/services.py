@@ -27,15 +27,29 @@ from membership.models import (
 from membership.submissions import submission_claim
 
 
+def _default_plan() -> Plan | None:
+    return Plan.objects.filter(is_default=True).first() or Plan.objects.first()
+
+
 def member_get_or_create(*, user) -> Member:
     """The member profile of `user`, created with a pending membership on the default plan."""
     with transaction.atomic():
         member, created = Member.objects.get_or_create(user=user)
-        if created:
-            plan = Plan.objects.filter(is_default=True).first() or Plan.objects.first()
-            if plan is not None:
-                Membership.objects.create(member=member, plan=plan)
+        if created and (plan := _default_plan()) is not None:
+            Membership.objects.create(member=member, plan=plan)
     return member
+
+
+def membership_for(member: Member) -> Membership:
+    """The member's membership; a member who joined before any plan existed gets a pending one
+    on the default plan now."""
+    membership = Membership.objects.filter(member=member).first()
+    if membership is not None:
+        return membership
+    plan = _default_plan()
+    if plan is None:
+        raise MembershipError("There is no membership plan yet: add one in the admin (Plans).")
+    return Membership.objects.get_or_create(member=member, defaults={"plan": plan})[0]
 
 
 def _notify_if_access_lost(member: Member, had_access: bool) -> None:
@@ -99,7 +113,9 @@ def payment_record_manual(
     with transaction.atomic():
         submission_claim(token)
         membership = (
-            Membership.objects.select_for_update().select_related("plan").get(member=member)
+            Membership.objects.select_for_update()
+            .select_related("plan")
+            .get(pk=membership_for(member).pk)
         )
         now = timezone.now()
         period_start = max(membership.current_period_end or now, now)

@@ -176,7 +176,7 @@ def membership_status(request, pk: int):
         member,
         MembershipStatusForm(request.POST),
         lambda data: services.membership_set_status(
-            membership=member.membership,
+            membership=services.membership_for(member),
             status=data["status"],
             reason=data["reason"],
             cause=ChangeCause.STAFF,

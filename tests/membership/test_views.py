@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from membership.cards import member_card_token
 from membership.models import Badge, MembershipStatus, Payment
-from tests.factories.membership import BadgeFactory, MembershipFactory, WaiverFactory
+from tests.factories.membership import BadgeFactory, MemberFactory, MembershipFactory, WaiverFactory
 
 
 def _token(html: str) -> str:
@@ -123,6 +123,28 @@ def test_double_submitted_payment_form_records_one_payment(staff_client, member)
     assert first.status_code == 302 and second.status_code == 400
     assert "already submitted" in second.content.decode()
     assert Payment.objects.count() == 1
+
+
+def test_someone_who_joined_before_any_plan_existed_can_pay_at_the_desk(staff_client, plan):
+    member = MemberFactory()  # no membership: there was no plan when they signed up
+    response = staff_client.post(
+        reverse("staff_payment_record", args=[member.pk]),
+        {"note": "cash", "form_token": "0b2b8c62-2f47-4f3e-9c8e-1f0e2f6c2b11"},
+    )
+    assert response.status_code == 302
+    member.refresh_from_db()
+    assert (member.membership.plan, member.membership.status) == (plan, MembershipStatus.ACTIVE)
+    assert Payment.objects.get().member == member
+
+
+def test_without_any_plan_the_desk_says_what_to_set_up(staff_client):
+    member = MemberFactory()
+    response = staff_client.post(
+        reverse("staff_membership_status", args=[member.pk]),
+        {"status": "active", "reason": "Comped", "form_token": "1b2b8c62-2f47-4f3e-9c8e-1f0e2f6c2b11"},
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert "no membership plan yet" in response.content.decode()
 
 
 def test_staff_assign_badge_refuses_a_duplicate_clearly(staff_client, member):
