@@ -12,7 +12,9 @@ from membership.models import MembershipStatus
 class OnceForm(forms.Form):
     """A form whose token can be used once: a second submit of the same page changes nothing."""
 
-    form_token = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
+    # No id: no label points at the hidden token, and one page renders many token fields (a
+    # disable form per badge, a revoke form per certification) that would all share one id.
+    form_token = forms.UUIDField(widget=forms.HiddenInput(attrs={"id": False}), initial=uuid.uuid4)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

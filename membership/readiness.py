@@ -1,7 +1,8 @@
 """What a member still needs before they can use a machine, gathered from every app.
 
-Later apps (training) add their own steps with `register`, so the dashboard lists everything
-without membership importing them.
+Later apps (training) add their own steps with `register`, so the dashboard and the staff member
+page list everything without membership importing them. A step's `title` names the condition for
+anyone; its `detail` and `url` speak to the member themself.
 """
 
 from __future__ import annotations
@@ -35,8 +36,17 @@ def register(check: StepCheck) -> StepCheck:
     return check
 
 
-def member_steps(member: Member) -> list[Step]:
-    return [step for check in _checks for step in check(member)]
+@dataclass(frozen=True)
+class Readiness:
+    steps: list[Step]
+
+    @property
+    def missing(self) -> list[Step]:
+        return [step for step in self.steps if not step.done]
+
+
+def member_readiness(member: Member) -> Readiness:
+    return Readiness([step for check in _checks for step in check(member)])
 
 
 @register

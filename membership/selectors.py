@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -26,7 +27,12 @@ def grace_period() -> timedelta:
 
 
 def membership_in_good_standing(membership: Membership | None, *, at: datetime) -> bool:
-    """Active and paid up, or past due but still inside the grace period."""
+    """Active and paid up, or past due but still inside the grace period.
+
+    Active with no period end is a membership staff set Active by hand (comped: payments and
+    Stripe always set an end); it counts as paid until someone changes its state, and the staff
+    member page says so.
+    """
     if membership is None:
         return False
     end = membership.current_period_end
@@ -99,3 +105,23 @@ def member_search(query: str) -> QuerySet[Member]:
     with contextlib.suppress(InvalidBadgeUID):
         match |= Q(badges__uid=normalize_badge_uid(query))
     return members.filter(match).distinct()
+
+
+@dataclass(frozen=True)
+class MemberSearchResults:
+    """The first matches of a search, and how many there are in all."""
+
+    members: list[Member]
+    total: int
+
+    @property
+    def truncated(self) -> bool:
+        return self.total > len(self.members)
+
+
+def member_search_results(query: str, *, limit: int = 50) -> MemberSearchResults:
+    matches = member_search(query)
+    members = list(matches[:limit])
+    # Only a full page can hide more matches, so the usual search stays one query.
+    total = matches.count() if len(members) == limit else len(members)
+    return MemberSearchResults(members, total)

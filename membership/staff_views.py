@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from membership import cards, selectors, services
+from membership import cards, readiness, selectors, services
 from membership.billing import selectors as billing_selectors
 from membership.billing.config import billing_mode
 from membership.errors import MembershipError
@@ -28,11 +28,9 @@ staff_required = permission_required("membership.manage_members", raise_exceptio
 @staff_required
 def member_search(request):
     form = MemberSearchForm(request.GET or None)
-    results = selectors.member_search(form.data.get("q", "")) if form.is_bound else None
+    results = selectors.member_search_results(form.data.get("q", "")) if form.is_bound else None
     return render(
-        request,
-        "membership/staff/member_search.html",
-        {"form": form, "results": results[:50] if results is not None else None},
+        request, "membership/staff/member_search.html", {"form": form, "results": results}
     )
 
 
@@ -51,6 +49,7 @@ def _detail_context(member: Member, **forms) -> dict:
         "badges": member.badges.all(),
         "payments": member.payments.select_related("recorded_by")[:24],
         "changes": membership.changes.select_related("actor")[:50] if membership else [],
+        "readiness": readiness.member_readiness(member),
         "signed_waiver": selectors.member_signed_current_waiver(member),
         "signatures": member.waiver_signatures.select_related("waiver"),
         "badge_form": BadgeAssignForm(),

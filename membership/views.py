@@ -27,15 +27,13 @@ def home(request):
 @login_required
 def dashboard(request):
     member = _member(request)
-    steps = readiness.member_steps(member)
     return render(
         request,
         "membership/dashboard.html",
         {
             "member": member,
             "membership": getattr(member, "membership", None),
-            "steps": steps,
-            "missing": [step for step in steps if not step.done],
+            "readiness": readiness.member_readiness(member),
         },
     )
 

@@ -118,25 +118,51 @@ def test_a_lost_card_is_found_by_its_uid_disabled_and_replaced(page, log_in):
     _open_member_found_by(page, "04b77c10", "Maya Maker")
 
 
+def _answer_next_dialog(page, *, accept: bool) -> list[str]:
+    """Accept or dismiss the next confirmation; the returned list receives its question."""
+    asked = []
+
+    def answer(dialog) -> None:
+        asked.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    page.once("dialog", answer)
+    return asked
+
+
 def test_a_stolen_card_is_disabled_with_a_reason(page, log_in):
     member = ready_member(member__user__first_name="Ada", member__user__last_name="Alvarez")
     badge = member.badges.get()
+    question = f"Disable badge {badge.uid} for Ada Alvarez?"
     log_in(UserFactory(role=roles.STAFF), PASSWORD)
 
     _open_member_found_by(page, badge.uid.lower(), "Ada Alvarez")
+    page.get_by_role("heading", name="May use machines").wait_for()
     badges = page.get_by_role("region", name="Badges")
     disable_form = badges.locator("form", has_text="Disable badge")
     # A reason of spaces passes the browser's check; the page says what is wrong.
     badges.get_by_text("Disable or replace").click()
     disable_form.get_by_label("Reason").fill("  ")
+    _answer_next_dialog(page, accept=True)
     disable_form.get_by_role("button", name="Disable badge").click()
     page.get_by_text("Please correct the form: Reason: This field is required.").wait_for()
 
+    # Locking a member out asks first; saying no sends nothing and leaves the button usable.
     badges.get_by_text("Disable or replace").click()
     disable_form.get_by_label("Reason").fill("Stolen with her wallet")
+    asked = _answer_next_dialog(page, accept=False)
+    disable_form.get_by_role("button", name="Disable badge").click()
+    assert asked == [question]
+    badge.refresh_from_db()
+    assert badge.enabled
+
+    asked = _answer_next_dialog(page, accept=True)
     disable_form.get_by_role("button", name="Disable badge").click()
     page.get_by_text(f"Badge {badge.uid} disabled.").wait_for()
+    assert asked == [question]
     assert "Stolen with her wallet" in badges.inner_text()
+    page.get_by_role("heading", name="May not use machines yet").wait_for()
+    assert page.locator('[data-step="badge"]').get_attribute("class") == "todo"
 
     badge.refresh_from_db()
     assert (badge.enabled, badge.disabled_reason) == (False, "Stolen with her wallet")

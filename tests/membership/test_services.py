@@ -96,13 +96,15 @@ def test_refused_action_releases_its_token(db):
         (MembershipStatus.PAST_DUE, -3, False),
         (MembershipStatus.PENDING, 30, False),
         (MembershipStatus.CANCELED, 30, False),
+        # Set Active by hand, with no payment: a comped membership, paid until someone changes it.
+        (MembershipStatus.ACTIVE, None, True),
+        (MembershipStatus.PAST_DUE, None, False),
     ],
 )
 @time_machine.travel(NOW, tick=False)
 def test_good_standing_table(db, status, period_end_days, in_good_standing):
-    membership = MembershipFactory.build(
-        status=status, current_period_end=NOW + relativedelta(days=period_end_days)
-    )
+    end = None if period_end_days is None else NOW + relativedelta(days=period_end_days)
+    membership = MembershipFactory.build(status=status, current_period_end=end)
     assert selectors.membership_in_good_standing(membership, at=NOW) is in_good_standing
 
 
