@@ -73,6 +73,15 @@ def membership_set_status(
         raise MembershipError(f"{status!r} is not a membership state.")
     if not reason:
         raise MembershipError("Say why the membership state changes; the reason is kept.")
+    if (
+        status == MembershipStatus.ACTIVE
+        and cause == ChangeCause.STAFF
+        and not actor.has_perm("membership.record_payment")
+    ):
+        # Active by hand is a membership given for free: as much a money decision as a payment.
+        raise MembershipError(
+            "Only staff who may record payments can make a membership active by hand."
+        )
     with transaction.atomic():
         submission_claim(token)
         locked = Membership.objects.select_for_update().get(pk=membership.pk)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections import Counter
 from html.parser import HTMLParser
 
@@ -158,3 +159,23 @@ def test_aria_references_on_the_member_page_point_at_rendered_elements(staff_cli
     referenced = {ref for refs in page.values("aria-describedby") for ref in refs.split()}
     referenced |= set(page.values("for"))
     assert referenced and referenced <= ids
+
+
+def test_staff_who_may_not_take_money_cannot_make_a_membership_active_by_hand(
+    desk_client_without_payments,
+):
+    """Active by hand is a free membership: it needs the payment permission too."""
+    membership = MembershipFactory(status=MembershipStatus.PENDING)
+    response = desk_client_without_payments.post(
+        reverse("staff_membership_status", args=[membership.member.pk]),
+        {"status": "active", "reason": "Friend of the owner", "form_token": str(uuid.uuid4())},
+    )
+    assert response.status_code == 400
+    assert "Only staff who may record payments" in response.content.decode()
+    membership.refresh_from_db()
+    assert membership.status == MembershipStatus.PENDING
+    cancelled = desk_client_without_payments.post(
+        reverse("staff_membership_status", args=[membership.member.pk]),
+        {"status": "canceled", "reason": "Moved away", "form_token": str(uuid.uuid4())},
+    )
+    assert cancelled.status_code == 302
