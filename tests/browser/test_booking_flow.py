@@ -46,3 +46,18 @@ def test_book_a_slot_on_the_grid_see_it_and_cancel_it(page, log_in):
     assert page.locator('td[data-status="mine"]').count() == 0
     booking.refresh_from_db()
     assert booking.state == BookingState.CANCELLED
+
+
+def test_the_machine_page_loads_its_calendar_in_place_and_books_from_it(page, log_in):
+    member = ready_member()
+    machine = MachineFactory(name="Laser cutter A", slug="laser-a", required_certification=None)
+    log_in(member.user, PASSWORD)
+
+    page.goto(f"/machines/{machine.slug}/")
+    page.locator('td[data-status="free"] a').last.click()  # the calendar came in by htmx
+    page.get_by_role("button", name="Book", exact=True).click()
+
+    page.get_by_text("Booked Laser cutter A").wait_for()
+    assert page.url.endswith(f"/machines/{machine.slug}/")  # never left the machine page
+    assert page.locator("header.topbar").count() == 1  # the grid, not a page inside the page
+    assert Booking.objects.get().member == member
