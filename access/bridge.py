@@ -304,8 +304,12 @@ class BridgeRunner:
                     batch.append(self._inbox.get_nowait())
                 except queue.Empty:
                     break
-            close_old_connections()
-            self.publish(self.answer([(m.topic, m.payload) for _, m in batch]))
+            try:
+                close_old_connections()
+                self.publish(self.answer([(m.topic, m.payload) for _, m in batch]))
+            except Exception:
+                # This thread answers every scan this bridge gets: it must outlive any one round.
+                log.exception("Answering %d gate message(s) failed", len(batch))
             for connection, message in batch:
                 if connection == self._live_connection:
                     self.live.ack(message.mid, message.qos)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
 from django.db import OperationalError
 from django.utils import timezone
+from paho.mqtt.client import MQTTMessage
 
 from access import bridge as bridge_module
 from access.bridge import BridgeRunner, GateBridge
@@ -146,6 +148,39 @@ def test_a_scan_that_trips_a_bug_costs_only_its_own_answer(scene, device, runner
     monkeypatch.setattr(bridge_module, "access_decide_many", failing_on_deadbeef)
     good, poison = request(device, scene.badge_uid), request(device, "DEADBEEF")
     assert replies_by_nonce(runner.answer([poison, good]), [device]).keys() == {nonce(good)}
+
+
+def test_the_answering_thread_outlives_a_round_that_fails(runner, monkeypatch):
+    """One thread answers every scan a bridge gets: a round that fails must not end it."""
+    rounds: list[list] = []
+    answered = threading.Event()
+
+    def publish_failing_first(outgoing) -> None:
+        rounds.append(outgoing)
+        if len(rounds) == 1:
+            raise ValueError("the network library refused the message")
+        answered.set()
+
+    reply = ("toolgate/v1/gates/laser-1/reply", b"{}", False)
+    monkeypatch.setattr(runner.bridge, "handle_many", lambda messages: [reply])
+    monkeypatch.setattr(runner, "publish", publish_failing_first)
+    worker = threading.Thread(target=runner._answer_live_messages)
+    worker.start()
+
+    def scan() -> None:
+        runner._enqueue(None, None, MQTTMessage(topic=b"toolgate/v1/gates/laser-1/request"))
+
+    try:
+        scan()
+        deadline = time.monotonic() + 10
+        while not rounds and time.monotonic() < deadline:
+            time.sleep(0.01)
+        scan()
+        assert answered.wait(10), "the second scan was never answered"
+    finally:
+        runner.stop()
+        worker.join(timeout=10)
+    assert rounds[-1] == [reply]
 
 
 def test_a_database_outage_leaves_gates_to_their_allow_lists(scene, device, runner, monkeypatch):
