@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from membership import selectors
 from membership.billing.config import MANUAL, billing_mode
-from membership.billing.services import membership_can_join_online
+from membership.billing.services import membership_can_join_online, membership_has_online_billing
 from membership.models import Member, Membership, StripeEvent
 
 
@@ -29,9 +29,7 @@ def billing_overview(member: Member, *, checkout_returned: bool = False) -> dict
         "checkout_confirmed": checkout_returned and confirmed,
         "can_join": membership_can_join_online(membership) and not checkout_returned,
         "can_join_plan_ready": membership is not None and bool(membership.plan.stripe_price_id),
-        "can_manage": mode != MANUAL
-        and membership is not None
-        and bool(membership.stripe_customer_id),
+        "can_manage": membership_has_online_billing(membership),
     }
 
 

@@ -34,6 +34,20 @@ def membership_can_join_online(membership: Membership | None) -> bool:
     )
 
 
+def membership_has_online_billing(membership: Membership | None) -> bool:
+    """A subscription was started (running or ended), so there is something to manage on Stripe.
+
+    The customer alone is not enough: Checkout creates it first, so a member who left Checkout
+    without paying has one, and only Join to go back to.
+    """
+    return (
+        membership is not None
+        and stripe_enabled()
+        and bool(membership.stripe_customer_id)
+        and bool(membership.stripe_subscription_id)
+    )
+
+
 def billing_checkout_start(*, member: Member, token: uuid.UUID | None = None) -> str:
     """Create a Stripe Checkout session for the member's plan; returns the URL to send them to.
 
@@ -110,7 +124,7 @@ def billing_portal_url(*, member: Member) -> str:
     if not stripe_enabled():
         raise MembershipError("This space takes membership payments at the front desk.")
     membership = Membership.objects.filter(member=member).first()
-    if membership is None or not membership.stripe_customer_id:
+    if not membership_has_online_billing(membership):
         raise MembershipError("You have no online billing yet; join with the button below first.")
     try:
         session = stripe_client().v1.billing_portal.sessions.create(

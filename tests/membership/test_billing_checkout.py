@@ -96,6 +96,22 @@ def test_cancelling_checkout_says_nothing_was_charged(joiner, client):
     assert "nothing was charged" in page.content.decode()
 
 
+def test_leaving_checkout_unpaid_leaves_nothing_to_manage(joiner, client, stripe_api):
+    """The customer Checkout needs is created first; without a subscription the member is
+    offered Join again, not the Customer Portal."""
+    page = client.get(reverse("membership_billing")).content.decode()
+    client.post(reverse("billing_checkout"), {"form_token": _token(page)})
+    joiner.refresh_from_db()
+    assert joiner.stripe_customer_id and not joiner.stripe_subscription_id
+
+    back = client.get(reverse("membership_billing") + "?checkout=canceled").content.decode()
+    assert "Join: pay $100.00/month with Stripe" in back
+    assert "Manage billing" not in back
+    portal = client.get(reverse("billing_portal"), follow=True)
+    assert "join with the button below first" in portal.content.decode()
+    assert stripe_api.calls("post", "/v1/billing_portal/sessions") == []
+
+
 def test_stripe_down_at_join_is_a_clear_message(joiner, client, stripe_api):
     stripe_api.fail_with_status = 500
     page = client.get(reverse("membership_billing")).content.decode()
