@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-import stripe
 from django.urls import reverse
 
 from membership import hooks
@@ -13,13 +12,9 @@ from tests.membership import stripe_support
 @pytest.fixture
 def stripe_api(db, settings, monkeypatch) -> stripe_support.FakeStripeAPI:
     """Stripe billing mode with test keys; every SDK request goes to a recording fake."""
-    settings.STRIPE_SECRET_KEY = stripe_support.SECRET_KEY
-    settings.STRIPE_WEBHOOK_SECRET = stripe_support.WEBHOOK_SECRET
-    settings.SITE_URL = "https://space.example.org"
-    fake = stripe_support.FakeStripeAPI()
-    monkeypatch.setattr(stripe, "default_http_client", fake)
-    monkeypatch.setattr(stripe, "max_network_retries", 0)
-    return fake
+    return stripe_support.fake_stripe_install(
+        settings=settings, monkeypatch=monkeypatch, site_url="https://space.example.org"
+    )
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import itertools
 import json
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlsplit
 
 import stripe
@@ -40,6 +40,7 @@ class Request:
     path: str
     params: dict[str, str]
     headers: dict[str, str]
+    answer: dict | None = None  # the body the fake answered with, when it succeeded
 
 
 class FakeStripeAPI(stripe.HTTPClient):
@@ -52,6 +53,11 @@ class FakeStripeAPI(stripe.HTTPClient):
         self.requests: list[Request] = []
         self.subscriptions: dict[str, dict] = {}
         self.fail_with_status: int | None = None
+        # Where a session's hosted page sends the member. None keeps Stripe's own URLs, which no
+        # test loads; a browser test names the Checkout URL to come back on ("success_url" as
+        # after paying, "cancel_url" as after pressing back) and lets the portal return at once.
+        self.checkout_returns_to: str | None = None
+        self.portal_returns = False
 
     # What tests read.
     def calls(self, method: str, path: str) -> list[Request]:
@@ -69,11 +75,15 @@ class FakeStripeAPI(stripe.HTTPClient):
         parts = urlsplit(url)
         body = post_data.decode() if isinstance(post_data, bytes) else (post_data or "")
         params = dict(parse_qsl(body or parts.query, keep_blank_values=True))
-        self.requests.append(Request(method, parts.path, params, dict(headers or {})))
+        recorded = Request(method, parts.path, params, dict(headers or {}))
+        self.requests.append(recorded)
         if self.fail_with_status:
             error = {"error": {"type": "api_error", "message": "Stripe is having a bad day"}}
             return json.dumps(error), self.fail_with_status, {}
-        return self._answer(method, parts.path, params)
+        body, status, response_headers = self._answer(method, parts.path, params)
+        if status == 200:
+            recorded.answer = json.loads(body)
+        return body, status, response_headers
 
     def request_stream(self, method, url, headers, post_data=None, *, _usage=None):
         raise AssertionError("Toolgate never streams from Stripe")
@@ -86,22 +96,22 @@ class FakeStripeAPI(stripe.HTTPClient):
             return self._ok({"id": new_id("cus"), "object": "customer", "email": params["email"]})
         if method == "post" and path == "/v1/checkout/sessions":
             session_id = new_id("cs_test")
+            url = f"https://checkout.stripe.com/c/pay/{session_id}"
+            if self.checkout_returns_to:
+                # Stripe fills the placeholder in when it sends the member back.
+                url = params[self.checkout_returns_to].replace("{CHECKOUT_SESSION_ID}", session_id)
             return self._ok(
-                {
-                    "id": session_id,
-                    "object": "checkout.session",
-                    "mode": params["mode"],
-                    "url": f"https://checkout.stripe.com/c/pay/{session_id}",
-                }
+                {"id": session_id, "object": "checkout.session", "mode": params["mode"], "url": url}
             )
         if method == "post" and path == "/v1/billing_portal/sessions":
             session_id = new_id("bps")
+            url = f"https://billing.stripe.com/p/session/{session_id}"
             return self._ok(
                 {
                     "id": session_id,
                     "object": "billing_portal.session",
                     "customer": params["customer"],
-                    "url": f"https://billing.stripe.com/p/session/{session_id}",
+                    "url": params["return_url"] if self.portal_returns else url,
                 }
             )
         if method == "get" and path.startswith("/v1/subscriptions/"):
@@ -127,6 +137,37 @@ class FakeStripeAPI(stripe.HTTPClient):
     @staticmethod
     def _ok(body: dict):
         return json.dumps(body), 200, {"Request-Id": new_id("req")}
+
+
+def subscription_started(
+    api: FakeStripeAPI, *, customer: str, membership_id: int | None = None
+) -> dict:
+    """Stripe now holds an active subscription of `customer` that started now (as after Checkout)."""
+    now = datetime.now(tz=UTC)
+    subscription = subscription_object(
+        subscription_id=new_id("sub"),
+        customer=customer,
+        status="active",
+        period_start=now,
+        period_end=now + timedelta(days=30),
+        membership_id=membership_id,
+    )
+    api.subscriptions[subscription["id"]] = subscription
+    return subscription
+
+
+def fake_stripe_install(*, settings, monkeypatch, site_url: str) -> FakeStripeAPI:
+    """Stripe billing mode with the test keys; every SDK request goes to a new recording fake.
+
+    `settings` and `monkeypatch` are the pytest fixtures, so everything is undone after the test.
+    """
+    settings.STRIPE_SECRET_KEY = SECRET_KEY
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    settings.SITE_URL = site_url
+    fake = FakeStripeAPI()
+    monkeypatch.setattr(stripe, "default_http_client", fake)
+    monkeypatch.setattr(stripe, "max_network_retries", 0)
+    return fake
 
 
 # Objects in the pinned API version's shape.

@@ -61,15 +61,7 @@ def test_a_customer_whose_subscription_we_never_heard_of_is_found(stripe_api):
         stripe_subscription_id="",
         stripe_subscription_status="",
     )
-    now = timezone.now()
-    subscription = s.subscription_object(
-        subscription_id=s.new_id("sub"),
-        customer=membership.stripe_customer_id,
-        status="active",
-        period_start=now,
-        period_end=now + timedelta(days=30),
-    )
-    stripe_api.subscriptions[subscription["id"]] = subscription
+    subscription = s.subscription_started(stripe_api, customer=membership.stripe_customer_id)
     _reconcile()
     (listing,) = stripe_api.calls("get", "/v1/subscriptions")
     assert listing.params == {

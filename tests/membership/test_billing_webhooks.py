@@ -31,16 +31,9 @@ def joining(stripe_api):
         stripe_subscription_id="",
         stripe_subscription_status="",
     )
-    now = timezone.now()
-    subscription = s.subscription_object(
-        subscription_id=s.new_id("sub"),
-        customer=membership.stripe_customer_id,
-        status="active",
-        period_start=now,
-        period_end=now + timedelta(days=30),
-        membership_id=membership.pk,
+    subscription = s.subscription_started(
+        stripe_api, customer=membership.stripe_customer_id, membership_id=membership.pk
     )
-    stripe_api.subscriptions[subscription["id"]] = subscription
     return membership, subscription
 
 
