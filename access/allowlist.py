@@ -64,17 +64,36 @@ def allowlist_build(device: GateDevice, *, now: datetime | None = None) -> proto
     now = now or timezone.now()
     until = now + timedelta(hours=settings.GATE_ALLOWLIST_HOURS)
     with transaction.atomic():
-        # Versions follow the clock (milliseconds) as well as growing by one, so a database
-        # restored from a backup still out-versions the lists the gates already hold.
-        GateDevice.objects.filter(pk=device.pk).update(
-            allowlist_version=Greatest(F("allowlist_version") + 1, int(now.timestamp() * 1000))
-        )
-        device.refresh_from_db(fields=["allowlist_version"])
+        version = _next_version(device, now=now)
         entries = _window_entries(device, now=now, until=until)
+    return _signed(device, version=version, now=now, until=until, entries=entries)
+
+
+def allowlist_empty(device: GateDevice, *, now: datetime | None = None) -> protocol.AllowList:
+    """A signed list with no one on it and the next version: a gate that adopts it grants
+    nothing offline any more (sent to a gate being disabled or losing its secret)."""
+    now = now or timezone.now()
+    until = now + timedelta(hours=settings.GATE_ALLOWLIST_HOURS)
+    return _signed(device, version=_next_version(device, now=now), now=now, until=until, entries=[])
+
+
+def _next_version(device: GateDevice, *, now: datetime) -> int:
+    # Versions follow the clock (milliseconds) as well as growing by one, so a database
+    # restored from a backup still out-versions the lists the gates already hold.
+    GateDevice.objects.filter(pk=device.pk).update(
+        allowlist_version=Greatest(F("allowlist_version") + 1, int(now.timestamp() * 1000))
+    )
+    device.refresh_from_db(fields=["allowlist_version"])
+    return device.allowlist_version
+
+
+def _signed(
+    device: GateDevice, *, version: int, now: datetime, until: datetime, entries: list
+) -> protocol.AllowList:
     return protocol.build_allowlist(
         device_id=device.device_id,
         secret=device.secret,
-        version=device.allowlist_version,
+        version=version,
         now=now.timestamp(),
         valid_until=int(until.timestamp()),
         entries=entries,

@@ -2,12 +2,18 @@
 
 from django import forms
 
+from access.models import AccessSource
+from access.selectors import AccessLogFilter
 from equipment.models import Machine
 from membership.forms import OnceForm
 
 
+def _machines_in_use():
+    return Machine.objects.exclude(state="retired")
+
+
 class DeviceRegisterForm(OnceForm):
-    machine = forms.ModelChoiceField(queryset=Machine.objects.exclude(state="retired"))
+    machine = forms.ModelChoiceField(queryset=_machines_in_use())
     device_id = forms.SlugField(
         max_length=64, label="Device id", help_text="Letters, digits, '-' and '_', e.g. laser-1."
     )
@@ -16,3 +22,77 @@ class DeviceRegisterForm(OnceForm):
 class AccessCheckForm(forms.Form):
     machine = forms.ModelChoiceField(queryset=Machine.objects.all())
     badge_uid = forms.CharField(max_length=64, label="Badge UID")
+
+
+class GateForm(OnceForm):
+    """One of the several forms on a gate's page: its own element ids, the same field names."""
+
+    id_prefix = ""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
+
+
+class GateDisableForm(GateForm):
+    id_prefix = "disable"
+    reason = forms.CharField(
+        max_length=500, label="Why", help_text="Kept with the gate, e.g. 'Pi stolen'."
+    )
+
+
+class GateEnableForm(GateForm):
+    id_prefix = "enable"
+
+
+class GateCredentialsForm(GateForm):
+    id_prefix = "credentials"
+    reason = forms.CharField(max_length=500, required=False, label="Why (optional)")
+
+
+class GateMoveForm(GateForm):
+    id_prefix = "move"
+    machine = forms.ModelChoiceField(queryset=_machines_in_use(), label="New machine")
+    reason = forms.CharField(max_length=500, required=False, label="Why (optional)")
+
+
+class AccessLogFilterForm(forms.Form):
+    """The access log's filters, read from the query string."""
+
+    OUTCOMES = {"allowed": True, "refused": False}
+
+    machine = forms.ModelChoiceField(queryset=Machine.objects.all(), required=False)
+    member = forms.CharField(max_length=200, required=False, help_text="Name, email or badge UID.")
+    since = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    outcome = forms.ChoiceField(
+        required=False,
+        choices=[("", "Allowed and refused"), ("allowed", "Allowed"), ("refused", "Refused")],
+    )
+    source = forms.ChoiceField(
+        required=False,
+        choices=[("", "Scans and checks (no allow-list builds)"), *AccessSource.choices],
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and since > until:
+            raise forms.ValidationError("The start date is after the end date.")
+        return cleaned
+
+    def log_filter(self) -> AccessLogFilter:
+        """The filter to apply; call after `is_valid()`."""
+        data = self.cleaned_data
+        return AccessLogFilter(
+            machine=data["machine"],
+            member=data["member"],
+            since=data["since"],
+            until=data["until"],
+            allowed=self.OUTCOMES.get(data["outcome"]),
+            source=data["source"],
+        )

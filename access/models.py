@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import models
 from django.utils import timezone
 
@@ -23,6 +25,8 @@ class GateDevice(models.Model):
     mqtt_username = models.CharField(max_length=100, unique=True)
     mqtt_password_hash = models.CharField(max_length=200)
     enabled = models.BooleanField(default=True)
+    # Why staff disabled the gate, shown on its page while it stays disabled.
+    disabled_reason = models.CharField(max_length=500, blank=True)
     firmware = models.CharField(max_length=64, blank=True)
     online = models.BooleanField(default=False)
     last_seen = models.DateTimeField(null=True, blank=True)
@@ -35,6 +39,13 @@ class GateDevice(models.Model):
         ordering = ["machine__name", "device_id"]
         permissions = [
             ("manage_gates", "Can register gate devices, see the live gate page and stop machines"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(enabled=True, disabled_reason="")
+                | models.Q(enabled=False) & ~models.Q(disabled_reason=""),
+                name="gate_disabled_has_a_reason",
+            )
         ]
 
     def __str__(self) -> str:
@@ -100,6 +111,24 @@ class AccessEvent(models.Model):
             )
 
 
+SESSION_END_SENTENCES = {
+    "grant_expired": "The booking ended.",
+    "handover": "Another member took over the machine.",
+    "message_rejected": "The gate refused a message it could not trust.",
+    "agent_error": "The gate stopped on an error.",
+    "agent_restart": "The gate restarted.",
+    "agent_stopped": "The gate was shut down.",
+    "emergency_stop": "Emergency stop by staff.",
+    "booking_cancelled": "The booking was cancelled.",
+    "access_lost": "Access was lost (membership, waiver or certification).",
+    "badge_disabled": "The badge was disabled.",
+    "certification_revoked": "The certification was revoked.",
+    "out_of_service": "The machine was taken out of service.",
+    "gate_disabled": "Staff disabled the gate.",
+    "credentials_replaced": "Staff replaced the gate's credentials.",
+}
+
+
 class UsageSession(models.Model):
     """A stretch of time the relay was on, as the gate reported it."""
 
@@ -122,12 +151,25 @@ class UsageSession(models.Model):
     started_at = models.DateTimeField()
     grant_end = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
-    # The gate's reason code: grant_ended, switch_off, handover, agent_restart, failsafe...
+    # The gate's session end reason (docs/gate-protocol.md), e.g. grant_expired, handover.
     end_reason = models.CharField(max_length=40, blank=True)
 
     class Meta:
         ordering = ["-started_at"]
         indexes = [models.Index(fields=["machine", "ended_at"])]
+
+    @property
+    def duration(self) -> timedelta | None:
+        """How long the relay was on; None while the session runs."""
+        return None if self.ended_at is None else self.ended_at - self.started_at
+
+    @property
+    def end_sentence(self) -> str:
+        if self.ended_at is None:
+            return "Running"
+        return SESSION_END_SENTENCES.get(
+            self.end_reason, self.end_reason.replace("_", " ").capitalize() or "Ended"
+        )
 
 
 class GateCommand(models.Model):
@@ -137,6 +179,35 @@ class GateCommand(models.Model):
     action = models.CharField(max_length=20)
     reason = models.CharField(max_length=40)
     message = models.CharField(max_length=500, blank=True)
+    actor = models.ForeignKey(
+        "membership.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+
+class GateChangeKind(models.TextChoices):
+    DISABLED = "disabled", "Disabled"
+    ENABLED = "enabled", "Enabled"
+    CREDENTIALS_REPLACED = "credentials_replaced", "Credentials replaced"
+    MOVED = "moved", "Moved to another machine"
+
+
+class GateChange(models.Model):
+    """What staff did to a gate, who and why: the gate's own history. Never edited."""
+
+    device = models.ForeignKey(GateDevice, on_delete=models.PROTECT, related_name="changes")
+    kind = models.CharField(max_length=30, choices=GateChangeKind.choices)
+    reason = models.CharField(max_length=500, blank=True)
+    # For a move: the machine the gate left and the one it went to.
+    from_machine = models.ForeignKey(
+        "equipment.Machine", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    to_machine = models.ForeignKey(
+        "equipment.Machine", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     actor = models.ForeignKey(
         "membership.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

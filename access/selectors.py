@@ -1,13 +1,18 @@
-"""Read-only views of the gates for the live staff page."""
+"""Read-only views of the gates: the live staff page, a gate's page, the access log, machine time."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
-from django.db.models import Prefetch
+from django.db.models import DurationField, ExpressionWrapper, F, Prefetch, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
-from access.models import AccessEvent, GateDevice, UsageSession
+from access.models import AccessEvent, AccessSource, GateDevice, UsageSession
 from equipment.models import Machine
+from membership.models import Member
+from membership.selectors import member_search
 
 
 @dataclass(frozen=True)
@@ -49,3 +54,104 @@ def machines_live(*, recent_events: int = 5) -> list[MachineLive]:
             )
         )
     return live
+
+
+def gates_disabled() -> QuerySet[GateDevice]:
+    """Gates staff disabled: the live page leaves them out, so it lists them apart."""
+    return GateDevice.objects.filter(enabled=False).select_related("machine")
+
+
+@dataclass(frozen=True)
+class GatePage:
+    device: GateDevice
+    commands: list
+    scans: list[AccessEvent]
+    changes: list
+
+
+def gate_page(device: GateDevice, *, recent: int = 20) -> GatePage:
+    """A gate with its recent commands, scans and staff changes, newest first."""
+    return GatePage(
+        device,
+        list(device.commands.select_related("actor")[:recent]),
+        list(
+            device.access_events.exclude(source=AccessSource.ALLOWLIST).select_related(
+                "member__user", "machine"
+            )[:recent]
+        ),
+        list(device.changes.select_related("actor", "from_machine", "to_machine")[:recent]),
+    )
+
+
+@dataclass(frozen=True)
+class AccessLogFilter:
+    """What staff narrowed the access log to; empty values do not filter."""
+
+    machine: Machine | None = None
+    member: str = ""  # a name, email or badge UID, as the front desk search takes it
+    since: date | None = None
+    until: date | None = None  # inclusive
+    allowed: bool | None = None
+    # One `AccessSource`; none shows every source but the allow-list builds, which are the
+    # site's own look-ahead decisions, not anyone at a machine.
+    source: str = ""
+
+
+def access_log(log_filter: AccessLogFilter) -> QuerySet[AccessEvent]:
+    """Access events matching `log_filter`, newest first."""
+    events = AccessEvent.objects.select_related("machine", "device", "member__user")
+    if log_filter.machine is not None:
+        events = events.filter(machine=log_filter.machine)
+    if log_filter.member.strip():
+        events = events.filter(member__in=member_search(log_filter.member).values("pk"))
+    if log_filter.since is not None:
+        events = events.filter(at__gte=_local_midnight(log_filter.since))
+    if log_filter.until is not None:
+        events = events.filter(at__lt=_local_midnight(log_filter.until + timedelta(days=1)))
+    if log_filter.allowed is not None:
+        events = events.filter(allowed=log_filter.allowed)
+    if log_filter.source:
+        events = events.filter(source=log_filter.source)
+    else:
+        events = events.exclude(source=AccessSource.ALLOWLIST)
+    return events.order_by("-at", "-id")
+
+
+def _local_midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def member_usage_sessions(member: Member) -> QuerySet[UsageSession]:
+    """The member's machine time, newest first."""
+    return UsageSession.objects.filter(member=member).select_related("machine", "booking")
+
+
+@dataclass(frozen=True)
+class MachineTime:
+    machine: Machine
+    total: timedelta
+
+
+def member_usage_month_totals(member: Member, *, now: datetime | None = None) -> list[MachineTime]:
+    """The member's time on each machine in sessions started this calendar month (local time);
+    a session still running counts up to `now`."""
+    now = now or timezone.now()
+    month_start = _local_midnight(timezone.localdate(now).replace(day=1))
+    totals = (
+        UsageSession.objects.filter(member=member, started_at__gte=month_start)
+        .values("machine")
+        .annotate(
+            total=Sum(
+                ExpressionWrapper(
+                    Coalesce(F("ended_at"), Value(now)) - F("started_at"),
+                    output_field=DurationField(),
+                )
+            )
+        )
+        .order_by()
+    )
+    machines = Machine.objects.in_bulk([row["machine"] for row in totals])
+    return sorted(
+        (MachineTime(machines[row["machine"]], row["total"]) for row in totals),
+        key=lambda row: row.machine.name,
+    )

@@ -1,11 +1,10 @@
-"""Access actions: decide (and log) a scan, register gates, push switch-offs and allow-lists."""
+"""Access actions: decide (and log) a scan, push signed switch-offs and extends to the gates."""
 
 from __future__ import annotations
 
 import contextlib
-import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,7 +14,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from access import mqtt
-from access.broker import mosquitto_password_hash
 from access.facts import Scan, gather_facts_many
 from access.models import AccessEvent, AccessSource, GateCommand, GateDevice
 from access.policy import Decision, Reason, decide
@@ -25,12 +23,6 @@ from bookings.services import booking_check_in
 from equipment.models import Machine
 from gate_agent import protocol
 from membership.models import Member
-
-
-class AccessError(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -104,54 +96,24 @@ def _check_in_first_scan(booking: Booking, *, at: datetime, already: set[int]) -
         booking_check_in(booking=booking, now=at)
 
 
-@dataclass(frozen=True)
-class DeviceCredentials:
-    """Shown to staff once, at registration: the site keeps only what it needs."""
-
-    device: GateDevice
-    secret: str
-    mqtt_password: str
-
-
-def gate_device_register(*, machine: Machine, device_id: str) -> DeviceCredentials:
-    device_id = device_id.strip()
-    try:
-        protocol.gate_topic(device_id, protocol.Topic.REQUEST)
-    except protocol.ProtocolError:
-        raise AccessError(
-            "A device id uses letters, digits, '-' and '_' only (for example laser-1)."
-        ) from None
-    if GateDevice.objects.filter(device_id=device_id).exists():
-        raise AccessError(f"A gate called {device_id!r} is already registered.")
-    secret = protocol.new_device_secret()
-    password = secrets.token_urlsafe(24)
-    device = GateDevice.objects.create(
-        machine=machine,
-        device_id=device_id,
-        secret=secret,
-        mqtt_username=f"gate-{device_id}",
-        mqtt_password_hash=mosquitto_password_hash(password),
-    )
-    return DeviceCredentials(device, secret, password)
-
-
-def _push_command(
+def gate_command_push(
     *,
-    machine: Machine,
+    devices: Iterable[GateDevice],
     action: str,
     reason: str,
     message: str,
     actor=None,
-    only_badges: list[str],
+    only_badges: Sequence[str] = (),
     grant_end: datetime | None = None,
 ) -> None:
-    """Send a signed command to every gate of `machine` once the caller's transaction commits.
+    """Send a signed command to `devices` once the caller's transaction commits, and record it.
 
-    With `only_badges` (UIDs), the gates act only on a session started with one of them.
+    Signed now, with each device's secret of this moment. With `only_badges` (UIDs), the gates
+    act only on a session started with one of them.
     """
     now = time.time()
     outgoing = []
-    for device in machine.gate_devices.filter(enabled=True):
+    for device in devices:
         command = protocol.build_command(
             device_id=device.device_id,
             secret=device.secret,
@@ -159,7 +121,7 @@ def _push_command(
             reason=reason,
             message=message,
             grant_end=int(grant_end.timestamp()) if grant_end else None,
-            only_badges=only_badges,
+            only_badges=list(only_badges),
             now=now,
         )
         GateCommand.objects.create(
@@ -174,13 +136,13 @@ def gate_switch_off(
     *, machine: Machine, reason: str, message: str, actor=None, only_badges: list[str] = ()
 ) -> None:
     """Tell the gates of `machine` to switch off now (only sessions of `only_badges`, if given)."""
-    _push_command(
-        machine=machine,
+    gate_command_push(
+        devices=machine.gate_devices.filter(enabled=True),
         action=protocol.ACTION_SWITCH_OFF,
         reason=reason,
         message=message,
         actor=actor,
-        only_badges=list(only_badges),
+        only_badges=only_badges,
     )
 
 
@@ -188,8 +150,8 @@ def gate_extend_booking(*, booking: Booking) -> None:
     """A booking made longer while its member works: their session runs to the new end."""
     if not machines_member_may_be_using(booking.member).filter(pk=booking.machine_id).exists():
         return
-    _push_command(
-        machine=booking.machine,
+    gate_command_push(
+        devices=booking.machine.gate_devices.filter(enabled=True),
         action=protocol.ACTION_EXTEND,
         reason="booking_extended",
         message=f"Your booking now ends at {timezone.localtime(booking.end):%H:%M}.",

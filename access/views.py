@@ -1,34 +1,54 @@
-"""Staff gate pages: live machines, emergency stop, gate registration, a web access check."""
+"""Staff gate pages: live machines, emergency stop, gates and their lifecycle, a web access check,
+the access log; and every member's own machine time."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.db import transaction
+from django.core.paginator import Paginator
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.views.decorators.http import require_POST
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.http import require_GET, require_POST
 
-from access import selectors, services
-from access.forms import AccessCheckForm, DeviceRegisterForm
-from access.models import AccessSource
+from access import devices, selectors, services
+from access.errors import AccessError
+from access.export import access_log_csv
+from access.forms import (
+    AccessCheckForm,
+    AccessLogFilterForm,
+    DeviceRegisterForm,
+    GateCredentialsForm,
+    GateDisableForm,
+    GateEnableForm,
+    GateMoveForm,
+)
+from access.models import AccessSource, GateDevice
 from access.mqtt import BrokerSettings
 from equipment.models import Machine
 from membership.errors import MembershipError
-from membership.submissions import submission_claim
+from membership.models import Member
+from membership.selectors import member_search
+from membership.services import member_get_or_create
 
 gate_staff = permission_required("access.manage_gates", raise_exception=True)
+PAGE_SIZE = 50
 
 
 @login_required
 @gate_staff
 def live(request):
-    template = "access/_live_machines.html" if request.htmx else "access/live.html"
+    if request.htmx:
+        return render(
+            request, "access/_live_machines.html", {"machines": selectors.machines_live()}
+        )
     return render(
         request,
-        template,
-        {"machines": selectors.machines_live(), "check_form": AccessCheckForm()},
+        "access/live.html",
+        {"machines": selectors.machines_live(), "disabled_gates": selectors.gates_disabled()},
     )
 
 
@@ -62,26 +82,37 @@ def device_register(request):
     form = DeviceRegisterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            with transaction.atomic():
-                submission_claim(form.cleaned_data["form_token"])
-                credentials = services.gate_device_register(
-                    machine=form.cleaned_data["machine"], device_id=form.cleaned_data["device_id"]
-                )
-        except (services.AccessError, MembershipError) as error:
+            credentials = devices.gate_device_register(
+                machine=form.cleaned_data["machine"],
+                device_id=form.cleaned_data["device_id"],
+                token=form.cleaned_data["form_token"],
+            )
+        except (AccessError, MembershipError) as error:
             form.add_error(None, error.message)
         else:
-            # The secret and password are shown this once; the site keeps no readable password.
-            return render(
-                request,
-                "access/device_registered.html",
-                {"device": credentials.device, "config": _agent_config(credentials)},
-            )
+            return _credentials_page(request, credentials, replaced=False)
     return render(
         request, "access/device_register.html", {"form": form}, status=400 if form.errors else 200
     )
 
 
-def _agent_config(credentials: services.DeviceCredentials) -> str:
+def _credentials_page(request, credentials: devices.DeviceCredentials, *, replaced: bool):
+    """The secret and password, shown this once: the site keeps no readable password, and the
+    page is not cached, so Back or a reload never brings them back."""
+    response = render(
+        request,
+        "access/device_credentials.html",
+        {
+            "device": credentials.device,
+            "config": _agent_config(credentials),
+            "replaced": replaced,
+        },
+    )
+    add_never_cache_headers(response)
+    return response
+
+
+def _agent_config(credentials: devices.DeviceCredentials) -> str:
     broker = BrokerSettings.from_settings()
     return render_to_string(
         "access/gate.toml",
@@ -91,5 +122,168 @@ def _agent_config(credentials: services.DeviceCredentials) -> str:
             "password": credentials.mqtt_password,
             "broker": broker,
             "site_url": settings.SITE_URL,
+        },
+    )
+
+
+@login_required
+@gate_staff
+def gate_detail(request, device_id: str):
+    device = get_object_or_404(GateDevice.objects.select_related("machine"), device_id=device_id)
+    return render(request, "access/gate_detail.html", _gate_context(device))
+
+
+def _gate_context(device: GateDevice, **forms) -> dict:
+    context = {
+        "gate": selectors.gate_page(device),
+        "disable_form": GateDisableForm(),
+        "enable_form": GateEnableForm(),
+        "credentials_form": GateCredentialsForm(),
+        "move_form": GateMoveForm(initial={"machine": device.machine_id}),
+    }
+    context.update(forms)
+    return context
+
+
+def _gate_action(request, device_id: str, form_class, form_name: str, action):
+    """Validate the posted form, run `action(device, cleaned_data)` and return its response;
+    a refusal is named at the top of the gate page (400)."""
+    device = get_object_or_404(GateDevice.objects.select_related("machine"), device_id=device_id)
+    form = form_class(request.POST)
+    if form.is_valid():
+        try:
+            return action(device, form.cleaned_data)
+        except (AccessError, MembershipError) as error:
+            messages.error(request, error.message)
+    else:
+        problems = " ".join(" ".join(errors) for errors in form.errors.values())
+        messages.error(request, f"Please correct the form: {problems}")
+    device.refresh_from_db()
+    response = render(
+        request, "access/gate_detail.html", _gate_context(device, **{form_name: form})
+    )
+    response.status_code = 400
+    return response
+
+
+@require_POST
+@login_required
+@gate_staff
+def gate_disable(request, device_id: str):
+    def disable(device, data):
+        devices.gate_device_disable(
+            device=device, reason=data["reason"], actor=request.user, token=data["form_token"]
+        )
+        messages.warning(request, f"Gate {device.device_id} disabled: the site ignores it now.")
+        return redirect("access:gate_detail", device_id=device.device_id)
+
+    return _gate_action(request, device_id, GateDisableForm, "disable_form", disable)
+
+
+@require_POST
+@login_required
+@gate_staff
+def gate_enable(request, device_id: str):
+    def enable(device, data):
+        devices.gate_device_enable(device=device, actor=request.user, token=data["form_token"])
+        messages.success(request, f"Gate {device.device_id} enabled.")
+        return redirect("access:gate_detail", device_id=device.device_id)
+
+    return _gate_action(request, device_id, GateEnableForm, "enable_form", enable)
+
+
+@require_POST
+@login_required
+@gate_staff
+def gate_credentials(request, device_id: str):
+    def replace(device, data):
+        credentials = devices.gate_device_replace_credentials(
+            device=device, reason=data["reason"], actor=request.user, token=data["form_token"]
+        )
+        return _credentials_page(request, credentials, replaced=True)
+
+    return _gate_action(request, device_id, GateCredentialsForm, "credentials_form", replace)
+
+
+@require_POST
+@login_required
+@gate_staff
+def gate_move(request, device_id: str):
+    def move(device, data):
+        moved = devices.gate_device_move(
+            device=device,
+            machine=data["machine"],
+            reason=data["reason"],
+            actor=request.user,
+            token=data["form_token"],
+        )
+        messages.success(request, f"Gate {moved.device_id} now switches {moved.machine}.")
+        return redirect("access:gate_detail", device_id=moved.device_id)
+
+    return _gate_action(request, device_id, GateMoveForm, "move_form", move)
+
+
+@require_GET
+@login_required
+@gate_staff
+def access_log(request):
+    form = AccessLogFilterForm(request.GET)
+    if not form.is_valid():
+        return render(request, "access/access_log.html", {"form": form}, status=400)
+    query = form.cleaned_data["member"]
+    return render(
+        request,
+        "access/access_log.html",
+        {
+            "form": form,
+            "page": Paginator(selectors.access_log(form.log_filter()), PAGE_SIZE).get_page(
+                request.GET.get("page")
+            ),
+            "members": list(member_search(query)[:10]) if query.strip() else [],
+        },
+    )
+
+
+@require_GET
+@login_required
+@gate_staff
+def access_log_export(request):
+    form = AccessLogFilterForm(request.GET)
+    if not form.is_valid():
+        return render(request, "access/access_log.html", {"form": form}, status=400)
+    events = selectors.access_log(form.log_filter()).iterator(chunk_size=2000)
+    response = StreamingHttpResponse(access_log_csv(events), content_type="text/csv")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="access-log-{stamp}.csv"'
+    return response
+
+
+@require_GET
+@login_required
+def my_usage(request):
+    return _usage_page(request, member_get_or_create(user=request.user), own=True)
+
+
+@require_GET
+@login_required
+@gate_staff
+def member_usage(request, pk: int):
+    return _usage_page(
+        request, get_object_or_404(Member.objects.select_related("user"), pk=pk), own=False
+    )
+
+
+def _usage_page(request, member: Member, *, own: bool):
+    return render(
+        request,
+        "access/usage.html",
+        {
+            "member": member,
+            "own": own,
+            "page": Paginator(selectors.member_usage_sessions(member), PAGE_SIZE).get_page(
+                request.GET.get("page")
+            ),
+            "month_totals": selectors.member_usage_month_totals(member),
+            "month": timezone.localdate(),
         },
     )

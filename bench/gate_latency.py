@@ -68,8 +68,8 @@ def run(scans: int, device_count: int) -> None:
     from django.conf import settings
     from django.utils import timezone
 
+    from access.devices import gate_device_register
     from access.mqtt import BrokerSettings, make_client
-    from access.services import gate_device_register
     from bookings.models import Booking, BookingState
     from equipment.models import Machine
     from gate_agent import protocol as p

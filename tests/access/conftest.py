@@ -8,8 +8,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from access import mqtt
 from bookings.models import Booking
 from equipment.models import Machine
+from gate_agent import protocol as p
 from membership.models import Member
 from tests.factories.bookings import BookingFactory
 from tests.factories.equipment import MachineFactory, certification, certify
@@ -52,3 +54,27 @@ def longer_on_the_grid(booking):
     booking.blocked_until = booking.end
     booking.save()
     return booking.end + timedelta(minutes=30)
+
+
+@pytest.fixture
+def published(monkeypatch) -> list[tuple[str, bytes, bool]]:
+    """What the site publishes to the broker, captured instead of sent."""
+    sent: list[tuple[str, bytes, bool]] = []
+
+    def publish_now(messages, **kwargs) -> bool:
+        sent.extend(messages)
+        return True
+
+    monkeypatch.setattr(mqtt, "publish_now", publish_now)
+    return sent
+
+
+def opened(published, device, message_type, topic: p.Topic, *, secret: str | None = None):
+    """The messages of `message_type` published to `device`, checked against its secret."""
+    return [
+        p.parse_signed(
+            message_type, payload, device_id=device.device_id, secret=secret or device.secret
+        )
+        for sent_topic, payload, _ in published
+        if sent_topic == p.gate_topic(device.device_id, topic)
+    ]

@@ -93,7 +93,7 @@ def test_unknown_gates_and_topics_are_ignored(scene, topic):
 
 
 def test_disabled_gate_gets_no_answer(scene, device):
-    GateDevice.objects.filter(pk=device.pk).update(enabled=False)
+    GateDevice.objects.filter(pk=device.pk).update(enabled=False, disabled_reason="Stolen")
     topic, payload = request(device, scene.badge_uid)
     assert GateBridge().handle(topic, payload) == []
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from access import mqtt
 from access.models import AccessSource, GateCommand
 from access.services import access_decide, gate_emergency_stop
 from bookings.services import booking_cancel, booking_extend
 from equipment.services import machine_set_state
 from gate_agent import protocol as p
 from membership import services as membership_services
-from tests.access.conftest import longer_on_the_grid
+from tests.access.conftest import longer_on_the_grid, opened
 from tests.factories.access import GateDeviceFactory
 from tests.factories.membership import BadgeFactory, UserFactory
 from training.models import MemberCertification
@@ -70,27 +69,6 @@ def test_nothing_is_pushed_for_a_member_not_on_the_machine(scene, settings):
     GateDeviceFactory(machine=scene.machine)
     membership_services.badge_disable(badge=scene.member.badges.get(), reason="Lost", actor=None)
     assert not GateCommand.objects.exists()
-
-
-@pytest.fixture
-def published(monkeypatch) -> list[tuple[str, bytes, bool]]:
-    """What the site publishes to the broker, captured instead of sent."""
-    sent: list[tuple[str, bytes, bool]] = []
-
-    def publish_now(messages, **kwargs) -> bool:
-        sent.extend(messages)
-        return True
-
-    monkeypatch.setattr(mqtt, "publish_now", publish_now)
-    return sent
-
-
-def opened(published, device, message_type, topic: p.Topic):
-    return [
-        p.parse_signed(message_type, payload, device_id=device.device_id, secret=device.secret)
-        for sent_topic, payload, _ in published
-        if sent_topic == p.gate_topic(device.device_id, topic)
-    ]
 
 
 def test_losing_access_stops_only_that_members_session_and_leaves_the_allow_list(

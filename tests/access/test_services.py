@@ -12,12 +12,7 @@ from django.utils import timezone
 from access.facts import Scan
 from access.models import AccessEvent, AccessSource
 from access.policy import Reason
-from access.services import (
-    AccessError,
-    access_decide,
-    access_decide_many,
-    gate_device_register,
-)
+from access.services import access_decide, access_decide_many
 from bookings.models import BookingState
 from equipment.models import MachineState
 from membership import services as membership_services
@@ -128,22 +123,6 @@ def test_instructor_of_the_certification_needs_no_booking(scene):
         badge_uid=instructor.badges.get().uid, machine=scene.machine, source=AccessSource.GATE
     )
     assert result.decision.reason is Reason.ALLOWED_INSTRUCTOR
-
-
-def test_register_device_gives_credentials_once_and_keeps_only_a_password_hash(db):
-    credentials = gate_device_register(machine=MachineFactory(), device_id="laser-1")
-    device = credentials.device
-    assert device.secret == credentials.secret
-    assert credentials.mqtt_password not in device.mqtt_password_hash
-    assert device.mqtt_password_hash.startswith("$7$")
-    with pytest.raises(AccessError, match="already registered"):
-        gate_device_register(machine=device.machine, device_id="laser-1")
-
-
-@pytest.mark.parametrize("bad_id", ["", "laser 1", "laser/1", "+", "#", "a" * 80])
-def test_register_refuses_ids_that_break_the_topic_tree(db, bad_id):
-    with pytest.raises(AccessError, match="letters, digits"):
-        gate_device_register(machine=MachineFactory(), device_id=bad_id)
 
 
 def test_disabled_badge_with_uid_reissued_to_someone_else_decides_for_the_new_holder(scene):

@@ -1,0 +1,187 @@
+"""Gate device lifecycle: register, disable and enable, replace credentials, move to a machine.
+
+Its own module because it builds on both the access decisions (`services`) and the allow-lists
+(`allowlist`), which itself builds on `services`.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from access import mqtt
+from access.allowlist import allowlist_empty, allowlist_refresh_machine
+from access.broker import mosquitto_password_hash
+from access.errors import AccessError
+from access.models import GateChange, GateChangeKind, GateDevice
+from access.services import gate_command_push
+from equipment.models import Machine
+from gate_agent import protocol
+from membership.submissions import submission_claim
+
+
+@dataclass(frozen=True)
+class DeviceCredentials:
+    """Shown to staff once, at registration or replacement: the site keeps only what it needs."""
+
+    device: GateDevice
+    secret: str
+    mqtt_password: str
+
+
+def gate_device_register(
+    *, machine: Machine, device_id: str, token: uuid.UUID | None = None
+) -> DeviceCredentials:
+    device_id = device_id.strip()
+    with transaction.atomic():
+        submission_claim(token)
+        try:
+            protocol.gate_topic(device_id, protocol.Topic.REQUEST)
+        except protocol.ProtocolError:
+            raise AccessError(
+                "A device id uses letters, digits, '-' and '_' only (for example laser-1)."
+            ) from None
+        if GateDevice.objects.filter(device_id=device_id).exists():
+            raise AccessError(f"A gate called {device_id!r} is already registered.")
+        secret, password = _new_secrets()
+        device = GateDevice.objects.create(
+            machine=machine,
+            device_id=device_id,
+            secret=secret,
+            mqtt_username=f"gate-{device_id}",
+            mqtt_password_hash=mosquitto_password_hash(password),
+        )
+    return DeviceCredentials(device, secret, password)
+
+
+def gate_device_disable(
+    *, device: GateDevice, reason: str, actor, token: uuid.UUID | None = None
+) -> GateDevice:
+    """Stop serving a gate: the bridge ignores it from now on. Its machine is switched off and
+    its offline allow-list emptied first, while the gate still trusts the site's signature."""
+    reason = reason.strip()
+    if not reason:
+        raise AccessError("Say why the gate is disabled; the reason is kept with it.")
+    with transaction.atomic():
+        submission_claim(token)
+        device = _locked(device)
+        if not device.enabled:
+            raise AccessError(f"Gate {device.device_id} is already disabled.")
+        _silence(device, reason="gate_disabled", message="This gate was disabled.", actor=actor)
+        device.enabled = False
+        device.disabled_reason = reason
+        device.save(update_fields=["enabled", "disabled_reason"])
+        GateChange.objects.create(
+            device=device, kind=GateChangeKind.DISABLED, reason=reason, actor=actor
+        )
+    return device
+
+
+def gate_device_enable(*, device: GateDevice, actor, token: uuid.UUID | None = None) -> GateDevice:
+    """Serve a disabled gate again; it gets a fresh allow-list after the change commits."""
+    with transaction.atomic():
+        submission_claim(token)
+        device = _locked(device)
+        if device.enabled:
+            raise AccessError(f"Gate {device.device_id} is already enabled.")
+        device.enabled = True
+        device.disabled_reason = ""
+        device.save(update_fields=["enabled", "disabled_reason"])
+        GateChange.objects.create(device=device, kind=GateChangeKind.ENABLED, actor=actor)
+        allowlist_refresh_machine(device.machine)
+    return device
+
+
+def gate_device_replace_credentials(
+    *, device: GateDevice, reason: str = "", actor, token: uuid.UUID | None = None
+) -> DeviceCredentials:
+    """A new device secret and MQTT password (a lost or stolen Pi, a reimaged SD card).
+
+    The old secret stops working as soon as this commits: the bridge reads the secret of every
+    message from the database, so its replies to the old Pi no longer verify and that Pi fails
+    closed. Before that, the old Pi is told, under the old secret, to switch off and to forget
+    its offline allow-list.
+    """
+    with transaction.atomic():
+        submission_claim(token)
+        device = _locked(device)
+        if device.enabled:
+            _silence(
+                device,
+                reason="credentials_replaced",
+                message="This gate's credentials were replaced.",
+                actor=actor,
+            )
+        secret, password = _new_secrets()
+        device.secret = secret
+        device.mqtt_password_hash = mosquitto_password_hash(password)
+        device.save(update_fields=["secret", "mqtt_password_hash"])
+        GateChange.objects.create(
+            device=device,
+            kind=GateChangeKind.CREDENTIALS_REPLACED,
+            reason=reason.strip(),
+            actor=actor,
+        )
+    return DeviceCredentials(device, secret, password)
+
+
+def gate_device_move(
+    *,
+    device: GateDevice,
+    machine: Machine,
+    reason: str = "",
+    actor,
+    token: uuid.UUID | None = None,
+) -> GateDevice:
+    """Move a gate to another machine, only while its relay is off (a running session belongs
+    to the old machine). Both machines' allow-lists are rebuilt after the change commits."""
+    with transaction.atomic():
+        submission_claim(token)
+        device = _locked(device)
+        left = device.machine
+        if machine.pk == left.pk:
+            raise AccessError(f"Gate {device.device_id} is already on {machine}.")
+        if device.relay_on:
+            raise AccessError(
+                f"Gate {device.device_id} reports its relay on: move it once {left} is off."
+            )
+        device.machine = machine
+        device.save(update_fields=["machine"])
+        GateChange.objects.create(
+            device=device,
+            kind=GateChangeKind.MOVED,
+            reason=reason.strip(),
+            from_machine=left,
+            to_machine=machine,
+            actor=actor,
+        )
+        allowlist_refresh_machine(left)
+        allowlist_refresh_machine(machine)
+    return device
+
+
+def _locked(device: GateDevice) -> GateDevice:
+    """The device row, locked until the transaction ends: two staff changes never interleave."""
+    return GateDevice.objects.select_for_update().select_related("machine").get(pk=device.pk)
+
+
+def _new_secrets() -> tuple[str, str]:
+    """A device secret (signing) and an MQTT password (broker login)."""
+    return protocol.new_device_secret(), secrets.token_urlsafe(24)
+
+
+def _silence(device: GateDevice, *, reason: str, message: str, actor) -> None:
+    """A signed switch-off and an empty allow-list, signed with the device's current secret."""
+    gate_command_push(
+        devices=[device],
+        action=protocol.ACTION_SWITCH_OFF,
+        reason=reason,
+        message=message,
+        actor=actor,
+    )
+    topic = protocol.gate_topic(device.device_id, protocol.Topic.ALLOWLIST)
+    emptied = allowlist_empty(device).to_json()
+    transaction.on_commit(lambda: mqtt.publish_now([(topic, emptied, True)]))
