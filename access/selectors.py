@@ -9,7 +9,14 @@ from django.db.models import DurationField, ExpressionWrapper, F, Prefetch, Quer
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from access.models import AccessEvent, AccessSource, GateDevice, UsageSession
+from access.models import (
+    AccessEvent,
+    AccessSource,
+    GateChange,
+    GateCommand,
+    GateDevice,
+    UsageSession,
+)
 from equipment.models import Machine
 from membership.models import Member
 from membership.selectors import member_search
@@ -64,9 +71,9 @@ def gates_disabled() -> QuerySet[GateDevice]:
 @dataclass(frozen=True)
 class GatePage:
     device: GateDevice
-    commands: list
+    commands: list[GateCommand]
     scans: list[AccessEvent]
-    changes: list
+    changes: list[GateChange]
 
 
 def gate_page(device: GateDevice, *, recent: int = 20) -> GatePage:

@@ -186,7 +186,11 @@ def gate_disable(request, device_id: str):
 def gate_enable(request, device_id: str):
     def enable(device, data):
         devices.gate_device_enable(device=device, actor=request.user, token=data["form_token"])
-        messages.success(request, f"Gate {device.device_id} enabled.")
+        messages.success(
+            request,
+            f"Gate {device.device_id} enabled. Run gate_broker_config and reload Mosquitto "
+            "so the broker accepts its MQTT user again.",
+        )
         return redirect("access:gate_detail", device_id=device.device_id)
 
     return _gate_action(request, device_id, GateEnableForm, "enable_form", enable)
