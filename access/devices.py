@@ -32,6 +32,10 @@ class DeviceCredentials:
     mqtt_password: str
 
 
+# /access/gates/new/ registers a gate, so a gate called "new" would have no page of its own.
+RESERVED_DEVICE_IDS = frozenset({"new"})
+
+
 def gate_device_register(
     *, machine: Machine, device_id: str, token: uuid.UUID | None = None
 ) -> DeviceCredentials:
@@ -44,6 +48,8 @@ def gate_device_register(
             raise AccessError(
                 "A device id uses letters, digits, '-' and '_' only (for example laser-1)."
             ) from None
+        if device_id in RESERVED_DEVICE_IDS:
+            raise AccessError(f"{device_id!r} names a staff page; choose another id.")
         if GateDevice.objects.filter(device_id=device_id).exists():
             raise AccessError(f"A gate called {device_id!r} is already registered.")
         secret, password = _new_secrets()

@@ -56,6 +56,11 @@ def test_register_device_gives_credentials_once_and_keeps_only_a_password_hash(d
         gate_device_register(machine=device.machine, device_id="laser-1")
 
 
+def test_register_refuses_an_id_that_names_a_staff_page(db):
+    with pytest.raises(AccessError, match="names a staff page"):
+        gate_device_register(machine=MachineFactory(), device_id="new")
+
+
 @pytest.mark.parametrize("bad_id", ["", "laser 1", "laser/1", "+", "#", "a" * 80])
 def test_register_refuses_ids_that_break_the_topic_tree(db, bad_id):
     with pytest.raises(AccessError, match="letters, digits"):
