@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -59,10 +60,14 @@ def portal(request):
 def status(request):
     """The billing state fragment the pending page polls until the webhook has confirmed."""
     member = services.member_get_or_create(user=request.user)
+    try:
+        since = datetime.fromtimestamp(int(request.GET.get("since", "")), tz=UTC)
+    except (ValueError, OverflowError, OSError):
+        since = None
     return render(
         request,
         "membership/billing_status.html",
-        selectors.billing_overview(member, checkout_returned=True),
+        selectors.billing_overview(member, checkout_returned=True, waiting_since=since),
     )
 
 

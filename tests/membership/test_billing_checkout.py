@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from membership.models import MembershipStatus
 from tests.factories.membership import (
@@ -85,10 +87,28 @@ def test_returning_from_checkout_shows_pending_until_the_webhook(joiner, client)
     page = client.get(reverse("membership_billing") + "?checkout=success&session_id=cs_1")
     html = page.content.decode()
     assert 'data-checkout="pending"' in html
-    assert f'hx-get="{reverse("billing_status")}"' in html
+    assert f'hx-get="{reverse("billing_status")}?since=' in html
     assert "Join: pay" not in html
     fragment = client.get(reverse("billing_status")).content.decode()
     assert 'data-checkout="pending"' in fragment and 'hx-trigger="every 3s"' in fragment
+
+
+@pytest.mark.parametrize(
+    ("waited", "polling"), [(timedelta(seconds=30), True), (timedelta(minutes=3), False)]
+)
+def test_a_confirmation_that_never_comes_stops_the_polling_and_says_what_to_do(
+    joiner, client, waited, polling
+):
+    since = int((timezone.now() - waited).timestamp())
+    fragment = client.get(reverse("billing_status"), {"since": since}).content.decode()
+    assert ('hx-trigger="every 3s"' in fragment) is polling
+    assert ("Please do not pay again" in fragment) is not polling
+    assert "Join: pay" not in fragment
+
+
+def test_a_garbled_waiting_time_is_treated_as_just_now(joiner, client):
+    fragment = client.get(reverse("billing_status"), {"since": "soon"}).content.decode()
+    assert 'hx-trigger="every 3s"' in fragment
 
 
 def test_cancelling_checkout_says_nothing_was_charged(joiner, client):
