@@ -294,7 +294,11 @@ def test_broker_outage_grant_end_offline_allow_list_and_upload(gate_for, broker)
         "the offline decision to be uploaded after reconnecting",
     )
     wait_for(lambda: not gate.agent.agent.unsent_events(), "every gate event to be acknowledged")
-    assert UsageSession.objects.filter(member=maintainer).exists()
+    # The broker acknowledges the upload on receipt; the bridge records it a moment later.
+    wait_for(
+        lambda: UsageSession.objects.filter(member=maintainer).exists(),
+        "the offline session to be recorded",
+    )
 
 
 def test_bridges_share_the_scans_and_the_survivor_answers_when_one_stops(gate_for):
