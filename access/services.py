@@ -59,7 +59,8 @@ def access_decide_many(scans: Sequence[Scan], *, source: str) -> list[AccessResu
     started = time.perf_counter()
     with transaction.atomic():
         gathered = gather_facts_many(scans)
-        decisions = [decide(g.facts, staff_grant=_staff_grant()) for g in gathered]
+        staff_grant = _staff_grant()
+        decisions = [decide(g.facts, staff_grant=staff_grant) for g in gathered]
         checked_in: set[int] = set()
         events = []
         for scan, facts, decision in zip(scans, gathered, decisions, strict=True):
