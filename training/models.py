@@ -65,6 +65,13 @@ class ClassSeries(models.Model):
         return f"{self.certification} series ({self.event.rule or 'once'})"
 
 
+class ClassSessionQuerySet(models.QuerySet):
+    def locked(self) -> ClassSessionQuerySet:
+        """Rows locked for the transaction: the sessions only, never the rows joined to them
+        (a class's certification stays free for other classes)."""
+        return self.select_for_update(of=("self",))
+
+
 class ClassSession(models.Model):
     """One meeting of a safety class; a recurring series shares a django-scheduler event."""
 
@@ -93,6 +100,8 @@ class ClassSession(models.Model):
         blank=True,
         help_text="For a session of a series: the start its rule gave it, before any move.",
     )
+
+    objects = ClassSessionQuerySet.as_manager()
 
     class Meta:
         ordering = ["start"]

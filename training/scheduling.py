@@ -230,11 +230,7 @@ def session_move(
     """Move one session (of a series or not); everyone enrolled or waitlisted is told."""
     with transaction.atomic():
         submission_claim(token)
-        locked = (
-            ClassSession.objects.select_for_update(of=("self",))
-            .select_related("series")
-            .get(pk=session.pk)
-        )
+        locked = ClassSession.objects.locked().select_related("series").get(pk=session.pk)
         _require_session_manager(actor, locked)
         if locked.is_cancelled:
             raise TrainingError("This class was cancelled; schedule a new one instead.")
@@ -268,11 +264,7 @@ def session_cancel(
         raise TrainingError("Say why the class is cancelled; members are told.")
     with transaction.atomic():
         submission_claim(token)
-        locked = (
-            ClassSession.objects.select_for_update(of=("self",))
-            .select_related("series")
-            .get(pk=session.pk)
-        )
+        locked = ClassSession.objects.locked().select_related("series").get(pk=session.pk)
         _require_session_manager(actor, locked)
         if locked.is_cancelled:
             raise TrainingError("This class is already cancelled.")

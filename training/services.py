@@ -65,11 +65,7 @@ def enrollment_create(
     """
     with transaction.atomic():
         submission_claim(token)
-        locked = (
-            ClassSession.objects.select_for_update(of=("self",))
-            .select_related("certification")
-            .get(pk=session.pk)
-        )
+        locked = ClassSession.objects.locked().select_related("certification").get(pk=session.pk)
         now = timezone.now()
         certification = locked.certification
         if locked.is_cancelled:
@@ -118,7 +114,7 @@ def enrollment_cancel(
     first on the waitlist, who is told by email."""
     with transaction.atomic():
         submission_claim(token)
-        session = ClassSession.objects.select_for_update(of=("self",)).get(pk=enrollment.session_id)
+        session = ClassSession.objects.locked().get(pk=enrollment.session_id)
         locked = Enrollment.objects.select_related("member").get(pk=enrollment.pk)
         if locked.member.user_id != actor.pk and not actor.has_perm("training.manage_training"):
             raise NotAllowed("You can only cancel your own enrollment.")
@@ -216,11 +212,7 @@ def roster_record(
     """
     with transaction.atomic():
         submission_claim(token)
-        locked = (
-            ClassSession.objects.select_for_update(of=("self",))
-            .select_related("certification")
-            .get(pk=session.pk)
-        )
+        locked = ClassSession.objects.locked().select_related("certification").get(pk=session.pk)
         certification = locked.certification
         _require_sign_off_right(actor, certification)
         now = timezone.now()
