@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "django_htmx",
     "schedule",
+    "core",
     "membership",
     "training",
     "equipment",
