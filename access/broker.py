@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from gate_agent.protocol import TOPIC_PREFIX, Topic
 
 _PBKDF2_ITERATIONS = 101  # Mosquitto's own mosquitto_passwd default for `$7$`
-DEVICE_WRITES = (Topic.REQUEST, Topic.STATUS, Topic.HEARTBEAT, Topic.EVENTS)
+DEVICE_WRITES = (Topic.REQUEST, Topic.STATUS, Topic.HEARTBEAT, Topic.EVENTS, Topic.ACK)
 DEVICE_READS = (Topic.REPLY, Topic.COMMAND, Topic.ALLOWLIST)
 
 

@@ -30,6 +30,7 @@ from gate_agent.protocol import (
     EVENT_SESSION_START,
     MAX_MESSAGE_TTL,
     AccessReply,
+    Ack,
     AllowList,
     BadgeRequest,
     Command,
@@ -42,7 +43,7 @@ from gate_agent.protocol import (
     parse_topic,
 )
 
-from .guard import Ignored, MessageGuard, Rejected, ReplayCache
+from .guard import Duplicate, Ignored, MessageGuard, Rejected, ReplayCache
 from .journal import EventJournal
 from .offline import AllowListStore
 from .uplink import Uplink
@@ -72,6 +73,12 @@ class _Pending:
     nonce: str
     badge_uid: str
     deadline: float
+
+
+def _command_id(message: AccessReply | Command) -> str:
+    if not isinstance(message, Command):
+        raise TypeError("a duplicate command was expected")
+    return message.command_id
 
 
 def _failsafe(method: F) -> F:
@@ -250,7 +257,7 @@ class Agent:
         reply = self._guard.open_once(AccessReply, payload)
         pending = self._pending
         if pending is not None and reply.nonce == pending.nonce:
-            self._guard.consume(reply)
+            self._guard.consume(reply, payload)
             self._pending = None
             log.info(
                 "Site: %s for %s (%s) %s",
@@ -261,7 +268,7 @@ class Agent:
             )
             self._apply(pending, reply.allowed, reply.reason, reply.grant_end)
         elif reply.nonce in self._late:
-            self._guard.consume(reply)
+            self._guard.consume(reply, payload)
             del self._late[reply.nonce]
             session = self._session
             if not reply.allowed and session is not None and session.granted_by == reply.nonce:
@@ -273,8 +280,20 @@ class Agent:
             raise Rejected("reply to no pending request")
 
     def _handle_command(self, payload: bytes) -> None:
-        command = self._guard.open_once(Command, payload)
-        self._guard.consume(command)
+        """Apply a command once and acknowledge it, also when it changes nothing (no session,
+        another member's session): the site re-sends it until it hears the acknowledgement."""
+        try:
+            command = self._guard.open_once(Command, payload)
+        except Duplicate as duplicate:
+            self._acknowledge(command_ids=(_command_id(duplicate.message),))
+            raise
+        self._guard.consume(command, payload)
+        try:
+            self._apply_command(command)
+        finally:
+            self._acknowledge(command_ids=(command.command_id,))
+
+    def _apply_command(self, command: Command) -> None:
         if command.badge_hashes and not self._started_by_one_of(command.badge_hashes):
             raise Ignored(f"{command.action} for a badge that is not running this machine")
         if command.action == ACTION_SWITCH_OFF:
@@ -296,8 +315,26 @@ class Agent:
         )
 
     def _handle_allowlist(self, payload: bytes) -> None:
+        """Adopt a newer list; acknowledge the version now held, also for a list already held."""
         allowlist = self._guard.open(AllowList, payload)
-        self._allowlists.offer(allowlist, payload, self._clock())
+        try:
+            self._allowlists.offer(allowlist, payload, self._clock())
+        except Ignored:
+            self._acknowledge()
+            raise
+        self._acknowledge()
+
+    def _acknowledge(self, *, command_ids: tuple[str, ...] = ()) -> None:
+        """Tell the site what was applied. Not journaled: a lost ack makes the site send again,
+        and the repeat is a `Duplicate` that is acknowledged again."""
+        current = self._allowlists.current
+        ack = Ack(
+            device_id=self.device_id,
+            sent_at=int(self._clock()),
+            command_ids=command_ids,
+            allowlist_version=None if current is None else current.version,
+        )
+        self._uplink.publish(Topic.ACK, ack)
 
     # -- decisions and sessions -----------------------------------------------------------------
 
@@ -333,8 +370,16 @@ class Agent:
                 self._extend(session, grant_end, reason)
             return
         if session is not None:
-            # Someone else's booking starts: close the old session; the power stays on.
-            self._uplink.record(EVENT_SESSION_END, "handover", session.id, session.badge_uid)
+            # A running session is never taken over by another badge, whoever it belongs to:
+            # the next member scans again once this grant has ended and the relay is off.
+            log.warning(
+                "Scan of %s refused: the session of %s runs until %d",
+                pending.badge_uid,
+                session.badge_uid,
+                session.grant_end,
+            )
+            self._indicator.denied()
+            return
         new = _Session(new_nonce(), pending.badge_uid, grant_end, pending.nonce)
         # The audit entry is durable before the machine gets power.
         self._uplink.record(EVENT_SESSION_START, reason, new.id, new.badge_uid, grant_end=grant_end)

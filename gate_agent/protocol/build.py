@@ -70,8 +70,10 @@ def build_command(
     grant_end: int | None = None,
     only_badges: Iterable[str] = (),
     ttl: int = COMMAND_TTL,
+    command_id: str | None = None,
 ) -> Command:
-    """A signed `switch_off` or `extend` (to `grant_end`) command with a fresh command id.
+    """A signed `switch_off` or `extend` (to `grant_end`) command, with a fresh command id unless
+    `command_id` is given (the site re-signs a command it re-sends under the same id).
 
     With `only_badges` (UIDs) it acts only on a session started by one of those badges.
     """
@@ -81,7 +83,7 @@ def build_command(
     return sign(
         Command(
             device_id=device_id,
-            command_id=new_nonce(),
+            command_id=command_id or new_nonce(),
             action=action,
             reason=reason,
             message=message,

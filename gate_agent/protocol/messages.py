@@ -41,6 +41,7 @@ MESSAGE_VERSION = 1
 MAX_ALLOWLIST_ENTRIES = 1000
 MAX_EVENTS_PER_BATCH = 100
 MAX_COMMAND_BADGES = 20
+MAX_ACK_IDS = 100
 
 ACTION_SWITCH_OFF = "switch_off"
 ACTION_EXTEND = "extend"
@@ -361,7 +362,30 @@ class EventBatch(Message):
         }
 
 
+@dataclass(frozen=True, kw_only=True)
+class Ack(Message):
+    """Agent -> site: the commands it has applied (or found already applied), and the allow-list
+    version it now holds. The site re-sends each command and allow-list until it is acknowledged.
+    """
+
+    TYPE = "ack"
+    sent_at: int
+    command_ids: tuple[str, ...]
+    allowlist_version: int | None
+    sig: str = ""
+
+    @classmethod
+    def _parse(cls, data: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "sent_at": get_time(data, "sent_at"),
+            "command_ids": get_str_list(
+                data, "command_ids", max_items=MAX_ACK_IDS, pattern=NONCE_RE, max_len=64
+            ),
+            "allowlist_version": get_opt_int(data, "allowlist_version"),
+        }
+
+
 MESSAGE_TYPES: dict[str, type[Message]] = {
     cls.TYPE: cls
-    for cls in (BadgeRequest, AccessReply, Command, AllowList, Status, Heartbeat, EventBatch)
+    for cls in (BadgeRequest, AccessReply, Command, AllowList, Status, Heartbeat, EventBatch, Ack)
 }

@@ -20,11 +20,12 @@ class Topic(StrEnum):
     STATUS = "status"  # agent, retained, last will
     HEARTBEAT = "heartbeat"  # agent -> site
     EVENTS = "events"  # agent -> site
+    ACK = "ack"  # agent -> site: commands applied, allow-list held
 
 
 # What the agent subscribes to, and what the site's bridges consume.
 AGENT_SUBSCRIBES = (Topic.REPLY, Topic.COMMAND, Topic.ALLOWLIST)
-BRIDGE_CONSUMES = (Topic.REQUEST, Topic.HEARTBEAT, Topic.EVENTS, Topic.STATUS)
+BRIDGE_CONSUMES = (Topic.REQUEST, Topic.HEARTBEAT, Topic.EVENTS, Topic.STATUS, Topic.ACK)
 
 
 def gate_topic(device_id: str, kind: Topic | str) -> str:

@@ -77,6 +77,10 @@ def every_message() -> list[p.Message]:
         p.Status(device_id=DEVICE, state=p.STATUS_ONLINE, firmware="1"),
         p.sign(heartbeat, SECRET),
         p.sign(p.EventBatch(device_id=DEVICE, sent_at=T0, events=(event,)), SECRET),
+        p.sign(
+            p.Ack(device_id=DEVICE, sent_at=T0, command_ids=("c" * 22,), allowlist_version=3),
+            SECRET,
+        ),
     ]
 
 
@@ -239,7 +243,7 @@ def test_topics_and_shared_subscriptions():
     assert p.BRIDGE_REQUEST_SUBSCRIPTION == "$share/toolgate-bridge/toolgate/v1/gates/+/request"
     assert set(p.BRIDGE_SUBSCRIPTIONS) == {
         f"$share/toolgate-bridge/toolgate/v1/gates/+/{kind}"
-        for kind in ("request", "heartbeat", "events", "status")
+        for kind in ("request", "heartbeat", "events", "status", "ack")
     }
     for bad in ("toolgate/v1/gates/+/reply", "toolgate/v2/gates/a/reply", "x", "a/b/c/d/e/f/g"):
         with pytest.raises(p.ProtocolError):
