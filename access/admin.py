@@ -3,7 +3,14 @@ history are an audit trail; gates change on their staff page. No secret or passw
 
 from django.contrib import admin
 
-from access.models import AccessEvent, GateChange, GateCommand, GateDevice, UsageSession
+from access.models import (
+    AccessEvent,
+    EmergencyStop,
+    GateChange,
+    GateDevice,
+    GateMessage,
+    UsageSession,
+)
 from equipment.admin import ReadOnlyAdmin
 
 
@@ -37,11 +44,18 @@ class UsageSessionAdmin(ReadOnlyAdmin):
     list_select_related = ["machine", "member__user"]
 
 
-@admin.register(GateCommand)
-class GateCommandAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "device", "action", "reason", "actor"]
-    list_filter = ["action", "reason"]
+@admin.register(GateMessage)
+class GateMessageAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "device", "kind", "action", "reason", "state", "attempts"]
+    list_filter = ["kind", "state", "action", "reason"]
+    exclude = ["signing_secret", "payload"]
     list_select_related = ["device__machine", "actor"]
+
+
+@admin.register(EmergencyStop)
+class EmergencyStopAdmin(ReadOnlyAdmin):
+    list_display = ["pressed_at", "machine", "pressed_by", "cleared_at", "cleared_by"]
+    list_select_related = ["machine", "pressed_by", "cleared_by"]
 
 
 @admin.register(GateChange)

@@ -14,7 +14,6 @@ from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from access import mqtt
 from access.facts import Scan
 from access.models import AccessSource, GateDevice
 from access.services import access_decide_many
@@ -42,7 +41,7 @@ def _window_entries(device: GateDevice, *, now: datetime, until: datetime) -> li
     # A window is listed only if the access decision allows it at its start; booking windows
     # are cut at the grant's end.
     results = access_decide_many(
-        [Scan(badge_uid=uid, machine=machine, at=start) for uid, start, _, _ in windows],
+        [Scan(badge_uid=uid, machine=machine, at=start, now=False) for uid, start, _, _ in windows],
         source=AccessSource.ALLOWLIST,
     )
     return [
@@ -60,12 +59,13 @@ def _window_entries(device: GateDevice, *, now: datetime, until: datetime) -> li
 
 
 def allowlist_build(device: GateDevice, *, now: datetime | None = None) -> protocol.AllowList:
-    """A new signed allow-list for `device`, with the next version number."""
+    """A new signed allow-list for `device`, with the next version number; empty for a disabled
+    gate, so one that still listens grants nothing offline."""
     now = now or timezone.now()
     until = now + timedelta(hours=settings.GATE_ALLOWLIST_HOURS)
     with transaction.atomic():
         version = _next_version(device, now=now)
-        entries = _window_entries(device, now=now, until=until)
+        entries = _window_entries(device, now=now, until=until) if device.enabled else []
     return _signed(device, version=version, now=now, until=until, entries=entries)
 
 
@@ -98,24 +98,3 @@ def _signed(
         valid_until=int(until.timestamp()),
         entries=entries,
     )
-
-
-def allowlist_messages(devices) -> list[tuple[str, bytes, bool]]:
-    """Retained allow-list publications for `devices`."""
-    return [
-        (
-            protocol.gate_topic(device.device_id, protocol.Topic.ALLOWLIST),
-            allowlist_build(device).to_json(),
-            True,
-        )
-        for device in devices
-    ]
-
-
-def allowlist_refresh_machine(machine) -> None:
-    """After a booking change: republish the machine's gates' lists once the change commits."""
-
-    def publish() -> None:
-        mqtt.publish_now(allowlist_messages(machine.gate_devices.filter(enabled=True)))
-
-    transaction.on_commit(publish)

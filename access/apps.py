@@ -7,7 +7,14 @@ class AccessConfig(AppConfig):
     verbose_name = "Access"
 
     def ready(self) -> None:
-        from access import receivers
+        from access.gates import SiteGates
+        from core import gates
 
-        receivers.connect()
-        post_migrate.connect(receivers.grant_gate_permissions, sender=self)
+        gates.install(SiteGates())
+        post_migrate.connect(grant_gate_permissions, sender=self)
+
+
+def grant_gate_permissions(**kwargs) -> None:
+    from membership import roles
+
+    roles.grant_role_permissions(roles.STAFF, ["access.manage_gates"])

@@ -17,12 +17,12 @@ from datetime import UTC, datetime, timedelta
 
 import paho.mqtt.client as mqtt
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, close_old_connections, transaction
+from django.db import DatabaseError, IntegrityError, close_old_connections, connection, transaction
 from django.utils import timezone
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from access.allowlist import allowlist_messages
+from access import outbox
 from access.facts import Scan
 from access.models import AccessEvent, AccessSource, GateDevice, UsageSession
 from access.mqtt import BrokerSettings, make_client
@@ -47,14 +47,40 @@ LIVE_SUBSCRIPTIONS = (
 DURABLE_SUBSCRIPTIONS = (
     f"{protocol.TOPIC_PREFIX}/+/{protocol.Topic.EVENTS.value}",
     f"{protocol.TOPIC_PREFIX}/+/{protocol.Topic.STATUS.value}",
+    f"{protocol.TOPIC_PREFIX}/+/{protocol.Topic.ACK.value}",
 )
 SESSION_EXPIRY_SECONDS = 24 * 3600
+# How long a round of outbox publications waits for the broker's PUBACKs.
+PUBACK_TIMEOUT_SECONDS = 5.0
+# The longest an idle outbox thread sleeps before it looks again (a NOTIFY or poll wakes it).
+OUTBOX_IDLE_SECONDS = 1.0
 # Live messages answered in one round at most; more wait for the next round.
 BATCH_LIMIT = 200
 
 
 def _at(timestamp: int | None) -> datetime | None:
     return None if timestamp is None else datetime.fromtimestamp(timestamp, tz=UTC)
+
+
+def _unanswered(
+    requests: list[tuple[GateDevice, protocol.BadgeRequest]],
+) -> list[tuple[GateDevice, protocol.BadgeRequest]]:
+    """The requests, once each, whose nonce no bridge has answered yet (one query)."""
+    answered = set(
+        AccessEvent.objects.filter(
+            device__in={device.pk for device, _ in requests},
+            request_nonce__in={request.nonce for _, request in requests},
+        ).values_list("device_id", "request_nonce")
+    )
+    fresh = []
+    for device, request in requests:
+        key = (device.pk, request.nonce)
+        if key in answered:
+            log.info("Request %s from gate %s already answered", request.nonce, device.device_id)
+            continue
+        answered.add(key)
+        fresh.append((device, request))
+    return fresh
 
 
 class GateBridge:
@@ -66,6 +92,7 @@ class GateBridge:
             protocol.Topic.HEARTBEAT: self._heartbeat,
             protocol.Topic.EVENTS: self._events,
             protocol.Topic.STATUS: self._status,
+            protocol.Topic.ACK: self._ack,
         }
 
     def handle(self, topic: str, payload: bytes) -> list[Outgoing]:
@@ -111,21 +138,40 @@ class GateBridge:
         found = {}
         for topic, (device_id, kind) in parsed.items():
             device = devices.get(device_id)
-            if device is None or not device.enabled:
+            # A disabled gate is served nothing, but its acks still settle what it was sent.
+            if device is None or not (device.enabled or kind is protocol.Topic.ACK):
                 log.warning("Ignoring %s from unknown or disabled gate %r", kind.value, device_id)
             else:
                 found[topic] = (device, kind)
         return found
 
     def _replies(self, requests: list[tuple[GateDevice, protocol.BadgeRequest]]) -> list[Outgoing]:
+        """Each request answered once: MQTT may deliver it again, to this bridge or another, and
+        the gate fails closed on a second, different reply. The access log's unique nonce per
+        gate settles a race between two bridges."""
+        requests = _unanswered(requests)
         now = timezone.now()
-        results = access_decide_many(
-            [
-                Scan(badge_uid=request.badge_uid, machine=device.machine, at=now, device=device)
-                for device, request in requests
-            ],
-            source=AccessSource.GATE,
-        )
+
+        def decide(requests):
+            return access_decide_many(
+                [
+                    Scan(
+                        badge_uid=request.badge_uid,
+                        machine=device.machine,
+                        at=now,
+                        device=device,
+                        request_nonce=request.nonce,
+                    )
+                    for device, request in requests
+                ],
+                source=AccessSource.GATE,
+            )
+
+        try:
+            results = decide(requests)
+        except IntegrityError:  # another bridge answered some of them meanwhile
+            requests = _unanswered(requests)
+            results = decide(requests)
         replies = []
         for (device, request), result in zip(requests, results, strict=True):
             decision = result.decision
@@ -163,8 +209,19 @@ class GateBridge:
         if online:
             changes["last_seen"] = timezone.now()
         GateDevice.objects.filter(pk=device.pk).update(**changes)
-        # A gate coming online gets a fresh allow-list straight away.
-        return allowlist_messages([device]) if online else []
+        if online:
+            # What it missed while away goes now, with a fresh allow-list.
+            with transaction.atomic():
+                outbox.outbox_gate_back(device=device)
+                outbox.outbox_allowlist(devices=[device])
+        return []
+
+    def _ack(self, device: GateDevice, payload: bytes) -> list[Outgoing]:
+        ack = protocol.parse_signed(
+            protocol.Ack, payload, device_id=device.device_id, secret=device.secret
+        )
+        outbox.outbox_acknowledged(device=device, ack=ack)
+        return []
 
     def _events(self, device: GateDevice, payload: bytes) -> list[Outgoing]:
         batch = protocol.parse_signed(
@@ -225,16 +282,46 @@ class GateBridge:
             )
 
     def housekeeping(self) -> list[Outgoing]:
-        """Periodic: mark silent gates offline, forget old allow-list decisions and refresh every
-        gate's allow-list."""
+        """Periodic: mark silent gates offline, settle messages past their give-up time, forget
+        old allow-list decisions and queue a fresh allow-list for every gate (a disabled one
+        gets an empty list, until it acknowledges one)."""
         now = timezone.now()
+        outbox.outbox_give_up(now=now)
         silent_since = now - timedelta(seconds=settings.GATE_OFFLINE_AFTER_SECONDS)
         GateDevice.objects.filter(online=True, last_seen__lt=silent_since).update(online=False)
         AccessEvent.objects.filter(
             source=AccessSource.ALLOWLIST,
             at__lt=now - timedelta(days=settings.GATE_ALLOWLIST_LOG_DAYS),
         ).delete()
-        return allowlist_messages(GateDevice.objects.filter(enabled=True).select_related("machine"))
+        outbox.outbox_allowlist(devices=GateDevice.objects.all(), now=now)
+        return []
+
+
+class OutboxWaker:
+    """Waits until the outbox may have work: a NOTIFY on PostgreSQL (sent at the commit that
+    queued a message), or a short poll on SQLite (GATE_OUTBOX_POLL_SECONDS)."""
+
+    def __init__(self) -> None:
+        self._listener = None
+        if connection.vendor == "postgresql":
+            import psycopg
+
+            params = connection.get_connection_params()
+            params.pop("context", None)
+            params.pop("cursor_factory", None)
+            self._listener = psycopg.connect(**params, autocommit=True)
+            self._listener.execute(f"LISTEN {outbox.NOTIFY_CHANNEL}")
+
+    def wait(self, seconds: float) -> None:
+        if self._listener is None:
+            time.sleep(min(seconds, settings.GATE_OUTBOX_POLL_SECONDS))
+            return
+        for _ in self._listener.notifies(timeout=seconds, stop_after=1):
+            break
+
+    def close(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
 
 
 class BridgeRunner:
@@ -310,8 +397,8 @@ class BridgeRunner:
             except Exception:
                 # This thread answers every scan this bridge gets: it must outlive any one round.
                 log.exception("Answering %d gate message(s) failed", len(batch))
-            for connection, message in batch:
-                if connection == self._live_connection:
+            for live_connection, message in batch:
+                if live_connection == self._live_connection:
                     self.live.ack(message.mid, message.qos)
 
     def answer(self, messages: list[tuple[str, bytes]]) -> list[Outgoing]:
@@ -362,6 +449,8 @@ class BridgeRunner:
         )
         self.live.loop_start()
         self.durable.loop_start()
+        sender = threading.Thread(target=self._send_outbox, name="bridge-outbox")
+        sender.start()
         try:
             next_housekeeping = 0.0
             while not self._stopped.wait(1.0):
@@ -375,9 +464,60 @@ class BridgeRunner:
         finally:
             self._stopped.set()
             worker.join()
+            sender.join()
             for client in (self.live, self.durable):
                 client.disconnect()
                 client.loop_stop()
 
     def stop(self) -> None:
         self._stopped.set()
+
+    def _send_outbox(self) -> None:
+        """Publish due outbox messages while connected; between rounds, wait for a wake-up."""
+        waker = None
+        try:
+            while not self._stopped.is_set():
+                sent = 0
+                if self.connected.is_set():
+                    try:
+                        close_old_connections()
+                        waker = waker or OutboxWaker()
+                        sent = self.send_outbox_once()
+                    except DatabaseError:
+                        log.exception("Outbox round failed; retrying")
+                        time.sleep(OUTBOX_IDLE_SECONDS)
+                        continue
+                if sent:
+                    continue  # more may be due at once
+                if waker is None:
+                    self._stopped.wait(OUTBOX_IDLE_SECONDS)
+                else:
+                    waker.wait(OUTBOX_IDLE_SECONDS)
+        finally:
+            if waker is not None:
+                waker.close()
+
+    def send_outbox_once(self) -> int:
+        """One round: claim the due messages, publish them at QoS 1 and record which reached
+        the broker. Returns how many were claimed."""
+        due = outbox.outbox_claim()
+        if not due:
+            return 0
+        sent = [
+            (item, self.live.publish(item.topic, item.payload, qos=1, retain=item.retain))
+            for item in due
+        ]
+        deadline = time.monotonic() + PUBACK_TIMEOUT_SECONDS
+        delivered, failed = [], {}
+        for item, info in sent:
+            try:
+                info.wait_for_publish(timeout=max(0.0, deadline - time.monotonic()))
+            except (RuntimeError, ValueError) as error:
+                failed[item.message_pk] = f"The broker did not take it: {error}"
+                continue
+            if info.is_published():
+                delivered.append(item.message_pk)
+            else:
+                failed[item.message_pk] = "No acknowledgement from the broker in time."
+        outbox.outbox_sent(delivered=delivered, failed=failed)
+        return len(due)

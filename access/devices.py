@@ -12,12 +12,12 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from access import mqtt
-from access.allowlist import allowlist_empty, allowlist_refresh_machine
+from access.allowlist import allowlist_empty
 from access.broker import mosquitto_password_hash
 from access.errors import AccessError
+from access.gates import allowlists_refresh, gate_command_queue
 from access.models import GateChange, GateChangeKind, GateDevice
-from access.services import gate_command_push
+from access.outbox import outbox_signed_allowlist
 from equipment.models import Machine
 from gate_agent import protocol
 from membership.submissions import submission_claim
@@ -87,7 +87,7 @@ def gate_device_disable(
 
 
 def gate_device_enable(*, device: GateDevice, actor, token: uuid.UUID | None = None) -> GateDevice:
-    """Serve a disabled gate again; it gets a fresh allow-list after the change commits."""
+    """Serve a disabled gate again; a fresh allow-list is queued with the change."""
     with transaction.atomic():
         submission_claim(token)
         device = _locked(device)
@@ -97,7 +97,7 @@ def gate_device_enable(*, device: GateDevice, actor, token: uuid.UUID | None = N
         device.disabled_reason = ""
         device.save(update_fields=["enabled", "disabled_reason"])
         GateChange.objects.create(device=device, kind=GateChangeKind.ENABLED, actor=actor)
-        allowlist_refresh_machine(device.machine)
+        allowlists_refresh([device.machine])
     return device
 
 
@@ -143,7 +143,7 @@ def gate_device_move(
     token: uuid.UUID | None = None,
 ) -> GateDevice:
     """Move a gate to another machine, only while its relay is off (a running session belongs
-    to the old machine). Both machines' allow-lists are rebuilt after the change commits."""
+    to the old machine). Both machines' gates get new allow-lists, queued with the change."""
     with transaction.atomic():
         submission_claim(token)
         device = _locked(device)
@@ -164,8 +164,7 @@ def gate_device_move(
             to_machine=machine,
             actor=actor,
         )
-        allowlist_refresh_machine(left)
-        allowlist_refresh_machine(machine)
+        allowlists_refresh([left, machine])
     return device
 
 
@@ -180,14 +179,13 @@ def _new_secrets() -> tuple[str, str]:
 
 
 def _silence(device: GateDevice, *, reason: str, message: str, actor) -> None:
-    """A signed switch-off and an empty allow-list, signed with the device's current secret."""
-    gate_command_push(
+    """A signed switch-off and an empty allow-list, signed with the device's current secret and
+    queued with the change; both are re-sent until the gate acknowledges them."""
+    gate_command_queue(
         devices=[device],
         action=protocol.ACTION_SWITCH_OFF,
         reason=reason,
         message=message,
         actor=actor,
     )
-    topic = protocol.gate_topic(device.device_id, protocol.Topic.ALLOWLIST)
-    emptied = allowlist_empty(device).to_json()
-    transaction.on_commit(lambda: mqtt.publish_now([(topic, emptied, True)]))
+    outbox_signed_allowlist(device=device, allowlist=allowlist_empty(device))

@@ -34,6 +34,11 @@ class Scan:
     machine: Machine
     at: datetime
     device: GateDevice | None = None
+    # The gate request's nonce, for scans that came through the bridge.
+    request_nonce: str | None = None
+    # A scan at the machine now is refused while another member's session runs there; an
+    # allow-list window ahead is not (the gate itself never lets one session take over another).
+    now: bool = True
 
 
 @dataclass(frozen=True)
@@ -75,30 +80,84 @@ def gather_facts(*, badge_uid: str, machine: Machine, at: datetime) -> GatheredF
     return gather_facts_many([Scan(badge_uid=badge_uid, machine=machine, at=at)])[0]
 
 
+def _chains(certification_ids: set[int]) -> dict[int, frozenset[int]]:
+    """Each certification with all its prerequisites, transitively (one query)."""
+    needs: dict[int, set[int]] = {}
+    for (
+        certification_id,
+        prerequisite_id,
+    ) in Certification.prerequisites.through.objects.values_list(
+        "from_certification_id", "to_certification_id"
+    ):
+        needs.setdefault(certification_id, set()).add(prerequisite_id)
+    chains = {}
+    for root in certification_ids:
+        chain, todo = {root}, [root]
+        while todo:
+            for prerequisite in needs.get(todo.pop(), ()):
+                if prerequisite not in chain:
+                    chain.add(prerequisite)
+                    todo.append(prerequisite)
+        chains[root] = frozenset(chain)
+    return chains
+
+
+def _running_sessions(machine_ids: set[int]) -> dict[int, list[tuple[int | None, datetime]]]:
+    """(member id, grant end) of the sessions gates report running, by machine (one query)."""
+    from access.models import UsageSession
+
+    running: dict[int, list[tuple[int | None, datetime]]] = {}
+    for machine_id, member_id, grant_end in UsageSession.objects.filter(
+        machine_id__in=machine_ids, ended_at__isnull=True, grant_end__isnull=False
+    ).values_list("machine_id", "member_id", "grant_end"):
+        running.setdefault(machine_id, []).append((member_id, grant_end))
+    return running
+
+
+def _emergency_stopped(machine_ids: set[int]) -> set[int]:
+    from access.models import EmergencyStop
+
+    return set(
+        EmergencyStop.objects.filter(
+            machine_id__in=machine_ids, cleared_at__isnull=True
+        ).values_list("machine_id", flat=True)
+    )
+
+
+def _held_chain(grants, member_id: int, chain: frozenset[int], at: datetime) -> tuple[bool, bool]:
+    """(certified, lapsed): every certification of the chain valid at `at`; else whether one
+    of them was held once (expired or revoked), which reads differently to the member."""
+    held = {cid: grants.get((member_id, cid), []) for cid in chain}
+    certified = all(any(grant_valid_at(g, at=at) for g in grants_) for grants_ in held.values())
+    lapsed = not certified and any(g.granted_at <= at for gs in held.values() for g in gs)
+    return certified, lapsed
+
+
 def gather_facts_many(scans: Sequence[Scan]) -> list[GatheredFacts]:
-    """The facts of each scan, in order, in seven queries whatever the number of scans."""
+    """The facts of each scan, in order, in ten queries whatever the number of scans."""
     canonical = [_canonical(scan.badge_uid) for scan in scans]
     badges = _badges({uid for uid in canonical if uid is not None})
     badge_of = [badges.get(uid) if uid is not None else None for uid in canonical]
     known = [(scan, badge) for scan, badge in zip(scans, badge_of, strict=True) if badge]
     member_ids = {badge.member_id for _, badge in known}
     user_ids = {badge.member.user_id for _, badge in known}
+    machine_ids = {scan.machine.pk for scan, _ in known}
     certification_ids = {
         scan.machine.required_certification_id
         for scan, _ in known
         if scan.machine.required_certification_id is not None
     }
-    grants = certification_grants_held(member_ids=member_ids, certification_ids=certification_ids)
+    chains = _chains(certification_ids) if certification_ids else {}
+    grants = certification_grants_held(
+        member_ids=member_ids, certification_ids=set().union(*chains.values())
+    )
+    stopped = _emergency_stopped(machine_ids) if machine_ids else set()
+    running = _running_sessions(machine_ids) if machine_ids else {}
     signed = membership_selectors.members_signed_current_waiver(member_ids)
     instructors = _pairs(
         Certification.instructors.through, "certification_id", certification_ids, user_ids
     )
-    maintainers = _pairs(
-        Machine.maintainers.through,
-        "machine_id",
-        {scan.machine.pk for scan, _ in known},
-        user_ids,
-    )
+    maintainers = _pairs(Machine.maintainers.through, "machine_id", machine_ids, user_ids)
     covering = iter(
         bookings_covering([(badge.member_id, scan.machine.pk, scan.at) for scan, badge in known])
     )
@@ -113,9 +172,7 @@ def gather_facts_many(scans: Sequence[Scan]) -> list[GatheredFacts]:
         if certification_id is None:
             certified, lapsed = True, False
         else:
-            held = grants.get((member.pk, certification_id), [])
-            certified = any(grant_valid_at(grant, at=at) for grant in held)
-            lapsed = not certified and any(grant.granted_at <= at for grant in held)
+            certified, lapsed = _held_chain(grants, member.pk, chains[certification_id], at)
         booking = next(covering)
         facts = AccessFacts(
             at=at,
@@ -128,6 +185,12 @@ def gather_facts_many(scans: Sequence[Scan]) -> list[GatheredFacts]:
             waiver_signed=member.pk in signed,
             machine_in_service=machine.state == MachineState.IN_SERVICE,
             machine_retired=machine.state == MachineState.RETIRED,
+            machine_emergency_stopped=machine.pk in stopped,
+            machine_in_use_by_another=scan.now
+            and any(
+                other != member.pk and grant_end > at
+                for other, grant_end in running.get(machine.pk, ())
+            ),
             certified=certified,
             certification_lapsed=lapsed,
             is_instructor=(certification_id, member.user_id) in instructors,

@@ -96,10 +96,20 @@ class AccessEvent(models.Model):
     decision_microseconds = models.PositiveIntegerField(default=0)
     # The gate's own id for a decision it made offline, so a re-upload is stored once.
     gate_event_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # The nonce of the gate request this answers: each request is answered once, by one bridge,
+    # however often MQTT delivers it (a second, different reply would fail the gate closed).
+    request_nonce = models.CharField(max_length=64, null=True, blank=True)
 
     class Meta:
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["machine", "-at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["device", "request_nonce"],
+                condition=models.Q(request_nonce__isnull=False),
+                name="one_answer_per_gate_request",
+            )
+        ]
 
     @property
     def reason_sentence(self) -> str:
@@ -113,7 +123,7 @@ class AccessEvent(models.Model):
 
 SESSION_END_SENTENCES = {
     "grant_expired": "The booking ended.",
-    "handover": "Another member took over the machine.",
+    "handover": "Another member took over the machine (gates before the outbox).",
     "message_rejected": "The gate refused a message it could not trust.",
     "agent_error": "The gate stopped on an error.",
     "agent_restart": "The gate restarted.",
@@ -172,20 +182,112 @@ class UsageSession(models.Model):
         )
 
 
-class GateCommand(models.Model):
-    """A signed command the site pushed to a gate (switch-off, emergency stop), for the record."""
+class DeliveryState(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    DELIVERED = "delivered", "Delivered to the broker"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged by the gate"
+    SUPERSEDED = "superseded", "Superseded by a newer allow-list"
+    NOT_DELIVERED = "not_delivered", "Not delivered"
 
-    device = models.ForeignKey(GateDevice, on_delete=models.PROTECT, related_name="commands")
-    action = models.CharField(max_length=20)
-    reason = models.CharField(max_length=40)
+
+PENDING_STATES = (DeliveryState.QUEUED, DeliveryState.DELIVERED)
+
+
+class GateMessageKind(models.TextChoices):
+    COMMAND = "command", "Command"
+    ALLOWLIST = "allowlist", "Allow-list"
+
+
+class GateMessage(models.Model):
+    """The outbox: one site-to-gate message (a command or an allow-list), written in the same
+    transaction as the change that causes it, and sent by the bridge until the gate acknowledges
+    it, a newer allow-list supersedes it, or it gives up (by then every grant has ended).
+
+    A command keeps the device secret of the moment it was queued (a gate losing its
+    credentials is told under its old secret), to re-sign it under the same id when it is sent
+    again; the copy is cleared once the message is settled. An allow-list without a payload is
+    built when it is sent, so it says what the site knows then.
+    """
+
+    device = models.ForeignKey(GateDevice, on_delete=models.PROTECT, related_name="outbox")
+    kind = models.CharField(max_length=20, choices=GateMessageKind.choices)
+    action = models.CharField(max_length=20, blank=True)
+    reason = models.CharField(max_length=40, blank=True)
     message = models.CharField(max_length=500, blank=True)
     actor = models.ForeignKey(
         "membership.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    command_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    allowlist_version = models.PositiveBigIntegerField(null=True, blank=True)
+    payload = models.TextField(blank=True)
+    signing_secret = models.CharField(max_length=128, blank=True)
+    state = models.CharField(
+        max_length=20, choices=DeliveryState.choices, default=DeliveryState.QUEUED
+    )
+    attempts = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    give_up_at = models.DateTimeField()
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(state__in=["queued", "delivered"]),
+                name="gate_outbox_due",
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind="allowlist") | models.Q(command_id__isnull=False),
+                name="gate_command_has_an_id",
+            )
+        ]
+
+    def __str__(self) -> str:
+        what = self.action or self.kind
+        return f"{what} to {self.device.device_id}: {self.get_state_display()}"
+
+    @property
+    def pending(self) -> bool:
+        return self.state in PENDING_STATES
+
+
+class EmergencyStop(models.Model):
+    """Staff pressed the emergency stop: the machine refuses every scan, online and offline,
+    until staff clear it with a reason. At most one uncleared stop per machine."""
+
+    machine = models.ForeignKey(
+        "equipment.Machine", on_delete=models.PROTECT, related_name="emergency_stops"
+    )
+    pressed_by = models.ForeignKey(
+        "membership.User", null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    pressed_at = models.DateTimeField(default=timezone.now)
+    cleared_by = models.ForeignKey(
+        "membership.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    clear_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-pressed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["machine"],
+                condition=models.Q(cleared_at__isnull=True),
+                name="one_open_emergency_stop_per_machine",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(cleared_at__isnull=True) | ~models.Q(clear_reason=""),
+                name="emergency_stop_cleared_with_a_reason",
+            ),
+        ]
 
 
 class GateChangeKind(models.TextChoices):

@@ -1,8 +1,11 @@
-"""The site's connection to the MQTT broker: settings, client construction, one-off publishing."""
+"""The bridge's connection to the MQTT broker: settings and client construction.
+
+Only the bridge connects: web requests, webhooks and commands queue gate messages in the
+outbox (`access.outbox`) and never open a connection.
+"""
 
 from __future__ import annotations
 
-import logging
 import ssl
 import uuid
 from dataclasses import dataclass
@@ -13,8 +16,6 @@ from django.conf import settings
 from paho.mqtt.enums import CallbackAPIVersion
 
 from gate_agent.sockets import send_packets_immediately
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -58,38 +59,3 @@ def make_client(broker: BrokerSettings, *, client_id: str | None = None) -> mqtt
     if broker.tls:
         client.tls_set(ca_certs=broker.ca_file, tls_version=ssl.PROTOCOL_TLS_CLIENT)
     return client
-
-
-def publish_now(messages: list[tuple[str, bytes, bool]], *, timeout: float = 5.0) -> bool:
-    """Publish (topic, payload, retain) messages at QoS 1 and wait for the broker's PUBACKs.
-
-    Used by web requests (switch-off pushes, allow-list refreshes). Returns False, and logs,
-    when the broker cannot be reached: the caller's own change is already committed, and the
-    gate still switches off at its grant's end.
-    """
-    if not messages:
-        return True
-    broker = BrokerSettings.from_settings()
-    client = make_client(broker)
-    try:
-        client.connect(broker.host, broker.port, keepalive=30)
-        client.loop_start()
-        infos = [
-            client.publish(topic, payload, qos=1, retain=retain)
-            for topic, payload, retain in messages
-        ]
-        for info in infos:
-            info.wait_for_publish(timeout=timeout)
-        return all(info.is_published() for info in infos)
-    except (OSError, RuntimeError, ValueError) as error:
-        log.error(
-            "Could not publish %d gate message(s) to %s:%s: %s",
-            len(messages),
-            broker.host,
-            broker.port,
-            error,
-        )
-        return False
-    finally:
-        client.disconnect()
-        client.loop_stop()

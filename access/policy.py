@@ -19,6 +19,8 @@ class Reason(StrEnum):
     MEMBERSHIP_INACTIVE = "membership_inactive"
     WAIVER_MISSING = "waiver_missing"
     MACHINE_OUT_OF_SERVICE = "machine_out_of_service"
+    EMERGENCY_STOPPED = "emergency_stopped"
+    MACHINE_IN_USE = "machine_in_use"
     NOT_CERTIFIED = "not_certified"
     CERTIFICATION_EXPIRED = "certification_expired"
     NO_BOOKING_NOW = "no_booking_now"
@@ -43,6 +45,8 @@ SENTENCES = {
     Reason.MEMBERSHIP_INACTIVE: "Your membership is not active. Pay your membership to use machines.",
     Reason.WAIVER_MISSING: "Sign the current safety waiver on the website first.",
     Reason.MACHINE_OUT_OF_SERVICE: "This machine is out of service.",
+    Reason.EMERGENCY_STOPPED: "Emergency stop: the machine is locked until staff clear it.",
+    Reason.MACHINE_IN_USE: "Another member's session is running on this machine until it ends.",
     Reason.NOT_CERTIFIED: "You are not certified on this machine. Take its safety class first.",
     Reason.CERTIFICATION_EXPIRED: "Your certification for this machine has expired or was revoked.",
     Reason.NO_BOOKING_NOW: "You have no booking on this machine right now. Book it online.",
@@ -64,6 +68,9 @@ class AccessFacts:
     waiver_signed: bool = False
     machine_in_service: bool = False
     machine_retired: bool = False
+    machine_emergency_stopped: bool = False
+    # Another member's session the gate reported running, whose grant has not ended.
+    machine_in_use_by_another: bool = False
     certified: bool = False
     certification_lapsed: bool = False
     is_instructor: bool = False
@@ -91,7 +98,9 @@ def decide(facts: AccessFacts, *, staff_grant: timedelta) -> Decision:
 
     Instructors of the machine's certification and its maintainers need no booking and get a
     grant of `staff_grant`; maintainers may also power an out-of-service (not retired) machine,
-    since repairing it is why they are there.
+    since repairing it is why they are there. Like anyone else they need the machine's whole
+    certification chain and the current waiver, and they never take over another member's
+    running session. Nobody powers an emergency-stopped machine until staff clear the stop.
     """
     name = facts.member_name
 
@@ -106,18 +115,22 @@ def decide(facts: AccessFacts, *, staff_grant: timedelta) -> Decision:
         return refuse(Reason.MEMBERSHIP_INACTIVE)
     if not facts.waiver_signed:
         return refuse(Reason.WAIVER_MISSING)
+    if facts.machine_emergency_stopped:
+        return refuse(Reason.EMERGENCY_STOPPED)
     if facts.machine_retired:
         return refuse(Reason.MACHINE_OUT_OF_SERVICE)
+    if not facts.certified:
+        return refuse(
+            Reason.CERTIFICATION_EXPIRED if facts.certification_lapsed else Reason.NOT_CERTIFIED
+        )
+    if facts.machine_in_use_by_another:
+        return refuse(Reason.MACHINE_IN_USE)
     if facts.is_maintainer:
         return Decision(Reason.ALLOWED_MAINTAINER, facts.at + staff_grant, name)
     if not facts.machine_in_service:
         return refuse(Reason.MACHINE_OUT_OF_SERVICE)
     if facts.is_instructor:
         return Decision(Reason.ALLOWED_INSTRUCTOR, facts.at + staff_grant, name)
-    if not facts.certified:
-        return refuse(
-            Reason.CERTIFICATION_EXPIRED if facts.certification_lapsed else Reason.NOT_CERTIFIED
-        )
     if facts.booking_end is None or facts.booking_end <= facts.at:
         return refuse(Reason.NO_BOOKING_NOW)
     return Decision(Reason.ALLOWED_BOOKING, facts.booking_end, name)

@@ -12,9 +12,11 @@ from django.utils import timezone
 from access.models import (
     AccessEvent,
     AccessSource,
+    EmergencyStop,
     GateChange,
-    GateCommand,
     GateDevice,
+    GateMessage,
+    GateMessageKind,
     UsageSession,
 )
 from equipment.models import Machine
@@ -28,6 +30,9 @@ class MachineLive:
     devices: list[GateDevice]
     session: UsageSession | None
     recent: list[AccessEvent]
+    emergency_stop: EmergencyStop | None = None
+    # The latest commands to its gates, with their delivery state, newest first.
+    commands: tuple[GateMessage, ...] = ()
 
     @property
     def online(self) -> bool:
@@ -48,6 +53,12 @@ def machines_live(*, recent_events: int = 5) -> list[MachineLive]:
         .select_related("member__user", "booking")
         .order_by("started_at")
     }
+    stops = {
+        stop.machine_id: stop
+        for stop in EmergencyStop.objects.filter(cleared_at__isnull=True).select_related(
+            "pressed_by"
+        )
+    }
     live = []
     for machine in machines:
         recent = list(
@@ -55,9 +66,19 @@ def machines_live(*, recent_events: int = 5) -> list[MachineLive]:
             .exclude(source="allowlist")
             .select_related("member__user")[:recent_events]
         )
+        commands = tuple(
+            GateMessage.objects.filter(
+                device__machine=machine, kind=GateMessageKind.COMMAND
+            ).select_related("device")[:3]
+        )
         live.append(
             MachineLive(
-                machine, list(machine.gate_devices.all()), open_sessions.get(machine.pk), recent
+                machine,
+                list(machine.gate_devices.all()),
+                open_sessions.get(machine.pk),
+                recent,
+                stops.get(machine.pk),
+                commands,
             )
         )
     return live
@@ -71,16 +92,19 @@ def gates_disabled() -> QuerySet[GateDevice]:
 @dataclass(frozen=True)
 class GatePage:
     device: GateDevice
-    commands: list[GateCommand]
+    commands: list[GateMessage]
+    allowlists: list[GateMessage]
     scans: list[AccessEvent]
     changes: list[GateChange]
 
 
 def gate_page(device: GateDevice, *, recent: int = 20) -> GatePage:
-    """A gate with its recent commands, scans and staff changes, newest first."""
+    """A gate with its recent commands and allow-lists (with their delivery), scans and staff
+    changes, newest first."""
     return GatePage(
         device,
-        list(device.commands.select_related("actor")[:recent]),
+        list(device.outbox.filter(kind=GateMessageKind.COMMAND).select_related("actor")[:recent]),
+        list(device.outbox.filter(kind=GateMessageKind.ALLOWLIST)[:5]),
         list(
             device.access_events.exclude(source=AccessSource.ALLOWLIST).select_related(
                 "member__user", "machine"

@@ -15,6 +15,7 @@ urlpatterns = [
     path("gates/<slug:device_id>/credentials/", views.gate_credentials, name="gate_credentials"),
     path("gates/<slug:device_id>/move/", views.gate_move, name="gate_move"),
     path("machines/<slug:slug>/stop/", views.emergency_stop, name="emergency_stop"),
+    path("machines/<slug:slug>/clear-stop/", views.emergency_clear, name="emergency_clear"),
     path("my-machine-time/", views.my_usage, name="my_usage"),
     path("members/<int:pk>/machine-time/", views.member_usage, name="member_usage"),
 ]

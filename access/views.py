@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_POST
 
-from access import devices, selectors, services
+from access import devices, gates, selectors, services
 from access.errors import AccessError
 from access.export import access_log_csv
 from access.forms import (
@@ -56,9 +56,30 @@ def live(request):
 @login_required
 @gate_staff
 def emergency_stop(request, slug: str):
+    """Queued, not sent: the page shows each gate's delivery and acknowledgement as it comes."""
     machine = get_object_or_404(Machine, slug=slug)
-    services.gate_emergency_stop(machine=machine, actor=request.user)
-    messages.warning(request, f"Emergency stop sent to {machine}.")
+    queued = gates.gate_emergency_stop(machine=machine, actor=request.user)
+    messages.warning(
+        request,
+        f"Emergency stop queued for {len(queued)} gate(s) of {machine}: it is locked, every scan "
+        "is refused until you clear it. Delivery to each gate shows below.",
+    )
+    return redirect("access:live")
+
+
+@require_POST
+@login_required
+@gate_staff
+def emergency_clear(request, slug: str):
+    machine = get_object_or_404(Machine, slug=slug)
+    try:
+        gates.gate_emergency_clear(
+            machine=machine, actor=request.user, reason=request.POST.get("reason", "")
+        )
+    except AccessError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Emergency stop of {machine} cleared: scans are decided again.")
     return redirect("access:live")
 
 

@@ -14,10 +14,11 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from bookings import hooks, notifications, rules, selectors
+from bookings import notifications, rules, selectors
 from bookings.errors import BookingRejected
 from bookings.models import ACTIVE_STATES, Booking, BookingState, CalendarFeed
 from bookings.rules import Refusal
+from core.gates import gates
 from equipment import services as equipment_services
 from equipment.models import Machine, MachineEvent
 from membership.models import Member
@@ -193,7 +194,7 @@ def booking_extend(
             with transaction.atomic():
                 locked.save(update_fields=["end", "blocked_until", "extended_count"])
                 _announce_changed(locked.machine)
-                transaction.on_commit(lambda: hooks.booking_extended.send(Booking, booking=locked))
+                gates().booking_extended(booking=locked)
         except IntegrityError:
             raise BookingRejected(
                 rules.refuse(Refusal.OVERLAP, machine=locked_machine.name, buffer="")
@@ -253,13 +254,13 @@ def bookings_send_reminders(*, now: datetime | None = None) -> int:
 
 
 def _announce_cancelled(booking: Booking) -> None:
-    """After commit, tell the gate: a running machine of this booking must stop."""
-    transaction.on_commit(lambda: hooks.booking_cancelled.send(Booking, booking=booking))
-    _announce_changed(booking.machine)
+    """Tell the gate, in this transaction: a running machine of this booking must stop."""
+    gates().booking_cancelled(booking=booking)
 
 
 def _announce_changed(machine: Machine) -> None:
-    transaction.on_commit(lambda: hooks.machine_bookings_changed.send(Machine, machine=machine))
+    """The machine's gates' offline allow-lists follow its bookings, in this transaction."""
+    gates().machines_changed(machines=[machine])
 
 
 def _cancel_for_machine_block(

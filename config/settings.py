@@ -241,6 +241,11 @@ GATE_ALLOWLIST_REFRESH_SECONDS = int(os.environ.get("GATE_ALLOWLIST_REFRESH_SECO
 GATE_ALLOWLIST_LOG_DAYS = int(os.environ.get("GATE_ALLOWLIST_LOG_DAYS", "30"))
 # A gate with no heartbeat for this long is shown offline.
 GATE_OFFLINE_AFTER_SECONDS = int(os.environ.get("GATE_OFFLINE_AFTER_SECONDS", "90"))
+# How long the bridges keep re-sending a command or allow-list a gate has not acknowledged; past
+# that it shows as not delivered (longer than any grant, so nothing it could change still runs).
+GATE_OUTBOX_GIVE_UP_HOURS = int(os.environ.get("GATE_OUTBOX_GIVE_UP_HOURS", "24"))
+# How often a bridge on SQLite looks for new outbox rows (PostgreSQL wakes it with NOTIFY).
+GATE_OUTBOX_POLL_SECONDS = float(os.environ.get("GATE_OUTBOX_POLL_SECONDS", "0.1"))
 
 LOGGING = {
     "version": 1,

@@ -17,7 +17,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from schedule.models import Calendar, Event, Rule
 
-from equipment import hooks, rules, selectors
+from core.gates import gates
+from equipment import rules, selectors
 from equipment.errors import EquipmentError
 from equipment.models import Machine, MachineEvent, MachineState, MachineStateChange, ProblemReport
 from membership.submissions import submission_claim
@@ -59,8 +60,7 @@ def machine_save(
     """Add `machine` or store staff's changes to it (its fields already set) and its maintainers.
 
     Who may switch a machine on depends on its certification and its maintainers: when either
-    changes, `hooks.machine_access_changed` goes out after commit so the gates' offline
-    allow-lists follow at once.
+    changes, the gates' offline allow-lists are renewed in the same transaction.
     """
     if actor is not None and not actor.has_perm("equipment.manage_machines"):
         raise EquipmentError("Only staff who manage machines can change them.")
@@ -87,9 +87,7 @@ def machine_save(
         machine.maintainers.set(maintainer_ids)
         machine_calendar(machine)
         if not is_new and before_access != (machine.required_certification_id, maintainer_ids):
-            transaction.on_commit(
-                lambda: hooks.machine_access_changed.send(Machine, machine=machine)
-            )
+            gates().machines_changed(machines=[machine])
     return machine
 
 
@@ -243,8 +241,10 @@ def machine_set_state(
         locked.state = state
         locked.state_reason = "" if state == MachineState.IN_SERVICE else reason
         locked.save(update_fields=["state", "state_reason"])
-        if state != MachineState.IN_SERVICE:
-            transaction.on_commit(lambda: hooks.machine_left_service.send(Machine, machine=locked))
+        if state == MachineState.IN_SERVICE:
+            gates().machines_changed(machines=[locked])
+        else:
+            gates().machine_left_service(machine=locked)
     machine.state, machine.state_reason = locked.state, locked.state_reason
     return change
 

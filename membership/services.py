@@ -9,8 +9,9 @@ from dateutil.relativedelta import relativedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.gates import gates
 from gate_agent.badges import InvalidBadgeUID, normalize_badge_uid
-from membership import hooks, selectors
+from membership import selectors
 from membership.errors import BadgeRejected, MembershipError
 from membership.models import (
     Badge,
@@ -54,7 +55,11 @@ def membership_for(member: Member) -> Membership:
 
 def _notify_if_access_lost(member: Member, had_access: bool) -> None:
     if had_access and not selectors.member_may_use_machines(member):
-        transaction.on_commit(lambda: hooks.member_access_lost.send(Member, member=member))
+        gates().member_lost_access(
+            member=member,
+            reason="access_lost",
+            message="Your membership or badge no longer allows machine use.",
+        )
 
 
 def membership_set_status(
@@ -195,8 +200,10 @@ def badge_disable(*, badge: Badge, reason: str, actor, token: uuid.UUID | None =
         locked.disabled_by = actor
         locked.disabled_reason = reason
         locked.save()
-        transaction.on_commit(lambda: hooks.badge_disabled.send(Badge, badge=locked))
-        _notify_if_access_lost(locked.member, had_access)
+        if had_access and not selectors.member_may_use_machines(locked.member):
+            _notify_if_access_lost(locked.member, had_access)
+        else:  # the member keeps another badge: only sessions of this one stop
+            gates().badge_disabled(badge=locked)
     return locked
 
 

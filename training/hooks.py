@@ -2,9 +2,6 @@
 
 from django.dispatch import Signal
 
-# Sent with `member` and `certification` when a grant is revoked: the access app switches off
-# that member's running machines which require the certification.
-certification_revoked = Signal()
 # Sent with `session` and `actor` once a class session moved: the bookings app holds the machines
 # reserved for the class at the new time, cancelling bookings in the way.
 class_session_moved = Signal()

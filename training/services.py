@@ -13,9 +13,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from core.gates import gates
 from membership.models import Member
 from membership.submissions import submission_claim
-from training import hooks, notifications, selectors
+from training import notifications, selectors
 from training.errors import EnrollmentRejected, NotAllowed, SignOffRejected, TrainingError
 from training.models import (
     Certification,
@@ -276,10 +277,11 @@ def certification_revoke(
         locked.revoke_reason = reason
         locked.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
         member, certification = locked.member, locked.certification
-        transaction.on_commit(
-            lambda: hooks.certification_revoked.send(
-                MemberCertification, member=member, certification=certification
-            )
+        gates().member_lost_access(
+            member=member,
+            reason="certification_revoked",
+            message=f"Your {certification} certification was revoked.",
+            machines=list(certification.machines.all()),
         )
     return locked
 

@@ -14,8 +14,9 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from membership import hooks, selectors
-from membership.models import ChangeCause, Member, Membership, MembershipStatus
+from core.gates import gates
+from membership import selectors
+from membership.models import ChangeCause, Membership, MembershipStatus
 from membership.services import membership_set_status
 
 
@@ -65,7 +66,11 @@ def membership_lapse(*, membership_id: int, now: datetime | None = None) -> bool
         )
         Membership.objects.filter(pk=locked.pk).update(lapse_recorded_for=end)
         if had_access:
-            transaction.on_commit(lambda: hooks.member_access_lost.send(Member, member=member))
+            gates().member_lost_access(
+                member=member,
+                reason="access_lost",
+                message="Your membership lapsed: pay it to use machines again.",
+            )
     return True
 
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from access import mqtt
+from access import outbox
 from bookings.models import Booking
 from equipment.models import Machine
 from gate_agent import protocol as p
@@ -56,17 +56,34 @@ def longer_on_the_grid(booking):
     return booking.end + timedelta(minutes=30)
 
 
+class Published:
+    """What the bridge would publish from the outbox now: each look claims the due rows (as a
+    bridge round does) and adds their topics and payloads to what was seen before."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, bytes, bool]] = []
+
+    def _refresh(self) -> list[tuple[str, bytes, bool]]:
+        self.seen += [(o.topic, o.payload, o.retain) for o in outbox.outbox_claim()]
+        return self.seen
+
+    def __iter__(self):
+        return iter(self._refresh())
+
+    def __len__(self) -> int:
+        return len(self._refresh())
+
+    def __getitem__(self, index):
+        return self._refresh()[index]
+
+    def __bool__(self) -> bool:
+        return bool(self._refresh())
+
+
 @pytest.fixture
-def published(monkeypatch) -> list[tuple[str, bytes, bool]]:
-    """What the site publishes to the broker, captured instead of sent."""
-    sent: list[tuple[str, bytes, bool]] = []
-
-    def publish_now(messages, **kwargs) -> bool:
-        sent.extend(messages)
-        return True
-
-    monkeypatch.setattr(mqtt, "publish_now", publish_now)
-    return sent
+def published(db) -> Published:
+    """What the site queued for the gates, as the bridge would publish it."""
+    return Published()
 
 
 def opened(published, device, message_type, topic: p.Topic, *, secret: str | None = None):

@@ -11,6 +11,7 @@ from django.utils import timezone
 from paho.mqtt.client import MQTTMessage
 
 from access import bridge as bridge_module
+from access import outbox
 from access.bridge import BridgeRunner, GateBridge
 from access.models import AccessEvent, AccessSource, GateDevice, UsageSession
 from access.mqtt import BrokerSettings
@@ -220,11 +221,12 @@ def test_status_offline_marks_the_gate_offline(scene, device):
     assert not device.online
 
 
-def test_status_online_answers_with_a_fresh_signed_allow_list(scene, device):
+def test_status_online_queues_a_fresh_signed_allow_list(scene, device):
     status = p.Status(device_id=device.device_id, state=p.STATUS_ONLINE, firmware="1")
-    [(topic, payload, retain)] = GateBridge().handle(
-        p.gate_topic(device.device_id, p.Topic.STATUS), status.to_json()
+    assert (
+        GateBridge().handle(p.gate_topic(device.device_id, p.Topic.STATUS), status.to_json()) == []
     )
+    [(topic, payload, retain)] = [(o.topic, o.payload, o.retain) for o in outbox.outbox_claim()]
     assert topic == p.gate_topic(device.device_id, p.Topic.ALLOWLIST) and retain
     allowlist = p.parse_signed(
         p.AllowList, payload, device_id=device.device_id, secret=device.secret
@@ -320,12 +322,14 @@ def test_housekeeping_marks_silent_gates_offline(scene, device, settings):
 
 
 def test_housekeeping_forgets_old_allow_list_decisions_but_never_scans(scene, device, settings):
-    GateBridge().housekeeping()  # builds the gate's allow-list, logging its decisions
+    GateBridge().housekeeping()
+    outbox.outbox_claim()  # builds the gate's allow-list, logging its decisions
     old = timezone.now() - timezone.timedelta(days=settings.GATE_ALLOWLIST_LOG_DAYS, minutes=1)
     assert AccessEvent.objects.filter(source=AccessSource.ALLOWLIST).update(at=old) > 0
     scan = access_decide(
         badge_uid=scene.badge_uid, machine=scene.machine, source=AccessSource.GATE, at=old
     ).event
     GateBridge().housekeeping()
+    outbox.outbox_claim(now=timezone.now() + timezone.timedelta(minutes=1))
     assert AccessEvent.objects.filter(at=old).get() == scan
     assert AccessEvent.objects.filter(source=AccessSource.ALLOWLIST, at__gt=old).exists()

@@ -17,7 +17,7 @@ from access.devices import (
     gate_device_replace_credentials,
 )
 from access.errors import AccessError
-from access.models import GateChange, GateChangeKind, GateCommand, GateDevice
+from access.models import GateChange, GateChangeKind, GateDevice, GateMessage
 from gate_agent import protocol as p
 from membership.errors import DuplicateSubmission
 from tests.access.conftest import opened
@@ -87,7 +87,7 @@ def test_disabling_keeps_the_reason_and_silences_the_gate_first(
         "gate_disabled",
         (),
     )
-    assert GateCommand.objects.get().actor == staff
+    assert GateMessage.objects.get(kind="command").actor == staff
     [allowlist] = opened(published, device, p.AllowList, p.Topic.ALLOWLIST)
     assert allowlist.entries == () and allowlist.version == device.allowlist_version
 
@@ -102,7 +102,7 @@ def test_disabling_needs_a_reason(device, staff, reason):
     with pytest.raises(AccessError, match="Say why"):
         gate_device_disable(device=device, reason=reason, actor=staff)
     device.refresh_from_db()
-    assert device.enabled and not GateCommand.objects.exists()
+    assert device.enabled and not GateMessage.objects.exists()
 
 
 def test_disabling_twice_is_refused(device, staff):
@@ -119,7 +119,8 @@ def test_enabling_clears_the_reason_and_sends_a_fresh_allow_list(
         gate_device_enable(device=device, actor=staff)
     device.refresh_from_db()
     assert (device.enabled, device.disabled_reason) == (True, "")
-    [allowlist] = opened(published, device, p.AllowList, p.Topic.ALLOWLIST)
+    emptied, allowlist = opened(published, device, p.AllowList, p.Topic.ALLOWLIST)
+    assert emptied.entries == () and allowlist.version > emptied.version
     assert p.allowlist_badge_hash(scene.badge_uid, device.secret) in {
         entry.badge_hash for entry in allowlist.entries
     }
@@ -155,9 +156,9 @@ def test_replaced_credentials_lock_the_old_pi_out(
 
 def test_replacing_a_disabled_gates_credentials_sends_it_nothing(device, staff, published):
     gate_device_disable(device=device, reason="Pi stolen", actor=staff)
-    GateCommand.objects.all().delete()
+    GateMessage.objects.all().delete()
     gate_device_replace_credentials(device=device, actor=staff)
-    assert not GateCommand.objects.exists()
+    assert not GateMessage.objects.exists()
 
 
 def test_moving_rebuilds_both_machines_allow_lists(

@@ -28,6 +28,7 @@ from membership.models import ChangeCause, MembershipStatus
 from tests.access.conftest import build_scene, longer_on_the_grid
 from tests.access.mosquitto import Mosquitto
 from tests.factories.access import GateDeviceFactory
+from tests.factories.equipment import certify
 from tests.factories.membership import UserFactory, ready_member
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -272,6 +273,7 @@ def test_broker_outage_grant_end_offline_allow_list_and_upload(gate_for, broker)
     scene = build_scene()
     maintainer = ready_member()
     scene.machine.maintainers.add(maintainer.user)
+    certify(maintainer, scene.machine.required_certification)
     gate = gate_for(scene.machine)
     # The booking ends soon after the scan, however long a loaded machine took to start the gate.
     scene.booking.end = timezone.now() + timedelta(seconds=5)

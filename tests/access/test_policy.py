@@ -61,6 +61,15 @@ TRUTH_TABLE = [
     ),
     ({"waiver_signed": False, "is_instructor": True}, Reason.WAIVER_MISSING, None),
     ({"badge_enabled": False, "is_instructor": True}, Reason.BADGE_DISABLED, None),
+    # ... nor the certification chain: a maintainer or instructor is certified like anyone.
+    ({"certified": False, "is_maintainer": True, "booking_end": None}, Reason.NOT_CERTIFIED, None),
+    ({"certified": False, "is_instructor": True, "booking_end": None}, Reason.NOT_CERTIFIED, None),
+    # An emergency stop locks everyone out, maintainers included, until staff clear it.
+    ({"machine_emergency_stopped": True}, Reason.EMERGENCY_STOPPED, None),
+    ({"machine_emergency_stopped": True, "is_maintainer": True}, Reason.EMERGENCY_STOPPED, None),
+    # Another member's running session is never taken over, by a maintainer either.
+    ({"machine_in_use_by_another": True}, Reason.MACHINE_IN_USE, None),
+    ({"machine_in_use_by_another": True, "is_maintainer": True}, Reason.MACHINE_IN_USE, None),
     # The first failing condition is the one reported.
     (
         {"waiver_signed": False, "certified": False, "booking_end": None},

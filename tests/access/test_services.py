@@ -119,6 +119,7 @@ def test_maintainer_needs_no_booking_and_it_is_logged_as_such(db, settings):
 def test_instructor_of_the_certification_needs_no_booking(scene):
     instructor = ready_member()
     scene.machine.required_certification.instructors.add(instructor.user)
+    certify(instructor, scene.machine.required_certification)
     result = access_decide(
         badge_uid=instructor.badges.get().uid, machine=scene.machine, source=AccessSource.GATE
     )
@@ -146,7 +147,7 @@ def test_a_batch_decides_each_scan_as_alone_in_a_fixed_number_of_queries(scene):
     people |= {name: ready_member() for name in ("lapsed", "unpaid", "unbooked", "unsigned")}
     certificate.instructors.add(people["instructor"].user)
     laser.maintainers.add(people["maintainer"].user)
-    for name in ("lapsed", "unpaid", "unbooked", "unsigned"):
+    for name in ("instructor", "maintainer", "lapsed", "unpaid", "unbooked", "unsigned"):
         certify(people[name], certificate, granted_at=now - timedelta(days=9))
     MemberCertification.objects.filter(member=people["lapsed"]).update(
         revoked_at=now - timedelta(days=1), revoke_reason="Unsafe use"

@@ -12,7 +12,10 @@ from html import unescape
 import pytest
 from django.urls import reverse
 
-from access.models import AccessEvent, GateCommand, GateDevice
+from access.models import AccessEvent, GateDevice, GateMessage
+from access.outbox import outbox_command
+from access.policy import Reason
+from access.services import access_decide
 from gate_agent.config import parse_config
 from tests.factories.access import AccessEventFactory, GateDeviceFactory, UsageSessionFactory
 from tests.factories.equipment import MachineFactory
@@ -51,21 +54,42 @@ def test_members_cannot_see_gates_or_stop_machines(member_client, scene):
     assert member_client.get(reverse("access:live")).status_code == 403
     stop = member_client.post(reverse("access:emergency_stop", args=[scene.machine.slug]))
     assert stop.status_code == 403
-    assert not GateCommand.objects.exists()
+    assert not GateMessage.objects.exists()
 
 
-def test_emergency_stop_sends_a_signed_switch_off(gate_staff_client, scene, staff_user, settings):
-    settings.GATE_BROKER_URL = "mqtt://127.0.0.1:1"  # nothing listens: the record is still kept
+def test_emergency_stop_queues_a_switch_off_and_locks_the_machine(
+    gate_staff_client, scene, staff_user, settings
+):
+    """The request opens no broker connection (a wrong broker URL changes nothing): the command
+    is queued, staff read that it is, and every scan is refused until they clear the stop."""
+    settings.GATE_BROKER_URL = "mqtts://nowhere.invalid:1"
     device = GateDeviceFactory(machine=scene.machine)
-    response = gate_staff_client.post(reverse("access:emergency_stop", args=[scene.machine.slug]))
-    assert response.status_code == 302
-    command = GateCommand.objects.get()
-    assert (command.device, command.action, command.reason, command.actor) == (
+    response = gate_staff_client.post(
+        reverse("access:emergency_stop", args=[scene.machine.slug]), follow=True
+    )
+    assert response.status_code == 200
+    command = GateMessage.objects.get(kind="command")
+    assert (command.device, command.action, command.reason, command.actor, command.state) == (
         device,
         "switch_off",
         "emergency_stop",
         staff_user,
+        "queued",
     )
+    page = unescape(response.content.decode())
+    assert "Emergency stop queued" in page and "every scan is refused" in page
+    decision = access_decide(badge_uid=scene.badge_uid, machine=scene.machine, source="web")
+    assert decision.decision.reason is Reason.EMERGENCY_STOPPED
+    refused = gate_staff_client.post(
+        reverse("access:emergency_clear", args=[scene.machine.slug]), {"reason": " "}, follow=True
+    )
+    assert "Say why" in refused.content.decode()
+    gate_staff_client.post(
+        reverse("access:emergency_clear", args=[scene.machine.slug]),
+        {"reason": "Lens cleaned, checked by Sam"},
+    )
+    decision = access_decide(badge_uid=scene.badge_uid, machine=scene.machine, source="web")
+    assert decision.decision.allowed
 
 
 def test_registration_shows_a_config_the_agent_accepts(gate_staff_client, scene, tmp_path):
@@ -117,7 +141,7 @@ def test_the_gate_page_shows_state_commands_and_scans(gate_staff_client, scene, 
     device = GateDeviceFactory(
         machine=scene.machine, firmware="0.3.1", online=True, relay_on=True, allowlist_version=77
     )
-    GateCommand.objects.create(device=device, action="switch_off", reason="emergency_stop")
+    outbox_command(device=device, action="switch_off", reason="emergency_stop", message="")
     AccessEventFactory(machine=scene.machine, device=device, reason="no_booking_now")
     page = unescape(
         gate_staff_client.get(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from access.models import AccessEvent, AccessSource, GateCommand, GateDevice
+from access.models import AccessEvent, AccessSource, GateDevice, GateMessage
 from tests.access.conftest import build_scene
 from tests.factories.access import GateDeviceFactory
 from tests.factories.membership import PASSWORD, UserFactory
@@ -43,4 +43,4 @@ def test_the_live_page_follows_a_gate_and_sends_an_emergency_stop(page, log_in, 
 
     card.get_by_role("button", name="Emergency stop").click()
     page.get_by_text(f"Emergency stop sent to {scene.machine.name}").wait_for()
-    assert GateCommand.objects.get().reason == "emergency_stop"
+    assert GateMessage.objects.get().reason == "emergency_stop"

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from access.models import AccessSource, GateCommand
-from access.services import access_decide, gate_emergency_stop
+from access.gates import gate_emergency_stop
+from access.models import AccessSource, GateMessage
+from access.services import access_decide
 from bookings.services import booking_cancel, booking_extend
 from equipment.services import machine_set_state
 from gate_agent import protocol as p
@@ -32,7 +33,7 @@ def test_cancelled_booking_stops_its_machine(scene, running, django_capture_on_c
     staff = UserFactory(role="Staff")
     with django_capture_on_commit_callbacks(execute=True):
         booking_cancel(booking=scene.booking, actor=staff, reason="Machine needed for a class")
-    assert GateCommand.objects.filter(device=running, reason="booking_cancelled").exists()
+    assert GateMessage.objects.filter(device=running, reason="booking_cancelled").exists()
 
 
 def test_disabled_badge_stops_the_machine(scene, running, django_capture_on_commit_callbacks):
@@ -40,7 +41,7 @@ def test_disabled_badge_stops_the_machine(scene, running, django_capture_on_comm
         membership_services.badge_disable(
             badge=scene.member.badges.get(), reason="Stolen", actor=None
         )
-    assert GateCommand.objects.filter(device=running, reason="access_lost").exists()
+    assert GateMessage.objects.filter(device=running, reason="access_lost").exists()
 
 
 def test_machine_out_of_service_stops_it(scene, running, django_capture_on_commit_callbacks):
@@ -48,27 +49,24 @@ def test_machine_out_of_service_stops_it(scene, running, django_capture_on_commi
         machine_set_state(
             machine=scene.machine, state="out_of_service", reason="Mirror cracked", actor=None
         )
-    assert GateCommand.objects.filter(device=running, reason="out_of_service").exists()
+    assert GateMessage.objects.filter(device=running, reason="out_of_service").exists()
 
 
-def test_revoked_certification_stops_machines_needing_it(
-    scene, running, django_capture_on_commit_callbacks
-):
-    from training import hooks
+def test_revoked_certification_stops_machines_needing_it(scene, running):
+    """The revocation and the switch-off commit together."""
+    from training.services import certification_revoke
 
     grant = MemberCertification.objects.get()
-    with django_capture_on_commit_callbacks(execute=True):
-        hooks.certification_revoked.send(
-            MemberCertification, member=scene.member, certification=grant.certification
-        )
-    assert GateCommand.objects.filter(device=running, reason="certification_revoked").exists()
+    certification_revoke(grant=grant, reason="Unsafe use", actor=UserFactory(is_superuser=True))
+    assert GateMessage.objects.filter(device=running, reason="certification_revoked").exists()
 
 
-def test_nothing_is_pushed_for_a_member_not_on_the_machine(scene, settings):
-    settings.GATE_BROKER_URL = "mqtt://127.0.0.1:1"
+def test_no_command_for_a_member_not_on_the_machine_only_a_fresh_list(scene, settings):
+    """Nobody's job is stopped, and the gate's offline list drops the badge."""
     GateDeviceFactory(machine=scene.machine)
     membership_services.badge_disable(badge=scene.member.badges.get(), reason="Lost", actor=None)
-    assert not GateCommand.objects.exists()
+    assert not GateMessage.objects.filter(kind="command").exists()
+    assert GateMessage.objects.filter(kind="allowlist").count() == 1
 
 
 def test_losing_access_stops_only_that_members_session_and_leaves_the_allow_list(

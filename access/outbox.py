@@ -1,0 +1,270 @@
+"""The gate outbox: site-to-gate messages queued in the caller's transaction, sent by the bridge.
+
+A command or allow-list commits with the change that causes it (a cancelled booking, a lapsed
+membership, an emergency stop), or not at all. Nothing here opens a network connection: the
+bridge claims due rows, publishes them and re-sends each, with backoff, until the gate
+acknowledges it, a newer allow-list supersedes it, or it gives up (docs/gate-protocol.md,
+"Acknowledgements"). Claims are leases: a bridge killed between claiming and publishing leaves
+its rows to another bridge a few seconds later, and a gate applies a message id only once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from access.allowlist import allowlist_build
+from access.models import (
+    PENDING_STATES,
+    DeliveryState,
+    GateDevice,
+    GateMessage,
+    GateMessageKind,
+)
+from gate_agent import protocol
+
+# PostgreSQL NOTIFY channel: queuing wakes the bridges at commit instead of at their next poll.
+NOTIFY_CHANNEL = "toolgate_gate_outbox"
+# Re-send delays while a gate has not acknowledged, by attempt; then the last one, repeated.
+RETRY_SECONDS = (1, 2, 4, 8, 15, 30)
+# How long a claimed row is left to the bridge that claimed it before another may take it.
+CLAIM_LEASE = timedelta(seconds=5)
+# A command re-sent this close to its signed expiry is re-signed (same id, fresh times).
+RESIGN_MARGIN_SECONDS = 20
+
+
+def _give_up_at(now: datetime) -> datetime:
+    return now + timedelta(hours=settings.GATE_OUTBOX_GIVE_UP_HOURS)
+
+
+def _wake_bridges() -> None:
+    """Delivered at commit by PostgreSQL, dropped with a rollback; SQLite bridges poll."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"NOTIFY {NOTIFY_CHANNEL}")
+
+
+def outbox_command(
+    *,
+    device: GateDevice,
+    action: str,
+    reason: str,
+    message: str,
+    actor=None,
+    only_badges: Sequence[str] = (),
+    grant_end: datetime | None = None,
+    now: datetime | None = None,
+) -> GateMessage:
+    """Queue a signed command to `device`, signed with its secret of this moment."""
+    now = now or timezone.now()
+    command = protocol.build_command(
+        device_id=device.device_id,
+        secret=device.secret,
+        action=action,
+        reason=reason,
+        message=message,
+        grant_end=int(grant_end.timestamp()) if grant_end else None,
+        only_badges=list(only_badges),
+        now=now.timestamp(),
+    )
+    row = GateMessage.objects.create(
+        device=device,
+        kind=GateMessageKind.COMMAND,
+        action=action,
+        reason=reason,
+        message=message,
+        actor=actor,
+        command_id=command.command_id,
+        payload=command.to_json().decode(),
+        signing_secret=device.secret,
+        created_at=now,
+        next_attempt_at=now,
+        give_up_at=_give_up_at(now),
+    )
+    _wake_bridges()
+    return row
+
+
+def outbox_allowlist(
+    *, devices: Iterable[GateDevice], now: datetime | None = None
+) -> list[GateMessage]:
+    """Queue a fresh allow-list for each device, built when it is sent. One still waiting to be
+    sent is not queued twice: it will say what the site knows when it goes."""
+    now = now or timezone.now()
+    devices = list(devices)
+    waiting = set(
+        GateMessage.objects.filter(
+            device__in=devices,
+            kind=GateMessageKind.ALLOWLIST,
+            state=DeliveryState.QUEUED,
+            payload="",
+        ).values_list("device_id", flat=True)
+    )
+    rows = GateMessage.objects.bulk_create(
+        GateMessage(
+            device=device,
+            kind=GateMessageKind.ALLOWLIST,
+            created_at=now,
+            next_attempt_at=now,
+            give_up_at=_give_up_at(now),
+        )
+        for device in devices
+        if device.pk not in waiting
+    )
+    if rows:
+        _wake_bridges()
+    return rows
+
+
+def outbox_signed_allowlist(
+    *, device: GateDevice, allowlist: protocol.AllowList, now: datetime | None = None
+) -> GateMessage:
+    """Queue an allow-list signed now (an empty one, under a secret about to be replaced)."""
+    now = now or timezone.now()
+    row = GateMessage.objects.create(
+        device=device,
+        kind=GateMessageKind.ALLOWLIST,
+        allowlist_version=allowlist.version,
+        payload=allowlist.to_json().decode(),
+        created_at=now,
+        next_attempt_at=now,
+        give_up_at=_give_up_at(now),
+    )
+    _wake_bridges()
+    return row
+
+
+# -- what the bridge does ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    message_pk: int
+    topic: str
+    payload: bytes
+    retain: bool
+
+
+def outbox_claim(*, now: datetime | None = None, limit: int = 100) -> list[Outgoing]:
+    """Claim the due messages (oldest first, so each gate gets its messages in order) for a
+    lease, and give each its payload: commands re-signed if near their expiry, allow-lists built.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        rows = list(
+            GateMessage.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("device__machine")
+            .filter(state__in=PENDING_STATES, next_attempt_at__lte=now, give_up_at__gt=now)
+            .order_by("id")[:limit]
+        )
+        outgoing = []
+        for row in rows:
+            row.next_attempt_at = now + CLAIM_LEASE
+            payload = _payload(row, now=now)
+            kind = protocol.Topic.COMMAND if row.kind == GateMessageKind.COMMAND else None
+            topic = protocol.gate_topic(row.device.device_id, kind or protocol.Topic.ALLOWLIST)
+            outgoing.append(Outgoing(row.pk, topic, payload, retain=kind is None))
+        GateMessage.objects.bulk_update(
+            rows, ["next_attempt_at", "payload", "allowlist_version"], batch_size=500
+        )
+    return outgoing
+
+
+def _payload(row: GateMessage, *, now: datetime) -> bytes:
+    if row.kind == GateMessageKind.ALLOWLIST:
+        if not row.payload:
+            allowlist = allowlist_build(row.device, now=now)
+            row.payload, row.allowlist_version = allowlist.to_json().decode(), allowlist.version
+        return row.payload.encode()
+    command = protocol.Command.from_json(row.payload)
+    if command.expires_at - now.timestamp() < RESIGN_MARGIN_SECONDS:
+        issued = int(now.timestamp())
+        command = protocol.sign(
+            dataclasses.replace(
+                command, issued_at=issued, expires_at=issued + protocol.COMMAND_TTL
+            ),
+            row.signing_secret,
+        )
+        row.payload = command.to_json().decode()
+    return row.payload.encode()
+
+
+def outbox_sent(*, delivered: Sequence[int], failed: dict[int, str], now=None) -> None:
+    """Record one round: `delivered` reached the broker (PUBACK), `failed` did not (why).
+
+    Both wait for the gate's acknowledgement, re-sent after a growing delay; a published
+    allow-list supersedes the older ones of its gate that are still waiting.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        rows = list(GateMessage.objects.filter(pk__in=[*delivered, *failed]))
+        for row in rows:
+            row.attempts += 1
+            row.next_attempt_at = now + timedelta(
+                seconds=RETRY_SECONDS[min(row.attempts, len(RETRY_SECONDS)) - 1]
+            )
+            if row.pk in failed:
+                row.last_error = failed[row.pk][:500]
+                continue
+            row.last_error = ""
+            if row.state == DeliveryState.QUEUED:
+                row.state, row.delivered_at = DeliveryState.DELIVERED, now
+        GateMessage.objects.bulk_update(
+            rows, ["attempts", "next_attempt_at", "last_error", "state", "delivered_at"]
+        )
+        for row in rows:
+            if row.kind == GateMessageKind.ALLOWLIST and row.pk not in failed:
+                GateMessage.objects.filter(
+                    device_id=row.device_id,
+                    kind=GateMessageKind.ALLOWLIST,
+                    state__in=PENDING_STATES,
+                    pk__lt=row.pk,
+                ).update(state=DeliveryState.SUPERSEDED, settled_at=now)
+
+
+def outbox_acknowledged(*, device: GateDevice, ack: protocol.Ack, now=None) -> int:
+    """A gate's signed ack: its commands with those ids and its allow-lists up to the version it
+    holds are settled. Returns how many messages it settled."""
+    now = now or timezone.now()
+    settled = Q(kind=GateMessageKind.COMMAND, command_id__in=ack.command_ids)
+    if ack.allowlist_version is not None:
+        settled |= Q(kind=GateMessageKind.ALLOWLIST, allowlist_version__lte=ack.allowlist_version)
+    return GateMessage.objects.filter(settled, device=device, state__in=PENDING_STATES).update(
+        state=DeliveryState.ACKNOWLEDGED, acknowledged_at=now, settled_at=now, signing_secret=""
+    )
+
+
+def outbox_gate_back(*, device: GateDevice, now=None) -> None:
+    """A gate came (back) online: what it has not acknowledged goes now, not at the next retry
+    (it missed whatever was published while it was away)."""
+    now = now or timezone.now()
+    GateMessage.objects.filter(
+        device=device, state__in=PENDING_STATES, next_attempt_at__gt=now
+    ).update(next_attempt_at=now)
+
+
+def outbox_give_up(*, now=None) -> int:
+    """Messages past their give-up time are not delivered (staff see it); by then every grant
+    they could have changed has ended."""
+    now = now or timezone.now()
+    return GateMessage.objects.filter(state__in=PENDING_STATES, give_up_at__lte=now).update(
+        state=DeliveryState.NOT_DELIVERED, settled_at=now, signing_secret=""
+    )
+
+
+def outbox_next_due(*, now=None) -> datetime | None:
+    """When the next pending message is due, for a bridge deciding how long to wait."""
+    row = (
+        GateMessage.objects.filter(state__in=PENDING_STATES)
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
+    return row
