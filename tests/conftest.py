@@ -42,3 +42,32 @@ def staff_client(client, staff_user):
 def member_client(client, member):
     client.force_login(member.user)
     return client
+
+
+class GateCalls(list):
+    """What lower apps told the gates through `core.gates`, in order: (action, arguments)."""
+
+    def machines(self, action: str = "machines_changed") -> list:
+        return [machine for name, kw in self if name == action for machine in kw["machines"]]
+
+    def members(self, action: str = "member_lost_access") -> list:
+        return [kw["member"].pk for name, kw in self if name == action]
+
+
+@pytest.fixture
+def gate_calls(monkeypatch) -> GateCalls:
+    """Records every call lower apps make to the gate outbox; the real outbox still runs."""
+    from core import gates
+
+    real, calls = gates.gates(), GateCalls()
+
+    class Recording:
+        def __getattr__(self, action):
+            def record(**kwargs):
+                calls.append((action, kwargs))
+                return getattr(real, action)(**kwargs)
+
+            return record
+
+    monkeypatch.setattr(gates, "_installed", Recording())
+    return calls

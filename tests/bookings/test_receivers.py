@@ -1,4 +1,4 @@
-"""A change of who may use a machine reaches the gates' allow-list refresh, after commit."""
+"""A change of who may use a machine reaches the gates' allow-lists in its own transaction."""
 
 from __future__ import annotations
 
@@ -7,21 +7,9 @@ import uuid
 import pytest
 from django.urls import reverse
 
-from bookings import hooks
+from access.models import GateMessage
+from tests.factories.access import GateDeviceFactory
 from tests.factories.membership import UserFactory
-
-
-@pytest.fixture
-def refreshed():
-    """The machines `machine_bookings_changed` (the gates' allow-list refresh) was sent for."""
-    machines = []
-
-    def record(sender, machine, **kwargs):
-        machines.append(machine)
-
-    hooks.machine_bookings_changed.connect(record)
-    yield machines
-    hooks.machine_bookings_changed.disconnect(record)
 
 
 @pytest.fixture
@@ -51,28 +39,22 @@ def edit(client, machine, **changes):
 
 
 @pytest.mark.parametrize("change", ["maintainers", "certification"])
-def test_the_edit_page_refreshes_the_gates_after_commit(
-    staff_client, laser, refreshed, django_capture_on_commit_callbacks, change
-):
+def test_the_edit_page_refreshes_the_gates_with_the_change(staff_client, laser, gate_calls, change):
+    """The new allow-list is queued in the edit's own transaction: no hook after commit."""
+    gate = GateDeviceFactory(machine=laser)
     changes = (
         {"maintainers": UserFactory().email}
         if change == "maintainers"
         else {"required_certification": ""}
     )
-    with django_capture_on_commit_callbacks() as callbacks:
-        edit(staff_client, laser, **changes)
-        assert refreshed == []
-    for callback in callbacks:
-        callback()
-    assert refreshed == [laser]
+    edit(staff_client, laser, **changes)
+    assert gate_calls.machines() == [laser]
+    assert GateMessage.objects.filter(device=gate, kind="allowlist", state="queued").count() == 1
 
 
-def test_a_change_of_rules_alone_does_not(
-    staff_client, laser, refreshed, django_capture_on_commit_callbacks
-):
-    with django_capture_on_commit_callbacks(execute=True):
-        edit(staff_client, laser, area="Back room", max_minutes=120)
-    assert refreshed == []
+def test_a_change_of_rules_alone_does_not(staff_client, laser, gate_calls):
+    edit(staff_client, laser, area="Back room", max_minutes=120)
+    assert gate_calls.machines() == []
 
 
 def test_a_moved_class_takes_its_machines_along(

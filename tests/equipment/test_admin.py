@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from equipment import hooks
 from equipment.models import Machine, MachineStateChange
 from tests.factories.equipment import MachineFactory, ProblemReportFactory
 from tests.factories.membership import UserFactory
@@ -38,15 +37,8 @@ def test_the_state_history_is_read_only(admin_client, machine):
     assert 'type="submit" value="Save"' not in page
 
 
-def test_an_admin_edit_is_checked_and_tells_the_gates(
-    admin_client, machine, django_capture_on_commit_callbacks
-):
+def test_an_admin_edit_is_checked_and_tells_the_gates(admin_client, machine, gate_calls):
     """The admin saves through the same service: unworkable rules refused, gates told."""
-    announced = []
-
-    def record(sender, machine, **kwargs):
-        announced.append(machine)
-
     url = reverse("admin:equipment_machine_change", args=[machine.pk])
     data = {
         "name": machine.name,
@@ -66,14 +58,9 @@ def test_an_admin_edit_is_checked_and_tells_the_gates(
     }
     refused = admin_client.post(url, data)
     assert "shorter than the shortest" in refused.content.decode()
-    hooks.machine_access_changed.connect(record)
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            response = admin_client.post(
-                url, {**data, "min_minutes": 30, "maintainers": [UserFactory().pk]}
-            )
-    finally:
-        hooks.machine_access_changed.disconnect(record)
+    response = admin_client.post(
+        url, {**data, "min_minutes": 30, "maintainers": [UserFactory().pk]}
+    )
     assert response.status_code == 302
     assert Machine.objects.get(pk=machine.pk).min_minutes == 30
-    assert announced == [machine]
+    assert gate_calls.machines() == [machine]

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from equipment import hooks, services
+from equipment import services
 from equipment.errors import EquipmentError
 from equipment.models import Machine, MachineEvent
 from equipment.selectors import machine_calendar_facts, opening_intervals
@@ -30,35 +30,17 @@ def staff(db):
     return UserFactory(role=roles.STAFF)
 
 
-@pytest.fixture
-def announced():
-    """The machines `machine_access_changed` was sent for."""
-    machines: list[Machine] = []
-
-    def record(sender, machine, **kwargs):
-        machines.append(machine)
-
-    hooks.machine_access_changed.connect(record)
-    yield machines
-    hooks.machine_access_changed.disconnect(record)
-
-
-def test_new_maintainers_or_certification_are_announced_after_commit(
-    staff, announced, django_capture_on_commit_callbacks
-):
-    """Who may switch the machine on changed: the gates hear it once the change is committed."""
+def test_new_maintainers_or_certification_reach_the_gates_with_the_change(staff, gate_calls):
+    """Who may switch the machine on changed: the gates' lists are renewed in the same
+    transaction, so they commit together or not at all."""
     machine = MachineFactory()
     machine.required_certification = certification("CNC router")
-    with django_capture_on_commit_callbacks() as callbacks:
-        services.machine_save(machine=machine, maintainers=[staff], actor=staff)
-        assert announced == []
-    for callback in callbacks:
-        callback()
-    assert announced == [machine]
+    services.machine_save(machine=machine, maintainers=[staff], actor=staff)
+    assert gate_calls.machines() == [machine]
 
 
 def test_other_changes_and_new_machines_are_not_announced(
-    staff, announced, django_capture_on_commit_callbacks
+    staff, gate_calls, django_capture_on_commit_callbacks
 ):
     """A description or a rule is no gate's business; a new machine has no gate yet."""
     machine = MachineFactory()
@@ -69,7 +51,7 @@ def test_other_changes_and_new_machines_are_not_announced(
         services.machine_save(
             machine=Machine(name="Lathe", slug="lathe"), maintainers=[staff], actor=staff
         )
-    assert announced == []
+    assert gate_calls.machines() == []
     assert Machine.objects.get(slug="lathe").calendar is not None
 
 

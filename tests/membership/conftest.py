@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from membership import hooks
 from tests.membership import stripe_support
 
 
@@ -36,14 +35,20 @@ def deliver(client, django_capture_on_commit_callbacks):
     return post
 
 
+class _MembersTold:
+    """Compares equal to the list of member ids the gates were told lost access, so far."""
+
+    def __init__(self, calls) -> None:
+        self._calls = calls
+
+    def __eq__(self, other) -> bool:
+        return self._calls.members() == other
+
+    def __repr__(self) -> str:
+        return repr(self._calls.members())
+
+
 @pytest.fixture
-def access_lost():
-    """The members the gate hook was told about, in order."""
-    told = []
-
-    def receiver(sender, member, **kwargs):
-        told.append(member.pk)
-
-    hooks.member_access_lost.connect(receiver, weak=False)
-    yield told
-    hooks.member_access_lost.disconnect(receiver)
+def access_lost(gate_calls):
+    """The members the gates were told lost access, in order (`core.gates`)."""
+    return _MembersTold(gate_calls)

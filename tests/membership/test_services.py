@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from dateutil.relativedelta import relativedelta
 
-from membership import hooks, selectors, services
+from membership import selectors, services
 from membership.errors import DuplicateSubmission, MembershipError
 from membership.models import ChangeCause, MembershipStatus, Payment
 from tests.factories.membership import (
@@ -108,26 +108,17 @@ def test_good_standing_table(db, status, period_end_days, in_good_standing):
     assert selectors.membership_in_good_standing(membership, at=NOW) is in_good_standing
 
 
-def test_losing_access_tells_the_gate_after_commit(db, django_capture_on_commit_callbacks):
-    """Cancelling a member who could use machines sends `member_access_lost` once committed."""
+def test_losing_access_tells_the_gate_in_the_same_transaction(db, gate_calls):
+    """Cancelling a member who could use machines queues the gates' switch-off with the change:
+    if the change rolls back, so does the switch-off."""
     member = ready_member()
-    heard = []
-
-    def listener(sender, member, **kwargs):
-        heard.append(member)
-
-    hooks.member_access_lost.connect(listener)
-    try:
-        with django_capture_on_commit_callbacks(execute=True) as callbacks:
-            services.membership_set_status(
-                membership=member.membership,
-                status=MembershipStatus.CANCELED,
-                reason="Asked to cancel",
-                cause=ChangeCause.STAFF,
-            )
-        assert heard == [member] and len(callbacks) == 1
-    finally:
-        hooks.member_access_lost.disconnect(listener)
+    services.membership_set_status(
+        membership=member.membership,
+        status=MembershipStatus.CANCELED,
+        reason="Asked to cancel",
+        cause=ChangeCause.STAFF,
+    )
+    assert gate_calls.members() == [member.pk]
 
 
 def test_status_must_be_a_known_state(db):

@@ -20,7 +20,7 @@ from tests.factories.training import (
     EnrollmentFactory,
     MemberCertificationFactory,
 )
-from training import hooks, selectors, services
+from training import selectors, services
 from training.errors import EnrollmentRejected, SignOffRejected, TrainingError
 from training.models import (
     Enrollment,
@@ -382,29 +382,19 @@ def test_roster_refusals(laser, instructor, make_member, safety, situation, refu
 # --- Revoking ---------------------------------------------------------------------------------
 
 
-def test_revoke_keeps_the_record_and_tells_the_gate(
-    laser, instructor, safe_member, django_capture_on_commit_callbacks
-):
+def test_revoke_keeps_the_record_and_tells_the_gate(laser, instructor, safe_member, gate_calls):
     grant = MemberCertificationFactory(member=safe_member, certification=laser)
-    heard = []
-
-    def receiver(sender, member, certification, **kwargs):
-        heard.append((member, certification))
-
-    hooks.certification_revoked.connect(receiver)
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            services.certification_revoke(
-                grant=grant, reason="Left the laser running unattended", actor=instructor
-            )
-    finally:
-        hooks.certification_revoked.disconnect(receiver)
+    services.certification_revoke(
+        grant=grant, reason="Left the laser running unattended", actor=instructor
+    )
     grant.refresh_from_db()
     assert (grant.revoked_by, grant.revoke_reason) == (
         instructor,
         "Left the laser running unattended",
     )
-    assert heard == [(safe_member, laser)]
+    assert [(kw["member"], kw["reason"]) for _, kw in gate_calls] == [
+        (safe_member, "certification_revoked")
+    ]
     assert not selectors.member_holds_certification(
         member=safe_member, certification=laser, at=timezone.now()
     )
