@@ -18,9 +18,9 @@ from access.broker import mosquitto_password_hash
 from access.errors import AccessError
 from access.models import GateChange, GateChangeKind, GateDevice
 from access.services import gate_command_push
+from core.submissions import submission_claim
 from equipment.models import Machine
 from gate_agent import protocol
-from membership.submissions import submission_claim
 
 
 @dataclass(frozen=True)

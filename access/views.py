@@ -15,7 +15,6 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_POST
 
 from access import devices, selectors, services
-from access.errors import AccessError
 from access.export import access_log_csv
 from access.forms import (
     AccessCheckForm,
@@ -28,8 +27,8 @@ from access.forms import (
 )
 from access.models import AccessSource, GateDevice
 from access.mqtt import BrokerSettings
+from core.errors import DomainError
 from equipment.models import Machine
-from membership.errors import MembershipError
 from membership.models import Member
 from membership.selectors import member_search
 from membership.services import member_get_or_create
@@ -87,7 +86,7 @@ def device_register(request):
                 device_id=form.cleaned_data["device_id"],
                 token=form.cleaned_data["form_token"],
             )
-        except (AccessError, MembershipError) as error:
+        except DomainError as error:
             form.add_error(None, error.message)
         else:
             return _credentials_page(request, credentials, replaced=False)
@@ -153,7 +152,7 @@ def _gate_action(request, device_id: str, form_class, form_name: str, action):
     if form.is_valid():
         try:
             return action(device, form.cleaned_data)
-        except (AccessError, MembershipError) as error:
+        except DomainError as error:
             messages.error(request, error.message)
     else:
         problems = " ".join(" ".join(errors) for errors in form.errors.values())

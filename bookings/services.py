@@ -18,10 +18,10 @@ from bookings import hooks, notifications, rules, selectors
 from bookings.errors import BookingRejected
 from bookings.models import ACTIVE_STATES, Booking, BookingState, CalendarFeed
 from bookings.rules import Refusal
+from core.submissions import submission_claim
 from equipment import services as equipment_services
 from equipment.models import Machine, MachineEvent
 from membership.models import Member
-from membership.submissions import submission_claim
 from training.models import ClassSession
 
 

@@ -19,12 +19,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from bookings import selectors, services
-from bookings.errors import BookingRejected
 from bookings.forms import SessionMachinesForm
 from bookings.models import Booking
+from core.errors import DomainError
+from core.forms import OnceForm
 from equipment.models import Machine
-from membership.errors import MembershipError
-from membership.forms import OnceForm
 from training.models import ClassSession
 
 
@@ -88,7 +87,7 @@ def session_machines(request, pk: int):
             actor=request.user,
             token=form.cleaned_data["form_token"],
         )
-    except (BookingRejected, MembershipError) as refused:
+    except DomainError as refused:
         return _outcome(request, session, error=refused.message, form=form)
     return _outcome(request, session, notice=_held_notice(machines, cancelled))
 
@@ -124,6 +123,6 @@ def session_machine_release(request, pk: int, slug: str):
             actor=request.user,
             token=form.cleaned_data["form_token"],
         )
-    except (BookingRejected, MembershipError) as refused:
+    except DomainError as refused:
         return _outcome(request, session, error=refused.message)
     return _outcome(request, session, notice=f"{machine.name} is no longer held for this class.")

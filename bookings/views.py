@@ -17,10 +17,9 @@ from bookings import feeds, selectors, services
 from bookings.errors import BookingRejected, FeedTokenInvalid
 from bookings.forms import BookingForm, CancelForm, ExtendForm, MaintenanceForm
 from bookings.models import Booking
-from equipment.errors import EquipmentError
+from core.errors import DomainError
 from equipment.models import Machine
 from equipment.selectors import machines_bookable, user_may_service
-from membership.errors import MembershipError
 from membership.models import Member
 from membership.services import member_get_or_create
 
@@ -134,7 +133,7 @@ def booking_new(request, slug: str):
                     actor=request.user,
                     token=form.cleaned_data["form_token"],
                 )
-            except (BookingRejected, MembershipError) as rejected:
+            except DomainError as rejected:
                 error = rejected.message
             else:
                 notice = (
@@ -186,7 +185,7 @@ def booking_cancel(request, pk: int):
             reason=form.cleaned_data.get("reason", ""),
             token=form.cleaned_data["form_token"],
         )
-    except (BookingRejected, MembershipError) as rejected:
+    except DomainError as rejected:
         if request.htmx:
             return _render_area(request, booking.machine, _week_of(booking), error=rejected.message)
         messages.error(request, rejected.message)
@@ -227,7 +226,7 @@ def booking_extend(request, pk: int):
             actor=request.user,
             token=form.cleaned_data["form_token"],
         )
-    except (BookingRejected, MembershipError) as rejected:
+    except DomainError as rejected:
         messages.error(request, rejected.message)
     else:
         messages.success(request, "Extended your booking.")
@@ -320,7 +319,7 @@ def maintenance_new(request, slug: str):
                 repeat_weekly_until=data["repeat_weekly_until"],
                 token=data["form_token"],
             )
-        except (EquipmentError, MembershipError) as error:
+        except DomainError as error:
             form.add_error(None, error.message)
         else:
             messages.success(

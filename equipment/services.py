@@ -17,10 +17,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from schedule.models import Calendar, Event, Rule
 
+from core.submissions import submission_claim
 from equipment import hooks, rules, selectors
 from equipment.errors import EquipmentError
 from equipment.models import Machine, MachineEvent, MachineState, MachineStateChange, ProblemReport
-from membership.submissions import submission_claim
 
 # The fields staff edit on a machine's page; state, calendar and class sessions have their own
 # actions, so an edit never overwrites a state change made meanwhile.

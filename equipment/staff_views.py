@@ -10,11 +10,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from core.errors import DomainError
 from equipment import selectors, services
-from equipment.errors import EquipmentError
 from equipment.forms import MachineAddForm, MachineForm, OpeningHoursForm, OpeningRemoveForm
 from equipment.models import Machine
-from membership.errors import MembershipError
 
 manage_required = permission_required("equipment.manage_machines", raise_exception=True)
 
@@ -30,7 +29,7 @@ def _save(request, form) -> Machine | None:
             actor=request.user,
             token=form.cleaned_data["form_token"],
         )
-    except (EquipmentError, MembershipError) as error:
+    except DomainError as error:
         form.add_error(None, error.message)
         return None
 
@@ -105,7 +104,7 @@ def _hours_action(request, slug: str, form_class, action, *, invalid: str, done:
         return _hours_outcome(request, machine, error=invalid, form=kept)
     try:
         action(machine, form.cleaned_data)
-    except (EquipmentError, MembershipError) as error:
+    except DomainError as error:
         return _hours_outcome(request, machine, error=error.message, form=kept)
     return _hours_outcome(request, machine, notice=done)
 

@@ -275,10 +275,3 @@ class WaiverSignature(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["member", "waiver"], name="one_signature_per_version")
         ]
-
-
-class FormSubmission(models.Model):
-    """One row per handled form token: a double-submitted form is recognised and changes nothing."""
-
-    token = models.UUIDField(unique=True)
-    created_at = models.DateTimeField(default=timezone.now)

@@ -9,6 +9,7 @@ from dateutil.relativedelta import relativedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.submissions import submission_claim
 from gate_agent.badges import InvalidBadgeUID, normalize_badge_uid
 from membership import hooks, selectors
 from membership.errors import BadgeRejected, MembershipError
@@ -24,7 +25,6 @@ from membership.models import (
     Waiver,
     WaiverSignature,
 )
-from membership.submissions import submission_claim
 
 
 def _default_plan() -> Plan | None:

@@ -7,10 +7,11 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from core.errors import DomainError
 from membership import cards, readiness, selectors, services
 from membership.billing import selectors as billing_selectors
 from membership.billing.config import billing_mode
-from membership.errors import MembershipError
+from membership.errors import CardTokenInvalid
 from membership.forms import (
     BadgeAssignForm,
     BadgeDisableForm,
@@ -69,7 +70,7 @@ def _run(request, member: Member, form, action, success: str, form_name: str):
     if form.is_valid():
         try:
             action(form.cleaned_data)
-        except MembershipError as error:
+        except DomainError as error:
             messages.error(request, error.message)
         else:
             messages.success(request, success)
@@ -192,6 +193,6 @@ def membership_status(request, pk: int):
 def card_scan(request, token: str):
     try:
         member = cards.member_from_card_token(token)
-    except MembershipError as error:
+    except CardTokenInvalid as error:
         return render(request, "membership/staff/card_invalid.html", {"error": error}, status=400)
     return redirect("staff_member_detail", pk=member.pk)

@@ -13,8 +13,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from core.submissions import submission_claim
 from membership.models import Member
-from membership.submissions import submission_claim
 from training import hooks, notifications, selectors
 from training.errors import EnrollmentRejected, NotAllowed, SignOffRejected, TrainingError
 from training.models import (

@@ -14,10 +14,11 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from membership.errors import MembershipError
+from core.errors import DomainError
 from membership.models import Member
 from membership.services import member_get_or_create
 from training import scheduling, selectors, services
+from training.errors import TrainingError
 from training.forms import (
     ActionForm,
     MoveForm,
@@ -51,7 +52,7 @@ def _act(request, form, action, success: str) -> bool:
         return False
     try:
         action(form.cleaned_data)
-    except MembershipError as error:
+    except DomainError as error:
         messages.error(request, error.message)
         return False
     messages.success(request, success)
@@ -199,7 +200,7 @@ def session_enroll(request, pk: int):
             enrollment = services.enrollment_create(
                 member=member, session=session, token=form.cleaned_data["form_token"]
             )
-        except MembershipError as error:
+        except DomainError as error:
             messages.error(request, error.message)
         else:
             position = selectors.waitlist_position(enrollment)
@@ -337,7 +338,7 @@ def sign_off(request):
     def grant(data):
         member = Member.objects.filter(user__email__iexact=data["email"].strip()).first()
         if member is None:
-            raise MembershipError(f"No member has the email {data['email']}.")
+            raise TrainingError(f"No member has the email {data['email']}.")
         services.certification_grant(
             member=member,
             certification=data["certification"],
