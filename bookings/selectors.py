@@ -29,6 +29,8 @@ QUOTA_STATES = (*ACTIVE_STATES, BookingState.COMPLETED, BookingState.NO_SHOW)
 
 
 def check_in_opens() -> timedelta:
+    """How long before its start a booking can be checked in to and opens its machine: the one
+    reading of BOOKING_CHECK_IN_OPENS_MINUTES (check-in, the access decision, offline lists)."""
     return timedelta(minutes=getattr(settings, "BOOKING_CHECK_IN_OPENS_MINUTES", 10))
 
 

@@ -138,7 +138,7 @@ def booking_check_in(*, booking: Booking, actor=None, now: datetime | None = Non
             start=locked.start,
             end=locked.end,
             now=now,
-            opens_minutes=_setting("BOOKING_CHECK_IN_OPENS_MINUTES", 10),
+            opens_minutes=selectors.check_in_opens() // timedelta(minutes=1),
         )
         if refused is not None:
             raise BookingRejected(refused)
