@@ -18,6 +18,7 @@ from bookings.errors import BookingRejected, FeedTokenInvalid
 from bookings.forms import BookingForm, CancelForm, ExtendForm, MaintenanceForm
 from bookings.models import Booking
 from core.errors import DomainError
+from core.time import week_start
 from equipment.models import Machine
 from equipment.selectors import machines_bookable, user_may_service
 from membership.models import Member
@@ -35,7 +36,7 @@ def _monday(request) -> date:
         day = date.fromisoformat(request.GET.get("week", ""))
     except ValueError:
         day = timezone.localdate()
-    return day - timedelta(days=day.weekday())
+    return week_start(day)
 
 
 def _area_context(request, machine: Machine, monday: date, **extra) -> dict:
@@ -119,9 +120,7 @@ def booking_new(request, slug: str):
     error = ""
     if form.is_valid():
         start = form.cleaned_data["start"]
-        monday = timezone.localtime(start).date() - timedelta(
-            days=timezone.localtime(start).weekday()
-        )
+        monday = week_start(timezone.localtime(start).date())
         member, error = _booking_member(request, form)
         if member is not None:
             try:
@@ -198,8 +197,7 @@ def booking_cancel(request, pk: int):
 
 
 def _week_of(booking: Booking) -> date:
-    local = timezone.localtime(booking.start).date()
-    return local - timedelta(days=local.weekday())
+    return week_start(timezone.localtime(booking.start).date())
 
 
 def _safe_next(request) -> str:

@@ -120,6 +120,12 @@ def local_day_bounds(day: date, zone: tzinfo) -> tuple[datetime, datetime]:
     return local_midnight(day, zone), local_midnight(day + timedelta(days=1), zone)
 
 
+def week_start(day: date) -> date:
+    """The Monday of `day`'s week: every week here runs Monday to Sunday (the booking grid, the
+    weekly hours quota, the class calendar)."""
+    return day - timedelta(days=day.weekday())
+
+
 def parse_instant(value: str, zone: tzinfo) -> datetime | None:
     """An instant from ISO 8601 text, or None when the text names no single instant.
 

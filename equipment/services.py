@@ -285,7 +285,3 @@ def machine_label_svg(url: str) -> str:
     buffer = io.BytesIO()
     image.save(buffer)
     return buffer.getvalue().decode()
-
-
-def week_start(day: date) -> date:
-    return day - timedelta(days=day.weekday())

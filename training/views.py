@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from core.time import week_start
 from core.views import form_action
 from membership.models import Member
 from membership.services import member_get_or_create
@@ -57,7 +58,7 @@ def _calendar_window(view: str, day: date) -> tuple[date, date, date, date]:
         after = first + timedelta(days=days)
         before = (first - timedelta(days=1)).replace(day=1)
         return first, after, before, after
-    first = day - timedelta(days=day.weekday())
+    first = week_start(day)
     return first, first + timedelta(days=7), first - timedelta(days=7), first + timedelta(days=7)
 
 
