@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run gate-demo test lint venv system-packages clean
+.PHONY: run gate-demo test lint mutation venv system-packages clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ lint: $(STAMP)
 
 test: $(STAMP) system-packages lint
 	$(BIN)/pytest
+
+# Mutation testing of the safety core (docs/testing.md): minutes, two workers, not part of `make test`.
+mutation: $(STAMP)
+	$(BIN)/python scripts/mutation.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache

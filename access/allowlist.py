@@ -18,13 +18,14 @@ from access.facts import Scan
 from access.models import AccessSource, GateDevice
 from access.services import access_decide_many
 from bookings.models import ACTIVE_STATES, Booking
+from bookings.selectors import check_in_opens
 from gate_agent import protocol
 from membership.models import Badge
 
 
 def _window_entries(device: GateDevice, *, now: datetime, until: datetime) -> list:
     machine = device.machine
-    opens_early = timedelta(minutes=settings.BOOKING_CHECK_IN_OPENS_MINUTES)
+    opens_early = check_in_opens()
     windows = [
         (badge.uid, max(booking.start - opens_early, now), booking.end, True)
         for booking in Booking.objects.filter(

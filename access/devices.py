@@ -18,9 +18,9 @@ from access.errors import AccessError
 from access.gates import allowlists_refresh, gate_command_queue
 from access.models import GateChange, GateChangeKind, GateDevice
 from access.outbox import outbox_signed_allowlist
+from core.submissions import submission_claim
 from equipment.models import Machine
 from gate_agent import protocol
-from membership.submissions import submission_claim
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,8 @@ from django import forms
 
 from access.models import AccessSource
 from access.selectors import AccessLogFilter
+from core.forms import OnceForm
 from equipment.models import Machine
-from membership.forms import OnceForm
 
 
 def _machines_in_use():

@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 
 from access.policy import Reason
+from core.models import StateChange
 
 
 class GateDevice(models.Model):
@@ -297,11 +298,12 @@ class GateChangeKind(models.TextChoices):
     MOVED = "moved", "Moved to another machine"
 
 
-class GateChange(models.Model):
+class GateChange(StateChange):
     """What staff did to a gate, who and why: the gate's own history. Never edited."""
 
     device = models.ForeignKey(GateDevice, on_delete=models.PROTECT, related_name="changes")
     kind = models.CharField(max_length=30, choices=GateChangeKind.choices)
+    # Enabling a gate needs no reason; disabling, new credentials and a move do (access.devices).
     reason = models.CharField(max_length=500, blank=True)
     # For a move: the machine the gate left and the one it went to.
     from_machine = models.ForeignKey(
@@ -310,10 +312,10 @@ class GateChange(models.Model):
     to_machine = models.ForeignKey(
         "equipment.Machine", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    actor = models.ForeignKey(
-        "membership.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    def describe(self) -> str:
+        if self.kind == GateChangeKind.MOVED:
+            return (
+                f"Gate {self.device.device_id}: moved from {self.from_machine} to {self.to_machine}"
+            )
+        return f"Gate {self.device.device_id}: {self.get_kind_display().lower()}"

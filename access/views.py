@@ -28,8 +28,9 @@ from access.forms import (
 )
 from access.models import AccessSource, GateDevice
 from access.mqtt import BrokerSettings
+from core.errors import DomainError
+from core.views import form_action
 from equipment.models import Machine
-from membership.errors import MembershipError
 from membership.models import Member
 from membership.selectors import member_search
 from membership.services import member_get_or_create
@@ -108,7 +109,7 @@ def device_register(request):
                 device_id=form.cleaned_data["device_id"],
                 token=form.cleaned_data["form_token"],
             )
-        except (AccessError, MembershipError) as error:
+        except DomainError as error:
             form.add_error(None, error.message)
         else:
             return _credentials_page(request, credentials, replaced=False)
@@ -166,19 +167,17 @@ def _gate_context(device: GateDevice, **forms) -> dict:
     return context
 
 
-def _gate_action(request, device_id: str, form_class, form_name: str, action):
-    """Validate the posted form, run `action(device, cleaned_data)` and return its response;
-    a refusal is named at the top of the gate page (400)."""
+def _gate_action(request, device_id: str, form_class, form_name: str, action, respond=None, **say):
+    """Run the posted form through `action(device, cleaned_data)`, saying `say` (see
+    core.views.form_action); done, `respond(device, value)` (default: back to the gate page),
+    else the gate page again (400) with the refusal named at its top."""
     device = get_object_or_404(GateDevice.objects.select_related("machine"), device_id=device_id)
     form = form_class(request.POST)
-    if form.is_valid():
-        try:
-            return action(device, form.cleaned_data)
-        except (AccessError, MembershipError) as error:
-            messages.error(request, error.message)
-    else:
-        problems = " ".join(" ".join(errors) for errors in form.errors.values())
-        messages.error(request, f"Please correct the form: {problems}")
+    outcome = form_action(request, form, lambda data: action(device, data), **say)
+    if outcome:
+        if respond is not None:
+            return respond(device, outcome.value)
+        return redirect("access:gate_detail", device_id=device.device_id)
     device.refresh_from_db()
     response = render(
         request, "access/gate_detail.html", _gate_context(device, **{form_name: form})
@@ -191,61 +190,70 @@ def _gate_action(request, device_id: str, form_class, form_name: str, action):
 @login_required
 @gate_staff
 def gate_disable(request, device_id: str):
-    def disable(device, data):
-        devices.gate_device_disable(
+    return _gate_action(
+        request,
+        device_id,
+        GateDisableForm,
+        "disable_form",
+        lambda device, data: devices.gate_device_disable(
             device=device, reason=data["reason"], actor=request.user, token=data["form_token"]
-        )
-        messages.warning(request, f"Gate {device.device_id} disabled: the site ignores it now.")
-        return redirect("access:gate_detail", device_id=device.device_id)
-
-    return _gate_action(request, device_id, GateDisableForm, "disable_form", disable)
+        ),
+        success=f"Gate {device_id} disabled: the site ignores it now.",
+        level=messages.WARNING,
+    )
 
 
 @require_POST
 @login_required
 @gate_staff
 def gate_enable(request, device_id: str):
-    def enable(device, data):
-        devices.gate_device_enable(device=device, actor=request.user, token=data["form_token"])
-        messages.success(
-            request,
-            f"Gate {device.device_id} enabled. Run gate_broker_config and reload Mosquitto "
-            "so the broker accepts its MQTT user again.",
-        )
-        return redirect("access:gate_detail", device_id=device.device_id)
-
-    return _gate_action(request, device_id, GateEnableForm, "enable_form", enable)
+    return _gate_action(
+        request,
+        device_id,
+        GateEnableForm,
+        "enable_form",
+        lambda device, data: devices.gate_device_enable(
+            device=device, actor=request.user, token=data["form_token"]
+        ),
+        success=f"Gate {device_id} enabled. Run gate_broker_config and reload Mosquitto "
+        "so the broker accepts its MQTT user again.",
+    )
 
 
 @require_POST
 @login_required
 @gate_staff
 def gate_credentials(request, device_id: str):
-    def replace(device, data):
-        credentials = devices.gate_device_replace_credentials(
+    return _gate_action(
+        request,
+        device_id,
+        GateCredentialsForm,
+        "credentials_form",
+        lambda device, data: devices.gate_device_replace_credentials(
             device=device, reason=data["reason"], actor=request.user, token=data["form_token"]
-        )
-        return _credentials_page(request, credentials, replaced=True)
-
-    return _gate_action(request, device_id, GateCredentialsForm, "credentials_form", replace)
+        ),
+        respond=lambda device, credentials: _credentials_page(request, credentials, replaced=True),
+    )
 
 
 @require_POST
 @login_required
 @gate_staff
 def gate_move(request, device_id: str):
-    def move(device, data):
-        moved = devices.gate_device_move(
+    return _gate_action(
+        request,
+        device_id,
+        GateMoveForm,
+        "move_form",
+        lambda device, data: devices.gate_device_move(
             device=device,
             machine=data["machine"],
             reason=data["reason"],
             actor=request.user,
             token=data["form_token"],
-        )
-        messages.success(request, f"Gate {moved.device_id} now switches {moved.machine}.")
-        return redirect("access:gate_detail", device_id=moved.device_id)
-
-    return _gate_action(request, device_id, GateMoveForm, "move_form", move)
+        ),
+        success=lambda moved: f"Gate {moved.device_id} now switches {moved.machine}.",
+    )
 
 
 @require_GET

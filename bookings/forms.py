@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django import forms
 
+from core.forms import OnceForm
 from equipment.models import Machine
-from membership.forms import OnceForm
 
 
 class BookingForm(OnceForm):

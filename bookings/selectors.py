@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from bookings.models import ACTIVE_STATES, Booking, BookingState
 from bookings.rules import LOOKBACK, BookingFacts, MachineRules
+from core.time import week_start
 from equipment.models import Machine
 from equipment.selectors import machine_calendar_facts, machines_bookable
 from membership.models import Member
@@ -29,6 +30,8 @@ QUOTA_STATES = (*ACTIVE_STATES, BookingState.COMPLETED, BookingState.NO_SHOW)
 
 
 def check_in_opens() -> timedelta:
+    """How long before its start a booking can be checked in to and opens its machine: the one
+    reading of BOOKING_CHECK_IN_OPENS_MINUTES (check-in, the access decision, offline lists)."""
     return timedelta(minutes=getattr(settings, "BOOKING_CHECK_IN_OPENS_MINUTES", 10))
 
 
@@ -110,7 +113,7 @@ def _local_day_bounds(instant: datetime) -> tuple[datetime, datetime]:
 
 def _local_week_bounds(instant: datetime) -> tuple[datetime, datetime]:
     day = timezone.localtime(instant).date()
-    monday = day - timedelta(days=day.weekday())
+    monday = week_start(day)
     zone = timezone.get_current_timezone()
     return (
         datetime.combine(monday, time.min, tzinfo=zone),

@@ -19,10 +19,10 @@ from bookings.errors import BookingRejected
 from bookings.models import ACTIVE_STATES, Booking, BookingState, CalendarFeed
 from bookings.rules import Refusal
 from core.gates import gates
+from core.submissions import submission_claim
 from equipment import services as equipment_services
 from equipment.models import Machine, MachineEvent
 from membership.models import Member
-from membership.submissions import submission_claim
 from training.models import ClassSession
 
 
@@ -139,7 +139,7 @@ def booking_check_in(*, booking: Booking, actor=None, now: datetime | None = Non
             start=locked.start,
             end=locked.end,
             now=now,
-            opens_minutes=_setting("BOOKING_CHECK_IN_OPENS_MINUTES", 10),
+            opens_minutes=selectors.check_in_opens() // timedelta(minutes=1),
         )
         if refused is not None:
             raise BookingRejected(refused)

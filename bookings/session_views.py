@@ -11,7 +11,6 @@ confirmation of whose bookings were cancelled would have to travel back through 
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,12 +18,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from bookings import selectors, services
-from bookings.errors import BookingRejected
 from bookings.forms import SessionMachinesForm
 from bookings.models import Booking
+from core.forms import OnceForm
+from core.views import Outcome, form_action
 from equipment.models import Machine
-from membership.errors import MembershipError
-from membership.forms import OnceForm
 from training.models import ClassSession
 
 
@@ -59,16 +57,15 @@ def _render_panel(request, session: ClassSession, *, form=None, notice="", error
     )
 
 
-def _outcome(request, session: ClassSession, *, notice: str = "", error: str = "", form=None):
-    """htmx gets the panel back in place; a plain post goes back to the class page."""
-    if request.htmx:
-        # 200 so htmx swaps a refusal into the page too.
-        return _render_panel(request, session, form=form, notice=notice, error=error)
-    if error:
-        messages.error(request, error)
-    else:
-        messages.success(request, notice)
-    return redirect("training:session_detail", pk=session.pk)
+def _outcome(request, session: ClassSession, outcome: Outcome, *, form=None):
+    """htmx gets the panel back in place with the outcome in it (a refused `form` as typed);
+    a plain post goes back to the class page, the outcome flashed (form_action's flash)."""
+    if not request.htmx:
+        return redirect("training:session_detail", pk=session.pk)
+    if outcome:
+        return _render_panel(request, session, notice=outcome.message)
+    # 200 so htmx swaps a refusal into the page too.
+    return _render_panel(request, session, form=form, error=outcome.message)
 
 
 @login_required
@@ -78,19 +75,20 @@ def session_machines(request, pk: int):
     if request.method != "POST":
         return _render_panel(request, session)
     form = SessionMachinesForm(request.POST, choices=selectors.session_machines(session))
-    if not form.is_valid():
-        return _outcome(request, session, error="Choose at least one machine to hold.", form=form)
-    machines = list(form.cleaned_data["machines"])
-    try:
-        cancelled = services.class_session_reserve_machines(
+    outcome = form_action(
+        request,
+        form,
+        lambda data: services.class_session_reserve_machines(
             session=session,
-            machines=machines,
+            machines=list(data["machines"]),
             actor=request.user,
-            token=form.cleaned_data["form_token"],
-        )
-    except (BookingRejected, MembershipError) as refused:
-        return _outcome(request, session, error=refused.message, form=form)
-    return _outcome(request, session, notice=_held_notice(machines, cancelled))
+            token=data["form_token"],
+        ),
+        success=lambda cancelled: _held_notice(list(form.cleaned_data["machines"]), cancelled),
+        invalid="Choose at least one machine to hold.",
+        flash=not request.htmx,
+    )
+    return _outcome(request, session, outcome, form=form)
 
 
 def _held_notice(machines: list[Machine], cancelled: list[Booking]) -> str:
@@ -114,16 +112,14 @@ def _held_notice(machines: list[Machine], cancelled: list[Booking]) -> str:
 def session_machine_release(request, pk: int, slug: str):
     session = _session_for(request, pk)
     machine = get_object_or_404(Machine, slug=slug)
-    form = OnceForm(request.POST)
-    if not form.is_valid():
-        return _outcome(request, session, error="The form was incomplete; nothing was changed.")
-    try:
-        services.class_session_release_machine(
-            session=session,
-            machine=machine,
-            actor=request.user,
-            token=form.cleaned_data["form_token"],
-        )
-    except (BookingRejected, MembershipError) as refused:
-        return _outcome(request, session, error=refused.message)
-    return _outcome(request, session, notice=f"{machine.name} is no longer held for this class.")
+    outcome = form_action(
+        request,
+        OnceForm(request.POST),
+        lambda data: services.class_session_release_machine(
+            session=session, machine=machine, actor=request.user, token=data["form_token"]
+        ),
+        success=f"{machine.name} is no longer held for this class.",
+        invalid="The form was incomplete; nothing was changed.",
+        flash=not request.htmx,
+    )
+    return _outcome(request, session, outcome)

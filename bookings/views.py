@@ -17,10 +17,10 @@ from bookings import feeds, selectors, services
 from bookings.errors import BookingRejected, FeedTokenInvalid
 from bookings.forms import BookingForm, CancelForm, ExtendForm, MaintenanceForm
 from bookings.models import Booking
-from equipment.errors import EquipmentError
+from core.errors import DomainError
+from core.time import week_start
 from equipment.models import Machine
 from equipment.selectors import machines_bookable, user_may_service
-from membership.errors import MembershipError
 from membership.models import Member
 from membership.services import member_get_or_create
 
@@ -36,7 +36,7 @@ def _monday(request) -> date:
         day = date.fromisoformat(request.GET.get("week", ""))
     except ValueError:
         day = timezone.localdate()
-    return day - timedelta(days=day.weekday())
+    return week_start(day)
 
 
 def _area_context(request, machine: Machine, monday: date, **extra) -> dict:
@@ -120,9 +120,7 @@ def booking_new(request, slug: str):
     error = ""
     if form.is_valid():
         start = form.cleaned_data["start"]
-        monday = timezone.localtime(start).date() - timedelta(
-            days=timezone.localtime(start).weekday()
-        )
+        monday = week_start(timezone.localtime(start).date())
         member, error = _booking_member(request, form)
         if member is not None:
             try:
@@ -134,7 +132,7 @@ def booking_new(request, slug: str):
                     actor=request.user,
                     token=form.cleaned_data["form_token"],
                 )
-            except (BookingRejected, MembershipError) as rejected:
+            except DomainError as rejected:
                 error = rejected.message
             else:
                 notice = (
@@ -186,7 +184,7 @@ def booking_cancel(request, pk: int):
             reason=form.cleaned_data.get("reason", ""),
             token=form.cleaned_data["form_token"],
         )
-    except (BookingRejected, MembershipError) as rejected:
+    except DomainError as rejected:
         if request.htmx:
             return _render_area(request, booking.machine, _week_of(booking), error=rejected.message)
         messages.error(request, rejected.message)
@@ -199,8 +197,7 @@ def booking_cancel(request, pk: int):
 
 
 def _week_of(booking: Booking) -> date:
-    local = timezone.localtime(booking.start).date()
-    return local - timedelta(days=local.weekday())
+    return week_start(timezone.localtime(booking.start).date())
 
 
 def _safe_next(request) -> str:
@@ -227,7 +224,7 @@ def booking_extend(request, pk: int):
             actor=request.user,
             token=form.cleaned_data["form_token"],
         )
-    except (BookingRejected, MembershipError) as rejected:
+    except DomainError as rejected:
         messages.error(request, rejected.message)
     else:
         messages.success(request, "Extended your booking.")
@@ -320,7 +317,7 @@ def maintenance_new(request, slug: str):
                 repeat_weekly_until=data["repeat_weekly_until"],
                 token=data["form_token"],
             )
-        except (EquipmentError, MembershipError) as error:
+        except DomainError as error:
             form.add_error(None, error.message)
         else:
             messages.success(

@@ -6,6 +6,7 @@ from datetime import date, time, timedelta
 
 from django.utils import timezone
 
+from core.time import week_start
 from equipment import services
 from equipment.models import Machine, MachineEvent
 from membership.models import User
@@ -103,7 +104,7 @@ def seed() -> list[str]:
     }
     staff = User.objects.filter(email="staff@toolgate.test").first()
     today = timezone.localdate()
-    monday = today - timedelta(days=today.weekday())
+    monday = week_start(today)
     for spec in MACHINES:
         spec = dict(spec)
         certification = certifications[spec.pop("certification")]

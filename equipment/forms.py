@@ -10,11 +10,11 @@ from django import forms
 from django.db.models import Q
 from django.utils.text import slugify
 
+from core.forms import OnceForm
 from equipment import rules
 from equipment.models import Machine, MachineState
 from equipment.rules import WEEKDAY_NAMES
 from equipment.services import SETTINGS_FIELDS
-from membership.forms import OnceForm
 from membership.models import User
 
 # First parts of machine addresses that are pages of their own (/machines/new/, /machines/problems/).

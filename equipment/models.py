@@ -9,6 +9,8 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from core.models import StateChange
+
 
 class MachineState(models.TextChoices):
     IN_SERVICE = "in_service", "In service"
@@ -127,20 +129,15 @@ class MachineEvent(models.Model):
         return f"{self.machine}: {self.get_kind_display()}"
 
 
-class MachineStateChange(models.Model):
+class MachineStateChange(StateChange):
     """Every change of a machine's service state, with who and why. Never deleted."""
 
     machine = models.ForeignKey(Machine, on_delete=models.PROTECT, related_name="state_changes")
     from_state = models.CharField(max_length=20, choices=MachineState.choices)
     to_state = models.CharField(max_length=20, choices=MachineState.choices)
-    reason = models.CharField(max_length=500)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    def describe(self) -> str:
+        return f"{self.machine}: {self.get_from_state_display()} → {self.get_to_state_display()}"
 
 
 class ProblemReport(models.Model):

@@ -18,10 +18,10 @@ from django.utils import timezone
 from schedule.models import Calendar, Event, Rule
 
 from core.gates import gates
+from core.submissions import submission_claim
 from equipment import rules, selectors
 from equipment.errors import EquipmentError
 from equipment.models import Machine, MachineEvent, MachineState, MachineStateChange, ProblemReport
-from membership.submissions import submission_claim
 
 # The fields staff edit on a machine's page; state, calendar and class sessions have their own
 # actions, so an edit never overwrites a state change made meanwhile.
@@ -285,7 +285,3 @@ def machine_label_svg(url: str) -> str:
     buffer = io.BytesIO()
     image.save(buffer)
     return buffer.getvalue().decode()
-
-
-def week_start(day: date) -> date:
-    return day - timedelta(days=day.weekday())

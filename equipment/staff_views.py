@@ -10,11 +10,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from core.errors import DomainError
+from core.views import form_action
 from equipment import selectors, services
-from equipment.errors import EquipmentError
 from equipment.forms import MachineAddForm, MachineForm, OpeningHoursForm, OpeningRemoveForm
 from equipment.models import Machine
-from membership.errors import MembershipError
 
 manage_required = permission_required("equipment.manage_machines", raise_exception=True)
 
@@ -30,7 +30,7 @@ def _save(request, form) -> Machine | None:
             actor=request.user,
             token=form.cleaned_data["form_token"],
         )
-    except (EquipmentError, MembershipError) as error:
+    except DomainError as error:
         form.add_error(None, error.message)
         return None
 
@@ -81,33 +81,26 @@ def _hours_context(machine: Machine, **extra) -> dict:
     }
 
 
-def _hours_outcome(request, machine: Machine, *, notice: str = "", error: str = "", form=None):
-    """htmx gets the opening-hours panel back; a plain post goes back to the edit page."""
-    if request.htmx:
-        extra = {"notice": notice, "error": error}
-        if form is not None:
-            extra["hours_form"] = form
-        return render(request, "equipment/_opening_hours.html", _hours_context(machine, **extra))
-    if error:
-        messages.error(request, error)
-    else:
-        messages.success(request, notice)
-    return redirect(f"{reverse('equipment:machine_edit', args=[machine.slug])}#hours")
-
-
 def _hours_action(request, slug: str, form_class, action, *, invalid: str, done: str):
-    """Validate `form_class`, run `action(machine, cleaned_data)`, answer with the panel."""
+    """Run `action(machine, cleaned_data)` on the posted form: htmx gets the opening-hours panel
+    back with the outcome in it, a plain post goes back to the edit page (outcome flashed)."""
     machine = get_object_or_404(Machine, slug=slug)
     form = form_class(request.POST)
-    # Only the add form is shown again with what was typed; the remove buttons are rebuilt.
-    kept = form if form_class is OpeningHoursForm else None
-    if not form.is_valid():
-        return _hours_outcome(request, machine, error=invalid, form=kept)
-    try:
-        action(machine, form.cleaned_data)
-    except (EquipmentError, MembershipError) as error:
-        return _hours_outcome(request, machine, error=error.message, form=kept)
-    return _hours_outcome(request, machine, notice=done)
+    outcome = form_action(
+        request,
+        form,
+        lambda data: action(machine, data),
+        success=done,
+        invalid=invalid,
+        flash=not request.htmx,
+    )
+    if not request.htmx:
+        return redirect(f"{reverse('equipment:machine_edit', args=[machine.slug])}#hours")
+    said = {"notice": outcome.message} if outcome else {"error": outcome.message}
+    # Only a refused add form is shown again with what was typed; the remove buttons are rebuilt.
+    if not outcome and form_class is OpeningHoursForm:
+        said["hours_form"] = form
+    return render(request, "equipment/_opening_hours.html", _hours_context(machine, **said))
 
 
 @login_required

@@ -8,11 +8,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from core.errors import DomainError
 from equipment import selectors, services
-from equipment.errors import EquipmentError
 from equipment.forms import MachineStateForm, ProblemReportForm, ResolveForm
 from equipment.models import Machine, MachineEvent, ProblemReport
-from membership.errors import MembershipError
 
 
 @login_required
@@ -78,7 +77,7 @@ def machine_state(request, slug: str):
                 actor=request.user,
                 token=form.cleaned_data["form_token"],
             )
-        except (EquipmentError, MembershipError) as error:
+        except DomainError as error:
             messages.error(request, error.message)
         else:
             messages.success(
@@ -102,7 +101,7 @@ def problem_report(request, slug: str):
                 description=form.cleaned_data["description"],
                 token=form.cleaned_data["form_token"],
             )
-        except (EquipmentError, MembershipError) as error:
+        except DomainError as error:
             messages.error(request, error.message)
         else:
             messages.success(request, "Thank you: staff have your report.")
@@ -135,7 +134,7 @@ def problem_resolve(request, pk: int):
                 resolution=form.cleaned_data["resolution"],
                 token=form.cleaned_data["form_token"],
             )
-        except (EquipmentError, MembershipError) as error:
+        except DomainError as error:
             messages.error(request, error.message)
         else:
             messages.success(request, "Report closed.")

@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.models import StateChange
+
 
 class UserManager(BaseUserManager):
     """Users log in by email; there is no username."""
@@ -137,7 +139,7 @@ class ChangeCause(models.TextChoices):
     SYSTEM = "system", "System"
 
 
-class MembershipChange(models.Model):
+class MembershipChange(StateChange):
     """Every change of a membership's state, with who or what caused it. Never deleted."""
 
     membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="changes")
@@ -145,14 +147,12 @@ class MembershipChange(models.Model):
     to_status = models.CharField(max_length=20, choices=MembershipStatus.choices)
     period_end = models.DateTimeField(null=True, blank=True)
     cause = models.CharField(max_length=20, choices=ChangeCause.choices)
-    reason = models.CharField(max_length=500)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    def describe(self) -> str:
+        return (
+            f"{self.membership.member}: {self.get_from_status_display()} → "
+            f"{self.get_to_status_display()} ({self.get_cause_display().lower()})"
+        )
 
 
 class Payment(models.Model):
@@ -275,10 +275,3 @@ class WaiverSignature(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["member", "waiver"], name="one_signature_per_version")
         ]
-
-
-class FormSubmission(models.Model):
-    """One row per handled form token: a double-submitted form is recognised and changes nothing."""
-
-    token = models.UUIDField(unique=True)
-    created_at = models.DateTimeField(default=timezone.now)

@@ -26,6 +26,12 @@ def grace_period() -> timedelta:
     return timedelta(days=getattr(settings, "MEMBERSHIP_GRACE_DAYS", 3))
 
 
+def grace_ends(paid_through: datetime) -> datetime:
+    """When a membership paid through `paid_through` stops opening machines: after the grace
+    period. Good standing (the access decision, readiness, billing) and the lapse job read it here."""
+    return paid_through + grace_period()
+
+
 def membership_in_good_standing(membership: Membership | None, *, at: datetime) -> bool:
     """Active and paid up, or past due but still inside the grace period.
 
@@ -37,9 +43,9 @@ def membership_in_good_standing(membership: Membership | None, *, at: datetime) 
         return False
     end = membership.current_period_end
     if membership.status == MembershipStatus.ACTIVE:
-        return end is None or at < end + grace_period()
+        return end is None or at < grace_ends(end)
     if membership.status == MembershipStatus.PAST_DUE:
-        return end is not None and at < end + grace_period()
+        return end is not None and at < grace_ends(end)
     return False
 
 

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.gates import gates
+from core.submissions import submission_claim
 from gate_agent.badges import InvalidBadgeUID, normalize_badge_uid
 from membership import selectors
 from membership.errors import BadgeRejected, MembershipError
@@ -25,7 +26,6 @@ from membership.models import (
     Waiver,
     WaiverSignature,
 )
-from membership.submissions import submission_claim
 
 
 def _default_plan() -> Plan | None:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from core.views import form_action
 from membership import cards, readiness, selectors, services
 from membership.billing import selectors as billing_selectors
 from membership.billing.config import billing_mode
-from membership.errors import MembershipError
+from membership.errors import CardTokenInvalid
 from membership.forms import (
     BadgeAssignForm,
     BadgeDisableForm,
@@ -65,31 +65,14 @@ def _detail_context(member: Member, **forms) -> dict:
 
 
 def _run(request, member: Member, form, action, success: str, form_name: str):
-    """Validate `form`, run `action(cleaned_data)`, and show the outcome on the member page."""
-    if form.is_valid():
-        try:
-            action(form.cleaned_data)
-        except MembershipError as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(request, success)
-            return redirect("staff_member_detail", pk=member.pk)
-    else:
-        messages.error(request, f"Please correct the form: {_form_problems(form)}")
+    """Run the form action; done, back to the member page, else the page again with the form."""
+    if form_action(request, form, action, success=success):
+        return redirect("staff_member_detail", pk=member.pk)
     response = render(
         request, "membership/staff/member_detail.html", _detail_context(member, **{form_name: form})
     )
     response.status_code = 400
     return response
-
-
-def _form_problems(form) -> str:
-    # The disable and replace forms sit folded under each badge and show no errors of their own,
-    # so the message at the top of the page has to say what is wrong.
-    return " ".join(
-        f"{form[name].label}: {' '.join(errors)}" if name in form.fields else " ".join(errors)
-        for name, errors in form.errors.items()
-    )
 
 
 @require_POST
@@ -192,6 +175,6 @@ def membership_status(request, pk: int):
 def card_scan(request, token: str):
     try:
         member = cards.member_from_card_token(token)
-    except MembershipError as error:
+    except CardTokenInvalid as error:
         return render(request, "membership/staff/card_invalid.html", {"error": error}, status=400)
     return redirect("staff_member_detail", pk=member.pk)

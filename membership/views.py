@@ -7,10 +7,11 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from core.errors import DomainError
+from core.forms import OnceForm
 from membership import cards, readiness, selectors, services
 from membership.billing import selectors as billing_selectors
-from membership.errors import MembershipError
-from membership.forms import OnceForm, WaiverSignForm
+from membership.forms import WaiverSignForm
 from membership.models import Member
 
 
@@ -52,7 +53,7 @@ def waiver_sign(request):
                 signed_name=form.cleaned_data["signed_name"],
                 token=form.cleaned_data["form_token"],
             )
-        except MembershipError as error:
+        except DomainError as error:
             messages.error(request, error.message)
         else:
             messages.success(request, f"Thank you: you signed {waiver}.")

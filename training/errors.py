@@ -1,9 +1,9 @@
 """Domain errors of the training app; views show their message to the person as is."""
 
-from membership.errors import MembershipError
+from core.errors import DomainError
 
 
-class TrainingError(MembershipError):
+class TrainingError(DomainError):
     """A training action the rules refuse (enroll, cancel, sign off, revoke, schedule)."""
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import get_user_model
 
-from membership.forms import OnceForm
+from core.forms import OnceForm
 from training.models import Certification, Outcome
 from training.scheduling import Frequency
 

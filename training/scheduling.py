@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from schedule.models import Calendar, Event, Occurrence, Rule
 
-from membership.submissions import submission_claim
+from core.submissions import submission_claim
 from training import hooks, notifications, selectors
 from training.errors import NotAllowed, TrainingError
 from training.models import Certification, ClassSeries, ClassSession, EnrollmentStatus

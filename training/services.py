@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from core.gates import gates
+from core.submissions import submission_claim
 from membership.models import Member
-from membership.submissions import submission_claim
 from training import notifications, selectors
 from training.errors import EnrollmentRejected, NotAllowed, SignOffRejected, TrainingError
 from training.models import (

@@ -14,10 +14,12 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from membership.errors import MembershipError
+from core.time import week_start
+from core.views import form_action
 from membership.models import Member
 from membership.services import member_get_or_create
 from training import scheduling, selectors, services
+from training.errors import TrainingError
 from training.forms import (
     ActionForm,
     MoveForm,
@@ -34,28 +36,6 @@ manage_required = permission_required("training.manage_training", raise_exceptio
 
 def _member(request) -> Member:
     return member_get_or_create(user=request.user)
-
-
-def _form_errors(form) -> str:
-    parts = []
-    for name, errors in form.errors.items():
-        label = form.fields[name].label if name in form.fields else ""
-        parts += [f"{label}: {error}" if label else str(error) for error in errors]
-    return " ".join(parts)
-
-
-def _act(request, form, action, success: str) -> bool:
-    """Validate `form`, run `action(cleaned_data)` and flash the outcome; True on success."""
-    if not form.is_valid():
-        messages.error(request, _form_errors(form) or "Please correct the form.")
-        return False
-    try:
-        action(form.cleaned_data)
-    except MembershipError as error:
-        messages.error(request, error.message)
-        return False
-    messages.success(request, success)
-    return True
 
 
 def _back(request, default: str):
@@ -78,7 +58,7 @@ def _calendar_window(view: str, day: date) -> tuple[date, date, date, date]:
         after = first + timedelta(days=days)
         before = (first - timedelta(days=1)).replace(day=1)
         return first, after, before, after
-    first = day - timedelta(days=day.weekday())
+    first = week_start(day)
     return first, first + timedelta(days=7), first - timedelta(days=7), first + timedelta(days=7)
 
 
@@ -191,26 +171,23 @@ def session_detail(request, pk: int):
 def session_enroll(request, pk: int):
     session = get_object_or_404(ClassSession, pk=pk)
     member = _member(request)
-    form = ActionForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _form_errors(form))
-    else:
-        try:
-            enrollment = services.enrollment_create(
-                member=member, session=session, token=form.cleaned_data["form_token"]
-            )
-        except MembershipError as error:
-            messages.error(request, error.message)
+    enrolled = form_action(
+        request,
+        ActionForm(request.POST),
+        lambda data: services.enrollment_create(
+            member=member, session=session, token=data["form_token"]
+        ),
+    )
+    if enrolled:
+        position = selectors.waitlist_position(enrolled.value)
+        if position is None:
+            messages.success(request, "You have a seat in this class.")
         else:
-            position = selectors.waitlist_position(enrollment)
-            if position is None:
-                messages.success(request, "You have a seat in this class.")
-            else:
-                messages.warning(
-                    request,
-                    f"The class is full: you are on the waitlist at position {position}. "
-                    "We email you if a seat opens.",
-                )
+            messages.warning(
+                request,
+                f"The class is full: you are on the waitlist at position {position}. "
+                "We email you if a seat opens.",
+            )
     return _back(request, reverse("training:session_detail", args=[pk]))
 
 
@@ -218,13 +195,13 @@ def session_enroll(request, pk: int):
 @login_required
 def enrollment_cancel(request, pk: int):
     enrollment = get_object_or_404(Enrollment, pk=pk)
-    _act(
+    form_action(
         request,
         ActionForm(request.POST),
         lambda data: services.enrollment_cancel(
             enrollment=enrollment, actor=request.user, token=data["form_token"]
         ),
-        "Your enrollment is cancelled.",
+        success="Your enrollment is cancelled.",
     )
     return _back(request, reverse("training:session_detail", args=[enrollment.session_id]))
 
@@ -234,13 +211,13 @@ def enrollment_cancel(request, pk: int):
 def request_training(request, pk: int):
     certification = get_object_or_404(Certification, pk=pk)
     member = _member(request)
-    _act(
+    form_action(
         request,
         ActionForm(request.POST),
         lambda data: services.training_request_create(
             member=member, certification=certification, token=data["form_token"]
         ),
-        f"Noted: you want a {certification} class. Staff schedule classes where demand is.",
+        success=f"Noted: you want a {certification} class. Staff schedule classes where demand is.",
     )
     return _back(request, reverse("training:class_list"))
 
@@ -300,7 +277,7 @@ def roster(request, pk: int):
     enrollments = selectors.session_roster(session)
     form = RosterForm(request.POST or None, enrollments=enrollments)
     if request.method == "POST":
-        done = _act(
+        done = form_action(
             request,
             form,
             lambda data: services.roster_record(
@@ -309,7 +286,7 @@ def roster(request, pk: int):
                 actor=request.user,
                 token=data["form_token"],
             ),
-            "Roster saved. Members who passed are certified.",
+            success="Roster saved. Members who passed are certified.",
         )
         if done:
             return redirect("training:roster", pk=pk)
@@ -337,7 +314,7 @@ def sign_off(request):
     def grant(data):
         member = Member.objects.filter(user__email__iexact=data["email"].strip()).first()
         if member is None:
-            raise MembershipError(f"No member has the email {data['email']}.")
+            raise TrainingError(f"No member has the email {data['email']}.")
         services.certification_grant(
             member=member,
             certification=data["certification"],
@@ -346,7 +323,7 @@ def sign_off(request):
             token=data["form_token"],
         )
 
-    _act(request, form, grant, "Signed off: the member is certified.")
+    form_action(request, form, grant, success="Signed off: the member is certified.")
     return _back(request, reverse("training:instructor_sessions"))
 
 
@@ -354,13 +331,13 @@ def sign_off(request):
 @login_required
 def revoke(request, pk: int):
     grant = get_object_or_404(MemberCertification, pk=pk)
-    _act(
+    form_action(
         request,
         ReasonForm(request.POST),
         lambda data: services.certification_revoke(
             grant=grant, reason=data["reason"], actor=request.user, token=data["form_token"]
         ),
-        f"{grant.certification} revoked for {grant.member}; the record stays in the history.",
+        success=f"{grant.certification} revoked for {grant.member}; the record stays in the history.",
     )
     return _back(request, reverse("training:instructor_sessions"))
 
@@ -389,7 +366,7 @@ def demand_queue(request, session_form=None, series_form=None, status=200):
 @manage_required
 def session_create(request):
     form = SessionForm(request.POST, prefix="one")
-    if _act(
+    if form_action(
         request,
         form,
         lambda data: scheduling.session_create(
@@ -402,7 +379,7 @@ def session_create(request):
             actor=request.user,
             token=data["form_token"],
         ),
-        "Class scheduled.",
+        success="Class scheduled.",
     ):
         return redirect("training:demand_queue")
     return demand_queue(request, session_form=form, status=400)
@@ -429,7 +406,7 @@ def series_create(request):
             token=data["form_token"],
         )
 
-    if _act(request, form, create, "Class series scheduled."):
+    if form_action(request, form, create, success="Class series scheduled."):
         return redirect("training:demand_queue")
     return demand_queue(request, series_form=form, status=400)
 
@@ -438,7 +415,7 @@ def series_create(request):
 @login_required
 def session_move(request, pk: int):
     session = get_object_or_404(ClassSession, pk=pk)
-    _act(
+    form_action(
         request,
         MoveForm(request.POST),
         lambda data: scheduling.session_move(
@@ -448,7 +425,7 @@ def session_move(request, pk: int):
             actor=request.user,
             token=data["form_token"],
         ),
-        "Class moved; everyone enrolled is emailed the new time.",
+        success="Class moved; everyone enrolled is emailed the new time.",
     )
     return redirect("training:session_detail", pk=pk)
 
@@ -457,12 +434,12 @@ def session_move(request, pk: int):
 @login_required
 def session_cancel(request, pk: int):
     session = get_object_or_404(ClassSession, pk=pk)
-    _act(
+    form_action(
         request,
         ReasonForm(request.POST),
         lambda data: scheduling.session_cancel(
             session=session, reason=data["reason"], actor=request.user, token=data["form_token"]
         ),
-        "Class cancelled; everyone enrolled is emailed.",
+        success="Class cancelled; everyone enrolled is emailed.",
     )
     return redirect("training:session_detail", pk=pk)

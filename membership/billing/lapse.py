@@ -48,14 +48,14 @@ def membership_lapse(*, membership_id: int, now: datetime | None = None) -> bool
         if (
             end is None
             or locked.status not in {MembershipStatus.ACTIVE, MembershipStatus.PAST_DUE}
-            or now < end + selectors.grace_period()
+            or selectors.membership_in_good_standing(locked, at=now)
             or locked.lapse_recorded_for == end
         ):
             return False
         member = locked.member
         # Did the member have machine access just before the grace ended?
         had_access = selectors.member_may_use_machines(
-            member, at=end + selectors.grace_period() - timedelta(microseconds=1)
+            member, at=selectors.grace_ends(end) - timedelta(microseconds=1)
         )
         membership_set_status(
             membership=locked,

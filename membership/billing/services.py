@@ -10,12 +10,12 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 
+from core.submissions import submission_claim
 from membership.billing.client import BillingUnavailable, stripe_client
 from membership.billing.config import stripe_enabled
 from membership.billing.sync import ENDED_STATUSES
 from membership.errors import MembershipError
 from membership.models import Member, Membership
-from membership.submissions import submission_claim
 
 logger = logging.getLogger(__name__)
 

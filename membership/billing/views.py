@@ -12,6 +12,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from core.errors import DomainError
+from core.forms import OnceForm
 from membership import services
 from membership.billing import selectors
 from membership.billing.client import BillingUnavailable
@@ -22,7 +24,6 @@ from membership.billing.webhooks import (
     webhook_event_verify,
 )
 from membership.errors import MembershipError
-from membership.forms import OnceForm
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ def checkout(request):
     member = services.member_get_or_create(user=request.user)
     try:
         url = billing_checkout_start(member=member, token=form.cleaned_data["form_token"])
-    except MembershipError as error:
+    except DomainError as error:
         messages.error(request, error.message)
         return redirect("membership_billing")
     return redirect(url)

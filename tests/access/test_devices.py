@@ -18,8 +18,8 @@ from access.devices import (
 )
 from access.errors import AccessError
 from access.models import GateChange, GateChangeKind, GateDevice, GateMessage
+from core.errors import DuplicateSubmission
 from gate_agent import protocol as p
-from membership.errors import DuplicateSubmission
 from tests.access.conftest import opened
 from tests.access.test_bridge import request
 from tests.factories.access import GateDeviceFactory

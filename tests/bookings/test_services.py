@@ -13,10 +13,10 @@ from bookings import selectors, services
 from bookings.errors import BookingRejected
 from bookings.models import Booking, BookingState
 from bookings.rules import Refusal
+from core.errors import DuplicateSubmission
 from equipment import services as equipment_services
 from equipment.models import MachineState
 from membership import roles
-from membership.errors import DuplicateSubmission
 from membership.models import MembershipStatus
 from tests.bookings.conftest import at
 from tests.factories.bookings import BookingFactory

@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from core.errors import DuplicateSubmission
 from equipment import services
 from equipment.errors import EquipmentError
 from equipment.models import Machine, MachineEvent
 from equipment.selectors import machine_calendar_facts, opening_intervals
 from membership import roles
-from membership.errors import DuplicateSubmission
 from tests.factories.equipment import MachineFactory, certification
 from tests.factories.membership import UserFactory
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 
 import pytest
 
@@ -12,6 +13,8 @@ from gate_agent import protocol as p
 from .conftest import DEVICE, SECRET, T0, UID
 
 OTHER_SECRET = "another-device-secret-0123456789"
+# The secret of the signed examples in docs/gate-protocol.md.
+DOC_SECRET = "example-secret-do-not-use-0123456789abcdef"
 
 
 def request() -> p.BadgeRequest:
@@ -252,11 +255,31 @@ def test_topics_and_shared_subscriptions():
         p.gate_topic("a/#", p.Topic.REPLY)
 
 
-def test_device_secrets_are_long_random_and_required_for_signing():
+def test_device_secrets_are_256_random_bits_as_url_safe_text():
+    """A new secret is 32 random bytes in unpadded base64url: 43 characters, fit for a TOML file."""
     first, second = p.new_device_secret(), p.new_device_secret()
-    assert first != second and len(first) >= 43
-    with pytest.raises(ValueError, match="secret"):
-        p.sign(request(), "")
+    assert first != second
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", first) and re.fullmatch(r"[A-Za-z0-9_-]{43}", second)
+
+
+SHORT_SECRET = r"^a device secret of at least 16 characters is required$"
+
+
+@pytest.mark.parametrize("secret", ["", "x", "y" * 15, None, b"z" * 32], ids=repr)
+def test_a_short_or_missing_secret_signs_and_hashes_nothing(secret):
+    """A secret under 16 characters (or not text) would make signatures forgeable: refused."""
+    with pytest.raises(ValueError, match=SHORT_SECRET):
+        p.sign(request(), secret)
+    with pytest.raises(ValueError, match=SHORT_SECRET):
+        p.verify(request(), secret)
+    with pytest.raises(ValueError, match=SHORT_SECRET):
+        p.allowlist_badge_hash(UID, secret)
+
+
+def test_a_secret_of_16_characters_is_enough():
+    secret = "k" * 16
+    assert p.verify(p.sign(request(), secret), secret)
+    assert p.allowlist_badge_hash(UID, secret) != p.allowlist_badge_hash(UID, "k" * 17)
 
 
 def test_allowlist_hash_is_per_device_secret_and_reader_format_independent():
@@ -264,9 +287,39 @@ def test_allowlist_hash_is_per_device_secret_and_reader_format_independent():
     assert p.allowlist_badge_hash(UID, SECRET) != p.allowlist_badge_hash(UID, OTHER_SECRET)
 
 
+def test_allowlist_badge_hash_known_answer():
+    """HMAC-SHA256 of the canonical UID under HMAC-SHA256(secret, "toolgate/v1 allow-list badge
+    hash"): the hash docs/gate-protocol.md's examples carry for badge 04A32B1C. Gates and sites of
+    different releases must compute the same value, or offline lists match nobody."""
+    assert (
+        p.allowlist_badge_hash("04:a3:2b:1c", DOC_SECRET)
+        == "05b3c27ef90d51e89de2db1fe24886fe656213432529e1c172fd4da46c31bc1b"
+    )
+    assert (
+        p.allowlist_badge_hash("0499AABBCCDDEE", DOC_SECRET)
+        == "7ebe22890cefce842598ba0ed2df6a0404b36dc2cf0ceeb3d3f50415b108f958"
+    )
+
+
+def test_an_unsigned_message_type_never_verifies_and_cannot_be_signed():
+    """A status (presence only, unsigned) is never taken as an authentic site message."""
+    status = p.Status(device_id=DEVICE, state=p.STATUS_ONLINE, firmware="1")
+    assert not p.verify(status, SECRET)
+    with pytest.raises(p.SignatureError):
+        p.parse_signed(p.Status, status.to_json(), device_id=DEVICE, secret=SECRET)
+    with pytest.raises(TypeError, match=r"^status messages are not signed$"):
+        p.sign(status, SECRET)
+
+
+def test_a_forged_reply_is_refused_for_its_signature():
+    """The agent logs why it refused a message: a forged one says so."""
+    forged = p.sign(every_message()[1], OTHER_SECRET)
+    with pytest.raises(p.SignatureError, match=r"^reply message has a bad signature$"):
+        p.parse_signed(p.AccessReply, forged.to_json(), device_id=DEVICE, secret=SECRET)
+
+
 def test_documented_examples_are_valid_signed_messages():
     """docs/gate-protocol.md shows real messages: each parses and verifies with its secret."""
-    import re
     from pathlib import Path
 
     doc = Path(__file__).parents[2] / "docs" / "gate-protocol.md"
@@ -275,6 +328,6 @@ def test_documented_examples_are_valid_signed_messages():
     for block in blocks:
         body = json.loads(block)
         message = p.MESSAGE_TYPES[body["type"]].from_dict(body)
-        assert not message.SIGNED or p.verify(message, "example-secret-do-not-use-0123456789abcdef")
+        assert not message.SIGNED or p.verify(message, DOC_SECRET)
         seen.add(message.TYPE)
     assert seen == set(p.MESSAGE_TYPES)

@@ -9,8 +9,9 @@ import pytest
 import time_machine
 from dateutil.relativedelta import relativedelta
 
+from core.errors import DuplicateSubmission
 from membership import selectors, services
-from membership.errors import DuplicateSubmission, MembershipError
+from membership.errors import MembershipError
 from membership.models import ChangeCause, MembershipStatus, Payment
 from tests.factories.membership import (
     MembershipFactory,

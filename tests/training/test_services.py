@@ -11,8 +11,8 @@ from dateutil.relativedelta import relativedelta
 from django.core import mail
 from django.utils import timezone
 
+from core.errors import DuplicateSubmission
 from membership import roles
-from membership.errors import DuplicateSubmission
 from tests.factories.membership import UserFactory
 from tests.factories.training import (
     CertificationFactory,

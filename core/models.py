@@ -1,0 +1,51 @@
+"""The ground floor's tables: handled one-time form tokens, and the base of every audit history."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class FormSubmission(models.Model):
+    """One row per handled form token: a double-submitted form is recognised and changes nothing.
+
+    Rows are only needed while a second submit of the same page is plausible; `form_tokens_prune`
+    deletes old ones.
+    """
+
+    token = models.UUIDField(unique=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return str(self.token)
+
+
+class StateChange(models.Model):
+    """Who changed what state, when and why: one row per change, never edited or deleted.
+
+    The base of each app's history (membership, machine and gate changes). It holds what every
+    history shares; each subclass adds its subject and what changed (a membership status, a
+    machine state, a gate's kind of change and machines), and says it in `describe()`.
+    """
+
+    reason = models.CharField(max_length=500)
+    # None: the system or a payment processor made the change, not a person.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        who = self.actor or "the system"
+        return (
+            f"{self.describe()}, by {who} at {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"
+        )
+
+    def describe(self) -> str:
+        """What changed, in a few words (e.g. "Laser cutter: In service → Out of service")."""
+        raise NotImplementedError
