@@ -92,7 +92,6 @@ def class_list(request):
     by_day: dict[date, list] = {}
     for session in sessions:
         session.mine = mine.get(session.pk)
-        session.free = max(session.capacity - session.seats_taken, 0)
         session.blocked = blocked.get(session.certification_id, "")
         by_day.setdefault(timezone.localdate(session.start), []).append(session)
     return render(
@@ -143,7 +142,7 @@ def session_detail(request, pk: int):
         "training/session_detail.html",
         {
             "session": session,
-            "free": max(session.capacity - session.seats_taken, 0),
+            "free": session.seats_free,
             "enrollment": enrollment,
             "position": selectors.waitlist_position(enrollment) if enrollment else None,
             "missing": selectors.member_missing_prerequisites(
