@@ -29,7 +29,13 @@ from training.forms import (
     SessionForm,
     SignOffForm,
 )
-from training.models import Certification, ClassSession, Enrollment, MemberCertification
+from training.models import (
+    Certification,
+    ClassSession,
+    Enrollment,
+    EnrollmentStatus,
+    MemberCertification,
+)
 
 manage_required = permission_required("training.manage_training", raise_exception=True)
 
@@ -87,7 +93,9 @@ def class_list(request):
             blocked[row["certification"].pk] = "needs " + ", ".join(map(str, row["missing"]))
     mine = {
         e.session_id: e
-        for e in member.enrollments.filter(session__in=sessions).exclude(status="cancelled")
+        for e in member.enrollments.filter(session__in=sessions).exclude(
+            status=EnrollmentStatus.CANCELLED
+        )
     }
     by_day: dict[date, list] = {}
     for session in sessions:
