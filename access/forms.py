@@ -5,11 +5,11 @@ from django import forms
 from access.models import AccessSource
 from access.selectors import AccessLogFilter
 from core.forms import OnceForm
-from equipment.models import Machine
+from equipment.models import Machine, MachineState
 
 
 def _machines_in_use():
-    return Machine.objects.exclude(state="retired")
+    return Machine.objects.exclude(state=MachineState.RETIRED)
 
 
 class DeviceRegisterForm(OnceForm):

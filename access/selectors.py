@@ -19,7 +19,7 @@ from access.models import (
     GateMessageKind,
     UsageSession,
 )
-from equipment.models import Machine
+from equipment.models import Machine, MachineState
 from membership.models import Member
 from membership.selectors import member_search
 
@@ -44,7 +44,7 @@ class MachineLive:
 
 
 def machines_live(*, recent_events: int = 5) -> list[MachineLive]:
-    machines = Machine.objects.exclude(state="retired").prefetch_related(
+    machines = Machine.objects.exclude(state=MachineState.RETIRED).prefetch_related(
         Prefetch("gate_devices", queryset=GateDevice.objects.filter(enabled=True))
     )
     open_sessions = {

@@ -11,19 +11,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from bookings.constraints import PostgresExclusionConstraint, TsTzRange
-
-
-class BookingState(models.TextChoices):
-    CONFIRMED = "confirmed", "Confirmed"
-    CHECKED_IN = "checked_in", "Checked in"
-    COMPLETED = "completed", "Completed"
-    CANCELLED = "cancelled", "Cancelled"
-    LATE_CANCELLED = "late_cancelled", "Cancelled late"
-    NO_SHOW = "no_show", "No-show"
-
-
-# States that hold the machine: they take part in the double-booking guard.
-ACTIVE_STATES = (BookingState.CONFIRMED, BookingState.CHECKED_IN)
+from bookings.states import ACTIVE_STATES, BookingState
 
 
 class Booking(models.Model):
@@ -87,7 +75,7 @@ class Booking(models.Model):
                     ("machine", RangeOperators.EQUAL),
                     (TsTzRange("start", "blocked_until"), RangeOperators.OVERLAPS),
                 ],
-                condition=Q(state__in=["confirmed", "checked_in"]),
+                condition=Q(state__in=list(ACTIVE_STATES)),
                 violation_error_message="This machine is already booked at that time.",
             ),
         ]

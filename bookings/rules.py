@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
+from bookings.states import ACTIVE_STATES, BookingState
 from equipment.rules import LONGEST_BOOKING, LONGEST_BUFFER
 
 Interval = tuple[datetime, datetime]
@@ -292,7 +293,7 @@ def cancel_refusal(
     """Members cancel their own confirmed bookings up to the start; staff until the end."""
     if not (is_owner or is_staff):
         return refuse(Refusal.NOT_YOURS)
-    if state not in ("confirmed", "checked_in") or (state == "checked_in" and not is_staff):
+    if state not in ACTIVE_STATES or (state == BookingState.CHECKED_IN and not is_staff):
         return refuse(Refusal.NOT_ACTIVE, state=_state_words(state))
     if now >= end:
         return refuse(Refusal.BOOKING_OVER)
@@ -301,15 +302,16 @@ def cancel_refusal(
     return None
 
 
-def cancelled_state(*, start: datetime, now: datetime, late_minutes: int) -> str:
+def cancelled_state(*, start: datetime, now: datetime, late_minutes: int) -> BookingState:
     """A cancellation close to the start is a late cancellation (kept apart in the history)."""
-    return "late_cancelled" if start - now < timedelta(minutes=late_minutes) else "cancelled"
+    late = start - now < timedelta(minutes=late_minutes)
+    return BookingState.LATE_CANCELLED if late else BookingState.CANCELLED
 
 
 def check_in_refusal(
     *, state: str, start: datetime, end: datetime, now: datetime, opens_minutes: int
 ) -> Refused | None:
-    if state != "confirmed":
+    if state != BookingState.CONFIRMED:
         return refuse(Refusal.NOT_ACTIVE, state=_state_words(state))
     if now < start - timedelta(minutes=opens_minutes):
         return refuse(Refusal.CHECK_IN_NOT_OPEN, minutes=opens_minutes)
@@ -322,7 +324,7 @@ def extend_refusal(
     *, state: str, start: datetime, end: datetime, new_end: datetime, now: datetime
 ) -> Refused | None:
     """The booking-specific half of an extension; the machine rules run after it."""
-    if state not in ("confirmed", "checked_in"):
+    if state not in ACTIVE_STATES:
         return refuse(Refusal.NOT_ACTIVE, state=_state_words(state))
     if not (start <= now < end):
         return refuse(Refusal.NOT_RUNNING)
@@ -346,10 +348,10 @@ def class_hold_refusal(
 
 def _state_words(state: str) -> str:
     return {
-        "confirmed": "confirmed",
-        "checked_in": "checked in",
-        "completed": "completed",
-        "cancelled": "cancelled",
-        "late_cancelled": "cancelled",
-        "no_show": "released as a no-show",
+        BookingState.CONFIRMED: "confirmed",
+        BookingState.CHECKED_IN: "checked in",
+        BookingState.COMPLETED: "completed",
+        BookingState.CANCELLED: "cancelled",
+        BookingState.LATE_CANCELLED: "cancelled",
+        BookingState.NO_SHOW: "released as a no-show",
     }.get(state, state)

@@ -36,7 +36,7 @@ def certification_steps(member: Member) -> list[Step]:
         names = " and ".join(str(c) for c in missing)
         next_class = selectors.sessions_upcoming(at=now, certification=missing[0]).first()
         if next_class is not None:
-            free = max(next_class.capacity - next_class.seats_taken, 0)
+            free = next_class.seats_free
             seats = f"{free} seat{'s' if free != 1 else ''} free" if free else "waitlist open"
             when = date_format(timezone.localtime(next_class.start), "D j M, H:i")
             todo = f"Take {names}: next class {when} ({seats})."

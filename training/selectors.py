@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet
+from django.db.models.functions import Greatest
 
 from membership.models import Member
 from training.models import (
@@ -167,10 +168,22 @@ def base_certifications() -> QuerySet[Certification]:
 
 
 def sessions_with_seats() -> QuerySet[ClassSession]:
-    """Sessions annotated with `seats_taken` and `waitlisted` counts."""
-    return ClassSession.objects.select_related("certification", "instructor").annotate(
-        seats_taken=Count("enrollments", filter=Q(enrollments__status=EnrollmentStatus.ENROLLED)),
-        waitlisted=Count("enrollments", filter=Q(enrollments__status=EnrollmentStatus.WAITLISTED)),
+    """Sessions annotated with `seats_taken`, `seats_free` and `waitlisted` counts.
+
+    `seats_free` is the one reading of free seats, for pages and services alike: never below
+    zero, since staff may lower a class's capacity under the number already enrolled.
+    """
+    return (
+        ClassSession.objects.select_related("certification", "instructor")
+        .annotate(
+            seats_taken=Count(
+                "enrollments", filter=Q(enrollments__status=EnrollmentStatus.ENROLLED)
+            ),
+            waitlisted=Count(
+                "enrollments", filter=Q(enrollments__status=EnrollmentStatus.WAITLISTED)
+            ),
+        )
+        .annotate(seats_free=Greatest(F("capacity") - F("seats_taken"), 0))
     )
 
 
@@ -188,8 +201,9 @@ def sessions_upcoming(
     return sessions.order_by("start")
 
 
-def session_seats_taken(session: ClassSession) -> int:
-    return session.enrollments.filter(status=EnrollmentStatus.ENROLLED).count()
+def session_seats_free(session: ClassSession) -> int:
+    """Free seats in `session` counted now (under the caller's lock, when enrolling or promoting)."""
+    return sessions_with_seats().values_list("seats_free", flat=True).get(pk=session.pk)
 
 
 def session_roster(session: ClassSession) -> QuerySet[Enrollment]:
@@ -345,7 +359,7 @@ def training_demand(*, at: datetime) -> list[DemandRow]:
                 waiting=certification.waiting,
                 waiting_since=certification.waiting_since,
                 upcoming_sessions=len(upcoming),
-                free_seats=sum(max(s.capacity - s.seats_taken, 0) for s in upcoming),
+                free_seats=sum(s.seats_free for s in upcoming),
             )
         )
     rows.sort(key=lambda row: (-row.waiting, row.waiting_since or at, row.certification.name))

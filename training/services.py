@@ -91,7 +91,7 @@ def enrollment_create(
                 f"{certification} needs {_names(missing)} first. Take that class before this one."
             )
         _check_not_already_certified(member, certification, now)
-        full = selectors.session_seats_taken(locked) >= locked.capacity
+        full = not selectors.session_seats_free(locked)
         try:
             with transaction.atomic():
                 enrollment = Enrollment.objects.create(
@@ -137,8 +137,8 @@ def enrollment_cancel(
 def _promote_from_waitlist(session: ClassSession, now: datetime) -> list[Enrollment]:
     """Fill free seats from the head of the waitlist; the caller holds the session lock."""
     promoted = []
-    free = session.capacity - selectors.session_seats_taken(session)
-    for enrollment in selectors.session_waitlist(session)[: max(free, 0)]:
+    free = selectors.session_seats_free(session)
+    for enrollment in selectors.session_waitlist(session)[:free]:
         enrollment.status = EnrollmentStatus.ENROLLED
         enrollment.promoted_at = now
         enrollment.save(update_fields=["status", "promoted_at"])

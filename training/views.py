@@ -29,7 +29,13 @@ from training.forms import (
     SessionForm,
     SignOffForm,
 )
-from training.models import Certification, ClassSession, Enrollment, MemberCertification
+from training.models import (
+    Certification,
+    ClassSession,
+    Enrollment,
+    EnrollmentStatus,
+    MemberCertification,
+)
 
 manage_required = permission_required("training.manage_training", raise_exception=True)
 
@@ -87,12 +93,13 @@ def class_list(request):
             blocked[row["certification"].pk] = "needs " + ", ".join(map(str, row["missing"]))
     mine = {
         e.session_id: e
-        for e in member.enrollments.filter(session__in=sessions).exclude(status="cancelled")
+        for e in member.enrollments.filter(session__in=sessions).exclude(
+            status=EnrollmentStatus.CANCELLED
+        )
     }
     by_day: dict[date, list] = {}
     for session in sessions:
         session.mine = mine.get(session.pk)
-        session.free = max(session.capacity - session.seats_taken, 0)
         session.blocked = blocked.get(session.certification_id, "")
         by_day.setdefault(timezone.localdate(session.start), []).append(session)
     return render(
@@ -143,7 +150,7 @@ def session_detail(request, pk: int):
         "training/session_detail.html",
         {
             "session": session,
-            "free": max(session.capacity - session.seats_taken, 0),
+            "free": session.seats_free,
             "enrollment": enrollment,
             "position": selectors.waitlist_position(enrollment) if enrollment else None,
             "missing": selectors.member_missing_prerequisites(
