@@ -19,6 +19,7 @@ from access.models import (
     GateMessageKind,
     UsageSession,
 )
+from core import clock
 from equipment.models import Machine, MachineState
 from membership.models import Member
 from membership.selectors import member_search
@@ -166,7 +167,7 @@ class MachineTime:
 def member_usage_month_totals(member: Member, *, now: datetime | None = None) -> list[MachineTime]:
     """The member's time on each machine in sessions started this calendar month (local time);
     a session still running counts up to `now`."""
-    now = now or timezone.now()
+    now = now or clock.now()
     month_start = _local_midnight(timezone.localdate(now).replace(day=1))
     totals = (
         UsageSession.objects.filter(member=member, started_at__gte=month_start)

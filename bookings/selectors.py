@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from bookings.models import ACTIVE_STATES, Booking, BookingState
 from bookings.rules import LOOKBACK, BookingFacts, MachineRules
+from core import clock
 from core.time import week_start
 from equipment.models import Machine
 from equipment.selectors import machine_calendar_facts, machines_bookable
@@ -218,7 +219,7 @@ def week_grid(
     now: datetime | None = None,
 ) -> WeekGrid:
     """The machine's week, slot by slot: free, yours, taken (a name only for staff) or blocked."""
-    now = now or timezone.now()
+    now = now or clock.now()
     zone = timezone.get_current_timezone()
     week_start = datetime.combine(monday, time.min, tzinfo=zone)
     week_end = datetime.combine(monday + timedelta(days=7), time.min, tzinfo=zone)
@@ -285,14 +286,14 @@ def _cell(start, end, now_ts, opening, blocks, booked, member, show_names) -> Ce
 
 
 def member_bookings_upcoming(member: Member, *, now: datetime | None = None) -> QuerySet[Booking]:
-    now = now or timezone.now()
+    now = now or clock.now()
     return Booking.objects.filter(
         member=member, end__gt=now, state__in=ACTIVE_STATES
     ).select_related("machine")
 
 
 def member_bookings_past(member: Member, *, now: datetime | None = None) -> QuerySet[Booking]:
-    now = now or timezone.now()
+    now = now or clock.now()
     return (
         Booking.objects.filter(member=member)
         .exclude(end__gt=now, state__in=ACTIVE_STATES)

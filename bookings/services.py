@@ -18,6 +18,7 @@ from bookings import notifications, rules, selectors
 from bookings.errors import BookingRejected
 from bookings.models import ACTIVE_STATES, Booking, BookingState, CalendarFeed
 from bookings.rules import Refusal
+from core import clock
 from core.gates import gates
 from core.submissions import submission_claim
 from equipment import services as equipment_services
@@ -57,7 +58,7 @@ def booking_create(
     `actor` is who clicks: the member, or staff booking for them. The member gets a confirmation
     email once the booking is committed.
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     if actor is not None and actor.pk != member.user_id and not _is_booking_staff(actor):
         raise BookingRejected(rules.refuse(Refusal.NOT_YOURS))
     with transaction.atomic():
@@ -100,7 +101,7 @@ def booking_cancel(
     now: datetime | None = None,
 ) -> Booking:
     """Cancel a booking: its member up to the start, staff until its end. Records are kept."""
-    now = now or timezone.now()
+    now = now or clock.now()
     with transaction.atomic():
         submission_claim(token)
         locked = Booking.objects.select_for_update().select_related("member").get(pk=booking.pk)
@@ -131,7 +132,7 @@ def booking_cancel(
 
 def booking_check_in(*, booking: Booking, actor=None, now: datetime | None = None) -> Booking:
     """Check in to a booking: the gate's badge scan, or staff by hand (`actor`)."""
-    now = now or timezone.now()
+    now = now or clock.now()
     with transaction.atomic():
         locked = Booking.objects.select_for_update().get(pk=booking.pk)
         refused = rules.check_in_refusal(
@@ -159,7 +160,7 @@ def booking_extend(
     now: datetime | None = None,
 ) -> Booking:
     """Extend a running booking to `new_end` if the machine is free and every rule allows it."""
-    now = now or timezone.now()
+    now = now or clock.now()
     with transaction.atomic():
         submission_claim(token)
         current = Booking.objects.select_related("member__user").get(pk=booking.pk)
@@ -209,7 +210,7 @@ def bookings_release(*, now: datetime | None = None) -> dict[str, int]:
     released (the machine becomes free for the rest of the slot) and counts as a no-show. A
     walk-up booking, made after its start, gets the same grace from the moment it was made.
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     grace = timedelta(minutes=_setting("BOOKING_NO_SHOW_GRACE_MINUTES", 15))
     with transaction.atomic():
         no_shows = list(
@@ -233,7 +234,7 @@ def bookings_release(*, now: datetime | None = None) -> dict[str, int]:
 
 def bookings_send_reminders(*, now: datetime | None = None) -> int:
     """Email a reminder once per booking, BOOKING_REMINDER_MINUTES before it starts."""
-    now = now or timezone.now()
+    now = now or clock.now()
     lead = timedelta(minutes=_setting("BOOKING_REMINDER_MINUTES", 60))
     due = Booking.objects.filter(
         state=BookingState.CONFIRMED,
@@ -297,7 +298,7 @@ def maintenance_window_create(
     now: datetime | None = None,
 ) -> tuple[MachineEvent, list[Booking]]:
     """Schedule maintenance; bookings it overlaps are cancelled and their members told why."""
-    now = now or timezone.now()
+    now = now or clock.now()
     with transaction.atomic():
         submission_claim(token)
         locked = _lock_machine(machine)
@@ -339,7 +340,7 @@ def class_session_reserve_machines(
     `actor` (None: the system) must teach the class. Members whose bookings are cancelled are
     emailed why, and their gates hear it.
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     _refuse_class_hold(session=session, actor=actor, now=now)
     with transaction.atomic():
         submission_claim(token)
@@ -367,7 +368,7 @@ def class_session_release_machine(
     now: datetime | None = None,
 ) -> None:
     """Stop holding `machine` for a class session: members may book it then again."""
-    _refuse_class_hold(session=session, actor=actor, now=now or timezone.now())
+    _refuse_class_hold(session=session, actor=actor, now=now or clock.now())
     with transaction.atomic():
         submission_claim(token)
         _lock_machine(machine).class_sessions.remove(session)

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Q, QuerySet, Subquery
-from django.utils import timezone
 
+from core import clock
 from gate_agent.badges import InvalidBadgeUID, normalize_badge_uid
 from membership.models import (
     Badge,
@@ -79,7 +79,7 @@ def member_may_use_machines(member: Member, *, at: datetime | None = None) -> bo
     """The membership-level conditions of machine use: paid, waiver signed, a badge enabled."""
     membership = Membership.objects.filter(member=member).first()
     return (
-        membership_in_good_standing(membership, at=at or timezone.now())
+        membership_in_good_standing(membership, at=at or clock.now())
         and member_signed_current_waiver(member)
         and member.badges.filter(enabled=True).exists()
     )

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from core import clock
 from core.gates import gates
 from membership import selectors
 from membership.models import ChangeCause, Membership, MembershipStatus
@@ -39,7 +40,7 @@ def membership_lapse(*, membership_id: int, now: datetime | None = None) -> bool
     Idempotent: the lapse of one paid-through date is recorded once; a payment moves the date on,
     so the next lapse is recorded again.
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     with transaction.atomic():
         locked = (
             Membership.objects.select_for_update().select_related("member").get(pk=membership_id)
@@ -76,5 +77,5 @@ def membership_lapse(*, membership_id: int, now: datetime | None = None) -> bool
 
 def memberships_lapse(*, now: datetime | None = None) -> int:
     """Record every due lapse; returns how many were recorded."""
-    now = now or timezone.now()
+    now = now or clock.now()
     return sum(membership_lapse(membership_id=pk, now=now) for pk in memberships_lapse_due(now=now))
