@@ -23,6 +23,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from access.allowlist import allowlist_messages
+from access.broker import EVENTS_SUFFIX, bridge_login, bridge_share_group
 from access.facts import Scan
 from access.models import AccessEvent, AccessSource, GateDevice, UsageSession
 from access.mqtt import BrokerSettings, make_client
@@ -39,11 +40,9 @@ Outgoing = tuple[str, bytes, bool]
 # session: retained statuses never reach shared subscriptions, and Mosquitto restores plain
 # subscriptions, not shared ones, after a restart, so event uploads made before a bridge
 # resubscribes wait in its session instead of being lost. Handling them is idempotent (events
-# carry ids), so several bridges reading them is safe.
-LIVE_SUBSCRIPTIONS = (
-    protocol.shared_subscription(protocol.Topic.REQUEST),
-    protocol.shared_subscription(protocol.Topic.HEARTBEAT),
-)
+# carry ids), so several bridges reading them is safe. The shared group's name is a secret
+# (`bridge_share_group`): a gate that could name it could join the rotation.
+LIVE_KINDS = (protocol.Topic.REQUEST, protocol.Topic.HEARTBEAT)
 DURABLE_SUBSCRIPTIONS = (
     f"{protocol.TOPIC_PREFIX}/+/{protocol.Topic.EVENTS.value}",
     f"{protocol.TOPIC_PREFIX}/+/{protocol.Topic.STATUS.value}",
@@ -258,13 +257,17 @@ class BridgeRunner:
         self._live_connection = 0
         self._inbox: queue.SimpleQueue[tuple[int, mqtt.MQTTMessage]] = queue.SimpleQueue()
         self._live_client_id = client_id
-        self.live = self._client(client_id, LIVE_SUBSCRIPTIONS, on_message=self._enqueue)
+        group = bridge_share_group()
+        live = tuple(protocol.shared_subscription(kind, group) for kind in LIVE_KINDS)
+        self.live = self._client(client_id, live, on_message=self._enqueue)
         self.durable = self._client(
-            f"{client_id}-events", DURABLE_SUBSCRIPTIONS, on_message=self._on_durable_message
+            f"{client_id}{EVENTS_SUFFIX}",
+            DURABLE_SUBSCRIPTIONS,
+            on_message=self._on_durable_message,
         )
 
     def _client(self, client_id: str, subscriptions: tuple[str, ...], *, on_message):
-        client = make_client(self.broker, client_id=client_id)
+        client = make_client(bridge_login(self.broker, client_id), client_id=client_id)
         client.manual_ack_set(True)
         client.on_message = on_message
 
