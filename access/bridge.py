@@ -25,6 +25,7 @@ from paho.mqtt.properties import Properties
 from access.allowlist import allowlist_messages
 from access.broker import EVENTS_SUFFIX, bridge_login, bridge_share_group
 from access.facts import Scan
+from access.intake import allowlist_after_online, within_size_limit
 from access.models import AccessEvent, AccessSource, GateDevice, UsageSession
 from access.mqtt import BrokerSettings, make_client
 from access.services import access_decide_many
@@ -72,6 +73,7 @@ class GateBridge:
 
     def handle_many(self, messages: Sequence[tuple[str, bytes]]) -> list[Outgoing]:
         """Handle messages in order; their badge requests are decided together, in one batch."""
+        messages = within_size_limit(messages)
         devices = self._devices(messages)
         requests: list[tuple[GateDevice, protocol.BadgeRequest]] = []
         outgoing: list[Outgoing] = []
@@ -162,8 +164,8 @@ class GateBridge:
         if online:
             changes["last_seen"] = timezone.now()
         GateDevice.objects.filter(pk=device.pk).update(**changes)
-        # A gate coming online gets a fresh allow-list straight away.
-        return allowlist_messages([device]) if online else []
+        # A gate coming online gets a fresh allow-list straight away (at most once a minute).
+        return allowlist_after_online(device) if online else []
 
     def _events(self, device: GateDevice, payload: bytes) -> list[Outgoing]:
         batch = protocol.parse_signed(
