@@ -16,7 +16,7 @@ import time_machine
 from django.utils import timezone
 from schedule.models import Occurrence
 
-from core.time import minutes_between, utc
+from core.time import add_duration, minutes_between, utc
 from membership import roles
 from tests.factories.membership import UserFactory
 from training import scheduling
@@ -43,8 +43,7 @@ def _sunday_series(safety, instructor, staff, *, first: date, at: time, minutes:
             certification=safety,
             instructor=instructor,
             start=start,
-            end=start
-            + timedelta(minutes=minutes),  # no change on the first Sunday: same either way
+            end=add_duration(start, timedelta(minutes=minutes)),
             frequency=scheduling.Frequency.WEEKLY,
             until=first + timedelta(weeks=3),
             capacity=6,
