@@ -23,7 +23,9 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from access import outbox
+from access.broker import EVENTS_SUFFIX, bridge_login, bridge_share_group
 from access.facts import Scan
+from access.intake import allowlist_after_online, within_size_limit
 from access.models import AccessEvent, AccessSource, GateDevice, UsageSession
 from access.mqtt import BrokerSettings, make_client
 from access.services import access_decide_many
@@ -39,11 +41,9 @@ Outgoing = tuple[str, bytes, bool]
 # session: retained statuses never reach shared subscriptions, and Mosquitto restores plain
 # subscriptions, not shared ones, after a restart, so event uploads made before a bridge
 # resubscribes wait in its session instead of being lost. Handling them is idempotent (events
-# carry ids), so several bridges reading them is safe.
-LIVE_SUBSCRIPTIONS = (
-    protocol.shared_subscription(protocol.Topic.REQUEST),
-    protocol.shared_subscription(protocol.Topic.HEARTBEAT),
-)
+# carry ids), so several bridges reading them is safe. The shared group's name is a secret
+# (`bridge_share_group`): a gate that could name it could join the rotation.
+LIVE_KINDS = (protocol.Topic.REQUEST, protocol.Topic.HEARTBEAT)
 DURABLE_SUBSCRIPTIONS = (
     f"{protocol.TOPIC_PREFIX}/+/{protocol.Topic.EVENTS.value}",
     f"{protocol.TOPIC_PREFIX}/+/{protocol.Topic.STATUS.value}",
@@ -100,6 +100,7 @@ class GateBridge:
 
     def handle_many(self, messages: Sequence[tuple[str, bytes]]) -> list[Outgoing]:
         """Handle messages in order; their badge requests are decided together, in one batch."""
+        messages = within_size_limit(messages)
         devices = self._devices(messages)
         requests: list[tuple[GateDevice, protocol.BadgeRequest]] = []
         outgoing: list[Outgoing] = []
@@ -210,10 +211,11 @@ class GateBridge:
             changes["last_seen"] = timezone.now()
         GateDevice.objects.filter(pk=device.pk).update(**changes)
         if online:
-            # What it missed while away goes now, with a fresh allow-list.
+            # What it missed while away goes now, with a fresh allow-list (at most once a
+            # minute: a gate repeating unsigned "online" statuses costs one list, not one each).
             with transaction.atomic():
                 outbox.outbox_gate_back(device=device)
-                outbox.outbox_allowlist(devices=[device])
+                allowlist_after_online(device)
         return []
 
     def _ack(self, device: GateDevice, payload: bytes) -> list[Outgoing]:
@@ -345,13 +347,17 @@ class BridgeRunner:
         self._live_connection = 0
         self._inbox: queue.SimpleQueue[tuple[int, mqtt.MQTTMessage]] = queue.SimpleQueue()
         self._live_client_id = client_id
-        self.live = self._client(client_id, LIVE_SUBSCRIPTIONS, on_message=self._enqueue)
+        group = bridge_share_group()
+        live = tuple(protocol.shared_subscription(kind, group) for kind in LIVE_KINDS)
+        self.live = self._client(client_id, live, on_message=self._enqueue)
         self.durable = self._client(
-            f"{client_id}-events", DURABLE_SUBSCRIPTIONS, on_message=self._on_durable_message
+            f"{client_id}{EVENTS_SUFFIX}",
+            DURABLE_SUBSCRIPTIONS,
+            on_message=self._on_durable_message,
         )
 
     def _client(self, client_id: str, subscriptions: tuple[str, ...], *, on_message):
-        client = make_client(self.broker, client_id=client_id)
+        client = make_client(bridge_login(self.broker, client_id), client_id=client_id)
         client.manual_ack_set(True)
         client.on_message = on_message
 

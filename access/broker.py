@@ -1,22 +1,34 @@
-"""Mosquitto's password file and ACL, written from the registered gate devices.
+"""Mosquitto's users and ACL, written from the registered gate devices, and how bridges log in.
 
-Each device gets its own user and may touch only its own topics; the bridge user reads and writes
-the whole gate tree. Passwords are stored as Mosquitto's PBKDF2-SHA512 hashes (`$7$`), never clear.
+Each device gets its own user and may touch only its own topics; each bridge connection has a user
+of its own that reads and writes the whole gate tree. The production broker makes every client id
+its username (deploy/mosquitto/toolgate.conf), so a user can only ever take over its own session.
+Passwords are stored as Mosquitto's PBKDF2-SHA512 hashes (`$7$`), never clear.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.utils.crypto import salted_hmac
+
+from access.mqtt import BrokerSettings
 from gate_agent.protocol import TOPIC_PREFIX, Topic
 
 _PBKDF2_ITERATIONS = 101  # Mosquitto's own mosquitto_passwd default for `$7$`
 DEVICE_WRITES = (Topic.REQUEST, Topic.STATUS, Topic.HEARTBEAT, Topic.EVENTS, Topic.ACK)
 DEVICE_READS = (Topic.REPLY, Topic.COMMAND, Topic.ALLOWLIST)
+# A bridge's durable connection (event uploads, statuses) logs in as `<bridge>-events`.
+EVENTS_SUFFIX = "-events"
+# Bridge usernames are client ids too: no `+`, `#` or `/` (Mosquitto refuses those), and not in
+# the `gate-<device id>` names of the gates.
+BRIDGE_USERNAME_RE = re.compile(r"^(?!gate-)[A-Za-z0-9][A-Za-z0-9_-]{0,56}$")
 
 
 @dataclass(frozen=True)
@@ -24,6 +36,43 @@ class BrokerUser:
     username: str
     password_hash: str
     device_id: str | None  # None for the bridge
+
+
+def bridge_users(usernames: Iterable[str], password: str) -> list[BrokerUser]:
+    """Two users per bridge, `<name>` (live) and `<name>-events` (durable), with one password."""
+    users = []
+    for username in usernames:
+        if not BRIDGE_USERNAME_RE.match(username):
+            raise ValueError(
+                f"bridge username {username!r}: letters, digits, '-' and '_' (at most 57), "
+                "not starting with 'gate-'"
+            )
+        for name in (username, username + EVENTS_SUFFIX):
+            users.append(BrokerUser(name, mosquitto_password_hash(password), None))
+    return users
+
+
+def bridge_login(broker: BrokerSettings, client_id: str) -> BrokerSettings:
+    """The credentials one bridge connection logs in with: its client id is its username.
+
+    The production broker replaces each client id with the username, so the live and the durable
+    connection of a bridge need users of their own, or each would kick the other off. Without
+    credentials (a development broker) the settings are used as they are.
+    """
+    if broker.username is None:
+        return broker
+    return dataclasses.replace(broker, username=client_id)
+
+
+def bridge_share_group() -> str:
+    """The name of the bridges' shared subscription group, a secret derived from SECRET_KEY.
+
+    Mosquitto's ACL file never checks subscriptions, only deliveries: a gate that knew the group
+    could join it, get its turn at other gates' badge requests and have them dropped by its read
+    rules. Every bridge of a site has the same SECRET_KEY, so they all land in one group.
+    """
+    digest = salted_hmac("access.broker.bridge_share_group", "v1", algorithm="sha256")
+    return f"toolgate-{digest.hexdigest()[:32]}"
 
 
 def mosquitto_password_hash(password: str, *, salt: bytes | None = None) -> str:

@@ -242,11 +242,12 @@ def outbox_acknowledged(*, device: GateDevice, ack: protocol.Ack, now=None) -> i
 
 
 def outbox_gate_back(*, device: GateDevice, now=None) -> None:
-    """A gate came (back) online: what it has not acknowledged goes now, not at the next retry
-    (it missed whatever was published while it was away)."""
+    """A gate came (back) online: what reached the broker but not the gate goes again now, not
+    at its next retry (it missed whatever was published while it was away). Queued messages
+    are due already, or on their way."""
     now = now or timezone.now()
     GateMessage.objects.filter(
-        device=device, state__in=PENDING_STATES, next_attempt_at__gt=now
+        device=device, state=DeliveryState.DELIVERED, next_attempt_at__gt=now
     ).update(next_attempt_at=now)
 
 
@@ -257,14 +258,3 @@ def outbox_give_up(*, now=None) -> int:
     return GateMessage.objects.filter(state__in=PENDING_STATES, give_up_at__lte=now).update(
         state=DeliveryState.NOT_DELIVERED, settled_at=now, signing_secret=""
     )
-
-
-def outbox_next_due(*, now=None) -> datetime | None:
-    """When the next pending message is due, for a bridge deciding how long to wait."""
-    row = (
-        GateMessage.objects.filter(state__in=PENDING_STATES)
-        .order_by("next_attempt_at")
-        .values_list("next_attempt_at", flat=True)
-        .first()
-    )
-    return row

@@ -9,6 +9,7 @@ from django.utils import timezone
 from bookings import services
 from bookings.errors import BookingRejected
 from bookings.models import Booking
+from core.time import add_duration
 from equipment.models import Machine
 from membership.models import Member
 from training.models import Certification, MemberCertification
@@ -54,7 +55,7 @@ def seed() -> list[str]:
                     member=member,
                     machine=machine,
                     start=start,
-                    end=start + timedelta(hours=hours),
+                    end=add_duration(start, timedelta(hours=hours)),
                     actor=member.user,
                 )
             except BookingRejected as rejected:

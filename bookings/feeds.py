@@ -127,7 +127,7 @@ def machine_feed(machine: Machine) -> bytes:
         )
     facts = machine_calendar_facts(machine, start=now - PAST, end=now + AHEAD)
     for index, (start, end, label) in enumerate(facts.blocks):
-        calendar.add_component(
-            _event(f"block-{machine.pk}-{start:%Y%m%d%H%M}-{index}", label, start, end)
-        )
+        # The uid names the local start, as it always has, so subscribed calendars keep the event.
+        uid = f"block-{machine.pk}-{timezone.localtime(start):%Y%m%d%H%M}-{index}"
+        calendar.add_component(_event(uid, label, start, end))
     return calendar.to_ical()

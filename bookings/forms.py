@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django import forms
+from django.utils import timezone
 
 from core.forms import OnceForm
 from equipment.models import Machine
 
 
+class InstantField(forms.DateTimeField):
+    """A moment carried in a hidden field as ISO 8601 with its UTC offset.
+
+    Django's DateTimeField renders the local wall time without an offset, and the second 01:00
+    of the fall-back night then reads back as ambiguous (a 400). With the offset it is one
+    instant. Parsing accepts any offset; text without one only when its wall time is unique.
+    """
+
+    widget = forms.HiddenInput
+
+    def prepare_value(self, value):
+        if isinstance(value, datetime) and timezone.is_aware(value):
+            return timezone.localtime(value).isoformat()
+        return value
+
+
 class BookingForm(OnceForm):
-    start = forms.DateTimeField(widget=forms.HiddenInput)
+    start = InstantField()
     minutes = forms.TypedChoiceField(coerce=int, label="Length")
     member_email = forms.EmailField(
         required=False, label="For member (email)", help_text="Staff: book for this member."

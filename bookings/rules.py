@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
 from bookings.states import ACTIVE_STATES, BookingState
+from core.time import add_duration, duration_between, minutes_between, utc
 from equipment.rules import LONGEST_BOOKING, LONGEST_BUFFER
 
 Interval = tuple[datetime, datetime]
@@ -137,17 +138,22 @@ class BookingFacts:
     extending: bool = False
 
 
+# The checks compare instants in UTC: aware datetimes of one zone compare on the wall clock with
+# fold ignored, so the second 01:00 of the fall-back night would sort before the first 01:30.
+
+
 def check_range(start: datetime, end: datetime) -> Refused | None:
-    if end <= start:
+    if utc(end) <= utc(start):
         return refuse(Refusal.ENDS_BEFORE_START)
     return None
 
 
 def check_length(start: datetime, end: datetime, rules: MachineRules) -> Refused | None:
-    minutes = (end - start).total_seconds() / 60
+    """Real minutes, not the wall clock's: 01:30 to 03:00 on the spring-forward night is 30."""
+    minutes = minutes_between(start, end)
     if minutes < rules.min_minutes:
         return refuse(Refusal.TOO_SHORT, machine=rules.name, minutes=rules.min_minutes)
-    if minutes > rules.max_minutes or end - start > LONGEST_BOOKING:
+    if minutes > rules.max_minutes or duration_between(start, end) > LONGEST_BOOKING:
         return refuse(Refusal.TOO_LONG, machine=rules.name, minutes=rules.max_minutes)
     return None
 
@@ -168,12 +174,15 @@ def check_grid(start: datetime, end: datetime, rules: MachineRules, zone: tzinfo
     return None
 
 
-def check_timing(start: datetime, now: datetime, rules: MachineRules) -> Refused | None:
+def check_timing(
+    start: datetime, now: datetime, rules: MachineRules, zone: tzinfo
+) -> Refused | None:
     # Walk-up: the slot running now can still be booked by someone standing at a free machine;
-    # only a slot that has ended is past.
-    if start + timedelta(minutes=rules.slot_minutes) <= now:
+    # only a slot that has ended (in real time) is past.
+    if add_duration(start, timedelta(minutes=rules.slot_minutes)) <= utc(now):
         return refuse(Refusal.IN_PAST)
-    if start >= now + timedelta(days=rules.book_ahead_days):
+    # "N days ahead" is calendar days: the same wall-clock time N days on, in the space's zone.
+    if utc(start) >= utc(now.astimezone(zone) + timedelta(days=rules.book_ahead_days)):
         return refuse(Refusal.TOO_FAR_AHEAD, machine=rules.name, days=rules.book_ahead_days)
     return None
 
@@ -202,7 +211,8 @@ def check_opening(
     """Within one opening interval (intervals arrive merged). None means always open."""
     if opening is None:
         return None
-    if any(open_ <= start and end <= close for open_, close in opening):
+    start, end = utc(start), utc(end)
+    if any(utc(open_) <= start and end <= utc(close) for open_, close in opening):
         return None
     return refuse(Refusal.CLOSED, machine=rules.name)
 
@@ -210,8 +220,9 @@ def check_opening(
 def check_blocks(
     start: datetime, end: datetime, blocks: Sequence[Block], rules: MachineRules
 ) -> Refused | None:
+    start, end = utc(start), utc(end)
     for block_start, block_end, label in blocks:
-        if block_start < end and start < block_end:
+        if utc(block_start) < end and start < utc(block_end):
             return refuse(Refusal.BLOCKED, machine=rules.name, what=label)
     return None
 
@@ -220,9 +231,9 @@ def check_overlap(
     start: datetime, end: datetime, taken: Sequence[Interval], rules: MachineRules
 ) -> Refused | None:
     """Machine held over [start, end + buffer) must not meet another booking's held span."""
-    held_until = end + timedelta(minutes=rules.buffer_minutes)
+    held_until = add_duration(end, timedelta(minutes=rules.buffer_minutes))
     for other_start, other_held_until in taken:
-        if other_start < held_until and start < other_held_until:
+        if utc(other_start) < held_until and utc(start) < utc(other_held_until):
             buffer = (
                 f" (with {rules.buffer_minutes} minutes kept free between bookings)"
                 if rules.buffer_minutes
@@ -242,7 +253,7 @@ def check_quotas(
     count_new_booking: bool = True,
 ) -> Refused | None:
     if rules.weekly_hours_per_member:
-        total = week_minutes + (end - start).total_seconds() / 60
+        total = week_minutes + minutes_between(start, end)
         if total > rules.weekly_hours_per_member * 60:
             return refuse(
                 Refusal.WEEKLY_QUOTA, hours=rules.weekly_hours_per_member, machine=rules.name
@@ -263,7 +274,7 @@ def booking_refusal(facts: BookingFacts, rules: MachineRules) -> Refused | None:
         lambda: check_range(start, end),
         lambda: check_length(start, end, rules),
         lambda: check_grid(start, end, rules, facts.zone),
-        lambda: None if facts.extending else check_timing(start, facts.now, rules),
+        lambda: None if facts.extending else check_timing(start, facts.now, rules, facts.zone),
         lambda: check_machine_state(rules),
         lambda: check_member(
             may_use_machines=facts.may_use_machines, certified=facts.certified, rules=rules
@@ -295,16 +306,17 @@ def cancel_refusal(
         return refuse(Refusal.NOT_YOURS)
     if state not in ACTIVE_STATES or (state == BookingState.CHECKED_IN and not is_staff):
         return refuse(Refusal.NOT_ACTIVE, state=_state_words(state))
-    if now >= end:
+    if utc(now) >= utc(end):
         return refuse(Refusal.BOOKING_OVER)
-    if now >= start and not is_staff:
+    if utc(now) >= utc(start) and not is_staff:
         return refuse(Refusal.ALREADY_STARTED)
     return None
 
 
 def cancelled_state(*, start: datetime, now: datetime, late_minutes: int) -> BookingState:
     """A cancellation close to the start is a late cancellation (kept apart in the history)."""
-    late = start - now < timedelta(minutes=late_minutes)
+    notice = duration_between(now, start)
+    late = notice < timedelta(minutes=late_minutes)
     return BookingState.LATE_CANCELLED if late else BookingState.CANCELLED
 
 
@@ -313,9 +325,9 @@ def check_in_refusal(
 ) -> Refused | None:
     if state != BookingState.CONFIRMED:
         return refuse(Refusal.NOT_ACTIVE, state=_state_words(state))
-    if now < start - timedelta(minutes=opens_minutes):
+    if utc(now) < add_duration(start, -timedelta(minutes=opens_minutes)):
         return refuse(Refusal.CHECK_IN_NOT_OPEN, minutes=opens_minutes)
-    if now >= end:
+    if utc(now) >= utc(end):
         return refuse(Refusal.BOOKING_OVER)
     return None
 
@@ -326,9 +338,9 @@ def extend_refusal(
     """The booking-specific half of an extension; the machine rules run after it."""
     if state not in ACTIVE_STATES:
         return refuse(Refusal.NOT_ACTIVE, state=_state_words(state))
-    if not (start <= now < end):
+    if not (utc(start) <= utc(now) < utc(end)):
         return refuse(Refusal.NOT_RUNNING)
-    if new_end <= end:
+    if utc(new_end) <= utc(end):
         return refuse(Refusal.NOT_LATER)
     return None
 
@@ -341,7 +353,7 @@ def class_hold_refusal(
         return refuse(Refusal.NOT_TEACHER)
     if cancelled:
         return refuse(Refusal.CLASS_CLOSED, what="cancelled")
-    if now >= end:
+    if utc(now) >= utc(end):
         return refuse(Refusal.CLASS_CLOSED, what="over")
     return None
 

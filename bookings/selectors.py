@@ -14,7 +14,15 @@ from django.utils import timezone
 from bookings.models import ACTIVE_STATES, Booking, BookingState
 from bookings.rules import LOOKBACK, BookingFacts, MachineRules
 from core import clock
-from core.time import week_start
+from core.time import (
+    add_duration,
+    day_slots,
+    duration_between,
+    is_repeated,
+    local_day_bounds,
+    utc,
+    week_start,
+)
 from equipment.models import Machine
 from equipment.selectors import machine_calendar_facts, machines_bookable
 from membership.models import Member
@@ -52,12 +60,13 @@ def bookings_covering(
     if not questions:
         return []
     lead = check_in_opens()
+    instants = [utc(at) for _, _, at in questions]
     candidates = Booking.objects.filter(
         member_id__in={member_id for member_id, _, _ in questions},
         machine_id__in={machine_id for _, machine_id, _ in questions},
         state__in=ACTIVE_STATES,
-        start__lte=max(at for _, _, at in questions) + lead,
-        end__gt=min(at for _, _, at in questions),
+        start__lte=max(instants) + lead,
+        end__gt=min(instants),
     ).order_by("start")
     by_pair: dict[tuple[int, int], list[Booking]] = defaultdict(list)
     for booking in candidates:
@@ -67,7 +76,7 @@ def bookings_covering(
             (b for b in by_pair[member_id, machine_id] if b.start <= at + lead and b.end > at),
             None,
         )
-        for member_id, machine_id, at in questions
+        for (member_id, machine_id, _), at in zip(questions, instants, strict=True)
     ]
 
 
@@ -95,8 +104,9 @@ def bookings_holding(
     queryset = Booking.objects.filter(
         machine=machine,
         state__in=ACTIVE_STATES,
-        # The lower bound lets the (machine, start) index skip all older history.
-        start__gt=start - LOOKBACK,
+        # The lower bound lets the (machine, start) index skip all older history; real time, so
+        # a week that spans a daylight-saving change still reaches back far enough.
+        start__gt=add_duration(start, -LOOKBACK),
         start__lt=end,
         blocked_until__gt=start,
     )
@@ -104,22 +114,15 @@ def bookings_holding(
 
 
 def _local_day_bounds(instant: datetime) -> tuple[datetime, datetime]:
-    day = timezone.localtime(instant).date()
-    zone = timezone.get_current_timezone()
-    return (
-        datetime.combine(day, time.min, tzinfo=zone),
-        datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone),
-    )
+    return local_day_bounds(timezone.localtime(instant).date(), timezone.get_current_timezone())
 
 
 def _local_week_bounds(instant: datetime) -> tuple[datetime, datetime]:
     day = timezone.localtime(instant).date()
     monday = week_start(day)
     zone = timezone.get_current_timezone()
-    return (
-        datetime.combine(monday, time.min, tzinfo=zone),
-        datetime.combine(monday + timedelta(days=7), time.min, tzinfo=zone),
-    )
+    # Local midnights on the wall clock: a week with a daylight-saving change is 167 or 169 hours.
+    return local_day_bounds(monday, zone)[0], local_day_bounds(monday + timedelta(days=6), zone)[1]
 
 
 def booking_facts(
@@ -137,7 +140,8 @@ def booking_facts(
     certified = certification is None or member_holds_certification(
         member=member, certification=certification, at=max(start, now)
     )
-    span_end = max(end, start) + timedelta(minutes=machine.buffer_minutes)
+    start, end = utc(start), utc(end)
+    span_end = add_duration(max(end, start), timedelta(minutes=machine.buffer_minutes))
     calendar = machine_calendar_facts(machine, start=start, end=max(end, start + timedelta(1)))
     taken = [
         (b_start, b_until)
@@ -180,6 +184,19 @@ class Cell:
     label: str = ""
     booking: Booking | None = None
 
+    @property
+    def zone_name(self) -> str:
+        """ "PDT" or "PST" when its wall-clock time happens twice this day (the clocks go back),
+        to tell the two apart; empty otherwise. (Django's date filter leaves the zone name of
+        such a time blank, so the grid takes it from here.)"""
+        return self.start.tzname() if is_repeated(self.start) else ""
+
+    @property
+    def starts_booking(self) -> bool:
+        """The cell where its booking begins. Compared in UTC: Python never finds a local time of
+        the repeated hour equal (==) to a time in another zone, even the same instant."""
+        return self.booking is not None and utc(self.start) == utc(self.booking.start)
+
 
 @dataclass
 class Day:
@@ -187,16 +204,51 @@ class Day:
     cells: list[Cell] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Row:
+    """One line of the grid: a wall-clock time and each day's slot at it.
+
+    A cell is None where a day has no such slot: the hour the clocks skip, or the second pass of
+    the repeated hour on the days without one. `zone_name` is set on the two passes of a repeated
+    hour ("PDT", then "PST") so people can tell them apart.
+    """
+
+    time: time
+    second_pass: bool
+    cells: list[Cell | None]
+    zone_name: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.time:%H:%M} {self.zone_name}" if self.zone_name else f"{self.time:%H:%M}"
+
+
+@dataclass(frozen=True)
+class ClockChange:
+    """A day whose clocks change: forward (a 23-hour day) or back (25 hours), zone names around."""
+
+    day: date
+    forward: bool
+    before: str
+    after: str
+
+
+def clock_change(day: date, zone) -> ClockChange | None:
+    """How the clocks change on `day` in `zone`, or None on an ordinary 24-hour day."""
+    start, end = local_day_bounds(day, zone)
+    length = duration_between(start, end)
+    if length == timedelta(days=1):
+        return None
+    return ClockChange(day, length < timedelta(days=1), start.tzname(), end.tzname())
+
+
 @dataclass
 class WeekGrid:
     machine: Machine
     monday: date
     days: list[Day]
-    times: list[time]
-
-    @property
-    def rows(self) -> list[tuple[time, list[Cell]]]:
-        return [(t, [day.cells[i] for day in self.days]) for i, t in enumerate(self.times)]
+    rows: list[Row]
+    clock_changes: list[ClockChange] = field(default_factory=list)
 
     @property
     def previous_week(self) -> date:
@@ -207,7 +259,50 @@ class WeekGrid:
         return self.monday + timedelta(days=7)
 
 
+# Rows of a week with opening hours set but none that week (every cell "Closed").
 DEFAULT_DAY = (time(8), time(22))
+
+
+def _row_span(opening: list[tuple[datetime, datetime]] | None) -> tuple[time, time | None]:
+    """The first and last wall-clock times the week's rows cover (None: up to midnight).
+
+    A machine without opening hours may be booked at any hour, the night included (and the
+    repeated hour of the fall-back night), so its rows cover the whole day.
+    """
+    if opening is None:
+        return time.min, None
+    if not opening:
+        return DEFAULT_DAY
+    first: time = time.max
+    last: time | None = time.min
+    for open_, close in opening:
+        local_open, local_close = timezone.localtime(open_), timezone.localtime(close)
+        if local_close.date() == local_open.date():
+            span = (local_open.time(), local_close.time())
+        elif (
+            local_close.date() == local_open.date() + timedelta(days=1)
+            and local_close.time() == time.min
+        ):
+            span = (local_open.time(), None)
+        else:  # open across a midnight: every hour of the day is open on some day
+            span = (time.min, None)
+        first = min(first, span[0])
+        last = None if last is None or span[1] is None else max(last, span[1])
+    return first, last
+
+
+def _merged_row_keys(days_keys: list[list[tuple[time, bool]]]) -> list[tuple[time, bool]]:
+    """One ordered list of (wall time, second pass) rows holding every day's slots in order."""
+    order: list[tuple[time, bool]] = []
+    for keys in days_keys:
+        position = 0
+        for key in keys:
+            if key in order:
+                position = order.index(key) + 1
+            else:
+                order.insert(position, key)
+                position += 1
+    return order
 
 
 def week_grid(
@@ -218,28 +313,20 @@ def week_grid(
     show_names: bool = False,
     now: datetime | None = None,
 ) -> WeekGrid:
-    """The machine's week, slot by slot: free, yours, taken (a name only for staff) or blocked."""
+    """The machine's week, slot by slot: free, yours, taken (a name only for staff) or blocked.
+
+    Slots follow each day's wall clock: the spring-forward day has no 02:00 row cells, the
+    fall-back day has the 01:00 hour twice, as two rows labelled with their zone names.
+    """
     now = now or clock.now()
     zone = timezone.get_current_timezone()
-    week_start = datetime.combine(monday, time.min, tzinfo=zone)
-    week_end = datetime.combine(monday + timedelta(days=7), time.min, tzinfo=zone)
+    week_start, _ = local_day_bounds(monday, zone)
+    _, week_end = local_day_bounds(monday + timedelta(days=6), zone)
     calendar = machine_calendar_facts(machine, start=week_start, end=week_end)
     holding = bookings_holding(machine, start=week_start, end=week_end)
     bookings = list(holding.select_related("member__user") if show_names else holding)
-    # Rows span the opening hours of the week (or a default day when the machine is always open).
-    first, last = DEFAULT_DAY
-    if calendar.opening:
-        local = [(timezone.localtime(s).time(), timezone.localtime(e)) for s, e in calendar.opening]
-        first = min(t for t, _ in local)
-        last_end = max(e for _, e in local)
-        last = time(23, 59) if last_end.time() == time.min else last_end.time()
+    first, last = _row_span(calendar.opening)
     step = timedelta(minutes=machine.slot_minutes)
-    times: list[time] = []
-    cursor = datetime.combine(monday, first)
-    limit = datetime.combine(monday, last)
-    while cursor < limit:
-        times.append(cursor.time())
-        cursor += step
     # Compare plain epoch seconds: far cheaper than aware datetimes across zones, cell by cell.
     booked = [
         (b.start.timestamp(), b.end.timestamp(), b.blocked_until.timestamp(), b) for b in bookings
@@ -254,13 +341,46 @@ def week_grid(
     days = []
     for offset in range(7):
         day = monday + timedelta(days=offset)
-        cells = []
-        for slot_time in times:
-            start = datetime.combine(day, slot_time, tzinfo=zone)
-            end = start + step
-            cells.append(_cell(start, end, now_ts, opening, blocks, booked, member, show_names))
-        days.append(Day(day, cells))
-    return WeekGrid(machine=machine, monday=monday, days=days, times=times)
+        slots = day_slots(day, first=first, last=last, step_minutes=machine.slot_minutes, zone=zone)
+        days.append(
+            Day(
+                day,
+                [
+                    _cell(
+                        start,
+                        add_duration(start, step),
+                        now_ts,
+                        opening,
+                        blocks,
+                        booked,
+                        member,
+                        show_names,
+                    )
+                    for start in slots
+                ],
+            )
+        )
+    return WeekGrid(
+        machine=machine,
+        monday=monday,
+        days=days,
+        rows=_rows(days),
+        clock_changes=[
+            change for day in days if (change := clock_change(day.date, zone)) is not None
+        ],
+    )
+
+
+def _rows(days: list[Day]) -> list[Row]:
+    by_day = [
+        {(cell.start.time(), bool(cell.start.fold)): cell for cell in day.cells} for day in days
+    ]
+    rows = []
+    for key in _merged_row_keys([list(day_cells) for day_cells in by_day]):
+        cells = [day_cells.get(key) for day_cells in by_day]
+        zone_name = next((cell.zone_name for cell in cells if cell and cell.zone_name), "")
+        rows.append(Row(time=key[0], second_pass=key[1], cells=cells, zone_name=zone_name))
+    return rows
 
 
 def _cell(start, end, now_ts, opening, blocks, booked, member, show_names) -> Cell:
@@ -303,11 +423,10 @@ def member_bookings_past(member: Member, *, now: datetime | None = None) -> Quer
 
 
 def bookings_on_day(day: date) -> QuerySet[Booking]:
-    """Every booking of a local day, for the staff desk."""
-    zone = timezone.get_current_timezone()
-    start = datetime.combine(day, time.min, tzinfo=zone)
+    """Every booking of a local day (23, 24 or 25 hours long), for the staff desk."""
+    start, end = local_day_bounds(day, timezone.get_current_timezone())
     return (
-        Booking.objects.filter(start__gte=start, start__lt=start + timedelta(days=1))
+        Booking.objects.filter(start__gte=start, start__lt=end)
         .select_related("machine", "member__user")
         .order_by("start", "machine__name")
     )

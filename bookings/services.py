@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from bookings import notifications, rules, selectors
 from bookings.errors import BookingRejected
@@ -21,8 +20,10 @@ from bookings.rules import Refusal
 from core import clock
 from core.gates import gates
 from core.submissions import submission_claim
+from core.time import add_duration
 from equipment import services as equipment_services
 from equipment.models import Machine, MachineEvent
+from equipment.selectors import machine_event_spans
 from membership.models import Member
 from training.models import ClassSession
 
@@ -77,7 +78,7 @@ def booking_create(
                     member=member,
                     start=start,
                     end=end,
-                    blocked_until=end + timedelta(minutes=locked.buffer_minutes),
+                    blocked_until=add_duration(end, timedelta(minutes=locked.buffer_minutes)),
                     created_at=now,
                     created_by=actor,
                 )
@@ -189,7 +190,9 @@ def booking_extend(
         if refused is not None:
             raise BookingRejected(refused)
         locked.end = new_end
-        locked.blocked_until = new_end + timedelta(minutes=locked_machine.buffer_minutes)
+        locked.blocked_until = add_duration(
+            new_end, timedelta(minutes=locked_machine.buffer_minutes)
+        )
         locked.extended_count += 1
         try:
             with transaction.atomic():
@@ -312,14 +315,13 @@ def maintenance_window_create(
         )
         horizon_end = max(repeat_weekly_until or end, end)
         cancelled: list[Booking] = []
-        occurrences = window.event.get_occurrences(
-            timezone.localtime(max(start, now)), timezone.localtime(horizon_end)
-        )
-        for occurrence in occurrences:
+        # The same spans the booking rules block, wall-clock recurrence and all.
+        spans = machine_event_spans(window, start=max(start, now), end=horizon_end)
+        for span_start, span_end in spans:
             cancelled += _cancel_for_machine_block(
                 machine=locked,
-                start=occurrence.start,
-                end=occurrence.end,
+                start=span_start,
+                end=span_end,
                 reason=f"Maintenance: {window.reason}",
                 actor=actor,
                 now=now,

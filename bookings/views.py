@@ -18,7 +18,7 @@ from bookings.errors import BookingRejected, FeedTokenInvalid
 from bookings.forms import BookingForm, CancelForm, ExtendForm, MaintenanceForm
 from bookings.models import Booking
 from core.errors import DomainError
-from core.time import week_start
+from core.time import add_duration, parse_instant, week_start
 from equipment.models import Machine
 from equipment.selectors import machines_bookable, user_may_service
 from membership.models import Member
@@ -90,11 +90,8 @@ def week_grid(request, slug: str):
 
 
 def _parse_start(value: str) -> datetime | None:
-    try:
-        start = datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        return None
-    return timezone.make_aware(start) if timezone.is_naive(start) else start
+    """The slot link's start: ISO 8601 with its offset (naive text only if it names one time)."""
+    return parse_instant(value, timezone.get_current_timezone())
 
 
 @login_required
@@ -128,7 +125,8 @@ def booking_new(request, slug: str):
                     member=member,
                     machine=machine,
                     start=start,
-                    end=start + timedelta(minutes=form.cleaned_data["minutes"]),
+                    # Real minutes: 90 minutes from 01:30 on the spring-forward night end at 04:00.
+                    end=add_duration(start, timedelta(minutes=form.cleaned_data["minutes"])),
                     actor=request.user,
                     token=form.cleaned_data["form_token"],
                 )
@@ -220,7 +218,7 @@ def booking_extend(request, pk: int):
     try:
         services.booking_extend(
             booking=booking,
-            new_end=booking.end + timedelta(minutes=form.cleaned_data["minutes"]),
+            new_end=add_duration(booking.end, timedelta(minutes=form.cleaned_data["minutes"])),
             actor=request.user,
             token=form.cleaned_data["form_token"],
         )

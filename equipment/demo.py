@@ -6,7 +6,7 @@ from datetime import date, time, timedelta
 
 from django.utils import timezone
 
-from core.time import week_start
+from core.time import add_duration, week_start
 from equipment import services
 from equipment.models import Machine, MachineEvent
 from membership.models import User
@@ -124,7 +124,7 @@ def seed() -> list[str]:
         services.maintenance_window_add(
             machine=cnc,
             start=start,
-            end=start + timedelta(hours=1),
+            end=add_duration(start, timedelta(hours=1)),
             reason="Weekly lubrication and dust bag change",
             actor=staff,
             repeat_weekly_until=start + timedelta(weeks=52),

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from django.db.models import QuerySet
 from django.utils import timezone
 from schedule.models import Event
 
+from core.time import utc, wall_clock_instant
 from equipment import rules
 from equipment.models import Machine, MachineEvent, MachineState, ProblemReport
 
@@ -62,14 +63,70 @@ def merge_intervals(intervals: list[Interval]) -> list[Interval]:
     return [(start, end) for start, end in merged]
 
 
+# django-scheduler may place an occurrence up to a daylight-saving shift away from its wall-clock
+# span; asking it for a day more on each side finds every occurrence that touches the span.
+_OCCURRENCE_MARGIN = timedelta(days=1)
+
+
+def _wall_length(machine_event: MachineEvent) -> timedelta:
+    """How long each occurrence lasts on the wall clock.
+
+    Opening hours store it as the event's real length (`opening_hours_add` adds it in UTC);
+    maintenance stores the instants staff typed, so it is the wall-clock span between them.
+    """
+    event = machine_event.event
+    if machine_event.kind == MachineEvent.Kind.OPENING:
+        return event.end - event.start
+    naive = [timezone.localtime(moment).replace(tzinfo=None) for moment in (event.start, event.end)]
+    return naive[1] - naive[0]
+
+
+def machine_event_spans(
+    machine_event: MachineEvent, *, start: datetime, end: datetime
+) -> list[Interval]:
+    """The occurrences of a machine's opening-hours or maintenance event touching [start, end).
+
+    In UTC, each from the wall-clock time it repeats at to that time plus its wall-clock length:
+    "Sundays 01:00 to 03:00" is three real hours on the fall-back night and one on spring
+    forward. (django-scheduler gives every occurrence the first one's real length and reads a
+    repeated start time as its second pass.) A time that happens twice opens at its first reading
+    and closes at its last; a skipped one at the moment the clocks jump. A one-off event and a
+    moved occurrence keep their instants; cancelled occurrences are left out.
+    """
+    event = machine_event.event
+    zone = timezone.get_current_timezone()
+    wall_length = _wall_length(machine_event)
+    start, end = utc(start), utc(end)
+    spans = []
+    # Asked in the space's zone: django-scheduler expands the rule in the zone of its arguments.
+    for occurrence in event.get_occurrences(
+        timezone.localtime(start - _OCCURRENCE_MARGIN, zone),
+        timezone.localtime(end + _OCCURRENCE_MARGIN, zone),
+        clear_prefetch=False,
+    ):
+        if occurrence.cancelled:
+            continue
+        if event.rule is None or occurrence.pk is not None:
+            span = (utc(occurrence.start), utc(occurrence.end))
+        else:
+            # The rule's own wall-clock time: django-scheduler localises it without normalising.
+            wall_start = occurrence.start.replace(tzinfo=None)
+            wall_end = wall_start + wall_length
+            span = (
+                wall_clock_instant(wall_start.date(), wall_start.time(), zone),
+                wall_clock_instant(wall_end.date(), wall_end.time(), zone, last=True),
+            )
+        if span[0] < end and start < span[1]:
+            spans.append(span)
+    return spans
+
+
 def machine_calendar_facts(machine: Machine, *, start: datetime, end: datetime) -> CalendarFacts:
     """Opening hours and blocks of `machine` that touch [start, end), from two queries.
 
-    Recurrences expand in the space's time zone, so "9:00 to 21:00 on weekdays" stays 9 to 21
-    across daylight-saving changes.
+    Recurrences follow the wall clock of the space's time zone (`machine_event_spans`), so
+    "9:00 to 21:00 on weekdays" stays 9 to 21 across daylight-saving changes. Instants in UTC.
     """
-    local_start = timezone.localtime(start)
-    local_end = timezone.localtime(end)
     opening: list[Interval] = []
     has_opening = False
     blocks: list[tuple[datetime, datetime, str]] = []
@@ -79,21 +136,18 @@ def machine_calendar_facts(machine: Machine, *, start: datetime, end: datetime) 
         .prefetch_related("event__occurrence_set")
     )
     for machine_event in events:
-        event = machine_event.event
         is_opening = machine_event.kind == MachineEvent.Kind.OPENING
         has_opening = has_opening or is_opening
-        for occurrence in event.get_occurrences(local_start, local_end, clear_prefetch=False):
-            if occurrence.cancelled:
-                continue
+        for span_start, span_end in machine_event_spans(machine_event, start=start, end=end):
             if is_opening:
-                opening.append((occurrence.start, occurrence.end))
+                opening.append((span_start, span_end))
             else:
                 label = f"Maintenance: {machine_event.reason}" if machine_event.reason else ""
-                blocks.append((occurrence.start, occurrence.end, label or "Maintenance"))
+                blocks.append((span_start, span_end, label or "Maintenance"))
     sessions = machine.class_sessions.filter(
         cancelled_at__isnull=True, start__lt=end, end__gt=start
     ).select_related("certification")
-    blocks.extend((s.start, s.end, f"Class: {s.certification.name}") for s in sessions)
+    blocks.extend((utc(s.start), utc(s.end), f"Class: {s.certification.name}") for s in sessions)
     return CalendarFacts(
         opening=merge_intervals(opening) if has_opening else None,
         blocks=sorted(blocks),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import uuid
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import qrcode
 import qrcode.image.svg
@@ -19,6 +19,7 @@ from schedule.models import Calendar, Event, Rule
 
 from core.gates import gates
 from core.submissions import submission_claim
+from core.time import add_duration, wall_time_exists
 from equipment import rules, selectors
 from equipment.errors import EquipmentError
 from equipment.models import Machine, MachineEvent, MachineState, MachineStateChange, ProblemReport
@@ -121,11 +122,16 @@ def opening_hours_add(
     """
     starting = starting or timezone.localdate()
     zone = timezone.get_current_timezone()
+    if not wall_time_exists(starting, opens, zone):
+        # The series repeats the wall-clock time of its first start, which must exist: opening in
+        # the hour the clocks skip, the hours begin the next day.
+        starting += timedelta(days=1)
     start = datetime.combine(starting, opens, tzinfo=zone)
     opens_minute, closes_minute = rules.minutes_of_day(opens, closes)
-    # Added in UTC: django-scheduler gives every occurrence this event's length, which must be the
-    # wall-clock length even when `starting` is a daylight-saving change day.
-    end = start.astimezone(UTC) + timedelta(minutes=closes_minute - opens_minute)
+    # The event's real length is the wall-clock length of every occurrence (see
+    # `selectors.machine_event_spans`), so it is added in UTC even when `starting` is a
+    # daylight-saving change day.
+    end = add_duration(start, timedelta(minutes=closes_minute - opens_minute))
     with transaction.atomic():
         submission_claim(token)
         locked = Machine.objects.select_for_update(of=("self",)).get(pk=machine.pk)

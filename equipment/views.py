@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from core.errors import DomainError
+from core.views import form_action
 from equipment import selectors, services
 from equipment.forms import MachineStateForm, ProblemReportForm, ResolveForm
 from equipment.models import Machine, MachineEvent, ProblemReport
@@ -67,24 +66,20 @@ def machine_label(request, slug: str):
 @require_POST
 def machine_state(request, slug: str):
     machine = get_object_or_404(Machine, slug=slug)
-    form = MachineStateForm(request.POST)
-    if form.is_valid():
-        try:
-            services.machine_set_state(
-                machine=machine,
-                state=form.cleaned_data["state"],
-                reason=form.cleaned_data["reason"],
-                actor=request.user,
-                token=form.cleaned_data["form_token"],
-            )
-        except DomainError as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(
-                request, f"{machine.name} is now {machine.get_state_display().lower()}."
-            )
-    else:
-        messages.error(request, "Choose a state.")
+    form_action(
+        request,
+        MachineStateForm(request.POST),
+        lambda data: services.machine_set_state(
+            machine=machine,
+            state=data["state"],
+            reason=data["reason"],
+            actor=request.user,
+            token=data["form_token"],
+        ),
+        # Read after the change: the service sets the new state on `machine`.
+        success=lambda _change: f"{machine.name} is now {machine.get_state_display().lower()}.",
+        invalid="Choose a state.",
+    )
     return redirect(machine)
 
 
@@ -92,21 +87,18 @@ def machine_state(request, slug: str):
 @require_POST
 def problem_report(request, slug: str):
     machine = get_object_or_404(Machine, slug=slug)
-    form = ProblemReportForm(request.POST)
-    if form.is_valid():
-        try:
-            services.problem_report_create(
-                machine=machine,
-                reporter=request.user,
-                description=form.cleaned_data["description"],
-                token=form.cleaned_data["form_token"],
-            )
-        except DomainError as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(request, "Thank you: staff have your report.")
-    else:
-        messages.error(request, "Describe the problem so staff can fix it.")
+    form_action(
+        request,
+        ProblemReportForm(request.POST),
+        lambda data: services.problem_report_create(
+            machine=machine,
+            reporter=request.user,
+            description=data["description"],
+            token=data["form_token"],
+        ),
+        success="Thank you: staff have your report.",
+        invalid="Describe the problem so staff can fix it.",
+    )
     return redirect(machine)
 
 
@@ -125,19 +117,17 @@ def problem_list(request):
 @require_POST
 def problem_resolve(request, pk: int):
     report = get_object_or_404(ProblemReport.objects.select_related("machine"), pk=pk)
-    form = ResolveForm(request.POST)
-    if form.is_valid():
-        try:
-            services.problem_report_resolve(
-                report=report,
-                actor=request.user,
-                resolution=form.cleaned_data["resolution"],
-                token=form.cleaned_data["form_token"],
-            )
-        except DomainError as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(request, "Report closed.")
+    form_action(
+        request,
+        ResolveForm(request.POST),
+        lambda data: services.problem_report_resolve(
+            report=report,
+            actor=request.user,
+            resolution=data["resolution"],
+            token=data["form_token"],
+        ),
+        success="Report closed.",
+    )
     if request.POST.get("next") == "list":
         return redirect("equipment:problem_list")
     return redirect(report.machine)

@@ -186,11 +186,18 @@ class Runner:
         self._work.put(functools.partial(self.agent.on_message, message.topic, message.payload))
 
 
+def client_id(config: AgentConfig) -> str:
+    """The gate's MQTT client id: its broker username, which the production broker makes the
+    client id anyway (so no other user can take the gate's connection over), else one from the
+    device id for a broker without credentials."""
+    return config.broker.username or f"toolgate-gate-{config.device_id}"
+
+
 def _make_client(config: AgentConfig) -> mqtt.Client:
     broker = config.broker
     client = mqtt.Client(
         callback_api_version=CallbackAPIVersion.VERSION2,
-        client_id=f"toolgate-gate-{config.device_id}",
+        client_id=client_id(config),
         protocol=mqtt.MQTTv5,
     )
     send_packets_immediately(client)

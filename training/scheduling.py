@@ -16,6 +16,7 @@ from django.utils import timezone
 from schedule.models import Calendar, Event, Occurrence, Rule
 
 from core.submissions import submission_claim
+from core.time import add_duration, utc
 from training import hooks, notifications, selectors
 from training.errors import NotAllowed, TrainingError
 from training.models import Certification, ClassSeries, ClassSession, EnrollmentStatus
@@ -204,11 +205,24 @@ def series_extend_all(*, horizon: timedelta = HORIZON) -> int:
 
 
 def _occurrence(session: ClassSession) -> Occurrence | None:
-    """The django-scheduler occurrence behind a series session (persisted or not yet)."""
+    """The django-scheduler occurrence behind a series session (persisted or not yet).
+
+    Matched on the instant it was first scheduled for. django-scheduler's `get_occurrence` looks
+    it up by wall-clock time and misses a start in the hour the clocks repeat (01:30 comes twice)
+    or skip (a 02:30 class on the spring-forward night).
+    """
     if session.series_id is None or session.original_start is None:
         return None
+    original = session.original_start
+    persisted = Occurrence.objects.filter(event=session.series, original_start=original).first()
+    if persisted is not None:
+        return persisted
     zone = timezone.get_current_timezone()
-    occurrence = session.series.get_occurrence(timezone.localtime(session.original_start, zone))
+    around = session.series.get_occurrences(
+        timezone.localtime(add_duration(original, -timedelta(days=1)), zone),
+        timezone.localtime(add_duration(original, timedelta(days=1)), zone),
+    )
+    occurrence = next((o for o in around if utc(o.original_start) == utc(original)), None)
     if occurrence is None:
         raise TrainingError("This session no longer matches its series' rule.")
     return occurrence

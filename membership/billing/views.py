@@ -12,8 +12,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from core.errors import DomainError
 from core.forms import OnceForm
+from core.views import form_action
 from membership import services
 from membership.billing import selectors
 from membership.billing.client import BillingUnavailable
@@ -31,17 +31,14 @@ logger = logging.getLogger(__name__)
 @require_POST
 @login_required
 def checkout(request):
-    form = OnceForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Please try again from this page.")
-        return redirect("membership_billing")
     member = services.member_get_or_create(user=request.user)
-    try:
-        url = billing_checkout_start(member=member, token=form.cleaned_data["form_token"])
-    except DomainError as error:
-        messages.error(request, error.message)
-        return redirect("membership_billing")
-    return redirect(url)
+    started = form_action(
+        request,
+        OnceForm(request.POST),
+        lambda data: billing_checkout_start(member=member, token=data["form_token"]),
+        invalid="Please try again from this page.",
+    )
+    return redirect(started.value if started else "membership_billing")
 
 
 @login_required

@@ -11,9 +11,41 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+PRODUCTION_CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "mosquitto" / "toolgate.conf"
+# The production file's lines that only fit the production host: its TLS listener, and the
+# persistence that `Mosquitto` sets up in the test's directory.
+_HOST_ONLY = ("listener", "certfile", "keyfile", "persistence")
+
+
+def production_config(*, password_file: Path, acl_file: Path) -> str:
+    """deploy/mosquitto/toolgate.conf, every setting as in production, for `extra_config`:
+    the listener, certificate and persistence lines dropped and the users and ACL
+    `gate_broker_config` wrote for the test."""
+    lines = []
+    for line in PRODUCTION_CONFIG.read_text().splitlines():
+        key = line.split(" ", 1)[0]
+        if key in _HOST_ONLY:
+            continue
+        if key == "password_file":
+            line = f"password_file {password_file}"
+        elif key == "acl_file":
+            line = f"acl_file {acl_file}"
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def wait_for(condition: Callable[[], bool], what: str, *, deadline: float = 10.0) -> None:
+    """Poll until the broker has delivered; fail after a bounded wait."""
+    end = time.monotonic() + deadline
+    while not condition():
+        if time.monotonic() > end:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.02)
 
 
 def free_port() -> int:

@@ -10,31 +10,22 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
 
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from gate_agent import protocol as p
-from gate_agent.config import AgentConfig
+from gate_agent.config import AgentConfig, BrokerConfig
 from gate_agent.hardware.simulated import RecordingIndicator, ScriptedReader, SimulatedRelay
-from gate_agent.runner import Runner
+from gate_agent.runner import Runner, client_id
+from tests.access.mosquitto import wait_for
 
 pytestmark = pytest.mark.mosquitto
 
 HOST, PORT = "127.0.0.1", 1883
 SECRET = "e2e-secret-0123456789-abcdefghijkl"
 DEADLINE = 10.0
-
-
-def wait_for(condition: Callable[[], bool], what: str) -> None:
-    """Poll until the broker has delivered; fail after a bounded wait."""
-    end = time.monotonic() + DEADLINE
-    while not condition():
-        if time.monotonic() > end:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 def site_client(device_id: str) -> tuple[mqtt.Client, dict[str, list[bytes]]]:
@@ -148,3 +139,17 @@ def test_unclean_disconnect_publishes_the_retained_offline_will(device_id, site,
     finally:
         newcomer.disconnect()
         newcomer.loop_stop()
+
+
+def test_the_agent_asks_for_its_username_as_client_id(tmp_path):
+    """The production broker makes a username the client id anyway; asking for it keeps the
+    id the same on every broker. Without credentials the id comes from the device id."""
+    named = AgentConfig(
+        device_id="laser-1",
+        secret=SECRET,
+        state_dir=tmp_path,
+        broker=BrokerConfig(username="gate-laser-1", password="pw"),
+    )
+    assert client_id(named) == "gate-laser-1"
+    anonymous = AgentConfig(device_id="laser-1", secret=SECRET, state_dir=tmp_path)
+    assert client_id(anonymous) == "toolgate-gate-laser-1"
