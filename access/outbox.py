@@ -157,6 +157,11 @@ def outbox_claim(*, now: datetime | None = None, limit: int = 100) -> list[Outgo
     lease, and give each its payload: commands re-signed if near their expiry, allow-lists built.
     """
     now = now or timezone.now()
+    due = GateMessage.objects.filter(
+        state__in=PENDING_STATES, next_attempt_at__lte=now, give_up_at__gt=now
+    )
+    if not due.exists():  # the common case, without opening a write transaction
+        return []
     with transaction.atomic():
         rows = list(
             GateMessage.objects.select_for_update(skip_locked=True, of=("self",))
