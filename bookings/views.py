@@ -18,7 +18,7 @@ from bookings.errors import BookingRejected, FeedTokenInvalid
 from bookings.forms import BookingForm, CancelForm, ExtendForm, MaintenanceForm
 from bookings.models import Booking
 from core.errors import DomainError
-from core.time import add_duration, parse_instant, week_start
+from core.time import add_duration, parse_instant, wall_clock_label, week_start
 from equipment.models import Machine
 from equipment.selectors import machines_bookable, user_may_service
 from membership.models import Member
@@ -133,9 +133,10 @@ def booking_new(request, slug: str):
             except DomainError as rejected:
                 error = rejected.message
             else:
+                zone = timezone.get_current_timezone()
                 notice = (
-                    f"Booked {machine.name}, {timezone.localtime(booking.start):%a %d %b %H:%M}"
-                    f" to {timezone.localtime(booking.end):%H:%M}."
+                    f"Booked {machine.name}, {wall_clock_label(booking.start, zone, '%a %d %b %H:%M')}"
+                    f" to {wall_clock_label(booking.end, zone)}."
                 )
                 if request.htmx:
                     return _render_area(request, machine, monday, notice=notice)

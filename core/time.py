@@ -59,6 +59,14 @@ def is_repeated(instant: datetime) -> bool:
     ).utcoffset() and wall_time_exists(instant.date(), instant.time(), instant.tzinfo)
 
 
+def wall_clock_label(instant: datetime, zone: tzinfo, pattern: str = "%H:%M") -> str:
+    """`instant` as the wall clock in `zone` shows it (strftime `pattern`), with the zone's name
+    added in the hour the clocks repeat ("01:00 PST"), where the time alone names two instants."""
+    local = utc(instant).astimezone(zone)
+    text = local.strftime(pattern)
+    return f"{text} {local.tzname()}" if is_repeated(local) else text
+
+
 def wall_clock_instant(day: date, at: time, zone: tzinfo, *, last: bool = False) -> datetime:
     """The instant (in UTC) the wall clock in `zone` reads `at` on `day`.
 

@@ -22,6 +22,7 @@ from core.time import (
     parse_instant,
     utc,
     wall_clock_instant,
+    wall_clock_label,
     wall_time_exists,
 )
 
@@ -183,3 +184,17 @@ def test_parse_instant(text, expected):
     """Text with an offset names one instant; naive text only when its wall time is unique."""
     parsed = parse_instant(text, LA)
     assert (parsed if parsed is None else utc(parsed)) == expected
+
+
+@pytest.mark.parametrize(
+    ("instant", "label"),
+    [
+        (datetime(2027, 11, 7, 8, 0, tzinfo=UTC), "01:00 PDT"),
+        (datetime(2027, 11, 7, 9, 0, tzinfo=UTC), "01:00 PST"),
+        (datetime(2027, 11, 7, 10, 0, tzinfo=UTC), "02:00"),
+        (datetime(2027, 3, 14, 10, 0, tzinfo=UTC), "03:00"),
+    ],
+)
+def test_wall_clock_label_names_the_zone_only_in_the_repeated_hour(instant, label):
+    """A time people read: the zone name is added only where the time alone names two instants."""
+    assert wall_clock_label(instant, LA) == label
