@@ -556,3 +556,25 @@ def test_the_member_feed_gives_real_instants_across_the_change(night_laser, trav
     start, end = event.decoded("dtstart"), event.decoded("dtend")
     assert (start, end) == (local(FALL, 0, 30), local(FALL, 2, 30))
     assert minutes_between(start, end) == 180
+
+
+def test_the_machine_feed_shows_weekly_maintenance_at_its_wall_clock_times(night_laser, travel):
+    """Sundays 01:00-03:00: on the fall-back night the feed's block runs 08:00 to 11:00 UTC, and
+    says so in UTC (a local "01:00" with a TZID would not say which of the two 01:00s)."""
+    travel(datetime(2027, 10, 27, 12, tzinfo=LA))
+    services.maintenance_window_create(
+        machine=night_laser,
+        start=local(FALL - timedelta(weeks=1), 1),
+        end=local(FALL - timedelta(weeks=1), 3),
+        reason="Lens cleaning",
+        actor=None,
+        repeat_weekly_until=local(FALL + timedelta(weeks=1), 0),
+    )
+    feed = feeds.machine_feed(night_laser)
+    assert b"DTSTART:20271107T080000Z" in feed and b"DTEND:20271107T110000Z" in feed
+    events = icalendar.Calendar.from_ical(feed).walk("VEVENT")
+    night = [e for e in events if utc(e.decoded("dtstart")).date() == FALL]
+    assert [(utc(e.decoded("dtstart")), utc(e.decoded("dtend"))) for e in night] == [
+        (datetime(2027, 11, 7, 8, 0, tzinfo=UTC), datetime(2027, 11, 7, 11, 0, tzinfo=UTC))
+    ]
+    assert str(night[0]["uid"]).startswith(f"block-{night_laser.pk}-202711070100-")
