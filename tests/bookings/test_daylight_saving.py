@@ -24,7 +24,7 @@ from bookings import feeds, rules, selectors, services
 from bookings.errors import BookingRejected
 from bookings.models import Booking
 from bookings.rules import MachineRules, Refusal
-from core.time import add_duration, minutes_between, utc
+from core.time import add_duration, is_repeated, minutes_between, utc
 from equipment import services as equipment_services
 from tests.factories.bookings import BookingFactory
 from tests.factories.equipment import MachineFactory
@@ -99,6 +99,13 @@ def _book_through_the_form(client, machine, start: datetime, minutes: int):
     form = client.get(url, {"start": start.isoformat()}, headers={"HX-Request": "true"})
     assert form.status_code == 200
     hidden = re.search(r'name="start" value="([^"]+)"', form.content.decode())[1]
+    local_start = timezone.localtime(start)
+    zone_name = f" {local_start:%Z}" if is_repeated(local_start) else ""  # "01:00 PST"
+    shown = f"{local_start:%H:%M}{zone_name}"
+    assert (
+        f"From <strong>{local_start:%A} {local_start.day} {local_start:%B}, {shown}</strong>"
+        in (form.content.decode())
+    )
     return hidden, client.post(
         url,
         {"start": hidden, "minutes": minutes, "form_token": uuid.uuid4()},
