@@ -109,7 +109,10 @@ def booking_new(request, slug: str):
             initial={"start": start, "minutes": machine.min_minutes},
         )
         template = "bookings/_booking_form.html" if request.htmx else "bookings/booking_new.html"
-        return render(request, template, {"machine": machine, "form": form, "start": start})
+        # The time names its zone in the repeated hour: "01:00 PST", not an ambiguous "01:00".
+        start_time = wall_clock_label(start, timezone.get_current_timezone())
+        context = {"machine": machine, "form": form, "start": start, "start_time": start_time}
+        return render(request, template, context)
     if request.method != "POST":
         return HttpResponse(status=405)
     form = BookingForm(request.POST, machine=machine, for_staff=for_staff)

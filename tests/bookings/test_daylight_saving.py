@@ -24,7 +24,7 @@ from bookings import feeds, rules, selectors, services
 from bookings.errors import BookingRejected
 from bookings.models import Booking
 from bookings.rules import MachineRules, Refusal
-from core.time import add_duration, minutes_between, utc
+from core.time import add_duration, is_repeated, minutes_between, utc
 from equipment import services as equipment_services
 from tests.factories.bookings import BookingFactory
 from tests.factories.equipment import MachineFactory
@@ -99,6 +99,13 @@ def _book_through_the_form(client, machine, start: datetime, minutes: int):
     form = client.get(url, {"start": start.isoformat()}, headers={"HX-Request": "true"})
     assert form.status_code == 200
     hidden = re.search(r'name="start" value="([^"]+)"', form.content.decode())[1]
+    local_start = timezone.localtime(start)
+    zone_name = f" {local_start:%Z}" if is_repeated(local_start) else ""  # "01:00 PST"
+    shown = f"{local_start:%H:%M}{zone_name}"
+    assert (
+        f"From <strong>{local_start:%A} {local_start.day} {local_start:%B}, {shown}</strong>"
+        in (form.content.decode())
+    )
     return hidden, client.post(
         url,
         {"start": hidden, "minutes": minutes, "form_token": uuid.uuid4()},
@@ -311,6 +318,18 @@ def test_extending_across_the_fall_back_adds_real_minutes(client, night_laser, t
     assert minutes_between(booking.start, booking.end) == 120
 
 
+def _sunday_night_maintenance(machine):
+    """Weekly maintenance on Sundays 01:00-03:00, from the Sunday before the fall-back night."""
+    return services.maintenance_window_create(
+        machine=machine,
+        start=local(FALL - timedelta(weeks=1), 1),
+        end=local(FALL - timedelta(weeks=1), 3),
+        reason="Lens cleaning",
+        actor=None,
+        repeat_weekly_until=local(FALL + timedelta(weeks=1), 0),
+    )
+
+
 def test_weekly_maintenance_cancels_and_blocks_the_first_pass_of_the_repeated_hour(
     night_laser, travel
 ):
@@ -321,14 +340,7 @@ def test_weekly_maintenance_cancels_and_blocks_the_first_pass_of_the_repeated_ho
     first_pass = services.booking_create(
         member=member, machine=night_laser, start=local(FALL, 1, 0), end=local(FALL, 1, 30)
     )
-    _, cancelled = services.maintenance_window_create(
-        machine=night_laser,
-        start=local(FALL - timedelta(weeks=1), 1),
-        end=local(FALL - timedelta(weeks=1), 3),
-        reason="Lens cleaning",
-        actor=None,
-        repeat_weekly_until=local(FALL + timedelta(weeks=1), 0),
-    )
+    _, cancelled = _sunday_night_maintenance(night_laser)
     assert [booking.pk for booking in cancelled] == [first_pass.pk]
     with pytest.raises(BookingRejected) as rejected:
         services.booking_create(
@@ -387,13 +399,18 @@ def test_the_spring_forward_grid_has_no_skipped_hour(zone, in_zone, night_laser,
     assert {minutes_between(a.start, b.start) for a, b in pairwise(sunday)} == {30}
 
 
+def _grid_page(client, machine, change: date) -> str:
+    """The grid of the week of `change`, as a member sees it a few days before."""
+    client.force_login(ready_member().user)
+    monday = change - timedelta(days=change.weekday())
+    url = reverse("bookings:week_grid", args=[machine.slug]) + f"?week={monday}"
+    return client.get(url).content.decode()
+
+
 def test_the_fall_back_page_links_each_repeated_slot_with_its_offset(client, night_laser, travel):
     """Both 01:00 slots are on the page, each link and data-start carrying its own offset."""
     travel(BEFORE[FALL])
-    client.force_login(ready_member().user)
-    page = client.get(
-        reverse("bookings:week_grid", args=[night_laser.slug]) + "?week=2027-11-01"
-    ).content.decode()
+    page = _grid_page(client, night_laser, FALL)
     assert 'data-start="2027-11-07T01:00:00-07:00"' in page
     assert 'data-start="2027-11-07T01:00:00-08:00"' in page
     assert "start=2027-11-07T01%3A00%3A00-07%3A00" in page
@@ -404,11 +421,9 @@ def test_the_fall_back_page_links_each_repeated_slot_with_its_offset(client, nig
 
 
 def test_the_spring_forward_page_has_no_link_into_the_skipped_hour(client, night_laser, travel):
+    """No slot, link or data-start names 02:xx on 14 March; the day before still has its 02:00."""
     travel(BEFORE[SPRING])
-    client.force_login(ready_member().user)
-    page = client.get(
-        reverse("bookings:week_grid", args=[night_laser.slug]) + "?week=2027-03-08"
-    ).content.decode()
+    page = _grid_page(client, night_laser, SPRING)
     assert "2027-03-14T02" not in page and "2027-03-13T02:00:00-08:00" in page
     assert "the clocks go forward an hour" in page
 
@@ -556,3 +571,18 @@ def test_the_member_feed_gives_real_instants_across_the_change(night_laser, trav
     start, end = event.decoded("dtstart"), event.decoded("dtend")
     assert (start, end) == (local(FALL, 0, 30), local(FALL, 2, 30))
     assert minutes_between(start, end) == 180
+
+
+def test_the_machine_feed_shows_weekly_maintenance_at_its_wall_clock_times(night_laser, travel):
+    """Sundays 01:00-03:00: on the fall-back night the feed's block runs 08:00 to 11:00 UTC, and
+    says so in UTC (a local "01:00" with a TZID would not say which of the two 01:00s)."""
+    travel(datetime(2027, 10, 27, 12, tzinfo=LA))
+    _sunday_night_maintenance(night_laser)
+    feed = feeds.machine_feed(night_laser)
+    assert b"DTSTART:20271107T080000Z" in feed and b"DTEND:20271107T110000Z" in feed
+    events = icalendar.Calendar.from_ical(feed).walk("VEVENT")
+    night = [e for e in events if utc(e.decoded("dtstart")).date() == FALL]
+    assert [(utc(e.decoded("dtstart")), utc(e.decoded("dtend"))) for e in night] == [
+        (datetime(2027, 11, 7, 8, 0, tzinfo=UTC), datetime(2027, 11, 7, 11, 0, tzinfo=UTC))
+    ]
+    assert str(night[0]["uid"]).startswith(f"block-{night_laser.pk}-202711070100-")
