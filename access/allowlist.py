@@ -12,13 +12,13 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
-from django.utils import timezone
 
 from access.facts import Scan
 from access.models import AccessSource, GateDevice
 from access.services import access_decide_many
 from bookings.models import ACTIVE_STATES, Booking
 from bookings.selectors import check_in_opens
+from core import clock
 from gate_agent import protocol
 from membership.models import Badge
 
@@ -62,7 +62,7 @@ def _window_entries(device: GateDevice, *, now: datetime, until: datetime) -> li
 def allowlist_build(device: GateDevice, *, now: datetime | None = None) -> protocol.AllowList:
     """A new signed allow-list for `device`, with the next version number; empty for a disabled
     gate, so one that still listens grants nothing offline."""
-    now = now or timezone.now()
+    now = now or clock.now()
     until = now + timedelta(hours=settings.GATE_ALLOWLIST_HOURS)
     with transaction.atomic():
         version = _next_version(device, now=now)
@@ -73,7 +73,7 @@ def allowlist_build(device: GateDevice, *, now: datetime | None = None) -> proto
 def allowlist_empty(device: GateDevice, *, now: datetime | None = None) -> protocol.AllowList:
     """A signed list with no one on it and the next version: a gate that adopts it grants
     nothing offline any more (sent to a gate being disabled or losing its secret)."""
-    now = now or timezone.now()
+    now = now or clock.now()
     until = now + timedelta(hours=settings.GATE_ALLOWLIST_HOURS)
     return _signed(device, version=_next_version(device, now=now), now=now, until=until, entries=[])
 

@@ -18,6 +18,7 @@ from access.errors import AccessError
 from access.models import EmergencyStop, GateDevice, GateMessage
 from access.outbox import outbox_allowlist, outbox_command
 from bookings.models import ACTIVE_STATES, Booking
+from core import clock
 from equipment.models import Machine
 from gate_agent import protocol
 from membership.models import Badge, Member
@@ -77,7 +78,7 @@ def _recent_badges(member: Member) -> list[str]:
 def machines_member_may_be_using(member: Member, *, at: datetime | None = None):
     """Machines on which `member` holds a grant that has not ended, or a session a gate reported
     running (its grant may have been extended since): where their switch-offs must go."""
-    at = at or timezone.now()
+    at = at or clock.now()
     granted = Q(
         access_events__member=member,
         access_events__allowed=True,
@@ -90,7 +91,7 @@ def machines_member_may_be_using(member: Member, *, at: datetime | None = None):
 def machines_listing(member: Member, *, at: datetime | None = None):
     """Machines whose offline allow-lists may carry `member`: an active booking not yet ended,
     or the member maintains it."""
-    at = at or timezone.now()
+    at = at or clock.now()
     booked = Q(bookings__member=member, bookings__state__in=ACTIVE_STATES, bookings__end__gt=at)
     return Machine.objects.filter(booked | Q(maintainers=member.user_id)).distinct()
 

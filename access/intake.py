@@ -12,10 +12,10 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
 
 from access.models import GateDevice
 from access.outbox import outbox_allowlist
+from core import clock
 from gate_agent import protocol
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ def allowlist_after_online(device: GateDevice, *, now: datetime | None = None) -
     limit holds across all of them. An allow-list's version is at least the time it was built
     in milliseconds (`allowlist._next_version`), so it says when the last one was built.
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     due_before = int((now - timedelta(seconds=ONLINE_ALLOWLIST_MIN_SECONDS)).timestamp() * 1000)
     with transaction.atomic():
         # An UPDATE, not a read: it takes the row's write lock (on SQLite too), so of several

@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
-from django.utils import timezone
 
 from access.allowlist import allowlist_build
 from access.models import (
@@ -28,6 +27,7 @@ from access.models import (
     GateMessage,
     GateMessageKind,
 )
+from core import clock
 from gate_agent import protocol
 
 # PostgreSQL NOTIFY channel: queuing wakes the bridges at commit instead of at their next poll.
@@ -63,7 +63,7 @@ def outbox_command(
     now: datetime | None = None,
 ) -> GateMessage:
     """Queue a signed command to `device`, signed with its secret of this moment."""
-    now = now or timezone.now()
+    now = now or clock.now()
     command = protocol.build_command(
         device_id=device.device_id,
         secret=device.secret,
@@ -97,7 +97,7 @@ def outbox_allowlist(
 ) -> list[GateMessage]:
     """Queue a fresh allow-list for each device, built when it is sent. One still waiting to be
     sent is not queued twice: it will say what the site knows when it goes."""
-    now = now or timezone.now()
+    now = now or clock.now()
     devices = list(devices)
     waiting = set(
         GateMessage.objects.filter(
@@ -127,7 +127,7 @@ def outbox_signed_allowlist(
     *, device: GateDevice, allowlist: protocol.AllowList, now: datetime | None = None
 ) -> GateMessage:
     """Queue an allow-list signed now (an empty one, under a secret about to be replaced)."""
-    now = now or timezone.now()
+    now = now or clock.now()
     row = GateMessage.objects.create(
         device=device,
         kind=GateMessageKind.ALLOWLIST,
@@ -156,7 +156,7 @@ def outbox_claim(*, now: datetime | None = None, limit: int = 100) -> list[Outgo
     """Claim the due messages (oldest first, so each gate gets its messages in order) for a
     lease, and give each its payload: commands re-signed if near their expiry, allow-lists built.
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     due = GateMessage.objects.filter(
         state__in=PENDING_STATES, next_attempt_at__lte=now, give_up_at__gt=now
     )
@@ -207,7 +207,7 @@ def outbox_sent(*, delivered: Sequence[int], failed: dict[int, str], now=None) -
     Both wait for the gate's acknowledgement, re-sent after a growing delay; a published
     allow-list supersedes the older ones of its gate that are still waiting.
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     with transaction.atomic():
         rows = list(GateMessage.objects.filter(pk__in=[*delivered, *failed]))
         for row in rows:
@@ -237,7 +237,7 @@ def outbox_sent(*, delivered: Sequence[int], failed: dict[int, str], now=None) -
 def outbox_acknowledged(*, device: GateDevice, ack: protocol.Ack, now=None) -> int:
     """A gate's signed ack: its commands with those ids and its allow-lists up to the version it
     holds are settled. Returns how many messages it settled."""
-    now = now or timezone.now()
+    now = now or clock.now()
     settled = Q(kind=GateMessageKind.COMMAND, command_id__in=ack.command_ids)
     if ack.allowlist_version is not None:
         settled |= Q(kind=GateMessageKind.ALLOWLIST, allowlist_version__lte=ack.allowlist_version)
@@ -250,7 +250,7 @@ def outbox_gate_back(*, device: GateDevice, now=None) -> None:
     """A gate came (back) online: what reached the broker but not the gate goes again now, not
     at its next retry (it missed whatever was published while it was away). Queued messages
     are due already, or on their way."""
-    now = now or timezone.now()
+    now = now or clock.now()
     GateMessage.objects.filter(
         device=device, state=DeliveryState.DELIVERED, next_attempt_at__gt=now
     ).update(next_attempt_at=now)
@@ -259,7 +259,7 @@ def outbox_gate_back(*, device: GateDevice, now=None) -> None:
 def outbox_give_up(*, now=None) -> int:
     """Messages past their give-up time are not delivered (staff see it); by then every grant
     they could have changed has ended."""
-    now = now or timezone.now()
+    now = now or clock.now()
     return GateMessage.objects.filter(state__in=PENDING_STATES, give_up_at__lte=now).update(
         state=DeliveryState.NOT_DELIVERED, settled_at=now, signing_secret=""
     )

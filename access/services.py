@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
 from access.facts import Scan, gather_facts_many
 from access.models import AccessEvent, AccessSource, GateDevice
@@ -18,6 +17,7 @@ from access.policy import Decision, Reason, decide
 from bookings.errors import BookingRejected
 from bookings.models import Booking, BookingState
 from bookings.services import booking_check_in
+from core import clock
 from equipment.models import Machine
 
 
@@ -43,7 +43,7 @@ def access_decide(
 
     The first allowed gate scan of a booking checks it in.
     """
-    scan = Scan(badge_uid=badge_uid, machine=machine, at=at or timezone.now(), device=device)
+    scan = Scan(badge_uid=badge_uid, machine=machine, at=at or clock.now(), device=device)
     return access_decide_many([scan], source=source)[0]
 
 

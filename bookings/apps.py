@@ -13,7 +13,4 @@ class BookingsConfig(AppConfig):
     verbose_name = "Bookings"
 
     def ready(self) -> None:
-        from bookings import receivers
-
-        receivers.connect()
         post_migrate.connect(grant_booking_permissions, sender=self)

@@ -25,6 +25,7 @@ from equipment import services as equipment_services
 from equipment.models import Machine, MachineEvent
 from equipment.selectors import machine_event_spans
 from membership.models import Member
+from training import scheduling
 from training.models import ClassSession
 
 
@@ -359,6 +360,22 @@ def class_session_reserve_machines(
                 now=now,
             )
     return cancelled
+
+
+def class_session_move(
+    *, session: ClassSession, start: datetime, end: datetime, actor, token: uuid.UUID | None = None
+) -> ClassSession:
+    """Move a class session and hold its machines at the new time, in one transaction: the
+    bookings in the way are cancelled with it (their members told, their gates stopped), or
+    nothing moves at all."""
+    with transaction.atomic():
+        moved = scheduling.session_move(
+            session=session, start=start, end=end, actor=actor, token=token
+        )
+        machines = list(moved.machines.all())
+        if machines:
+            class_session_reserve_machines(session=moved, machines=machines, actor=actor)
+    return moved
 
 
 def class_session_release_machine(

@@ -1,12 +1,11 @@
-"""Machines held for a class session, from the class page.
+"""Class actions that reach bookings, from the class page: the machines held for a session, and
+moving a session (its machines go with it).
 
 The page is training's, the action is bookings': holding a machine cancels the bookings it
 overlaps, and training may import neither bookings nor equipment (it could not even list the
-machines). So the picker and its actions live here, where bookings may import training, and the
-class page loads them as a panel by URL name. A training hook that bookings receives fits what
-training does on its own (a moved class takes its machines along: `bookings.receivers`), not a
-choice made on this panel: training would have nothing to offer, and the instructor's
-confirmation of whose bookings were cancelled would have to travel back through a signal.
+machines). So the picker, its actions and the move live here, where bookings may import
+training, and the class page reaches them by URL name. A move and the machine hold at the new
+time are one action in one transaction (`services.class_session_move`), never a signal.
 """
 
 from __future__ import annotations
@@ -23,6 +22,7 @@ from bookings.models import Booking
 from core.forms import OnceForm
 from core.views import Outcome, form_action
 from equipment.models import Machine
+from training.forms import MoveForm
 from training.models import ClassSession
 
 
@@ -123,3 +123,22 @@ def session_machine_release(request, pk: int, slug: str):
         flash=not request.htmx,
     )
     return _outcome(request, session, outcome)
+
+
+@require_POST
+@login_required
+def session_move(request, pk: int):
+    session = get_object_or_404(ClassSession, pk=pk)
+    form_action(
+        request,
+        MoveForm(request.POST),
+        lambda data: services.class_session_move(
+            session=session,
+            start=data["start"],
+            end=data["end"],
+            actor=request.user,
+            token=data["form_token"],
+        ),
+        success="Class moved; everyone enrolled is emailed the new time.",
+    )
+    return redirect("training:session_detail", pk=pk)

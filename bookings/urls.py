@@ -13,6 +13,7 @@ urlpatterns = [
     path("machine/<slug:slug>/new/", views.booking_new, name="booking_new"),
     path("machine/<slug:slug>/maintenance/", views.maintenance_new, name="maintenance_new"),
     path("machine/<slug:slug>/feed/<str:token>.ics", views.machine_feed, name="machine_feed"),
+    path("class/<int:pk>/move/", session_views.session_move, name="session_move"),
     path("class/<int:pk>/machines/", session_views.session_machines, name="session_machines"),
     path(
         "class/<int:pk>/machines/<slug:slug>/release/",

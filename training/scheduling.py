@@ -17,7 +17,7 @@ from schedule.models import Calendar, Event, Occurrence, Rule
 
 from core.submissions import submission_claim
 from core.time import add_duration, utc
-from training import hooks, notifications, selectors
+from training import notifications, selectors
 from training.errors import NotAllowed, TrainingError
 from training.models import Certification, ClassSeries, ClassSession, EnrollmentStatus
 
@@ -241,7 +241,10 @@ def session_move(
     actor,
     token: uuid.UUID | None = None,
 ) -> ClassSession:
-    """Move one session (of a series or not); everyone enrolled or waitlisted is told."""
+    """Move one session (of a series or not); everyone enrolled or waitlisted is told.
+
+    Machines held for the class follow it only through `bookings.services.class_session_move`,
+    which calls this in its own transaction (training may not touch bookings)."""
     with transaction.atomic():
         submission_claim(token)
         locked = ClassSession.objects.locked().select_related("series").get(pk=session.pk)
@@ -262,9 +265,6 @@ def session_move(
         locked.save(update_fields=["start", "end"])
         pk = locked.pk
         transaction.on_commit(lambda: notifications.session_changed_notify(pk))
-        transaction.on_commit(
-            lambda: hooks.class_session_moved.send(ClassSession, session=locked, actor=actor)
-        )
     return locked
 
 

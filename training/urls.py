@@ -9,7 +9,6 @@ urlpatterns = [
     path("sessions/<int:pk>/", views.session_detail, name="session_detail"),
     path("sessions/<int:pk>/enroll/", views.session_enroll, name="session_enroll"),
     path("sessions/<int:pk>/roster/", views.roster, name="roster"),
-    path("sessions/<int:pk>/move/", views.session_move, name="session_move"),
     path("sessions/<int:pk>/cancel/", views.session_cancel, name="session_cancel"),
     path("sessions/new/", views.session_create, name="session_create"),
     path("series/new/", views.series_create, name="series_create"),

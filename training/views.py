@@ -420,23 +420,6 @@ def series_create(request):
 
 @require_POST
 @login_required
-def session_move(request, pk: int):
-    session = get_object_or_404(ClassSession, pk=pk)
-    form_action(
-        request,
-        MoveForm(request.POST),
-        lambda data: scheduling.session_move(
-            session=session,
-            start=data["start"],
-            end=data["end"],
-            actor=request.user,
-            token=data["form_token"],
-        ),
-        success="Class moved; everyone enrolled is emailed the new time.",
-    )
-    return redirect("training:session_detail", pk=pk)
-
-
 @require_POST
 @login_required
 def session_cancel(request, pk: int):

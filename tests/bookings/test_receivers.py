@@ -55,29 +55,3 @@ def test_the_edit_page_refreshes_the_gates_with_the_change(staff_client, laser, 
 def test_a_change_of_rules_alone_does_not(staff_client, laser, gate_calls):
     edit(staff_client, laser, area="Back room", max_minutes=120)
     assert gate_calls.machines() == []
-
-
-def test_a_moved_class_takes_its_machines_along(
-    maker, laser, staff_user, django_capture_on_commit_callbacks
-):
-    """Moved onto a member's booking, the class cancels it and blocks its new time."""
-    from bookings import services
-    from bookings.errors import BookingRejected
-    from bookings.models import BookingState
-    from tests.bookings.conftest import at
-    from tests.factories.training import ClassSessionFactory
-    from training import scheduling
-
-    session = ClassSessionFactory(
-        certification=laser.required_certification, start=at(2, 10), end=at(2, 12)
-    )
-    services.class_session_reserve_machines(session=session, machines=[laser])
-    booking = services.booking_create(member=maker, machine=laser, start=at(3, 10), end=at(3, 11))
-    with django_capture_on_commit_callbacks(execute=True):
-        scheduling.session_move(session=session, start=at(3, 9), end=at(3, 11), actor=staff_user)
-    booking.refresh_from_db()
-    assert booking.state == BookingState.CANCELLED
-    assert booking.cancelled_by == staff_user
-    assert services.booking_create(member=maker, machine=laser, start=at(2, 10), end=at(2, 11))
-    with pytest.raises(BookingRejected):
-        services.booking_create(member=maker, machine=laser, start=at(3, 9), end=at(3, 10))

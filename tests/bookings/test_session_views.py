@@ -116,3 +116,45 @@ def test_a_cancelled_class_holds_nothing(laser, laser_class, staff_user):
     panel = hold(client_for(staff_user), laser_class, [laser]).content.decode()
     assert "This class is cancelled" in panel
     assert not laser_class.machines.exists()
+
+
+def test_a_moved_class_takes_its_machines_along(maker, laser, laser_class, staff_user):
+    """Moved onto a member's booking from the class page, the class cancels it and holds its
+    new time, in the move's own transaction."""
+    services.class_session_reserve_machines(session=laser_class, machines=[laser])
+    booking = services.booking_create(member=maker, machine=laser, start=at(3, 10), end=at(3, 11))
+    response = client_for(staff_user).post(
+        reverse("bookings:session_move", args=[laser_class.pk]),
+        {
+            "start": at(3, 9).strftime("%Y-%m-%dT%H:%M"),
+            "end": at(3, 11).strftime("%Y-%m-%dT%H:%M"),
+            "form_token": str(uuid.uuid4()),
+        },
+    )
+    assert response.status_code == 302
+    booking.refresh_from_db()
+    assert (booking.state, booking.cancelled_by) == (BookingState.CANCELLED, staff_user)
+    assert services.booking_create(member=maker, machine=laser, start=at(2, 10), end=at(2, 11))
+    with pytest.raises(BookingRejected):
+        services.booking_create(member=maker, machine=laser, start=at(3, 9), end=at(3, 10))
+
+
+def test_a_class_move_whose_machines_cannot_follow_does_not_move(
+    maker, laser, laser_class, staff_user, monkeypatch
+):
+    """One transaction: if holding the machines at the new time fails, the class stays put and
+    nobody's booking is cancelled."""
+    services.class_session_reserve_machines(session=laser_class, machines=[laser])
+    booking = services.booking_create(member=maker, machine=laser, start=at(3, 10), end=at(3, 11))
+
+    def refuse(**kwargs):
+        raise RuntimeError("the machine hold failed")
+
+    monkeypatch.setattr(services, "class_session_reserve_machines", refuse)
+    with pytest.raises(RuntimeError):
+        services.class_session_move(
+            session=laser_class, start=at(3, 9), end=at(3, 11), actor=staff_user
+        )
+    laser_class.refresh_from_db()
+    booking.refresh_from_db()
+    assert (laser_class.start, booking.state) == (at(2, 10), BookingState.CONFIRMED)
