@@ -94,6 +94,11 @@ class ProblemReportAdmin(admin.ModelAdmin):
     list_select_related = ["machine", "reporter"]
     readonly_fields = ["machine", "reporter", "description", "created_at"]
 
+    def has_add_permission(self, request) -> bool:
+        # Members report problems on the machine's page (services.problem_report_create); here
+        # the machine, reporter and description are read-only, so an added report had none.
+        return False
+
     @admin.display(description="Description")
     def short_description(self, obj: ProblemReport) -> str:
         return obj.description[:80]

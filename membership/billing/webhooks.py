@@ -2,49 +2,54 @@
 
 Every event we act on is resolved to one membership through its customer (or, for a completed
 Checkout, our own reference), and then the subscription is fetched from Stripe and applied, so
-a late or repeated event can never move a membership backwards.
+a late or repeated event can never move a membership backwards. A refused event (bad signature,
+a body not of the shape we read, a customer not ours) changes nothing and is not stored.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime
 
 import stripe
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from membership.billing.client import BillingUnavailable, stripe_client
+from membership.billing.stripe_events import (
+    CheckoutFacts,
+    EventBodyInvalid,
+    InvoiceFacts,
+    InvoicePayment,
+    StripeEventBody,
+    SubscriptionFacts,
+    event_body_read,
+)
 from membership.billing.sync import (
     ENDED_STATUSES,
     membership_apply_subscription,
-    stripe_id,
-    stripe_time,
     subscription_state,
 )
 from membership.models import Membership, Payment, StripeEvent
 
 logger = logging.getLogger(__name__)
 
-CHECKOUT_COMPLETED = "checkout.session.completed"
-SUBSCRIPTION_EVENTS = {
-    "customer.subscription.created",
-    "customer.subscription.updated",
-    "customer.subscription.deleted",
-}
-INVOICE_PAID = "invoice.paid"
-INVOICE_EVENTS = {INVOICE_PAID, "invoice.payment_failed"}
-HANDLED_EVENTS = {CHECKOUT_COMPLETED, *SUBSCRIPTION_EVENTS, *INVOICE_EVENTS}
-
 
 class WebhookRejected(Exception):
     """An event we refuse (400): bad signature, bad body, or not one of our customers."""
 
+    def __init__(self, message: str, *, event_id: str = "") -> None:
+        super().__init__(message)
+        self.event_id = event_id
 
-def webhook_event_verify(*, payload: bytes, signature: str | None) -> dict:
-    """The event in `payload` if Stripe signed it with our secret recently; raises otherwise."""
+    def __str__(self) -> str:
+        # The view logs and answers with this: the event id lets staff find it in Stripe.
+        return f"event {self.event_id}: {self.args[0]}" if self.event_id else self.args[0]
+
+
+def webhook_event_verify(*, payload: bytes, signature: str | None) -> StripeEventBody:
+    """The event in `payload` if Stripe signed it with our secret recently and it has the shape
+    we read; raises WebhookRejected otherwise."""
     secret = settings.STRIPE_WEBHOOK_SECRET
     if not secret:
         # Never accept an event we cannot verify, whatever mode the site is in.
@@ -53,6 +58,9 @@ def webhook_event_verify(*, payload: bytes, signature: str | None) -> dict:
         text = payload.decode("utf-8")
     except UnicodeDecodeError:
         raise WebhookRejected("body is not UTF-8") from None
+    if signature and not signature.isascii():
+        # Stripe's header is ASCII, and the SDK's constant-time compare raises on anything else.
+        raise WebhookRejected("signature check failed: the header is not ASCII")
     try:
         # The SDK's check (the first half of stripe.Webhook.construct_event): HMAC-SHA256 of
         # "<t>.<body>" with our secret, compared in constant time, and t within the tolerance.
@@ -63,23 +71,14 @@ def webhook_event_verify(*, payload: bytes, signature: str | None) -> dict:
     except stripe.SignatureVerificationError as error:
         raise WebhookRejected(f"signature check failed: {error.user_message}") from None
     try:
-        event = json.loads(text)
-    except ValueError:
-        raise WebhookRejected("body is not valid JSON") from None
-    if not (
-        isinstance(event, dict)
-        and str(event.get("id", "")).startswith("evt_")
-        and isinstance(event.get("type"), str)
-        and isinstance(event.get("created"), int)
-        and isinstance(event.get("data"), dict)
-        and isinstance(event["data"].get("object"), dict)
-    ):
-        raise WebhookRejected("body is not a Stripe event")
-    if event.get("api_version") and event["api_version"] != settings.STRIPE_API_VERSION:
+        event = event_body_read(text)
+    except EventBodyInvalid as error:
+        raise WebhookRejected(str(error), event_id=error.event_id) from None
+    if event.api_version and event.api_version != settings.STRIPE_API_VERSION:
         logger.warning(
             "Stripe event %s has API version %s, expected %s: set the webhook endpoint's version",
-            event["id"],
-            event["api_version"],
+            event.id,
+            event.api_version,
             settings.STRIPE_API_VERSION,
         )
     return event
@@ -94,7 +93,7 @@ class _Target:
     note: str = ""
 
 
-def webhook_event_handle(event: dict) -> StripeEvent:
+def webhook_event_handle(event: StripeEventBody) -> StripeEvent:
     """Apply a verified event once; a redelivered event returns the stored one unchanged.
 
     Raises WebhookRejected for events about customers that are not ours (nothing is stored, so a
@@ -103,7 +102,7 @@ def webhook_event_handle(event: dict) -> StripeEvent:
     """
     try:
         with transaction.atomic():
-            known = StripeEvent.objects.filter(event_id=event["id"]).first()
+            known = StripeEvent.objects.filter(event_id=event.id).first()
             if known is not None:
                 return known
             target = _target(event)
@@ -112,92 +111,86 @@ def webhook_event_handle(event: dict) -> StripeEvent:
             if target.membership_id is not None:
                 membership = Membership.objects.select_for_update().get(pk=target.membership_id)
                 # A concurrent delivery of the same event may have committed while we waited.
-                known = StripeEvent.objects.filter(event_id=event["id"]).first()
+                known = StripeEvent.objects.filter(event_id=event.id).first()
                 if known is not None:
                     return known
                 outcome, note = _apply(event, membership, target)
             return StripeEvent.objects.create(
-                event_id=event["id"],
-                type=event["type"],
-                stripe_created_at=stripe_time(event["created"]),
-                livemode=bool(event.get("livemode")),
+                event_id=event.id,
+                type=event.type,
+                stripe_created_at=event.created,
+                livemode=event.livemode,
                 membership=membership,
                 outcome=outcome,
                 note=note[:500],
-                payload=event,
+                payload=event.payload,
             )
     except IntegrityError:
         # The same event id committed by a parallel delivery: everything here was rolled back.
-        return StripeEvent.objects.get(event_id=event["id"])
+        return StripeEvent.objects.get(event_id=event.id)
+    except WebhookRejected as error:
+        error.event_id = event.id
+        raise
 
 
-def _target(event: dict) -> _Target:
-    kind = event["type"]
-    obj = event["data"]["object"]
-    if kind not in HANDLED_EVENTS:
-        return _Target(None, note=f"{kind} is not an event Toolgate acts on")
-    if kind == CHECKOUT_COMPLETED:
-        return _checkout_target(obj)
-    customer = stripe_id(obj.get("customer"))
+def _target(event: StripeEventBody) -> _Target:
+    facts = event.facts
+    if facts is None:
+        return _Target(None, note=f"{event.type} is not an event Toolgate acts on")
+    if isinstance(facts, CheckoutFacts):
+        return _checkout_target(facts)
+    customer = facts.customer_id
     membership = (
         Membership.objects.filter(stripe_customer_id=customer).first() if customer else None
     )
     if membership is None:
-        raise WebhookRejected(f"{kind} for unknown customer {customer or '(none)'}")
-    claimed = str((obj.get("metadata") or {}).get("membership_id", ""))
-    if kind in SUBSCRIPTION_EVENTS:
+        raise WebhookRejected(f"{event.type} for unknown customer {customer or '(none)'}")
+    if isinstance(facts, SubscriptionFacts):
+        claimed = facts.claimed_membership
         if claimed and claimed != str(membership.pk):
             raise WebhookRejected(
-                f"subscription {obj.get('id')} claims membership {claimed} but customer "
+                f"subscription {facts.subscription_id} claims membership {claimed} but customer "
                 f"{customer} belongs to membership {membership.pk}"
             )
-        return _Target(membership.pk, subscription_id=str(obj.get("id", "")), customer_id=customer)
-    subscription_id = _invoice_subscription(obj)
-    if not subscription_id:
-        return _Target(None, note=f"invoice {obj.get('id')} is not for a subscription")
-    return _Target(membership.pk, subscription_id=subscription_id, customer_id=customer)
+        return _Target(membership.pk, subscription_id=facts.subscription_id, customer_id=customer)
+    if not facts.subscription_id:
+        return _Target(None, note=f"invoice {facts.invoice_id} is not for a subscription")
+    return _Target(membership.pk, subscription_id=facts.subscription_id, customer_id=customer)
 
 
-def _checkout_target(session: dict) -> _Target:
-    if session.get("mode") != "subscription":
+def _checkout_target(session: CheckoutFacts) -> _Target:
+    if session.mode != "subscription":
         return _Target(None, note="Checkout session is not a subscription")
-    reference = str(
-        session.get("client_reference_id") or (session.get("metadata") or {}).get("membership_id")
-    )
     membership = (
-        Membership.objects.filter(pk=int(reference)).first() if reference.isdigit() else None
+        Membership.objects.filter(pk=session.membership_id).first()
+        if session.membership_id is not None
+        else None
     )
-    customer = stripe_id(session.get("customer"))
+    customer = session.customer_id
     if membership is None or not customer:
         raise WebhookRejected(
-            f"Checkout session {session.get('id')} for unknown membership {reference!r} "
-            f"or without a customer"
+            f"Checkout session {session.session_id} for unknown membership "
+            f"{session.reference!r} or without a customer"
         )
     if membership.stripe_customer_id and membership.stripe_customer_id != customer:
         raise WebhookRejected(
-            f"Checkout session {session.get('id')} pairs membership {membership.pk} with customer "
-            f"{customer}, but that membership's customer is {membership.stripe_customer_id}"
+            f"Checkout session {session.session_id} pairs membership {membership.pk} with "
+            f"customer {customer}, but that membership's customer is "
+            f"{membership.stripe_customer_id}"
         )
     if Membership.objects.filter(stripe_customer_id=customer).exclude(pk=membership.pk).exists():
         raise WebhookRejected(
-            f"Checkout session {session.get('id')}: customer {customer} belongs to another membership"
+            f"Checkout session {session.session_id}: customer {customer} belongs to another "
+            f"membership"
         )
-    subscription_id = stripe_id(session.get("subscription"))
-    if not subscription_id:
-        raise WebhookRejected(f"Checkout session {session.get('id')} has no subscription")
+    if not session.subscription_id:
+        raise WebhookRejected(f"Checkout session {session.session_id} has no subscription")
     return _Target(
-        membership.pk, subscription_id=subscription_id, checkout=True, customer_id=customer
+        membership.pk, subscription_id=session.subscription_id, checkout=True, customer_id=customer
     )
 
 
-def _invoice_subscription(invoice: dict) -> str:
-    """The invoice's subscription: under `parent` in the pinned version, top level before 2025."""
-    parent = invoice.get("parent") or {}
-    details = parent.get("subscription_details") or {}
-    return stripe_id(details.get("subscription")) or stripe_id(invoice.get("subscription"))
-
-
-def _apply(event: dict, membership: Membership, target: _Target) -> tuple[str, str]:
+def _apply(event: StripeEventBody, membership: Membership, target: _Target) -> tuple[str, str]:
     current = membership.stripe_subscription_id
     other = bool(current) and target.subscription_id != current
     follows_current = membership.stripe_subscription_status not in ENDED_STATUSES
@@ -235,10 +228,10 @@ def _apply(event: dict, membership: Membership, target: _Target) -> tuple[str, s
     changed = membership_apply_subscription(
         membership=membership,
         state=state,
-        reason=f"Stripe {event['type']} ({event['id']}): subscription {state.stripe_status}",
+        reason=f"Stripe {event.type} ({event.id}): subscription {state.stripe_status}",
     )
-    if event["type"] == INVOICE_PAID:
-        changed = _record_invoice_payment(membership, event["data"]["object"]) or changed
+    if isinstance(event.facts, InvoiceFacts) and event.facts.payment is not None:
+        changed = _record_invoice_payment(membership, event.facts.payment) or changed
     note = f"subscription {state.subscription_id} is {state.stripe_status}"
     return (StripeEvent.Outcome.APPLIED if changed else StripeEvent.Outcome.UNCHANGED), note
 
@@ -254,30 +247,20 @@ def subscription_fetch(subscription_id: str) -> dict:
         ) from error
 
 
-def _record_invoice_payment(membership: Membership, invoice: dict) -> bool:
+def _record_invoice_payment(membership: Membership, invoice: InvoicePayment) -> bool:
     """One Payment row per paid invoice, so the member and staff see Stripe payments too."""
-    amount = int(invoice.get("amount_paid") or 0)
-    if amount <= 0 or not invoice.get("id"):
+    if invoice.amount_paid <= 0 or not invoice.invoice_id:
         return False
-    lines = (invoice.get("lines") or {}).get("data") or [{}]
-    period = lines[0].get("period") or {}
-    start = stripe_time(period.get("start")) or stripe_time(invoice.get("period_start"))
-    end = stripe_time(period.get("end")) or stripe_time(invoice.get("period_end"))
     _, created = Payment.objects.get_or_create(
-        stripe_invoice_id=invoice["id"],
+        stripe_invoice_id=invoice.invoice_id,
         defaults={
             "member_id": membership.member_id,
-            "amount_cents": amount,
-            "currency": invoice.get("currency") or membership.plan.currency,
+            "amount_cents": invoice.amount_paid,
+            "currency": invoice.currency or membership.plan.currency,
             "method": Payment.Method.STRIPE,
-            "period_start": start or _paid_at(invoice),
-            "period_end": end or _paid_at(invoice),
-            "note": f"Stripe invoice {invoice.get('number') or invoice['id']}",
+            "period_start": invoice.period_start or invoice.paid_at,
+            "period_end": invoice.period_end or invoice.paid_at,
+            "note": f"Stripe invoice {invoice.number or invoice.invoice_id}",
         },
     )
     return created
-
-
-def _paid_at(invoice: dict) -> datetime:
-    transitions = invoice.get("status_transitions") or {}
-    return stripe_time(transitions.get("paid_at")) or stripe_time(invoice.get("created"))

@@ -9,9 +9,21 @@ import factory
 from django.utils import timezone
 
 from access.broker import mosquitto_password_hash
-from access.models import AccessEvent, AccessSource, GateDevice, UsageSession
+from access.models import (
+    AccessEvent,
+    AccessSource,
+    DeliveryState,
+    EmergencyStop,
+    GateChange,
+    GateChangeKind,
+    GateDevice,
+    GateMessage,
+    GateMessageKind,
+    UsageSession,
+)
 from gate_agent import protocol
 from tests.factories.equipment import MachineFactory
+from tests.factories.membership import UserFactory
 
 DEVICE_MQTT_PASSWORD = "gate-mqtt-password"
 
@@ -52,3 +64,42 @@ class UsageSessionFactory(factory.django.DjangoModelFactory):
     started_at = factory.LazyFunction(lambda: timezone.now() - timedelta(hours=2))
     ended_at = factory.LazyAttribute(lambda o: o.started_at + timedelta(hours=1))
     end_reason = "grant_expired"
+
+
+class GateMessageFactory(factory.django.DjangoModelFactory):
+    """A switch-off command in the gate's outbox, delivered and acknowledged."""
+
+    class Meta:
+        model = GateMessage
+
+    device = factory.SubFactory(GateDeviceFactory)
+    kind = GateMessageKind.COMMAND
+    action = "switch_off"
+    reason = "booking_cancelled"
+    message = "Your booking was cancelled"
+    command_id = factory.LazyFunction(lambda: uuid.uuid4().hex)
+    state = DeliveryState.ACKNOWLEDGED
+    attempts = 1
+    give_up_at = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=12))
+
+
+class EmergencyStopFactory(factory.django.DjangoModelFactory):
+    """Staff pressed the machine's emergency stop; not cleared yet."""
+
+    class Meta:
+        model = EmergencyStop
+
+    machine = factory.SubFactory(MachineFactory)
+    pressed_by = factory.SubFactory(UserFactory)
+
+
+class GateChangeFactory(factory.django.DjangoModelFactory):
+    """Staff disabling the gate, with their reason."""
+
+    class Meta:
+        model = GateChange
+
+    device = factory.SubFactory(GateDeviceFactory)
+    kind = GateChangeKind.DISABLED
+    reason = "Reader replaced"
+    actor = factory.SubFactory(UserFactory)

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import factory
 
-from equipment.models import Machine, ProblemReport
+from equipment.models import (
+    Machine,
+    MachineEvent,
+    MachineState,
+    MachineStateChange,
+    ProblemReport,
+)
 from tests.factories.membership import UserFactory
+from tests.factories.third_party import EventFactory
 from training.models import Certification, MemberCertification
 
 
@@ -46,3 +53,28 @@ class ProblemReportFactory(factory.django.DjangoModelFactory):
     machine = factory.SubFactory(MachineFactory)
     reporter = factory.SubFactory(UserFactory)
     description = "The exhaust fan rattles."
+
+
+class MachineEventFactory(factory.django.DjangoModelFactory):
+    """A maintenance window of the machine (an event of django-scheduler)."""
+
+    class Meta:
+        model = MachineEvent
+
+    machine = factory.SubFactory(MachineFactory)
+    event = factory.SubFactory(EventFactory, title="Maintenance")
+    kind = MachineEvent.Kind.MAINTENANCE
+    reason = "New laser tube"
+
+
+class MachineStateChangeFactory(factory.django.DjangoModelFactory):
+    """A maintainer taking the machine out of service."""
+
+    class Meta:
+        model = MachineStateChange
+
+    machine = factory.SubFactory(MachineFactory)
+    from_state = MachineState.IN_SERVICE
+    to_state = MachineState.OUT_OF_SERVICE
+    reason = "The exhaust fan is broken"
+    actor = factory.SubFactory(UserFactory)

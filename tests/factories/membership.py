@@ -10,9 +10,12 @@ from django.utils import timezone
 from membership import roles
 from membership.models import (
     Badge,
+    ChangeCause,
     Member,
     Membership,
+    MembershipChange,
     MembershipStatus,
+    Payment,
     Plan,
     StripeEvent,
     User,
@@ -133,3 +136,30 @@ class StripeEventFactory(factory.django.DjangoModelFactory):
     outcome = StripeEvent.Outcome.APPLIED
     note = "subscription is active"
     payload = factory.LazyAttribute(lambda o: {"id": o.event_id, "type": o.type})
+
+
+class MembershipChangeFactory(factory.django.DjangoModelFactory):
+    """Staff activating a pending membership."""
+
+    class Meta:
+        model = MembershipChange
+
+    membership = factory.SubFactory(MembershipFactory)
+    from_status = MembershipStatus.PENDING
+    to_status = MembershipStatus.ACTIVE
+    cause = ChangeCause.STAFF
+    reason = "Paid in cash at the front desk"
+
+
+class PaymentFactory(factory.django.DjangoModelFactory):
+    """A month paid in cash and recorded by staff."""
+
+    class Meta:
+        model = Payment
+
+    member = factory.SubFactory(MemberFactory)
+    amount_cents = 10000
+    method = Payment.Method.MANUAL
+    period_start = factory.LazyFunction(timezone.now)
+    period_end = factory.LazyAttribute(lambda o: o.period_start + relativedelta(months=1))
+    recorded_by = factory.SubFactory(UserFactory)

@@ -9,8 +9,10 @@ from django.utils import timezone
 
 from membership import roles
 from tests.factories.membership import MemberFactory, UserFactory
+from tests.factories.third_party import EventFactory, RuleFactory
 from training.models import (
     Certification,
+    ClassSeries,
     ClassSession,
     Enrollment,
     EnrollmentStatus,
@@ -84,3 +86,16 @@ class TrainingRequestFactory(factory.django.DjangoModelFactory):
 
     member = factory.SubFactory(MemberFactory)
     certification = factory.SubFactory(CertificationFactory)
+
+
+class ClassSeriesFactory(factory.django.DjangoModelFactory):
+    """A weekly class: its dates are a recurring django-scheduler event."""
+
+    class Meta:
+        model = ClassSeries
+
+    event = factory.SubFactory(EventFactory, rule=factory.SubFactory(RuleFactory))
+    certification = factory.SubFactory(CertificationFactory)
+    instructor = factory.SubFactory(UserFactory, role=roles.INSTRUCTOR)
+    capacity = 4
+    place = "Classroom"

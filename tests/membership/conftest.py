@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from membership.models import MembershipStatus
+from tests.factories.membership import StripeMembershipFactory
 from tests.membership import stripe_support
 
 
@@ -14,6 +16,21 @@ def stripe_api(db, settings, monkeypatch) -> stripe_support.FakeStripeAPI:
     return stripe_support.fake_stripe_install(
         settings=settings, monkeypatch=monkeypatch, site_url="https://space.example.org"
     )
+
+
+@pytest.fixture
+def joining(stripe_api):
+    """A member who just paid in Checkout: customer known, Stripe holds an active subscription."""
+    membership = StripeMembershipFactory(
+        status=MembershipStatus.PENDING,
+        current_period_end=None,
+        stripe_subscription_id="",
+        stripe_subscription_status="",
+    )
+    subscription = stripe_support.subscription_started(
+        stripe_api, customer=membership.stripe_customer_id, membership_id=membership.pk
+    )
+    return membership, subscription
 
 
 @pytest.fixture

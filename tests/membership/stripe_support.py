@@ -374,6 +374,18 @@ def event(
     }
 
 
+def checkout_completed(membership, subscription: dict) -> dict:
+    """The checkout.session.completed event of `membership` paying for `subscription`."""
+    return event(
+        "checkout.session.completed",
+        checkout_session_object(
+            membership_id=membership.pk,
+            customer=membership.stripe_customer_id,
+            subscription_id=subscription["id"],
+        ),
+    )
+
+
 def sign(payload: str, *, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> str:
     """The Stripe-Signature header: t=<unix time>,v1=<HMAC-SHA256 of "<t>.<payload>">."""
     moment = int(time.time()) if timestamp is None else timestamp

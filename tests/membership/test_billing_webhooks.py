@@ -22,36 +22,10 @@ from tests.factories.membership import (
 from tests.membership import stripe_support as s
 
 
-@pytest.fixture
-def joining(stripe_api):
-    """A member who just paid in Checkout: customer known, Stripe holds an active subscription."""
-    membership = StripeMembershipFactory(
-        status=MembershipStatus.PENDING,
-        current_period_end=None,
-        stripe_subscription_id="",
-        stripe_subscription_status="",
-    )
-    subscription = s.subscription_started(
-        stripe_api, customer=membership.stripe_customer_id, membership_id=membership.pk
-    )
-    return membership, subscription
-
-
-def _checkout_event(membership, subscription) -> dict:
-    return s.event(
-        "checkout.session.completed",
-        s.checkout_session_object(
-            membership_id=membership.pk,
-            customer=membership.stripe_customer_id,
-            subscription_id=subscription["id"],
-        ),
-    )
-
-
 def test_completed_checkout_activates_the_membership(joining, deliver, stripe_api):
     """Checkout completion: the subscription is fetched, the membership is active and welcomed."""
     membership, subscription = joining
-    response = deliver(_checkout_event(membership, subscription))
+    response = deliver(s.checkout_completed(membership, subscription))
     assert response.status_code == 200
     assert response.json()["outcome"] == "applied"
     membership.refresh_from_db()
@@ -116,7 +90,7 @@ def test_subscription_created_before_checkout_completed(joining, deliver):
     """Stripe may send the subscription before the Checkout session: either order works."""
     membership, subscription = joining
     assert deliver(s.event("customer.subscription.created", subscription)).status_code == 200
-    assert deliver(_checkout_event(membership, subscription)).json()["outcome"] == "unchanged"
+    assert deliver(s.checkout_completed(membership, subscription)).json()["outcome"] == "unchanged"
     membership.refresh_from_db()
     assert membership.status == MembershipStatus.ACTIVE
     assert membership.changes.count() == 1
@@ -132,13 +106,14 @@ def test_subscription_created_before_checkout_completed(joining, deliver):
         ("replayed after the tolerance", lambda p: s.sign(p, timestamp=int(time.time()) - 301)),
         ("no v1 scheme", lambda p: s.sign(p).replace("v1=", "v0=")),
         ("garbage header", "not-a-signature"),
+        ("a signature that is not ASCII", lambda p: s.sign(p)[:-1] + "\u00e9"),
     ],
 )
 def test_unverified_events_are_refused_and_change_nothing(
     joining, deliver, stripe_api, caplog, case, header
 ):
     membership, subscription = joining
-    body = s.encode(_checkout_event(membership, subscription))
+    body = s.encode(s.checkout_completed(membership, subscription))
     signature = header(body) if callable(header) else header
     with caplog.at_level(logging.WARNING, logger="membership.billing.views"):
         response = deliver(body, signature=signature)
@@ -152,7 +127,7 @@ def test_unverified_events_are_refused_and_change_nothing(
 
 def test_an_event_inside_the_tolerance_is_accepted(joining, deliver):
     membership, subscription = joining
-    body = s.encode(_checkout_event(membership, subscription))
+    body = s.encode(s.checkout_completed(membership, subscription))
     response = deliver(body, signature=s.sign(body, timestamp=int(time.time()) - 290))
     assert response.status_code == 200
 
@@ -163,7 +138,7 @@ def test_without_a_webhook_secret_nothing_is_accepted(joining, deliver, settings
     membership, subscription = joining
     settings.STRIPE_WEBHOOK_SECRET = ""
     settings.STRIPE_SECRET_KEY = secret_key
-    body = s.encode(_checkout_event(membership, subscription))
+    body = s.encode(s.checkout_completed(membership, subscription))
     for signature in (s.sign(body, secret=""), s.sign(body), None):
         assert deliver(body, signature=signature).status_code == 400
     assert not StripeEvent.objects.exists()
@@ -215,10 +190,10 @@ def test_checkout_pairing_a_membership_with_another_accounts_customer_is_refused
     """A session naming membership A with member B's customer moves neither of them."""
     membership, subscription = joining
     other = StripeMembershipFactory()
-    forged = _checkout_event(membership, subscription)
+    forged = s.checkout_completed(membership, subscription)
     forged["data"]["object"]["customer"] = other.stripe_customer_id
     assert deliver(forged).status_code == 400
-    other_customer_session = _checkout_event(membership, subscription)
+    other_customer_session = s.checkout_completed(membership, subscription)
     other_customer_session["data"]["object"]["client_reference_id"] = str(other.pk)
     other_customer_session["data"]["object"]["metadata"] = {"membership_id": str(other.pk)}
     assert deliver(other_customer_session).status_code == 400
@@ -243,7 +218,7 @@ def test_a_subscription_of_another_customer_is_refused(joining, deliver, stripe_
     """The fetched subscription must belong to the customer the event named."""
     membership, subscription = joining
     stripe_api.subscriptions[subscription["id"]]["customer"] = "cus_Someone_else"
-    assert deliver(_checkout_event(membership, subscription)).status_code == 400
+    assert deliver(s.checkout_completed(membership, subscription)).status_code == 400
     membership.refresh_from_db()
     assert membership.status == MembershipStatus.PENDING
     assert not StripeEvent.objects.exists()
@@ -259,7 +234,7 @@ def test_events_we_do_not_act_on_are_stored_and_acknowledged(stripe_api, deliver
 def test_when_stripe_is_unreachable_the_event_is_retried_later(joining, deliver, stripe_api):
     """503 and nothing stored, so Stripe's next delivery of the same event is applied."""
     membership, subscription = joining
-    checkout = _checkout_event(membership, subscription)
+    checkout = s.checkout_completed(membership, subscription)
     stripe_api.fail_with_status = 500
     assert deliver(checkout).status_code == 503
     assert not StripeEvent.objects.exists()
@@ -272,10 +247,10 @@ def test_when_stripe_is_unreachable_the_event_is_retried_later(joining, deliver,
 def test_a_second_subscription_is_not_adopted(joining, deliver, stripe_api, caplog):
     """Paying twice (two tabs) keeps the first subscription and tells staff in the event log."""
     membership, subscription = joining
-    deliver(_checkout_event(membership, subscription))
+    deliver(s.checkout_completed(membership, subscription))
     second = dict(subscription, id=s.new_id("sub"))
     stripe_api.subscriptions[second["id"]] = second
-    response = deliver(_checkout_event(membership, second))
+    response = deliver(s.checkout_completed(membership, second))
     assert response.json()["outcome"] == "ignored"
     membership.refresh_from_db()
     assert membership.stripe_subscription_id == subscription["id"]
@@ -288,7 +263,7 @@ def test_cancelling_at_period_end_then_ending(joining, deliver, stripe_api, acce
     member = membership.member
     WaiverSignatureFactory(member=member, waiver=WaiverFactory())
     BadgeFactory(member=member)
-    deliver(_checkout_event(membership, subscription))
+    deliver(s.checkout_completed(membership, subscription))
     ending = dict(
         subscription,
         cancel_at_period_end=True,
@@ -327,7 +302,7 @@ def test_the_pinned_api_version_is_the_sdks(settings):
 
 def test_stored_events_keep_the_payload(joining, deliver):
     membership, subscription = joining
-    checkout = _checkout_event(membership, subscription)
+    checkout = s.checkout_completed(membership, subscription)
     deliver(checkout)
     stored = StripeEvent.objects.get()
     assert stored.payload == json.loads(s.encode(checkout))
