@@ -1,8 +1,9 @@
 """Template filters of the gate and machine-time pages."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django import template
+from django.utils import timezone
 
 register = template.Library()
 
@@ -15,3 +16,12 @@ def duration(value: timedelta | None) -> str:
     minutes = int(value.total_seconds() // 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+
+
+@register.filter
+def clock_ms(value: datetime | None) -> str:
+    """`14:03:07.412` in the current zone: delivery times to the millisecond (Django's `date`
+    filter has no milliseconds)."""
+    if value is None:
+        return ""
+    return timezone.localtime(value).strftime("%H:%M:%S.%f")[:-3]

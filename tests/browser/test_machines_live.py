@@ -41,6 +41,17 @@ def test_the_live_page_follows_a_gate_and_sends_an_emergency_stop(page, log_in, 
     card.get_by_text("online").wait_for()
     card.get_by_text(scene.member.display_name).wait_for()
 
-    card.get_by_role("button", name="Emergency stop").click()
-    page.get_by_text(f"Emergency stop sent to {scene.machine.name}").wait_for()
-    assert GateMessage.objects.get().reason == "emergency_stop"
+    # Two steps, and the page stops refreshing while the stop form is open.
+    card.get_by_text("Emergency stop…").click()
+    page.wait_for_timeout(3500)  # a refresh would close the form: it must still be there
+    card.get_by_role("button", name=f"Stop and lock {scene.machine.name}").click()
+    page.get_by_text(f"Emergency stop queued for 1 gate(s) of {scene.machine.name}").wait_for()
+    assert GateMessage.objects.get(kind="command").reason == "emergency_stop"
+    card = page.get_by_role("region", name=scene.machine.name)
+    card.get_by_text("every scan is refused until cleared").wait_for()
+    card.get_by_text("queued").first.wait_for()  # no broker: the stop waits, and says so
+
+    card.get_by_text("Clear the emergency stop").click()
+    card.get_by_label("Why is it safe again?").fill("Checked the lens with Sam")
+    card.get_by_role("button", name="Clear and allow scans").click()
+    page.get_by_text(f"Emergency stop of {scene.machine.name} cleared").wait_for()
