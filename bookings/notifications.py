@@ -1,15 +1,17 @@
-"""Emails to members about their bookings; called after commit, by booking id."""
+"""Emails to members about their bookings: tasks, queued after commit with the booking's id."""
 
 from __future__ import annotations
 
 import logging
 
+from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
 
 from bookings.models import Booking
+from core.tasks import EmailTask
 
 logger = logging.getLogger(__name__)
 
@@ -33,13 +35,16 @@ def _send(booking_id: int, kind: str, subject: str) -> None:
     logger.info("Sent %s email for booking %s", kind, booking_id)
 
 
+@shared_task(base=EmailTask)
 def send_confirmation(booking_id: int) -> None:
     _send(booking_id, "confirmation", "Booked: {machine}")
 
 
+@shared_task(base=EmailTask)
 def send_reminder(booking_id: int) -> None:
     _send(booking_id, "reminder", "Reminder: your {machine} booking starts soon")
 
 
+@shared_task(base=EmailTask)
 def send_cancellation(booking_id: int) -> None:
     _send(booking_id, "cancellation", "Cancelled: your {machine} booking")

@@ -88,8 +88,7 @@ def booking_create(
             raise BookingRejected(
                 rules.refuse(Refusal.OVERLAP, machine=locked.name, buffer="")
             ) from None
-        booking_id = booking.pk
-        transaction.on_commit(lambda: notifications.send_confirmation(booking_id))
+        notifications.send_confirmation.delay_on_commit(booking.pk)
         _announce_changed(booking.machine)
     return booking
 
@@ -127,8 +126,7 @@ def booking_cancel(
         locked.save(update_fields=["state", "cancelled_at", "cancelled_by", "cancel_reason"])
         _announce_cancelled(locked)
         if actor is None or actor.pk != locked.member.user_id:
-            booking_id = locked.pk
-            transaction.on_commit(lambda: notifications.send_cancellation(booking_id))
+            notifications.send_cancellation.delay_on_commit(locked.pk)
     return locked
 
 
@@ -237,7 +235,8 @@ def bookings_release(*, now: datetime | None = None) -> dict[str, int]:
 
 
 def bookings_send_reminders(*, now: datetime | None = None) -> int:
-    """Email a reminder once per booking, BOOKING_REMINDER_MINUTES before it starts."""
+    """Queue a reminder email once per booking, BOOKING_REMINDER_MINUTES before it starts;
+    returns how many were queued (the task runner sends them, retrying a refusing server)."""
     now = now or clock.now()
     lead = timedelta(minutes=_setting("BOOKING_REMINDER_MINUTES", 60))
     due = Booking.objects.filter(
@@ -253,7 +252,7 @@ def bookings_send_reminders(*, now: datetime | None = None) -> int:
             reminder_sent_at=now
         )
         if claimed:
-            notifications.send_reminder(booking_id)
+            notifications.send_reminder.delay(booking_id)
             sent += 1
     return sent
 
@@ -283,10 +282,7 @@ def _cancel_for_machine_block(
         booking.cancel_reason = reason
         booking.save(update_fields=["state", "cancelled_at", "cancelled_by", "cancel_reason"])
         _announce_cancelled(booking)
-        booking_id = booking.pk
-        transaction.on_commit(
-            lambda booking_id=booking_id: notifications.send_cancellation(booking_id)
-        )
+        notifications.send_cancellation.delay_on_commit(booking.pk)
     return affected
 
 

@@ -5,9 +5,11 @@ must provide SECRET_KEY; see README "Deploying" for the full list.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -53,6 +55,8 @@ INSTALLED_APPS = [
     "allauth.account",
     "django_htmx",
     "schedule",
+    # Task results and failures in the database (staff see them on Background tasks).
+    "django_celery_results",
     "core",
     "membership",
     "training",
@@ -156,6 +160,9 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Seconds before a silent mail server counts as down: the email task is then retried instead of
+# holding a worker forever.
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Toolgate <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -246,6 +253,72 @@ GATE_OFFLINE_AFTER_SECONDS = int(os.environ.get("GATE_OFFLINE_AFTER_SECONDS", "9
 GATE_OUTBOX_GIVE_UP_HOURS = int(os.environ.get("GATE_OUTBOX_GIVE_UP_HOURS", "24"))
 # How often a bridge on SQLite looks for new outbox rows (PostgreSQL wakes it with NOTIFY).
 GATE_OUTBOX_POLL_SECONDS = float(os.environ.get("GATE_OUTBOX_POLL_SECONDS", "0.1"))
+
+# The task runner (Celery, docs/tasks.md): emails and periodic jobs run in a worker, never in a
+# web request. Production points TASK_BROKER_URL at Redis (redis://127.0.0.1:6379/0) or RabbitMQ
+# (amqp://user:pw@127.0.0.1:5672//). The default needs no service at all, for `make run`: kombu's
+# filesystem transport, messages as files in var/tasks/ shared by the site and one local worker
+# (polled once a second; one machine only, so not for production).
+TASK_BROKER_URL = os.environ.get("TASK_BROKER_URL", "filesystem://")
+TASK_STATE_DIR = Path(os.environ.get("TASK_STATE_DIR", BASE_DIR / "var" / "tasks"))
+CELERY_BROKER_URL = TASK_BROKER_URL
+if TASK_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # One folder both ways: the site writes messages where the worker reads them.
+        "data_folder_in": str(TASK_STATE_DIR / "queue"),
+        "data_folder_out": str(TASK_STATE_DIR / "queue"),
+        "control_folder": str(TASK_STATE_DIR / "control"),
+        "processed_folder": str(TASK_STATE_DIR / "processed"),
+    }
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Every task's outcome, with the traceback of a failure, in the database (django-celery-results);
+# beat's daily `celery.backend_cleanup` deletes outcomes older than TASK_RESULTS_KEPT_DAYS.
+CELERY_RESULT_BACKEND = "django-db"
+CELERY_RESULT_EXTENDED = True  # keep the task's name and arguments with its outcome
+CELERY_RESULT_EXPIRES = timedelta(days=int(os.environ.get("TASK_RESULTS_KEPT_DAYS", "30")))
+CELERY_TASK_TRACK_STARTED = True
+CELERY_TASK_SERIALIZER = CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = TIME_ZONE
+# Email tasks live beside the code that writes each email; the worker imports them at start.
+CELERY_IMPORTS = [
+    "membership.billing.emails",
+    "training.notifications",
+    "bookings.notifications",
+]
+# An email whose mail server refuses or cannot be reached is tried again this many times, after
+# a random wait of up to TASK_EMAIL_RETRY_BACKOFF_SECONDS, then twice that, and so on (at most an
+# hour), then recorded as failed (with its traceback, on Background tasks) and logged as an error.
+TASK_EMAIL_MAX_RETRIES = int(os.environ.get("TASK_EMAIL_MAX_RETRIES", "8"))
+TASK_EMAIL_RETRY_BACKOFF_SECONDS = int(os.environ.get("TASK_EMAIL_RETRY_BACKOFF_SECONDS", "60"))
+# The periodic jobs, run by `celery beat` (one beat per site). Each is idempotent, so a run missed
+# while beat was down is simply caught up by the next one.
+CELERY_BEAT_SCHEDULE = {
+    "bookings-tick": {  # release no-shows, complete finished bookings, queue reminders
+        "task": "bookings.tasks.bookings_tick",
+        "schedule": timedelta(minutes=1),
+    },
+    "lapse-memberships": {  # grace period over: record the lapse, switch machines off
+        "task": "membership.tasks.lapse_memberships",
+        "schedule": timedelta(minutes=5),
+    },
+    "send-training-reminders": {  # certifications expiring soon, waitlist promotions not sent
+        "task": "training.tasks.send_training_reminders",
+        "schedule": crontab(minute=10),
+    },
+    "reconcile-billing": {  # repair drift from Stripe (missed webhooks); no-op in manual billing
+        "task": "membership.tasks.reconcile_billing",
+        "schedule": crontab(hour=3, minute=30),
+    },
+    "extend-class-series": {  # recurring classes' sessions up to 12 weeks ahead
+        "task": "training.tasks.extend_class_series",
+        "schedule": crontab(hour=2, minute=15),
+    },
+    "prune-form-tokens": {  # forget one-time form tokens handled a week ago
+        "task": "core.tasks.prune_form_tokens",
+        "schedule": crontab(hour=4, minute=45),
+    },
+}
 
 LOGGING = {
     "version": 1,

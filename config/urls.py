@@ -3,8 +3,11 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
+from core.task_views import background_tasks
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("staff/background-tasks/", background_tasks, name="background_tasks"),
     path("accounts/", include("allauth.urls")),
     path("training/", include("training.urls")),
     path("machines/", include("equipment.urls")),

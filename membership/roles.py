@@ -17,6 +17,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "membership.view_member",
         "membership.view_badge",
         "membership.view_membership",
+        # Background tasks: failed and retrying emails and jobs (core.task_views).
+        "django_celery_results.view_taskresult",
     ],
 }
 

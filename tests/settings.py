@@ -10,6 +10,14 @@ from config.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Tasks run where they are queued (at commit, for delay_on_commit) and their errors reach the test;
+# tests of real workers (tests/core/test_task_workers.py) start their own with a broker of their own.
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_BROKER_URL = "memory://"
+# Those worker tests wait for the last retry of an email: two retries, after at most 1 s and 2 s.
+TASK_EMAIL_MAX_RETRIES = 2
+TASK_EMAIL_RETRY_BACKOFF_SECONDS = 1
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405

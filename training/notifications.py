@@ -1,8 +1,10 @@
 """Emails training sends: waitlist promotions, expiry reminders, moved or cancelled classes.
 
-Promotion and expiry emails are claimed in the database before they are sent (a timestamp set
-only where still empty), so neither the after-commit send nor the daily command ever sends one
-twice; a failed send rolls its claim back and the next run retries.
+Each email is a task (queued after commit, retried by the task runner when the mail server
+refuses). Promotion and expiry emails are claimed in the database before they are sent (a
+timestamp set only where still empty), so neither the queued task nor the periodic job ever sends
+one twice; a failed send rolls its claim back, so the next periodic run tries it again even after
+the task has given up.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
@@ -18,7 +21,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from training.models import ClassSession, Enrollment, EnrollmentStatus, MemberCertification
+from core.tasks import EmailTask, QueuedOnCommit
+from training.models import Enrollment, EnrollmentStatus, MemberCertification
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +37,7 @@ def _send(template: str, subject: str, to: str, context: dict) -> None:
     )
 
 
+@shared_task(base=EmailTask)
 def promotion_notify(enrollment_id: int) -> bool:
     """Tell a member they moved off the waitlist into a seat; True if this call sent it."""
     with transaction.atomic():
@@ -60,6 +65,7 @@ def promotion_notify(enrollment_id: int) -> bool:
     return True
 
 
+@shared_task(base=EmailTask)
 def expiry_reminder_notify(grant_id: int) -> bool:
     """Remind a member their certification runs out soon; True if this call sent it."""
     with transaction.atomic():
@@ -129,37 +135,44 @@ def _safely(notify, pk: int) -> int:
     try:
         return int(notify(pk))
     except Exception:
-        logger.exception("Could not send %s for %s", notify.__name__, pk)
+        logger.exception("Could not send %s for %s", notify.name, pk)
         return 0
 
 
+@shared_task(base=QueuedOnCommit)
 def session_changed_notify(session_id: int, *, enrollment_ids: list[int] | None = None) -> int:
-    """Tell the members of a moved session (or of `enrollment_ids`, for a cancelled one)."""
-    session = ClassSession.objects.select_related("certification").get(pk=session_id)
-    enrollments = Enrollment.objects.select_related("member__user").filter(session=session)
+    """Tell the members of a moved session (or of `enrollment_ids`, for a cancelled one): one
+    email task each, so that a retry never mails again those already told. Returns how many."""
+    enrollments = Enrollment.objects.filter(session_id=session_id)
     if enrollment_ids is None:
         enrollments = enrollments.filter(
             status__in=[EnrollmentStatus.ENROLLED, EnrollmentStatus.WAITLISTED]
         )
     else:
         enrollments = enrollments.filter(pk__in=enrollment_ids)
-    template = "cancelled" if session.is_cancelled else "moved"
-    subject = (
+    queued = 0
+    for enrollment_id in enrollments.values_list("pk", flat=True):
+        session_changed_email.delay_on_commit(enrollment_id)
+        queued += 1
+    return queued
+
+
+@shared_task(base=EmailTask)
+def session_changed_email(enrollment_id: int) -> None:
+    """One member's email about their class: cancelled, or at a new time."""
+    enrollment = Enrollment.objects.select_related("member__user", "session__certification").get(
+        pk=enrollment_id
+    )
+    session = enrollment.session
+    _send(
+        "cancelled" if session.is_cancelled else "moved",
         f"Cancelled: {session.certification} class"
         if session.is_cancelled
-        else f"New time: {session.certification} class"
+        else f"New time: {session.certification} class",
+        enrollment.member.user.email,
+        {
+            "session": session,
+            "enrollment": enrollment,
+            "url": settings.SITE_URL + reverse("training:class_list"),
+        },
     )
-    sent = 0
-    for enrollment in enrollments:
-        _send(
-            template,
-            subject,
-            enrollment.member.user.email,
-            {
-                "session": session,
-                "enrollment": enrollment,
-                "url": settings.SITE_URL + reverse("training:class_list"),
-            },
-        )
-        sent += 1
-    return sent

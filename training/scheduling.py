@@ -263,8 +263,7 @@ def session_move(
             occurrence.move(start, end)
         locked.start, locked.end = start, end
         locked.save(update_fields=["start", "end"])
-        pk = locked.pk
-        transaction.on_commit(lambda: notifications.session_changed_notify(pk))
+        notifications.session_changed_notify.delay_on_commit(locked.pk)
     return locked
 
 
@@ -299,8 +298,5 @@ def session_cancel(
         locked.enrollments.filter(pk__in=affected).update(
             status=EnrollmentStatus.CANCELLED, cancelled_at=now, cancelled_by=actor
         )
-        pk = locked.pk
-        transaction.on_commit(
-            lambda: notifications.session_changed_notify(pk, enrollment_ids=affected)
-        )
+        notifications.session_changed_notify.delay_on_commit(locked.pk, enrollment_ids=affected)
     return locked

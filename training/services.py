@@ -143,8 +143,7 @@ def _promote_from_waitlist(session: ClassSession, now: datetime) -> list[Enrollm
         enrollment.promoted_at = now
         enrollment.save(update_fields=["status", "promoted_at"])
         _fulfil_requests(enrollment.member, session.certification, now)
-        pk = enrollment.pk
-        transaction.on_commit(lambda pk=pk: notifications.promotion_notify(pk))
+        notifications.promotion_notify.delay_on_commit(enrollment.pk)
         promoted.append(enrollment)
     return promoted
 

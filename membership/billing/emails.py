@@ -1,19 +1,18 @@
-"""Billing emails (welcome, payment failed, membership ending), sent after the change commits."""
+"""Billing emails (welcome, payment failed, membership ending): tasks queued when the change
+commits, retried by the task runner while the mail server refuses."""
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 
+from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from core.tasks import EmailTask
 from membership.models import Membership
-
-logger = logging.getLogger(__name__)
 
 WELCOME = "welcome"
 PAYMENT_FAILED = "payment_failed"
@@ -29,14 +28,13 @@ _SUBJECTS = {
 
 
 def send_after_commit(kind: str, membership: Membership, **extra) -> None:
-    membership_id = membership.pk
-    transaction.on_commit(
-        lambda: billing_email_send(kind=kind, membership_id=membership_id, **extra)
-    )
+    billing_email_send.delay_on_commit(kind=kind, membership_id=membership.pk, **extra)
 
 
+@shared_task(base=EmailTask)
 def billing_email_send(*, kind: str, membership_id: int, ends_at: datetime | None = None) -> None:
-    """Render and send one billing email; a mail server failure is logged, never raised."""
+    """Render and send one billing email. The state change is committed and recorded already; a
+    mail server failure is retried by the task runner, and shown to staff if it never goes."""
     membership = Membership.objects.select_related("member__user", "plan").get(pk=membership_id)
     user = membership.member.user
     context = {
@@ -50,13 +48,9 @@ def billing_email_send(*, kind: str, membership_id: int, ends_at: datetime | Non
     }
     template = "ending" if kind in {MEMBERSHIP_ENDING, MEMBERSHIP_ENDED} else kind
     body = render_to_string(f"membership/email/billing_{template}.txt", context)
-    try:
-        send_mail(
-            f"[{settings.SPACE_NAME}] {_SUBJECTS[kind]}",
-            body,
-            settings.DEFAULT_FROM_EMAIL,
-            [user.email],
-        )
-    except Exception:
-        # The state change is committed and recorded; a lost email must not undo it or hide it.
-        logger.exception("Could not send the %s email to membership %s", kind, membership_id)
+    send_mail(
+        f"[{settings.SPACE_NAME}] {_SUBJECTS[kind]}",
+        body,
+        settings.DEFAULT_FROM_EMAIL,
+        [user.email],
+    )

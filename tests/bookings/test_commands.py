@@ -22,8 +22,8 @@ def test_bookings_tick_is_idempotent(maker, laser, frozen):
     """Running twice changes nothing the second time and sends no second reminder."""
     booking = services.booking_create(member=maker, machine=laser, start=at(1, 10), end=at(1, 11))
     frozen.move_to(at(1, 9, 30))
-    assert "reminders sent: 1" in tick()
-    assert "reminders sent: 0" in tick()
+    assert "reminders queued: 1" in tick()
+    assert "reminders queued: 0" in tick()
     assert len([m for m in mail.outbox if "Reminder" in m.subject]) == 1
     frozen.move_to(at(1, 10, 20))
     assert "no-shows released: 1" in tick()

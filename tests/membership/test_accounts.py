@@ -30,18 +30,19 @@ def test_sign_up_creates_a_member_with_a_pending_membership(client, db):
     assert member.membership.plan.monthly_price_cents == 10000
 
 
-def test_email_must_be_verified_before_logging_in(client, db):
+def test_email_must_be_verified_before_logging_in(client, db, django_capture_on_commit_callbacks):
     """Until the link in the email is followed, log-in stops at 'verify your email'."""
-    client.post(
-        reverse("account_signup"),
-        {
-            "email": "grace@example.org",
-            "first_name": "Grace",
-            "last_name": "Hopper",
-            "password1": "cobol-compiler-1959",
-            "password2": "cobol-compiler-1959",
-        },
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # the email is queued after commit
+        client.post(
+            reverse("account_signup"),
+            {
+                "email": "grace@example.org",
+                "first_name": "Grace",
+                "last_name": "Hopper",
+                "password1": "cobol-compiler-1959",
+                "password2": "cobol-compiler-1959",
+            },
+        )
     assert len(mail.outbox) == 1
     link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", mail.outbox[0].body).group(0)
     client.logout()
@@ -55,19 +56,22 @@ def test_email_must_be_verified_before_logging_in(client, db):
     assert client.get(reverse("dashboard")).status_code == 200
 
 
-def test_duplicate_email_sign_up_creates_no_second_account(client, db):
+def test_duplicate_email_sign_up_creates_no_second_account(
+    client, db, django_capture_on_commit_callbacks
+):
     """Signing up with a taken email reveals nothing to the visitor; the owner is told by email."""
     UserFactory(email="taken@example.org")
-    response = client.post(
-        reverse("account_signup"),
-        {
-            "email": "TAKEN@example.org",
-            "first_name": "A",
-            "last_name": "B",
-            "password1": "analytical-engine-1843",
-            "password2": "analytical-engine-1843",
-        },
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # the email is queued after commit
+        response = client.post(
+            reverse("account_signup"),
+            {
+                "email": "TAKEN@example.org",
+                "first_name": "A",
+                "last_name": "B",
+                "password1": "analytical-engine-1843",
+                "password2": "analytical-engine-1843",
+            },
+        )
     assert response.status_code == 302
     assert User.objects.filter(email__iexact="taken@example.org").count() == 1
     assert mail.outbox[0].to == ["taken@example.org"]

@@ -1,20 +1,20 @@
-"""`manage.py bookings_tick`: release no-shows, complete finished bookings, send reminders.
+"""`manage.py bookings_tick`: release no-shows, complete finished bookings, queue reminders.
 
-Idempotent: run it every few minutes from cron or a systemd timer (see docs/bookings.md).
+The task runner's beat runs the same job every minute (docs/tasks.md); this runs it once, now.
+Idempotent.
 """
 
 from django.core.management.base import BaseCommand
 
-from bookings import services
+from bookings.tasks import bookings_tick
 
 
 class Command(BaseCommand):
-    help = "Release no-shows, complete finished bookings and email reminders (safe to rerun)."
+    help = "Release no-shows, complete finished bookings and queue reminders (safe to rerun)."
 
     def handle(self, *args, **options) -> None:
-        released = services.bookings_release()
-        reminders = services.bookings_send_reminders()
+        done = bookings_tick()
         self.stdout.write(
-            f"no-shows released: {released['no_shows']}, completed: {released['completed']}, "
-            f"reminders sent: {reminders}"
+            f"no-shows released: {done['no_shows']}, completed: {done['completed']}, "
+            f"reminders queued: {done['reminders']}"
         )

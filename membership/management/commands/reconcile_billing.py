@@ -1,10 +1,10 @@
-"""Compare memberships with their Stripe subscriptions and repair drift (for missed webhooks)."""
+"""Compare memberships with their Stripe subscriptions and repair drift (for missed webhooks).
+The task runner's beat runs the same job nightly (docs/tasks.md); this runs it once, now."""
 
 from django.core.management.base import BaseCommand, CommandError
 
 from membership.billing.client import BillingUnavailable
-from membership.billing.config import stripe_enabled
-from membership.billing.reconcile import billing_reconcile
+from membership.tasks import reconcile_billing
 
 
 class Command(BaseCommand):
@@ -16,13 +16,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, dry_run: bool = False, **options) -> None:
-        if not stripe_enabled():
-            self.stdout.write("Manual billing mode (no STRIPE_SECRET_KEY): nothing to reconcile.")
-            return
         try:
-            drifts = billing_reconcile(dry_run=dry_run)
+            drifts = reconcile_billing(dry_run=dry_run)
         except BillingUnavailable as error:
             raise CommandError(error.message) from error
+        if drifts is None:
+            self.stdout.write("Manual billing mode (no STRIPE_SECRET_KEY): nothing to reconcile.")
+            return
         verb = "would fix" if dry_run else "fixed"
         for drift in drifts:
             self.stdout.write(f"{verb}: {drift}")

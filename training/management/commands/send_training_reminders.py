@@ -1,12 +1,12 @@
 """`manage.py send_training_reminders`: expiry reminders and waitlist promotions, once each.
 
-Run it daily (see docs/training.md); running it twice sends nothing twice.
+The task runner's beat runs the same job hourly (docs/tasks.md); this runs it once, now. Running
+it twice sends nothing twice.
 """
 
 from django.core.management.base import BaseCommand
-from django.utils import timezone
 
-from training import notifications, selectors
+from training.tasks import send_training_reminders
 
 
 class Command(BaseCommand):
@@ -16,9 +16,8 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options) -> None:
-        reminders, promotions = notifications.send_due_reminders(
-            at=timezone.now(), within=selectors.EXPIRING_SOON
-        )
+        sent = send_training_reminders()
         self.stdout.write(
-            f"Sent {reminders} expiry reminder(s) and {promotions} promotion email(s)."
+            f"Sent {sent['reminders']} expiry reminder(s) and {sent['promotions']} "
+            "promotion email(s)."
         )

@@ -1,0 +1,23 @@
+"""Training's periodic jobs for the task runner (beat's schedule is in settings.py)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.utils import timezone
+
+from training import notifications, scheduling, selectors
+
+
+@shared_task
+def send_training_reminders() -> dict[str, int]:
+    """Expiry reminders and waitlist promotion emails not yet sent, each once."""
+    reminders, promotions = notifications.send_due_reminders(
+        at=timezone.now(), within=selectors.EXPIRING_SOON
+    )
+    return {"reminders": reminders, "promotions": promotions}
+
+
+@shared_task
+def extend_class_series() -> int:
+    """Create recurring classes' sessions up to the horizon; returns how many were created."""
+    return scheduling.series_extend_all()
