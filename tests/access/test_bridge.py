@@ -333,3 +333,35 @@ def test_housekeeping_forgets_old_allow_list_decisions_but_never_scans(scene, de
     outbox.outbox_claim(now=timezone.now() + timezone.timedelta(minutes=1))
     assert AccessEvent.objects.filter(at=old).get() == scan
     assert AccessEvent.objects.filter(source=AccessSource.ALLOWLIST, at__gt=old).exists()
+
+
+def test_a_request_delivered_twice_is_answered_once(scene, device):
+    """MQTT delivers at least once: the same signed request again, in the same round or a later
+    one, gets no second reply (a second, different reply would switch the gate off)."""
+    scan = request(device, scene.badge_uid)
+    bridge = GateBridge()
+    reply = only_reply(bridge.handle_many([scan, scan]), device)
+    assert reply.allowed
+    assert bridge.handle(*scan) == []
+    assert GateBridge().handle(*scan) == []  # another bridge reads the same access log
+    assert AccessEvent.objects.filter(source=AccessSource.GATE).count() == 1
+
+
+def test_a_race_between_two_bridges_answers_once(scene, device, monkeypatch):
+    """Two bridges deciding the same request at the same moment: the access log's unique nonce
+    per gate lets one answer, and the other finds it answered."""
+    from access import bridge as bridge_module
+
+    scan = request(device, scene.badge_uid)
+    unanswered = bridge_module._unanswered
+    calls = []
+
+    def late(requests):
+        calls.append(1)
+        if len(calls) == 1:  # the other bridge answers while this one was deciding
+            GateBridge().handle(*scan)
+        return unanswered(requests) if len(calls) > 1 else requests
+
+    monkeypatch.setattr(bridge_module, "_unanswered", late)
+    assert GateBridge().handle(*scan) == []
+    assert AccessEvent.objects.filter(source=AccessSource.GATE).count() == 1
