@@ -296,7 +296,7 @@ TASK_EMAIL_RETRY_BACKOFF_SECONDS = int(os.environ.get("TASK_EMAIL_RETRY_BACKOFF_
 CELERY_BEAT_SCHEDULE = {
     "bookings-tick": {  # release no-shows, complete finished bookings, queue reminders
         "task": "bookings.tasks.bookings_tick",
-        "schedule": timedelta(minutes=1),
+        "schedule": timedelta(seconds=int(os.environ.get("BOOKINGS_TICK_SECONDS", "60"))),
     },
     "lapse-memberships": {  # grace period over: record the lapse, switch machines off
         "task": "membership.tasks.lapse_memberships",
