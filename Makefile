@@ -20,9 +20,10 @@ venv: $(STAMP)
 system-packages:
 	scripts/ensure-system-packages
 
-# The site, the development MQTT broker (Mosquitto when installed, else an embedded one; a broker
-# already listening on GATE_BROKER_URL is used as it is) and one gate bridge. Ctrl-C stops all.
+# The site, Mosquitto (installed when missing; a broker already listening on GATE_BROKER_URL is
+# used as it is), one gate bridge, and the task worker with its scheduler. Ctrl-C stops all.
 run: $(STAMP)
+	scripts/ensure-system-packages mosquitto
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DEBUG=1 $(BIN)/python manage.py seed_demo
 	DEBUG=1 $(BIN)/python manage.py run_dev $(HOST):$(PORT)

@@ -26,7 +26,7 @@ def _make_broker_folders(sender: Celery, **kwargs) -> None:
     exist; made here, when the first process reads the configuration, so that the first email
     from a web request can never fail on a missing folder."""
     if sender.conf.broker_url.startswith("filesystem://"):
-        for option in ("data_folder_in", "data_folder_out", "control_folder", "processed_folder"):
+        for option in ("data_folder_in", "data_folder_out", "control_folder"):
             folder = sender.conf.broker_transport_options.get(option)
             if folder:
                 Path(folder).mkdir(parents=True, exist_ok=True)

@@ -268,9 +268,17 @@ if TASK_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(TASK_STATE_DIR / "queue"),
         "data_folder_out": str(TASK_STATE_DIR / "queue"),
         "control_folder": str(TASK_STATE_DIR / "control"),
-        "processed_folder": str(TASK_STATE_DIR / "processed"),
     }
+elif TASK_BROKER_URL.startswith(("redis://", "rediss://")):
+    # Redis hands a task nobody acknowledged to another worker after this long: longer than the
+    # longest wait before an email's retry (an hour), so a retry waiting in a worker is not run
+    # twice.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A task is acknowledged once it has run, not when a worker takes it: a worker killed mid-task
+# leaves it queued for the next one (an email may then go twice; none is lost).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 # Every task's outcome, with the traceback of a failure, in the database (django-celery-results);
 # beat's daily `celery.backend_cleanup` deletes outcomes older than TASK_RESULTS_KEPT_DAYS.
 CELERY_RESULT_BACKEND = "django-db"
@@ -296,7 +304,7 @@ TASK_EMAIL_RETRY_BACKOFF_SECONDS = int(os.environ.get("TASK_EMAIL_RETRY_BACKOFF_
 CELERY_BEAT_SCHEDULE = {
     "bookings-tick": {  # release no-shows, complete finished bookings, queue reminders
         "task": "bookings.tasks.bookings_tick",
-        "schedule": timedelta(minutes=1),
+        "schedule": timedelta(seconds=int(os.environ.get("BOOKINGS_TICK_SECONDS", "60"))),
     },
     "lapse-memberships": {  # grace period over: record the lapse, switch machines off
         "task": "membership.tasks.lapse_memberships",

@@ -1,6 +1,5 @@
 """The whole gate over a real Mosquitto: bridge and site on one side, the Pi agent with a
-simulated relay on the other. Each test gets a private broker so outages can be staged; one test
-runs over the embedded development broker that `make run` uses when Mosquitto is missing."""
+simulated relay on the other. Each test gets a private broker so outages can be staged."""
 
 from __future__ import annotations
 
@@ -14,7 +13,6 @@ import pytest
 from django.utils import timezone
 
 from access.bridge import BridgeRunner, GateBridge
-from access.devbroker import BrokerThread
 from access.models import AccessEvent, UsageSession
 from access.mqtt import BrokerSettings, make_client
 from bookings.models import BookingState
@@ -48,7 +46,7 @@ def wait_for(condition: Callable[[], bool], what: str, deadline: float = DEADLIN
 class Gate:
     """A running bridge and agent around one machine's gate device."""
 
-    def __init__(self, broker: Mosquitto | BrokerThread, device, state_dir) -> None:
+    def __init__(self, broker: Mosquitto, device, state_dir) -> None:
         self.relay, self.reader = SimulatedRelay(), ScriptedReader()
         self.bridge = BridgeRunner(
             GateBridge(), BrokerSettings.from_settings(), client_id=f"bridge-{uuid.uuid4().hex[:8]}"
@@ -82,8 +80,8 @@ class Gate:
 
 @pytest.fixture(params=[pytest.param("mosquitto", marks=pytest.mark.mosquitto)])
 def broker(request, tmp_path, settings):
-    """A private Mosquitto; parametrize `broker` indirectly with "embedded" for the dev broker."""
-    server = Mosquitto(tmp_path) if request.param == "mosquitto" else BrokerThread()
+    """A private Mosquitto."""
+    server = Mosquitto(tmp_path)
     server.start()
     settings.GATE_BROKER_URL = server.url
     yield server
@@ -123,19 +121,6 @@ def test_allowed_scan_switches_on_and_off_at_the_booking_end(gate_for):
     )
     session = UsageSession.objects.get()
     assert (session.member, session.booking) == (scene.member, scene.booking)
-
-
-@pytest.mark.parametrize("broker", ["embedded"], indirect=True)
-def test_allowed_scan_switches_the_relay_on_over_the_embedded_dev_broker(gate_for):
-    """The bridge and the gate work as they are over the broker `make run` embeds."""
-    scene = build_scene()
-    gate = gate_for(scene.machine)
-
-    gate.reader.scan(scene.badge_uid)
-    wait_for(lambda: gate.relay.is_on, "the relay to switch on")
-    assert gate.indicator.calls.count("denied") == 0
-    wait_for(lambda: UsageSession.objects.exists(), "the session start to be recorded")
-    assert UsageSession.objects.get().member == scene.member
 
 
 def test_denied_scans_keep_the_relay_off(gate_for):

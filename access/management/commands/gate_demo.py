@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from access.demo import DEMO_DEVICE_ID
-from access.devbroker.launch import is_listening
+from access.management.commands.run_dev import is_listening
 from access.models import GateDevice
 from access.mqtt import BrokerSettings
 from gate_agent.__main__ import SECRET_ENV
