@@ -13,6 +13,9 @@ from bookings.models import Booking
 from equipment.models import Machine
 from gate_agent import protocol as p
 from membership.models import Member
+from tests.access.live import Gate
+from tests.access.mosquitto import Mosquitto
+from tests.factories.access import GateDeviceFactory
 from tests.factories.bookings import BookingFactory
 from tests.factories.equipment import MachineFactory, certification, certify
 from tests.factories.membership import ready_member
@@ -95,3 +98,28 @@ def opened(published, device, message_type, topic: p.Topic, *, secret: str | Non
         for sent_topic, payload, _ in published
         if sent_topic == p.gate_topic(device.device_id, topic)
     ]
+
+
+@pytest.fixture(params=[pytest.param("mosquitto", marks=pytest.mark.mosquitto)])
+def broker(request, tmp_path, settings):
+    """A private Mosquitto."""
+    server = Mosquitto(tmp_path)
+    server.start()
+    settings.GATE_BROKER_URL = server.url
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def gate_for(broker, tmp_path):
+    gates = []
+
+    def _start(machine):
+        device = GateDeviceFactory(machine=machine)
+        gate = Gate(broker, device, tmp_path / f"state-{len(gates)}")
+        gates.append(gate)
+        return gate
+
+    yield _start
+    for gate in gates:
+        gate.close()

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -18,89 +16,14 @@ from access.mqtt import BrokerSettings, make_client
 from bookings.models import BookingState
 from bookings.services import booking_cancel, booking_extend
 from gate_agent import protocol as p
-from gate_agent.config import AgentConfig, BrokerConfig
-from gate_agent.hardware.simulated import RecordingIndicator, ScriptedReader, SimulatedRelay
-from gate_agent.runner import Runner
 from membership import services as membership_services
 from membership.models import ChangeCause, MembershipStatus
 from tests.access.conftest import build_scene, longer_on_the_grid
-from tests.access.mosquitto import Mosquitto
-from tests.factories.access import GateDeviceFactory
+from tests.access.live import DEADLINE, wait_for
 from tests.factories.equipment import certify
 from tests.factories.membership import UserFactory, ready_member
 
 pytestmark = pytest.mark.django_db(transaction=True)
-DEADLINE = 20.0
-
-
-def wait_for(condition: Callable[[], bool], what: str, deadline: float = DEADLINE) -> float:
-    """Poll until `condition` holds; returns the seconds it took. Fails after `deadline`."""
-    started = time.monotonic()
-    while not condition():
-        if time.monotonic() - started > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.02)
-    return time.monotonic() - started
-
-
-class Gate:
-    """A running bridge and agent around one machine's gate device."""
-
-    def __init__(self, broker: Mosquitto, device, state_dir) -> None:
-        self.relay, self.reader = SimulatedRelay(), ScriptedReader()
-        self.bridge = BridgeRunner(
-            GateBridge(), BrokerSettings.from_settings(), client_id=f"bridge-{uuid.uuid4().hex[:8]}"
-        )
-        config = AgentConfig(
-            device_id=device.device_id,
-            secret=device.secret,
-            state_dir=state_dir,
-            request_timeout=1.0,
-            heartbeat_seconds=1.0,
-            broker=BrokerConfig(port=broker.port),
-        )
-        self.indicator = RecordingIndicator()
-        self.agent = Runner(config, relay=self.relay, reader=self.reader, indicator=self.indicator)
-        self._stop = threading.Event()
-        self._threads = [
-            threading.Thread(target=self.bridge.run, kwargs={"housekeeping_seconds": 3600}),
-            threading.Thread(target=self.agent.run, args=(self._stop,)),
-        ]
-        for thread in self._threads:
-            thread.start()
-        wait_for(self.bridge.connected.is_set, "the bridge to connect")
-        wait_for(lambda: self.agent.agent.allowlist is not None, "the gate's first allow-list")
-
-    def close(self) -> None:
-        self._stop.set()
-        self.bridge.stop()
-        for thread in self._threads:
-            thread.join(timeout=DEADLINE)
-
-
-@pytest.fixture(params=[pytest.param("mosquitto", marks=pytest.mark.mosquitto)])
-def broker(request, tmp_path, settings):
-    """A private Mosquitto."""
-    server = Mosquitto(tmp_path)
-    server.start()
-    settings.GATE_BROKER_URL = server.url
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def gate_for(broker, tmp_path):
-    gates = []
-
-    def _start(machine):
-        device = GateDeviceFactory(machine=machine)
-        gate = Gate(broker, device, tmp_path / f"state-{len(gates)}")
-        gates.append(gate)
-        return gate
-
-    yield _start
-    for gate in gates:
-        gate.close()
 
 
 def test_allowed_scan_switches_on_and_off_at_the_booking_end(gate_for):

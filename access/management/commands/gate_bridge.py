@@ -28,9 +28,16 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, client_id: str | None, **options) -> None:
-        broker = BrokerSettings.from_settings()
-        client_id = _client_id(broker, client_id)
-        runner = BridgeRunner(GateBridge(), broker, client_id=client_id)
+        # A broker the bridge cannot even set up for is a clear error here, in the one process
+        # that connects: web requests only queue messages, and staff see them wait.
+        try:
+            broker = BrokerSettings.from_settings()
+            client_id = _client_id(broker, client_id)
+            runner = BridgeRunner(GateBridge(), broker, client_id=client_id)
+        except (ValueError, OSError) as error:
+            raise CommandError(
+                f"Cannot set up the gate bridge (GATE_BROKER_URL, GATE_BROKER_CA_FILE): {error}"
+            ) from error
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: runner.stop())
         self.stdout.write(
