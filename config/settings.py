@@ -288,6 +288,9 @@ CELERY_TASK_TRACK_STARTED = True
 CELERY_TASK_SERIALIZER = CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+# What a task prints (the console email backend's emails in `make run`) is logged as INFO, not as
+# Celery's default WARNING.
+CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
 # Email tasks live beside the code that writes each email; the worker imports them at start.
 CELERY_IMPORTS = [
     "membership.billing.emails",
