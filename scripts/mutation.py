@@ -81,13 +81,17 @@ TARGETS = [
     Target(
         "grace",
         "membership/selectors.py",
-        ["tests/membership/test_services.py", "tests/membership/test_billing_lifecycle.py"],
-        functions=["grace_period", "membership_in_good_standing"],
+        [
+            "tests/membership/test_grace.py",
+            "tests/membership/test_services.py",
+            "tests/membership/test_billing_lifecycle.py",
+        ],
+        functions=["grace_period", "grace_ends", "membership_in_good_standing"],
     ),
     Target(
         "lapse",
         "membership/billing/lapse.py",
-        ["tests/membership/test_billing_lifecycle.py", "tests/membership/test_services.py"],
+        ["tests/membership/test_grace.py", "tests/membership/test_billing_lifecycle.py"],
     ),
     Target("policy", "access/policy.py", ["tests/access/test_policy.py"]),
     Target(
@@ -109,7 +113,7 @@ class Result:
     equivalent: int = 0
     survivors: list[tuple[str, str]] = field(default_factory=list)  # (mutant, diff)
     broken: list[tuple[str, str]] = field(default_factory=list)  # (mutant, status)
-    stale: list[dict] = field(default_factory=list)  # listed equivalents that did not survive
+    stale: list[str] = field(default_factory=list)  # listed equivalents that did not survive
     seconds: float = 0.0
 
 
@@ -217,7 +221,12 @@ def classify(
     from mutmut.mutation.diff_apply import get_diff_for_mutant
     from mutmut.stats import status_by_exit_code
 
-    listed = [entry for entry in equivalents if entry["file"] == result.target.path]
+    listed = [
+        (entry, after)
+        for entry in equivalents
+        if entry["file"] == result.target.path
+        for after in ([entry["after"]] if isinstance(entry["after"], str) else entry["after"])
+    ]
     matched: set[int] = set()
     here = Path.cwd()
     os.chdir(tree)
@@ -233,7 +242,7 @@ def classify(
             if status not in SURVIVED:
                 result.broken.append((mutant, status))
                 continue
-            hits = [i for i, entry in enumerate(listed) if is_listed(entry, mutant, diff)]
+            hits = [i for i, (e, after) in enumerate(listed) if is_listed(e, after, mutant, diff)]
             if hits:
                 result.equivalent += 1
                 matched.update(hits)
@@ -241,7 +250,11 @@ def classify(
                 result.survivors.append((mutant, f"{status}\n{diff}"))
     finally:
         os.chdir(here)
-    result.stale = [entry for i, entry in enumerate(listed) if i not in matched]
+    result.stale = [
+        f"{entry['function']}: {entry['before']!r} -> {after!r}"
+        for i, (entry, after) in enumerate(listed)
+        if i not in matched
+    ]
 
 
 def changed_lines(diff: str, sign: str) -> str:
@@ -249,12 +262,12 @@ def changed_lines(diff: str, sign: str) -> str:
     return "\n".join(line[1:].strip() for line in lines if line.startswith(sign))
 
 
-def is_listed(entry: dict, mutant: str, diff: str) -> bool:
+def is_listed(entry: dict, after: str, mutant: str, diff: str) -> bool:
     """An entry names the function and the changed line(s), not mutmut's number (which moves)."""
     return (
         mutant.startswith(f"{module_of(entry['file'])}.{mangled(entry['function'])}__mutmut_")
         and changed_lines(diff, "-") == entry["before"].strip()
-        and changed_lines(diff, "+") == entry["after"].strip()
+        and changed_lines(diff, "+") == after.strip()
     )
 
 
@@ -266,7 +279,7 @@ def report(results: list[Result]) -> int:
         for mutant, status in result.broken:
             print(f"\nNOT RUN {mutant}: {status}")
         for entry in result.stale:
-            print(f"\nLISTED AS EQUIVALENT BUT NOT SURVIVING: {entry}")
+            print(f"\nLISTED AS EQUIVALENT BUT NOT SURVIVING: {result.target.path} {entry}")
         failed |= bool(result.survivors or result.broken or result.stale)
     print(f"\n{'module':<34} {'killed':>7} {'survived':>9} {'equivalent':>11} {'time':>7}")
     for result in results:
