@@ -11,6 +11,9 @@ from bookings import rules
 from bookings.rules import BookingFacts, MachineRules, Refusal
 
 ZONE = ZoneInfo("America/Los_Angeles")
+KOLKATA = ZoneInfo("Asia/Kolkata")  # UTC+5:30: its local hours are not on a UTC hour grid
+# Summer time starts on 31 March 2030 here, three weeks after Los Angeles (the test settings' zone).
+BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2030, 1, 7, 8, 0, tzinfo=ZONE)  # a Monday morning
 T = datetime(2030, 1, 8, 10, 0, tzinfo=ZONE)  # Tuesday 10:00
 H = timedelta(hours=1)
@@ -33,7 +36,8 @@ OPEN_TUESDAY = [(T.replace(hour=9), T.replace(hour=21))]
 def facts(start=T, end=T + H, **kwargs) -> BookingFacts:
     kwargs.setdefault("opening", OPEN_TUESDAY)
     kwargs.setdefault("now", NOW)
-    return BookingFacts(start=start, end=end, zone=ZONE, **kwargs)
+    kwargs.setdefault("zone", ZONE)
+    return BookingFacts(start=start, end=end, **kwargs)
 
 
 @pytest.mark.parametrize(
@@ -44,8 +48,31 @@ def facts(start=T, end=T + H, **kwargs) -> BookingFacts:
         pytest.param(facts(T, T - H), LASER, Refusal.ENDS_BEFORE_START, id="start after end"),
         pytest.param(facts(T, T + 15 * M), LASER, Refusal.TOO_SHORT, id="under the minimum"),
         pytest.param(facts(T, T + 4 * H), LASER, Refusal.TOO_LONG, id="over the maximum"),
+        pytest.param(
+            facts(T, T + timedelta(days=7), opening=None),
+            MachineRules(name="Kiln", max_minutes=7 * 24 * 60),
+            None,
+            id="exactly the longest booking there is",
+        ),
         pytest.param(facts(T + 10 * M, T + H), LASER, Refusal.OFF_GRID, id="start off the grid"),
         pytest.param(facts(T, T + H + 5 * M), LASER, Refusal.OFF_GRID, id="end off the grid"),
+        pytest.param(
+            facts(T.replace(hour=1, minute=30), T.replace(hour=2, minute=15), opening=None),
+            MachineRules(name="Lathe", slot_minutes=45, min_minutes=45),
+            None,
+            id="a 45-minute grid from midnight: 01:30 to 02:15",
+        ),
+        pytest.param(
+            facts(
+                datetime(2030, 1, 8, 10, 0, tzinfo=KOLKATA),
+                datetime(2030, 1, 8, 11, 0, tzinfo=KOLKATA),
+                zone=KOLKATA,
+                opening=None,
+            ),
+            MachineRules(name="Laser", slot_minutes=60, min_minutes=60),
+            None,
+            id="the grid is in the space's time zone",
+        ),
         pytest.param(
             facts(T, T + H + 30 * M, opening=None),
             LASER,
@@ -70,6 +97,42 @@ def facts(start=T, end=T + H, **kwargs) -> BookingFacts:
             LASER,
             Refusal.TOO_FAR_AHEAD,
             id="beyond the booking horizon",
+        ),
+        pytest.param(
+            facts(NOW + timedelta(days=14), NOW + timedelta(days=14) + H, opening=None),
+            LASER,
+            Refusal.TOO_FAR_AHEAD,
+            id="at the booking horizon",
+        ),
+        pytest.param(
+            facts(NOW + timedelta(days=14) - 30 * M, NOW + timedelta(days=14) + H, opening=None),
+            LASER,
+            None,
+            id="the last slot inside the booking horizon",
+        ),
+        pytest.param(
+            facts(
+                datetime(2030, 4, 3, 10, 0, tzinfo=BERLIN),
+                datetime(2030, 4, 3, 11, 0, tzinfo=BERLIN),
+                now=datetime(2030, 3, 20, 10, 0, tzinfo=BERLIN),
+                zone=BERLIN,
+                opening=None,
+            ),
+            LASER,
+            Refusal.TOO_FAR_AHEAD,
+            id="the horizon is 14 calendar days in the space's zone, across its clock change",
+        ),
+        pytest.param(
+            facts(
+                datetime(2030, 4, 3, 9, 30, tzinfo=BERLIN),
+                datetime(2030, 4, 3, 10, 0, tzinfo=BERLIN),
+                now=datetime(2030, 3, 20, 10, 0, tzinfo=BERLIN),
+                zone=BERLIN,
+                opening=None,
+            ),
+            LASER,
+            None,
+            id="the last slot before that horizon",
         ),
         pytest.param(
             facts(),
@@ -100,6 +163,12 @@ def facts(start=T, end=T + H, **kwargs) -> BookingFacts:
             id="runs past closing time",
         ),
         pytest.param(
+            facts(T.replace(hour=20), T.replace(hour=21)),
+            LASER,
+            None,
+            id="ends at closing time",
+        ),
+        pytest.param(
             facts(T.replace(hour=7), T.replace(hour=8)),
             LASER,
             Refusal.CLOSED,
@@ -122,6 +191,12 @@ def facts(start=T, end=T + H, **kwargs) -> BookingFacts:
             LASER,
             None,
             id="a class right after is fine",
+        ),
+        pytest.param(
+            facts(blocks=[(T - H, T, "Maintenance: new lens")]),
+            LASER,
+            None,
+            id="maintenance ending at the start is fine",
         ),
         pytest.param(
             facts(taken=[(T + 30 * M, T + 2 * H)]), LASER, Refusal.OVERLAP, id="overlaps a booking"
@@ -155,6 +230,18 @@ def facts(start=T, end=T + H, **kwargs) -> BookingFacts:
         ),
         pytest.param(facts(member_week_minutes=5 * 60), LASER, None, id="exactly the weekly hours"),
         pytest.param(
+            facts(T, T + 3 * H, member_week_minutes=3 * 60),
+            LASER,
+            None,
+            id="three hours more make exactly the weekly hours",
+        ),
+        pytest.param(
+            facts(T, T + 3 * H, member_week_minutes=3 * 60 + 1),
+            LASER,
+            Refusal.WEEKLY_QUOTA,
+            id="three hours more make one minute over the weekly hours",
+        ),
+        pytest.param(
             facts(member_day_bookings=2), LASER, Refusal.DAILY_QUOTA, id="too many that day"
         ),
         pytest.param(
@@ -171,6 +258,79 @@ def test_booking_rules(request_facts, machine, expected):
     assert (refused.reason if refused else None) == expected
     if refused:
         assert refused.message and "{" not in refused.message
+
+
+@pytest.mark.parametrize(
+    ("request_facts", "machine", "sentence"),
+    [
+        (facts(T, T + 15 * M), LASER, "Bookings on Laser cutter last at least 30 minutes."),
+        (facts(T, T + 4 * H), LASER, "Bookings on Laser cutter last at most 180 minutes."),
+        (
+            facts(T + 10 * M, T + H),
+            LASER,
+            "Bookings on Laser cutter start and end on its 30-minute grid (for example at :00).",
+        ),
+        (
+            facts(T + timedelta(days=14), T + timedelta(days=14) + H, opening=None),
+            LASER,
+            "Bookings on Laser cutter open 14 days ahead; choose an earlier day.",
+        ),
+        (
+            facts(),
+            MachineRules(name="Laser", state="out_of_service", state_reason="Lens cracked"),
+            "Laser is out of service: Lens cracked",
+        ),
+        (
+            facts(),
+            MachineRules(name="Laser", state="out_of_service"),
+            "Laser is out of service: no reason",
+        ),
+        (
+            facts(),
+            MachineRules(name="Laser", state="retired"),
+            "Laser is retired and cannot be booked.",
+        ),
+        (
+            facts(certified=False),
+            MachineRules(name="Laser", certification="Laser safety"),
+            "You need the Laser safety certification to book Laser.",
+        ),
+        (
+            facts(T.replace(hour=20), T.replace(hour=22)),
+            LASER,
+            "Laser cutter is not open for bookings then; see its opening hours.",
+        ),
+        (
+            facts(blocks=[(T + 30 * M, T + 2 * H, "Maintenance: new lens")]),
+            LASER,
+            "Laser cutter is not available then (Maintenance: new lens).",
+        ),
+        (
+            facts(taken=[(T + 30 * M, T + 2 * H)]),
+            LASER,
+            "Laser cutter is already booked at that time (with 15 minutes kept free between "
+            "bookings).",
+        ),
+        (
+            facts(taken=[(T + 30 * M, T + 2 * H)]),
+            MachineRules(name="Printer"),
+            "Printer is already booked at that time.",
+        ),
+        (
+            facts(member_week_minutes=5 * 60 + 30),
+            LASER,
+            "That would take you over 6 booked hours on Laser cutter in that week.",
+        ),
+        (
+            facts(member_day_bookings=2),
+            LASER,
+            "You already have 2 booking(s) on Laser cutter that day, the most allowed.",
+        ),
+    ],
+)
+def test_a_refusal_tells_the_member_what_to_change(request_facts, machine, sentence):
+    """The sentence shown on the booking form names the machine and the limit it broke."""
+    assert rules.booking_refusal(request_facts, machine).message == sentence
 
 
 def test_an_extension_is_not_refused_for_having_started():
@@ -192,6 +352,8 @@ def test_an_extension_is_not_refused_for_having_started():
         (True, False, "cancelled", T - H, Refusal.NOT_ACTIVE),
         (False, True, "no_show", T + 30 * M, Refusal.NOT_ACTIVE),
         (False, True, "confirmed", T + 2 * H, Refusal.BOOKING_OVER),
+        (True, False, "confirmed", T, Refusal.ALREADY_STARTED),
+        (False, True, "checked_in", T + H, Refusal.BOOKING_OVER),
     ],
 )
 def test_cancel_rules(is_owner, is_staff, state, now, expected):
@@ -229,11 +391,21 @@ def test_check_in_rules(state, now, expected):
     assert (refused.reason if refused else None) == expected
 
 
+def test_an_early_check_in_says_when_it_opens():
+    refused = rules.check_in_refusal(
+        state="confirmed", start=T, end=T + H, now=T - H, opens_minutes=10
+    )
+    assert refused.message == "Check-in opens 10 minutes before the booking starts."
+
+
 @pytest.mark.parametrize(
     ("state", "now", "new_end", "expected"),
     [
         ("checked_in", T + 30 * M, T + 2 * H, None),
+        ("confirmed", T + 30 * M, T + 2 * H, None),
+        ("confirmed", T, T + 2 * H, None),
         ("checked_in", T - 5 * M, T + 2 * H, Refusal.NOT_RUNNING),
+        ("checked_in", T + H, T + 2 * H, Refusal.NOT_RUNNING),
         ("checked_in", T + 30 * M, T + H, Refusal.NOT_LATER),
         ("completed", T + 30 * M, T + 2 * H, Refusal.NOT_ACTIVE),
     ],
@@ -242,6 +414,53 @@ def test_extend_rules(state, now, new_end, expected):
     """Only a running booking extends, and only to a later end."""
     refused = rules.extend_refusal(state=state, start=T, end=T + H, new_end=new_end, now=now)
     assert (refused.reason if refused else None) == expected
+
+
+@pytest.mark.parametrize(
+    ("state", "words"),
+    [
+        ("checked_in", "checked in"),
+        ("completed", "completed"),
+        ("cancelled", "cancelled"),
+        ("late_cancelled", "cancelled"),
+        ("no_show", "released as a no-show"),
+    ],
+)
+def test_a_booking_that_is_over_says_what_became_of_it(state, words):
+    """Cancel, check in and extend each name the booking's state in words, not its code."""
+    sentence = f"This booking is {words}; it can no longer be changed."
+    cancel = rules.cancel_refusal(
+        is_owner=True, is_staff=False, state=state, start=T, end=T + H, now=T - H
+    )
+    check_in = rules.check_in_refusal(state=state, start=T, end=T + H, now=T, opens_minutes=10)
+    assert cancel.message == check_in.message == sentence
+    if state != "checked_in":
+        extend = rules.extend_refusal(state=state, start=T, end=T + H, new_end=T + 2 * H, now=T)
+        assert extend.message == sentence
+
+
+@pytest.mark.parametrize(
+    ("may_teach", "cancelled", "now", "sentence"),
+    [
+        (True, False, T - H, None),
+        (True, False, T + H - M, None),
+        (
+            False,
+            False,
+            T - H,
+            "Only this class's instructors and training staff can hold machines for it.",
+        ),
+        (True, True, T - H, "This class is cancelled; machines can no longer be held for it."),
+        (True, False, T + H, "This class is over; machines can no longer be held for it."),
+    ],
+)
+def test_class_hold_rules(may_teach, cancelled, now, sentence):
+    """Those who teach a class hold machines for it until it ends, unless it was cancelled."""
+    refused = rules.class_hold_refusal(may_teach=may_teach, cancelled=cancelled, end=T + H, now=now)
+    assert (refused.message if refused else None) == sentence
+    if refused:
+        expected = Refusal.NOT_TEACHER if not may_teach else Refusal.CLASS_CLOSED
+        assert refused.reason == expected
 
 
 def test_every_refusal_has_a_sentence():

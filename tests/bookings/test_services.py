@@ -20,6 +20,7 @@ from membership import roles
 from membership.models import MembershipStatus
 from tests.bookings.conftest import at
 from tests.factories.bookings import BookingFactory
+from tests.factories.equipment import MachineFactory
 from tests.factories.membership import UserFactory, ready_member
 
 
@@ -120,6 +121,59 @@ def test_the_buffer_keeps_time_free_between_bookings(maker, laser):
         book(other, laser, at(1, 11), at(1, 12))
     assert refused.value.reason == Refusal.OVERLAP
     assert book(other, laser, at(1, 11, 30), at(1, 12)).pk
+
+
+def test_a_booking_whose_buffer_runs_into_the_next_is_refused(maker, laser):
+    """With a 30-minute buffer, a booking must end 30 minutes before the next one starts."""
+    laser.buffer_minutes = 30
+    laser.save()
+    book(ready_certified(laser), laser, at(1, 11), at(1, 12))
+    with pytest.raises(BookingRejected) as refused:
+        book(maker, laser, at(1, 10), at(1, 11))
+    assert refused.value.reason == Refusal.OVERLAP
+    assert book(maker, laser, at(1, 10), at(1, 10, 30)).blocked_until == at(1, 11)
+
+
+def test_quotas_count_only_the_members_own_active_bookings_on_this_machine(maker, laser):
+    """Hours count the member's bookings on this machine that week, the daily limit those of
+    that day: not other members', other machines', cancelled ones or next week's."""
+    other = ready_certified(laser)
+    BookingFactory(machine=laser, member=other, start=at(1, 14), end=at(1, 15))
+    BookingFactory(machine=laser, member=other, start=at(1, 16), end=at(1, 17))
+    printer = MachineFactory(name="3D printer")
+    BookingFactory(machine=printer, member=maker, start=at(1, 10), end=at(1, 14))
+    BookingFactory(machine=printer, member=maker, start=at(1, 15), end=at(1, 19))
+    for hour in (10, 11):
+        BookingFactory(
+            machine=laser,
+            member=maker,
+            start=at(1, hour),
+            end=at(1, hour + 1),
+            state=BookingState.CANCELLED,
+        )
+    BookingFactory(machine=laser, member=maker, start=at(2, 10), end=at(2, 11))
+    BookingFactory(machine=laser, member=maker, start=at(2, 12), end=at(2, 13))
+    BookingFactory(machine=laser, member=maker, start=at(7, 10), end=at(7, 13))
+    # Two hours on Wednesday and three now: five of the six a week, the first booking that day.
+    assert book(maker, laser, at(1, 10), at(1, 13)).pk
+
+
+def test_an_extension_counts_the_booking_once_toward_the_weekly_hours(maker, laser, frozen):
+    """Three hours on Wednesday and a Tuesday booking extended to three hours: exactly six."""
+    BookingFactory(machine=laser, member=maker, start=at(2, 10), end=at(2, 13))
+    booking = book(maker, laser, at(1, 10), at(1, 12))
+    frozen.move_to(at(1, 10, 30))
+    assert services.booking_extend(booking=booking, new_end=at(1, 13)).end == at(1, 13)
+
+
+def test_weekly_hours_are_counted_to_the_minute(maker, frozen):
+    """After 48 hours booked, an hour more fits a 49-hour week and an hour and a half does not."""
+    kiln = MachineFactory(name="Kiln", max_minutes=3 * 24 * 60, weekly_hours_per_member=49)
+    BookingFactory(machine=kiln, member=maker, start=at(1, 0), end=at(3, 0))
+    with pytest.raises(BookingRejected) as refused:
+        book(maker, kiln, at(4, 10), at(4, 11, 30))
+    assert refused.value.reason == Refusal.WEEKLY_QUOTA
+    assert book(maker, kiln, at(4, 10), at(4, 11)).pk
 
 
 def test_weekly_and_daily_quotas(maker, laser):
