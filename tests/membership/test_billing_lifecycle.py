@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from dateutil.relativedelta import relativedelta
 from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
 
 from membership import selectors, services
-from membership.billing.lapse import memberships_lapse
-from membership.models import MembershipStatus, Payment
+from membership.billing.lapse import membership_lapse, memberships_lapse, memberships_lapse_due
+from membership.models import ChangeCause, MembershipStatus, Payment
 from tests.factories.membership import (
     BadgeFactory,
     MembershipFactory,
@@ -188,3 +189,127 @@ def test_a_member_without_access_before_the_lapse_is_not_reported_to_the_gate(
         assert memberships_lapse() == 1
     assert membership.changes.get().cause == "system"
     assert access_lost == []
+
+
+PAID_THROUGH = JOINED + timedelta(days=2)
+GRACE_ENDS = PAID_THROUGH + timedelta(days=3)
+
+
+def test_the_lapse_is_due_the_moment_grace_ends_and_not_before(
+    db, time_machine, access_lost, django_capture_on_commit_callbacks
+):
+    """Three days after the paid-through date, to the microsecond, the lapse is recorded."""
+    time_machine.move_to(JOINED, tick=False)
+    member = ready_member(current_period_end=PAID_THROUGH)
+    time_machine.move_to(GRACE_ENDS - timedelta(microseconds=1), tick=False)
+    assert selectors.member_may_use_machines(member)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert memberships_lapse() == 0
+    time_machine.move_to(GRACE_ENDS, tick=False)
+    assert not selectors.member_may_use_machines(member)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert memberships_lapse() == 1
+    assert access_lost == [member.pk]
+
+
+def test_the_lapse_says_since_when_and_the_gate_says_why(
+    db, time_machine, gate_calls, django_capture_on_commit_callbacks
+):
+    """Staff read when it was last paid for (in the space's zone); the member at the machine
+    reads why it stopped."""
+    time_machine.move_to(JOINED, tick=False)
+    member = ready_member(current_period_end=PAID_THROUGH)
+    time_machine.move_to(GRACE_ENDS, tick=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert memberships_lapse() == 1
+    change = member.membership.changes.get()
+    assert (change.from_status, change.to_status, change.cause) == (
+        MembershipStatus.ACTIVE,
+        MembershipStatus.PAST_DUE,
+        ChangeCause.SYSTEM,
+    )
+    assert change.reason == (
+        "Grace period ended: not paid since 2026-01-07 10:00; machine access stopped"
+    )
+    assert [(kw["reason"], kw["message"]) for name, kw in gate_calls] == [
+        ("access_lost", "Your membership lapsed: pay it to use machines again.")
+    ]
+
+
+def _pay(member, staff_user):
+    services.payment_record_manual(member=member, actor=staff_user)
+
+
+def _cancel(member, staff_user):
+    services.membership_set_status(
+        membership=member.membership,
+        status=MembershipStatus.CANCELED,
+        reason="Moved away",
+        cause=ChangeCause.STAFF,
+    )
+
+
+def _lapse(member, staff_user):
+    assert membership_lapse(membership_id=member.membership.pk)
+
+
+@pytest.mark.parametrize(
+    ("meanwhile", "status", "told"),
+    [
+        (_pay, MembershipStatus.ACTIVE, 0),
+        (_cancel, MembershipStatus.CANCELED, 0),
+        (_lapse, MembershipStatus.PAST_DUE, 1),
+    ],
+    ids=["paid", "canceled", "lapsed by another run"],
+)
+def test_a_lapse_found_due_is_checked_again_when_recorded(
+    time_machine,
+    staff_user,
+    gate_calls,
+    django_capture_on_commit_callbacks,
+    meanwhile,
+    status,
+    told,
+):
+    """A payment, a cancellation or another run between finding a lapse due and recording it
+    wins: nothing more is recorded and the gate is not told (again)."""
+    time_machine.move_to(JOINED, tick=False)
+    member = ready_member(current_period_end=PAID_THROUGH)
+    time_machine.move_to(GRACE_ENDS, tick=False)
+    assert memberships_lapse_due(now=GRACE_ENDS) == [member.membership.pk]
+    with django_capture_on_commit_callbacks(execute=True):
+        meanwhile(member, staff_user)
+        changes = member.membership.changes.count()
+        told_before = len(gate_calls.members())
+        assert membership_lapse(membership_id=member.membership.pk) is False
+    member.membership.refresh_from_db()
+    assert member.membership.status == status
+    assert member.membership.changes.count() == changes
+    assert len(gate_calls.members()) == told_before == told
+
+
+def test_the_lapse_job_picks_exactly_the_memberships_whose_grace_ended_unrecorded(db):
+    """Due: active or past due, paid through three days or more ago, this lapse not yet recorded
+    (a lapse recorded for an earlier paid-through date does not count)."""
+    due = [
+        MembershipFactory(status=MembershipStatus.ACTIVE, current_period_end=PAID_THROUGH),
+        MembershipFactory(
+            status=MembershipStatus.PAST_DUE, current_period_end=PAID_THROUGH - timedelta(days=9)
+        ),
+        MembershipFactory(
+            status=MembershipStatus.PAST_DUE,
+            current_period_end=PAID_THROUGH,
+            lapse_recorded_for=PAID_THROUGH - relativedelta(months=1),
+        ),
+    ]
+    for status, paid_through, recorded in [
+        (MembershipStatus.ACTIVE, PAID_THROUGH + timedelta(microseconds=1), None),
+        (MembershipStatus.PAST_DUE, PAID_THROUGH, PAID_THROUGH),
+        (MembershipStatus.CANCELED, PAID_THROUGH, None),
+        (MembershipStatus.PENDING, PAID_THROUGH, None),
+        (MembershipStatus.ACTIVE, None, None),
+    ]:
+        MembershipFactory(
+            status=status, current_period_end=paid_through, lapse_recorded_for=recorded
+        )
+    assert sorted(memberships_lapse_due(now=GRACE_ENDS)) == sorted(m.pk for m in due)

@@ -109,6 +109,11 @@ def test_good_standing_table(db, status, period_end_days, in_good_standing):
     assert selectors.membership_in_good_standing(membership, at=NOW) is in_good_standing
 
 
+def test_no_membership_is_not_good_standing():
+    """A member who never joined (no membership row) may not use machines."""
+    assert selectors.membership_in_good_standing(None, at=NOW) is False
+
+
 def test_losing_access_tells_the_gate_in_the_same_transaction(db, gate_calls):
     """Cancelling a member who could use machines queues the gates' switch-off with the change:
     if the change rolls back, so does the switch-off."""
