@@ -85,6 +85,9 @@ def test_truth_table(changes, reason, grant_end):
     assert decision.reason is reason
     assert decision.allowed is reason.allowed
     assert decision.grant_end == grant_end
+    # The gate greets (or turns away) a known badge's member by name; an unknown badge has none.
+    known = changes.get("badge_known", True)
+    assert decision.member_name == ("Maya Maker" if known else None)
 
 
 def test_every_reason_is_covered_and_has_a_sentence():

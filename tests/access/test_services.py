@@ -10,15 +10,17 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from access.facts import Scan
+from access.gates import gate_emergency_clear, gate_emergency_stop
 from access.models import AccessEvent, AccessSource
 from access.policy import Reason
 from access.services import access_decide, access_decide_many
 from bookings.models import BookingState
 from equipment.models import MachineState
 from membership import services as membership_services
-from membership.models import WaiverSignature
-from tests.factories.equipment import MachineFactory, certify
-from tests.factories.membership import UserFactory, ready_member
+from membership.models import Badge, WaiverSignature
+from tests.factories.access import GateDeviceFactory, UsageSessionFactory
+from tests.factories.equipment import MachineFactory, certification, certify
+from tests.factories.membership import BadgeFactory, MemberFactory, UserFactory, ready_member
 from training.models import MemberCertification
 
 
@@ -186,3 +188,106 @@ def test_a_batch_decides_each_scan_as_alone_in_a_fixed_number_of_queries(scene):
     assert {r.event.pk for r in results} == set(
         AccessEvent.objects.filter(source=AccessSource.GATE).values_list("pk", flat=True)
     )
+
+
+def _decide(member_or_uid, machine, **kwargs):
+    uid = member_or_uid if isinstance(member_or_uid, str) else member_or_uid.badges.get().uid
+    return access_decide(badge_uid=uid, machine=machine, source=AccessSource.WEB, **kwargs)
+
+
+def test_a_maintainer_repairs_an_out_of_service_machine_but_never_powers_a_retired_one(scene):
+    """Out of service, the machine's (certified) maintainer may still switch it on to repair
+    it; once retired, nobody does."""
+    maintainer = ready_member()
+    certify(maintainer, scene.machine.required_certification)
+    scene.machine.maintainers.add(maintainer.user)
+    scene.machine.state = MachineState.OUT_OF_SERVICE
+    scene.machine.save()
+    assert _decide(maintainer, scene.machine).decision.reason is Reason.ALLOWED_MAINTAINER
+    scene.machine.state = MachineState.RETIRED
+    scene.machine.save()
+    assert _decide(maintainer, scene.machine).decision.reason is Reason.MACHINE_OUT_OF_SERVICE
+    assert _decide(scene.member, scene.machine).decision.reason is Reason.MACHINE_OUT_OF_SERVICE
+
+
+def test_an_emergency_stop_locks_its_machine_until_staff_clear_it(scene, staff_user):
+    """Pressed, the stop refuses every scan on that machine, booked or not; another machine's
+    stop, or one that was cleared, refuses nothing here."""
+    other = MachineFactory(name="Lathe", slug="lathe")
+    gate_emergency_stop(machine=other, actor=staff_user)
+    assert _decide(scene.member, scene.machine).decision.allowed
+    gate_emergency_stop(machine=scene.machine, actor=staff_user)
+    assert _decide(scene.member, scene.machine).decision.reason is Reason.EMERGENCY_STOPPED
+    gate_emergency_clear(machine=scene.machine, actor=staff_user, reason="Checked the laser")
+    assert _decide(scene.member, scene.machine).decision.allowed
+
+
+def test_a_session_running_for_another_member_keeps_the_machine_theirs(scene):
+    """While another member's session runs (its grant not over), a scan is refused; the member
+    running it may scan again, and an ended or expired session blocks nobody."""
+    now = timezone.now()
+    other = ready_member()
+    device = GateDeviceFactory(machine=scene.machine)
+    elsewhere = UsageSessionFactory(
+        device=GateDeviceFactory(), member=other, ended_at=None, grant_end=now + timedelta(hours=1)
+    )
+    UsageSessionFactory(device=device, member=other, ended_at=None, grant_end=None)
+    UsageSessionFactory(device=device, member=other, grant_end=now + timedelta(hours=1))
+    assert elsewhere.machine != scene.machine
+    assert _decide(scene.member, scene.machine, at=now).decision.allowed
+    running = UsageSessionFactory(
+        device=device, member=other, ended_at=None, grant_end=now + timedelta(minutes=20)
+    )
+    assert _decide(scene.member, scene.machine, at=now).decision.reason is Reason.MACHINE_IN_USE
+    grant_over = running.grant_end
+    assert _decide(scene.member, scene.machine, at=grant_over).decision.allowed
+    running.member = scene.member
+    running.save()
+    assert _decide(scene.member, scene.machine, at=now).decision.allowed
+
+
+def test_the_whole_certification_chain_is_needed(scene):
+    """Laser cutter needs Laser safety, which needs General shop safety: a member missing one
+    of them may not use it; one whose prerequisite was revoked reads "expired or revoked"."""
+    laser = scene.machine.required_certification
+    safety, shop = certification("Laser safety"), certification("General shop safety")
+    laser.prerequisites.add(safety)
+    safety.prerequisites.add(shop)
+    shop.prerequisites.add(laser)  # a loop in staff's setup must not hang the decision
+    assert not _decide(scene.member, scene.machine).decision.allowed
+    certify(scene.member, safety)
+    assert not _decide(scene.member, scene.machine).decision.allowed
+    grant = certify(scene.member, shop)
+    assert _decide(scene.member, scene.machine).decision.allowed
+    grant.revoked_at, grant.revoke_reason = timezone.now(), "Unsafe use"
+    grant.save()
+    assert _decide(scene.member, scene.machine).decision.reason is Reason.CERTIFICATION_EXPIRED
+    # Another machine needing only Laser safety asks for General shop safety, not for itself.
+    engraver = MachineFactory(required_certification=safety)
+    assert _decide(scene.member, engraver).decision.reason is Reason.CERTIFICATION_EXPIRED
+
+
+def test_a_member_without_a_membership_is_inactive(db):
+    """A badge given to someone who never joined opens nothing."""
+    member = MemberFactory()
+    BadgeFactory(member=member)
+    assert _decide(member, MachineFactory()).decision.reason is Reason.MEMBERSHIP_INACTIVE
+
+
+def test_a_disabled_uid_names_its_latest_holder(scene):
+    """A UID whose badges are all disabled is logged for the member who held it last; an
+    enabled badge of the UID (one re-enabled in the admin) wins over later disabled ones."""
+    uid = scene.badge_uid
+    first = scene.member.badges.get()
+    membership_services.badge_disable(badge=first, reason="Lost", actor=UserFactory())
+    later = ready_member()
+    later.badges.all().delete()
+    membership_services.badge_assign(member=later, uid=uid, actor=None)
+    membership_services.badge_disable(badge=later.badges.get(), reason="Lost", actor=UserFactory())
+    Badge.objects.filter(pk=first.pk).update(issued_at=timezone.now() - timedelta(days=30))
+    result = _decide(uid, scene.machine)
+    assert result.decision.reason is Reason.BADGE_DISABLED
+    assert result.event.member == later
+    Badge.objects.filter(pk=first.pk).update(enabled=True, disabled_reason="")
+    result = _decide(uid, scene.machine)
+    assert result.decision.allowed and result.event.member == scene.member
