@@ -48,6 +48,8 @@ TREE = [
 PACKAGES = [name for name in TREE[:8]]
 GATE_AGENT_TESTS = [
     "tests/gate_agent/test_agent.py",
+    "tests/gate_agent/test_agent_record.py",
+    "tests/gate_agent/test_guard.py",
     "tests/gate_agent/test_offline.py",
     "tests/gate_agent/test_protocol.py",
     "tests/gate_agent/test_fuzz.py",
