@@ -76,10 +76,6 @@ def _pairs(through, left: str, lefts: set[int], users: set[int]) -> set[tuple[in
     )
 
 
-def gather_facts(*, badge_uid: str, machine: Machine, at: datetime) -> GatheredFacts:
-    return gather_facts_many([Scan(badge_uid=badge_uid, machine=machine, at=at)])[0]
-
-
 def _chains(certification_ids: set[int]) -> dict[int, frozenset[int]]:
     """Each certification with all its prerequisites, transitively (one query)."""
     needs: dict[int, set[int]] = {}
@@ -126,11 +122,12 @@ def _emergency_stopped(machine_ids: set[int]) -> set[int]:
 
 def _held_chain(grants, member_id: int, chain: frozenset[int], at: datetime) -> tuple[bool, bool]:
     """(certified, lapsed): every certification of the chain valid at `at`; else whether one
-    of them was held once (expired or revoked), which reads differently to the member."""
+    that is missing now was held once (expired or revoked), which reads differently to the
+    member than one never taken."""
     held = {cid: grants.get((member_id, cid), []) for cid in chain}
-    certified = all(any(grant_valid_at(g, at=at) for g in grants_) for grants_ in held.values())
-    lapsed = not certified and any(g.granted_at <= at for gs in held.values() for g in gs)
-    return certified, lapsed
+    missing = [gs for gs in held.values() if not any(grant_valid_at(g, at=at) for g in gs)]
+    lapsed = any(g.granted_at <= at for gs in missing for g in gs)
+    return not missing, lapsed
 
 
 def gather_facts_many(scans: Sequence[Scan]) -> list[GatheredFacts]:

@@ -92,6 +92,7 @@ class BenchGate:
         self.transitions: list[tuple[float, float, bool]] = []
         self.connections: list[tuple[float, bool]] = []  # (time.time(), connected?)
         self.received: list[tuple[float, str, bytes]] = []  # (time.time(), topic, payload)
+        self.acks: list[tuple[float, dict]] = []  # (time.time(), the ack) the agent published
         self.changed = threading.Condition()
         self.relay = SimulatedRelay(on_change=self._relay_changed)
         self.reader = ScriptedReader()
@@ -123,6 +124,14 @@ class BenchGate:
 
         client.on_connect, client.on_disconnect = connected, disconnected
         client.on_message = message
+        publish = client.publish
+
+        def published(topic, payload=None, *args, **kwargs):
+            if topic.endswith("/ack"):
+                self.acks.append((time.time(), json.loads(payload)))
+            return publish(topic, payload, *args, **kwargs)
+
+        client.publish = published
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self.runner.run, args=(self._stop,), daemon=True)
 
@@ -168,6 +177,23 @@ class BenchGate:
                 seen.add(key)
                 first.append((at, data))
         return first
+
+    def trace(self, kind: str, key) -> tuple[float | None, float | None]:
+        """When the agent first received the command id or allow-list version `key` (`kind`
+        command or allowlist) and when it first acknowledged it (or a newer list)."""
+        arrived = next(
+            (
+                at
+                for at, data in self.first_arrivals(kind)
+                if data.get("command_id", data.get("version")) == key
+            ),
+            None,
+        )
+        if kind == "command":
+            acked = (at for at, ack in self.acks if key in ack["command_ids"])
+        else:
+            acked = (at for at, ack in self.acks if (ack["allowlist_version"] or 0) >= key)
+        return arrived, next(acked, None)
 
     def journal(self) -> list[dict]:
         """Every event this gate journaled (events.jsonl), in order."""
@@ -220,17 +246,25 @@ class BridgeProcess:
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
-    def connections(self) -> list[float]:
-        """When (time.time()) each of its two MQTT connections (re)connected, from its log."""
+    def connections(self) -> list[tuple[float, str]]:
+        """(time.time(), MQTT client id) of each (re)connection of its two connections (the
+        live one and `<client id>-events`), from its log."""
         found = []
         for line in self.log_path.read_text(errors="replace").splitlines():
             match = self.CONNECTED.match(line)
             if match:
                 stamp, millis = match.group(1).split(",")
-                found.append(
-                    time.mktime(time.strptime(stamp, "%Y-%m-%d %H:%M:%S")) + int(millis) / 1000
-                )
+                at = time.mktime(time.strptime(stamp, "%Y-%m-%d %H:%M:%S")) + int(millis) / 1000
+                found.append((at, match.group(2)))
         return found
+
+    def up_after(self, moment: float) -> float | None:
+        """When both of its connections had connected again after `moment`."""
+        firsts = {}
+        for at, client in self.connections():
+            if at >= moment:
+                firsts.setdefault(client, at)
+        return max(firsts.values()) if len(firsts) == 2 else None
 
     def problems(self) -> list[str]:
         """ERROR and CRITICAL lines and tracebacks of its log."""
@@ -467,7 +501,7 @@ def outage(gates, devices, broker, bridge, *, seconds: float, queued: int) -> No
         )
     else:
         print("  NOT every row settled within 120 s of the broker coming back")
-    bridge_back = [at - back for at in bridge.connections() if at >= back - 1]
+    bridge_back = [at - back for at, _ in bridge.connections() if at >= back - 1]
     gates_back = [
         min(at for at, up in gate.connections if up and at >= back) - back
         for gate in gates

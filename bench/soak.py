@@ -1,6 +1,6 @@
 """The chaos soak: 50 gates, two bridges, the broker restarted and bridges killed, for minutes.
 
-    .venv/bin/python bench/soak.py [--minutes 10] [--gates 50] [--seed 1]
+    .venv/bin/python bench/soak.py [--minutes 10] [--gates 50] [--seed 1] [--logs DIR]
 
 On PostgreSQL database `toolgate_bench_soak` (recreated) and its own Mosquitto (persistence,
 `set_tcp_nodelay true`). `--gates` real gate agents (`gate_agent.runner.Runner` with a
@@ -41,8 +41,9 @@ outbox message is settled (or a minute passes), and it prints:
   certification revoked (B's member, any gate), badge B disabled, B's member's booking on D's
   machine cancelled, emergency stop of D's machine (any badge). It is cut at the moment the
   site received D's acknowledgement of a switch-off for B (or for everyone) queued by that
-  revocation; at the revocation's commit if the site queued none (it did not tell the gate);
-  never if it queued one that was not acknowledged (then the message shows up below). A grant
+  revocation; if it queued none, at the acknowledgement of an earlier switch-off for B still
+  on its way to D then, or else at the revocation's commit (the site did not tell the gate);
+  never if the switch-off was not acknowledged (then the message shows up below). A grant
   from an allow-list window counts as made when the list was built (its version is the build
   time in ms), and is also cut when D acknowledged a list built after the revocation. A
   relay-on period is counted if any part of it longer than 1 s (the agent's tick and whole
@@ -72,6 +73,7 @@ import itertools
 import json
 import os
 import random
+import shutil
 import sys
 import tempfile
 import threading
@@ -80,6 +82,7 @@ import traceback
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from math import inf
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -210,6 +213,8 @@ class Soak:
                 gate.stop()
             for bridge in self.bridges:
                 bridge.stop()
+                if self.args.logs:
+                    shutil.copy(bridge.log_path, self.args.logs)
             self.broker.stop()
 
     def soak(self) -> None:
@@ -624,6 +629,8 @@ class Soak:
             print(f"    {line}")
         self.print_ack_latency()
         self.print_revocation_latency()
+        print("  disruptions:")
+        self.print_timeline()
         for bridge in self.bridges:
             for line in bridge.problems()[:5]:
                 print(f"  {bridge.client_id} log: {line}")
@@ -654,6 +661,7 @@ class Soak:
                 "action",
                 "payload",
                 "created_at",
+                "delivered_at",
                 "acknowledged_at",
                 "settled_at",
                 "state",
@@ -664,6 +672,7 @@ class Soak:
             row["created"] = row["created_at"].timestamp()
             row["acked"] = row["acknowledged_at"].timestamp() if row["acknowledged_at"] else None
             row["settled"] = row["settled_at"].timestamp() if row["settled_at"] else None
+            row["delivered"] = row["delivered_at"].timestamp() if row["delivered_at"] else None
             row["data"] = json.loads(row["payload"]) if row["payload"] else {}
         self._loaded = owner, grants, messages, protocol
         return self._loaded
@@ -772,14 +781,15 @@ class Soak:
                         late.append(
                             f"{gate.device_id} {row['kind']} {row['action']} #{row['id']} "
                             f"queued {_clock(row['created'])}, broker back {_clock(back)}, "
-                            f"gate online {_clock(online)}, settled {settled} ({row['state']})"
+                            f"gate online {_clock(online)}, settled {settled} ({row['state']}); "
+                            f"{_trace(gate, row, online)}"
                         )
         return late, checked, left_out
 
     def print_ack_latency(self) -> None:
-        """Queue-to-acknowledgement of messages queued with everything up for 10 s after."""
+        """Queue-to-acknowledgement of messages queued 10 s or more from any disruption."""
         _, _, messages, _ = self._site()
-        spans = [(d.down, d.up + 10) for d in self.disruptions]
+        spans = [(d.down - 10, d.up + 10) for d in self.disruptions]
         quiet = [
             row
             for row in messages
@@ -789,18 +799,36 @@ class Soak:
         ]
         took = [row["acked"] - row["created"] for row in quiet]
         print(f"  queue to acknowledgement, nothing disrupted: {summary_ms(took)}")
+        gates = {device.pk: gate for gate, device in zip(self.gates, self.devices, strict=True)}
         for row in sorted(quiet, key=lambda row: row["created"] - row["acked"])[:3]:
             print(
-                f"    slowest: #{row['id']} {row['kind']} {row['action']} to gate pk "
-                f"{row['device_id']} queued {_clock(row['created'])}, acknowledged "
-                f"{row['acked'] - row['created']:.2f} s later"
+                f"    slowest: {gates[row['device_id']].device_id} {row['kind']} {row['action']} "
+                f"#{row['id']} queued {_clock(row['created'])}: "
+                f"{_trace(gates[row['device_id']], row, row['created'])}"
             )
+
+    def print_timeline(self) -> None:
+        """Each disruption, and how long the bridges and gates took to be connected again."""
+        for d in sorted(self.disruptions, key=lambda d: d.down):
+            line = f"    {_clock(d.down)} {d.name} down {d.up - d.down:.1f} s"
+            bridges = [b for b in self.bridges if d.kind == "broker" or b.client_id == d.name]
+            ups = [(b.client_id[-1], b.up_after(d.down)) for b in bridges]
+            line += "; bridges connected again " + ", ".join(
+                f"{name} +{up - d.up:.1f} s" if up else f"{name} never" for name, up in ups
+            )
+            if d.kind == "broker":
+                back = sorted(
+                    min((at for at, up in g.connections if up and at >= d.down), default=inf) - d.up
+                    for g in self.gates
+                )
+                line += f"; gates +{back[0]:.1f} to +{back[-1]:.1f} s (median +{back[len(back) // 2]:.1f})"
+            print(line + " after it was back")
 
     def print_revocation_latency(self) -> None:
         owner, _, _, _ = self._site()
         outages = [(d.down, d.up) for d in self.disruptions if d.kind == "broker"]
         disrupted = [(d.down, d.up) for d in self.disruptions]
-        every, broker_up, undisturbed, still_on = [], [], [], 0
+        every, broker_up, undisturbed, still_on, slow = [], [], [], 0, []
         for gate, device in zip(self.gates, self.devices, strict=True):
             starts = [e for e in self.journals[gate.device_id] if e["kind"] == "session_start"]
             intervals = _on_intervals(gate.transitions, self.settled)
@@ -817,6 +845,7 @@ class Soak:
                     every.append(off - r.started)
                     if not any(a < off and r.started < b for a, b in outages):
                         broker_up.append(off - r.started)
+                        slow.append((off - r.started, r, gate, device))
                     if not any(a < off and r.started < b for a, b in disrupted):
                         undisturbed.append(off - r.started)
         worst = f"{max(every):.2f} s" if every else "none"
@@ -826,6 +855,22 @@ class Soak:
         )
         print(f"    broker up throughout: {summary_ms(broker_up)}")
         print(f"    broker and both bridges up throughout: {summary_ms(undisturbed)}")
+        _, _, messages, _ = self._site()
+        for took, r, gate, device in sorted(slow, key=lambda item: -item[0])[:3]:
+            before = [d for d in self.disruptions if d.up <= r.started]
+            last = max(before, key=lambda d: d.up, default=None)
+            after = f"{r.started - last.up:.1f} s after {last.name} was back" if last else "-"
+            told = [
+                _trace(gate, row, r.started)
+                for row in messages
+                if row["device_id"] == device.pk
+                and row["action"] == "switch_off"
+                and r.started - 0.05 <= row["created"] <= r.committed + 0.05
+            ]
+            print(
+                f"      slow: {r.kind} at {_clock(r.started)} ({after}), {gate.device_id} off "
+                f"{took:.2f} s later; its switch-off: {told or 'none queued'}"
+            )
 
 
 class _GateTold:
@@ -888,12 +933,37 @@ class _GateTold:
                 if r.started - 0.05 <= created <= r.committed + 0.05
                 and (not hashes or digest in hashes)
             ]
+            if not queued:
+                # Nothing new to say: the gate is told by a switch-off for B still on its way
+                # (an earlier revocation's), if there is one; else the site failed to tell it.
+                queued = [
+                    acked
+                    for created, acked, hashes in self.switch_offs[device]
+                    if created < r.committed
+                    and (acked is None or acked > r.committed)
+                    and (not hashes or digest in hashes)
+                ]
             at = min((a for a in queued if a), default=never) if queued else r.committed
             if from_list:
                 newer = [a for built, a, _ in self.lists[device] if built > r.committed and a]
                 at = min(at, min(newer, default=never))
             end = min(end, at)
         return end
+
+
+def _trace(gate, row, since: float) -> str:
+    """Where a message's time went, from `since`: its first PUBACK, its first arrival at the
+    gate, the gate's first acknowledgement of it, the site recording that acknowledgement."""
+    key = row["data"].get("command_id") or row["data"].get("version")
+    arrived, acked = gate.trace(row["kind"], key) if key else (None, None)
+
+    def mark(at):
+        return "-" if at is None else f"+{at - since:.2f}"
+
+    return (
+        f"broker took it {mark(row['delivered'])}, reached the gate {mark(arrived)}, gate acked "
+        f"{mark(acked)}, site recorded {mark(row['acked'])} s"
+    )
 
 
 def _on_intervals(transitions, end: float) -> list[tuple[float, float]]:
@@ -942,6 +1012,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--scans-per-second", type=float, default=4.0)
     parser.add_argument("--actions-per-minute", type=float, default=45.0)
+    parser.add_argument("--logs", type=Path, help="a directory to keep the bridges' logs in")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
         Soak(args, Path(directory)).run()

@@ -92,8 +92,8 @@ def test_the_list_holds_exactly_the_windows_the_decision_allows(laser):
         revoked_at=NOW - H, revoke_reason="Unsafe use"
     )
     cancelled, elsewhere, past, beyond = (member_for(laser) for _ in range(4))
-    for member in (lapsed, unsigned, revoked):
-        book(member, laser, NOW + 4 * H, NOW + 5 * H)
+    for hours, member in enumerate((lapsed, unsigned, revoked), start=4):
+        book(member, laser, NOW + hours * H, NOW + (hours + 1) * H)
     book(cancelled, laser, NOW + 4 * H, NOW + 5 * H, state=BookingState.CANCELLED)
     book(elsewhere, MachineFactory(), NOW + 4 * H, NOW + 5 * H)
     book(past, laser, NOW - 2 * H, NOW - H)
@@ -118,8 +118,8 @@ def test_each_window_is_decided_at_its_start(laser):
     unpaid.membership.save()
     expiring = member_for(laser)
     MemberCertification.objects.filter(member=expiring).update(expires_at=NOW + 2 * H)
-    for member in (unpaid, expiring):
-        book(member, laser, NOW + 3 * H, NOW + 4 * H)
+    book(unpaid, laser, NOW + 3 * H, NOW + 4 * H)
+    book(expiring, laser, NOW + 4 * H, NOW + 5 * H)
     assert listed(device) == {}
 
 
