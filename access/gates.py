@@ -11,17 +11,18 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from access.errors import AccessError
 from access.models import EmergencyStop, GateDevice, GateMessage
 from access.outbox import outbox_allowlist, outbox_command
-from bookings.models import ACTIVE_STATES, Booking
+from bookings.models import Booking
+from bookings.states import ACTIVE_STATES
 from core import clock
 from equipment.models import Machine
 from gate_agent import protocol
-from membership.models import Badge, Member
+from membership.models import Badge, Member, User
 
 
 def gate_command_queue(
@@ -30,7 +31,7 @@ def gate_command_queue(
     action: str,
     reason: str,
     message: str,
-    actor=None,
+    actor: User | None = None,
     only_badges: Sequence[str] = (),
     grant_end: datetime | None = None,
 ) -> list[GateMessage]:
@@ -56,7 +57,12 @@ def allowlists_refresh(machines: Iterable[Machine]) -> None:
 
 
 def gate_switch_off(
-    *, machine: Machine, reason: str, message: str, actor=None, only_badges: Sequence[str] = ()
+    *,
+    machine: Machine,
+    reason: str,
+    message: str,
+    actor: User | None = None,
+    only_badges: Sequence[str] = (),
 ) -> list[GateMessage]:
     """Tell the gates of `machine` to switch off now (only sessions of `only_badges`, if given)."""
     return gate_command_queue(
@@ -75,7 +81,9 @@ def _recent_badges(member: Member) -> list[str]:
     return list(badges[: protocol.MAX_COMMAND_BADGES])
 
 
-def machines_member_may_be_using(member: Member, *, at: datetime | None = None):
+def machines_member_may_be_using(
+    member: Member, *, at: datetime | None = None
+) -> QuerySet[Machine]:
     """Machines on which `member` holds a grant that has not ended, or a session a gate reported
     running (its grant may have been extended since): where their switch-offs must go."""
     at = at or clock.now()
@@ -88,7 +96,7 @@ def machines_member_may_be_using(member: Member, *, at: datetime | None = None):
     return Machine.objects.filter(granted | running).distinct()
 
 
-def machines_listing(member: Member, *, at: datetime | None = None):
+def machines_listing(member: Member, *, at: datetime | None = None) -> QuerySet[Machine]:
     """Machines whose offline allow-lists may carry `member`: an active booking not yet ended,
     or the member maintains it."""
     at = at or clock.now()
@@ -126,7 +134,7 @@ def gate_extend_booking(*, booking: Booking) -> list[GateMessage]:
     )
 
 
-def gate_emergency_stop(*, machine: Machine, actor) -> list[GateMessage]:
+def gate_emergency_stop(*, machine: Machine, actor: User) -> list[GateMessage]:
     """Switch `machine` off now and lock it: every scan is refused, online and offline (its
     gates' lists are emptied), until staff clear the stop. Pressing it again while it is locked
     sends the switch-off again."""
@@ -147,7 +155,7 @@ def gate_emergency_stop(*, machine: Machine, actor) -> list[GateMessage]:
     return messages
 
 
-def gate_emergency_clear(*, machine: Machine, actor, reason: str) -> EmergencyStop:
+def gate_emergency_clear(*, machine: Machine, actor: User, reason: str) -> EmergencyStop:
     """Staff release an emergency-stopped machine, saying why; scans are decided again."""
     reason = reason.strip()
     if not reason:
@@ -169,7 +177,14 @@ def gate_emergency_clear(*, machine: Machine, actor, reason: str) -> EmergencySt
 class SiteGates:
     """`core.gates.GateOutbox`: what lower apps' changes mean for the gates."""
 
-    def member_lost_access(self, *, member, reason, message, machines=None) -> None:
+    def member_lost_access(
+        self,
+        *,
+        member: Member,
+        reason: str,
+        message: str,
+        machines: Iterable[Machine] | None = None,
+    ) -> None:
         gate_switch_off_member(member=member, reason=reason, message=message, machines=machines)
 
     def badge_disabled(self, *, badge: Badge) -> None:
@@ -204,5 +219,5 @@ class SiteGates:
         )
         allowlists_refresh([machine])
 
-    def machines_changed(self, *, machines) -> None:
+    def machines_changed(self, *, machines: Iterable[Machine]) -> None:
         allowlists_refresh(machines)

@@ -29,6 +29,7 @@ from access.models import (
 )
 from core import clock
 from gate_agent import protocol
+from membership.models import User
 
 # PostgreSQL NOTIFY channel: queuing wakes the bridges at commit instead of at their next poll.
 NOTIFY_CHANNEL = "toolgate_gate_outbox"
@@ -57,7 +58,7 @@ def outbox_command(
     action: str,
     reason: str,
     message: str,
-    actor=None,
+    actor: User | None = None,
     only_badges: Sequence[str] = (),
     grant_end: datetime | None = None,
     now: datetime | None = None,
@@ -201,7 +202,9 @@ def _payload(row: GateMessage, *, now: datetime) -> bytes:
     return row.payload.encode()
 
 
-def outbox_sent(*, delivered: Sequence[int], failed: dict[int, str], now=None) -> None:
+def outbox_sent(
+    *, delivered: Sequence[int], failed: dict[int, str], now: datetime | None = None
+) -> None:
     """Record one round: `delivered` reached the broker (PUBACK), `failed` did not (why).
 
     Both wait for the gate's acknowledgement, re-sent after a growing delay; a published
@@ -234,7 +237,9 @@ def outbox_sent(*, delivered: Sequence[int], failed: dict[int, str], now=None) -
                 ).update(state=DeliveryState.SUPERSEDED, settled_at=now)
 
 
-def outbox_acknowledged(*, device: GateDevice, ack: protocol.Ack, now=None) -> int:
+def outbox_acknowledged(
+    *, device: GateDevice, ack: protocol.Ack, now: datetime | None = None
+) -> int:
     """A gate's signed ack: its commands with those ids and its allow-lists up to the version it
     holds are settled. Returns how many messages it settled."""
     now = now or clock.now()
@@ -246,7 +251,7 @@ def outbox_acknowledged(*, device: GateDevice, ack: protocol.Ack, now=None) -> i
     )
 
 
-def outbox_gate_back(*, device: GateDevice, now=None) -> None:
+def outbox_gate_back(*, device: GateDevice, now: datetime | None = None) -> None:
     """A gate came (back) online: what reached the broker but not the gate goes again now, not
     at its next retry (it missed whatever was published while it was away). Queued messages
     are due already, or on their way."""
@@ -256,7 +261,7 @@ def outbox_gate_back(*, device: GateDevice, now=None) -> None:
     ).update(next_attempt_at=now)
 
 
-def outbox_give_up(*, now=None) -> int:
+def outbox_give_up(*, now: datetime | None = None) -> int:
     """Messages past their give-up time are not delivered (staff see it); by then every grant
     they could have changed has ended."""
     now = now or clock.now()

@@ -15,8 +15,9 @@ from access.facts import Scan, gather_facts_many
 from access.models import AccessEvent, AccessSource, GateDevice
 from access.policy import Decision, Reason, decide
 from bookings.errors import BookingRejected
-from bookings.models import Booking, BookingState
+from bookings.models import Booking
 from bookings.services import booking_check_in
+from bookings.states import BookingState
 from core import clock
 from equipment.models import Machine
 

@@ -7,9 +7,10 @@ A refusal carries a reason code (for logs, tests and the gate) and a sentence a 
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from typing import Self
 
 from bookings.states import ACTIVE_STATES, BookingState
 from core.time import add_duration, duration_between, minutes_between, utc
@@ -26,7 +27,10 @@ LOOKBACK = LONGEST_BOOKING + LONGEST_BUFFER
 class Refusal(enum.Enum):
     """Why a booking action is refused: a code and the sentence shown to the member."""
 
-    def __new__(cls, code: str, sentence: str):
+    _value_: str
+    sentence: str
+
+    def __new__(cls, code: str, sentence: str) -> Self:
         member = object.__new__(cls)
         member._value_ = code
         member.sentence = sentence
@@ -96,10 +100,11 @@ class Refused:
 
     @property
     def code(self) -> str:
-        return self.reason.value
+        # `_value_`, not `value`: mypy types `value` as Any for an enum with its own `__new__`.
+        return self.reason._value_
 
 
-def refuse(refusal: Refusal, /, **context) -> Refused:
+def refuse(refusal: Refusal, /, **context: object) -> Refused:
     return Refused(refusal, refusal.sentence.format(**context))
 
 
@@ -270,7 +275,7 @@ def check_quotas(
 def booking_refusal(facts: BookingFacts, rules: MachineRules) -> Refused | None:
     """The first rule a new (or extended) booking breaks, in the order a member fixes them."""
     start, end = facts.start, facts.end
-    checks = [
+    checks: list[Callable[[], Refused | None]] = [
         lambda: check_range(start, end),
         lambda: check_length(start, end, rules),
         lambda: check_grid(start, end, rules, facts.zone),
@@ -359,11 +364,12 @@ def class_hold_refusal(
 
 
 def _state_words(state: str) -> str:
-    return {
+    words: dict[str, str] = {
         BookingState.CONFIRMED: "confirmed",
         BookingState.CHECKED_IN: "checked in",
         BookingState.COMPLETED: "completed",
         BookingState.CANCELLED: "cancelled",
         BookingState.LATE_CANCELLED: "cancelled",
         BookingState.NO_SHOW: "released as a no-show",
-    }.get(state, state)
+    }
+    return words.get(state, state)

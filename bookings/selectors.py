@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from bookings.models import ACTIVE_STATES, Booking, BookingState
+from bookings.models import Booking
 from bookings.rules import LOOKBACK, BookingFacts, MachineRules
+from bookings.states import ACTIVE_STATES, BookingState
 from core import clock
 from core.time import (
     add_duration,
@@ -25,7 +27,7 @@ from core.time import (
 )
 from equipment.models import Machine
 from equipment.selectors import machine_calendar_facts, machines_bookable
-from membership.models import Member
+from membership.models import Member, User
 from membership.selectors import member_may_use_machines
 from training.models import ClassSession
 from training.selectors import (
@@ -189,7 +191,7 @@ class Cell:
         """ "PDT" or "PST" when its wall-clock time happens twice this day (the clocks go back),
         to tell the two apart; empty otherwise. (Django's date filter leaves the zone name of
         such a time blank, so the grid takes it from here.)"""
-        return self.start.tzname() if is_repeated(self.start) else ""
+        return (self.start.tzname() or "") if is_repeated(self.start) else ""
 
     @property
     def starts_booking(self) -> bool:
@@ -233,13 +235,14 @@ class ClockChange:
     after: str
 
 
-def clock_change(day: date, zone) -> ClockChange | None:
+def clock_change(day: date, zone: tzinfo) -> ClockChange | None:
     """How the clocks change on `day` in `zone`, or None on an ordinary 24-hour day."""
     start, end = local_day_bounds(day, zone)
     length = duration_between(start, end)
     if length == timedelta(days=1):
         return None
-    return ClockChange(day, length < timedelta(days=1), start.tzname(), end.tzname())
+    # Aware instants in a real zone always have a name; "" only keeps the type a plain str.
+    return ClockChange(day, length < timedelta(days=1), start.tzname() or "", end.tzname() or "")
 
 
 @dataclass
@@ -277,6 +280,7 @@ def _row_span(opening: list[tuple[datetime, datetime]] | None) -> tuple[time, ti
     last: time | None = time.min
     for open_, close in opening:
         local_open, local_close = timezone.localtime(open_), timezone.localtime(close)
+        span: tuple[time, time | None]
         if local_close.date() == local_open.date():
             span = (local_open.time(), local_close.time())
         elif (
@@ -383,7 +387,16 @@ def _rows(days: list[Day]) -> list[Row]:
     return rows
 
 
-def _cell(start, end, now_ts, opening, blocks, booked, member, show_names) -> Cell:
+def _cell(
+    start: datetime,
+    end: datetime,
+    now_ts: float,
+    opening: list[tuple[float, float]] | None,
+    blocks: list[tuple[float, float, str]],
+    booked: list[tuple[float, float, float, Booking]],
+    member: Member | None,
+    show_names: bool,
+) -> Cell:
     s, e = start.timestamp(), end.timestamp()
     for b_start, b_end, _b_until, booking in booked:
         if b_start < e and s < b_end:
@@ -432,7 +445,7 @@ def bookings_on_day(day: date) -> QuerySet[Booking]:
     )
 
 
-def user_may_hold_machines(user, session: ClassSession) -> bool:
+def user_may_hold_machines(user: User | AnonymousUser, session: ClassSession) -> bool:
     """The session's instructor, an instructor of its certification, or training staff."""
     return user_can_manage_session(user, session) or user_can_sign_off(user, session.certification)
 

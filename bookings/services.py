@@ -15,8 +15,9 @@ from django.db import IntegrityError, transaction
 
 from bookings import notifications, rules, selectors
 from bookings.errors import BookingRejected
-from bookings.models import ACTIVE_STATES, Booking, BookingState, CalendarFeed
+from bookings.models import Booking, CalendarFeed
 from bookings.rules import Refusal
+from bookings.states import ACTIVE_STATES, BookingState
 from core import clock
 from core.gates import gates
 from core.submissions import submission_claim
@@ -24,7 +25,7 @@ from core.time import add_duration
 from equipment import services as equipment_services
 from equipment.models import Machine, MachineEvent
 from equipment.selectors import machine_event_spans
-from membership.models import Member
+from membership.models import Member, User
 from training import scheduling
 from training.models import ClassSession
 
@@ -33,7 +34,7 @@ def _setting(name: str, default: int) -> int:
     return int(getattr(settings, name, default))
 
 
-def _is_booking_staff(user) -> bool:
+def _is_booking_staff(user: User | None) -> bool:
     return user is not None and user.has_perm("bookings.manage_bookings")
 
 
@@ -51,7 +52,7 @@ def booking_create(
     machine: Machine,
     start: datetime,
     end: datetime,
-    actor=None,
+    actor: User | None = None,
     token: uuid.UUID | None = None,
     now: datetime | None = None,
 ) -> Booking:
@@ -96,7 +97,7 @@ def booking_create(
 def booking_cancel(
     *,
     booking: Booking,
-    actor,
+    actor: User | None,
     reason: str = "",
     token: uuid.UUID | None = None,
     now: datetime | None = None,
@@ -130,7 +131,9 @@ def booking_cancel(
     return locked
 
 
-def booking_check_in(*, booking: Booking, actor=None, now: datetime | None = None) -> Booking:
+def booking_check_in(
+    *, booking: Booking, actor: User | None = None, now: datetime | None = None
+) -> Booking:
     """Check in to a booking: the gate's badge scan, or staff by hand (`actor`)."""
     now = now or clock.now()
     with transaction.atomic():
@@ -155,7 +158,7 @@ def booking_extend(
     *,
     booking: Booking,
     new_end: datetime,
-    actor=None,
+    actor: User | None = None,
     token: uuid.UUID | None = None,
     now: datetime | None = None,
 ) -> Booking:
@@ -268,7 +271,13 @@ def _announce_changed(machine: Machine) -> None:
 
 
 def _cancel_for_machine_block(
-    *, machine: Machine, start: datetime, end: datetime, reason: str, actor, now: datetime
+    *,
+    machine: Machine,
+    start: datetime,
+    end: datetime,
+    reason: str,
+    actor: User | None,
+    now: datetime,
 ) -> list[Booking]:
     affected = list(
         Booking.objects.select_for_update()
@@ -292,7 +301,7 @@ def maintenance_window_create(
     start: datetime,
     end: datetime,
     reason: str,
-    actor,
+    actor: User | None,
     repeat_weekly_until: datetime | None = None,
     token: uuid.UUID | None = None,
     now: datetime | None = None,
@@ -330,7 +339,7 @@ def class_session_reserve_machines(
     *,
     session: ClassSession,
     machines: list[Machine],
-    actor=None,
+    actor: User | None = None,
     token: uuid.UUID | None = None,
     now: datetime | None = None,
 ) -> list[Booking]:
@@ -359,7 +368,12 @@ def class_session_reserve_machines(
 
 
 def class_session_move(
-    *, session: ClassSession, start: datetime, end: datetime, actor, token: uuid.UUID | None = None
+    *,
+    session: ClassSession,
+    start: datetime,
+    end: datetime,
+    actor: User | None,
+    token: uuid.UUID | None = None,
 ) -> ClassSession:
     """Move a class session and hold its machines at the new time, in one transaction: the
     bookings in the way are cancelled with it (their members told, their gates stopped), or
@@ -378,7 +392,7 @@ def class_session_release_machine(
     *,
     session: ClassSession,
     machine: Machine,
-    actor=None,
+    actor: User | None = None,
     token: uuid.UUID | None = None,
     now: datetime | None = None,
 ) -> None:
@@ -389,7 +403,7 @@ def class_session_release_machine(
         _lock_machine(machine).class_sessions.remove(session)
 
 
-def _refuse_class_hold(*, session: ClassSession, actor, now: datetime) -> None:
+def _refuse_class_hold(*, session: ClassSession, actor: User | None, now: datetime) -> None:
     refused = rules.class_hold_refusal(
         may_teach=actor is None or selectors.user_may_hold_machines(actor, session),
         cancelled=session.is_cancelled,

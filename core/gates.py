@@ -11,13 +11,16 @@ with it: the change and its gate messages commit together or not at all.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Protocol
+from typing import Protocol, TypeAlias
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Model
 
 # The apps above own these models; `core` may not import them, not even for type hints.
-Booking = Machine = Badge = Member = Model
+Booking: TypeAlias = Model
+Machine: TypeAlias = Model
+Badge: TypeAlias = Model
+Member: TypeAlias = Model
 
 
 class GateOutbox(Protocol):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from django.utils import timezone
 from schedule.models import Event
@@ -12,6 +13,7 @@ from schedule.models import Event
 from core.time import utc, wall_clock_instant
 from equipment import rules
 from equipment.models import Machine, MachineEvent, MachineState, ProblemReport
+from membership.models import User
 
 Interval = tuple[datetime, datetime]
 # How opening hours name weekdays in their django-scheduler rule ("byweekday:MO,TU").
@@ -36,7 +38,7 @@ def machines_bookable() -> QuerySet[Machine]:
     )
 
 
-def user_may_service(user, machine: Machine) -> bool:
+def user_may_service(user: User | AnonymousUser, machine: Machine) -> bool:
     """Maintainers of this machine and staff who manage machines may change its service state."""
     if not user.is_authenticated:
         return False
@@ -170,6 +172,7 @@ class OpeningInterval:
 
 def opening_weekdays(event: Event) -> list[int]:
     """The weekdays (0 = Monday) an opening-hours event recurs on."""
+    assert event.rule is not None, "opening hours always recur (equipment.services._opening_rule)"
     _, _, codes = event.rule.params.partition("byweekday:")
     return [WEEKDAY_CODES.index(code) for code in codes.split(",") if code in WEEKDAY_CODES]
 

@@ -23,6 +23,7 @@ from core.time import add_duration, wall_time_exists
 from equipment import rules, selectors
 from equipment.errors import EquipmentError
 from equipment.models import Machine, MachineEvent, MachineState, MachineStateChange, ProblemReport
+from membership.models import User
 
 # The fields staff edit on a machine's page; state, calendar and class sessions have their own
 # actions, so an edit never overwrites a state change made meanwhile.
@@ -44,8 +45,9 @@ SETTINGS_FIELDS = (
 
 def machine_calendar(machine: Machine) -> Calendar:
     """The machine's django-scheduler calendar, created on first use."""
-    if machine.calendar_id:
+    if machine.calendar is not None:
         return machine.calendar
+    calendar: Calendar  # django-scheduler's untyped manager returns Any
     with transaction.atomic():
         calendar, _ = Calendar.objects.get_or_create(
             slug=f"machine-{machine.slug}", defaults={"name": f"Machine: {machine.name}"}
@@ -56,7 +58,11 @@ def machine_calendar(machine: Machine) -> Calendar:
 
 
 def machine_save(
-    *, machine: Machine, maintainers: Iterable, actor, token: uuid.UUID | None = None
+    *,
+    machine: Machine,
+    maintainers: Iterable[User],
+    actor: User | None,
+    token: uuid.UUID | None = None,
 ) -> Machine:
     """Add `machine` or store staff's changes to it (its fields already set) and its maintainers.
 
@@ -113,7 +119,7 @@ def opening_hours_add(
     opens: time,
     closes: time,
     starting: date | None = None,
-    actor=None,
+    actor: User | None = None,
     token: uuid.UUID | None = None,
 ) -> MachineEvent:
     """Open the machine on `weekdays` (0 = Monday) from `opens` to `closes`, local time, weekly.
@@ -175,7 +181,7 @@ def opening_hours_remove(
             .first()
         )
         weekdays = selectors.opening_weekdays(opening.event) if opening else []
-        if weekday not in weekdays:
+        if opening is None or weekday not in weekdays:
             raise EquipmentError("Those opening hours were already removed.")
         weekdays.remove(weekday)
         if not weekdays:
@@ -191,7 +197,7 @@ def maintenance_window_add(
     start: datetime,
     end: datetime,
     reason: str,
-    actor=None,
+    actor: User | None = None,
     repeat_weekly_until: datetime | None = None,
 ) -> MachineEvent:
     """Block the machine for maintenance once, or every week until `repeat_weekly_until`."""
@@ -225,7 +231,7 @@ def machine_set_state(
     machine: Machine,
     state: str,
     reason: str,
-    actor,
+    actor: User | None,
     token: uuid.UUID | None = None,
 ) -> MachineStateChange:
     """Take a machine out of service, back in, or retire it; maintainers and staff, logged."""
@@ -256,7 +262,7 @@ def machine_set_state(
 
 
 def problem_report_create(
-    *, machine: Machine, reporter, description: str, token: uuid.UUID | None = None
+    *, machine: Machine, reporter: User, description: str, token: uuid.UUID | None = None
 ) -> ProblemReport:
     description = description.strip()
     if not description:
@@ -269,7 +275,7 @@ def problem_report_create(
 
 
 def problem_report_resolve(
-    *, report: ProblemReport, actor, resolution: str, token: uuid.UUID | None = None
+    *, report: ProblemReport, actor: User, resolution: str, token: uuid.UUID | None = None
 ) -> ProblemReport:
     if not selectors.user_may_service(actor, report.machine):
         raise EquipmentError("Only this machine's maintainers and staff can close its reports.")

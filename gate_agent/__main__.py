@@ -11,6 +11,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 from gate_agent.config import (
     MIN_SECRET_CHARS,
@@ -22,6 +23,7 @@ from gate_agent.config import (
     RelayConfig,
     load_config,
 )
+from gate_agent.interfaces import Relay
 from gate_agent.protocol import new_device_secret
 from gate_agent.protocol.fields import DEVICE_ID_RE
 
@@ -45,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     from gate_agent.hardware.simulated import SimulatedRelay
     from gate_agent.runner import Runner
 
+    relay: Relay
     if args.simulate:
         relay = SimulatedRelay(on_change=_show_relay)
         print(f"Simulated gate {config.device_id}: type a badge UID and press Enter.", flush=True)
@@ -109,7 +112,7 @@ def _simulated_config(args: argparse.Namespace) -> AgentConfig:
 
 
 def _overridden(config: AgentConfig, args: argparse.Namespace) -> AgentConfig:
-    changes: dict = {}
+    changes: dict[str, Any] = {}
     if args.device_id:
         if not DEVICE_ID_RE.match(args.device_id):
             raise ConfigError(f"invalid --device-id {args.device_id!r}")

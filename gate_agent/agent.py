@@ -192,7 +192,7 @@ class Agent:
             self._decide_offline()
 
     @_failsafe
-    def on_message(self, topic: str, payload: bytes) -> None:
+    def on_message(self, topic: str, payload: bytes | bytearray) -> None:
         """A message from the site. One that fails its checks switches the relay off."""
         try:
             device_id, kind = parse_topic(topic)

@@ -75,7 +75,8 @@ class _Section:
     def __init__(self, data: Any, name: str) -> None:
         if not isinstance(data, dict):
             raise ConfigError(f"[{name}] must be a table")
-        self.data, self.name, self.used = data, name, set()
+        self.data, self.name = data, name
+        self.used: set[str] = set()
 
     def get(self, key: str, kind: type | tuple[type, ...], default: Any = None) -> Any:
         self.used.add(key)
@@ -99,7 +100,7 @@ class _Section:
         return value
 
     def choice(self, key: str, choices: tuple[str, ...], default: str) -> str:
-        value = self.get(key, str, default)
+        value: str = self.get(key, str, default)
         if value not in choices:
             raise ConfigError(f"{self._where(key)} must be one of {', '.join(choices)}")
         return value
@@ -109,7 +110,7 @@ class _Section:
         return None if value is None else Path(value)
 
     def pin(self, needed: bool) -> int | None:
-        pin = self.get("pin", int)
+        pin: int | None = self.get("pin", int)
         if needed and pin is None:
             raise ConfigError(f"{self._where('pin')} is required for the gpio backend")
         if pin is not None and not 0 <= pin <= 27:
@@ -171,7 +172,7 @@ def parse_config(data: dict[str, Any], *, base: Path = Path()) -> AgentConfig:
 
 
 def _read_secret_file(section: _Section, key: str, base: Path) -> str | None:
-    name = section.get(key, str)
+    name: str | None = section.get(key, str)
     if name is None:
         return None
     try:

@@ -79,5 +79,5 @@ class EventJournal:
         log.info("Rotated the uploaded event log %s", self.path)
 
 
-def _line(record: dict) -> bytes:
+def _line(record: dict[str, object]) -> bytes:
     return json.dumps(record, separators=(",", ":")).encode() + b"\n"

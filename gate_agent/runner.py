@@ -16,6 +16,8 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 
 from gate_agent import __version__
 from gate_agent.agent import Agent
@@ -168,7 +170,14 @@ class Runner:
     def _status(self, state: str) -> bytes:
         return Status(device_id=self.config.device_id, state=state, firmware=__version__).to_json()
 
-    def _on_connect(self, client: mqtt.Client, userdata, flags, reason, props) -> None:
+    def _on_connect(
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        flags: mqtt.ConnectFlags,
+        reason: ReasonCode,
+        props: Properties | None,
+    ) -> None:
         if reason.is_failure:
             log.error("Broker refused the connection: %s", reason)
             return
@@ -178,11 +187,18 @@ class Runner:
         client.publish(self._status_topic, self._status(STATUS_ONLINE), qos=QOS, retain=True)
         self._work.put(self.agent.on_connected)
 
-    def _on_disconnect(self, client, userdata, flags, reason, props) -> None:
+    def _on_disconnect(
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        flags: mqtt.DisconnectFlags,
+        reason: ReasonCode,
+        props: Properties | None,
+    ) -> None:
         log.warning("Disconnected from the broker: %s", reason)
         self._work.put(self.agent.on_disconnected)
 
-    def _on_message(self, client, userdata, message: mqtt.MQTTMessage) -> None:
+    def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
         self._work.put(functools.partial(self.agent.on_message, message.topic, message.payload))
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import socket
+from typing import cast
 
 import paho.mqtt.client as mqtt
 
 
-def _send_immediately(client: mqtt.Client, userdata, sock) -> None:
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+def _send_immediately(client: mqtt.Client, userdata: object, sock: mqtt.SocketLike) -> None:
+    # Toolgate's clients use paho's TCP transport, whose socket is a real one (plain or TLS).
+    cast(socket.socket, sock).setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 def send_packets_immediately(client: mqtt.Client) -> None:

@@ -23,6 +23,7 @@ from membership.models import (
     MembershipStatus,
     Payment,
     Plan,
+    User,
     Waiver,
     WaiverSignature,
 )
@@ -32,7 +33,7 @@ def _default_plan() -> Plan | None:
     return Plan.objects.filter(is_default=True).first() or Plan.objects.first()
 
 
-def member_get_or_create(*, user) -> Member:
+def member_get_or_create(*, user: User) -> Member:
     """The member profile of `user`, created with a pending membership on the default plan."""
     with transaction.atomic():
         member, created = Member.objects.get_or_create(user=user)
@@ -68,7 +69,7 @@ def membership_set_status(
     status: str,
     reason: str,
     cause: str,
-    actor=None,
+    actor: User | None = None,
     period_end: datetime | None = None,
     token: uuid.UUID | None = None,
 ) -> MembershipChange:
@@ -81,7 +82,7 @@ def membership_set_status(
     if (
         status == MembershipStatus.ACTIVE
         and cause == ChangeCause.STAFF
-        and not actor.has_perm("membership.record_payment")
+        and (actor is None or not actor.has_perm("membership.record_payment"))
     ):
         # Active by hand is a membership given for free: as much a money decision as a payment.
         raise MembershipError(
@@ -114,7 +115,7 @@ def membership_set_status(
 def payment_record_manual(
     *,
     member: Member,
-    actor,
+    actor: User,
     amount_cents: int | None = None,
     note: str = "",
     token: uuid.UUID | None = None,
@@ -165,7 +166,9 @@ def _badge_uid_canonical(uid: str) -> str:
         raise BadgeRejected(str(error)) from None
 
 
-def badge_assign(*, member: Member, uid: str, actor, token: uuid.UUID | None = None) -> Badge:
+def badge_assign(
+    *, member: Member, uid: str, actor: User | None, token: uuid.UUID | None = None
+) -> Badge:
     """Give `member` a badge; the UID is normalised and must not be enabled for anyone else."""
     canonical = _badge_uid_canonical(uid)
     with transaction.atomic():
@@ -184,7 +187,9 @@ def badge_assign(*, member: Member, uid: str, actor, token: uuid.UUID | None = N
             ) from None
 
 
-def badge_disable(*, badge: Badge, reason: str, actor, token: uuid.UUID | None = None) -> Badge:
+def badge_disable(
+    *, badge: Badge, reason: str, actor: User | None, token: uuid.UUID | None = None
+) -> Badge:
     """Disable a badge with a reason; the record stays as history."""
     reason = reason.strip()
     if not reason:
@@ -208,7 +213,7 @@ def badge_disable(*, badge: Badge, reason: str, actor, token: uuid.UUID | None =
 
 
 def badge_replace(
-    *, badge: Badge, new_uid: str, reason: str, actor, token: uuid.UUID | None = None
+    *, badge: Badge, new_uid: str, reason: str, actor: User | None, token: uuid.UUID | None = None
 ) -> Badge:
     """Replace a lost or broken card: the old one is disabled and linked to its successor."""
     # Disabling first frees the UID, so without this check the lost card would be re-issued.

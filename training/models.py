@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Self, TypeVar
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -65,8 +67,12 @@ class ClassSeries(models.Model):
         return f"{self.certification} series ({self.event.rule or 'once'})"
 
 
-class ClassSessionQuerySet(models.QuerySet):
-    def locked(self) -> ClassSessionQuerySet:
+# Generic, so that an annotated queryset of sessions keeps its annotations' types (django-stubs).
+_Session = TypeVar("_Session", bound="ClassSession")
+
+
+class ClassSessionQuerySet(models.QuerySet[_Session]):
+    def locked(self) -> Self:
         """Rows locked for the transaction: the sessions only, never the rows joined to them
         (a class's certification stays free for other classes)."""
         return self.select_for_update(of=("self",))
@@ -160,6 +166,8 @@ class Enrollment(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     marked_at = models.DateTimeField(null=True, blank=True)
+    # Not a column: set by training.selectors.member_upcoming_enrollments (None: holds a seat).
+    position: int | None
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -6,11 +6,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Protocol, TypedDict
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet
 from django.db.models.functions import Greatest
 
-from membership.models import Member
+from membership.models import Member, User
 from training.models import (
     Certification,
     ClassSession,
@@ -19,6 +21,18 @@ from training.models import (
     MemberCertification,
     TrainingRequest,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class SeatCounts(TypedDict):
+    """What `sessions_with_seats` annotates on each session."""
+
+    seats_taken: int
+    waitlisted: int
+    seats_free: int
+
 
 # A grant this close to its expiry shows as "expiring soon", may be renewed in a class, and earns
 # its holder a reminder email.
@@ -51,7 +65,9 @@ def certification_grants_valid_at(*, at: datetime) -> QuerySet[MemberCertificati
     )
 
 
-def member_holds_certification(*, member, certification: Certification, at: datetime) -> bool:
+def member_holds_certification(
+    *, member: Member, certification: Certification, at: datetime
+) -> bool:
     """Is `member` certified for `certification` at the instant `at`."""
     return (
         certification_grants_valid_at(at=at)
@@ -60,7 +76,16 @@ def member_holds_certification(*, member, certification: Certification, at: date
     )
 
 
-def member_certified_for_machine(*, member, machine, at: datetime) -> bool:
+class NeedsCertification(Protocol):
+    """Equipment's Machine, as training sees it (training does not import equipment)."""
+
+    @property
+    def required_certification_id(self) -> int | None: ...
+
+
+def member_certified_for_machine(
+    *, member: Member, machine: NeedsCertification, at: datetime
+) -> bool:
     """Is `member` certified on `machine` at `at`: the access decision asks this.
 
     `machine` is anything with a `required_certification_id` (equipment's Machine); training does
@@ -108,7 +133,7 @@ def grant_state(grant: MemberCertification, *, at: datetime) -> str:
 
 
 def member_valid_grant(
-    *, member, certification: Certification, at: datetime
+    *, member: Member, certification: Certification, at: datetime
 ) -> MemberCertification | None:
     """The valid grant of `certification` that lasts longest (none expiring counts as longest)."""
     grants = certification_grants_valid_at(at=at).filter(member=member, certification=certification)
@@ -116,7 +141,7 @@ def member_valid_grant(
 
 
 def member_missing_prerequisites(
-    *, member, certification: Certification, at: datetime
+    *, member: Member, certification: Certification, at: datetime
 ) -> list[Certification]:
     held = certification_grants_valid_at(at=at).filter(member=member)
     return list(
@@ -167,7 +192,7 @@ def base_certifications() -> QuerySet[Certification]:
     return foundations if foundations.exists() else roots
 
 
-def sessions_with_seats() -> QuerySet[ClassSession]:
+def sessions_with_seats() -> QuerySet[WithAnnotations[ClassSession, SeatCounts]]:
     """Sessions annotated with `seats_taken`, `seats_free` and `waitlisted` counts.
 
     `seats_free` is the one reading of free seats, for pages and services alike: never below
@@ -187,14 +212,16 @@ def sessions_with_seats() -> QuerySet[ClassSession]:
     )
 
 
-def sessions_between(*, start: datetime, end: datetime) -> QuerySet[ClassSession]:
+def sessions_between(
+    *, start: datetime, end: datetime
+) -> QuerySet[WithAnnotations[ClassSession, SeatCounts]]:
     """Sessions (cancelled ones too, marked as such) starting in [start, end), for the calendar."""
     return sessions_with_seats().filter(start__gte=start, start__lt=end).order_by("start")
 
 
 def sessions_upcoming(
     *, at: datetime, certification: Certification | None = None
-) -> QuerySet[ClassSession]:
+) -> QuerySet[WithAnnotations[ClassSession, SeatCounts]]:
     sessions = sessions_with_seats().filter(start__gt=at, cancelled_at__isnull=True)
     if certification is not None:
         sessions = sessions.filter(certification=certification)
@@ -203,7 +230,8 @@ def sessions_upcoming(
 
 def session_seats_free(session: ClassSession) -> int:
     """Free seats in `session` counted now (under the caller's lock, when enrolling or promoting)."""
-    return sessions_with_seats().values_list("seats_free", flat=True).get(pk=session.pk)
+    seats: int = sessions_with_seats().values_list("seats_free", flat=True).get(pk=session.pk)
+    return seats
 
 
 def session_roster(session: ClassSession) -> QuerySet[Enrollment]:
@@ -298,7 +326,7 @@ def classes_for_member(member: Member, *, at: datetime, limit: int = 5) -> list[
     return list(first_per_certification.values())
 
 
-def user_can_sign_off(user, certification: Certification) -> bool:
+def user_can_sign_off(user: User | AnonymousUser, certification: Certification) -> bool:
     """An instructor named on the certification, or training staff."""
     if not user.is_authenticated:
         return False
@@ -307,14 +335,14 @@ def user_can_sign_off(user, certification: Certification) -> bool:
     )
 
 
-def user_can_manage_session(user, session: ClassSession) -> bool:
+def user_can_manage_session(user: User | AnonymousUser, session: ClassSession) -> bool:
     """Training staff, or the session's own instructor (move, cancel, roster)."""
     return user.is_authenticated and (
         user.has_perm("training.manage_training") or session.instructor_id == user.pk
     )
 
 
-def certifications_user_can_sign_off(user) -> QuerySet[Certification]:
+def certifications_user_can_sign_off(user: User) -> QuerySet[Certification]:
     if user.has_perm("training.manage_training"):
         return Certification.objects.all()
     if user.has_perm("training.teach"):
@@ -322,7 +350,9 @@ def certifications_user_can_sign_off(user) -> QuerySet[Certification]:
     return Certification.objects.none()
 
 
-def sessions_for_instructor(user, *, since: datetime) -> QuerySet[ClassSession]:
+def sessions_for_instructor(
+    user: User, *, since: datetime
+) -> QuerySet[WithAnnotations[ClassSession, SeatCounts]]:
     """Sessions the user teaches or may sign off, from `since` on (training staff: all)."""
     sessions = sessions_with_seats().filter(end__gte=since)
     if not user.has_perm("training.manage_training"):

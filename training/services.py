@@ -6,6 +6,7 @@ Scheduling classes (single sessions, recurring series, moves, cancellations) is 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 
 from dateutil.relativedelta import relativedelta
@@ -15,7 +16,7 @@ from django.utils.formats import date_format
 
 from core.gates import gates
 from core.submissions import submission_claim
-from membership.models import Member
+from membership.models import Member, User
 from training import notifications, selectors
 from training.errors import EnrollmentRejected, NotAllowed, SignOffRejected, TrainingError
 from training.models import (
@@ -29,7 +30,7 @@ from training.models import (
 )
 
 
-def _names(certifications) -> str:
+def _names(certifications: Iterable[Certification]) -> str:
     return ", ".join(str(c) for c in certifications)
 
 
@@ -37,7 +38,9 @@ def _local(moment: datetime) -> str:
     return date_format(timezone.localtime(moment), "DATE_FORMAT")
 
 
-def _check_not_already_certified(member: Member, certification: Certification, now: datetime):
+def _check_not_already_certified(
+    member: Member, certification: Certification, now: datetime
+) -> None:
     """Holding a grant that does not run out soon makes a class or request pointless."""
     grant = selectors.member_valid_grant(member=member, certification=certification, at=now)
     if grant is None or selectors.grant_state(grant, at=now) == selectors.GrantState.EXPIRING:
@@ -109,7 +112,7 @@ def enrollment_create(
 
 
 def enrollment_cancel(
-    *, enrollment: Enrollment, actor, token: uuid.UUID | None = None
+    *, enrollment: Enrollment, actor: User, token: uuid.UUID | None = None
 ) -> Enrollment:
     """Give up a seat or a waitlist place before the class starts; a freed seat goes to the
     first on the waitlist, who is told by email."""
@@ -148,7 +151,7 @@ def _promote_from_waitlist(session: ClassSession, now: datetime) -> list[Enrollm
     return promoted
 
 
-def _require_sign_off_right(actor, certification: Certification) -> None:
+def _require_sign_off_right(actor: User, certification: Certification) -> None:
     if not selectors.user_can_sign_off(actor, certification):
         raise NotAllowed(f"Only an instructor of {certification} or training staff can sign off.")
 
@@ -157,7 +160,7 @@ def certification_grant(
     *,
     member: Member,
     certification: Certification,
-    actor,
+    actor: User,
     session: ClassSession | None = None,
     note: str = "",
     token: uuid.UUID | None = None,
@@ -203,7 +206,7 @@ def roster_record(
     *,
     session: ClassSession,
     outcomes: dict[int, str],
-    actor,
+    actor: User,
     token: uuid.UUID | None = None,
 ) -> list[MemberCertification]:
     """Mark attendance and results for the enrolled members; every pass grants the certification.
@@ -252,7 +255,7 @@ def roster_record(
 
 
 def certification_revoke(
-    *, grant: MemberCertification, reason: str, actor, token: uuid.UUID | None = None
+    *, grant: MemberCertification, reason: str, actor: User, token: uuid.UUID | None = None
 ) -> MemberCertification:
     """Withdraw a grant (a safety incident); the record stays and the gate is told."""
     reason = reason.strip()

@@ -10,9 +10,12 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from gate_agent.badges import InvalidBadgeUID, normalize_badge_uid
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 from .fields import (
     CODE_RE,
@@ -87,8 +90,7 @@ class Message:
     device_id: str
 
     def to_dict(self) -> dict[str, Any]:
-        body = {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
-        return {"v": MESSAGE_VERSION, "type": self.TYPE, **body}
+        return {"v": MESSAGE_VERSION, "type": self.TYPE, **_plain_fields(self)}
 
     def to_json(self) -> bytes:
         return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":")).encode()
@@ -125,8 +127,12 @@ def _plain(value: Any) -> Any:
     if isinstance(value, tuple):
         return [_plain(item) for item in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return _plain_fields(value)
     return value
+
+
+def _plain_fields(value: DataclassInstance) -> dict[str, Any]:
+    return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -326,7 +332,7 @@ class GateEvent:
     grant_end: int | None
 
     def to_dict(self) -> dict[str, Any]:
-        return _plain(self)
+        return _plain_fields(self)
 
     @classmethod
     def from_dict(cls, value: Any) -> GateEvent:

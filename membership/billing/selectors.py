@@ -17,7 +17,7 @@ CHECKOUT_PATIENCE = timedelta(minutes=2)
 
 def billing_overview(
     member: Member, *, checkout_returned: bool = False, waiting_since: datetime | None = None
-) -> dict:
+) -> dict[str, object]:
     """The member billing page's state: manual or Stripe, join, pending or manage.
 
     Back from Checkout, the page waits `waiting_since` onwards for Stripe's webhook; after

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import TypeGuard
 
 import stripe
 from django.conf import settings
@@ -34,7 +35,7 @@ def membership_can_join_online(membership: Membership | None) -> bool:
     )
 
 
-def membership_has_online_billing(membership: Membership | None) -> bool:
+def membership_has_online_billing(membership: Membership | None) -> TypeGuard[Membership]:
     """A subscription was started (running or ended), so there is something to manage on Stripe.
 
     The customer alone is not enough: Checkout creates it first, so a member who left Checkout
@@ -86,6 +87,7 @@ def billing_checkout_start(*, member: Member, token: uuid.UUID | None = None) ->
     except stripe.StripeError as error:
         logger.warning("Checkout session for membership %s failed: %s", membership.pk, error)
         raise BillingUnavailable(_UNREACHABLE) from error
+    assert session.url is not None, "a hosted Checkout session always has a URL"
     return session.url
 
 

@@ -10,11 +10,12 @@ import time_machine
 from dateutil.relativedelta import relativedelta
 
 from core.errors import DuplicateSubmission
-from membership import selectors, services
+from membership import roles, selectors, services
 from membership.errors import MembershipError
 from membership.models import ChangeCause, MembershipStatus, Payment
 from tests.factories.membership import (
     MembershipFactory,
+    UserFactory,
     WaiverFactory,
     ready_member,
 )
@@ -85,6 +86,36 @@ def test_refused_action_releases_its_token(db):
     )
     membership.refresh_from_db()
     assert membership.status == MembershipStatus.CANCELED
+
+
+@pytest.mark.parametrize("who", ["nobody named", "an instructor"])
+def test_staff_make_a_membership_active_by_hand_only_with_the_payment_permission(db, who):
+    """Active by hand is free membership: refused without an actor who may record payments."""
+    membership = MembershipFactory(status=MembershipStatus.CANCELED)
+    actor = None if who == "nobody named" else UserFactory(role=roles.INSTRUCTOR)
+    with pytest.raises(MembershipError, match="Only staff who may record payments"):
+        services.membership_set_status(
+            membership=membership,
+            status=MembershipStatus.ACTIVE,
+            reason="Free month",
+            cause=ChangeCause.STAFF,
+            actor=actor,
+        )
+    membership.refresh_from_db()
+    assert membership.status == MembershipStatus.CANCELED
+
+
+def test_staff_who_may_record_payments_make_a_membership_active_by_hand(db, staff_user):
+    membership = MembershipFactory(status=MembershipStatus.CANCELED)
+    services.membership_set_status(
+        membership=membership,
+        status=MembershipStatus.ACTIVE,
+        reason="Free month",
+        cause=ChangeCause.STAFF,
+        actor=staff_user,
+    )
+    membership.refresh_from_db()
+    assert membership.status == MembershipStatus.ACTIVE
 
 
 @pytest.mark.parametrize(
