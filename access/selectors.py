@@ -131,7 +131,7 @@ class AccessLogFilter:
 
 def access_log(log_filter: AccessLogFilter) -> QuerySet[AccessEvent]:
     """Access events matching `log_filter`, newest first."""
-    events = AccessEvent.objects.select_related("machine", "device", "member__user")
+    events = AccessEvent.objects.select_related("machine__location", "device", "member__user")
     if log_filter.machine is not None:
         events = events.filter(machine=log_filter.machine)
     if log_filter.member.strip():
@@ -155,7 +155,7 @@ def _local_midnight(day: date) -> datetime:
 
 def member_usage_sessions(member: Member) -> QuerySet[UsageSession]:
     """The member's machine time, newest first."""
-    return UsageSession.objects.filter(member=member).select_related("machine", "booking")
+    return UsageSession.objects.filter(member=member).select_related("machine__location", "booking")
 
 
 @dataclass(frozen=True)

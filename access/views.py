@@ -31,6 +31,7 @@ from access.mqtt import BrokerSettings
 from core.errors import DomainError
 from core.views import form_action
 from equipment.models import Machine
+from locations.zones import activate
 from membership.models import Member
 from membership.selectors import member_search
 from membership.services import member_get_or_create
@@ -59,6 +60,7 @@ def live(request):
 def emergency_stop(request, slug: str):
     """Queued, not sent: the page shows each gate's delivery and acknowledgement as it comes."""
     machine = get_object_or_404(Machine, slug=slug)
+    activate(machine)  # its times in its location's zone
     queued = gates.gate_emergency_stop(machine=machine, actor=request.user)
     messages.warning(
         request,
@@ -73,6 +75,7 @@ def emergency_stop(request, slug: str):
 @gate_staff
 def emergency_clear(request, slug: str):
     machine = get_object_or_404(Machine, slug=slug)
+    activate(machine)  # its times in its location's zone
     try:
         gates.gate_emergency_clear(
             machine=machine, actor=request.user, reason=request.POST.get("reason", "")
@@ -152,6 +155,7 @@ def _agent_config(credentials: devices.DeviceCredentials) -> str:
 @gate_staff
 def gate_detail(request, device_id: str):
     device = get_object_or_404(GateDevice.objects.select_related("machine"), device_id=device_id)
+    activate(device)  # its times in its location's zone
     return render(request, "access/gate_detail.html", _gate_context(device))
 
 
@@ -172,6 +176,7 @@ def _gate_action(request, device_id: str, form_class, form_name: str, action, re
     core.views.form_action); done, `respond(device, value)` (default: back to the gate page),
     else the gate page again (400) with the refusal named at its top."""
     device = get_object_or_404(GateDevice.objects.select_related("machine"), device_id=device_id)
+    activate(device)  # its times in its location's zone
     form = form_class(request.POST)
     outcome = form_action(request, form, lambda data: action(device, data), **say)
     if outcome:
