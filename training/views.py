@@ -399,6 +399,8 @@ def session_create(request):
             end=data["end"],
             capacity=data["capacity"],
             place=data["place"],
+            location=data.get("location"),
+            area=data.get("area"),
             actor=request.user,
             token=data["form_token"],
         ),
@@ -425,6 +427,8 @@ def series_create(request):
             until=data["until"],
             capacity=data["capacity"],
             place=data["place"],
+            location=data.get("location"),
+            area=data.get("area"),
             actor=request.user,
             token=data["form_token"],
         )

@@ -148,3 +148,59 @@ def test_the_choice_falls_back_home_then_all(menlo, raleigh):
     assert location_choice(asked=None, remembered=None, home=None).current is None
     choice = location_choice(asked=None, remembered=None, home=raleigh)
     assert choice.locations == [raleigh, menlo] and choice.shown
+
+
+# --- Staff forms ask where only in a chain -----------------------------------------------------
+
+
+def test_the_class_form_asks_for_a_location_only_in_a_chain(client, db):
+    from membership import roles
+    from tests.factories.membership import UserFactory
+    from training.forms import SessionForm
+
+    assert "location" not in SessionForm().fields
+    client.force_login(UserFactory(role=roles.STAFF))
+    html = page(client, "training:demand_queue")
+    assert 'name="one-location"' not in html
+
+
+def test_a_class_typed_for_raleigh_is_on_raleighs_clock(client, menlo, raleigh):
+    import uuid
+    from zoneinfo import ZoneInfo
+
+    from membership import roles
+    from tests.factories.membership import UserFactory
+    from tests.factories.training import CertificationFactory
+    from training.models import ClassSession
+
+    instructor = UserFactory(role=roles.INSTRUCTOR)
+    safety = CertificationFactory(name="Safety", instructors=[instructor])
+    room = AreaFactory(location=raleigh, name="Classroom")
+    client.force_login(UserFactory(role=roles.STAFF))
+    day = (timezone.localdate() + timedelta(days=10)).isoformat()
+    data = {
+        "one-certification": safety.pk,
+        "one-instructor": instructor.pk,
+        "one-start": f"{day}T18:00",
+        "one-end": f"{day}T20:00",
+        "one-capacity": 4,
+        "one-location": raleigh.pk,
+        "one-area": room.pk,
+        "one-form_token": str(uuid.uuid4()),
+    }
+    response = client.post(reverse("training:session_create"), data)
+    assert response.status_code == 302
+    session = ClassSession.objects.get()
+    local = timezone.localtime(session.start, ZoneInfo("America/New_York"))
+    assert (local.hour, session.location, session.area) == (18, raleigh, room)
+    wrong_room = {**data, "one-area": AreaFactory(location=menlo).pk}
+    wrong_room["one-form_token"] = str(uuid.uuid4())
+    assert client.post(reverse("training:session_create"), wrong_room).status_code == 400
+
+
+def test_the_machine_add_form_asks_for_a_location_only_in_a_chain(menlo):
+    from equipment.forms import MachineAddForm
+
+    assert "location" not in MachineAddForm().fields
+    LocationFactory(name="Second")
+    assert "location" in MachineAddForm().fields
