@@ -171,6 +171,10 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("TIME_ZONE", "America/Los_Angeles")
 USE_I18N = True
 USE_TZ = True
+# Money (core/money.py, docs/billing.md): prices are shown in this locale's format (CLDR names:
+# en_US, ko_KR, de_DE); new prices default to SPACE_CURRENCY (lowercase ISO 4217, as Stripe wants).
+SPACE_LOCALE = os.environ.get("SPACE_LOCALE", "en_US")
+SPACE_CURRENCY = os.environ.get("SPACE_CURRENCY", "usd").lower()
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

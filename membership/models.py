@@ -275,3 +275,7 @@ class WaiverSignature(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["member", "waiver"], name="one_signature_per_version")
         ]
+
+
+# The ledger lives with the rest of billing; importing it here makes it a membership model.
+from membership.billing.models import LedgerEntry, LedgerImmutable  # noqa: E402, F401

@@ -10,9 +10,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.gates import gates
+from core.money import money_format
 from core.submissions import submission_claim
 from gate_agent.badges import InvalidBadgeUID, normalize_badge_uid
 from membership import selectors
+from membership.billing.ledger import ledger_record
+from membership.billing.models import LedgerEntry
 from membership.errors import BadgeRejected, MembershipError
 from membership.models import (
     Badge,
@@ -147,10 +150,22 @@ def payment_record_manual(
             note=note.strip(),
             recorded_by=actor,
         )
+        if payment.amount_cents:
+            ledger_record(
+                member=member,
+                kind=LedgerEntry.Kind.MEMBERSHIP,
+                method=LedgerEntry.Method.CASH,
+                amount_minor=payment.amount_cents,
+                currency=payment.currency,
+                cause=payment,
+                recorded_by=actor,
+                memo=payment.note or "Membership paid at the desk",
+                occurred_at=payment.created_at,
+            )
         membership_set_status(
             membership=membership,
             status=MembershipStatus.ACTIVE,
-            reason=f"Manual payment of {payment.amount_cents / 100:,.2f} {payment.currency.upper()}"
+            reason=f"Manual payment of {money_format(payment.amount_cents, payment.currency)}"
             f" recorded by {actor}",
             cause=ChangeCause.MANUAL_PAYMENT,
             actor=actor,

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from membership.billing.client import BillingUnavailable, stripe_client
+from membership.billing.ledger import ledger_record
 from membership.billing.stripe_events import (
     CheckoutFacts,
     EventBodyInvalid,
@@ -30,7 +31,7 @@ from membership.billing.sync import (
     membership_apply_subscription,
     subscription_state,
 )
-from membership.models import Membership, Payment, StripeEvent
+from membership.models import LedgerEntry, Membership, Payment, StripeEvent
 
 logger = logging.getLogger(__name__)
 
@@ -251,7 +252,7 @@ def _record_invoice_payment(membership: Membership, invoice: InvoicePayment) -> 
     """One Payment row per paid invoice, so the member and staff see Stripe payments too."""
     if invoice.amount_paid <= 0 or not invoice.invoice_id:
         return False
-    _, created = Payment.objects.get_or_create(
+    payment, created = Payment.objects.get_or_create(
         stripe_invoice_id=invoice.invoice_id,
         defaults={
             "member_id": membership.member_id,
@@ -263,4 +264,16 @@ def _record_invoice_payment(membership: Membership, invoice: InvoicePayment) -> 
             "note": f"Stripe invoice {invoice.number or invoice.invoice_id}",
         },
     )
+    if created:
+        ledger_record(
+            member=membership.member,
+            kind=LedgerEntry.Kind.MEMBERSHIP,
+            method=LedgerEntry.Method.STRIPE,
+            amount_minor=payment.amount_cents,
+            currency=payment.currency,
+            cause=payment,
+            stripe_object_id=invoice.invoice_id,
+            memo=payment.note,
+            occurred_at=invoice.paid_at,
+        )
     return created

@@ -2,14 +2,12 @@
 
 from django import template
 
+from core.money import money_format
+
 register = template.Library()
 
 
 @register.filter
-def money(cents: int | None, currency: str = "usd") -> str:
-    """`10000|money:"usd"` -> `$100.00`."""
-    if cents is None:
-        return ""
-    code = (currency or "usd").lower()
-    prefix = "$" if code == "usd" else f"{code.upper()} "
-    return f"{prefix}{cents / 100:,.2f}"
+def money(amount_minor: int | None, currency: str = "usd") -> str:
+    """`10000|money:"usd"` -> `$100.00`; `10000|money:"krw"` -> `₩10,000` (core.money)."""
+    return money_format(amount_minor, currency or "usd")
