@@ -51,3 +51,7 @@ class ManualPaymentForm(OnceForm):
 class MembershipStatusForm(OnceForm):
     status = forms.ChoiceField(choices=MembershipStatus.choices)
     reason = forms.CharField(max_length=500, label="Reason")
+
+
+class LedgerReverseForm(OnceForm):
+    reason = forms.CharField(max_length=400, label="Why is this entry wrong?")

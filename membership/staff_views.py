@@ -10,16 +10,18 @@ from core.views import form_action
 from membership import cards, readiness, selectors, services
 from membership.billing import selectors as billing_selectors
 from membership.billing.config import billing_mode
+from membership.billing.ledger import ledger_reverse
 from membership.errors import CardTokenInvalid
 from membership.forms import (
     BadgeAssignForm,
     BadgeDisableForm,
     BadgeReplaceForm,
+    LedgerReverseForm,
     ManualPaymentForm,
     MemberSearchForm,
     MembershipStatusForm,
 )
-from membership.models import Badge, ChangeCause, Member
+from membership.models import Badge, ChangeCause, LedgerEntry, Member
 
 staff_required = permission_required("membership.manage_members", raise_exception=True)
 
@@ -59,6 +61,9 @@ def _detail_context(member: Member, **forms) -> dict:
         "replace_form": BadgeReplaceForm(),
         "billing_mode": billing_mode(),
         "stripe_events": billing_selectors.membership_stripe_events(membership)[:50],
+        "ledger": billing_selectors.member_ledger(member)[:100],
+        "balances": billing_selectors.member_balances(member),
+        "reverse_form": LedgerReverseForm(),
     }
     context.update(forms)
     return context
@@ -145,6 +150,25 @@ def payment_record(request, pk: int):
         ),
         "Payment recorded: the membership runs one more month.",
         "payment_form",
+    )
+
+
+@require_POST
+@login_required
+@staff_required
+@permission_required("membership.record_payment", raise_exception=True)
+def ledger_entry_reverse(request, pk: int):
+    """Correct a mistaken entry with its reversing entry (the mistake stays in the ledger)."""
+    entry = get_object_or_404(LedgerEntry.objects.select_related("member"), pk=pk)
+    return _run(
+        request,
+        entry.member,
+        LedgerReverseForm(request.POST),
+        lambda data: ledger_reverse(
+            entry=entry, actor=request.user, reason=data["reason"], token=data["form_token"]
+        ),
+        f"Entry {entry.pk} reversed; both stay in the ledger.",
+        "reverse_form",
     )
 
 

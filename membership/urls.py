@@ -26,5 +26,10 @@ urlpatterns = [
     ),
     path("staff/badges/<int:pk>/disable/", staff_views.badge_disable, name="staff_badge_disable"),
     path("staff/badges/<int:pk>/replace/", staff_views.badge_replace, name="staff_badge_replace"),
+    path(
+        "staff/ledger/<int:pk>/reverse/",
+        staff_views.ledger_entry_reverse,
+        name="staff_ledger_reverse",
+    ),
     path("staff/card/<str:token>/", staff_views.card_scan, name="staff_card_scan"),
 ]

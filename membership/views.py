@@ -87,5 +87,10 @@ def billing(request):
     if checkout == "canceled":
         messages.info(request, "Checkout was cancelled; nothing was charged.")
     context = billing_selectors.billing_overview(member, checkout_returned=checkout == "success")
-    context.update(payments=member.payments.all()[:24], join_form=OnceForm())
+    context.update(
+        payments=member.payments.all()[:24],
+        join_form=OnceForm(),
+        ledger=billing_selectors.member_ledger(member)[:100],
+        balances=billing_selectors.member_balances(member),
+    )
     return render(request, "membership/billing.html", context)
