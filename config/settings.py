@@ -211,6 +211,9 @@ STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_API_VERSION = "2026-10-28.endive"
 # A signed webhook older than this many seconds is refused as a replay.
 STRIPE_WEBHOOK_TOLERANCE_SECONDS = int(os.environ.get("STRIPE_WEBHOOK_TOLERANCE_SECONDS", "300"))
+# Class fees (docs/billing.md, "Class fees"): a paid seat cancelled at least this many hours before
+# the class is refunded in full, later not at all (staff may refund anyway, with a reason).
+CLASS_FEE_FULL_REFUND_HOURS = int(os.environ.get("CLASS_FEE_FULL_REFUND_HOURS", "48"))
 # Days a past-due membership keeps machine access after its paid period ends.
 MEMBERSHIP_GRACE_DAYS = int(os.environ.get("MEMBERSHIP_GRACE_DAYS", "3"))
 

@@ -9,6 +9,10 @@ from django.db import models
 from django.utils import timezone
 
 
+def _space_currency() -> str:
+    return settings.SPACE_CURRENCY
+
+
 class Certification(models.Model):
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(unique=True)
@@ -25,6 +29,11 @@ class Certification(models.Model):
         related_name="teachable_certifications",
         help_text="Who may teach this certification and sign members off.",
     )
+    # The class fee (docs/billing.md, "Class fees"), in the currency's minor unit: 0 is free.
+    class_fee_minor = models.PositiveIntegerField(
+        "class fee", default=0, help_text="In minor units (cents; whole won or yen). 0: free."
+    )
+    class_fee_currency = models.CharField(max_length=3, default=_space_currency)
 
     class Meta:
         ordering = ["name"]
@@ -106,6 +115,11 @@ class ClassSession(models.Model):
         blank=True,
         help_text="For a session of a series: the start its rule gave it, before any move.",
     )
+    fee_minor = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="This session's fee if not the certification's (minor units; 0: free).",
+    )
 
     objects = ClassSessionQuerySet.as_manager()
 
@@ -133,6 +147,14 @@ class EnrollmentStatus(models.TextChoices):
     ENROLLED = "enrolled", "Enrolled"
     WAITLISTED = "waitlisted", "Waitlisted"
     CANCELLED = "cancelled", "Cancelled"
+
+
+class FeeState(models.TextChoices):
+    FREE = "free", "Free"
+    DUE = "due", "Awaiting payment"
+    PAID = "paid", "Paid"
+    REFUNDED = "refunded", "Refunded"
+    KEPT = "kept", "Not refunded"
 
 
 class Outcome(models.TextChoices):
@@ -166,6 +188,14 @@ class Enrollment(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     marked_at = models.DateTimeField(null=True, blank=True)
+    # The class fee as it stood when the member enrolled (training/fees.py).
+    fee_minor = models.PositiveIntegerField(default=0)
+    fee_currency = models.CharField(max_length=3, blank=True)
+    fee_state = models.CharField(max_length=20, choices=FeeState.choices, default=FeeState.FREE)
+    fee_due_by = models.DateTimeField(
+        null=True, blank=True, help_text="The seat is released if the fee is not paid by then."
+    )
+    checkout_session_id = models.CharField(max_length=255, blank=True)
     # Not a column: set by training.selectors.member_upcoming_enrollments (None: holds a seat).
     position: int | None
 

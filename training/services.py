@@ -137,6 +137,12 @@ def enrollment_cancel(
     return locked
 
 
+def seats_refill(*, session: ClassSession, now: datetime) -> list[Enrollment]:
+    """A seat was freed outside enrollment_cancel (an unpaid hold released): the waitlist moves
+    up. The caller holds the session lock."""
+    return _promote_from_waitlist(session, now)
+
+
 def _promote_from_waitlist(session: ClassSession, now: datetime) -> list[Enrollment]:
     """Fill free seats from the head of the waitlist; the caller holds the session lock."""
     promoted = []

@@ -147,8 +147,10 @@ def ledger_refund(
     memo: str,
     stripe_object_id: str = "",
     occurred_at: datetime | None = None,
+    method: str | None = None,
 ) -> LedgerEntry:
-    """A refund of (part of) a payment, in the same currency, by the payment's method.
+    """A refund of (part of) a payment, in the same currency, by the payment's method (or
+    `method`: a cash payment refunded as prepaid credits).
 
     The caller holds the payment's cause locked; here the payment row is locked too, so two
     refunds at once cannot together give back more than was paid.
@@ -166,7 +168,7 @@ def ledger_refund(
         return ledger_record(
             member=locked.member,
             kind=Kind.REFUND,
-            method=locked.method,
+            method=method or locked.method,
             amount_minor=-amount_minor,
             currency=locked.currency,
             cause=locked.cause_type.get_object_for_this_type(pk=locked.cause_id),

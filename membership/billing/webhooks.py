@@ -17,7 +17,9 @@ from django.db import IntegrityError, transaction
 
 from membership.billing.client import BillingUnavailable, stripe_client
 from membership.billing.ledger import ledger_record
+from membership.billing.payments import CheckoutPayment, payment_handler
 from membership.billing.stripe_events import (
+    CHECKOUT_EXPIRED,
     CheckoutFacts,
     EventBodyInvalid,
     InvoiceFacts,
@@ -106,6 +108,8 @@ def webhook_event_handle(event: StripeEventBody) -> StripeEvent:
             known = StripeEvent.objects.filter(event_id=event.id).first()
             if known is not None:
                 return known
+            if _is_payment_checkout(event):
+                return _payment_checkout_handle(event)
             target = _target(event)
             membership = None
             outcome, note = StripeEvent.Outcome.IGNORED, target.note
@@ -116,16 +120,7 @@ def webhook_event_handle(event: StripeEventBody) -> StripeEvent:
                 if known is not None:
                     return known
                 outcome, note = _apply(event, membership, target)
-            return StripeEvent.objects.create(
-                event_id=event.id,
-                type=event.type,
-                stripe_created_at=event.created,
-                livemode=event.livemode,
-                membership=membership,
-                outcome=outcome,
-                note=note[:500],
-                payload=event.payload,
-            )
+            return _store(event, membership, outcome, note)
     except IntegrityError:
         # The same event id committed by a parallel delivery: everything here was rolled back.
         return StripeEvent.objects.get(event_id=event.id)
@@ -134,11 +129,65 @@ def webhook_event_handle(event: StripeEventBody) -> StripeEvent:
         raise
 
 
+def _is_payment_checkout(event: StripeEventBody) -> bool:
+    return isinstance(event.facts, CheckoutFacts) and event.facts.mode == "payment"
+
+
+def _payment_checkout_handle(event: StripeEventBody) -> StripeEvent:
+    """A one-off payment's Checkout session (completed or expired): the app that started it
+    applies it (membership.billing.payments); the event is stored once either way."""
+    facts = event.facts
+    assert isinstance(facts, CheckoutFacts)
+    handler = payment_handler(facts.kind) if facts.kind else None
+    if handler is None:
+        outcome, note = (
+            StripeEvent.Outcome.IGNORED,
+            f"Checkout session {facts.session_id} was not started by Toolgate "
+            f"(kind {facts.kind or '(none)'})",
+        )
+    else:
+        outcome, note = handler(
+            CheckoutPayment(
+                event_type=event.type,
+                session_id=facts.session_id,
+                kind=facts.kind,
+                reference=facts.payment_reference,
+                payment_intent_id=facts.payment_intent_id,
+                amount_total=facts.amount_total,
+                currency=facts.currency,
+                paid=facts.paid,
+            )
+        )
+    membership = (
+        Membership.objects.filter(stripe_customer_id=facts.customer_id).first()
+        if facts.customer_id
+        else None
+    )
+    return _store(event, membership, outcome, note)
+
+
+def _store(
+    event: StripeEventBody, membership: Membership | None, outcome: str, note: str
+) -> StripeEvent:
+    return StripeEvent.objects.create(
+        event_id=event.id,
+        type=event.type,
+        stripe_created_at=event.created,
+        livemode=event.livemode,
+        membership=membership,
+        outcome=outcome,
+        note=note[:500],
+        payload=event.payload,
+    )
+
+
 def _target(event: StripeEventBody) -> _Target:
     facts = event.facts
     if facts is None:
         return _Target(None, note=f"{event.type} is not an event Toolgate acts on")
     if isinstance(facts, CheckoutFacts):
+        if event.type == CHECKOUT_EXPIRED:
+            return _Target(None, note=f"Checkout session {facts.session_id} expired unpaid")
         return _checkout_target(facts)
     customer = facts.customer_id
     membership = (

@@ -114,6 +114,16 @@ class FakeStripeAPI(stripe.HTTPClient):
                     "url": params["return_url"] if self.portal_returns else url,
                 }
             )
+        if method == "post" and path == "/v1/refunds":
+            refund = {
+                "id": new_id("re"),
+                "object": "refund",
+                "amount": int(params["amount"]),
+                "payment_intent": params["payment_intent"],
+                "status": "succeeded",
+                "currency": "usd",
+            }
+            return self._ok(refund)
         if method == "get" and path.startswith("/v1/subscriptions/"):
             subscription = self.subscriptions.get(path.rsplit("/", 1)[1])
             if subscription is None:
@@ -350,6 +360,44 @@ def checkout_session_object(*, membership_id: int, customer: str, subscription_i
         "status": "complete",
         "subscription": subscription_id,
         "success_url": base + "?checkout=success&session_id={CHECKOUT_SESSION_ID}",
+        "ui_mode": "hosted",
+        "url": None,
+    }
+
+
+def payment_session_object(
+    checkout_call: Request, *, status: str = "complete", payment_status: str = "paid"
+) -> dict:
+    """The payment-mode session Stripe holds for a `POST /v1/checkout/sessions` Toolgate sent,
+    as a completed (or expired) Checkout shows it in events."""
+    params = checkout_call.params
+    answer = checkout_call.answer or {}
+    amount = int(params["line_items[0][price_data][unit_amount]"])
+    paid = status == "complete" and payment_status == "paid"
+    return {
+        "id": answer["id"],
+        "object": "checkout.session",
+        "allow_promotion_codes": True,
+        "amount_subtotal": amount,
+        "amount_total": amount,
+        "cancel_url": params["cancel_url"],
+        "client_reference_id": params["client_reference_id"],
+        "created": int(time.time()) - 60,
+        "currency": params["line_items[0][price_data][currency]"],
+        "customer": params.get("customer"),
+        "customer_details": {"email": params.get("customer_email"), "tax_exempt": "none"},
+        "expires_at": int(params["expires_at"]),
+        "livemode": False,
+        "metadata": {
+            "toolgate_kind": params["metadata[toolgate_kind]"],
+            "toolgate_ref": params["metadata[toolgate_ref]"],
+        },
+        "mode": "payment",
+        "payment_intent": new_id("pi") if paid else None,
+        "payment_status": payment_status if status == "complete" else "unpaid",
+        "status": status,
+        "subscription": None,
+        "success_url": params["success_url"],
         "ui_mode": "hosted",
         "url": None,
     }
