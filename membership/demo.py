@@ -9,6 +9,8 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from membership import roles, services
+from membership.billing.ledger import ledger_record
+from membership.billing.models import LedgerEntry
 from membership.models import (
     Badge,
     ChangeCause,
@@ -102,7 +104,27 @@ def seed() -> list[str]:
                     member=member, waiver=waiver, defaults={"signed_name": member.display_name}
                 )
         lines.append(f"  {person.role:<10} {person.email:<28} {DEMO_PASSWORD}")
+        if created and person.email == "maker@toolgate.test":
+            _demo_money(member)
     return ["Demo logins (role, email, password):", *lines]
+
+
+def _demo_money(member: Member) -> None:
+    """maker@ paid the month at the desk and bought $25.00 of prepaid credits (the ledger)."""
+    staff = User.objects.filter(email="staff@toolgate.test").first()
+    if staff is None:
+        return
+    services.payment_record_manual(member=member, actor=staff, note="Demo: paid at the desk")
+    ledger_record(
+        member=member,
+        kind=LedgerEntry.Kind.CREDIT_PURCHASE,
+        method=LedgerEntry.Method.CASH,
+        amount_minor=2500,
+        currency="usd",
+        cause=member,
+        recorded_by=staff,
+        memo="Demo: a $25.00 credit pack bought at the desk",
+    )
 
 
 def _verify_email(user: User) -> None:
