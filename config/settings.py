@@ -214,6 +214,9 @@ STRIPE_WEBHOOK_TOLERANCE_SECONDS = int(os.environ.get("STRIPE_WEBHOOK_TOLERANCE_
 # Class fees (docs/billing.md, "Class fees"): a paid seat cancelled at least this many hours before
 # the class is refunded in full, later not at all (staff may refund anyway, with a reason).
 CLASS_FEE_FULL_REFUND_HOURS = int(os.environ.get("CLASS_FEE_FULL_REFUND_HOURS", "48"))
+# A member promoted off the waitlist of a paid class has this long to pay (online billing) before
+# the seat passes on; never later than the class's start.
+CLASS_FEE_PAY_BY_HOURS = int(os.environ.get("CLASS_FEE_PAY_BY_HOURS", "24"))
 # Days a past-due membership keeps machine access after its paid period ends.
 MEMBERSHIP_GRACE_DAYS = int(os.environ.get("MEMBERSHIP_GRACE_DAYS", "3"))
 
@@ -327,6 +330,10 @@ CELERY_BEAT_SCHEDULE = {
     "reconcile-billing": {  # repair drift from Stripe (missed webhooks); no-op in manual billing
         "task": "membership.tasks.reconcile_billing",
         "schedule": crontab(hour=3, minute=30),
+    },
+    "release-class-fee-holds": {  # unpaid seats past their deadline go to the waitlist
+        "task": "training.tasks.release_class_fee_holds",
+        "schedule": timedelta(minutes=5),
     },
     "extend-class-series": {  # recurring classes' sessions up to 12 weeks ahead
         "task": "training.tasks.extend_class_series",

@@ -23,6 +23,7 @@ from membership.billing.ledger import (
     ledger_entry_for_stripe,
     ledger_record,
     ledger_refund,
+    ledger_reverse,
     refundable_minor,
 )
 from membership.billing.models import LedgerEntry
@@ -34,9 +35,16 @@ from membership.billing.payments import (
 )
 from membership.billing.webhooks import WebhookRejected
 from membership.models import Member, User
-from training import services
+from training import selectors, services
 from training.errors import EnrollmentRejected, NotAllowed
-from training.models import ClassSession, Enrollment, EnrollmentStatus, FeeState
+from training.models import (
+    ClassSession,
+    Enrollment,
+    EnrollmentStatus,
+    FeeState,
+    MemberCertification,
+    Outcome,
+)
 
 KIND = "class_fee"
 Kind, Method = LedgerEntry.Kind, LedgerEntry.Method
@@ -155,6 +163,9 @@ def _refund_all(enrollment: Enrollment, *, actor: User | None, reason: str) -> i
         refund_id = ""
         method = payment.method
         if payment.method == Method.STRIPE:
+            # Held until this refund is in the ledger: Stripe's charge.refunded for it, were it
+            # to arrive first, waits here and then finds it (membership.billing.refunds).
+            LedgerEntry.objects.select_for_update().get(pk=payment.pk)
             refund_id = payment_refund(
                 payment=payment,
                 amount_minor=left,
@@ -224,14 +235,18 @@ def _checkout_applied(payment: CheckoutPayment) -> tuple[str, str]:
         enrollment_id = int(payment.reference)
     except ValueError:
         raise WebhookRejected(f"class fee session names enrollment {payment.reference!r}") from None
+    session_id = (
+        Enrollment.objects.filter(pk=enrollment_id).values_list("session_id", flat=True).first()
+    )
+    if session_id is None:
+        raise WebhookRejected(f"class fee session for unknown enrollment {enrollment_id}")
+    # The class first, then the seat: the order enrollment_cancel takes its locks in.
+    ClassSession.objects.locked().get(pk=session_id)
     locked = (
         Enrollment.objects.select_for_update()
         .select_related("session", "member")
-        .filter(pk=enrollment_id)
-        .first()
+        .get(pk=enrollment_id)
     )
-    if locked is None:
-        raise WebhookRejected(f"class fee session for unknown enrollment {enrollment_id}")
     if payment.event_type == "checkout.session.expired":
         return _hold_expired(locked, payment)
     if not payment.paid:
@@ -282,14 +297,93 @@ def _hold_expired(locked: Enrollment, payment: CheckoutPayment) -> tuple[str, st
         or locked.status != EnrollmentStatus.ENROLLED
     ):
         return "unchanged", f"session {payment.session_id} no longer holds the seat"
+    _release(locked, now=timezone.now())
+    return "applied", f"Checkout expired unpaid: seat in {locked.session} released"
+
+
+def _release(locked: Enrollment, *, now: datetime) -> None:
+    """An unpaid seat goes: the enrollment is cancelled (by nobody) and the waitlist moves up."""
     session = ClassSession.objects.locked().get(pk=locked.session_id)
-    now = timezone.now()
     locked.status = EnrollmentStatus.CANCELLED
     locked.cancelled_at = now
     locked.fee_state, locked.fee_due_by = FeeState.FREE, None
     locked.save(update_fields=["status", "cancelled_at", "fee_state", "fee_due_by"])
     services.seats_refill(session=session, now=now)
-    return "applied", f"Checkout expired unpaid: seat in {session} released"
+
+
+# Stripe sends checkout.session.expired when the session ends; after this long without it the
+# periodic job releases the seat itself (a late payment is then refunded automatically).
+EXPIRY_EVENT_GRACE = timedelta(hours=1)
+
+
+def class_fee_holds_release(*, now: datetime) -> int:
+    """Release every seat whose fee was not paid by its deadline; returns how many.
+
+    A seat with an open Checkout waits for Stripe's expiry event a little longer. Each release
+    is its own transaction, re-checked under the lock (paid meanwhile: kept).
+    """
+    due = Enrollment.objects.filter(
+        status=EnrollmentStatus.ENROLLED, fee_state=FeeState.DUE, fee_due_by__lt=now
+    ).values_list("pk", "checkout_session_id", "fee_due_by")
+    released = 0
+    for pk, checkout_session_id, due_by in due:
+        if checkout_session_id and due_by is not None and due_by > now - EXPIRY_EVENT_GRACE:
+            continue
+        with transaction.atomic():
+            session_id = Enrollment.objects.values_list("session_id", flat=True).get(pk=pk)
+            ClassSession.objects.locked().get(pk=session_id)  # class, then seat (as cancelling)
+            locked = Enrollment.objects.select_for_update().get(pk=pk)
+            if (
+                locked.status == EnrollmentStatus.ENROLLED
+                and locked.fee_state == FeeState.DUE
+                and locked.fee_due_by is not None
+                and locked.fee_due_by < now
+            ):
+                _release(locked, now=now)
+                released += 1
+    return released
+
+
+def roster_record_charging(
+    *,
+    session: ClassSession,
+    outcomes: dict[int, str],
+    actor: User,
+    token: uuid.UUID | None = None,
+) -> list[MemberCertification]:
+    """Mark the roster (services.roster_record) and settle no-show fees with it: a member marked
+    absent is charged the certification's no-show fee on account, once; marked otherwise later,
+    the fee is reversed."""
+    with transaction.atomic():
+        grants = services.roster_record(
+            session=session, outcomes=outcomes, actor=actor, token=token
+        )
+        fee = session.certification.no_show_fee_minor
+        currency = session.certification.class_fee_currency
+        for enrollment in selectors.session_roster(session).select_related("member"):
+            charged = LedgerEntry.objects.filter(
+                cause_type__app_label="training",
+                cause_type__model="enrollment",
+                cause_id=enrollment.pk,
+                kind=Kind.NO_SHOW_FEE,
+                reverses__isnull=True,
+                reversed_by__isnull=True,
+            ).first()
+            absent = enrollment.outcome == Outcome.ABSENT
+            if absent and charged is None and fee:
+                ledger_record(
+                    member=enrollment.member,
+                    kind=Kind.NO_SHOW_FEE,
+                    method=Method.ACCOUNT,
+                    amount_minor=fee,
+                    currency=currency,
+                    cause=enrollment,
+                    recorded_by=actor,
+                    memo=f"No-show: {session}",
+                )
+            elif not absent and charged is not None:
+                ledger_reverse(entry=charged, actor=actor, reason="Marked present after all")
+    return grants
 
 
 def register() -> None:

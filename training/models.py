@@ -34,6 +34,11 @@ class Certification(models.Model):
         "class fee", default=0, help_text="In minor units (cents; whole won or yen). 0: free."
     )
     class_fee_currency = models.CharField(max_length=3, default=_space_currency)
+    no_show_fee_minor = models.PositiveIntegerField(
+        "no-show fee",
+        default=0,
+        help_text="Charged on account to a member marked absent (minor units; 0: none).",
+    )
 
     class Meta:
         ordering = ["name"]

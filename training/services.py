@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from core.gates import gates
 from core.submissions import submission_claim
+from membership.billing.config import stripe_enabled
 from membership.models import Member, User
 from training import notifications, selectors
 from training.errors import EnrollmentRejected, NotAllowed, SignOffRejected, TrainingError
@@ -24,6 +26,7 @@ from training.models import (
     ClassSession,
     Enrollment,
     EnrollmentStatus,
+    FeeState,
     MemberCertification,
     Outcome,
     TrainingRequest,
@@ -150,7 +153,12 @@ def _promote_from_waitlist(session: ClassSession, now: datetime) -> list[Enrollm
     for enrollment in selectors.session_waitlist(session)[:free]:
         enrollment.status = EnrollmentStatus.ENROLLED
         enrollment.promoted_at = now
-        enrollment.save(update_fields=["status", "promoted_at"])
+        if enrollment.fee_state == FeeState.DUE and stripe_enabled():
+            # A pay-by deadline (the email links to the class page's Pay button); unpaid by
+            # then, the seat passes on (training.fees.class_fee_holds_release).
+            pay_by = now + timedelta(hours=settings.CLASS_FEE_PAY_BY_HOURS)
+            enrollment.fee_due_by = min(pay_by, session.start)
+        enrollment.save(update_fields=["status", "promoted_at", "fee_due_by"])
         _fulfil_requests(enrollment.member, session.certification, now)
         notifications.promotion_notify.delay_on_commit(enrollment.pk)
         promoted.append(enrollment)

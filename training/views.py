@@ -351,7 +351,7 @@ def roster(request, pk: int):
         done = form_action(
             request,
             form,
-            lambda data: services.roster_record(
+            lambda data: fees.roster_record_charging(
                 session=session,
                 outcomes=form.outcomes(),
                 actor=request.user,

@@ -18,8 +18,10 @@ from django.db import IntegrityError, transaction
 from membership.billing.client import BillingUnavailable, stripe_client
 from membership.billing.ledger import ledger_record
 from membership.billing.payments import CheckoutPayment, payment_handler
+from membership.billing.refunds import charge_refunds_record
 from membership.billing.stripe_events import (
     CHECKOUT_EXPIRED,
+    ChargeFacts,
     CheckoutFacts,
     EventBodyInvalid,
     InvoiceFacts,
@@ -110,6 +112,9 @@ def webhook_event_handle(event: StripeEventBody) -> StripeEvent:
                 return known
             if _is_payment_checkout(event):
                 return _payment_checkout_handle(event)
+            if isinstance(event.facts, ChargeFacts):
+                outcome, note = charge_refunds_record(event.facts)
+                return _store(event, _membership_of(event.facts.customer_id), outcome, note)
             target = _target(event)
             membership = None
             outcome, note = StripeEvent.Outcome.IGNORED, target.note
@@ -158,12 +163,13 @@ def _payment_checkout_handle(event: StripeEventBody) -> StripeEvent:
                 paid=facts.paid,
             )
         )
-    membership = (
-        Membership.objects.filter(stripe_customer_id=facts.customer_id).first()
-        if facts.customer_id
-        else None
-    )
-    return _store(event, membership, outcome, note)
+    return _store(event, _membership_of(facts.customer_id), outcome, note)
+
+
+def _membership_of(customer_id: str) -> Membership | None:
+    if not customer_id:
+        return None
+    return Membership.objects.filter(stripe_customer_id=customer_id).first()
 
 
 def _store(

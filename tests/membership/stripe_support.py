@@ -52,6 +52,7 @@ class FakeStripeAPI(stripe.HTTPClient):
         super().__init__()
         self.requests: list[Request] = []
         self.subscriptions: dict[str, dict] = {}
+        self.refunds: list[dict] = []  # made through the API, or added as if in the dashboard
         self.fail_with_status: int | None = None
         # Where a session's hosted page sends the member. None keeps Stripe's own URLs, which no
         # test loads; a browser test names the Checkout URL to come back on ("success_url" as
@@ -123,7 +124,13 @@ class FakeStripeAPI(stripe.HTTPClient):
                 "status": "succeeded",
                 "currency": "usd",
             }
+            self.refunds.append(refund)
             return self._ok(refund)
+        if method == "get" and path == "/v1/refunds":
+            found = [r for r in self.refunds if r["payment_intent"] == params["payment_intent"]]
+            return self._ok(
+                {"object": "list", "data": found, "has_more": False, "url": "/v1/refunds"}
+            )
         if method == "get" and path.startswith("/v1/subscriptions/"):
             subscription = self.subscriptions.get(path.rsplit("/", 1)[1])
             if subscription is None:
@@ -400,6 +407,35 @@ def payment_session_object(
         "success_url": params["success_url"],
         "ui_mode": "hosted",
         "url": None,
+    }
+
+
+def refund_in_dashboard(api: FakeStripeAPI, *, payment_intent: str, amount: int) -> dict:
+    """Staff refunded part of a payment in the Stripe dashboard: Stripe now holds this refund."""
+    refund = {
+        "id": new_id("re"),
+        "object": "refund",
+        "amount": amount,
+        "payment_intent": payment_intent,
+        "status": "succeeded",
+        "currency": "usd",
+    }
+    api.refunds.append(refund)
+    return refund
+
+
+def charge_object(*, payment_intent: str, amount: int, amount_refunded: int, currency="usd"):
+    return {
+        "id": new_id("ch"),
+        "object": "charge",
+        "amount": amount,
+        "amount_refunded": amount_refunded,
+        "captured": True,
+        "currency": currency,
+        "customer": None,
+        "payment_intent": payment_intent,
+        "refunded": amount_refunded == amount,
+        "status": "succeeded",
     }
 
 

@@ -318,3 +318,101 @@ def test_a_class_fee_in_won_is_charged_in_whole_won(
     assert call.params["line_items[0][price_data][currency]"] == "krw"
     deliver(s.event("checkout.session.completed", s.payment_session_object(call)))
     assert _ledger(maker) == [("class_fee", "stripe", 30000, "krw")]
+
+
+def test_a_refund_in_the_stripe_dashboard_lands_in_the_ledger_once(
+    stripe_api, deliver, maker, paid_seat
+):
+    _, session = paid_seat
+    intent = session["payment_intent"]
+    s.refund_in_dashboard(stripe_api, payment_intent=intent, amount=1000)
+    refunded = s.event(
+        "charge.refunded", s.charge_object(payment_intent=intent, amount=3000, amount_refunded=1000)
+    )
+    assert deliver(refunded).json()["outcome"] == "applied"
+    again = s.event(
+        "charge.refunded", s.charge_object(payment_intent=intent, amount=3000, amount_refunded=1000)
+    )
+    assert deliver(again).json()["outcome"] == "unchanged"
+    assert _ledger(maker)[-1] == ("refund", "stripe", -1000, "usd")
+    assert LedgerEntry.objects.filter(kind="refund").count() == 1
+    (listed, _) = stripe_api.calls("get", "/v1/refunds")
+    assert listed.params == {"payment_intent": intent, "limit": "100"}
+
+
+def test_our_own_refund_is_not_recorded_again_by_its_event(stripe_api, deliver, maker, paid_seat):
+    enrollment, session = paid_seat
+    fees.enrollment_cancel_refunding(enrollment=enrollment, actor=maker.user)
+    charge = s.charge_object(
+        payment_intent=session["payment_intent"], amount=3000, amount_refunded=3000
+    )
+    assert deliver(s.event("charge.refunded", charge)).json()["outcome"] == "unchanged"
+    assert LedgerEntry.objects.filter(kind="refund").count() == 1
+
+
+def test_a_refund_of_a_payment_toolgate_never_took_is_ignored(stripe_api, deliver):
+    charge = s.charge_object(payment_intent="pi_NotOurs", amount=500, amount_refunded=500)
+    response = deliver(s.event("charge.refunded", charge))
+    assert response.json()["outcome"] == "ignored"
+    assert not LedgerEntry.objects.exists()
+
+
+def test_a_promoted_member_gets_a_pay_by_deadline_and_the_seat_passes_on(
+    stripe_api, deliver, client, maker, paid_class, mailoutbox, django_capture_on_commit_callbacks
+):
+    from training.tasks import release_class_fee_holds
+
+    first, second = MembershipFactory().member, MembershipFactory().member
+    fees.enrollment_create_paid(member=first, session=paid_class)
+    with django_capture_on_commit_callbacks(execute=True):
+        fees.enrollment_create_paid(member=second, session=paid_class)
+        # The seat holder cancels (before paying): the first on the waitlist is promoted.
+        fees.enrollment_cancel_refunding(
+            enrollment=Enrollment.objects.get(member=first), actor=first.user
+        )
+    promoted = Enrollment.objects.get(member=second)
+    assert (promoted.status, promoted.fee_state) == (EnrollmentStatus.ENROLLED, FeeState.DUE)
+    assert abs(promoted.fee_due_by - (timezone.now() + timedelta(hours=24))) < timedelta(minutes=1)
+    (email,) = mailoutbox
+    assert "The class fee is $30.00. Pay it by" in email.body
+    assert f"/training/sessions/{paid_class.pk}/" in email.body
+    third = MembershipFactory().member
+    fees.enrollment_create_paid(member=third, session=paid_class)
+    assert release_class_fee_holds() == 0  # not due yet
+    lapsed = timezone.now() + timedelta(hours=25)
+    assert fees.class_fee_holds_release(now=lapsed) == 1
+    assert Enrollment.objects.get(member=second).status == EnrollmentStatus.CANCELLED
+    assert Enrollment.objects.get(member=third).status == EnrollmentStatus.ENROLLED
+
+
+def test_an_open_checkout_waits_for_stripes_expiry_before_the_job_releases_it(
+    stripe_api, client, maker, paid_class
+):
+    _enroll(client, paid_class)
+    held = Enrollment.objects.get(member=maker)
+    assert fees.class_fee_holds_release(now=held.fee_due_by + timedelta(minutes=5)) == 0
+    assert fees.class_fee_holds_release(now=held.fee_due_by + timedelta(minutes=61)) == 1
+    assert Enrollment.objects.get(pk=held.pk).status == EnrollmentStatus.CANCELLED
+
+
+def test_a_no_show_is_charged_on_account_once_and_reversed_if_marked_present(
+    maker, paid_class, instructor, time_machine
+):
+    from membership.billing.selectors import member_balances
+
+    cert = paid_class.certification
+    cert.no_show_fee_minor = 1500
+    cert.save()
+    enrollment = fees.enrollment_create_paid(member=maker, session=paid_class)
+    time_machine.move_to(paid_class.end + timedelta(minutes=5))
+    for _ in range(2):
+        fees.roster_record_charging(
+            session=paid_class, outcomes={enrollment.pk: "absent"}, actor=instructor
+        )
+    assert _ledger(maker) == [("no_show_fee", "account", 1500, "usd")]
+    assert member_balances(maker)[0].on_account == 1500
+    fees.roster_record_charging(
+        session=paid_class, outcomes={enrollment.pk: "failed"}, actor=instructor
+    )
+    assert _ledger(maker)[-1] == ("no_show_fee", "account", -1500, "usd")
+    assert member_balances(maker)[0].on_account == 0
