@@ -304,6 +304,7 @@ CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
 # Email tasks live beside the code that writes each email; the worker imports them at start.
 CELERY_IMPORTS = [
     "membership.billing.emails",
+    "membership.billing.desk_emails",
     "training.notifications",
     "bookings.notifications",
 ]

@@ -9,8 +9,12 @@ class MembershipConfig(AppConfig):
 
     def ready(self) -> None:
         from membership import roles
-        from membership.billing import checks  # noqa: F401  (registers the system check)
+        from membership.billing import (
+            checks,  # noqa: F401  (registers the system check)
+            desk,
+        )
         from membership.billing.immutable import sqlite_function_register
 
         post_migrate.connect(roles.sync_roles_after_migrate, sender=self)
         connection_created.connect(sqlite_function_register)
+        desk.register()

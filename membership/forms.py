@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from core.forms import OnceForm
-from membership.models import MembershipStatus
+from membership.models import LedgerEntry, Material, MembershipStatus
 
 
 class SignupExtraForm(forms.Form):
@@ -55,3 +55,19 @@ class MembershipStatusForm(OnceForm):
 
 class LedgerReverseForm(OnceForm):
     reason = forms.CharField(max_length=400, label="Why is this entry wrong?")
+
+
+class MaterialSaleForm(OnceForm):
+    material = forms.ModelChoiceField(
+        queryset=Material.objects.filter(active=True), label="Material"
+    )
+    quantity = forms.IntegerField(label="Quantity", initial=1)
+    method = forms.ChoiceField(
+        label="Paid by",
+        choices=[
+            (LedgerEntry.Method.CASH, "Cash"),
+            (LedgerEntry.Method.CREDITS, "Prepaid credits"),
+            (LedgerEntry.Method.STRIPE, "Card on file"),
+        ],
+        initial=LedgerEntry.Method.CASH,
+    )

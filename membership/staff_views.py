@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 
 from core.views import form_action
 from membership import cards, readiness, selectors, services
+from membership.billing import desk
 from membership.billing import selectors as billing_selectors
 from membership.billing.config import billing_mode
 from membership.billing.ledger import ledger_reverse
@@ -18,6 +19,7 @@ from membership.forms import (
     BadgeReplaceForm,
     LedgerReverseForm,
     ManualPaymentForm,
+    MaterialSaleForm,
     MemberSearchForm,
     MembershipStatusForm,
 )
@@ -64,6 +66,8 @@ def _detail_context(member: Member, **forms) -> dict:
         "ledger": billing_selectors.member_ledger(member)[:100],
         "balances": billing_selectors.member_balances(member),
         "reverse_form": LedgerReverseForm(),
+        "sale_form": MaterialSaleForm(),
+        "sales": member.material_sales.select_related("material")[:20],
     }
     context.update(forms)
     return context
@@ -169,6 +173,30 @@ def ledger_entry_reverse(request, pk: int):
         ),
         f"Entry {entry.pk} reversed; both stay in the ledger.",
         "reverse_form",
+    )
+
+
+@require_POST
+@login_required
+@staff_required
+@permission_required("membership.record_payment", raise_exception=True)
+def material_sell(request, pk: int):
+    """Sell material to the member at the desk (cash, their credits, or their card on file)."""
+    member = get_object_or_404(Member, pk=pk)
+    return _run(
+        request,
+        member,
+        MaterialSaleForm(request.POST),
+        lambda data: desk.material_sell(
+            member=member,
+            material=data["material"],
+            quantity=data["quantity"],
+            method=data["method"],
+            actor=request.user,
+            token=data["form_token"],
+        ),
+        "Sold.",
+        "sale_form",
     )
 
 

@@ -26,6 +26,7 @@ urlpatterns = [
     ),
     path("staff/badges/<int:pk>/disable/", staff_views.badge_disable, name="staff_badge_disable"),
     path("staff/badges/<int:pk>/replace/", staff_views.badge_replace, name="staff_badge_replace"),
+    path("staff/members/<int:pk>/sales/", staff_views.material_sell, name="staff_material_sell"),
     path(
         "staff/ledger/<int:pk>/reverse/",
         staff_views.ledger_entry_reverse,

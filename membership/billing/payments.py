@@ -125,6 +125,78 @@ def payment_checkout_start(
     return StartedCheckout(session_id=session.id, url=session.url, expires_at=expires_at)
 
 
+class OffSessionDeclined(Exception):
+    """The saved card did not pay. `needs_member`: the bank wants the member to confirm (SCA)."""
+
+    def __init__(self, message: str, *, needs_member: bool, payment_intent_id: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.needs_member = needs_member
+        self.payment_intent_id = payment_intent_id
+
+
+def card_charge_off_session(
+    *,
+    member: Member,
+    amount_minor: int,
+    currency: str,
+    description: str,
+    metadata: dict[str, str],
+    idempotency_key: str,
+) -> str:
+    """Charge the card Stripe holds for the member, now, without them; returns the payment
+    intent's id once it succeeded. Raises OffSessionDeclined (declined, or SCA needed)."""
+    membership = Membership.objects.filter(member=member).first()
+    if membership is None or not membership.stripe_customer_id:
+        raise OffSessionDeclined("This member has no card on file with Stripe.", needs_member=False)
+    client = stripe_client()
+    try:
+        cards = client.v1.customers.payment_methods.list(
+            membership.stripe_customer_id, params={"type": "card", "limit": 1}
+        )
+        if not cards.data:
+            raise OffSessionDeclined(
+                "This member has no card on file with Stripe.", needs_member=False
+            )
+        intent = client.v1.payment_intents.create(
+            params={
+                "amount": amount_minor,
+                "currency": currency,
+                "customer": membership.stripe_customer_id,
+                "payment_method": cards.data[0].id,
+                "off_session": True,
+                "confirm": True,
+                "description": description,
+                "metadata": metadata,
+            },
+            options={"idempotency_key": idempotency_key},
+        )
+    except stripe.CardError as error:
+        body = error.json_body or {}
+        detail = body.get("error", {}) if isinstance(body, dict) else {}
+        intent_id = str((detail.get("payment_intent") or {}).get("id", ""))
+        if error.code == "authentication_required":
+            raise OffSessionDeclined(
+                "The bank wants the member to confirm this payment: a pay-by link was sent.",
+                needs_member=True,
+                payment_intent_id=intent_id,
+            ) from None
+        raise OffSessionDeclined(
+            f"The card was declined ({error.user_message or error.code}); take cash or credits.",
+            needs_member=False,
+        ) from None
+    except stripe.StripeError as error:
+        logger.warning("Off-session charge for member %s failed: %s", member.pk, error)
+        raise BillingUnavailable(
+            "Stripe could not be reached just now; nothing was charged. Please try again."
+        ) from error
+    if intent.status != "succeeded":
+        raise OffSessionDeclined(
+            f"The card payment is {intent.status}; take cash or credits.", needs_member=False
+        )
+    return intent.id
+
+
 def payment_refund(
     *, payment: LedgerEntry, amount_minor: int, reason: str, idempotency_key: str
 ) -> str:

@@ -54,7 +54,7 @@ def test_a_newcomer_pays_cash_gets_a_badge_and_is_ready_to_make(page, log_in):
     page.get_by_role("button", name="Record payment of $100.00").click()
     page.get_by_text("Payment recorded: the membership runs one more month.").wait_for()
     assert "Active" in membership_card.inner_text()
-    payment_row = page.locator("tr", has_text="cash, receipt 0412")
+    payment_row = page.locator("tr", has_text="cash, receipt 0412").first  # then its ledger entry
     assert "$100.00" in payment_row.inner_text()
     assert "Sam Staffer" in payment_row.inner_text()
 

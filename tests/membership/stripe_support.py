@@ -53,6 +53,10 @@ class FakeStripeAPI(stripe.HTTPClient):
         self.requests: list[Request] = []
         self.subscriptions: dict[str, dict] = {}
         self.refunds: list[dict] = []  # made through the API, or added as if in the dashboard
+        # What an off-session PaymentIntent does: "succeeded", "authentication_required" (SCA),
+        # "card_declined"; and whether the customer has a saved card.
+        self.card_outcome = "succeeded"
+        self.saved_cards = ["pm_1TgCard"]
         self.fail_with_status: int | None = None
         # Where a session's hosted page sends the member. None keeps Stripe's own URLs, which no
         # test loads; a browser test names the Checkout URL to come back on ("success_url" as
@@ -126,6 +130,37 @@ class FakeStripeAPI(stripe.HTTPClient):
             }
             self.refunds.append(refund)
             return self._ok(refund)
+        if (
+            method == "get"
+            and path.startswith("/v1/customers/")
+            and path.endswith("/payment_methods")
+        ):
+            cards = [
+                {"id": pm, "object": "payment_method", "type": "card"} for pm in self.saved_cards
+            ]
+            return self._ok({"object": "list", "data": cards, "has_more": False, "url": path})
+        if method == "post" and path == "/v1/payment_intents":
+            intent = {
+                "id": new_id("pi"),
+                "object": "payment_intent",
+                "amount": int(params["amount"]),
+                "currency": params["currency"],
+                "customer": params["customer"],
+                "payment_method": params["payment_method"],
+                "status": "succeeded",
+            }
+            if self.card_outcome == "succeeded":
+                return self._ok(intent)
+            intent["status"] = "requires_payment_method"
+            error = {
+                "error": {
+                    "type": "card_error",
+                    "code": self.card_outcome,
+                    "message": "Your card was declined.",
+                    "payment_intent": intent,
+                }
+            }
+            return json.dumps(error), 402, {"Request-Id": new_id("req")}
         if method == "get" and path == "/v1/refunds":
             found = [r for r in self.refunds if r["payment_intent"] == params["payment_intent"]]
             return self._ok(
