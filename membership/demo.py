@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from membership import roles, services
+from membership.billing.catalogue import Material
 from membership.billing.ledger import ledger_record
 from membership.billing.models import LedgerEntry
 from membership.models import (
@@ -106,7 +107,30 @@ def seed() -> list[str]:
         lines.append(f"  {person.role:<10} {person.email:<28} {DEMO_PASSWORD}")
         if created and person.email == "maker@toolgate.test":
             _demo_money(member)
+    _demo_materials()
     return ["Demo logins (role, email, password):", *lines]
+
+
+MATERIALS = [
+    # name, unit, price in cents, stock, low-stock threshold
+    ("Acrylic 3 mm, 600 x 400", "sheet", 1200, 24, 5),
+    ("Birch plywood 6 mm, 600 x 400", "sheet", 900, 30, 6),
+    ("PLA filament 1.75 mm", "1 kg spool", 2500, 8, 2),
+]
+
+
+def _demo_materials() -> None:
+    for name, unit, price, stock, threshold in MATERIALS:
+        Material.objects.get_or_create(
+            name=name,
+            defaults={
+                "unit": unit,
+                "price_minor": price,
+                "currency": "usd",
+                "stock": stock,
+                "low_stock_threshold": threshold,
+            },
+        )
 
 
 def _demo_money(member: Member) -> None:
