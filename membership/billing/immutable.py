@@ -1,4 +1,4 @@
-"""The database's own refusal to change or delete a ledger entry (the triggers of migration 0004).
+"""The database's own refusal to change or delete a ledger entry (the triggers of migration 0005_ledger).
 
 PostgreSQL: a trigger raises on every UPDATE or DELETE of a row; TRUNCATE (`manage.py flush`, the
 test database's reset) is not a row change and empties the table as before.

@@ -3,7 +3,7 @@
 Imported by `membership.models` (so it belongs to the membership app). Amounts are integers in the
 currency's minor unit as Stripe counts it (core.money); balances are sums of entries (selectors),
 never counters. A mistake is corrected by a reversing entry; the database itself refuses to
-update or delete an entry (triggers, migration 0004).
+update or delete an entry (triggers, migration 0005_ledger).
 """
 
 from __future__ import annotations

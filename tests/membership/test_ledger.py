@@ -210,12 +210,12 @@ def test_balances_are_sums_per_currency_and_credits_follow_their_method(member):
 
 
 def test_payments_made_before_the_ledger_are_carried_into_it(member, staff_user):
-    """Migration 0004 turned every existing Payment into its entry (tested on the function)."""
+    """Migration 0005 turned every existing Payment into its entry (tested on the function)."""
     import importlib
 
     from django.apps import apps
 
-    migration = importlib.import_module("membership.migrations.0004_ledger")
+    migration = importlib.import_module("membership.migrations.0005_ledger")
     payment = Payment.objects.create(
         member=member,
         amount_cents=7500,

@@ -73,7 +73,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('contenttypes', '0002_remove_content_type_name'),
-        ('membership', '0003_formsubmission_moved_to_core'),
+        ('membership', '0004_locations'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('training', '0003_class_fees'),
+        ('training', '0005_class_fees'),
     ]
 
     operations = [

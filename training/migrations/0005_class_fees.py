@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('training', '0002_enrollments_series_requests'),
+        ('training', '0004_class_location_required'),
     ]
 
     operations = [

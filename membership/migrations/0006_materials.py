@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('membership', '0004_ledger'),
+        ('membership', '0005_ledger'),
     ]
 
     operations = [
