@@ -224,6 +224,8 @@ CLASS_FEE_FULL_REFUND_HOURS = int(os.environ.get("CLASS_FEE_FULL_REFUND_HOURS", 
 # A member promoted off the waitlist of a paid class has this long to pay (online billing) before
 # the seat passes on; never later than the class's start.
 CLASS_FEE_PAY_BY_HOURS = int(os.environ.get("CLASS_FEE_PAY_BY_HOURS", "24"))
+# Prepaid credits bought this many months ago and not spent expire (a ledger entry); 0: never.
+CREDITS_EXPIRE_MONTHS = int(os.environ.get("CREDITS_EXPIRE_MONTHS", "0"))
 # Days a past-due membership keeps machine access after its paid period ends.
 MEMBERSHIP_GRACE_DAYS = int(os.environ.get("MEMBERSHIP_GRACE_DAYS", "3"))
 
@@ -338,6 +340,10 @@ CELERY_BEAT_SCHEDULE = {
     "reconcile-billing": {  # repair drift from Stripe (missed webhooks); no-op in manual billing
         "task": "membership.tasks.reconcile_billing",
         "schedule": crontab(hour=3, minute=30),
+    },
+    "expire-credits": {  # prepaid credits past CREDITS_EXPIRE_MONTHS (a no-op when 0)
+        "task": "membership.tasks.expire_credits",
+        "schedule": crontab(hour=3, minute=10),
     },
     "release-class-fee-holds": {  # unpaid seats past their deadline go to the waitlist
         "task": "training.tasks.release_class_fee_holds",

@@ -12,9 +12,11 @@ class MembershipConfig(AppConfig):
         from membership.billing import (
             checks,  # noqa: F401  (registers the system check)
             desk,
+            wallet,
         )
         from membership.billing.immutable import sqlite_function_register
 
         post_migrate.connect(roles.sync_roles_after_migrate, sender=self)
         connection_created.connect(sqlite_function_register)
         desk.register()
+        wallet.register()

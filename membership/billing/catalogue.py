@@ -74,3 +74,21 @@ class MaterialSale(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.material.name} to {self.member}"  # noqa: RUF001
+
+
+class CreditPack(models.Model):
+    """Prepaid credits members buy online (Checkout) or at the desk: pay this, spend this."""
+
+    name = models.CharField(max_length=120, unique=True)
+    amount_minor = models.PositiveIntegerField(help_text="Price and credits, in minor units.")
+    currency = models.CharField(max_length=3, default=_space_currency)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["amount_minor"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="credit_pack_not_free")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -12,16 +12,14 @@ import uuid
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Model
+from django.db.models import F
 from django.urls import reverse
 
 from core import clock
-from core.money import money_format
 from core.submissions import submission_claim
-from membership.billing import selectors
 from membership.billing.catalogue import Material, MaterialSale
 from membership.billing.desk_emails import low_stock_email, pay_link_email
-from membership.billing.ledger import LedgerRefused, ledger_record
+from membership.billing.ledger import ledger_record
 from membership.billing.models import LedgerEntry
 from membership.billing.payments import (
     CheckoutPayment,
@@ -30,70 +28,12 @@ from membership.billing.payments import (
     payment_checkout_start,
     payment_handler_register,
 )
+from membership.billing.wallet import SaleRefused, credits_spend
 from membership.models import Member, User
 
 Kind, Method = LedgerEntry.Kind, LedgerEntry.Method
 SALE_METHODS = (Method.CASH, Method.CREDITS, Method.STRIPE)
 KIND = "material_sale"
-
-
-class SaleRefused(LedgerRefused):
-    """A sale that cannot be made as asked (the message says why)."""
-
-
-def credits_spend(
-    *,
-    member: Member,
-    amount_minor: int,
-    currency: str,
-    kind: str,
-    cause: Model,
-    actor: User | None,
-    memo: str,
-) -> LedgerEntry:
-    """Pay `amount_minor` from the member's prepaid credits; refused if that would go below zero.
-
-    The member's row is locked first, so two spends at once (two tabs, two desks) are served one
-    after the other and the second sees what the first left.
-    """
-    with transaction.atomic():
-        Member.objects.select_for_update().get(pk=member.pk)
-        left = selectors.member_credit_balance(member, currency)
-        if amount_minor > left:
-            raise SaleRefused(
-                f"Not enough credits: {money_format(left, currency)} left, "
-                f"{money_format(amount_minor, currency)} needed."
-            )
-        return ledger_record(
-            member=member,
-            kind=kind,
-            method=Method.CREDITS,
-            amount_minor=amount_minor,
-            currency=currency,
-            cause=cause,
-            recorded_by=actor,
-            memo=memo,
-        )
-
-
-def credits_buy_at_desk(
-    *, member: Member, amount_minor: int, currency: str, actor: User, token: uuid.UUID | None = None
-) -> LedgerEntry:
-    """A credit pack paid in cash at the desk."""
-    if type(amount_minor) is not int or amount_minor <= 0:
-        raise SaleRefused("A credit pack has a positive price.")
-    with transaction.atomic():
-        submission_claim(token)
-        return ledger_record(
-            member=member,
-            kind=Kind.CREDIT_PURCHASE,
-            method=Method.CASH,
-            amount_minor=amount_minor,
-            currency=currency,
-            cause=member,
-            recorded_by=actor,
-            memo="Credit pack bought at the desk",
-        )
 
 
 def material_sell(

@@ -76,6 +76,7 @@ def payment_checkout_start(
     success_url: str,
     cancel_url: str,
     idempotency_key: str,
+    allow_promotion_codes: bool = True,
 ) -> StartedCheckout:
     """A hosted Checkout session in payment mode for one line; returns where to send the member.
 
@@ -102,7 +103,7 @@ def payment_checkout_start(
         "client_reference_id": f"{kind}-{reference}",
         "metadata": metadata,
         "payment_intent_data": metadata_only,
-        "allow_promotion_codes": True,
+        "allow_promotion_codes": allow_promotion_codes,
         "expires_at": int(expires_at.timestamp()),
         "success_url": success_url,
         "cancel_url": cancel_url,

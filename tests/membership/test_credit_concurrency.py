@@ -8,7 +8,7 @@ import threading
 import pytest
 from django.db import connection, connections
 
-from membership.billing import desk, selectors
+from membership.billing import desk, selectors, wallet
 from membership.models import LedgerEntry
 from tests.factories.membership import MaterialFactory, MembershipFactory, UserFactory
 
@@ -23,7 +23,7 @@ def test_two_spends_at_once_never_take_the_credits_below_zero(round_):
 
     cashier = UserFactory(role=roles.STAFF)
     member = MembershipFactory().member
-    desk.credits_buy_at_desk(member=member, amount_minor=1500, currency="usd", actor=cashier)
+    wallet.credits_buy_at_desk(member=member, amount_minor=1500, currency="usd", actor=cashier)
     # Two different materials, so only the credits (the member's lock) stand between the sales.
     materials = [
         MaterialFactory(name="Acrylic 3 mm", stock=10, price_minor=1200),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.db import IntegrityError, transaction
 
-from membership.billing import desk, selectors
-from membership.billing.desk import SaleRefused
+from membership.billing import desk, selectors, wallet
+from membership.billing.wallet import SaleRefused
 from membership.models import LedgerEntry, Material, MaterialSale
 from tests.factories.membership import StripeMembershipFactory
 from tests.membership import stripe_support as s
@@ -73,7 +73,7 @@ def test_the_database_refuses_negative_stock(acrylic):
 
 
 def test_credits_pay_first_and_never_go_below_zero(member, acrylic, cashier):
-    desk.credits_buy_at_desk(member=member, amount_minor=2000, currency="usd", actor=cashier)
+    wallet.credits_buy_at_desk(member=member, amount_minor=2000, currency="usd", actor=cashier)
     desk.material_sell(member=member, material=acrylic, quantity=1, method="credits", actor=cashier)
     assert selectors.member_credit_balance(member, "usd") == 800
     with pytest.raises(SaleRefused, match=r"Not enough credits: \$8.00 left, \$12.00 needed"):
