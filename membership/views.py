@@ -11,6 +11,7 @@ from core.errors import DomainError
 from core.forms import OnceForm
 from membership import cards, readiness, selectors, services
 from membership.billing import selectors as billing_selectors
+from membership.billing.catalogue import CreditPack
 from membership.forms import WaiverSignForm
 from membership.models import Member
 
@@ -84,6 +85,8 @@ def member_card(request):
 def billing(request):
     member = _member(request)
     checkout = request.GET.get("checkout", "")
+    if request.GET.get("credits") == "success":
+        messages.success(request, "Paid: your credits appear here as soon as Stripe confirms.")
     if checkout == "canceled":
         messages.info(request, "Checkout was cancelled; nothing was charged.")
     context = billing_selectors.billing_overview(member, checkout_returned=checkout == "success")
@@ -92,5 +95,6 @@ def billing(request):
         join_form=OnceForm(),
         ledger=billing_selectors.member_ledger(member)[:100],
         balances=billing_selectors.member_balances(member),
+        credit_packs=CreditPack.objects.filter(active=True),
     )
     return render(request, "membership/billing.html", context)

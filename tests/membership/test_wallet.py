@@ -93,3 +93,26 @@ def test_unspent_old_credits_expire_as_an_entry_oldest_spent_first(member, staff
 def test_credits_never_expire_by_default(member, staff_user):
     wallet.credits_buy_at_desk(member=member, amount_minor=2000, currency="usd", actor=staff_user)
     assert wallet.credits_expire(now=timezone.now() + timedelta(days=3650)) == 0
+
+
+def test_members_buy_a_pack_from_the_billing_page(stripe_api, client, member, pack):
+    import re
+
+    from django.urls import reverse
+
+    client.force_login(member.user)
+    page = client.get(reverse("membership_billing")).content.decode()
+    assert "Buy $50 of credits ($50.00)" in page
+    token = re.search(r'name="form_token" value="([^"]+)"', page).group(1)
+    response = client.post(reverse("billing_credit_pack", args=[pack.pk]), {"form_token": token})
+    assert response["Location"].startswith("https://checkout.stripe.com/c/pay/")
+    back = client.get(reverse("membership_billing") + "?credits=success").content.decode()
+    assert "your credits appear here as soon as Stripe confirms" in back
+
+
+def test_in_manual_mode_the_page_sends_members_to_the_desk(client, member, pack):
+    from django.urls import reverse
+
+    client.force_login(member.user)
+    page = client.get(reverse("membership_billing")).content.decode()
+    assert "Buy a pack at the front desk." in page and "data-credit-packs" not in page
