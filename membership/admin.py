@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from membership.models import (
     Badge,
+    CreditPack,
     LedgerEntry,
     Material,
     Member,
@@ -95,6 +96,11 @@ class MaterialAdmin(admin.ModelAdmin):
         "active",
     )
     list_editable = ("stock", "active")
+
+
+@admin.register(CreditPack)
+class CreditPackAdmin(admin.ModelAdmin):
+    list_display = ("name", "amount_minor", "currency", "active")
 
 
 @admin.register(LedgerEntry)

@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from membership import roles, services
-from membership.billing.catalogue import Material
+from membership.billing.catalogue import CreditPack, Material
 from membership.billing.ledger import ledger_record
 from membership.billing.models import LedgerEntry
 from membership.models import (
@@ -108,6 +108,7 @@ def seed() -> list[str]:
         if created and person.email == "maker@toolgate.test":
             _demo_money(member)
     _demo_materials()
+    _demo_credit_packs()
     return ["Demo logins (role, email, password):", *lines]
 
 
@@ -117,6 +118,11 @@ MATERIALS = [
     ("Birch plywood 6 mm, 600 x 400", "sheet", 900, 30, 6),
     ("PLA filament 1.75 mm", "1 kg spool", 2500, 8, 2),
 ]
+
+
+def _demo_credit_packs() -> None:
+    for name, amount in [("$25 of credits", 2500), ("$50 of credits", 5000)]:
+        CreditPack.objects.get_or_create(name=name, defaults={"amount_minor": amount})
 
 
 def _demo_materials() -> None:

@@ -12,6 +12,7 @@ from membership import roles
 from membership.models import (
     Badge,
     ChangeCause,
+    CreditPack,
     LedgerEntry,
     Material,
     Member,
@@ -196,3 +197,13 @@ class LedgerEntryFactory(factory.django.DjangoModelFactory):
     currency = "usd"
     cause_type = factory.LazyFunction(lambda: ContentType.objects.get_for_model(Member))
     cause_id = factory.SelfAttribute("member.pk")
+
+
+class CreditPackFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CreditPack
+        django_get_or_create = ("name",)
+
+    name = "$50 of credits"
+    amount_minor = 5000
+    currency = "usd"
