@@ -1,6 +1,7 @@
 from django.urls import path
 
 from membership import staff_views, views
+from membership.billing import reports as billing_reports
 from membership.billing import views as billing_views
 
 urlpatterns = [
@@ -33,5 +34,6 @@ urlpatterns = [
         staff_views.ledger_entry_reverse,
         name="staff_ledger_reverse",
     ),
+    path("staff/takings/", billing_reports.takings, name="staff_takings"),
     path("staff/card/<str:token>/", staff_views.card_scan, name="staff_card_scan"),
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 
 from membership import selectors
@@ -111,3 +111,42 @@ def member_credit_balance(member: Member, currency: str) -> int:
     bought = entries.filter(kind=Kind.CREDIT_PURCHASE).aggregate(t=Sum("amount_minor"))["t"]
     spent = entries.filter(method=Method.CREDITS).aggregate(t=Sum("amount_minor"))["t"]
     return (bought or 0) - (spent or 0)
+
+
+@dataclass(frozen=True)
+class TakingsRow:
+    method: str
+    method_label: str
+    currency: str
+    entries: int
+    total: int  # minor units, refunds included (negative)
+
+
+def takings_between(start: datetime, end: datetime) -> list[TakingsRow]:
+    """Money that moved in [start, end), per payment method and currency: cash and Stripe are
+    takings; credits and on-account show what was spent or charged without money moving."""
+    rows = (
+        LedgerEntry.objects.filter(occurred_at__gte=start, occurred_at__lt=end)
+        .values("method", "currency")
+        .annotate(total=Sum("amount_minor"), entries=Count("id"))
+        .order_by("method", "currency")
+    )
+    labels = dict(Method.choices)
+    return [
+        TakingsRow(
+            method=row["method"],
+            method_label=labels.get(row["method"], row["method"]),
+            currency=row["currency"],
+            entries=row["entries"],
+            total=row["total"] or 0,
+        )
+        for row in rows
+    ]
+
+
+def ledger_between(start: datetime, end: datetime) -> QuerySet[LedgerEntry]:
+    return (
+        LedgerEntry.objects.filter(occurred_at__gte=start, occurred_at__lt=end)
+        .select_related("member__user", "recorded_by")
+        .order_by("occurred_at", "id")
+    )
