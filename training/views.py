@@ -177,6 +177,7 @@ def session_detail(request, pk: int):
             "fee": fees.session_fee(session),
             "stripe_billing": stripe_enabled(),
             "refund_hours": settings.CLASS_FEE_FULL_REFUND_HOURS,
+            "checkout_returned": request.GET.get("checkout") == "success",
         },
     )
 

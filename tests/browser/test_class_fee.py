@@ -27,7 +27,7 @@ def test_a_member_pays_the_class_fee_and_the_seat_is_confirmed(
     page.get_by_role("button", name="Enroll").click()
     # Checkout (faked) sends the browser straight back to the class page, before any webhook.
     page.wait_for_url(f"**/training/sessions/{session.pk}/?checkout=success")
-    page.get_by_text("Seat held: class fee not paid yet").wait_for()
+    page.get_by_text("Payment received by Stripe — confirming…").wait_for()
     for width, height, name in [(1280, 900, "desktop"), (390, 844, "phone")]:
         page.set_viewport_size({"width": width, "height": height})
         page.screenshot(path=tmp_path / f"class-fee-held-{name}.png", full_page=True)
