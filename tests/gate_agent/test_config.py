@@ -52,6 +52,29 @@ def test_minimal_config_has_safe_defaults():
         ({"broker": {"client_cert": "c.pem"}}, "go together"),
         ({"broker": {"tsl": True}}, "unknown key(s): tsl"),
         ({"relay_pin": 4}, "unknown key(s): relay_pin"),
+        ({"relay": {"backend": "shelly"}}, "[relay] host is required for the shelly backend"),
+        ({"relay": {"backend": "tasmota", "host": "a/b"}}, "[relay] host is a name"),
+        (
+            {"relay": {"backend": "tasmota", "host": "p", "channel": 0}},
+            "[relay] channel must be 1-8",
+        ),
+        (
+            {"relay": {"backend": "shelly", "host": "p", "channel": 9}},
+            "[relay] channel must be 0-8",
+        ),
+        ({"relay": {"backend": "shelly", "host": "p", "timeout": 0}}, "[relay] timeout must be"),
+        ({"relay": {"backend": "shelly", "host": "p", "password_file": "nope"}}, "cannot read"),
+        ({"reader": {"backend": "pn532", "interface": "usb"}}, "[reader] interface must be"),
+        ({"reader": {"backend": "pn532", "interface": "spi"}}, "[reader] cs_pin is required"),
+        ({"reader": {"backend": "pn532", "interface": "uart"}}, "[reader] device is required"),
+        ({"power": {"source": "relay"}}, "needs a metering relay"),
+        ({"power": {"source": "ads1115", "idle_watts": 60}}, "idle_watts must be below busy"),
+        ({"power": {"source": "ads1115", "idle_minutes": 0}}, "[power] idle_minutes must be"),
+        ({"power": {"source": "ads1115", "adc_channel": 4}}, "[power] adc_channel must be 0-3"),
+        ({"power": {"source": "ads1115", "i2c_address": 0x20}}, "[power] i2c_address must be"),
+        ({"power": {"source": "ads1115", "busy_watt": 5}}, "unknown key(s): busy_watt"),
+        ({"display": {"backend": "lcd"}}, "[display] backend must be one of"),
+        ({"timezone": "Mars/Olympus"}, "timezone 'Mars/Olympus' is not a known"),
     ],
 )
 def test_mistakes_are_reported_clearly(change, message):
@@ -62,6 +85,50 @@ def test_mistakes_are_reported_clearly(change, message):
     with pytest.raises(ConfigError) as info:
         parse_config(data)
     assert message in str(info.value)
+
+
+def test_smart_plug_with_meter_and_display(tmp_path):
+    (tmp_path / "plug.password").write_text("pw\n")
+    data = {
+        "device_id": "g1",
+        "secret": SECRET,
+        "state_dir": "state",
+        "timezone": "Europe/Berlin",
+        "relay": {"backend": "shelly", "host": "10.0.0.5", "password_file": "plug.password"},
+        "power": {"source": "relay", "busy_watts": 200, "idle_watts": 30, "idle_minutes": 15},
+        "reader": {"backend": "pn532", "interface": "i2c"},
+        "display": {"backend": "ssd1306"},
+    }
+    config = parse_config(data, base=tmp_path)
+    assert (config.relay.host, config.relay.channel, config.relay.password) == ("10.0.0.5", 0, "pw")
+    assert "pw" not in repr(config.relay)
+    assert config.power.idle_minutes == 15.0 and config.display.i2c_address == 0x3C
+    tasmota = parse_config({**data, "relay": {"backend": "tasmota", "host": "plug.local"}})
+    assert tasmota.relay.channel == 1
+
+
+def test_the_backends_are_built_from_the_config():
+    from gate_agent.hardware import build_meter, build_relay, usage_policy
+    from gate_agent.hardware.shelly import ShellyRelay
+    from gate_agent.hardware.tasmota import TasmotaRelay
+
+    base = {"device_id": "g1", "secret": SECRET, "state_dir": "state"}
+    config = parse_config(
+        {
+            **base,
+            "relay": {"backend": "tasmota", "host": "plug", "channel": 2},
+            "power": {"source": "relay", "idle_minutes": 10, "idle_grace_minutes": 1},
+        }
+    )
+    relay = build_relay(config.relay)
+    assert isinstance(relay, TasmotaRelay)
+    assert build_meter(config.power, relay) is relay
+    policy = usage_policy(config.power)
+    assert policy is not None
+    assert (policy.idle_warn_seconds, policy.idle_grace_seconds) == (600, 60)
+    shelly = parse_config({**base, "relay": {"backend": "shelly", "host": "plug"}})
+    assert isinstance(build_relay(shelly.relay), ShellyRelay)
+    assert usage_policy(shelly.power) is None and build_meter(shelly.power, relay) is None
 
 
 def test_unreadable_file_names_the_file(tmp_path):

@@ -1,0 +1,274 @@
+"""The agent with a power meter and a relay that may fail: busy time, idle warning and auto-off,
+current with the relay off (welded contactor), and failing closed when the relay misbehaves."""
+
+from __future__ import annotations
+
+import pytest
+
+from gate_agent import protocol as p
+from gate_agent.agent import Phase
+from gate_agent.hardware.simulated import SimulatedMeter, SimulatedRelay
+from gate_agent.interfaces import RelayError
+from gate_agent.switch import (
+    ALARM_CURRENT_WHILE_OFF,
+    ALARM_METER_FAILED,
+    ALARM_RELAY_NOT_ON,
+    ALARM_RELAY_UNREACHABLE,
+)
+from gate_agent.usage import BusyTracker, UsagePolicy
+
+POLICY = UsagePolicy(
+    busy_watts=100,
+    idle_watts=20,
+    idle_warn_seconds=600,
+    idle_grace_seconds=120,
+    sample_seconds=2,
+    settle_seconds=3,
+)
+
+
+class FlakyRelay(SimulatedRelay):
+    """A smart plug that can stop answering or stop following."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.unreachable = False
+        self.ignores_on = False
+        self.stuck_on = False
+
+    def on(self) -> None:
+        if self.unreachable:
+            raise RelayError("timed out")
+        if not self.ignores_on:
+            super().on()
+
+    def off(self) -> None:
+        if self.unreachable:
+            raise RelayError("timed out")
+        if not self.stuck_on:
+            super().off()
+
+    def read_back(self) -> bool:
+        if self.unreachable:
+            raise RelayError("timed out")
+        return self.is_on
+
+
+@pytest.fixture
+def powered(make_gate):
+    def build(**kw):
+        meter = SimulatedMeter()
+        kw.setdefault("usage", POLICY)
+        gate = make_gate(meter=meter, **kw)
+        return gate, meter
+
+    return build
+
+
+def _run(gate, seconds: float, step: float = 2.0) -> None:
+    """Let `seconds` pass in sampling steps."""
+    for _ in range(round(seconds / step)):
+        gate.clock.advance(step)
+        gate.agent.tick()
+
+
+def _events(gate, kind):
+    return [e for e in gate.uploaded() if e["kind"] == kind]
+
+
+def test_busy_seconds_are_recorded_at_session_end(powered):
+    gate, meter = powered()
+    gate.scan_and_reply(grant_for=3600)
+    meter.value = 500
+    _run(gate, 300)  # busy 5 minutes
+    meter.value = 5
+    _run(gate, 60)
+    gate.deliver(p.Topic.COMMAND, gate.command(p.ACTION_SWITCH_OFF, reason="emergency_stop"))
+    (end,) = _events(gate, p.EVENT_SESSION_END)
+    assert end["busy_seconds"] == 300
+
+
+def test_readings_between_the_thresholds_keep_the_state():
+    tracker = BusyTracker(POLICY, started=0)
+    tracker.reading(0, 500)
+    tracker.reading(10, 60)  # between idle and busy: still busy
+    tracker.reading(20, 20)  # at idle_watts: idle
+    tracker.reading(30, 99)  # between: still idle
+    assert tracker.busy_seconds(30) == 20
+    assert tracker.idle_seconds(30) == 10
+    tracker.reading(40, 100)  # at busy_watts: busy
+    assert tracker.busy and tracker.idle_seconds(40) == 0
+
+
+def test_busy_time_is_counted_up_to_the_end_and_not_while_the_meter_fails():
+    tracker = BusyTracker(POLICY, started=0)
+    tracker.reading(0, 500)
+    assert tracker.busy_seconds(7) == 7
+    tracker.no_reading(10)
+    assert tracker.busy_seconds(50) == 10
+    assert tracker.idle_seconds(50) == 0  # unknown is not idle
+
+
+def test_an_idle_session_warns_then_switches_off_with_its_reason(powered):
+    gate, meter = powered()
+    gate.scan_and_reply(grant_for=3 * 3600)
+    meter.value = 500
+    _run(gate, 60)
+    meter.value = 5
+    _run(gate, 600)  # idle since the first idle reading, 598 s ago
+    assert gate.indicator.calls.count("warn") == 0
+    _run(gate, 2)  # idle 600 s
+    assert gate.indicator.warning and gate.relay.is_on
+    assert gate.display.lines[-1].startswith("Idle: switching off at")
+    _run(gate, 118)
+    assert gate.relay.is_on
+    _run(gate, 2)  # 600 + 120 s idle
+    assert not gate.relay.is_on and gate.agent.phase is Phase.IDLE
+    (end,) = _events(gate, p.EVENT_SESSION_END)
+    assert end["reason"] == "idle_timeout" and end["busy_seconds"] == 60
+    assert gate.display.lines[-1] == "Off: idle too long"
+
+
+def test_use_after_the_idle_warning_keeps_the_machine_on(powered):
+    gate, meter = powered()
+    gate.scan_and_reply(grant_for=3 * 3600)
+    _run(gate, 600)  # idle from the start
+    assert gate.indicator.warning
+    meter.value = 500
+    _run(gate, 2)
+    assert not gate.indicator.warning and gate.display.lines[-1].startswith("In use: on until")
+    meter.value = 5
+    _run(gate, 700)
+    assert gate.relay.is_on  # the idle clock started again at the last busy reading
+
+
+def test_without_an_idle_limit_idle_sessions_run_to_the_grant_end(powered):
+    gate, _ = powered(usage=UsagePolicy(busy_watts=100, idle_watts=20))
+    gate.scan_and_reply(grant_for=3600)
+    _run(gate, 3000)
+    assert gate.relay.is_on
+
+
+def test_current_with_the_relay_off_raises_the_alarm_at_once_and_once(powered):
+    gate, meter = powered()
+    _run(gate, 4)
+    meter.value = 800  # welded contactor: the machine runs with no session
+    _run(gate, 2)
+    (alarm,) = _events(gate, p.EVENT_ALARM)
+    assert alarm["reason"] == ALARM_CURRENT_WHILE_OFF and alarm["session_id"] is None
+    _run(gate, 20)
+    assert len(_events(gate, p.EVENT_ALARM)) == 1
+    meter.value = 0
+    _run(gate, 2)
+    meter.value = 800
+    _run(gate, 2)
+    assert len(_events(gate, p.EVENT_ALARM)) == 2  # a new episode
+
+
+def test_current_just_after_switching_off_is_the_load_running_down(powered):
+    gate, meter = powered()
+    gate.scan_and_reply(grant_for=3600)
+    meter.value = 800
+    _run(gate, 10)
+    gate.deliver(p.Topic.COMMAND, gate.command(p.ACTION_SWITCH_OFF, reason="emergency_stop"))
+    _run(gate, 2)  # 2 s after the off: within settle_seconds
+    assert _events(gate, p.EVENT_ALARM) == []
+    _run(gate, 2)
+    assert [a["reason"] for a in _events(gate, p.EVENT_ALARM)] == [ALARM_CURRENT_WHILE_OFF]
+
+
+def test_current_at_the_idle_threshold_with_the_relay_off_is_no_alarm(powered):
+    gate, meter = powered()
+    meter.value = 20
+    _run(gate, 10)
+    assert _events(gate, p.EVENT_ALARM) == []
+    meter.value = 21
+    _run(gate, 2)
+    assert len(_events(gate, p.EVENT_ALARM)) == 1
+
+
+def test_a_failing_meter_raises_one_alarm_and_the_session_goes_on(powered):
+    gate, meter = powered()
+    gate.scan_and_reply(grant_for=3600)
+    meter.failing = True
+    _run(gate, 900)
+    assert gate.relay.is_on  # no reading is not idle
+    assert [a["reason"] for a in _events(gate, p.EVENT_ALARM)] == [ALARM_METER_FAILED]
+
+
+def test_an_unreachable_plug_fails_closed_and_is_retried_off(make_gate):
+    relay = FlakyRelay()
+    gate = make_gate(relay=relay, relay_retry_seconds=5)
+    relay.unreachable = True
+    gate.scan_and_reply()
+    assert gate.agent.phase is Phase.IDLE
+    (alarm,) = _events(gate, p.EVENT_ALARM)
+    assert alarm["reason"] == ALARM_RELAY_UNREACHABLE
+    (end,) = _events(gate, p.EVENT_SESSION_END)
+    assert end["reason"] == "relay_failed"
+    assert gate.display.lines[-1].startswith("Off: the relay did not switch")
+    relay.unreachable = False
+    relay._on = True  # it did switch on before it stopped answering
+    gate.clock.advance(5)
+    gate.agent.tick()
+    assert not relay.is_on
+
+
+def test_a_plug_that_does_not_switch_on_ends_the_session(make_gate):
+    relay = FlakyRelay()
+    relay.ignores_on = True
+    gate = make_gate(relay=relay)
+    gate.scan_and_reply()
+    assert gate.agent.phase is Phase.IDLE
+    assert [a["reason"] for a in _events(gate, p.EVENT_ALARM)] == [ALARM_RELAY_NOT_ON]
+    assert _events(gate, p.EVENT_SESSION_END)[0]["reason"] == "relay_failed"
+
+
+def test_a_plug_unreachable_at_start_up_is_reported_and_the_agent_runs(make_gate):
+    relay = FlakyRelay()
+    relay.unreachable = True
+    gate = make_gate(relay=relay)
+    assert [a["reason"] for a in _events(gate, p.EVENT_ALARM)] == [ALARM_RELAY_UNREACHABLE]
+
+
+def test_the_display_says_until_when_in_the_gates_zone(make_gate):
+    from zoneinfo import ZoneInfo
+
+    gate = make_gate(zone=ZoneInfo("Europe/Berlin"))
+    # T0 is 08:00 UTC, 09:00 in Berlin in January.
+    gate.scan_and_reply(grant_for=3600)
+    assert gate.display.lines[-1] == "Ada Lovelace: on until 10:00"
+    gate.deliver(p.Topic.COMMAND, gate.command(p.ACTION_EXTEND, grant_end=int(gate.clock()) + 5400))
+    assert gate.display.lines[-1] == "Extended: on until 10:30"
+    gate.clock.advance(5400 - 300)
+    gate.agent.tick()
+    assert gate.display.lines[-1] == "Switching off at 10:30 (in 5 min)"
+    gate.clock.advance(300)
+    gate.agent.tick()
+    assert gate.display.lines[-1] == "Off: time is up"
+
+
+def test_a_refused_scan_says_why(make_gate):
+    gate = make_gate()
+    gate.scan_and_reply(allowed=False)
+    assert gate.display.lines[-1] == "Denied: No booking now"
+
+
+def test_a_failing_display_never_touches_the_relay(make_gate):
+    class Broken:
+        def show(self, line: str) -> None:
+            raise OSError("display unplugged")
+
+    gate = make_gate(display=Broken())
+    gate.scan_and_reply()
+    assert gate.relay.is_on and gate.agent.phase is Phase.ON
+
+
+def test_allowlist_no_ops_are_logged_at_debug(make_gate, caplog):
+    gate = make_gate()
+    allowlist = gate.allowlist(version=3)
+    gate.deliver(p.Topic.ALLOWLIST, allowlist)
+    caplog.set_level("DEBUG", logger="gate_agent")
+    gate.deliver(p.Topic.ALLOWLIST, allowlist)
+    (record,) = [r for r in caplog.records if "Ignored allowlist" in r.getMessage()]
+    assert record.levelname == "DEBUG"
