@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +19,16 @@ from gate_agent.config import (
     AgentConfig,
     BrokerConfig,
     ConfigError,
+    DisplayConfig,
     IndicatorConfig,
     ReaderConfig,
     RelayConfig,
     load_config,
 )
-from gate_agent.interfaces import Relay
+from gate_agent.interfaces import BadgeReader, Display, PowerMeter, Relay
 from gate_agent.protocol import new_device_secret
 from gate_agent.protocol.fields import DEVICE_ID_RE
+from gate_agent.simulator import SIMULATED_READERS, SIMULATED_RELAYS
 
 SECRET_ENV = "TOOLGATE_GATE_SECRET"  # noqa: S105 - the variable's name, not a secret
 
@@ -43,26 +46,54 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
-    from gate_agent.hardware import build_indicator, build_reader, build_relay
-    from gate_agent.hardware.simulated import SimulatedRelay
+    from gate_agent.hardware import (
+        build_display,
+        build_indicator,
+        build_meter,
+        build_reader,
+        build_relay,
+    )
+    from gate_agent.hardware.simulated import TerminalDisplay
     from gate_agent.runner import Runner
 
+    closers: list[Callable[[], None]] = []
     relay: Relay
+    reader: BadgeReader
+    meter: PowerMeter | None
+    display: Display | None
     if args.simulate:
-        relay = SimulatedRelay(on_change=_show_relay)
-        print(f"Simulated gate {config.device_id}: type a badge UID and press Enter.", flush=True)
+        from gate_agent.simulator import simulated_hardware
+
+        hardware = simulated_hardware(args.relay, args.reader, on_change=_show_relay)
+        relay, reader, meter = hardware.relay, hardware.reader, hardware.meter
+        display = TerminalDisplay()
+        closers.append(hardware.close)
+        print(
+            f"Simulated gate {config.device_id} ({args.relay} relay, {args.reader} reader): "
+            "type a badge UID and press Enter, or :load WATTS, :weld, :hang (plugs).",
+            flush=True,
+        )
     else:
         relay = build_relay(config.relay)
+        reader = build_reader(config.reader)
+        meter = build_meter(config.power, relay)
+        display = build_display(config.display)
     runner = Runner(
         config,
         relay=relay,
-        reader=build_reader(config.reader),
+        reader=reader,
         indicator=build_indicator(config.indicator),
+        meter=meter,
+        display=display,
     )
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    runner.run(stop)
+    try:
+        runner.run(stop)
+    finally:
+        for close in closers:
+            close()
     return 0
 
 
@@ -73,7 +104,16 @@ def _show_relay(on: bool) -> None:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m gate_agent", description=__doc__)
     parser.add_argument("--config", type=Path, help="TOML config file")
-    parser.add_argument("--simulate", action="store_true", help="simulated relay, stdin reader")
+    parser.add_argument("--simulate", action="store_true", help="a gate in the terminal")
+    parser.add_argument(
+        "--relay", default="simulated", choices=SIMULATED_RELAYS, help="--simulate: relay backend"
+    )
+    parser.add_argument(
+        "--reader", default="stdin", choices=SIMULATED_READERS, help="--simulate: reader backend"
+    )
+    parser.add_argument(
+        "--idle-minutes", type=float, help="--simulate: switch off after this long idle"
+    )
     parser.add_argument("--device-id", help="override the config's device_id")
     parser.add_argument("--secret", help=f"device secret (better: the {SECRET_ENV} variable)")
     parser.add_argument("--host", help="MQTT broker host (simulate default 127.0.0.1)")
@@ -104,9 +144,21 @@ def _simulated_config(args: argparse.Namespace) -> AgentConfig:
         base = AgentConfig(
             device_id=device_id, secret=secret, state_dir=state_home / "toolgate-gate" / device_id
         )
-    # The simulator never drives real hardware, whatever the config file says.
+    # The simulator never drives real hardware, whatever the config file says; it keeps the
+    # file's power thresholds, reading the simulated plug's (or a settable) meter.
+    source = "relay" if args.relay in ("shelly", "tasmota") else "simulated"
+    power = dataclasses.replace(base.power, source=source)
+    if args.idle_minutes is not None:
+        if args.idle_minutes <= 0:
+            raise ConfigError("--idle-minutes must be positive")
+        power = dataclasses.replace(power, idle_minutes=args.idle_minutes)
     base = dataclasses.replace(
-        base, relay=RelayConfig(), reader=ReaderConfig(), indicator=IndicatorConfig()
+        base,
+        relay=RelayConfig(),
+        reader=ReaderConfig(),
+        indicator=IndicatorConfig(),
+        power=power,
+        display=DisplayConfig(),
     )
     return _overridden(base, args)
 
