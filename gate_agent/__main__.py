@@ -23,6 +23,7 @@ from gate_agent.config import (
     IndicatorConfig,
     ReaderConfig,
     RelayConfig,
+    check_gates_apart,
     load_config,
 )
 from gate_agent.interfaces import BadgeReader, Display, PowerMeter, Relay
@@ -42,10 +43,36 @@ def main(argv: list[str] | None = None) -> int:
         level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
-        config = _simulated_config(args) if args.simulate else _real_config(args)
+        configs = [_simulated_config(args)] if args.simulate else _real_configs(args)
     except ConfigError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    closers: list[Callable[[], None]] = []
+    try:
+        runners = [_runner(config, args, closers) for config in configs]
+        # One process, one thread per gate: each has its own broker connection and state.
+        threads = [
+            threading.Thread(target=r.run, args=(stop,), name=f"gate-{r.config.device_id}")
+            for r in runners
+        ]
+        for thread in threads:
+            thread.start()
+        while any(thread.is_alive() for thread in threads):
+            for thread in threads:
+                thread.join(timeout=0.5)
+    finally:
+        stop.set()
+        for close in closers:
+            close()
+    return 0
+
+
+def _runner(
+    config: AgentConfig, args: argparse.Namespace, closers: list[Callable[[], None]]
+) -> Any:
     from gate_agent.hardware import (
         build_display,
         build_indicator,
@@ -56,7 +83,6 @@ def main(argv: list[str] | None = None) -> int:
     from gate_agent.hardware.simulated import TerminalDisplay
     from gate_agent.runner import Runner
 
-    closers: list[Callable[[], None]] = []
     relay: Relay
     reader: BadgeReader
     meter: PowerMeter | None
@@ -78,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         reader = build_reader(config.reader)
         meter = build_meter(config.power, relay)
         display = build_display(config.display)
-    runner = Runner(
+    return Runner(
         config,
         relay=relay,
         reader=reader,
@@ -86,15 +112,6 @@ def main(argv: list[str] | None = None) -> int:
         meter=meter,
         display=display,
     )
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    try:
-        runner.run(stop)
-    finally:
-        for close in closers:
-            close()
-    return 0
 
 
 def _show_relay(on: bool) -> None:
@@ -103,7 +120,12 @@ def _show_relay(on: bool) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m gate_agent", description=__doc__)
-    parser.add_argument("--config", type=Path, help="TOML config file")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        action="append",
+        help="TOML config file; repeat it to run several gates (one per machine) in one process",
+    )
     parser.add_argument("--simulate", action="store_true", help="a gate in the terminal")
     parser.add_argument(
         "--relay", default="simulated", choices=SIMULATED_RELAYS, help="--simulate: relay backend"
@@ -124,15 +146,21 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _real_config(args: argparse.Namespace) -> AgentConfig:
-    if args.config is None:
+def _real_configs(args: argparse.Namespace) -> list[AgentConfig]:
+    if not args.config:
         raise ConfigError("--config FILE is required (or use --simulate)")
-    return _overridden(load_config(args.config), args)
+    if len(args.config) > 1 and args.device_id:
+        raise ConfigError("--device-id overrides one gate's config, not several")
+    configs = [_overridden(load_config(path), args) for path in args.config]
+    check_gates_apart(configs)
+    return configs
 
 
 def _simulated_config(args: argparse.Namespace) -> AgentConfig:
-    if args.config is not None:
-        base = load_config(args.config)
+    if len(args.config or ()) > 1:
+        raise ConfigError("--simulate runs one gate: give at most one --config")
+    if args.config:
+        base = load_config(args.config[0])
     else:
         device_id = args.device_id or "sim-gate"
         secret = args.secret or os.environ.get(SECRET_ENV)

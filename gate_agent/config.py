@@ -380,3 +380,24 @@ def _indicator(s: _Section) -> IndicatorConfig:
     )
     s.finish()
     return indicator
+
+
+def check_gates_apart(configs: list[AgentConfig]) -> None:
+    """Gates run by one process share nothing: not a device id, a state directory, a relay pin
+    or plug, nor a reader."""
+    seen: dict[tuple[str, object], int] = {}
+    for number, config in enumerate(configs, start=1):
+        keys: list[tuple[str, object]] = [
+            ("device_id", config.device_id),
+            ("state_dir", config.state_dir.resolve()),
+        ]
+        if config.relay.backend == "gpio":
+            keys.append(("[relay] pin", config.relay.pin))
+        elif config.relay.backend in ("shelly", "tasmota"):
+            keys.append(("[relay] host and channel", (config.relay.host, config.relay.channel)))
+        if config.reader.backend != "stdin":
+            keys.append(("[reader]", (config.reader.backend, config.reader.device)))
+        for key in keys:
+            if key in seen:
+                raise ConfigError(f"gates {seen[key]} and {number} share the same {key[0]}")
+            seen[key] = number

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -136,3 +137,54 @@ def test_unreadable_file_names_the_file(tmp_path):
     bad.write_text("device_id = ")
     with pytest.raises(ConfigError, match=r"gate\.toml"):
         load_config(bad)
+
+
+def _gate(tmp_path, name: str, **changes) -> Path:
+    relay = changes.pop("relay", f'backend = "shelly"\nhost = "{name}.local"')
+    path = tmp_path / f"{name}.toml"
+    path.write_text(
+        f'device_id = "{name}"\nsecret = "{SECRET}"\n'
+        f'state_dir = "{changes.pop("state_dir", name)}"\n[relay]\n{relay}\n'
+    )
+    return path
+
+
+def test_one_process_runs_several_gates_from_their_configs(tmp_path):
+    from gate_agent.__main__ import _parser, _real_configs
+
+    args = _parser().parse_args(
+        ["--config", str(_gate(tmp_path, "laser")), "--config", str(_gate(tmp_path, "lathe"))]
+    )
+    configs = _real_configs(args)
+    assert [c.device_id for c in configs] == ["laser", "lathe"]
+    assert configs[0].state_dir != configs[1].state_dir
+
+
+@pytest.mark.parametrize(
+    ("second", "shared"),
+    [
+        ({"state_dir": "laser"}, "state_dir"),
+        ({"relay": 'backend = "shelly"\nhost = "laser.local"'}, "[relay] host and channel"),
+    ],
+)
+def test_gates_in_one_process_share_nothing(tmp_path, second, shared):
+    from gate_agent.__main__ import _parser, _real_configs
+
+    first, other = _gate(tmp_path, "laser"), _gate(tmp_path, "lathe", **second)
+    args = _parser().parse_args(["--config", str(first), "--config", str(other)])
+    with pytest.raises(ConfigError, match=re.escape(f"gates 1 and 2 share the same {shared}")):
+        _real_configs(args)
+
+
+def test_gpio_gates_in_one_process_need_their_own_pins():
+    from gate_agent.config import check_gates_apart
+
+    def gate(name: str, pin: int):
+        relay = {"backend": "gpio", "pin": pin}
+        return parse_config(
+            {"device_id": name, "secret": SECRET, "state_dir": name, "relay": relay}
+        )
+
+    check_gates_apart([gate("a", 17), gate("b", 22)])
+    with pytest.raises(ConfigError, match=r"share the same \[relay\] pin"):
+        check_gates_apart([gate("a", 17), gate("b", 17)])
