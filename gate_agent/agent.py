@@ -55,6 +55,7 @@ from .usage import BusyTracker, UsagePolicy
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
+METER_RETRY_SECONDS = 10.0
 
 
 class Phase(StrEnum):
@@ -515,6 +516,8 @@ class Agent:
         except Exception as exc:
             if session is not None and session.usage is not None:
                 session.usage.no_reading(now)
+            # A meter that times out stalls the loop: ask it less often until it answers.
+            self._next_sample = now + max(METER_RETRY_SECONDS, self._usage.sample_seconds)
             if not self._meter_failed:
                 self._meter_failed = True
                 self._alarm(ALARM_METER_FAILED, f"No power reading: {exc}")

@@ -196,6 +196,33 @@ def test_a_failing_meter_raises_one_alarm_and_the_session_goes_on(powered):
     assert [a["reason"] for a in _events(gate, p.EVENT_ALARM)] == [ALARM_METER_FAILED]
 
 
+class CountingMeter(SimulatedMeter):
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def watts(self) -> float:
+        self.calls += 1
+        return super().watts()
+
+
+def test_a_failing_meter_is_asked_less_often_until_it_answers(make_gate):
+    meter = CountingMeter()
+    gate = make_gate(meter=meter, usage=POLICY)
+    meter.failing = True
+    _run(gate, 2)
+    assert meter.calls == 1
+    _run(gate, 8)
+    assert meter.calls == 1  # 10 s between tries
+    _run(gate, 2)
+    assert meter.calls == 2
+    meter.failing = False
+    _run(gate, 10)
+    calls = meter.calls
+    _run(gate, 4)
+    assert meter.calls == calls + 2  # every sample_seconds again
+
+
 def test_an_unreachable_plug_fails_closed_and_is_retried_off(make_gate):
     relay = FlakyRelay()
     gate = make_gate(relay=relay, relay_retry_seconds=5)
