@@ -33,7 +33,7 @@ class BrokerConfig:
 
 
 RELAY_BACKENDS = ("gpio", "shelly", "tasmota", "simulated")
-READER_BACKENDS = ("evdev", "serial", "pn532", "stdin")
+READER_BACKENDS = ("evdev", "serial", "pn532", "mfrc522", "stdin")
 PN532_INTERFACES = ("i2c", "spi", "uart")
 POWER_SOURCES = ("none", "relay", "ads1115", "simulated")
 DISPLAY_BACKENDS = ("terminal", "ssd1306", "log")
@@ -61,6 +61,9 @@ class ReaderConfig:
     # pn532: i2c, spi (chip select on cs_pin) or uart (the serial port in device)
     interface: str = "i2c"
     cs_pin: int | None = None
+    # mfrc522: /dev/spidev<spi_bus>.<spi_device> (CE0 is device 0)
+    spi_bus: int = 0
+    spi_device: int = 0
     # A card held on the reader is reported once; again only after it has been away this long.
     release_seconds: float = 1.0
 
@@ -330,6 +333,8 @@ def _reader(s: _Section) -> ReaderConfig:
         grab=s.get("grab", bool, True),
         interface=interface,
         cs_pin=s.pin(backend == "pn532" and interface == "spi", "cs_pin", "pn532 spi"),
+        spi_bus=s.integer("spi_bus", 0, 0, 6),
+        spi_device=s.integer("spi_device", 0, 0, 3),
         release_seconds=s.positive("release_seconds", 1.0),
     )
     needs_device = backend in ("evdev", "serial") or (backend, interface) == ("pn532", "uart")

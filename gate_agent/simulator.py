@@ -1,7 +1,7 @@
 """The hardware of `python -m gate_agent --simulate`: any relay and reader backend, driven from the
 terminal. `--relay shelly` or `tasmota` runs the real backend against a twin of the plug on a
 local port (with a power meter); `--reader pn532` runs the real PN532 driver on a simulated I2C
-bus. Each line typed is a badge UID (placed on the PN532 for a moment), or a command:
+bus, `--reader mfrc522` the MFRC522 driver on a simulated chip. Each line typed is a badge UID (placed on the PN532 for a moment), or a command:
 
     :load 800    the machine draws 800 W while powered (0: idle)
     :weld        the relay's contact welds shut: power flows with the relay off (:unweld)
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 SIMULATED_RELAYS = ("simulated", "shelly", "tasmota")
-SIMULATED_READERS = ("stdin", "pn532")
+SIMULATED_READERS = ("stdin", "pn532", "mfrc522")
 CARD_ON_READER_SECONDS = 1.5
 
 
@@ -93,6 +93,18 @@ def simulated_hardware(
             threading.Timer(CARD_ON_READER_SECONDS, chip.place, args=(None,)).start()
 
         badge = place
+    elif reader_backend == "mfrc522":
+        from .hardware.mfrc522 import FakeMfrc522, Mfrc522
+        from .hardware.nfc import Mfrc522Reader
+
+        rc522 = FakeMfrc522()
+        reader = Mfrc522Reader(Mfrc522(rc522))
+
+        def hold(uid: str) -> None:
+            rc522.place(bytes.fromhex(normalize_badge_uid(uid)))
+            threading.Timer(CARD_ON_READER_SECONDS, rc522.place, args=(None,)).start()
+
+        badge = hold
     else:
         scripted = ScriptedReader()
         reader, badge = scripted, scripted.scan

@@ -92,6 +92,10 @@ def build_reader(config: ReaderConfig) -> BadgeReader:
         from .nfc import Pn532Reader
 
         return Pn532Reader.from_config(config)
+    if config.backend == "mfrc522":
+        from .nfc import Mfrc522Reader
+
+        return Mfrc522Reader.from_config(config)
     from .simulated import StdinReader
 
     return StdinReader()

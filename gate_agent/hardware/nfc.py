@@ -1,4 +1,5 @@
-"""NFC readers wired to the Pi: a PN532 (I2C, SPI or UART, through `adafruit-circuitpython-pn532`).
+"""NFC readers wired to the Pi: a PN532 (I2C, SPI or UART, through `adafruit-circuitpython-pn532`)
+and an MFRC522/RC522 (SPI, through `mfrc522.py` here over `spidev`).
 
 They poll for a card several times a second; `CardPresence` turns that into one scan per card
 placed on the reader: a card left lying there is read once, and again only after it has been
@@ -111,3 +112,28 @@ class Pn532Reader(PollingReader):
             cs = DigitalInOut(getattr(board, f"D{config.cs_pin}"))
             return cls(PN532_SPI(spi, cs), release_seconds=config.release_seconds)
         return cls.on_i2c(busio.I2C(board.SCL, board.SDA), release_seconds=config.release_seconds)
+
+
+class Mfrc522Reader(PollingReader):
+    """An MFRC522 on SPI: polls the chip (`mfrc522.Mfrc522.poll`)."""
+
+    def __init__(
+        self,
+        chip: Any,
+        *,
+        release_seconds: float = 1.0,
+        clock: Clock = time.monotonic,
+        close: Callable[[], None] | None = None,
+    ):
+        super().__init__(chip.poll, release_seconds=release_seconds, clock=clock, close=close)
+
+    @classmethod
+    def from_config(cls, config: ReaderConfig) -> Mfrc522Reader:
+        import spidev
+
+        from .mfrc522 import Mfrc522
+
+        spi = spidev.SpiDev()
+        spi.open(config.spi_bus, config.spi_device)
+        spi.max_speed_hz = 1_000_000
+        return cls(Mfrc522(spi), release_seconds=config.release_seconds, close=spi.close)

@@ -68,6 +68,8 @@ def test_minimal_config_has_safe_defaults():
         ({"reader": {"backend": "pn532", "interface": "usb"}}, "[reader] interface must be"),
         ({"reader": {"backend": "pn532", "interface": "spi"}}, "[reader] cs_pin is required"),
         ({"reader": {"backend": "pn532", "interface": "uart"}}, "[reader] device is required"),
+        ({"reader": {"backend": "mfrc522", "spi_device": 2.0}}, "[reader] spi_device: expected"),
+        ({"reader": {"backend": "mfrc522", "spi_device": 4}}, "[reader] spi_device must be 0-3"),
         ({"power": {"source": "relay"}}, "needs a metering relay"),
         ({"power": {"source": "ads1115", "idle_watts": 60}}, "idle_watts must be below busy"),
         ({"power": {"source": "ads1115", "idle_minutes": 0}}, "[power] idle_minutes must be"),

@@ -148,3 +148,71 @@ def test_oled_shows_the_line_wrapped():
     assert device.image.getbbox() is not None  # pixels lit
     display.show("x " * 200)
     assert len(display.rows) == 6  # what fits on 64 pixels
+
+
+# -- MFRC522 over SPI (our driver; the fake speaks the chip's register protocol) ----------------
+
+
+@pytest.fixture
+def rc522():
+    from gate_agent.hardware.mfrc522 import FakeMfrc522, Mfrc522
+    from gate_agent.hardware.nfc import Mfrc522Reader
+
+    chip = FakeMfrc522()
+    return Mfrc522Reader(Mfrc522(chip)), chip
+
+
+@pytest.mark.parametrize("uid", ["04A32B1C", "04112233445566", "04112233445566778899"])
+def test_mfrc522_reads_4_7_and_10_byte_uids(rc522, uid):
+    reader, chip = rc522
+    assert isinstance(reader, BadgeReader)
+    assert reader.read(0.05) is None
+    chip.place(bytes.fromhex(uid))
+    assert reader.read(0.5) == uid == normalize_badge_uid(uid)
+
+
+def test_mfrc522_speaks_iso14443a_and_halts_the_card(rc522):
+    from gate_agent.hardware.mfrc522 import crc_a
+
+    reader, chip = rc522
+    chip.place(CARD)
+    reader.read(0.5)
+    select = bytes([0x93, 0x70, *CARD, 0x04 ^ 0xA3 ^ 0x2B ^ 0x1C])
+    assert chip.frames[:4] == [
+        bytes([0x26]),  # REQA
+        bytes([0x93, 0x20]),  # anticollision, cascade level 1
+        select + crc_a(select),
+        bytes([0x50, 0x00, 0x57, 0xCD]),  # HLTA with its CRC_A
+    ]
+
+
+def test_a_card_held_on_the_mfrc522_is_read_once(rc522):
+    reader, chip = rc522
+    chip.place(CARD)
+    assert reader.read(0.5) == "04A32B1C"
+    assert reader.read(0.3) is None
+    chip.place(None)
+    chip.place(CARD)  # taken away and put back: a new card in the field ...
+    assert reader.read(0.3) is None  # ... within release_seconds: still the same scan
+
+
+def test_mfrc522_refuses_a_device_that_is_not_one():
+    from gate_agent.hardware.mfrc522 import FakeMfrc522, Mfrc522, Mfrc522Error
+
+    with pytest.raises(Mfrc522Error, match="version register 0x00"):
+        Mfrc522(FakeMfrc522(version=0x00))
+
+
+def test_mfrc522_ignores_a_corrupted_answer(rc522, monkeypatch):
+    reader, chip = rc522
+    chip.place(CARD)
+    original = chip._card_answer
+
+    def noisy(frame, last_bits):
+        answer = original(frame, last_bits)
+        if frame == bytes([0x93, 0x20]):
+            return answer[:4] + bytes([answer[4] ^ 0xFF])  # wrong BCC
+        return answer
+
+    monkeypatch.setattr(chip, "_card_answer", noisy)
+    assert reader.read(0.1) is None
