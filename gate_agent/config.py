@@ -32,7 +32,8 @@ class BrokerConfig:
     keepalive: int = 30
 
 
-RELAY_BACKENDS = ("gpio", "shelly", "tasmota", "simulated")
+RELAY_BACKENDS = ("gpio", "shelly", "tasmota", "tasmota_mqtt", "simulated")
+SMART_RELAYS = ("shelly", "tasmota", "tasmota_mqtt")
 READER_BACKENDS = ("evdev", "serial", "pn532", "mfrc522", "stdin")
 PN532_INTERFACES = ("i2c", "spi", "uart")
 POWER_SOURCES = ("none", "relay", "ads1115", "simulated")
@@ -50,6 +51,10 @@ class RelayConfig:
     password: str | None = field(default=None, repr=False)
     timeout: float = 2.0
     retry_seconds: float = 5.0  # an off not confirmed is tried again this often
+    # tasmota_mqtt: host is the space's broker; the plug's Tasmota topic, broker port and login
+    topic: str | None = None
+    port: int = 1883
+    username: str | None = None
 
 
 @dataclass(frozen=True)
@@ -233,7 +238,7 @@ def parse_config(data: dict[str, Any], *, base: Path = Path()) -> AgentConfig:
         timezone=_timezone(top),
     )
     top.finish()
-    if config.power.source == "relay" and config.relay.backend not in ("shelly", "tasmota"):
+    if config.power.source == "relay" and config.relay.backend not in SMART_RELAYS:
         raise ConfigError(
             '[power] source = "relay" needs a metering relay (backend shelly or tasmota)'
         )
@@ -299,7 +304,7 @@ def _broker(s: _Section, base: Path) -> BrokerConfig:
 
 def _relay(s: _Section, base: Path) -> RelayConfig:
     backend = s.choice("backend", RELAY_BACKENDS, "simulated")
-    networked = backend in ("shelly", "tasmota")
+    networked = backend in SMART_RELAYS
     inline, from_file = s.get("password", str), _read_secret_file(s, "password_file", base)
     if inline is not None and from_file is not None:
         raise ConfigError("[relay] give either password or password_file, not both")
@@ -308,7 +313,12 @@ def _relay(s: _Section, base: Path) -> RelayConfig:
         raise ConfigError(f"[relay] host is required for the {backend} backend (IP or name)")
     if host is not None and ("/" in host or " " in host):
         raise ConfigError("[relay] host is a name or address with an optional :port, no path")
-    first = 1 if backend == "tasmota" else 0
+    first = 1 if backend.startswith("tasmota") else 0
+    topic: str | None = s.get("topic", str)
+    if backend == "tasmota_mqtt" and not topic:
+        raise ConfigError("[relay] topic is required for tasmota_mqtt (the plug's MQTT topic)")
+    if topic is not None and any(c in topic for c in "/+# "):
+        raise ConfigError("[relay] topic is the plug's Topic setting: no '/', '+', '#' or space")
     relay = RelayConfig(
         backend=backend,
         pin=s.pin(backend == "gpio"),
@@ -318,6 +328,9 @@ def _relay(s: _Section, base: Path) -> RelayConfig:
         password=inline if inline is not None else from_file,
         timeout=s.positive("timeout", 2.0),
         retry_seconds=s.positive("retry_seconds", 5.0),
+        topic=topic,
+        port=s.integer("port", 1883, 1, 65535),
+        username=s.get("username", str),
     )
     s.finish()
     return relay
@@ -398,7 +411,7 @@ def check_gates_apart(configs: list[AgentConfig]) -> None:
         ]
         if config.relay.backend == "gpio":
             keys.append(("[relay] pin", config.relay.pin))
-        elif config.relay.backend in ("shelly", "tasmota"):
+        elif config.relay.backend in SMART_RELAYS:
             keys.append(("[relay] host and channel", (config.relay.host, config.relay.channel)))
         if config.reader.backend != "stdin":
             keys.append(("[reader]", (config.reader.backend, config.reader.device)))

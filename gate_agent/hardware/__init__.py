@@ -25,6 +25,19 @@ def build_relay(config: RelayConfig) -> Relay:
 
         assert config.pin is not None, "parse_config requires a pin for the gpio backend"
         return GpioRelay(config.pin, active_high=config.active_high)
+    if config.backend == "tasmota_mqtt":
+        from .tasmota_mqtt import TasmotaMqttRelay
+
+        assert config.host is not None and config.topic is not None, "parse_config checks them"
+        return TasmotaMqttRelay(
+            config.host,
+            topic=config.topic,
+            port=config.port,
+            channel=config.channel if config.channel is not None else 1,
+            username=config.username,
+            password=config.password,
+            timeout=config.timeout,
+        )
     if config.backend in ("shelly", "tasmota"):
         assert config.host is not None, "parse_config requires a host for smart relays"
         from .shelly import ShellyRelay

@@ -192,3 +192,69 @@ class TasmotaTwin(_Twin):
             energy = {"Total": 0.0, "Power": round(self.watts), "Voltage": 230, "Current": 0.0}
             return 200, {"StatusSNS": {"Time": "2027-01-15T08:00:00", "ENERGY": energy}}, {}
         return 200, {"Command": "Unknown"}, {}
+
+
+class TasmotaMqttTwin:
+    """A Tasmota plug on an MQTT broker: answers `cmnd/<topic>/Power1` and `Status 8` on
+    `stat/<topic>/...` as the firmware does. Shares `TasmotaTwin`'s machine model."""
+
+    def __init__(self, *, host: str, port: int, topic: str) -> None:
+        import paho.mqtt.client as mqtt
+        from paho.mqtt.enums import CallbackAPIVersion
+
+        self.topic = topic
+        self.device = _MqttDevice()
+        self.answering = True
+        ready = threading.Event()
+        self._client = mqtt.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2, client_id=f"tasmota-twin-{topic}"
+        )
+
+        def on_connect(client: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+            client.subscribe(f"cmnd/{topic}/#", qos=1)
+
+        def on_subscribe(client: Any, userdata: Any, mid: int, codes: Any, props: Any) -> None:
+            ready.set()
+
+        self._client.on_connect = on_connect
+        self._client.on_subscribe = on_subscribe
+        self._client.on_message = self._on_message
+        self._client.connect(host, port)
+        self._client.loop_start()
+        if not ready.wait(5):
+            raise RuntimeError("the Tasmota twin could not subscribe")
+
+    def close(self) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    def _on_message(self, client: Any, userdata: Any, message: Any) -> None:
+        if not self.answering:
+            return
+        command = message.topic.rsplit("/", 1)[-1].upper()
+        payload = message.payload.decode().strip().upper()
+        stat = f"stat/{self.topic}"
+        if command in ("POWER", "POWER1"):
+            if payload in ("ON", "OFF"):
+                self.device.switch(payload == "ON")
+            state = "ON" if self.device.output else "OFF"
+            client.publish(f"{stat}/RESULT", json.dumps({command: state}), qos=1)
+            client.publish(f"{stat}/{command}", state, qos=1)
+        elif command == "STATUS" and payload == "8":
+            energy = {"Power": round(self.device.watts), "Voltage": 230}
+            client.publish(f"{stat}/STATUS8", json.dumps({"StatusSNS": {"ENERGY": energy}}))
+
+
+class _MqttDevice:
+    """The relay and load behind a twin that is not an HTTP server."""
+
+    def __init__(self) -> None:
+        self.output, self.load_watts, self.welded, self.stuck = False, 0.0, False, False
+
+    @property
+    def watts(self) -> float:
+        return self.load_watts if self.output or self.welded else 0.0
+
+    def switch(self, on: bool) -> None:
+        if not self.stuck:
+            self.output = on
