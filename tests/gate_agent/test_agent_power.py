@@ -291,11 +291,15 @@ def test_a_failing_display_never_touches_the_relay(make_gate):
     assert gate.relay.is_on and gate.agent.phase is Phase.ON
 
 
-def test_allowlist_no_ops_are_logged_at_debug(make_gate, caplog):
+def test_allowlist_lines_are_logged_at_debug(make_gate, caplog):
     gate = make_gate()
     allowlist = gate.allowlist(version=3)
-    gate.deliver(p.Topic.ALLOWLIST, allowlist)
     caplog.set_level("DEBUG", logger="gate_agent")
     gate.deliver(p.Topic.ALLOWLIST, allowlist)
-    (record,) = [r for r in caplog.records if "Ignored allowlist" in r.getMessage()]
-    assert record.levelname == "DEBUG"
+    gate.deliver(p.Topic.ALLOWLIST, allowlist)
+    lines = [r for r in caplog.records if "llow" in r.getMessage()]
+    assert [r.getMessage().split(":")[0] for r in lines] == [
+        "Allow-list v3 adopted",
+        "Ignored allowlist message",
+    ]
+    assert {r.levelname for r in lines} == {"DEBUG"}
