@@ -303,3 +303,41 @@ def test_allowlist_lines_are_logged_at_debug(make_gate, caplog):
         "Ignored allowlist message",
     ]
     assert {r.levelname for r in lines} == {"DEBUG"}
+
+
+@pytest.mark.parametrize(("busy", "idle"), [(100, 100), (100, 120), (100, -1)])
+def test_usage_policy_needs_idle_below_busy_and_not_negative(busy, idle):
+    with pytest.raises(ValueError, match="idle_watts"):
+        UsagePolicy(busy_watts=busy, idle_watts=idle)
+
+
+def test_usage_policy_may_call_any_power_idle_but_none():
+    policy = UsagePolicy(busy_watts=5, idle_watts=0)
+    assert not policy.stray(0) and policy.stray(0.5)
+
+
+def test_the_welded_contactor_check_starts_exactly_settle_seconds_after_the_off(make_gate):
+    meter = SimulatedMeter()
+    policy = UsagePolicy(busy_watts=100, idle_watts=20, sample_seconds=1, settle_seconds=3)
+    gate = make_gate(meter=meter, usage=policy)
+    gate.scan_and_reply(grant_for=3600)
+    meter.value = 800
+    gate.agent.tick()
+    gate.deliver(p.Topic.COMMAND, gate.command(p.ACTION_SWITCH_OFF, reason="emergency_stop"))
+    gate.clock.advance(2)
+    gate.agent.tick()
+    assert _events(gate, p.EVENT_ALARM) == []
+    gate.clock.advance(1)
+    gate.agent.tick()
+    assert [a["reason"] for a in _events(gate, p.EVENT_ALARM)] == [ALARM_CURRENT_WHILE_OFF]
+
+
+def test_an_alarm_during_a_session_names_it(make_gate):
+    meter = SimulatedMeter()
+    gate = make_gate(meter=meter, usage=POLICY)
+    gate.scan_and_reply()
+    meter.failing = True
+    _run(gate, 2)
+    (alarm,) = _events(gate, p.EVENT_ALARM)
+    (start,) = _events(gate, p.EVENT_SESSION_START)
+    assert (alarm["session_id"], alarm["badge_uid"]) == (start["session_id"], start["badge_uid"])
