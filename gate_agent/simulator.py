@@ -1,7 +1,9 @@
 """The hardware of `python -m gate_agent --simulate`: any relay and reader backend, driven from the
 terminal. `--relay shelly` or `tasmota` runs the real backend against a twin of the plug on a
-local port (with a power meter); `--reader pn532` runs the real PN532 driver on a simulated I2C
-bus, `--reader mfrc522` the MFRC522 driver on a simulated chip. Each line typed is a badge UID (placed on the PN532 for a moment), or a command:
+local port (with a power meter); `--relay gpio` drives gpiozero's mock pins. `--reader pn532`
+runs the real PN532 driver on a simulated I2C bus, `--reader mfrc522` the MFRC522 driver on a
+simulated chip, `--reader serial` the serial reader on a pseudo-terminal. Each line typed is a
+badge UID (held on the NFC reader for a moment), or a command:
 
     :load 800    the machine draws 800 W while powered (0: idle)
     :weld        the relay's contact welds shut: power flows with the relay off (:unweld)
@@ -27,8 +29,8 @@ if TYPE_CHECKING:
     from .hardware.tasmota import TasmotaRelay
 
 log = logging.getLogger(__name__)
-SIMULATED_RELAYS = ("simulated", "shelly", "tasmota")
-SIMULATED_READERS = ("stdin", "pn532", "mfrc522")
+SIMULATED_RELAYS = ("simulated", "gpio", "shelly", "tasmota")
+SIMULATED_READERS = ("stdin", "serial", "pn532", "mfrc522")
 CARD_ON_READER_SECONDS = 1.5
 
 
@@ -56,6 +58,7 @@ def simulated_hardware(
     closers: list[Callable[[], None]] = []
     relay: Relay
     meter: PowerMeter
+    fake_meter: SimulatedMeter | None = None
     if relay_backend in ("shelly", "tasmota"):
         from .hardware.twins import ShellyTwin, TasmotaTwin
 
@@ -71,12 +74,26 @@ def simulated_hardware(
             resume=lambda arg: twin.resume(),
         )
         print(f"Simulated {relay_backend} plug at http://{twin.host}", flush=True)
+    elif relay_backend == "gpio":
+        from gpiozero.pins.mock import MockFactory
+
+        from .hardware.gpio import GpioRelay
+
+        pins = MockFactory()
+        closers.append(pins.close)
+        gpio = GpioRelay(17, active_high=False, pin_factory=pins)
+        relay, fake_meter = gpio, SimulatedMeter()
+        meter = fake_meter
+        print("Simulated GPIO relay on mock pin 17 (active low)", flush=True)
     else:
         simulated, fake_meter = SimulatedRelay(on_change=on_change), SimulatedMeter()
         relay, meter = simulated, fake_meter
 
+    if fake_meter is not None:
+        settable = fake_meter
+
         def load(arg: str) -> None:
-            fake_meter.value = float(arg or 0)
+            settable.value = float(arg or 0)
 
         commands["load"] = load
     reader: BadgeReader
@@ -93,6 +110,25 @@ def simulated_hardware(
             threading.Timer(CARD_ON_READER_SECONDS, chip.place, args=(None,)).start()
 
         badge = place
+    elif reader_backend == "serial":
+        import os
+
+        from .hardware.serial_reader import SerialReader
+
+        # A pseudo-terminal pair: the reader opens one end like a USB-serial port.
+        writer, port = os.openpty()
+        reader = SerialReader(os.ttyname(port))
+
+        def close_pty() -> None:
+            os.close(writer)
+            os.close(port)
+
+        closers.append(close_pty)
+
+        def send(uid: str) -> None:
+            os.write(writer, b"\x02" + uid.encode() + b"\r\n")  # STX ... CR LF, as EM4100 readers
+
+        badge = send
     elif reader_backend == "mfrc522":
         from .hardware.mfrc522 import FakeMfrc522, Mfrc522
         from .hardware.nfc import Mfrc522Reader
