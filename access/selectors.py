@@ -13,6 +13,7 @@ from access.models import (
     AccessEvent,
     AccessSource,
     EmergencyStop,
+    GateAlarm,
     GateChange,
     GateDevice,
     GateMessage,
@@ -24,6 +25,8 @@ from equipment.models import Machine, MachineState
 from membership.models import Member
 from membership.selectors import member_search
 
+ALARMS_SHOWN_FOR = timedelta(days=1)
+
 
 @dataclass(frozen=True)
 class MachineLive:
@@ -34,6 +37,8 @@ class MachineLive:
     emergency_stop: EmergencyStop | None = None
     # The latest commands to its gates, with their delivery state, newest first.
     commands: tuple[GateMessage, ...] = ()
+    # Its gates' alarms of the last day (a welded contactor, a relay that did not switch).
+    alarms: tuple[GateAlarm, ...] = ()
 
     @property
     def online(self) -> bool:
@@ -60,6 +65,11 @@ def machines_live(*, recent_events: int = 5) -> list[MachineLive]:
             "pressed_by"
         )
     }
+    alarms: dict[int, list[GateAlarm]] = {}
+    for alarm in GateAlarm.objects.filter(at__gte=clock.now() - ALARMS_SHOWN_FOR).select_related(
+        "device"
+    ):
+        alarms.setdefault(alarm.machine_id, []).append(alarm)
     live = []
     for machine in machines:
         recent = list(
@@ -80,6 +90,7 @@ def machines_live(*, recent_events: int = 5) -> list[MachineLive]:
                 recent,
                 stops.get(machine.pk),
                 commands,
+                tuple(alarms.get(machine.pk, [])[:3]),
             )
         )
     return live
