@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "equipment",
     "bookings",
     "access",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -296,6 +297,7 @@ CELERY_IMPORTS = [
     "membership.billing.emails",
     "training.notifications",
     "bookings.notifications",
+    "webhooks.tasks",
 ]
 # An email whose mail server refuses or cannot be reached is tried again this many times, after
 # a random wait of up to TASK_EMAIL_RETRY_BACKOFF_SECONDS, then twice that, and so on (at most an
@@ -329,7 +331,24 @@ CELERY_BEAT_SCHEDULE = {
         "task": "core.tasks.prune_form_tokens",
         "schedule": crontab(hour=4, minute=45),
     },
+    "webhooks-sweep": {  # deliveries whose task was lost; certifications expired with time
+        "task": "webhooks.tasks.webhooks_sweep",
+        "schedule": timedelta(minutes=1),
+    },
 }
+
+# Webhooks out (docs/webhooks.md). Endpoint URLs must be HTTPS on public addresses, checked when
+# staff register them and again (resolving the host) before every delivery: a URL reaching
+# loopback or the private network is refused (server-side request forgery). Development and tests
+# allow private addresses and plain HTTP, for receivers on this machine.
+WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", DEBUG)
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+# A failed delivery is tried again after this long, doubled after each failure, at most the max;
+# an endpoint whose every delivery has failed for WEBHOOK_DISABLE_AFTER_HOURS is disabled and
+# staff are emailed.
+WEBHOOK_RETRY_BACKOFF_SECONDS = int(os.environ.get("WEBHOOK_RETRY_BACKOFF_SECONDS", "30"))
+WEBHOOK_RETRY_MAX_SECONDS = int(os.environ.get("WEBHOOK_RETRY_MAX_SECONDS", "3600"))
+WEBHOOK_DISABLE_AFTER_HOURS = int(os.environ.get("WEBHOOK_DISABLE_AFTER_HOURS", "24"))
 
 LOGGING = {
     "version": 1,
