@@ -44,9 +44,9 @@ def endpoint_new(request):
         )
         if outcome:
             return redirect("webhooks:endpoint_detail", pk=outcome.value.pk)
-    return render(
-        request, "webhooks/endpoint_form.html", {"form": form}, status=400 if form.errors else 200
-    )
+    # Here after a POST only when refused: the form and the reason, as a 400.
+    status = 400 if request.method == "POST" else 200
+    return render(request, "webhooks/endpoint_form.html", {"form": form}, status=status)
 
 
 @login_required
@@ -90,7 +90,7 @@ def endpoint_detail(request, pk: int):
             "action_form": EndpointActionForm(),
             "disable_form": EndpointDisableForm(),
         },
-        status=400 if form.errors else 200,
+        status=400 if request.method == "POST" else 200,
     )
 
 
