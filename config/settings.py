@@ -53,6 +53,9 @@ INSTALLED_APPS = [
     "django.contrib.sites",
     "allauth",
     "allauth.account",
+    # Single sign-on (docs/sso.md): OpenID Connect, shown only when SSO_OIDC_SERVER_URL is set.
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "django_htmx",
     "schedule",
     # Task results and failures in the database (staff see them on Background tasks).
@@ -147,6 +150,57 @@ ACCOUNT_RATE_LIMITS = {
     "change_password": "5/m/user",
 }
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SPACE_NAME}] "
+
+# Single sign-on through any OpenID Connect provider (Keycloak, Authentik, Google Workspace,
+# Microsoft Entra; docs/sso.md). Off unless SSO_OIDC_SERVER_URL (the issuer) is set. A person
+# signing in whose provider vouches for an email (email_verified) that a Toolgate account has
+# verified too is signed in to that account and the two are linked; anyone else gets a new account.
+# SSO_ONLY turns password login, sign-up and password reset off: the provider is the only way in.
+SSO_OIDC_SERVER_URL = os.environ.get("SSO_OIDC_SERVER_URL", "").rstrip("/")
+SSO_OIDC_CLIENT_ID = os.environ.get("SSO_OIDC_CLIENT_ID", "")
+SSO_OIDC_CLIENT_SECRET = os.environ.get("SSO_OIDC_CLIENT_SECRET", "")
+SSO_OIDC_NAME = os.environ.get("SSO_OIDC_NAME", "Single sign-on")
+SSO_ONLY = env_bool("SSO_ONLY", False)
+if SSO_OIDC_SERVER_URL and not SSO_OIDC_CLIENT_ID:
+    raise ImproperlyConfigured("SSO_OIDC_SERVER_URL is set but SSO_OIDC_CLIENT_ID is not.")
+if SSO_ONLY and not SSO_OIDC_SERVER_URL:
+    raise ImproperlyConfigured("SSO_ONLY needs a provider: set SSO_OIDC_SERVER_URL and its client.")
+
+
+def sso_provider_apps(server_url: str, client_id: str, secret: str, name: str) -> list[dict]:
+    """allauth's openid_connect apps for one provider at `server_url` (none when it is empty)."""
+    if not server_url:
+        return []
+    return [
+        {
+            "provider_id": "sso",
+            "name": name,
+            "client_id": client_id,
+            "secret": secret,
+            "settings": {"server_url": server_url},
+        }
+    ]
+
+
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": sso_provider_apps(
+            SSO_OIDC_SERVER_URL, SSO_OIDC_CLIENT_ID, SSO_OIDC_CLIENT_SECRET, SSO_OIDC_NAME
+        ),
+    }
+}
+SOCIALACCOUNT_ADAPTER = "membership.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_REQUIRED = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_ONLY = SSO_ONLY
+if SSO_ONLY:
+    # Nobody has a password to verify an email with: the provider vouches for it.
+    ACCOUNT_EMAIL_VERIFICATION = "none"
+    SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
 
 CACHES = {
     "default": {

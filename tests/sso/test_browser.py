@@ -1,0 +1,36 @@
+"""Single sign-on through the real redirect flow in headless Chromium: the login page's button,
+the provider's own sign-in page, back to the member's dashboard."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import browser  # noqa: F401  (the session's Chromium)
+from tests.sso.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def page(browser, live_server):  # noqa: F811
+    context = browser.new_context(base_url=live_server.url)
+    context.set_default_timeout(15_000)
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+def test_member_signs_in_through_the_provider(transactional_db, page, sso, live_server):
+    page.goto("/accounts/login/")
+    page.get_by_role("button", name="Makerspace ID").or_(
+        page.get_by_role("link", name="Makerspace ID")
+    ).first.click()
+    # allauth asks before leaving for the provider (a POST, so no link can start a login).
+    if "/accounts/oidc/sso/login/" in page.url:
+        page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(f"{sso.origin}/login/**")
+    page.get_by_label("Username").fill("ada")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in to the provider").click()
+    page.wait_for_url(f"{live_server.url}/**dashboard**")
+    assert "ada@example.org" in page.content()
