@@ -94,61 +94,41 @@ def endpoint_detail(request, pk: int):
     )
 
 
-def _endpoint_action(request, pk: int, action, success: str, form_class=EndpointActionForm):
-    endpoint = get_object_or_404(Endpoint, pk=pk)
-    form_action(
-        request, form_class(request.POST), lambda data: action(endpoint, data), success=success
-    )
-    return redirect("webhooks:endpoint_detail", pk=endpoint.pk)
-
-
-@require_POST
-@login_required
-@webhook_staff
-def endpoint_test(request, pk: int):
-    return _endpoint_action(
-        request,
-        pk,
+# The buttons of an endpoint's page: what each does, and what the person is told.
+ACTIONS = {
+    "test": (
+        EndpointActionForm,
         lambda endpoint, data: services.endpoint_send_test(endpoint=endpoint),
         "Test event queued: its delivery shows below in a moment.",
-    )
-
-
-@require_POST
-@login_required
-@webhook_staff
-def endpoint_disable(request, pk: int):
-    return _endpoint_action(
-        request,
-        pk,
+    ),
+    "disable": (
+        EndpointDisableForm,
         lambda endpoint, data: services.endpoint_disable(endpoint=endpoint, reason=data["reason"]),
         "Disabled: events still arrive and wait, in order, until you enable it again.",
-        EndpointDisableForm,
-    )
-
-
-@require_POST
-@login_required
-@webhook_staff
-def endpoint_enable(request, pk: int):
-    return _endpoint_action(
-        request,
-        pk,
+    ),
+    "enable": (
+        EndpointActionForm,
         lambda endpoint, data: services.endpoint_enable(endpoint=endpoint),
         "Enabled: what waited is being delivered.",
-    )
+    ),
+    "new-secret": (
+        EndpointActionForm,
+        lambda endpoint, data: services.endpoint_rotate_secret(endpoint=endpoint),
+        "New secret made: deliveries are signed with it from now on. Give it to the receiver.",
+    ),
+}
 
 
 @require_POST
 @login_required
 @webhook_staff
-def endpoint_rotate_secret(request, pk: int):
-    return _endpoint_action(
-        request,
-        pk,
-        lambda endpoint, data: services.endpoint_rotate_secret(endpoint=endpoint),
-        "New secret made: deliveries are signed with it from now on. Give it to the receiver.",
+def endpoint_action(request, pk: int, action: str):
+    endpoint = get_object_or_404(Endpoint, pk=pk)
+    form_class, act, success = ACTIONS[action]
+    form_action(
+        request, form_class(request.POST), lambda data: act(endpoint, data), success=success
     )
+    return redirect("webhooks:endpoint_detail", pk=endpoint.pk)
 
 
 @require_POST

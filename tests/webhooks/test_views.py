@@ -73,7 +73,7 @@ def test_disable_then_enable(staff_client, endpoint, action):
 
 def test_new_secret_and_delete(staff_client, endpoint):
     old = endpoint.secret
-    _post(staff_client, "endpoint_rotate_secret", endpoint.pk)
+    _post(staff_client, "endpoint_new_secret", endpoint.pk)
     endpoint.refresh_from_db()
     assert endpoint.secret != old and endpoint.secret.startswith("whsec_")
     response = _post(staff_client, "endpoint_delete", endpoint.pk)
