@@ -245,7 +245,7 @@ class GateBridge:
                 return  # an upload repeated after a lost acknowledgement
             try:
                 with transaction.atomic():
-                    AccessEvent.objects.create(
+                    logged = AccessEvent.objects.create(
                         at=at,
                         source=AccessSource.OFFLINE,
                         badge_uid=(event.badge_uid or "")[:40],
@@ -257,6 +257,7 @@ class GateBridge:
                         grant_end=_at(event.grant_end),
                         gate_event_id=event.id,
                     )
+                    domain_events.emit(domain_events.ACCESS_DECIDED, logged)
             except IntegrityError:
                 pass  # another bridge stored the same upload first
             return

@@ -148,3 +148,14 @@ def test_usage_sessions_and_gate_offline_from_the_bridge(hooked):
         bridge.housekeeping()
     assert announced() == ["usage.started", "usage.ended", "gate.offline"]
     assert data()["gate"]["device_id"] == device.device_id
+
+
+def test_offline_decisions_uploaded_by_a_gate_are_announced_once(hooked):
+    device = GateDeviceFactory()
+    decided = _event(
+        p.EVENT_OFFLINE_DECISION, badge_uid="DEADBEEF", allowed=False, reason="no_booking_now"
+    )
+    GateBridge().handle(*_events(device, decided))
+    GateBridge().handle(*_events(device, decided))  # re-uploaded after a lost acknowledgement
+    assert announced() == ["access.refused"]
+    assert data()["access_event"]["source"] == "offline"
