@@ -6,7 +6,7 @@ import factory
 
 from webhooks import signing
 from webhooks.events import EventType
-from webhooks.models import Endpoint
+from webhooks.models import Delivery, Endpoint
 
 
 class EndpointFactory(factory.django.DjangoModelFactory):
@@ -17,3 +17,15 @@ class EndpointFactory(factory.django.DjangoModelFactory):
     url = "https://hooks.example.com/toolgate"
     event_types = factory.LazyFunction(lambda: list(EventType.values))
     secret = factory.LazyFunction(signing.secret_new)
+
+
+class DeliveryFactory(factory.django.DjangoModelFactory):
+    """A test event waiting for its first try."""
+
+    class Meta:
+        model = Delivery
+
+    endpoint = factory.SubFactory(EndpointFactory)
+    message_id = factory.Sequence(lambda n: f"msg_{n:032x}")
+    event_type = "webhook.test"
+    body = '{"type":"webhook.test","timestamp":"2030-01-07T16:00:00Z","data":{}}'

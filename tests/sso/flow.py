@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-from tests.sso.conftest import PASSWORD
+from tests.sso.fixtures import PASSWORD
 
 
 def provider_session(provider, username: str) -> requests.Session:

@@ -15,10 +15,24 @@ from django.urls import clear_url_caches
 from membership.models import Member
 from tests.factories.membership import UserFactory
 from tests.sso import flow
-from tests.sso.conftest import CLIENT_SECRET
+from tests.sso.fixtures import CLIENT_SECRET
 from tests.sso.provider import CONFUSED_CLIENT
 
 CALLBACK = "/accounts/oidc/sso/login/callback/"
+
+
+@pytest.fixture
+def refusals(monkeypatch) -> list[tuple[str | None, Exception | None]]:
+    """Why allauth refused each sign-in: its error code and the exception (if any)."""
+    from membership.adapters import SocialAccountAdapter
+
+    seen: list[tuple[str | None, Exception | None]] = []
+
+    def record(self, request, provider, error=None, exception=None, extra_context=None):
+        seen.append((error, exception))
+
+    monkeypatch.setattr(SocialAccountAdapter, "on_authentication_error", record, raising=False)
+    return seen
 
 
 def _signed_in(client) -> bool:
@@ -58,23 +72,29 @@ def test_an_unverified_provider_email_does_not_take_over_an_account(db, client, 
     assert not SocialAccount.objects.filter(user=staff).exists()
 
 
-def test_forged_state_is_refused(db, client, sso):
+def test_forged_state_is_refused(db, client, sso, refusals):
     answer = flow.authorize(flow.provider_session(sso, "ada"), flow.start(client))
     response = client.get(CALLBACK, answer | {"state": "forged-state-value"})
     assert 400 <= response.status_code < 500
+    # Refused on the state itself, before any code was exchanged with the provider.
+    assert [exception for _, exception in refusals] == [None]
     assert not _signed_in(client)
     assert not get_user_model().objects.filter(email="ada@example.org").exists()
 
 
-def test_callback_without_a_started_login_is_refused(db, client, sso):
+def test_callback_without_a_started_login_is_refused(db, client, sso, refusals):
     """A code and state from someone else's login (login CSRF): this browser started none."""
     other = client.__class__()
     answer = flow.authorize(flow.provider_session(sso, "ada"), flow.start(other))
     client.get(CALLBACK, answer)
     assert not _signed_in(client)
+    assert [exception for _, exception in refusals] == [None]
 
 
-def test_id_token_for_another_audience_is_refused(db, client, sso, settings):
+def test_id_token_for_another_audience_is_refused(db, client, sso, settings, refusals):
+    """The provider signs a genuine ID token, but for another client: refused for its audience."""
+    import jwt
+
     from config.settings import sso_provider_apps
 
     settings.SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"] = sso_provider_apps(
@@ -83,6 +103,9 @@ def test_id_token_for_another_audience_is_refused(db, client, sso, settings):
     answer = flow.authorize(flow.provider_session(sso, "ada"), flow.start(client))
     response = client.get(CALLBACK, answer)
     assert 400 <= response.status_code < 500
+    # Refused by allauth's check of the ID token's audience, not by any other failure.
+    [(_, refused)] = refusals
+    assert isinstance(refused.__cause__, jwt.InvalidAudienceError), repr(refused)
     assert not _signed_in(client)
     assert not get_user_model().objects.filter(email="ada@example.org").exists()
 

@@ -20,7 +20,7 @@ class Validator(OAuth2Validator):
         }
 
     def get_id_token_dictionary(self, token, token_handler, request):
-        claims = super().get_id_token_dictionary(token, token_handler, request)
-        if request.client_id == CONFUSED_CLIENT:
+        claims, expiration_time = super().get_id_token_dictionary(token, token_handler, request)
+        if request.client.client_id == CONFUSED_CLIENT:
             claims["aud"] = "some-other-client"
-        return claims
+        return claims, expiration_time

@@ -5,22 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import browser  # noqa: F401  (the session's Chromium)
-from tests.sso.conftest import PASSWORD
+from tests.sso.fixtures import PASSWORD, provider, sso  # noqa: F401  (the provider process)
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def page(browser, live_server):  # noqa: F811
-    context = browser.new_context(base_url=live_server.url)
-    context.set_default_timeout(15_000)
-    tab = context.new_page()
-    yield tab
-    context.close()
-
-
-def test_member_signs_in_through_the_provider(transactional_db, page, sso, live_server):
+def test_member_signs_in_through_the_provider(transactional_db, page, sso, live_server):  # noqa: F811
     page.goto("/accounts/login/")
     page.get_by_role("button", name="Makerspace ID").or_(
         page.get_by_role("link", name="Makerspace ID")
