@@ -25,8 +25,13 @@ def _at(moment: datetime | None) -> str | None:
     return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
-def _local(moment: datetime | None) -> str:
-    return timezone.localtime(moment).strftime("%a %d %b %H:%M") if moment else ""
+def _local(moment: datetime | None, machine: Machine) -> str:
+    """`moment` on the wall clock of the machine's location (a chain's locations differ)."""
+    return (
+        timezone.localtime(moment, machine.location.zone).strftime("%a %d %b %H:%M")
+        if moment
+        else ""
+    )
 
 
 def _member(member: Member | None) -> Data | None:
@@ -34,7 +39,13 @@ def _member(member: Member | None) -> Data | None:
 
 
 def _machine(machine: Machine) -> Data:
-    return {"id": machine.pk, "slug": machine.slug, "name": machine.name, "state": machine.state}
+    return {
+        "id": machine.pk,
+        "slug": machine.slug,
+        "name": machine.name,
+        "state": machine.state,
+        "location": machine.location.slug,
+    }
 
 
 def _booking(booking: Booking) -> Data:
@@ -127,6 +138,12 @@ def _gate(device: GateDevice) -> Data:
     }
 
 
+def _span(booking: Booking) -> str:
+    return (
+        f"{_local(booking.start, booking.machine)} to {_local(booking.end, booking.machine)[-5:]}"
+    )
+
+
 def _access_sentence(event: AccessEvent) -> str:
     who = event.member.display_name if event.member else "An unknown badge"
     if event.allowed:
@@ -142,14 +159,11 @@ def _access_sentence(event: AccessEvent) -> str:
 DESCRIBE: dict[str, tuple[Callable[[Any], Data], Callable[[Any], str]]] = {
     EventType.BOOKING_CREATED: (
         _booking,
-        lambda b: f"{b.machine.name} booked {_local(b.start)} to {_local(b.end)[-5:]}.",
+        lambda b: f"{b.machine.name} booked {_span(b)}.",
     ),
     EventType.BOOKING_CANCELLED: (
         _booking,
-        lambda b: (
-            f"{b.machine.name} is free again {_local(b.start)} to {_local(b.end)[-5:]} "
-            "(booking cancelled)."
-        ),
+        lambda b: f"{b.machine.name} is free again {_span(b)} (booking cancelled).",
     ),
     EventType.BOOKING_CHECKED_IN: (
         _booking,
@@ -157,7 +171,9 @@ DESCRIBE: dict[str, tuple[Callable[[Any], Data], Callable[[Any], str]]] = {
     ),
     EventType.BOOKING_NO_SHOW: (
         _booking,
-        lambda b: f"{b.machine.name} is free: nobody came for the {_local(b.start)} booking.",
+        lambda b: (
+            f"{b.machine.name} is free: nobody came for the {_local(b.start, b.machine)} booking."
+        ),
     ),
     EventType.ACCESS_GRANTED: (_access, _access_sentence),
     EventType.ACCESS_REFUSED: (_access, _access_sentence),

@@ -159,3 +159,17 @@ def test_offline_decisions_uploaded_by_a_gate_are_announced_once(hooked):
     GateBridge().handle(*_events(device, decided))  # re-uploaded after a lost acknowledgement
     assert announced() == ["access.refused"]
     assert data()["access_event"]["source"] == "offline"
+
+
+def test_chat_sentences_tell_times_in_the_machine_locations_zone(hooked):
+    """A chain's locations have their own zones: 18:00 UTC is 10:00 in Los Angeles."""
+    from datetime import UTC
+
+    from webhooks.payloads import describe
+
+    machine = MachineFactory(name="Laser cutter")
+    machine.location.time_zone = "America/Los_Angeles"
+    start = datetime(2030, 1, 8, 18, 0, tzinfo=UTC)
+    booking = BookingFactory.build(machine=machine, start=start, end=start + timedelta(hours=1))
+    _, sentence = describe("booking.created", booking)
+    assert sentence == "Laser cutter booked Tue 08 Jan 10:00 to 11:00."
