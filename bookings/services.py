@@ -18,7 +18,7 @@ from bookings.errors import BookingRejected
 from bookings.models import Booking, CalendarFeed
 from bookings.rules import Refusal
 from bookings.states import ACTIVE_STATES, BookingState
-from core import clock
+from core import clock, events
 from core.gates import gates
 from core.submissions import submission_claim
 from core.time import add_duration
@@ -91,6 +91,7 @@ def booking_create(
             ) from None
         notifications.send_confirmation.delay_on_commit(booking.pk)
         _announce_changed(booking.machine)
+        events.emit(events.BOOKING_CREATED, booking)
     return booking
 
 
@@ -126,6 +127,7 @@ def booking_cancel(
         locked.cancel_reason = reason.strip()
         locked.save(update_fields=["state", "cancelled_at", "cancelled_by", "cancel_reason"])
         _announce_cancelled(locked)
+        events.emit(events.BOOKING_CANCELLED, locked)
         if actor is None or actor.pk != locked.member.user_id:
             notifications.send_cancellation.delay_on_commit(locked.pk)
     return locked
@@ -151,6 +153,7 @@ def booking_check_in(
         locked.checked_in_at = now
         locked.checked_in_by = actor
         locked.save(update_fields=["state", "checked_in_at", "checked_in_by"])
+        events.emit(events.BOOKING_CHECKED_IN, locked)
     return locked
 
 
@@ -231,6 +234,7 @@ def bookings_release(*, now: datetime | None = None) -> dict[str, int]:
         completed = Booking.objects.filter(state=BookingState.CHECKED_IN, end__lte=now).update(
             state=BookingState.COMPLETED, released_at=now
         )
+        events.emit_each(events.BOOKING_NO_SHOW, Booking.objects.filter(pk__in=dict(no_shows)))
         # A released slot leaves the gates' offline allow-lists too.
         for machine in Machine.objects.filter(pk__in={machine for _, machine in no_shows}):
             _announce_changed(machine)

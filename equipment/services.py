@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from schedule.models import Calendar, Event, Rule
 
+from core import events
 from core.gates import gates
 from core.submissions import submission_claim
 from core.time import add_duration, wall_time_exists
@@ -257,6 +258,7 @@ def machine_set_state(
             gates().machines_changed(machines=[locked])
         else:
             gates().machine_left_service(machine=locked)
+            events.emit(events.MACHINE_OUT_OF_SERVICE, locked)
     machine.state, machine.state_reason = locked.state, locked.state_reason
     return change
 

@@ -9,6 +9,7 @@ from dateutil.relativedelta import relativedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core import events
 from core.gates import gates
 from core.submissions import submission_claim
 from gate_agent.badges import InvalidBadgeUID, normalize_badge_uid
@@ -108,6 +109,7 @@ def membership_set_status(
             locked.current_period_end = period_end
         locked.save()
         _notify_if_access_lost(locked.member, had_access)
+        events.emit(events.MEMBERSHIP_CHANGED, change)
     membership.refresh_from_db()
     return change
 

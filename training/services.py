@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from core import events
 from core.gates import gates
 from core.submissions import submission_claim
 from membership.models import Member, User
@@ -199,6 +200,7 @@ def certification_grant(
             note=note,
         )
         _fulfil_requests(member, certification, now)
+        events.emit(events.CERTIFICATION_GRANTED, grant)
     return grant
 
 
@@ -279,6 +281,7 @@ def certification_revoke(
         locked.revoke_reason = reason
         locked.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
         member, certification = locked.member, locked.certification
+        events.emit(events.CERTIFICATION_REVOKED, locked)
         gates().member_lost_access(
             member=member,
             reason="certification_revoked",
