@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "equipment",
     "bookings",
     "access",
+    "ninja",  # the API's interactive docs, served from its own static files (no CDN)
+    "api",
 ]
 
 MIDDLEWARE = [
