@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from ninja import Router
-from pydantic import AwareDatetime
 
 from api import auth, present, schemas
 from api import selectors as api_selectors
 from api.errors import ApiError, Forbidden, NotFound
 from api.pagination import paginate
 from api.responses import READ_ERRORS, WRITE_ERRORS, check_span, recorded_write, user
+from api.schemas import Instant, Limit
 from bookings import services as booking_services
 from bookings.states import BookingState
 from core import clock
@@ -61,11 +61,11 @@ def profile(request: HttpRequest) -> schemas.Profile:
 @router.get("/bookings", response={200: schemas.BookingPage, **READ_ERRORS}, auth=auth.own)
 def bookings_list(
     request: HttpRequest,
-    start: AwareDatetime | None = None,
-    end: AwareDatetime | None = None,
+    start: Instant | None = None,
+    end: Instant | None = None,
     state: BookingState | None = None,
     cursor: str | None = None,
-    limit: int | None = None,
+    limit: Limit | None = None,
 ) -> schemas.BookingPage:
     """The caller's bookings overlapping [start, end), latest start first."""
     check_span(start, end)
@@ -74,9 +74,7 @@ def bookings_list(
     return schemas.BookingPage(items=[present.booking(b) for b in page], next_cursor=next_cursor)
 
 
-@router.get(
-    "/bookings/{int:booking_id}", response={200: schemas.Booking, **READ_ERRORS}, auth=auth.own
-)
+@router.get("/bookings/{booking_id}", response={200: schemas.Booking, **READ_ERRORS}, auth=auth.own)
 def booking_detail(request: HttpRequest, booking_id: int) -> schemas.Booking:
     found = api_selectors.member_booking(_member(request), booking_id)
     if found is None:
@@ -116,7 +114,7 @@ def _own_booking(request: HttpRequest, booking_id: int):  # type: ignore[no-unty
 
 
 @router.post(
-    "/bookings/{int:booking_id}/cancel",
+    "/bookings/{booking_id}/cancel",
     response={200: schemas.Booking, **WRITE_ERRORS},
     auth=auth.write,
 )
@@ -134,7 +132,7 @@ def booking_cancel(
 
 
 @router.post(
-    "/bookings/{int:booking_id}/extend",
+    "/bookings/{booking_id}/extend",
     response={200: schemas.Booking, **WRITE_ERRORS},
     auth=auth.write,
 )
@@ -151,7 +149,7 @@ def booking_extend(
 
 @router.get("/machines", response={200: schemas.MachinePage, **READ_ERRORS}, auth=auth.own)
 def machines_list(
-    request: HttpRequest, cursor: str | None = None, limit: int | None = None
+    request: HttpRequest, cursor: str | None = None, limit: Limit | None = None
 ) -> schemas.MachinePage:
     """Bookable machines, with their booking rules."""
     rows = api_selectors.machines()
@@ -173,7 +171,7 @@ def machine_detail(request: HttpRequest, slug: str) -> schemas.Machine:
     auth=auth.own,
 )
 def machine_availability(
-    request: HttpRequest, slug: str, start: AwareDatetime, end: AwareDatetime
+    request: HttpRequest, slug: str, start: Instant, end: Instant
 ) -> schemas.Availability:
     """When the machine is open, held and free in [start, end) (at most 92 days)."""
     check_span(start, end, required=True)
@@ -216,10 +214,10 @@ def certifications(request: HttpRequest) -> list[schemas.HeldCertification]:
 @router.get("/classes", response={200: schemas.ClassPage, **READ_ERRORS}, auth=auth.own)
 def classes_list(
     request: HttpRequest,
-    start: AwareDatetime | None = None,
-    end: AwareDatetime | None = None,
+    start: Instant | None = None,
+    end: Instant | None = None,
     cursor: str | None = None,
-    limit: int | None = None,
+    limit: Limit | None = None,
 ) -> schemas.ClassPage:
     """Class sessions overlapping [start, end), soonest first, with free seats and your place."""
     check_span(start, end)
@@ -241,7 +239,7 @@ def _session(session_id: int):  # type: ignore[no-untyped-def]
 
 
 @router.post(
-    "/classes/{int:session_id}/enrol",
+    "/classes/{session_id}/enrol",
     response={201: schemas.Enrollment, **WRITE_ERRORS},
     auth=auth.write,
 )
@@ -255,7 +253,7 @@ def class_enrol(request: HttpRequest, session_id: int) -> tuple[int, schemas.Enr
 
 
 @router.post(
-    "/classes/{int:session_id}/cancel",
+    "/classes/{session_id}/cancel",
     response={200: schemas.Enrollment, **WRITE_ERRORS},
     auth=auth.write,
 )
@@ -274,10 +272,10 @@ def class_cancel(request: HttpRequest, session_id: int) -> schemas.Enrollment:
 @router.get("/usage", response={200: schemas.UsagePage, **READ_ERRORS}, auth=auth.own)
 def usage_list(
     request: HttpRequest,
-    start: AwareDatetime | None = None,
-    end: AwareDatetime | None = None,
+    start: Instant | None = None,
+    end: Instant | None = None,
     cursor: str | None = None,
-    limit: int | None = None,
+    limit: Limit | None = None,
 ) -> schemas.UsagePage:
     """The caller's machine time (relay-on sessions) overlapping [start, end), newest first."""
     check_span(start, end)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from ninja import Query, Router
-from pydantic import AwareDatetime
 
 from api import present, schemas
 from api import selectors as api_selectors
@@ -16,6 +15,7 @@ from api.auth import Need, staff
 from api.errors import NotFound
 from api.pagination import paginate
 from api.responses import READ_ERRORS, check_span, user
+from api.schemas import Instant, Limit
 
 router = Router(tags=["staff"])
 
@@ -28,7 +28,7 @@ def members_list(
     request: HttpRequest,
     q: str = Query("", max_length=200),
     cursor: str | None = None,
-    limit: int | None = None,
+    limit: Limit | None = None,
 ) -> schemas.MemberPage:
     """Members, newest first; `q` searches names, emails and badge UIDs like the front desk."""
     rows = api_selectors.staff_members(user(request), query=q)
@@ -39,7 +39,7 @@ def members_list(
 
 
 @router.get(
-    "/members/{int:member_id}",
+    "/members/{member_id}",
     response={200: schemas.MemberSummary, **READ_ERRORS},
     auth=members_read,
 )
@@ -56,7 +56,7 @@ def badges_list(
     member_id: int | None = None,
     enabled: bool | None = None,
     cursor: str | None = None,
-    limit: int | None = None,
+    limit: Limit | None = None,
 ) -> schemas.BadgePage:
     """Badges, newest issued first."""
     rows = api_selectors.staff_badges(user(request), member_id=member_id, enabled=enabled)
@@ -69,13 +69,13 @@ def badges_list(
 )
 def access_events_list(
     request: HttpRequest,
-    start: AwareDatetime | None = None,
-    end: AwareDatetime | None = None,
+    start: Instant | None = None,
+    end: Instant | None = None,
     machine: str | None = Query(None, max_length=50),
     member_id: int | None = None,
     allowed: bool | None = None,
     cursor: str | None = None,
-    limit: int | None = None,
+    limit: Limit | None = None,
 ) -> schemas.AccessEventPage:
     """Access decisions in [start, end), newest first (the site's allow-list builds left out)."""
     check_span(start, end)
@@ -91,12 +91,12 @@ def access_events_list(
 @router.get("/usage-sessions", response={200: schemas.UsagePage, **READ_ERRORS}, auth=access_read)
 def usage_sessions_list(
     request: HttpRequest,
-    start: AwareDatetime | None = None,
-    end: AwareDatetime | None = None,
+    start: Instant | None = None,
+    end: Instant | None = None,
     machine: str | None = Query(None, max_length=50),
     member_id: int | None = None,
     cursor: str | None = None,
-    limit: int | None = None,
+    limit: Limit | None = None,
 ) -> schemas.UsagePage:
     """Relay-on sessions of every member overlapping [start, end), newest first."""
     check_span(start, end)
@@ -111,7 +111,7 @@ def usage_sessions_list(
 
 @router.get("/gates", response={200: schemas.GatePage, **READ_ERRORS}, auth=access_read)
 def gates_list(
-    request: HttpRequest, cursor: str | None = None, limit: int | None = None
+    request: HttpRequest, cursor: str | None = None, limit: Limit | None = None
 ) -> schemas.GatePage:
     """Gate devices and their state: online, last seen, relay on and until when."""
     rows = api_selectors.staff_gates(user(request))

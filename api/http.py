@@ -24,11 +24,14 @@ def _max_body() -> int:
     return int(getattr(settings, "API_MAX_BODY_BYTES", 64 * 1024))
 
 
-def _too_large() -> HttpResponse:
-    body = {
-        "error": {"code": "body_too_large", "message": f"The body is over {_max_body()} bytes."}
-    }
-    return HttpResponse(json.dumps(body), status=413, content_type="application/json")
+def _error(status: int, code: str, message: str) -> HttpResponse:
+    body = {"error": {"code": code, "message": message}}
+    return HttpResponse(json.dumps(body), status=status, content_type="application/json")
+
+
+def unknown(request: HttpRequest) -> HttpResponse:
+    """A path under /api/v1/ that names no operation."""
+    return _error(404, "not_found", "No API operation has this path; see /api/v1/docs.")
 
 
 def _wrap(view: View) -> View:
@@ -40,7 +43,7 @@ def _wrap(view: View) -> View:
         except ValueError:
             length = 0
         if length > _max_body():
-            return _too_large()
+            return _error(413, "body_too_large", f"The body is over {_max_body()} bytes.")
         response = view(request, *args, **kwargs)
         patch_vary_headers(response, ["Authorization"])
         patch_cache_control(response, private=True)

@@ -6,16 +6,19 @@ typo or a time without a zone is a 422, never a silent guess.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
 from ninja import Schema
 from pydantic import AwareDatetime, BeforeValidator, ConfigDict, Field
 
+_ISO_8601 = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+
 
 def _text_only(value: Any) -> Any:
     """A number is not a time: refuse it instead of reading it as seconds since 1970."""
-    if not isinstance(value, str | datetime):
+    if not (isinstance(value, str) and _ISO_8601.match(value)):
         raise ValueError(
             "give a date and time as ISO 8601 text with an offset, e.g. 2030-01-07T10:00:00Z"
         )
@@ -24,6 +27,10 @@ def _text_only(value: Any) -> Any:
 
 # An instant in ISO 8601 with its offset ("Z" or "+09:00"); a bare local time is refused.
 Instant = Annotated[AwareDatetime, BeforeValidator(_text_only)]
+
+
+# A page size: how many items a list answers with (a cursor gives the next ones).
+Limit = Annotated[int, Field(ge=1, le=100, description="Items per page, 1 to 100 (default 50).")]
 
 
 class Input(Schema):
