@@ -7,7 +7,7 @@ Another member's objects are simply not found (404): their existence is not disc
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from api import auth, present, schemas
 from api import selectors as api_selectors
@@ -83,9 +83,7 @@ def booking_detail(request: HttpRequest, booking_id: int) -> schemas.Booking:
 
 
 @router.post("/bookings", response={201: schemas.Booking, **WRITE_ERRORS}, auth=auth.write)
-def booking_create(
-    request: HttpRequest, body: schemas.BookingCreate
-) -> tuple[int, schemas.Booking]:
+def booking_create(request: HttpRequest, body: schemas.BookingCreate) -> Status[schemas.Booking]:
     """Book a machine: every booking rule of the site applies (docs/bookings.md)."""
     actor = user(request)
     member = _member(request) if body.member_id is None else None
@@ -103,7 +101,7 @@ def booking_create(
             member=member, machine=machine, start=body.start, end=body.end, actor=actor
         )
         record["id"] = made.pk
-    return 201, present.booking(made)
+    return Status(201, present.booking(made))
 
 
 def _own_booking(request: HttpRequest, booking_id: int):  # type: ignore[no-untyped-def]
@@ -243,13 +241,13 @@ def _session(session_id: int):  # type: ignore[no-untyped-def]
     response={201: schemas.Enrollment, **WRITE_ERRORS},
     auth=auth.write,
 )
-def class_enrol(request: HttpRequest, session_id: int) -> tuple[int, schemas.Enrollment]:
+def class_enrol(request: HttpRequest, session_id: int) -> Status[schemas.Enrollment]:
     """Take a seat in the class, or a place on its waitlist when it is full."""
     session = _session(session_id)
     with recorded_write(request, "class enrolment", "enrollment") as record:
         made = training_services.enrollment_create(member=_member(request), session=session)
         record["id"] = made.pk
-    return 201, present.enrollment(made)
+    return Status(201, present.enrollment(made))
 
 
 @router.post(

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 
 from api import services
 from api.models import CredentialKind
 from membership import roles
+from tests.factories.equipment import MachineFactory, certification, certify
 from tests.factories.membership import MembershipFactory, UserFactory, ready_member
 
 
@@ -68,3 +71,29 @@ def read_api(client, maker):
 @pytest.fixture
 def staff_api(client, staff):
     return Api(client, issue(staff, "admin", kind=CredentialKind.KEY))
+
+
+# Monday 7 January 2030, 08:00 UTC: every booking test runs at this instant.
+NOW = datetime(2030, 1, 7, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def laser(db, frozen, maker):
+    """A laser cutter open around the clock that `maker` is certified on."""
+    cert = certification("Laser cutter")
+    certify(maker, cert)
+    # Paid up at the frozen instant too (the member was made before the clock was frozen).
+    maker.membership.current_period_end = NOW + timedelta(days=20)
+    maker.membership.save()
+    return MachineFactory(name="Laser cutter", slug="laser", required_certification=cert)
+
+
+def at(hours: float) -> str:
+    """The instant `hours` after NOW, as the API takes it."""
+    return (NOW + timedelta(hours=hours)).isoformat().replace("+00:00", "Z")
