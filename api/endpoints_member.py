@@ -7,7 +7,7 @@ Another member's objects are simply not found (404): their existence is not disc
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Router, Status
+from ninja import Query, Router, Status
 
 from api import auth, present, schemas
 from api import selectors as api_selectors
@@ -147,10 +147,13 @@ def booking_extend(
 
 @router.get("/machines", response={200: schemas.MachinePage, **READ_ERRORS}, auth=auth.own)
 def machines_list(
-    request: HttpRequest, cursor: str | None = None, limit: Limit | None = None
+    request: HttpRequest,
+    location: str | None = Query(None, max_length=50),
+    cursor: str | None = None,
+    limit: Limit | None = None,
 ) -> schemas.MachinePage:
-    """Bookable machines, with their booking rules."""
-    rows = api_selectors.machines()
+    """Bookable machines, with their location and booking rules; `location` is a location slug."""
+    rows = api_selectors.machines(location=location)
     page, next_cursor = paginate(rows, key="pk", descending=False, cursor=cursor, limit=limit)
     return schemas.MachinePage(items=[present.machine(m) for m in page], next_cursor=next_cursor)
 

@@ -42,7 +42,10 @@ def machine(row: Machine) -> schemas.Machine:
         id=row.pk,
         slug=row.slug,
         name=row.name,
-        area=row.area,
+        location=schemas.Location(
+            slug=row.location.slug, name=row.location.name, time_zone=row.location.time_zone
+        ),
+        area=row.area.name if row.area is not None else None,
         state=row.state,
         state_reason=row.state_reason,
         required_certification=certification(row.required_certification),

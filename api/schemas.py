@@ -123,11 +123,18 @@ class Certification(Schema):
     name: str
 
 
+class Location(Schema):
+    slug: str
+    name: str
+    time_zone: str = Field(description="IANA zone the location's times are shown in.")
+
+
 class Machine(Schema):
     id: int
     slug: str
     name: str
-    area: str
+    location: Location
+    area: str | None = Field(description="The room it stands in, if set.")
     state: str
     state_reason: str
     required_certification: Certification | None

@@ -66,12 +66,15 @@ def member_booking(member: Member, booking_id: int) -> Booking | None:
     return Booking.objects.select_related("machine").filter(member=member, pk=booking_id).first()
 
 
-def machines() -> QuerySet[Machine]:
-    return machines_bookable()
+def machines(*, location: str | None = None) -> QuerySet[Machine]:
+    rows = machines_bookable().select_related("location", "area")
+    if location:
+        rows = rows.filter(location__slug=location)
+    return rows
 
 
 def machine_by_slug(slug: str) -> Machine | None:
-    return machines_bookable().filter(slug=slug).first()
+    return machines().filter(slug=slug).first()
 
 
 @dataclass(frozen=True)
