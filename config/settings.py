@@ -340,6 +340,12 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# The REST API (docs/api.md): the key of stored credentials' HMAC (empty: derived from SECRET_KEY),
+# a new credential's requests a minute, and the largest request body read.
+API_TOKEN_HASH_KEY = os.environ.get("API_TOKEN_HASH_KEY", "")
+API_RATE_LIMIT_PER_MINUTE = int(os.environ.get("API_RATE_LIMIT_PER_MINUTE", "60"))
+API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", "65536"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
