@@ -217,13 +217,14 @@ def classes_list(
     request: HttpRequest,
     start: Instant | None = None,
     end: Instant | None = None,
+    location: str | None = Query(None, max_length=50),
     cursor: str | None = None,
     limit: Limit | None = None,
 ) -> schemas.ClassPage:
     """Class sessions overlapping [start, end), soonest first, with free seats and your place."""
     check_span(start, end)
     member = _member(request)
-    rows = api_selectors.class_sessions(start=start, end=end)
+    rows = api_selectors.class_sessions(start=start, end=end, location=location)
     page, next_cursor = paginate(rows, key="start", descending=False, cursor=cursor, limit=limit)
     mine = api_selectors.member_enrollment_states(member, [s.pk for s in page])
     return schemas.ClassPage(

@@ -74,13 +74,20 @@ def access_events_list(
     machine: str | None = Query(None, max_length=50),
     member_id: int | None = None,
     allowed: bool | None = None,
+    location: str | None = Query(None, max_length=50),
     cursor: str | None = None,
     limit: Limit | None = None,
 ) -> schemas.AccessEventPage:
     """Access decisions in [start, end), newest first (the site's allow-list builds left out)."""
     check_span(start, end)
     rows = api_selectors.staff_access_events(
-        user(request), start=start, end=end, machine=machine, member_id=member_id, allowed=allowed
+        user(request),
+        start=start,
+        end=end,
+        machine=machine,
+        member_id=member_id,
+        allowed=allowed,
+        location=location,
     )
     page, next_cursor = paginate(rows, key="at", descending=True, cursor=cursor, limit=limit)
     return schemas.AccessEventPage(
@@ -95,13 +102,19 @@ def usage_sessions_list(
     end: Instant | None = None,
     machine: str | None = Query(None, max_length=50),
     member_id: int | None = None,
+    location: str | None = Query(None, max_length=50),
     cursor: str | None = None,
     limit: Limit | None = None,
 ) -> schemas.UsagePage:
     """Relay-on sessions of every member overlapping [start, end), newest first."""
     check_span(start, end)
     rows = api_selectors.staff_usage_sessions(
-        user(request), start=start, end=end, machine=machine, member_id=member_id
+        user(request),
+        start=start,
+        end=end,
+        machine=machine,
+        member_id=member_id,
+        location=location,
     )
     page, next_cursor = paginate(
         rows, key="started_at", descending=True, cursor=cursor, limit=limit
@@ -111,10 +124,13 @@ def usage_sessions_list(
 
 @router.get("/gates", response={200: schemas.GatePage, **READ_ERRORS}, auth=access_read)
 def gates_list(
-    request: HttpRequest, cursor: str | None = None, limit: Limit | None = None
+    request: HttpRequest,
+    location: str | None = Query(None, max_length=50),
+    cursor: str | None = None,
+    limit: Limit | None = None,
 ) -> schemas.GatePage:
     """Gate devices and their state: online, last seen, relay on and until when."""
-    rows = api_selectors.staff_gates(user(request))
+    rows = api_selectors.staff_gates(user(request), location=location)
     page, next_cursor = paginate(rows, key="pk", descending=False, cursor=cursor, limit=limit)
     return schemas.GatePage(items=[present.gate(g) for g in page], next_cursor=next_cursor)
 

@@ -116,8 +116,12 @@ def machine_availability(machine: Machine, *, start: datetime, end: datetime) ->
     return Availability(opening=opening, busy=busy, free=free)
 
 
-def class_sessions(*, start: datetime | None, end: datetime | None) -> QuerySet[ClassSession]:
+def class_sessions(
+    *, start: datetime | None, end: datetime | None, location: str | None = None
+) -> QuerySet[ClassSession]:
     rows = sessions_with_seats()
+    if location:
+        rows = rows.filter(location__slug=location)
     return _in_span(rows, start_field="start", end_field="end", start=start, end=end)
 
 
@@ -169,6 +173,7 @@ def staff_access_events(
     machine: str | None = None,
     member_id: int | None = None,
     allowed: bool | None = None,
+    location: str | None = None,
 ) -> QuerySet[AccessEvent]:
     # The allow-list builds are the site's own look-ahead decisions, not anyone at a machine.
     rows = AccessEvent.objects.exclude(source=AccessSource.ALLOWLIST).select_related(
@@ -180,6 +185,8 @@ def staff_access_events(
         rows = rows.filter(member_id=member_id)
     if allowed is not None:
         rows = rows.filter(allowed=allowed)
+    if location:
+        rows = rows.filter(machine__location__slug=location)
     return _in_span(rows, start_field="at", end_field=None, start=start, end=end)
 
 
@@ -190,17 +197,23 @@ def staff_usage_sessions(
     end: datetime | None,
     machine: str | None = None,
     member_id: int | None = None,
+    location: str | None = None,
 ) -> QuerySet[UsageSession]:
     rows = UsageSession.objects.select_related("machine")
     if machine:
         rows = rows.filter(machine__slug=machine)
+    if location:
+        rows = rows.filter(machine__location__slug=location)
     if member_id is not None:
         rows = rows.filter(member_id=member_id)
     return _in_span(rows, start_field="started_at", end_field="ended_at", start=start, end=end)
 
 
-def staff_gates(user: User) -> QuerySet[GateDevice]:
-    return GateDevice.objects.select_related("machine")
+def staff_gates(user: User, *, location: str | None = None) -> QuerySet[GateDevice]:
+    rows = GateDevice.objects.select_related("machine")
+    if location:
+        rows = rows.filter(machine__location__slug=location)
+    return rows
 
 
 def staff_gate(user: User, device_id: str) -> GateDevice | None:

@@ -140,3 +140,36 @@ def test_classes_enrol_and_cancel(member_api, maker, frozen):
     assert twice.json()["error"]["message"] == "You are already enrolled in this class."
     cancelled = member_api.post(f"/classes/{session.pk}/cancel")
     assert cancelled.json()["status"] == "cancelled"
+
+
+def test_staff_with_booking_rights_book_for_a_member(client, laser, maker, staff):
+    """The booking is the member's, made by the staff user, as at the front desk."""
+    from django.contrib.auth.models import Permission
+
+    from api.models import CredentialKind
+    from tests.api.conftest import Api, issue
+
+    staff.user_permissions.add(Permission.objects.get(codename="manage_bookings"))
+    api = Api(client, issue(staff, "bookings", kind=CredentialKind.KEY))
+    response = api.post(
+        "/bookings", {"machine": "laser", "start": at(2), "end": at(3), "member_id": maker.pk}
+    )
+    assert response.status_code == 201, response.content
+    booking = Booking.objects.get()
+    assert (booking.member, booking.created_by) == (maker, staff)
+
+
+def test_machines_and_gates_filter_by_location(client, member_api, laser, staff):
+    from api.models import CredentialKind
+    from tests.api.conftest import Api, issue
+    from tests.factories.access import GateDeviceFactory
+
+    GateDeviceFactory(machine=laser)
+    slug = laser.location.slug
+    assert [m["slug"] for m in member_api.get("/machines", {"location": slug}).json()["items"]] == [
+        "laser"
+    ]
+    assert member_api.get("/machines", {"location": "elsewhere"}).json()["items"] == []
+    api = Api(client, issue(staff, "access-log", kind=CredentialKind.KEY))
+    assert len(api.get("/staff/gates", {"location": slug}).json()["items"]) == 1
+    assert api.get("/staff/gates", {"location": "elsewhere"}).json()["items"] == []
