@@ -7,11 +7,11 @@ typo or a time without a zone is a 422, never a silent guess.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from ninja import Schema
-from pydantic import AwareDatetime, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, ConfigDict, Field
 
 _ISO_8601 = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 
@@ -25,8 +25,21 @@ def _text_only(value: Any) -> Any:
     return value
 
 
+def _in_utc(value: datetime) -> datetime:
+    """The same instant in UTC: databases take only offsets a real zone has (PostgreSQL refuses
+    +18:49). Years outside 1900 to 2999 are refused: nothing here happens then, and the rules'
+    look-backs and look-aheads from such an instant would leave the calendar."""
+    try:
+        instant = value.astimezone(UTC)
+    except OverflowError:
+        instant = None
+    if instant is None or not 1900 <= instant.year <= 2999:
+        raise ValueError("give an instant between the years 1900 and 2999")
+    return instant
+
+
 # An instant in ISO 8601 with its offset ("Z" or "+09:00"); a bare local time is refused.
-Instant = Annotated[AwareDatetime, BeforeValidator(_text_only)]
+Instant = Annotated[AwareDatetime, BeforeValidator(_text_only), AfterValidator(_in_utc)]
 
 
 # A page size: how many items a list answers with (a cursor gives the next ones).

@@ -34,8 +34,19 @@ def test_malformed_json_is_a_400(member_api, laser):
         ({"machine": ["laser"], "start": at(2), "end": at(3)}, "machine"),
         ({"machine": "laser", "start": at(2), "end": at(3), "colour": "red"}, "colour"),
         ({"start": at(2), "end": at(3)}, "machine"),
+        ({"machine": "laser", "start": "0043-09-10T20:40:12+18:49", "end": at(3)}, "start"),
+        ({"machine": "laser", "start": at(2), "end": "9999-12-31T23:59:00-05:00"}, "end"),
     ],
-    ids=["number-as-time", "words-as-time", "no-offset", "list", "unknown-field", "missing"],
+    ids=[
+        "number-as-time",
+        "words-as-time",
+        "no-offset",
+        "list",
+        "unknown-field",
+        "missing",
+        "no-real-zone",
+        "past-year-9999",
+    ],
 )
 def test_wrong_types_unknown_and_missing_fields_are_a_422_naming_the_field(
     member_api, laser, body, field
