@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "bookings",
     "access",
     "webhooks",
+    "ninja",  # the API's interactive docs, served from its own static files (no CDN)
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -410,6 +412,11 @@ WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
 WEBHOOK_RETRY_BACKOFF_SECONDS = int(os.environ.get("WEBHOOK_RETRY_BACKOFF_SECONDS", "30"))
 WEBHOOK_RETRY_MAX_SECONDS = int(os.environ.get("WEBHOOK_RETRY_MAX_SECONDS", "3600"))
 WEBHOOK_DISABLE_AFTER_HOURS = int(os.environ.get("WEBHOOK_DISABLE_AFTER_HOURS", "24"))
+# The REST API (docs/api.md): the key of stored credentials' HMAC (empty: derived from SECRET_KEY),
+# a new credential's requests a minute, and the largest request body read.
+API_TOKEN_HASH_KEY = os.environ.get("API_TOKEN_HASH_KEY", "")
+API_RATE_LIMIT_PER_MINUTE = int(os.environ.get("API_RATE_LIMIT_PER_MINUTE", "60"))
+API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", "65536"))
 
 LOGGING = {
     "version": 1,
