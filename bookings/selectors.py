@@ -29,6 +29,7 @@ from equipment.models import Machine
 from equipment.selectors import machine_calendar_facts, machines_bookable
 from membership.models import Member, User
 from membership.selectors import member_may_use_machines
+from staffing.selectors import EVERYWHERE, Scope
 from training.models import ClassSession
 from training.selectors import (
     member_holds_certification,
@@ -435,11 +436,13 @@ def member_bookings_past(member: Member, *, now: datetime | None = None) -> Quer
     )
 
 
-def bookings_on_day(day: date) -> QuerySet[Booking]:
-    """Every booking of a local day (23, 24 or 25 hours long), for the staff desk."""
+def bookings_on_day(day: date, *, scope: Scope = EVERYWHERE) -> QuerySet[Booking]:
+    """Every booking of a local day (23, 24 or 25 hours long) at the locations in `scope`, for
+    the staff desk."""
     start, end = local_day_bounds(day, timezone.get_current_timezone())
     return (
-        Booking.objects.filter(start__gte=start, start__lt=end)
+        scope.filter(Booking.objects, "machine__location")
+        .filter(start__gte=start, start__lt=end)
         .select_related("machine", "member__user")
         .order_by("start", "machine__name")
     )

@@ -22,6 +22,8 @@ from bookings.models import Booking
 from core.forms import OnceForm
 from core.views import Outcome, form_action
 from equipment.models import Machine
+from staffing.services import require_at_location
+from training import selectors as training_selectors
 from training.forms import MoveForm
 from training.models import ClassSession
 
@@ -30,6 +32,10 @@ def _session_for(request, pk: int) -> ClassSession:
     session = get_object_or_404(
         ClassSession.objects.select_related("certification", "instructor"), pk=pk
     )
+    if training_selectors.user_is_training_staff_elsewhere(request.user, session):
+        require_at_location(
+            user=request.user, obj=session, what="class machines", path=request.path
+        )
     if not selectors.user_may_hold_machines(request.user, session):
         raise PermissionDenied
     return session
@@ -129,6 +135,8 @@ def session_machine_release(request, pk: int, slug: str):
 @login_required
 def session_move(request, pk: int):
     session = get_object_or_404(ClassSession, pk=pk)
+    if training_selectors.user_is_training_staff_elsewhere(request.user, session):
+        require_at_location(user=request.user, obj=session, what="move a class", path=request.path)
     form_action(
         request,
         MoveForm(request.POST),

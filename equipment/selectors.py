@@ -14,6 +14,7 @@ from core.time import utc, wall_clock_instant
 from equipment import rules
 from equipment.models import Machine, MachineEvent, MachineState, ProblemReport
 from membership.models import User
+from staffing.selectors import EVERYWHERE, Scope
 
 Interval = tuple[datetime, datetime]
 # How opening hours name weekdays in their django-scheduler rule ("byweekday:MO,TU").
@@ -43,15 +44,15 @@ def user_may_service(user: User | AnonymousUser, machine: Machine) -> bool:
     if not user.is_authenticated:
         return False
     return (
-        user.has_perm("equipment.manage_machines")
+        user.has_perm("equipment.manage_machines", machine)
         or machine.maintainers.filter(pk=user.pk).exists()
     )
 
 
-def problem_reports_open() -> QuerySet[ProblemReport]:
-    return ProblemReport.objects.filter(resolved_at__isnull=True).select_related(
-        "machine", "reporter"
-    )
+def problem_reports_open(*, scope: Scope = EVERYWHERE) -> QuerySet[ProblemReport]:
+    """Open problem reports of the machines at the locations in `scope`."""
+    reports = ProblemReport.objects.filter(resolved_at__isnull=True)
+    return scope.filter(reports, "machine__location").select_related("machine", "reporter")
 
 
 def merge_intervals(intervals: list[Interval]) -> list[Interval]:

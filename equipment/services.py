@@ -69,7 +69,7 @@ def machine_save(
     Who may switch a machine on depends on its certification and its maintainers: when either
     changes, the gates' offline allow-lists are renewed in the same transaction.
     """
-    if actor is not None and not actor.has_perm("equipment.manage_machines"):
+    if actor is not None and not actor.has_perm("equipment.manage_machines", machine):
         raise EquipmentError("Only staff who manage machines can change them.")
     problems = rules.booking_rules_problems(
         **{name: getattr(machine, name) for name in rules.BOOKING_RULE_FIELDS}

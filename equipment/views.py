@@ -11,6 +11,8 @@ from core.views import form_action
 from equipment import selectors, services
 from equipment.forms import MachineStateForm, ProblemReportForm, ResolveForm
 from equipment.models import Machine, MachineEvent, ProblemReport
+from staffing.selectors import staff_scope
+from staffing.services import require_at_location
 
 
 @login_required
@@ -66,6 +68,7 @@ def machine_label(request, slug: str):
 @require_POST
 def machine_state(request, slug: str):
     machine = get_object_or_404(Machine, slug=slug)
+    _refuse_staff_elsewhere(request, machine, "machine state")
     form_action(
         request,
         MachineStateForm(request.POST),
@@ -109,7 +112,10 @@ def problem_list(request):
     return render(
         request,
         "equipment/problem_list.html",
-        {"reports": selectors.problem_reports_open(), "resolve_form": ResolveForm()},
+        {
+            "reports": selectors.problem_reports_open(scope=staff_scope(request.user)),
+            "resolve_form": ResolveForm(),
+        },
     )
 
 
@@ -117,6 +123,7 @@ def problem_list(request):
 @require_POST
 def problem_resolve(request, pk: int):
     report = get_object_or_404(ProblemReport.objects.select_related("machine"), pk=pk)
+    _refuse_staff_elsewhere(request, report.machine, "close a problem report")
     form_action(
         request,
         ResolveForm(request.POST),
@@ -131,3 +138,12 @@ def problem_resolve(request, pk: int):
     if request.POST.get("next") == "list":
         return redirect("equipment:problem_list")
     return redirect(report.machine)
+
+
+def _refuse_staff_elsewhere(request, machine: Machine, what: str) -> None:
+    """Staff of another location (not a maintainer of this machine) are refused and logged; a
+    member without the role gets the service's own refusal."""
+    if request.user.has_perm("equipment.manage_machines") and not selectors.user_may_service(
+        request.user, machine
+    ):
+        require_at_location(user=request.user, obj=machine, what=what, path=request.path)

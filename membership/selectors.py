@@ -20,6 +20,7 @@ from membership.models import (
     Waiver,
     WaiverSignature,
 )
+from staffing.selectors import EVERYWHERE, Scope
 
 
 def grace_period() -> timedelta:
@@ -125,8 +126,11 @@ class MemberSearchResults:
         return self.total > len(self.members)
 
 
-def member_search_results(query: str, *, limit: int = 50) -> MemberSearchResults:
-    matches = member_search(query)
+def member_search_results(
+    query: str, *, scope: Scope = EVERYWHERE, limit: int = 50
+) -> MemberSearchResults:
+    """The front desk's search, among the members of the locations in `scope` (by home)."""
+    matches = scope.filter(member_search(query), "home_location")
     members = list(matches[:limit])
     # Only a full page can hide more matches, so the usual search stays one query.
     total = matches.count() if len(members) == limit else len(members)

@@ -27,6 +27,7 @@ from membership.models import (
     Waiver,
     WaiverSignature,
 )
+from staffing.services import require_at_location
 
 
 def _default_plan() -> Plan | None:
@@ -88,6 +89,8 @@ def membership_set_status(
         raise MembershipError(
             "Only staff who may record payments can make a membership active by hand."
         )
+    if cause == ChangeCause.STAFF and actor is not None:
+        require_at_location(user=actor, obj=membership.member, what="change a membership state")
     with transaction.atomic():
         submission_claim(token)
         locked = Membership.objects.select_for_update().get(pk=membership.pk)
@@ -125,6 +128,7 @@ def payment_record_manual(
     The month runs on from the current period end while it is in the future, so paying early
     never loses days, and from now when the membership has lapsed.
     """
+    require_at_location(user=actor, obj=member, what="record a payment")
     with transaction.atomic():
         submission_claim(token)
         membership = (
@@ -171,6 +175,8 @@ def badge_assign(
 ) -> Badge:
     """Give `member` a badge; the UID is normalised and must not be enabled for anyone else."""
     canonical = _badge_uid_canonical(uid)
+    if actor is not None:
+        require_at_location(user=actor, obj=member, what="assign a badge")
     with transaction.atomic():
         submission_claim(token)
         holder = Badge.objects.filter(uid=canonical, enabled=True).select_related("member").first()
@@ -194,6 +200,8 @@ def badge_disable(
     reason = reason.strip()
     if not reason:
         raise BadgeRejected("Say why the badge is disabled (lost, stolen, left the space...).")
+    if actor is not None:
+        require_at_location(user=actor, obj=badge.member, what="disable a badge")
     with transaction.atomic():
         submission_claim(token)
         locked = Badge.objects.select_for_update().get(pk=badge.pk)

@@ -18,6 +18,7 @@ from core.time import week_start
 from core.views import form_action
 from membership.models import Member
 from membership.services import member_get_or_create
+from staffing.services import require_at_location
 from training import scheduling, selectors, services
 from training.errors import TrainingError
 from training.forms import (
@@ -201,7 +202,9 @@ def session_enroll(request, pk: int):
 @require_POST
 @login_required
 def enrollment_cancel(request, pk: int):
-    enrollment = get_object_or_404(Enrollment, pk=pk)
+    enrollment = get_object_or_404(Enrollment.objects.select_related("member", "session"), pk=pk)
+    if enrollment.member.user_id != request.user.pk:
+        _refuse_staff_elsewhere(request, enrollment.session, "cancel an enrollment")
     form_action(
         request,
         ActionForm(request.POST),
@@ -279,6 +282,7 @@ def roster(request, pk: int):
     session = get_object_or_404(
         ClassSession.objects.select_related("certification", "instructor"), pk=pk
     )
+    _refuse_staff_elsewhere(request, session, "class roster")
     if not selectors.user_can_sign_off(request.user, session.certification):
         raise PermissionDenied
     enrollments = selectors.session_roster(session)
@@ -424,6 +428,7 @@ def series_create(request):
 @login_required
 def session_cancel(request, pk: int):
     session = get_object_or_404(ClassSession, pk=pk)
+    _refuse_staff_elsewhere(request, session, "cancel a class")
     form_action(
         request,
         ReasonForm(request.POST),
@@ -433,3 +438,8 @@ def session_cancel(request, pk: int):
         success="Class cancelled; everyone enrolled is emailed.",
     )
     return redirect("training:session_detail", pk=pk)
+
+
+def _refuse_staff_elsewhere(request, session: ClassSession, what: str) -> None:
+    if selectors.user_is_training_staff_elsewhere(request.user, session):
+        require_at_location(user=request.user, obj=session, what=what, path=request.path)
