@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     # Task results and failures in the database (staff see them on Background tasks).
     "django_celery_results",
     "core",
+    "locations",
     "staffing",
     "membership",
     "training",
