@@ -97,7 +97,9 @@ def uplink_config(
             "",
             f"connection toolgate-uplink-{slug}",
             f"address {central_address}",
-            "bridge_protocol_version mqttv50",
+            # MQTT 3.1.1: with `cleansession false` the centre keeps the session across an outage
+            # (a 5.0 bridge in Mosquitto 2.0 asks for no session expiry, so it would be dropped).
+            "bridge_protocol_version mqttv311",
             # The centre makes every client id its username (use_username_as_clientid).
             f"remote_clientid {username}",
             f"remote_username {username}",

@@ -93,6 +93,7 @@ class Chain:
     # -- seeding -----------------------------------------------------------------------------
 
     def seed(self) -> None:
+        import _django
         from django.utils import timezone
 
         from access.broker import mosquitto_password_hash
@@ -103,8 +104,6 @@ class Chain:
         from locations.models import Location
         from membership.models import Member
         from training.models import Certification, MemberCertification
-
-        import _django
 
         args = self.args
         today = timezone.localdate()

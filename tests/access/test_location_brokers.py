@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -210,8 +211,6 @@ def test_a_location_cut_off_from_the_centre_keeps_deciding_and_loses_nothing(tmp
                 lambda: UsageSession.objects.filter(device=second_gate).exists(),
                 "the offline session to reach the centre",
             )
-            # Sent once: the central broker kept it for the location's session, no retry was needed.
-            assert GateMessage.objects.get(pk=command.pk).attempts == 1
             for agent in agents:
                 wait_for(lambda a=agent: not a.runner.agent.unsent_events(), "every upload")
     finally:
@@ -266,6 +265,49 @@ def test_one_locations_credentials_reach_no_other_locations_gates(tmp_path, chai
         chain.location.stop()
         chain.cable.close()
         chain.central.stop()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_centre_keeps_what_it_sends_a_location_while_the_uplink_is_down(tmp_path, chain_env):
+    """Published once at the centre during the outage, delivered once the uplink is back: the
+    location's bridge has a persistent session there (the outbox's re-sends are not needed)."""
+    raleigh = LocationFactory(slug="raleigh", name="Raleigh", time_zone="America/New_York")
+    device = GateDeviceFactory(machine=MachineFactory(location=raleigh))
+    chain = start_chain(tmp_path, "raleigh")
+    command = p.gate_topic(device.device_id, p.Topic.COMMAND)
+    at_gate = Peer(chain.location.port, device.mqtt_username, DEVICE_MQTT_PASSWORD)
+    site = Peer(chain.central.port, "toolgate-bridge", BRIDGE_PASSWORD)
+    try:
+        at_gate.subscribe(command)
+        end = time.monotonic() + DEADLINE
+        while not at_gate.received:  # the uplink is up and subscribed at the centre
+            assert time.monotonic() < end, "the uplink never came up"
+            site.publish(command, b"probe")
+            time.sleep(0.1)
+        chain.cable.cut()
+        wait_for(lambda: _uplink_down(chain), "the location broker to notice the cut")
+        site.publish(command, b"sent once, during the outage")
+        chain.cable.restore()
+        wait_for(
+            lambda: (command, b"sent once, during the outage") in at_gate.received,
+            "the queued command to reach the gate",
+            deadline=DEADLINE,
+        )
+    finally:
+        at_gate.close()
+        site.close()
+        chain.location.stop()
+        chain.cable.close()
+        chain.central.stop()
+
+
+def _uplink_down(chain: Chain) -> bool:
+    """The central broker's log says the location's connection ended."""
+    return any(
+        "location-raleigh" in line
+        and any(word in line for word in ("closed its connection", "disconnect"))
+        for line in chain.central.log.read_text(errors="replace").splitlines()
+    )
 
 
 def test_the_uplink_carries_scans_now_or_never_and_uploads_for_sure():

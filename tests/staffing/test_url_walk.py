@@ -147,7 +147,9 @@ def build_chain() -> Chain:
         location=raleigh,
         required_certification=laser,
     )
-    user = UserFactory(id=FAR + 2, first_name="Zebulon", last_name="Quixote", email="zq@raleigh.test")
+    user = UserFactory(
+        id=FAR + 2, first_name="Zebulon", last_name="Quixote", email="zq@raleigh.test"
+    )
     membership = MembershipFactory(id=FAR + 3, member__id=FAR + 4, member__user=user)
     member = membership.member
     Member.objects.filter(pk=member.pk).update(home_location=raleigh)

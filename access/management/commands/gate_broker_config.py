@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from access.broker import BrokerUser, acl_file, bridge_users, password_file
 from access.location_brokers import LocationGates, location_user, uplink_config
 from access.models import GateDevice
+from locations.models import Location
 
 DEFAULT_BRIDGE_USERNAME = "toolgate-bridge"
 # The files `--location` writes into `--out-dir`.
@@ -149,8 +150,6 @@ def _gate_user(device: GateDevice) -> BrokerUser:
 
 def _location_gates() -> dict[str, LocationGates]:
     """Every location named in GATE_LOCATION_BROKERS that exists, with its enabled gates."""
-    from locations.models import Location
-
     slugs = Location.objects.filter(slug__in=settings.GATE_LOCATION_BROKERS).values_list(
         "slug", flat=True
     )
