@@ -341,7 +341,8 @@ def sign_off(request):
 @require_POST
 @login_required
 def revoke(request, pk: int):
-    grant = get_object_or_404(MemberCertification, pk=pk)
+    grant = get_object_or_404(MemberCertification.objects.select_related("member"), pk=pk)
+    _refuse_staff_elsewhere(request, grant.member, "revoke a certification")
     form_action(
         request,
         ReasonForm(request.POST),
@@ -440,6 +441,6 @@ def session_cancel(request, pk: int):
     return redirect("training:session_detail", pk=pk)
 
 
-def _refuse_staff_elsewhere(request, session: ClassSession, what: str) -> None:
-    if selectors.user_is_training_staff_elsewhere(request.user, session):
-        require_at_location(user=request.user, obj=session, what=what, path=request.path)
+def _refuse_staff_elsewhere(request, target: ClassSession | Member, what: str) -> None:
+    if selectors.user_is_training_staff_elsewhere(request.user, target):
+        require_at_location(user=request.user, obj=target, what=what, path=request.path)
