@@ -48,7 +48,7 @@ class MachineLive:
 def machines_live(*, scope: Scope = EVERYWHERE, recent_events: int = 5) -> list[MachineLive]:
     """The machines of the locations in `scope`, with their gates, sessions and stops."""
     machines = (
-        scope.filter(Machine.objects, "location")
+        scope.filter(Machine.objects.all(), "location")
         .exclude(state=MachineState.RETIRED)
         .prefetch_related(
             Prefetch("gate_devices", queryset=GateDevice.objects.filter(enabled=True))

@@ -441,7 +441,7 @@ def bookings_on_day(day: date, *, scope: Scope = EVERYWHERE) -> QuerySet[Booking
     the staff desk."""
     start, end = local_day_bounds(day, timezone.get_current_timezone())
     return (
-        scope.filter(Booking.objects, "machine__location")
+        scope.filter(Booking.objects.all(), "machine__location")
         .filter(start__gte=start, start__lt=end)
         .select_related("machine", "member__user")
         .order_by("start", "machine__name")

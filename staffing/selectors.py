@@ -52,7 +52,7 @@ def role_scope(user: Any, role: Role = Role.STAFF) -> Scope:
     from before the chain grew, work as they always did; a second location needs a grant)."""
     if user is None or not user.is_authenticated:
         return NOWHERE
-    cache = user.__dict__.setdefault("_role_scopes", {})
+    cache: dict[Role, Scope] = user.__dict__.setdefault("_role_scopes", {})
     if role in cache:
         return cache[role]
     default_id = _default_location_id()
@@ -78,19 +78,24 @@ def location_id_of(obj: Any) -> int | None:
     """The location a staff action on `obj` happens at: a location itself, a machine's, a
     gate's, booking's or access event's machine's, a member's home (or what belongs to a
     member: a membership, a badge, a payment)."""
+    found: int | None
     if isinstance(obj, Location):
         return obj.pk
     if hasattr(obj, "location_id"):
-        return obj.location_id
+        found = obj.location_id
+        return found
     for relation in ("machine", "session"):
         related = getattr(obj, relation, None)
         if related is not None and hasattr(related, "location_id"):
-            return related.location_id
+            found = related.location_id
+            return found
     if hasattr(obj, "home_location_id"):
-        return obj.home_location_id
+        found = obj.home_location_id
+        return found
     member = getattr(obj, "member", None)
     if member is not None:
-        return member.home_location_id
+        found = member.home_location_id
+        return found
     raise TypeError(f"no location known for {type(obj).__name__}")
 
 
