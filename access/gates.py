@@ -22,6 +22,7 @@ from bookings.states import ACTIVE_STATES
 from core import clock
 from equipment.models import Machine
 from gate_agent import protocol
+from locations.zones import zone_of
 from membership.models import Badge, Member, User
 from staffing.services import require_at_location
 
@@ -129,7 +130,7 @@ def gate_extend_booking(*, booking: Booking) -> list[GateMessage]:
         devices=booking.machine.gate_devices.filter(enabled=True),
         action=protocol.ACTION_EXTEND,
         reason="booking_extended",
-        message=f"Your booking now ends at {timezone.localtime(booking.end):%H:%M}.",
+        message=f"Your booking now ends at {timezone.localtime(booking.end, zone_of(booking)):%H:%M}.",
         only_badges=_recent_badges(booking.member),
         grant_end=booking.end,
     )

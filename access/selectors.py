@@ -139,7 +139,8 @@ class AccessLogFilter:
 def access_log(log_filter: AccessLogFilter, *, scope: Scope = EVERYWHERE) -> QuerySet[AccessEvent]:
     """Access events matching `log_filter` at the locations in `scope`, newest first."""
     events = scope.filter(
-        AccessEvent.objects.select_related("machine", "device", "member__user"), "machine__location"
+        AccessEvent.objects.select_related("machine__location", "device", "member__user"),
+        "machine__location",
     )
     if log_filter.machine is not None:
         events = events.filter(machine=log_filter.machine)
@@ -164,7 +165,7 @@ def _local_midnight(day: date) -> datetime:
 
 def member_usage_sessions(member: Member) -> QuerySet[UsageSession]:
     """The member's machine time, newest first."""
-    return UsageSession.objects.filter(member=member).select_related("machine", "booking")
+    return UsageSession.objects.filter(member=member).select_related("machine__location", "booking")
 
 
 @dataclass(frozen=True)

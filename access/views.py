@@ -31,6 +31,7 @@ from access.mqtt import BrokerSettings
 from core.errors import DomainError
 from core.views import form_action
 from equipment.models import Machine
+from locations.zones import activate
 from membership.models import Member
 from membership.selectors import member_search
 from membership.services import member_get_or_create
@@ -68,6 +69,7 @@ def live(request):
 def emergency_stop(request, slug: str):
     """Queued, not sent: the page shows each gate's delivery and acknowledgement as it comes."""
     machine = staff_object_or_404(request, Machine, what="emergency stop", slug=slug)
+    activate(machine)  # its times in its location's zone
     queued = gates.gate_emergency_stop(machine=machine, actor=request.user)
     messages.warning(
         request,
@@ -82,6 +84,7 @@ def emergency_stop(request, slug: str):
 @gate_staff
 def emergency_clear(request, slug: str):
     machine = staff_object_or_404(request, Machine, what="clear an emergency stop", slug=slug)
+    activate(machine)  # its times in its location's zone
     try:
         gates.gate_emergency_clear(
             machine=machine, actor=request.user, reason=request.POST.get("reason", "")
@@ -175,6 +178,7 @@ def gate_detail(request, device_id: str):
     device = staff_object_or_404(
         request, GateDevice.objects.select_related("machine"), what="gate page", device_id=device_id
     )
+    activate(device)  # its times in its location's zone
     return render(request, "access/gate_detail.html", _gate_context(device))
 
 
@@ -200,6 +204,7 @@ def _gate_action(request, device_id: str, form_class, form_name: str, action, re
         what="gate change",
         device_id=device_id,
     )
+    activate(device)  # its times in its location's zone
     form = form_class(request.POST)
     outcome = form_action(request, form, lambda data: action(device, data), **say)
     if outcome:

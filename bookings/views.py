@@ -21,6 +21,7 @@ from core.errors import DomainError
 from core.time import add_duration, parse_instant, wall_clock_label, week_start
 from equipment.models import Machine
 from equipment.selectors import machines_bookable, user_may_service
+from locations.zones import activate
 from membership.models import Member
 from membership.services import member_get_or_create
 from staffing.selectors import staff_scope
@@ -79,6 +80,7 @@ def _render_area(request, machine, monday, status=200, **extra):
 def machine_calendar(request, slug: str):
     """The full booking page of one machine: its week grid."""
     machine = get_object_or_404(machines_bookable(), slug=slug)
+    activate(machine)  # its times in its location's zone
     return render(
         request,
         "bookings/machine_calendar.html",
@@ -98,6 +100,7 @@ def machine_calendar(request, slug: str):
 def week_grid(request, slug: str):
     """The grid alone, for htmx week navigation and the machine page."""
     machine = get_object_or_404(machines_bookable(), slug=slug)
+    activate(machine)  # its times in its location's zone
     return _render_area(request, machine, _monday(request))
 
 
@@ -110,6 +113,7 @@ def _parse_start(value: str) -> datetime | None:
 def booking_new(request, slug: str):
     """GET: the booking form for a clicked slot. POST: book it and show the updated grid."""
     machine = get_object_or_404(machines_bookable(), slug=slug)
+    activate(machine)  # its times in its location's zone
     for_staff = _is_booking_staff(request.user, machine)
     if request.method == "GET":
         start = _parse_start(request.GET.get("start", ""))
@@ -186,6 +190,7 @@ def _booking_member(request, form) -> tuple[Member | None, str]:
 @require_POST
 def booking_cancel(request, pk: int):
     booking = _booking_for(request, pk)
+    activate(booking)  # its times in its location's zone
     form = CancelForm(request.POST)
     next_url = _safe_next(request)
     if not form.is_valid():
@@ -227,6 +232,7 @@ def _safe_next(request) -> str:
 @require_POST
 def booking_extend(request, pk: int):
     booking = _booking_for(request, pk)
+    activate(booking)  # its times in its location's zone
     form = ExtendForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose how many minutes to extend by.")
@@ -253,6 +259,7 @@ def booking_check_in(request, pk: int):
     booking = staff_object_or_404(
         request, Booking.objects.select_related("machine"), what="check a member in", pk=pk
     )
+    activate(booking)  # its times in its location's zone
     try:
         services.booking_check_in(booking=booking, actor=request.user)
     except BookingRejected as rejected:
@@ -318,6 +325,7 @@ def staff_day(request):
 def maintenance_new(request, slug: str):
     """Maintainers and staff schedule maintenance; overlapping bookings are cancelled."""
     machine = get_object_or_404(Machine, slug=slug)
+    activate(machine)  # its times in its location's zone
     if not user_may_service(request.user, machine):
         raise Http404
     form = MaintenanceForm(request.POST or None)

@@ -13,6 +13,7 @@ from schedule.models import Event
 from core.time import utc, wall_clock_instant
 from equipment import rules
 from equipment.models import Machine, MachineEvent, MachineState, ProblemReport
+from locations.zones import in_zone_of
 from membership.models import User
 from staffing.selectors import EVERYWHERE, Scope
 
@@ -124,6 +125,7 @@ def machine_event_spans(
     return spans
 
 
+@in_zone_of("machine")
 def machine_calendar_facts(machine: Machine, *, start: datetime, end: datetime) -> CalendarFacts:
     """Opening hours and blocks of `machine` that touch [start, end), from two queries.
 
@@ -178,6 +180,7 @@ def opening_weekdays(event: Event) -> list[int]:
     return [WEEKDAY_CODES.index(code) for code in codes.split(",") if code in WEEKDAY_CODES]
 
 
+@in_zone_of("machine")
 def opening_intervals(machine: Machine) -> list[OpeningInterval]:
     """The machine's weekly opening hours, weekday by weekday, earliest first."""
     intervals = []

@@ -23,6 +23,7 @@ from core.time import add_duration, wall_time_exists
 from equipment import rules, selectors
 from equipment.errors import EquipmentError
 from equipment.models import Machine, MachineEvent, MachineState, MachineStateChange, ProblemReport
+from locations.zones import in_zone_of
 from membership.models import User
 
 # The fields staff edit on a machine's page; state, calendar and class sessions have their own
@@ -112,6 +113,7 @@ def _opening_rule(weekdays: Iterable[int]) -> Rule:
     return _rule("DAILY", f"byweekday:{codes}", f"Every {codes}")
 
 
+@in_zone_of("machine")
 def opening_hours_add(
     *,
     machine: Machine,
@@ -191,6 +193,7 @@ def opening_hours_remove(
         opening.event.save(update_fields=["rule"])
 
 
+@in_zone_of("machine")
 def maintenance_window_add(
     *,
     machine: Machine,

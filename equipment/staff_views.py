@@ -15,6 +15,7 @@ from core.views import form_action
 from equipment import selectors, services
 from equipment.forms import MachineAddForm, MachineForm, OpeningHoursForm, OpeningRemoveForm
 from equipment.models import Machine
+from locations.zones import activate
 from staffing.shortcuts import staff_object_or_404
 
 manage_required = permission_required("equipment.manage_machines", raise_exception=True)
@@ -62,6 +63,7 @@ def machine_edit(request, slug: str):
         what="edit a machine",
         slug=slug,
     )
+    activate(machine)  # its times in its location's zone
     # The form writes its values onto its own copy, so a refused edit leaves the page's title alone.
     form = MachineForm(request.POST or None, request.FILES or None, instance=copy.copy(machine))
     if request.method == "POST":
@@ -91,6 +93,7 @@ def _hours_action(request, slug: str, form_class, action, *, invalid: str, done:
     """Run `action(machine, cleaned_data)` on the posted form: htmx gets the opening-hours panel
     back with the outcome in it, a plain post goes back to the edit page (outcome flashed)."""
     machine = staff_object_or_404(request, Machine, what="opening hours", slug=slug)
+    activate(machine)  # its times in its location's zone
     form = form_class(request.POST)
     outcome = form_action(
         request,

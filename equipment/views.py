@@ -11,6 +11,7 @@ from core.views import form_action
 from equipment import selectors, services
 from equipment.forms import MachineStateForm, ProblemReportForm, ResolveForm
 from equipment.models import Machine, MachineEvent, ProblemReport
+from locations.zones import activate
 from staffing.selectors import staff_scope
 from staffing.services import require_at_location
 
@@ -27,6 +28,7 @@ def machine_list(request):
 @require_GET
 def machine_detail(request, slug: str):
     machine = get_object_or_404(Machine.objects.select_related("required_certification"), slug=slug)
+    activate(machine)  # its times in its location's zone
     may_service = selectors.user_may_service(request.user, machine)
     return render(
         request,
@@ -56,6 +58,7 @@ def machine_detail(request, slug: str):
 def machine_label(request, slug: str):
     """A printable label: the machine's name and a QR code of its page."""
     machine = get_object_or_404(Machine, slug=slug)
+    activate(machine)  # its times in its location's zone
     url = request.build_absolute_uri(reverse("equipment:machine_detail", args=[machine.slug]))
     return render(
         request,
@@ -69,6 +72,7 @@ def machine_label(request, slug: str):
 def machine_state(request, slug: str):
     machine = get_object_or_404(Machine, slug=slug)
     _refuse_staff_elsewhere(request, machine, "machine state")
+    activate(machine)  # its times in its location's zone
     form_action(
         request,
         MachineStateForm(request.POST),
@@ -90,6 +94,7 @@ def machine_state(request, slug: str):
 @require_POST
 def problem_report(request, slug: str):
     machine = get_object_or_404(Machine, slug=slug)
+    activate(machine)  # its times in its location's zone
     form_action(
         request,
         ProblemReportForm(request.POST),
@@ -124,6 +129,7 @@ def problem_list(request):
 def problem_resolve(request, pk: int):
     report = get_object_or_404(ProblemReport.objects.select_related("machine"), pk=pk)
     _refuse_staff_elsewhere(request, report.machine, "close a problem report")
+    activate(report)  # its times in its location's zone
     form_action(
         request,
         ResolveForm(request.POST),

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.db.models import Model, Q, QuerySet
-from locations.models import Location
 
+from locations.models import Location
 from staffing.models import LocationRole, Role
 
 M = TypeVar("M", bound=Model)

@@ -34,7 +34,7 @@ from tests.factories.equipment import MachineFactory, certification
 from tests.factories.locations import LocationFactory
 
 pytestmark = pytest.mark.mosquitto
-DEADLINE = 20.0
+DEADLINE = 30.0
 
 
 @dataclass
