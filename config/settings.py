@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "django_celery_results",
     "core",
     "locations",
+    "staffing",
     "membership",
     "training",
     "equipment",
@@ -83,6 +84,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "locations.zones.ZoneResetMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -127,6 +129,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "membership.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
+    # Object permissions (django-rules): a role's permission at the object's location only
+    # (staffing.permissions).
+    "rules.permissions.ObjectPermissionBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -302,6 +307,11 @@ CALENDAR_VIEW_PERM = True
 # Gates (access app): the MQTT broker the bridge and the site's pushes use.
 GATE_BROKER_URL = os.environ.get("GATE_BROKER_URL", "mqtt://127.0.0.1:1883")
 GATE_BROKER_CA_FILE = os.environ.get("GATE_BROKER_CA_FILE", "")
+# Slugs of the locations that run their own Mosquitto, bridged to the central one (comma-separated;
+# docs/locations.md, "Brokers at each location"). Their gates log in there, not at the centre.
+GATE_LOCATION_BROKERS = [
+    slug.strip() for slug in os.environ.get("GATE_LOCATION_BROKERS", "").split(",") if slug.strip()
+]
 # Instructors and maintainers switch a machine on without a booking for this long (rescan extends).
 GATE_STAFF_GRANT_MINUTES = int(os.environ.get("GATE_STAFF_GRANT_MINUTES", "120"))
 # The offline allow-list covers bookings this far ahead and is refreshed this often.
