@@ -10,7 +10,9 @@ the task has given up.
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from datetime import datetime
+from typing import Any
 
 from celery import shared_task
 from django.conf import settings
@@ -23,19 +25,18 @@ from django.utils import timezone
 
 from core.money import money_format
 from core.tasks import EmailTask, QueuedOnCommit
+from locations import zones
 from training.models import Enrollment, EnrollmentStatus, MemberCertification
 
 logger = logging.getLogger(__name__)
 
 
-def _send(template: str, subject: str, to: str, context: dict) -> None:
+def _send(template: str, subject: str, to: str, context: dict, *, where: Any = None) -> None:
+    """Times in the email are in the zone of `where` (the class's location; None: the default)."""
     context = {**context, "space_name": settings.SPACE_NAME, "site_url": settings.SITE_URL}
-    send_mail(
-        f"[{settings.SPACE_NAME}] {subject}",
-        render_to_string(f"training/email/{template}.txt", context),
-        None,
-        [to],
-    )
+    with zones.at(where) if where is not None else nullcontext():
+        body = render_to_string(f"training/email/{template}.txt", context)
+    send_mail(f"[{settings.SPACE_NAME}] {subject}", body, None, [to])
 
 
 @shared_task(base=EmailTask)
@@ -65,6 +66,7 @@ def promotion_notify(enrollment_id: int) -> bool:
                 + reverse("training:session_detail", args=[enrollment.session_id]),
                 "fee": money_format(enrollment.fee_minor, enrollment.fee_currency or "usd"),
             },
+            where=enrollment.session,
         )
     return True
 
@@ -86,6 +88,8 @@ def expiry_reminder_notify(grant_id: int) -> bool:
             f"Your {grant.certification} certification expires soon",
             grant.member.user.email,
             {"grant": grant, "url": settings.SITE_URL + reverse("training:class_list")},
+            # Valid at every location: dated where the member mostly goes.
+            where=grant.member.home_location,
         )
     return True
 
@@ -179,4 +183,5 @@ def session_changed_email(enrollment_id: int) -> None:
             "enrollment": enrollment,
             "url": settings.SITE_URL + reverse("training:class_list"),
         },
+        where=session,
     )
