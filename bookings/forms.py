@@ -34,15 +34,18 @@ class BookingForm(OnceForm):
         required=False, label="For member (email)", help_text="Staff: book for this member."
     )
 
-    def __init__(self, *args, machine, for_staff: bool = False, **kwargs) -> None:
+    def __init__(self, *args, machine, for_staff: bool = False, lengths=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        lengths = range(machine.min_minutes, machine.max_minutes + 1, machine.slot_minutes)
-        self.fields["minutes"].choices = [(m, _length_label(m)) for m in lengths]
+        # The form offers the lengths that fit (`bookings.outlook.booking_lengths`); a post may
+        # carry any length of the machine's range, and the booking service judges it.
+        if lengths is None:
+            lengths = range(machine.min_minutes, machine.max_minutes + 1, machine.slot_minutes)
+        self.fields["minutes"].choices = [(m, length_label(m)) for m in lengths]
         if not for_staff:
             del self.fields["member_email"]
 
 
-def _length_label(minutes: int) -> str:
+def length_label(minutes: int) -> str:
     hours, rest = divmod(minutes, 60)
     if hours and rest:
         return f"{hours} h {rest} min"

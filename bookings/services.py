@@ -208,6 +208,42 @@ def booking_extend(
     return locked
 
 
+def booking_finish(
+    *,
+    booking: Booking,
+    actor: User | None,
+    token: uuid.UUID | None = None,
+    now: datetime | None = None,
+) -> Booking:
+    """ "I'm done": end a running booking now. The machine switches off and is free for others
+    (after its buffer); the booking counts as completed, its unused time handed back."""
+    now = now or clock.now()
+    with transaction.atomic():
+        submission_claim(token)
+        current = Booking.objects.select_related("member").get(pk=booking.pk)
+        locked_machine = _lock_machine(current.machine)
+        locked = Booking.objects.select_for_update().select_related("member").get(pk=booking.pk)
+        refused = rules.finish_refusal(
+            is_owner=actor is not None and locked.member.user_id == actor.pk,
+            is_staff=_is_booking_staff(actor),
+            state=locked.state,
+            start=locked.start,
+            end=locked.end,
+            now=now,
+        )
+        if refused is not None:
+            raise BookingRejected(refused)
+        locked.end = max(now, add_duration(locked.start, timedelta(seconds=1)))
+        locked.blocked_until = add_duration(
+            locked.end, timedelta(minutes=locked_machine.buffer_minutes)
+        )
+        locked.state = BookingState.COMPLETED
+        locked.released_at = now
+        locked.save(update_fields=["end", "blocked_until", "state", "released_at"])
+        gates().booking_finished(booking=locked)
+    return locked
+
+
 def bookings_release(*, now: datetime | None = None) -> dict[str, int]:
     """Release no-shows and complete finished bookings. Safe to run as often as you like.
 

@@ -21,6 +21,7 @@ urlpatterns = [
         name="session_machine_release",
     ),
     path("<int:pk>/cancel/", views.booking_cancel, name="booking_cancel"),
+    path("<int:pk>/done/", views.booking_finish, name="booking_finish"),
     path("<int:pk>/extend/", views.booking_extend, name="booking_extend"),
     path("<int:pk>/check-in/", views.booking_check_in, name="booking_check_in"),
 ]

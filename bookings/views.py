@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.core.exceptions import BadRequest
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,7 +18,14 @@ from bookings import feeds, selectors, services
 from bookings.errors import BookingRejected, FeedTokenInvalid
 from bookings.forms import BookingForm, CancelForm, ExtendForm, MaintenanceForm
 from bookings.models import Booking
+from bookings.outlook import (
+    Outlook,
+    booking_actions,
+    booking_lengths,
+    member_outlook,
+)
 from core.errors import DomainError
+from core.forms import OnceForm
 from core.time import add_duration, parse_instant, wall_clock_label, week_start
 from equipment.models import Machine
 from equipment.selectors import machines_bookable, user_may_service
@@ -31,24 +39,44 @@ def _is_booking_staff(user) -> bool:
     return user.has_perm("bookings.manage_bookings")
 
 
+def _focus_day(request) -> date:
+    """The day asked for (`day`, or the week's Monday from `week`), else today."""
+    for key in ("day", "week"):
+        try:
+            return date.fromisoformat(request.GET.get(key) or request.POST.get(key) or "")
+        except ValueError:
+            continue
+    return timezone.localdate()
+
+
 def _monday(request) -> date:
-    try:
-        day = date.fromisoformat(request.GET.get("week", ""))
-    except ValueError:
-        day = timezone.localdate()
-    return week_start(day)
+    return week_start(_focus_day(request))
 
 
-def _area_context(request, machine: Machine, monday: date, **extra) -> dict:
+def _area_context(
+    request, machine: Machine, monday: date, *, focus: date | None = None, **extra
+) -> dict:
     member = member_get_or_create(user=request.user)
     show_names = _is_booking_staff(request.user)
-    grid = selectors.week_grid(machine=machine, monday=monday, member=member, show_names=show_names)
+    # Staff book for members, so their own standing locks nothing.
+    outlook = Outlook() if show_names else member_outlook(member=member, machine=machine)
+    today = timezone.localdate()
+    if focus is None:
+        focus = today if week_start(today) == monday else monday
+    grid = selectors.week_grid(
+        machine=machine,
+        monday=monday,
+        member=member,
+        show_names=show_names,
+        may_book=outlook.may_book,
+        focus=focus,
+    )
     return {
         "machine": machine,
         "grid": grid,
+        "outlook": outlook,
         "show_names": show_names,
-        "today": timezone.localdate(),
-        "cancel_token": uuid.uuid4(),
+        "today": today,
         **extra,
     }
 
@@ -57,7 +85,7 @@ def _render_area(request, machine, monday, status=200, **extra):
     return render(
         request,
         "bookings/_booking_area.html",
-        _area_context(request, machine, monday, **extra),
+        _area_context(request, machine, monday, focus=extra.pop("focus", None), **extra),
         status=status,
     )
 
@@ -71,7 +99,7 @@ def machine_calendar(request, slug: str):
         request,
         "bookings/machine_calendar.html",
         {
-            **_area_context(request, machine, _monday(request)),
+            **_area_context(request, machine, _monday(request), focus=_asked_day(request)),
             "feed_url": request.build_absolute_uri(
                 reverse(
                     "bookings:machine_feed", args=[machine.slug, feeds.machine_feed_token(machine)]
@@ -86,7 +114,14 @@ def machine_calendar(request, slug: str):
 def week_grid(request, slug: str):
     """The grid alone, for htmx week navigation and the machine page."""
     machine = get_object_or_404(machines_bookable(), slug=slug)
-    return _render_area(request, machine, _monday(request))
+    return _render_area(request, machine, _monday(request), focus=_asked_day(request))
+
+
+def _asked_day(request) -> date | None:
+    try:
+        return date.fromisoformat(request.GET.get("day", ""))
+    except ValueError:
+        return None
 
 
 def _parse_start(value: str) -> datetime | None:
@@ -102,16 +137,28 @@ def booking_new(request, slug: str):
     if request.method == "GET":
         start = _parse_start(request.GET.get("start", ""))
         if start is None:
-            return HttpResponseBadRequest("Choose a start time on the grid.")
+            raise BadRequest("Choose a start time on the grid: that link names no time.")
+        member = member_get_or_create(user=request.user)
+        outlook = Outlook() if for_staff else member_outlook(member=member, machine=machine)
+        lengths = booking_lengths(member=member, machine=machine, start=start, for_anyone=for_staff)
         form = BookingForm(
             machine=machine,
             for_staff=for_staff,
-            initial={"start": start, "minutes": machine.min_minutes},
+            lengths=lengths.minutes,
+            initial={"start": start, "minutes": lengths.default},
         )
         template = "bookings/_booking_form.html" if request.htmx else "bookings/booking_new.html"
         # The time names its zone in the repeated hour: "01:00 PST", not an ambiguous "01:00".
         start_time = wall_clock_label(start, timezone.get_current_timezone())
-        context = {"machine": machine, "form": form, "start": start, "start_time": start_time}
+        context = {
+            "machine": machine,
+            "form": form,
+            "start": start,
+            "start_time": start_time,
+            "outlook": outlook,
+            "lengths": lengths,
+            "week": week_start(timezone.localtime(start).date()),
+        }
         return render(request, template, context)
     if request.method != "POST":
         return HttpResponse(status=405)
@@ -142,7 +189,8 @@ def booking_new(request, slug: str):
                     f" to {wall_clock_label(booking.end, zone)}."
                 )
                 if request.htmx:
-                    return _render_area(request, machine, monday, notice=notice)
+                    focus = timezone.localtime(start).date()
+                    return _render_area(request, machine, monday, notice=notice, focus=focus)
                 messages.success(request, notice)
                 return redirect(
                     f"{reverse('bookings:machine_calendar', args=[slug])}?week={monday}"
@@ -171,11 +219,33 @@ def _booking_member(request, form) -> tuple[Member | None, str]:
 
 
 @login_required
-@require_POST
 def booking_cancel(request, pk: int):
-    booking = get_object_or_404(Booking.objects.select_related("machine"), pk=pk)
-    form = CancelForm(request.POST)
+    """GET: "Cancel this booking?" (a page, or the grid's panel by htmx). POST: cancel it."""
+    booking = get_object_or_404(Booking.objects.select_related("machine", "member"), pk=pk)
     next_url = _safe_next(request)
+    if request.method == "GET":
+        if booking.member.user_id != request.user.pk and not _is_booking_staff(request.user):
+            raise Http404
+        actions = booking_actions(booking, user=request.user)
+        if not actions.can_cancel:
+            messages.info(request, "This booking can no longer be cancelled.")
+            return redirect(next_url)
+        late_minutes = int(getattr(settings, "BOOKING_LATE_CANCEL_MINUTES", 120))
+        context = {
+            "booking": booking,
+            "form": CancelForm(),
+            "next": next_url,
+            "htmx_area": bool(request.htmx),
+            "late": booking.start - timezone.now() < timedelta(minutes=late_minutes),
+            "late_minutes": late_minutes,
+        }
+        template = (
+            "bookings/_cancel_confirm.html" if request.htmx else "bookings/booking_cancel.html"
+        )
+        return render(request, template, context)
+    if request.method != "POST":
+        return HttpResponse(status=405)
+    form = CancelForm(request.POST)
     if not form.is_valid():
         messages.error(request, "The cancel form was incomplete; nothing was changed.")
         return redirect(next_url)
@@ -188,12 +258,24 @@ def booking_cancel(request, pk: int):
         )
     except DomainError as rejected:
         if request.htmx:
-            return _render_area(request, booking.machine, _week_of(booking), error=rejected.message)
+            return _render_area(
+                request,
+                booking.machine,
+                _week_of(booking),
+                error=rejected.message,
+                focus=timezone.localtime(booking.start).date(),
+            )
         messages.error(request, rejected.message)
         return redirect(next_url)
     notice = f"Cancelled your {booking.machine.name} booking."
     if request.htmx:
-        return _render_area(request, booking.machine, _week_of(booking), notice=notice)
+        return _render_area(
+            request,
+            booking.machine,
+            _week_of(booking),
+            notice=notice,
+            focus=timezone.localtime(booking.start).date(),
+        )
     messages.success(request, notice)
     return redirect(next_url)
 
@@ -234,6 +316,26 @@ def booking_extend(request, pk: int):
 
 
 @login_required
+@require_POST
+def booking_finish(request, pk: int):
+    """ "I'm done": end a running booking now; the machine switches off and is free again."""
+    booking = get_object_or_404(Booking.objects.select_related("machine"), pk=pk)
+    form = OnceForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The form was incomplete; nothing was changed.")
+        return redirect(_safe_next(request))
+    try:
+        services.booking_finish(
+            booking=booking, actor=request.user, token=form.cleaned_data["form_token"]
+        )
+    except DomainError as rejected:
+        messages.error(request, rejected.message)
+    else:
+        messages.success(request, f"Done: {booking.machine.name} is switched off and free again.")
+    return redirect(_safe_next(request))
+
+
+@login_required
 @booking_staff_required
 @require_POST
 def booking_check_in(request, pk: int):
@@ -254,11 +356,15 @@ def my_bookings(request):
     member = member_get_or_create(user=request.user)
     feed = services.calendar_feed_for(member)
     now = timezone.now()
+    upcoming = [
+        booking_actions(booking, user=request.user, now=now)
+        for booking in selectors.member_bookings_upcoming(member, now=now).select_related("member")
+    ]
     return render(
         request,
         "bookings/my_bookings.html",
         {
-            "upcoming": selectors.member_bookings_upcoming(member, now=now),
+            "upcoming": upcoming,
             "past": selectors.member_bookings_past(member, now=now)[:30],
             "machines": machines_bookable(),
             "now": now,

@@ -93,6 +93,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "membership.context_processors.toolgate",
             ],
+            # One way to write dates and times on every page: |day |clock |moment |stamp.
+            "builtins": ["core.templatetags.when"],
         },
     },
 ]

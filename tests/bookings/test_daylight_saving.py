@@ -103,7 +103,7 @@ def _book_through_the_form(client, machine, start: datetime, minutes: int):
     zone_name = f" {local_start:%Z}" if is_repeated(local_start) else ""  # "01:00 PST"
     shown = f"{local_start:%H:%M}{zone_name}"
     assert (
-        f"From <strong>{local_start:%A} {local_start.day} {local_start:%B}, {shown}</strong>"
+        f"From <strong>{local_start:%a} {local_start.day} {local_start:%b %Y}, {shown}</strong>"
         in (form.content.decode())
     )
     return hidden, client.post(

@@ -40,8 +40,8 @@ def test_book_a_slot_on_the_grid_see_it_and_cancel_it(page, log_in):
     booking = Booking.objects.get()
     assert (booking.member, booking.start, booking.end) == (member, slot, slot + timedelta(hours=1))
 
-    page.once("dialog", lambda dialog: dialog.accept())
-    page.get_by_role("button", name="Cancel booking").click()
+    page.get_by_role("link", name="Cancel booking").click()  # asks first, in the panel
+    page.get_by_role("button", name="Yes, cancel it").click()
     page.get_by_text("Cancelled your Laser cutter A booking").wait_for()
     assert page.locator('td[data-status="mine"]').count() == 0
     booking.refresh_from_db()

@@ -36,7 +36,8 @@ def test_book_the_second_0100_on_the_fall_back_night(
     page.set_viewport_size(viewport)
     log_in(member.user, PASSWORD)
 
-    page.goto("/bookings/machine/night-laser/?week=2027-11-01")
+    # The night's day: a phone shows one day at a time.
+    page.goto("/bookings/machine/night-laser/?day=2027-11-07")
     page.wait_for_function("window.htmx !== undefined")
     headers = page.locator("tbody th[scope=row]").all_inner_texts()
     assert headers[:7] == [
