@@ -13,15 +13,14 @@ from equipment.forms import MachineStateForm, ProblemReportForm, ResolveForm
 from equipment.models import Machine, MachineEvent, ProblemReport
 
 
-@login_required
 @require_GET
 def machine_list(request):
+    """Public: what the space has and what each machine needs (booking needs an account)."""
     return render(
         request, "equipment/machine_list.html", {"machines": selectors.machines_bookable()}
     )
 
 
-@login_required
 @require_GET
 def machine_detail(request, slug: str):
     machine = get_object_or_404(Machine.objects.select_related("required_certification"), slug=slug)
