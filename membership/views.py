@@ -20,9 +20,21 @@ def _member(request) -> Member:
 
 
 def home(request):
+    """The shop window for visitors: address, hours, price and steps, machines, classes."""
     if request.user.is_authenticated:
         return redirect("dashboard")
-    return render(request, "membership/home.html")
+    from django.apps import apps
+
+    # Machines live in an app above membership: read through the app registry (the classes
+    # come from training's template tag).
+    machines = apps.get_model("equipment", "Machine").objects.exclude(state="retired")
+    return render(
+        request,
+        "membership/home.html",
+        {
+            "machines": machines.select_related("required_certification").order_by("name"),
+        },
+    )
 
 
 @login_required

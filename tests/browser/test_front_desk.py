@@ -74,6 +74,7 @@ def test_a_newcomer_pays_cash_gets_a_badge_and_is_ready_to_make(page, log_in):
     assert selectors.member_may_use_machines(member)
 
     # The member's own dashboard agrees: nothing is left to do before using a machine.
+    page.locator("nav .menu summary").last.click()  # the account menu
     page.get_by_role("button", name="Log out").click()
     log_in(member.user, PASSWORD)
     page.get_by_role("heading", name="You're ready to make").wait_for()
@@ -228,4 +229,4 @@ def test_a_visitor_who_is_not_logged_in_is_sent_to_log_in(page):
     member = ready_member()
     page.goto(f"/staff/members/{member.pk}/")
     page.wait_for_url(re.compile(rf"/accounts/login/\?next=/staff/members/{member.pk}/$"))
-    page.get_by_role("button", name="Sign In").wait_for()
+    page.get_by_role("button", name="Log in", exact=True).wait_for()
