@@ -24,6 +24,7 @@ from bookings.outlook import (
     booking_lengths,
     member_outlook,
 )
+from core import formats
 from core.errors import DomainError
 from core.forms import OnceForm
 from core.time import add_duration, parse_instant, wall_clock_label, week_start
@@ -183,10 +184,9 @@ def booking_new(request, slug: str):
             except DomainError as rejected:
                 error = rejected.message
             else:
-                zone = timezone.get_current_timezone()
                 notice = (
-                    f"Booked {machine.name}, {wall_clock_label(booking.start, zone, '%a %d %b %H:%M')}"
-                    f" to {wall_clock_label(booking.end, zone)}."
+                    f"Booked {machine.name}, {formats.format_moment(booking.start)}"
+                    f" to {formats.format_time(booking.end)}."
                 )
                 if request.htmx:
                     focus = timezone.localtime(start).date()

@@ -12,8 +12,8 @@ from datetime import datetime
 from dateutil.relativedelta import relativedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.formats import date_format
 
+from core import formats
 from core.gates import gates
 from core.submissions import submission_claim
 from membership.models import Member, User
@@ -35,7 +35,7 @@ def _names(certifications: Iterable[Certification]) -> str:
 
 
 def _local(moment: datetime) -> str:
-    return date_format(timezone.localtime(moment), "DATE_FORMAT")
+    return formats.format_date(moment)
 
 
 def _check_not_already_certified(

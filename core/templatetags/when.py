@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, time, tzinfo
 from zoneinfo import ZoneInfo
 
 from django import template
@@ -25,8 +25,13 @@ def day(value: date | datetime | None, zone: tzinfo | str | None = None) -> str:
 
 
 @register.filter
-def clock(value: datetime | None, zone: tzinfo | str | None = None) -> str:
-    return formats.format_time(value, _zone(zone)) if value else ""
+def clock(value: datetime | time | None, zone: tzinfo | str | None = None) -> str:
+    """An instant's wall-clock time in the zone; a plain time of day (opening hours) as it is."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, time):
+        return value.strftime(formats.TIME)
+    return formats.format_time(value, _zone(zone))
 
 
 @register.filter
