@@ -25,7 +25,7 @@ from bookings.outlook import (
     member_outlook,
 )
 from core import formats
-from core.errors import DomainError
+from core.errors import DomainError, DuplicateSubmission
 from core.forms import OnceForm
 from core.time import add_duration, parse_instant, wall_clock_label, week_start
 from equipment.models import Machine
@@ -181,6 +181,14 @@ def booking_new(request, slug: str):
                     actor=request.user,
                     token=form.cleaned_data["form_token"],
                 )
+            except DuplicateSubmission:
+                # Sent twice (a double click without JavaScript): the first submit booked, and
+                # its "Booked ..." waits in the messages for the page it went to: show that page.
+                if request.htmx:
+                    return _render_area(request, machine, monday)
+                return redirect(
+                    f"{reverse('bookings:machine_calendar', args=[slug])}?week={monday}"
+                )
             except DomainError as rejected:
                 error = rejected.message
             else:
@@ -256,6 +264,8 @@ def booking_cancel(request, pk: int):
             reason=form.cleaned_data.get("reason", ""),
             token=form.cleaned_data["form_token"],
         )
+    except DuplicateSubmission:
+        return redirect(next_url)  # the first submit cancelled it and says so there
     except DomainError as rejected:
         if request.htmx:
             return _render_area(
@@ -308,6 +318,8 @@ def booking_extend(request, pk: int):
             actor=request.user,
             token=form.cleaned_data["form_token"],
         )
+    except DuplicateSubmission:
+        pass  # the first submit did it and says so on the page it went to
     except DomainError as rejected:
         messages.error(request, rejected.message)
     else:
@@ -328,6 +340,8 @@ def booking_finish(request, pk: int):
         services.booking_finish(
             booking=booking, actor=request.user, token=form.cleaned_data["form_token"]
         )
+    except DuplicateSubmission:
+        pass  # the first submit did it and says so on the page it went to
     except DomainError as rejected:
         messages.error(request, rejected.message)
     else:

@@ -151,7 +151,9 @@ def test_the_hidden_start_carries_its_offset_so_the_repeated_hour_books(
     hidden, response = _book_through_the_form(client, night_laser, second, 30)
     assert hidden == "2027-11-07T01:00:00-08:00"
     assert response.status_code == 200
-    assert "Booked Night laser, Sun 7 Nov 2027, 01:00 PST to 01:30 PST." in response.content.decode()
+    assert (
+        "Booked Night laser, Sun 7 Nov 2027, 01:00 PST to 01:30 PST." in response.content.decode()
+    )
     assert Booking.objects.get().start == datetime(2027, 11, 7, 9, 0, tzinfo=UTC)
 
 

@@ -189,7 +189,7 @@ def test_staff_cancel_a_membership_with_a_reason_kept_in_its_history(page, log_i
 
     _open_member_found_by(page, member.user.email, "Otto Ohio")
     page.get_by_text("Set membership state").click()
-    page.get_by_label("State").select_option(label="Canceled")
+    page.get_by_label("State").select_option(label="Cancelled")
     page.get_by_role("textbox", name="Reason").fill("Moved to Ohio")
     page.get_by_role("button", name="Change state").click()
     page.get_by_text("Membership state changed.").wait_for()
