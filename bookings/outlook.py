@@ -9,17 +9,18 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.urls import reverse
 
 from bookings import rules
 from bookings.models import Booking
 from bookings.rules import Refusal, Refused
-from bookings.selectors import booking_facts, check_in_opens, machine_rules
+from bookings.selectors import Cell, booking_facts, check_in_opens, machine_rules, week_grid
 from core import clock, formats
-from core.time import add_duration, utc
+from core.time import add_duration, utc, week_start
 from equipment.models import Machine
+from equipment.selectors import machines_bookable
 from membership import selectors as membership_selectors
 from membership.models import Member, User
 from training import selectors as training_selectors
@@ -265,3 +266,49 @@ def extensions_that_fit(booking: Booking, *, now: datetime | None = None) -> lis
         fitting.append(extra)
         extra += machine.slot_minutes
     return fitting
+
+
+@dataclass(frozen=True)
+class AreaDay:
+    """Several machines side by side for one day: `rows` of (wall time, one cell per machine,
+    None where that machine has no slot starting then), with what this member may book."""
+
+    area: str
+    day: date
+    machines: list[Machine]
+    outlooks: list[Outlook]
+    rows: list[tuple[str, list[Cell | None]]]
+
+
+def area_day(
+    *, area: str, day: date, member: Member, show_names: bool = False, now: datetime | None = None
+) -> AreaDay:
+    """The day of every bookable machine in `area`, from each machine's own week grid (the same
+    cells, statuses and rules as the machine's calendar)."""
+    now = now or clock.now()
+    machines = [m for m in machines_bookable().order_by("name") if str(m.area or "") == area]
+    outlooks = machines_outlook(member=member, machines=machines, now=now)
+    monday = week_start(day)
+    columns: list[dict[datetime, Cell]] = []
+    for machine in machines:
+        grid = week_grid(
+            machine=machine,
+            monday=monday,
+            member=member,
+            show_names=show_names,
+            now=now,
+            may_book=show_names or outlooks[machine.pk].may_book,
+        )
+        that_day = next(d.cells for d in grid.days if d.date == day)
+        columns.append({utc(cell.start): cell for cell in that_day})
+    starts = sorted({start for column in columns for start in column})
+    rows: list[tuple[str, list[Cell | None]]] = []
+    for start in starts:
+        row: list[Cell | None] = [column.get(start) for column in columns]
+        label = next(c for c in row if c is not None)
+        rows.append((formats.format_time(label.start), row))
+    return AreaDay(area, day, machines, [outlooks[m.pk] for m in machines], rows)
+
+
+def bookable_areas() -> list[str]:
+    return sorted({str(m.area) for m in machines_bookable() if m.area})

@@ -6,6 +6,7 @@ app_name = "bookings"
 urlpatterns = [
     path("", views.my_bookings, name="my_bookings"),
     path("day/", views.staff_day, name="staff_day"),
+    path("area/", views.area_day, name="area_day"),
     path("feed/reset/", views.feed_reset, name="feed_reset"),
     path("feed/<str:token>.ics", views.member_feed, name="member_feed"),
     path("machine/<slug:slug>/", views.machine_calendar, name="machine_calendar"),

@@ -20,10 +20,12 @@ from bookings.forms import BookingForm, CancelForm, ExtendForm, MaintenanceForm
 from bookings.models import Booking
 from bookings.outlook import (
     Outlook,
+    bookable_areas,
     booking_actions,
     booking_lengths,
     member_outlook,
 )
+from bookings.outlook import area_day as outlook_area_day
 from core import formats
 from core.errors import DomainError, DuplicateSubmission
 from core.forms import OnceForm
@@ -362,6 +364,31 @@ def booking_check_in(request, pk: int):
     else:
         messages.success(request, "Checked in.")
     return redirect(_safe_next(request))
+
+
+@login_required
+@require_GET
+def area_day(request):
+    """Several machines of one area side by side for a day (the laser room, the wood shop)."""
+    areas = bookable_areas()
+    area = request.GET.get("area") or (areas[0] if areas else "")
+    day = _asked_day(request) or timezone.localdate()
+    view = outlook_area_day(
+        area=area,
+        day=day,
+        member=member_get_or_create(user=request.user),
+        show_names=_is_booking_staff(request.user),
+    )
+    return render(
+        request,
+        "bookings/area_day.html",
+        {
+            "view": view,
+            "areas": areas,
+            "previous_day": day - timedelta(days=1),
+            "next_day": day + timedelta(days=1),
+        },
+    )
 
 
 @login_required

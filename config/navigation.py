@@ -18,12 +18,14 @@ class Item:
     url_name: str
     perm: str = ""  # shown only to users with this permission ("" = every logged-in user)
     role: str = ""  # or only to holders of this membership.roles role
+    # Other address prefixes that belong to this entry (the longest matching prefix wins).
+    also: tuple[str, ...] = ()
 
 
 # Everyone logged in, left to right.
 MEMBER = [
     Item("Home", "dashboard"),
-    Item("Machines", "equipment:machine_list"),
+    Item("Machines", "equipment:machine_list", also=("/bookings/machine/",)),
     Item("My bookings", "bookings:my_bookings"),
     Item("Classes", "training:class_list"),
 ]

@@ -17,6 +17,7 @@ class Link:
     label: str
     url: str
     current: bool
+    prefixes: tuple[str, ...] = ()
 
 
 def _links(request, items) -> list[Link]:
@@ -31,18 +32,21 @@ def _links(request, items) -> list[Link]:
             url = reverse(item.url_name)
         except NoReverseMatch:  # an app not installed, or an entry ahead of its page
             continue
-        links.append(Link(item.label, url, False))
+        links.append(Link(item.label, url, False, (url, *getattr(item, "also", ()))))
     return links
 
 
 def _mark_current(path: str, groups: list[list[Link]]) -> list[list[Link]]:
-    """The one link whose address is the longest prefix of this page's is current."""
-    best = max(
-        (link.url for group in groups for link in group if path.startswith(link.url)),
-        key=len,
-        default=None,
-    )
-    return [[Link(x.label, x.url, x.url == best) for x in group] for group in groups]
+    """The one link with the longest address prefix of this page's is current."""
+    matches = [
+        (len(prefix), link.url)
+        for group in groups
+        for link in group
+        for prefix in link.prefixes
+        if path.startswith(prefix)
+    ]
+    best = max(matches)[1] if matches else None
+    return [[Link(x.label, x.url, x.url == best, x.prefixes) for x in group] for group in groups]
 
 
 def navigation(request) -> dict:

@@ -90,3 +90,13 @@ def test_visitors_see_price_hours_address_and_classes(client, settings):
     assert session.certification.name in page
     join = client.get(reverse("account_signup")).content.decode()
     assert join.index("$100.00") < join.index('name="email"')  # price and steps first
+
+
+def test_a_machine_calendar_marks_machines_not_my_bookings(client):
+    from tests.factories.equipment import MachineFactory
+
+    machine = MachineFactory(required_certification=None)
+    client.force_login(ready_member().user)
+    page = client.get(reverse("bookings:machine_calendar", args=[machine.slug])).content.decode()
+    assert re.search(r'aria-current="page">Machines<', page)
+    assert not re.search(r'aria-current="page">My bookings<', page)
