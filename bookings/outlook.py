@@ -21,6 +21,7 @@ from core import clock, formats
 from core.time import add_duration, utc, week_start
 from equipment.models import Machine
 from equipment.selectors import machines_bookable
+from locations.models import Area
 from membership import selectors as membership_selectors
 from membership.models import Member, User
 from training import selectors as training_selectors
@@ -273,7 +274,7 @@ class AreaDay:
     """Several machines side by side for one day: `rows` of (wall time, one cell per machine,
     None where that machine has no slot starting then), with what this member may book."""
 
-    area: str
+    area: Area | None
     day: date
     machines: list[Machine]
     outlooks: list[Outlook]
@@ -281,12 +282,17 @@ class AreaDay:
 
 
 def area_day(
-    *, area: str, day: date, member: Member, show_names: bool = False, now: datetime | None = None
+    *,
+    area: Area | None,
+    day: date,
+    member: Member,
+    show_names: bool = False,
+    now: datetime | None = None,
 ) -> AreaDay:
     """The day of every bookable machine in `area`, from each machine's own week grid (the same
     cells, statuses and rules as the machine's calendar)."""
     now = now or clock.now()
-    machines = [m for m in machines_bookable().order_by("name") if str(m.area or "") == area]
+    machines = list(machines_bookable().filter(area=area).order_by("name")) if area else []
     outlooks = machines_outlook(member=member, machines=machines, now=now)
     monday = week_start(day)
     columns: list[dict[datetime, Cell]] = []
@@ -310,5 +316,8 @@ def area_day(
     return AreaDay(area, day, machines, [outlooks[m.pk] for m in machines], rows)
 
 
-def bookable_areas() -> list[str]:
-    return sorted({str(m.area) for m in machines_bookable() if m.area})
+def bookable_areas() -> list[Area]:
+    """The areas (rooms) that have a bookable machine, by location and name."""
+    return list(
+        Area.objects.filter(machines__in=machines_bookable()).distinct().select_related("location")
+    )

@@ -371,7 +371,8 @@ def booking_check_in(request, pk: int):
 def area_day(request):
     """Several machines of one area side by side for a day (the laser room, the wood shop)."""
     areas = bookable_areas()
-    area = request.GET.get("area") or (areas[0] if areas else "")
+    asked = request.GET.get("area", "")
+    area = next((a for a in areas if str(a.pk) == asked), areas[0] if areas else None)
     day = _asked_day(request) or timezone.localdate()
     view = outlook_area_day(
         area=area,

@@ -164,16 +164,17 @@ def test_a_night_slot_on_a_24_hour_machine_books(maker_client, maker):
 
 def test_an_area_day_shows_its_machines_side_by_side(maker_client, maker, laser):
     from tests.factories.equipment import MachineFactory
+    from tests.factories.locations import AreaFactory
 
-    laser.area = "Laser room"
+    room = AreaFactory(name="Laser room", location=laser.location)
+    laser.area = room
     laser.save()
-    other = MachineFactory(
-        name="Laser B", slug="laser-b", area="Laser room", required_certification=None
-    )
-    MachineFactory(name="Router", slug="router", area="Wood shop", required_certification=None)
+    other = MachineFactory(name="Laser B", slug="laser-b", area=room, required_certification=None)
+    wood = AreaFactory(name="Wood shop", location=laser.location)
+    MachineFactory(name="Router", slug="router", area=wood, required_certification=None)
     BookingFactory(machine=other, start=at(1, 10), end=at(1, 11))
     page = maker_client.get(
-        reverse("bookings:area_day"), {"area": "Laser room", "day": "2030-01-08"}
+        reverse("bookings:area_day"), {"area": room.pk, "day": "2030-01-08"}
     ).content.decode()
     assert "Laser cutter" in page and "Laser B" in page and "Router</a>" not in page
     assert 'aria-label="Free: Laser cutter, Tue 8 Jan 2030, 10:00"' in page

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('membership', '0003_formsubmission_moved_to_core'),
+        ('membership', '0004_locations'),
     ]
 
     operations = [
