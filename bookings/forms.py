@@ -30,6 +30,14 @@ class InstantField(forms.DateTimeField):
 class BookingForm(OnceForm):
     start = InstantField()
     minutes = forms.TypedChoiceField(coerce=int, label="Length")
+    repeat_weeks = forms.TypedChoiceField(
+        coerce=int,
+        required=False,
+        empty_value=1,
+        label="Repeat",
+        choices=[(1, "Just this once")] + [(n, f"Every week, {n} times") for n in range(2, 9)],
+        help_text="Each week is checked by the same rules; weeks that cannot be booked are listed.",
+    )
     member_email = forms.EmailField(
         required=False, label="For member (email)", help_text="Staff: book for this member."
     )

@@ -8,10 +8,12 @@ is the final judge, on SQLite the transaction itself is serialized (BEGIN IMMEDI
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from bookings import notifications, rules, selectors
 from bookings.errors import BookingRejected
@@ -21,7 +23,7 @@ from bookings.states import ACTIVE_STATES, BookingState
 from core import clock
 from core.gates import gates
 from core.submissions import submission_claim
-from core.time import add_duration
+from core.time import add_duration, duration_between
 from equipment import services as equipment_services
 from equipment.models import Machine, MachineEvent
 from equipment.selectors import machine_event_spans
@@ -92,6 +94,56 @@ def booking_create(
         notifications.send_confirmation.delay_on_commit(booking.pk)
         _announce_changed(booking.machine)
     return booking
+
+
+@dataclass(frozen=True)
+class SeriesResult:
+    """What a weekly series came to: each week's booking, or the rule that refused that week."""
+
+    booked: list[Booking]
+    refused: list[tuple[datetime, BookingRejected]]
+
+
+def bookings_create_weekly(
+    *,
+    member: Member,
+    machine: Machine,
+    start: datetime,
+    end: datetime,
+    weeks: int,
+    actor: User | None = None,
+    token: uuid.UUID | None = None,
+    now: datetime | None = None,
+) -> SeriesResult:
+    """The same slot every week for `weeks` weeks ("every Tuesday 18:00 for 6 weeks"): each week
+    is a booking of its own, judged by every rule as `booking_create` judges one; the weeks the
+    rules refuse (beyond the horizon, taken, a class) are reported, the others booked.
+
+    The wall-clock time stays the same across a daylight-saving change; the length is real time.
+    """
+    now = now or clock.now()
+    length = duration_between(start, end)
+    local_start = timezone.localtime(start)
+    booked, refused = [], []
+    with transaction.atomic():
+        submission_claim(token)
+        for week in range(weeks):
+            # Wall-clock arithmetic in the space's zone: 18:00 stays 18:00 after the clocks change.
+            week_start = local_start + timedelta(weeks=week)
+            try:
+                booked.append(
+                    booking_create(
+                        member=member,
+                        machine=machine,
+                        start=week_start,
+                        end=add_duration(week_start, length),
+                        actor=actor,
+                        now=now,
+                    )
+                )
+            except BookingRejected as rejected:
+                refused.append((week_start, rejected))
+    return SeriesResult(booked, refused)
 
 
 def booking_cancel(

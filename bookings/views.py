@@ -172,6 +172,8 @@ def booking_new(request, slug: str):
         start = form.cleaned_data["start"]
         monday = week_start(timezone.localtime(start).date())
         member, error = _booking_member(request, form)
+        if member is not None and (form.cleaned_data.get("repeat_weeks") or 1) > 1:
+            return _book_weekly(request, form, machine, member, monday)
         if member is not None:
             try:
                 booking = services.booking_create(
@@ -216,6 +218,41 @@ def booking_new(request, slug: str):
         {"machine": machine, "form": form, "error": error},
         status=400,
     )
+
+
+def _book_weekly(request, form, machine, member, monday):
+    """A weekly series: book the weeks the rules allow, say which were refused and why."""
+    start = form.cleaned_data["start"]
+    try:
+        series = services.bookings_create_weekly(
+            member=member,
+            machine=machine,
+            start=start,
+            end=add_duration(start, timedelta(minutes=form.cleaned_data["minutes"])),
+            weeks=form.cleaned_data["repeat_weeks"],
+            actor=request.user,
+            token=form.cleaned_data["form_token"],
+        )
+    except DuplicateSubmission:
+        return redirect(
+            f"{reverse('bookings:machine_calendar', args=[machine.slug])}?week={monday}"
+        )
+    weeks = len(series.booked) + len(series.refused)
+    notice = f"Booked {len(series.booked)} of {weeks} weeks of {machine.name}" + (
+        ": " + ", ".join(formats.format_moment(b.start) for b in series.booked) + "."
+        if series.booked
+        else "."
+    )
+    error = " ".join(
+        f"Not {formats.format_date(when)}: {rejected.message}" for when, rejected in series.refused
+    )
+    if request.htmx:
+        focus = timezone.localtime(start).date()
+        return _render_area(request, machine, monday, notice=notice, error=error, focus=focus)
+    messages.success(request, notice)
+    if error:
+        messages.warning(request, error)
+    return redirect(f"{reverse('bookings:machine_calendar', args=[machine.slug])}?week={monday}")
 
 
 def _booking_member(request, form) -> tuple[Member | None, str]:

@@ -179,3 +179,27 @@ def test_an_area_day_shows_its_machines_side_by_side(maker_client, maker, laser)
     assert "Laser cutter" in page and "Laser B" in page and "Router</a>" not in page
     assert 'aria-label="Free: Laser cutter, Tue 8 Jan 2030, 10:00"' in page
     assert 'aria-label="Free: Laser B, Tue 8 Jan 2030, 10:00"' not in page  # booked there
+
+
+def test_a_weekly_series_books_the_weeks_the_rules_allow_and_lists_the_others(
+    maker_client, maker, laser
+):
+    """Every Tuesday 10:00 for 3 weeks, 14 days ahead at most: week 1 books; week 2 is taken by
+    someone else, week 3 is beyond the horizon; each says why."""
+    BookingFactory(machine=laser, start=at(8, 10), end=at(8, 11))  # Tue 15 Jan, taken
+    response = maker_client.post(
+        reverse("bookings:booking_new", args=[laser.slug]),
+        {
+            "start": at(1, 10).isoformat(),
+            "minutes": 60,
+            "repeat_weeks": 3,
+            "form_token": uuid.uuid4(),
+        },
+        headers={"HX-Request": "true"},
+    )
+    page = response.content.decode()
+    mine = Booking.objects.filter(member=maker).order_by("start")
+    assert [b.start for b in mine] == [at(1, 10)]
+    assert "Booked 1 of 3 weeks of Laser cutter: Tue 8 Jan 2030, 10:00." in page
+    assert "Not Tue 15 Jan 2030: Laser cutter is already booked at that time." in page
+    assert "Not Tue 22 Jan 2030: Bookings on Laser cutter open 14 days ahead" in page
