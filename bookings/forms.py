@@ -64,6 +64,10 @@ class CancelForm(OnceForm):
     reason = forms.CharField(max_length=500, required=False, label="Reason (optional)")
 
 
+class HandOverForm(OnceForm):
+    email = forms.EmailField(label="Member's email")
+
+
 class ExtendForm(OnceForm):
     minutes = forms.IntegerField(min_value=1, max_value=24 * 60, label="Extend by (minutes)")
 

@@ -197,6 +197,7 @@ class BookingActions:
     can_extend: bool
     can_finish: bool
     extensions: list[int]
+    can_hand_over: bool = False
 
     @property
     def token(self) -> uuid.UUID:
@@ -237,6 +238,15 @@ def booking_actions(booking: Booking, *, user: User, now: datetime | None = None
         )
         is None,
         extensions=extensions_that_fit(booking, now=now) if can_extend else [],
+        can_hand_over=rules.hand_over_refusal(
+            is_owner=is_owner,
+            is_staff=is_staff,
+            same_member=False,
+            state=state,
+            start=start,
+            now=now,
+        )
+        is None,
     )
 
 

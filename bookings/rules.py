@@ -83,6 +83,11 @@ class Refusal(enum.Enum):
     BOOKING_OVER = ("booking_over", "This booking has already ended.")
     NOT_RUNNING = ("not_running", "Only a booking that is running now can be extended.")
     NOT_RUNNING_TO_END = ("not_running_to_end", "Only a booking that is running now can be ended.")
+    HAND_OVER_CLOSED = (
+        "hand_over_closed",
+        "Only a confirmed booking that has not started can be handed to another member.",
+    )
+    HAND_OVER_SELF = ("hand_over_self", "That member already holds this booking.")
     NOT_LATER = ("not_later", "The new end must be later than the current end.")
     NOT_TEACHER = (
         "not_teacher",
@@ -404,6 +409,20 @@ def finish_refusal(
         return refuse(Refusal.NOT_ACTIVE, state=_state_words(state))
     if not (utc(start) <= utc(now) < utc(end)):
         return refuse(Refusal.NOT_RUNNING_TO_END)
+    return None
+
+
+def hand_over_refusal(
+    *, is_owner: bool, is_staff: bool, same_member: bool, state: str, start: datetime, now: datetime
+) -> Refused | None:
+    """A member hands their booking to another member before it starts; the machine rules are
+    then judged for the new member (`booking_refusal`), as if they booked it themselves."""
+    if not (is_owner or is_staff):
+        return refuse(Refusal.NOT_YOURS)
+    if state != BookingState.CONFIRMED or utc(now) >= utc(start):
+        return refuse(Refusal.HAND_OVER_CLOSED)
+    if same_member:
+        return refuse(Refusal.HAND_OVER_SELF)
     return None
 
 

@@ -260,6 +260,50 @@ def booking_extend(
     return locked
 
 
+def booking_hand_over(
+    *,
+    booking: Booking,
+    to_member: Member,
+    actor: User | None,
+    token: uuid.UUID | None = None,
+    now: datetime | None = None,
+) -> Booking:
+    """Give a booking that has not started to another member, who must meet every rule for it
+    (paid up, certified, their own quotas): the same judgement as booking it themselves. The new
+    holder gets the confirmation email; the gates' lists follow."""
+    now = now or clock.now()
+    with transaction.atomic():
+        submission_claim(token)
+        current = Booking.objects.select_related("member").get(pk=booking.pk)
+        locked_machine = _lock_machine(current.machine)
+        locked = Booking.objects.select_for_update().select_related("member").get(pk=booking.pk)
+        refused = rules.hand_over_refusal(
+            is_owner=actor is not None and locked.member.user_id == actor.pk,
+            is_staff=_is_booking_staff(actor),
+            same_member=locked.member_id == to_member.pk,
+            state=locked.state,
+            start=locked.start,
+            now=now,
+        )
+        if refused is None:
+            facts = selectors.booking_facts(
+                member=to_member,
+                machine=locked_machine,
+                start=locked.start,
+                end=locked.end,
+                now=now,
+                exclude_pk=locked.pk,
+            )
+            refused = rules.booking_refusal(facts, selectors.machine_rules(locked_machine))
+        if refused is not None:
+            raise BookingRejected(refused)
+        locked.member = to_member
+        locked.save(update_fields=["member"])
+        notifications.send_confirmation.delay_on_commit(locked.pk)
+        _announce_changed(locked_machine)
+    return locked
+
+
 def booking_finish(
     *,
     booking: Booking,

@@ -23,6 +23,7 @@ urlpatterns = [
     ),
     path("<int:pk>/cancel/", views.booking_cancel, name="booking_cancel"),
     path("<int:pk>/done/", views.booking_finish, name="booking_finish"),
+    path("<int:pk>/hand-over/", views.booking_hand_over, name="booking_hand_over"),
     path("<int:pk>/extend/", views.booking_extend, name="booking_extend"),
     path("<int:pk>/check-in/", views.booking_check_in, name="booking_check_in"),
 ]

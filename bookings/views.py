@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from bookings import feeds, selectors, services
 from bookings.errors import BookingRejected, FeedTokenInvalid
-from bookings.forms import BookingForm, CancelForm, ExtendForm, MaintenanceForm
+from bookings.forms import BookingForm, CancelForm, ExtendForm, HandOverForm, MaintenanceForm
 from bookings.models import Booking
 from bookings.outlook import (
     Outlook,
@@ -363,6 +363,38 @@ def booking_extend(request, pk: int):
         messages.error(request, rejected.message)
     else:
         messages.success(request, "Extended your booking.")
+    return redirect(_safe_next(request))
+
+
+@login_required
+@require_POST
+def booking_hand_over(request, pk: int):
+    """Give a booking that has not started to another member, named by their email."""
+    booking = get_object_or_404(Booking.objects.select_related("machine"), pk=pk)
+    form = HandOverForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give the email address of the member to hand the booking to.")
+        return redirect(_safe_next(request))
+    email = form.cleaned_data["email"]
+    to_member = Member.objects.filter(user__email__iexact=email).first()
+    if to_member is None:
+        messages.error(request, f"No member has the email address {email}.")
+        return redirect(_safe_next(request))
+    try:
+        services.booking_hand_over(
+            booking=booking,
+            to_member=to_member,
+            actor=request.user,
+            token=form.cleaned_data["form_token"],
+        )
+    except DuplicateSubmission:
+        pass
+    except DomainError as rejected:
+        messages.error(request, f"{to_member.display_name} cannot take it: {rejected.message}")
+    else:
+        messages.success(
+            request, f"Handed your {booking.machine.name} booking to {to_member.display_name}."
+        )
     return redirect(_safe_next(request))
 
 

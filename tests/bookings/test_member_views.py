@@ -203,3 +203,22 @@ def test_a_weekly_series_books_the_weeks_the_rules_allow_and_lists_the_others(
     assert "Booked 1 of 3 weeks of Laser cutter: Tue 8 Jan 2030, 10:00." in page
     assert "Not Tue 15 Jan 2030: Laser cutter is already booked at that time." in page
     assert "Not Tue 22 Jan 2030: Bookings on Laser cutter open 14 days ahead" in page
+
+
+def test_a_booking_is_handed_to_a_certified_member_only(maker_client, maker, laser):
+    from tests.factories.equipment import certify
+
+    booking = BookingFactory(machine=laser, member=maker, start=at(1, 10), end=at(1, 11))
+    url = reverse("bookings:booking_hand_over", args=[booking.pk])
+    uncertified = ready_member()
+    page = maker_client.post(
+        url, {"email": uncertified.user.email, "form_token": uuid.uuid4()}, follow=True
+    ).content.decode()
+    assert "cannot take it: You need the Laser cutter certification" in page
+    booking.refresh_from_db()
+    assert booking.member == maker
+    friend = ready_member()
+    certify(friend, laser.required_certification)
+    maker_client.post(url, {"email": friend.user.email, "form_token": uuid.uuid4()})
+    booking.refresh_from_db()
+    assert booking.member == friend and booking.state == BookingState.CONFIRMED
