@@ -38,6 +38,13 @@ class BookingForm(OnceForm):
         choices=[(1, "Just this once")] + [(n, f"Every week, {n} times") for n in range(2, 9)],
         help_text="Each week is checked by the same rules; weeks that cannot be booked are listed.",
     )
+    also = forms.ModelMultipleChoiceField(
+        queryset=Machine.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Book at the same time",
+        help_text="All or none: if one cannot be booked, nothing is.",
+    )
     member_email = forms.EmailField(
         required=False, label="For member (email)", help_text="Staff: book for this member."
     )
@@ -49,6 +56,13 @@ class BookingForm(OnceForm):
         if lengths is None:
             lengths = range(machine.min_minutes, machine.max_minutes + 1, machine.slot_minutes)
         self.fields["minutes"].choices = [(m, length_label(m)) for m in lengths]
+        # Machines of the same area (a fume extractor next to its laser) can be booked with it.
+        if machine.area_id:
+            self.fields["also"].queryset = Machine.objects.filter(
+                area_id=machine.area_id, state="in_service"
+            ).exclude(pk=machine.pk)
+        else:
+            del self.fields["also"]
         if not for_staff:
             del self.fields["member_email"]
 

@@ -146,6 +146,30 @@ def bookings_create_weekly(
     return SeriesResult(booked, refused)
 
 
+def bookings_create_together(
+    *,
+    member: Member,
+    machines: list[Machine],
+    start: datetime,
+    end: datetime,
+    actor: User | None = None,
+    token: uuid.UUID | None = None,
+    now: datetime | None = None,
+) -> list[Booking]:
+    """Several machines for the same time (a laser and its fume extractor): all or none. Each is
+    judged by `booking_create`'s rules; the first refusal undoes the others and is raised."""
+    now = now or clock.now()
+    with transaction.atomic():
+        submission_claim(token)
+        # Machines locked in one order (by id), so two such requests cannot deadlock.
+        return [
+            booking_create(
+                member=member, machine=machine, start=start, end=end, actor=actor, now=now
+            )
+            for machine in sorted(machines, key=lambda m: m.pk)
+        ]
+
+
 def booking_cancel(
     *,
     booking: Booking,

@@ -174,6 +174,8 @@ def booking_new(request, slug: str):
         member, error = _booking_member(request, form)
         if member is not None and (form.cleaned_data.get("repeat_weeks") or 1) > 1:
             return _book_weekly(request, form, machine, member, monday)
+        if member is not None and form.cleaned_data.get("also"):
+            return _book_together(request, form, machine, member, monday)
         if member is not None:
             try:
                 booking = services.booking_create(
@@ -252,6 +254,37 @@ def _book_weekly(request, form, machine, member, monday):
     messages.success(request, notice)
     if error:
         messages.warning(request, error)
+    return redirect(f"{reverse('bookings:machine_calendar', args=[machine.slug])}?week={monday}")
+
+
+def _book_together(request, form, machine, member, monday):
+    """This machine and the others ticked, for the same time: all or none."""
+    start = form.cleaned_data["start"]
+    machines = [machine, *form.cleaned_data["also"]]
+    error = notice = ""
+    try:
+        services.bookings_create_together(
+            member=member,
+            machines=machines,
+            start=start,
+            end=add_duration(start, timedelta(minutes=form.cleaned_data["minutes"])),
+            actor=request.user,
+            token=form.cleaned_data["form_token"],
+        )
+    except DuplicateSubmission:
+        pass
+    except DomainError as rejected:
+        error = f"Nothing was booked: {rejected.message}"
+    else:
+        names = ", ".join(m.name for m in machines)
+        notice = f"Booked {names}, {formats.format_moment(start)}."
+    if request.htmx:
+        focus = timezone.localtime(start).date()
+        return _render_area(request, machine, monday, notice=notice, error=error, focus=focus)
+    if notice:
+        messages.success(request, notice)
+    if error:
+        messages.error(request, error)
     return redirect(f"{reverse('bookings:machine_calendar', args=[machine.slug])}?week={monday}")
 
 

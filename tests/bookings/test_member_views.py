@@ -222,3 +222,26 @@ def test_a_booking_is_handed_to_a_certified_member_only(maker_client, maker, las
     maker_client.post(url, {"email": friend.user.email, "form_token": uuid.uuid4()})
     booking.refresh_from_db()
     assert booking.member == friend and booking.state == BookingState.CONFIRMED
+
+
+def test_several_machines_at_once_are_all_or_none(maker_client, maker, laser):
+    from tests.factories.equipment import MachineFactory
+    from tests.factories.locations import AreaFactory
+
+    room = AreaFactory(name="Laser room", location=laser.location)
+    laser.area = room
+    laser.save()
+    extractor = MachineFactory(
+        name="Fume extractor", slug="fumes", area=room, required_certification=None
+    )
+    url = reverse("bookings:booking_new", args=[laser.slug])
+    form = maker_client.get(url, {"start": at(1, 10).isoformat()}).content.decode()
+    assert "Book at the same time" in form and "Fume extractor" in form
+    BookingFactory(machine=extractor, start=at(1, 10), end=at(1, 11))  # someone took it
+    data = {"start": at(1, 10).isoformat(), "minutes": 60, "also": [extractor.pk]}
+    page = maker_client.post(url, {**data, "form_token": uuid.uuid4()}, follow=True)
+    assert "Nothing was booked: Fume extractor is already booked" in page.content.decode()
+    assert not Booking.objects.filter(member=maker).exists()
+    data["start"] = at(1, 12).isoformat()
+    maker_client.post(url, {**data, "form_token": uuid.uuid4()})
+    assert {b.machine for b in Booking.objects.filter(member=maker)} == {laser, extractor}
