@@ -36,7 +36,9 @@ def _newcomer():
 
 
 def _open_member_found_by(page, query: str, name: str) -> None:
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Front desk").click()
+    nav = page.get_by_role("navigation", name="Main")
+    nav.get_by_text("Staff", exact=True).click()  # the staff menu, grouped: Desk first
+    nav.get_by_role("link", name="Front desk").click()
     page.get_by_label("Name, email or badge UID").fill(query)
     page.get_by_role("button", name="Search").click()
     page.get_by_role("link", name=name).click()
@@ -194,7 +196,7 @@ def test_staff_cancel_a_membership_with_a_reason_kept_in_its_history(page, log_i
     page.get_by_role("button", name="Change state").click()
     page.get_by_text("Membership state changed.").wait_for()
     history = page.locator("tr", has_text="Moved to Ohio").inner_text()
-    assert "Active → Canceled" in history and "Sam Staffer" in history
+    assert "Active → Cancelled" in history and "Sam Staffer" in history
 
     member.membership.refresh_from_db()
     assert member.membership.status == MembershipStatus.CANCELED
