@@ -210,7 +210,7 @@ def booking_actions(booking: Booking, *, user: User, now: datetime | None = None
     scan at the machine, so it is offered to booking staff only."""
     now = now or clock.now()
     is_owner = booking.member.user_id == user.pk
-    is_staff = user.has_perm("bookings.manage_bookings")
+    is_staff = user.has_perm("bookings.manage_bookings", booking.machine)
     state, start, end = booking.state, booking.start, booking.end
     next_end = add_duration(booking.end, timedelta(minutes=booking.machine.slot_minutes))
     can_extend = (is_owner or is_staff) and rules.extend_refusal(

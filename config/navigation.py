@@ -37,6 +37,7 @@ ACCOUNT = [
     Item("My machine time", "access:my_usage"),
     Item("My card", "member_card"),
     Item("Billing", "membership_billing"),
+    Item("API tokens", "api:tokens"),
 ]
 
 TEACHING = [Item("Teaching", "training:instructor_sessions", role=roles.INSTRUCTOR)]
@@ -53,6 +54,10 @@ STAFF: dict[str, list[Item]] = {
     ],
     "Training": [
         Item("Training demand", "training:demand_queue", perm="training.manage_training"),
+    ],
+    "Integrations": [
+        Item("Webhooks", "webhooks:endpoint_list", perm="webhooks.manage_endpoints"),
+        Item("API keys", "api:keys", perm="api.manage_api_keys"),
     ],
     "Reports": [
         Item("Access log", "access:log", perm="access.manage_gates"),

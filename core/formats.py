@@ -19,6 +19,10 @@ TIME = "%H:%M"
 
 
 def _local(instant: datetime, zone: tzinfo | None) -> datetime:
+    # An instant already put in a location's zone (locations' `|local:machine`, which marks it
+    # `convert_to_local_time = False` like Django's own `timezone` filter) keeps that zone.
+    if zone is None and getattr(instant, "convert_to_local_time", True) is False:
+        return instant
     return timezone.localtime(instant, zone or timezone.get_current_timezone())
 
 

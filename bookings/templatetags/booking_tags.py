@@ -21,7 +21,7 @@ def machine_booking_status(context, machine):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"machine": machine, "anonymous": True, "outlook": Outlook()}
-    if user.has_perm("bookings.manage_bookings"):
+    if user.has_perm("bookings.manage_bookings", machine):
         outlook = Outlook()
     else:
         outlook = member_outlook(member=member_get_or_create(user=user), machine=machine)
