@@ -25,7 +25,7 @@ class Item:
 # Everyone logged in, left to right.
 MEMBER = [
     Item("Home", "dashboard"),
-    Item("Machines", "equipment:machine_list", also=("/bookings/machine/",)),
+    Item("Machines", "equipment:machine_list", also=("/bookings/machine/", "/bookings/area/")),
     Item("My bookings", "bookings:my_bookings"),
     Item("Classes", "training:class_list"),
 ]
