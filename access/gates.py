@@ -211,6 +211,15 @@ class SiteGates:
         )
         allowlists_refresh([booking.machine])
 
+    def booking_finished(self, *, booking: Booking) -> None:
+        gate_switch_off_member(
+            member=booking.member,
+            reason="booking_finished",
+            message="You ended your booking. Thank you!",
+            machines=[booking.machine],
+        )
+        allowlists_refresh([booking.machine])
+
     def booking_extended(self, *, booking: Booking) -> None:
         gate_extend_booking(booking=booking)
         allowlists_refresh([booking.machine])

@@ -41,6 +41,10 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG e
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 SPACE_NAME = os.environ.get("SPACE_NAME", "Toolgate Makerspace")
+# What the public pages tell visitors (the sites framework record follows SPACE_NAME and SITE_URL,
+# core.apps sets it after every migrate, so emails name the space).
+SPACE_ADDRESS = os.environ.get("SPACE_ADDRESS", "1200 Workshop Way, Oakland, CA 94607")
+SPACE_HOURS = os.environ.get("SPACE_HOURS", "Weekdays 10:00 to 22:00, weekends 10:00 to 18:00")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -102,6 +106,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "membership.context_processors.toolgate",
             ],
+            # One way to write dates and times on every page: |day |clock |moment |stamp.
+            "builtins": ["core.templatetags.when", "core.templatetags.pages"],
         },
     },
 ]

@@ -40,6 +40,9 @@ class GateOutbox(Protocol):
     def booking_cancelled(self, *, booking: Booking) -> None:
         """Stop the booking's machine if its member is on it; the lists follow."""
 
+    def booking_finished(self, *, booking: Booking) -> None:
+        """The member ended the booking early ("I'm done"): stop its machine; the lists follow."""
+
     def booking_extended(self, *, booking: Booking) -> None:
         """Let the member's running session go on to the booking's new end."""
 

@@ -16,15 +16,14 @@ from staffing.selectors import staff_scope
 from staffing.services import require_at_location
 
 
-@login_required
 @require_GET
 def machine_list(request):
+    """Public: what the space has and what each machine needs (booking needs an account)."""
     return render(
         request, "equipment/machine_list.html", {"machines": selectors.machines_bookable()}
     )
 
 
-@login_required
 @require_GET
 def machine_detail(request, slug: str):
     machine = get_object_or_404(Machine.objects.select_related("required_certification"), slug=slug)

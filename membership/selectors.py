@@ -77,14 +77,27 @@ def member_enabled_badge(member: Member) -> Badge | None:
     return member.badges.filter(enabled=True).first()
 
 
+# The membership-level conditions of machine use, by name, in the order a member fixes them.
+PAYMENT, WAIVER, BADGE = "payment", "waiver", "badge"
+
+
+def member_machine_blockers(member: Member, *, at: datetime | None = None) -> list[str]:
+    """Which membership-level conditions of machine use `member` does not meet: PAYMENT (paid up
+    or inside the grace period), WAIVER (the current one signed), BADGE (one enabled)."""
+    membership = Membership.objects.filter(member=member).first()
+    blockers = []
+    if not membership_in_good_standing(membership, at=at or clock.now()):
+        blockers.append(PAYMENT)
+    if not member_signed_current_waiver(member):
+        blockers.append(WAIVER)
+    if not member.badges.filter(enabled=True).exists():
+        blockers.append(BADGE)
+    return blockers
+
+
 def member_may_use_machines(member: Member, *, at: datetime | None = None) -> bool:
     """The membership-level conditions of machine use: paid, waiver signed, a badge enabled."""
-    membership = Membership.objects.filter(member=member).first()
-    return (
-        membership_in_good_standing(membership, at=at or clock.now())
-        and member_signed_current_waiver(member)
-        and member.badges.filter(enabled=True).exists()
-    )
+    return not member_machine_blockers(member, at=at)
 
 
 def member_by_badge(uid: str) -> Member | None:

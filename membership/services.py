@@ -49,6 +49,26 @@ def member_get_or_create(*, user: User) -> Member:
     return member
 
 
+def member_profile_update(
+    *,
+    member: Member,
+    first_name: str,
+    last_name: str,
+    phone: str,
+    emergency_contact: str,
+    token: uuid.UUID | None = None,
+) -> Member:
+    """A member's own details: their name, phone, and who to call in an emergency."""
+    with transaction.atomic():
+        submission_claim(token)
+        user = member.user
+        user.first_name, user.last_name = first_name.strip(), last_name.strip()
+        user.save(update_fields=["first_name", "last_name"])
+        member.phone, member.emergency_contact = phone.strip(), emergency_contact.strip()
+        member.save(update_fields=["phone", "emergency_contact"])
+    return member
+
+
 def membership_for(member: Member) -> Membership:
     """The member's membership; a member who joined before any plan existed gets a pending one
     on the default plan now."""

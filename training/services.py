@@ -13,9 +13,8 @@ from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.formats import date_format
 
-from core import events
+from core import events, formats
 from core.gates import gates
 from core.submissions import submission_claim
 from membership.billing.config import stripe_enabled
@@ -39,7 +38,7 @@ def _names(certifications: Iterable[Certification]) -> str:
 
 
 def _local(moment: datetime) -> str:
-    return date_format(timezone.localtime(moment), "DATE_FORMAT")
+    return formats.format_date(moment)
 
 
 def _check_not_already_certified(
