@@ -92,6 +92,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "membership.context_processors.toolgate",
+                "equipment.context_processors.problem_reports",
             ],
         },
     },
@@ -296,6 +297,7 @@ CELERY_IMPORTS = [
     "membership.billing.emails",
     "training.notifications",
     "bookings.notifications",
+    "equipment.notifications",
 ]
 # An email whose mail server refuses or cannot be reached is tried again this many times, after
 # a random wait of up to TASK_EMAIL_RETRY_BACKOFF_SECONDS, then twice that, and so on (at most an
