@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "equipment",
     "bookings",
     "access",
+    "console",
 ]
 
 MIDDLEWARE = [

@@ -8,6 +8,7 @@ from core.task_views import background_tasks
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("staff/background-tasks/", background_tasks, name="background_tasks"),
+    path("staff/", include("console.urls")),
     path("accounts/", include("allauth.urls")),
     path("training/", include("training.urls")),
     path("machines/", include("equipment.urls")),

@@ -1,0 +1,23 @@
+"""Staff console pages: Today (live through htmx polling its partial)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required, permission_required
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from console import selectors
+
+# Everyone at the desk holds this (the Staff role); instructors and members do not.
+staff_required = permission_required("membership.manage_members", raise_exception=True)
+
+
+@login_required
+@staff_required
+@require_GET
+def today(request):
+    """The day at the desk; htmx asks for the partial every few seconds."""
+    context = {"today": selectors.today()}
+    if request.htmx:
+        return render(request, "console/_today.html", context)
+    return render(request, "console/today.html", context)
