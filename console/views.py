@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -17,7 +18,10 @@ staff_required = permission_required("membership.manage_members", raise_exceptio
 @require_GET
 def today(request):
     """The day at the desk; htmx asks for the partial every few seconds."""
-    context = {"today": selectors.today()}
+    context = {
+        "today": selectors.today(),
+        "poll_seconds": getattr(settings, "TODAY_POLL_SECONDS", 10),
+    }
     if request.htmx:
         return render(request, "console/_today.html", context)
     return render(request, "console/today.html", context)
