@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 
 from access.models import EmergencyStop, GateDevice, UsageSession
@@ -19,12 +19,13 @@ from bookings.models import Booking
 from bookings.selectors import check_in_opens
 from bookings.states import ACTIVE_STATES, BookingState
 from core import clock
+from core.models import SetupChange
 from core.time import local_day_bounds
 from equipment import selectors as equipment_selectors
 from equipment.models import SEVERITY_ORDER, Machine, MachineState, ProblemReport
-from membership.models import Member, MembershipStatus
-from membership.selectors import grace_ends
-from training.models import ClassSession, Enrollment, EnrollmentStatus
+from membership.models import Member, MembershipStatus, Plan, Waiver
+from membership.selectors import grace_ends, members_yet_to_sign_current_waiver, waiver_current
+from training.models import Certification, ClassSession, Enrollment, EnrollmentStatus
 from training.selectors import sessions_with_seats
 
 # A member whose paid period ends this soon is "expiring" on the desk's list.
@@ -235,3 +236,40 @@ def _classes(
             )
         )
     return days, [c for c in days if c.waitlist]
+
+
+# -- setup ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SetupOverview:
+    certifications: list[Certification]
+    plans: list[Plan]
+    waiver: Waiver | None
+    waiver_unsigned: int
+    machines: list[Machine]
+    history: list[SetupChange]
+
+
+def setup_overview(*, machines: QuerySet[Machine] | None = None) -> SetupOverview:
+    """What the setup page lists, in a fixed number of queries."""
+    machines = _machines_default() if machines is None else machines
+    return SetupOverview(
+        certifications=list(
+            Certification.objects.prefetch_related("prerequisites", "instructors")
+            .annotate(machine_count=Count("machines", distinct=True))
+            .order_by("name")
+        ),
+        plans=list(Plan.objects.order_by("-is_default", "name")),
+        waiver=waiver_current(),
+        waiver_unsigned=members_yet_to_sign_current_waiver().count(),
+        machines=list(machines.select_related("required_certification").order_by("name")),
+        history=list(SetupChange.objects.select_related("actor")[:15]),
+    )
+
+
+def setup_history(subject_type: str, subject_id: int | None = None) -> list[SetupChange]:
+    changes = SetupChange.objects.filter(subject_type=subject_type).select_related("actor")
+    if subject_id is not None:
+        changes = changes.filter(subject_id=subject_id)
+    return list(changes[:30])

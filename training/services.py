@@ -13,8 +13,10 @@ from dateutil.relativedelta import relativedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.text import slugify
 
 from core.gates import gates
+from core.setup import setup_change_record, setup_snapshot
 from core.submissions import submission_claim
 from membership.models import Member, User
 from training import notifications, selectors
@@ -311,3 +313,82 @@ def training_request_create(
                 )
         except IntegrityError:
             raise TrainingError(f"You already asked for {certification}.") from None
+
+
+# -- setup: certifications (training staff, recorded as SetupChange) -----------------------
+
+CERTIFICATION_FIELDS = ["name", "description", "validity_months", "prerequisites", "instructors"]
+
+
+def _prerequisite_loop(certification: Certification, prerequisites: set[int]) -> bool:
+    """Would `certification` end up among its own prerequisites (directly or down the chain)?"""
+    if certification.pk is None:
+        return False
+    seen, todo = set(), set(prerequisites)
+    while todo:
+        current = todo.pop()
+        if current == certification.pk:
+            return True
+        seen.add(current)
+        todo |= (
+            set(
+                Certification.prerequisites.through.objects.filter(
+                    from_certification_id=current
+                ).values_list("to_certification_id", flat=True)
+            )
+            - seen
+        )
+    return False
+
+
+def certification_save(
+    *,
+    certification: Certification,
+    prerequisites: Iterable[Certification],
+    instructors: Iterable[User],
+    actor: User | None,
+    token: uuid.UUID | None = None,
+) -> Certification:
+    """Add `certification` or store staff's changes (its fields already set), recorded.
+
+    A new validity applies to grants made from now on. New prerequisites change who may use
+    the machines down the chain: every gate's offline list is renewed in this transaction.
+    """
+    if actor is not None and not actor.has_perm("training.manage_training"):
+        raise NotAllowed("Only training staff can set up certifications.")
+    certification.name = certification.name.strip()
+    if not certification.name:
+        raise TrainingError("Name the certification.")
+    prerequisite_ids = {c.pk for c in prerequisites}
+    if certification.pk in prerequisite_ids or _prerequisite_loop(certification, prerequisite_ids):
+        raise TrainingError(
+            f"{certification.name} cannot need itself, not even through another certification."
+        )
+    if not certification.slug:
+        certification.slug = slugify(certification.name)[:50] or "certification"
+    with transaction.atomic():
+        submission_claim(token)
+        before = None
+        if certification.pk is not None:
+            locked = Certification.objects.select_for_update().get(pk=certification.pk)
+            before = setup_snapshot(locked, CERTIFICATION_FIELDS)
+        try:
+            with transaction.atomic():
+                certification.save()
+        except IntegrityError:
+            raise TrainingError(
+                f"Another certification is already called {certification.name}."
+            ) from None
+        certification.prerequisites.set(prerequisite_ids)
+        certification.instructors.set([user.pk for user in instructors])
+        after = setup_snapshot(certification, CERTIFICATION_FIELDS)
+        setup_change_record(
+            subject_type="certification",
+            subject=certification,
+            actor=actor,
+            before=before,
+            after=after,
+        )
+        if before is not None and before["prerequisites"] != after["prerequisites"]:
+            gates().every_machine_changed()
+    return certification

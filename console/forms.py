@@ -1,0 +1,81 @@
+"""Setup forms: certifications, plans and prices, a new waiver version."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.db.models import Q
+
+from core.forms import OnceForm
+from membership.models import Plan, User
+from training.models import Certification
+
+
+class CertificationForm(OnceForm, forms.ModelForm):
+    class Meta:
+        model = Certification
+        fields = ["name", "description", "validity_months", "prerequisites", "instructors"]
+        labels = {"validity_months": "Valid for (months)", "prerequisites": "Needs first"}
+        help_texts = {
+            "validity_months": "Leave empty for a certification that never expires. Applies to "
+            "grants made from now on.",
+            "prerequisites": "Members must hold these before a class or a sign-off.",
+            "instructors": "Who may teach it and sign members off.",
+        }
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "prerequisites": forms.CheckboxSelectMultiple,
+            "instructors": forms.CheckboxSelectMultiple,
+        }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        others = Certification.objects.order_by("name")
+        if self.instance.pk:
+            others = others.exclude(pk=self.instance.pk)
+        self.fields["prerequisites"].queryset = others
+        teachers = User.objects.filter(
+            Q(groups__name__in=["Instructor", "Staff"]) | Q(is_superuser=True)
+        )
+        if self.instance.pk:
+            teachers = teachers | User.objects.filter(teachable_certifications=self.instance)
+        self.fields["instructors"].queryset = teachers.distinct().order_by(
+            "first_name", "last_name", "email"
+        )
+        self.fields["instructors"].label_from_instance = lambda user: (
+            f"{user.get_full_name() or user.email} ({user.email})"
+        )
+
+
+class PlanForm(OnceForm, forms.ModelForm):
+    price = forms.DecimalField(
+        min_value=Decimal(0), decimal_places=2, max_digits=9, label="Price per month"
+    )
+
+    class Meta:
+        model = Plan
+        fields = ["name", "currency", "is_default"]
+        labels = {"is_default": "New members get this plan"}
+        help_texts = {"currency": "Three letters, e.g. usd, eur."}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.initial["price"] = Decimal(self.instance.monthly_price_cents) / 100
+
+    def clean_currency(self) -> str:
+        currency = self.cleaned_data["currency"].strip().lower()
+        if len(currency) != 3 or not currency.isalpha():
+            raise forms.ValidationError("A currency is three letters, e.g. usd.")
+        return currency
+
+    def save(self, commit: bool = False) -> Plan:
+        plan = super().save(commit=False)
+        plan.monthly_price_cents = int(self.cleaned_data["price"] * 100)
+        return plan
+
+
+class WaiverForm(OnceForm):
+    title = forms.CharField(max_length=200)
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 14}), label="Waiver text")
