@@ -5,7 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import DurationField, ExpressionWrapper, F, Prefetch, QuerySet, Sum, Value
+from django.db.models import (
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -19,8 +28,11 @@ from access.models import (
     GateMessageKind,
     UsageSession,
 )
+from bookings.models import Booking
+from bookings.states import ACTIVE_STATES
 from core import clock
 from equipment.models import Machine, MachineState
+from gate_agent.badges import InvalidBadgeUID, normalize_badge_uid
 from membership.models import Member
 from membership.selectors import member_search
 
@@ -34,6 +46,9 @@ class MachineLive:
     emergency_stop: EmergencyStop | None = None
     # The latest commands to its gates, with their delivery state, newest first.
     commands: tuple[GateMessage, ...] = ()
+    # Its confirmed or checked-in booking covering now, and the next one to start.
+    booked_now: Booking | None = None
+    booked_next: Booking | None = None
 
     @property
     def online(self) -> bool:
@@ -60,6 +75,7 @@ def machines_live(*, recent_events: int = 5) -> list[MachineLive]:
             "pressed_by"
         )
     }
+    booked_now, booked_next = bookings_now_and_next(now=clock.now())
     live = []
     for machine in machines:
         recent = list(
@@ -80,9 +96,30 @@ def machines_live(*, recent_events: int = 5) -> list[MachineLive]:
                 recent,
                 stops.get(machine.pk),
                 commands,
+                booked_now.get(machine.pk),
+                booked_next.get(machine.pk),
             )
         )
     return live
+
+
+def bookings_now_and_next(*, now: datetime) -> tuple[dict[int, Booking], dict[int, Booking]]:
+    """Per machine id: the active booking covering `now`, and the next one starting after it
+    (within a day). One query."""
+    current: dict[int, Booking] = {}
+    upcoming: dict[int, Booking] = {}
+    for booking in (
+        Booking.objects.filter(
+            state__in=ACTIVE_STATES, end__gt=now, start__lt=now + timedelta(days=1)
+        )
+        .select_related("member__user")
+        .order_by("start", "pk")
+    ):
+        if booking.start <= now:
+            current.setdefault(booking.machine_id, booking)
+        else:
+            upcoming.setdefault(booking.machine_id, booking)
+    return current, upcoming
 
 
 def gates_disabled() -> QuerySet[GateDevice]:
@@ -135,7 +172,11 @@ def access_log(log_filter: AccessLogFilter) -> QuerySet[AccessEvent]:
     if log_filter.machine is not None:
         events = events.filter(machine=log_filter.machine)
     if log_filter.member.strip():
-        events = events.filter(member__in=member_search(log_filter.member).values("pk"))
+        # A badge nobody holds is still found: its scans name no member, only the UID.
+        events = events.filter(
+            Q(member__in=member_search(log_filter.member).values("pk"))
+            | _scanned_uid(log_filter.member)
+        )
     if log_filter.since is not None:
         events = events.filter(at__gte=_local_midnight(log_filter.since))
     if log_filter.until is not None:
@@ -147,6 +188,14 @@ def access_log(log_filter: AccessLogFilter) -> QuerySet[AccessEvent]:
     else:
         events = events.exclude(source=AccessSource.ALLOWLIST)
     return events.order_by("-at", "-id")
+
+
+def _scanned_uid(text: str) -> Q:
+    """Events of the badge UID `text` (in any reader format); none when it is no UID."""
+    try:
+        return Q(badge_uid=normalize_badge_uid(text))
+    except InvalidBadgeUID:
+        return Q(pk__in=[])
 
 
 def _local_midnight(day: date) -> datetime:
