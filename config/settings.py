@@ -299,6 +299,7 @@ CELERY_IMPORTS = [
     "training.notifications",
     "bookings.notifications",
     "equipment.notifications",
+    "console.tasks",
 ]
 # An email whose mail server refuses or cannot be reached is tried again this many times, after
 # a random wait of up to TASK_EMAIL_RETRY_BACKOFF_SECONDS, then twice that, and so on (at most an
@@ -327,6 +328,10 @@ CELERY_BEAT_SCHEDULE = {
     "extend-class-series": {  # recurring classes' sessions up to 12 weeks ahead
         "task": "training.tasks.extend_class_series",
         "schedule": crontab(hour=2, minute=15),
+    },
+    "rollup-utilization": {  # the reports' booked and powered hours per machine
+        "task": "console.tasks.rollup_utilization",
+        "schedule": crontab(minute="*/15"),
     },
     "prune-form-tokens": {  # forget one-time form tokens handled a week ago
         "task": "core.tasks.prune_form_tokens",

@@ -1,10 +1,12 @@
 from django.urls import path
 
-from console import setup_views, views
+from console import report_views, setup_views, views
 
 app_name = "console"
 urlpatterns = [
     path("today/", views.today, name="today"),
+    path("reports/", report_views.report_list, name="reports"),
+    path("reports/utilization/", report_views.utilization, name="utilization"),
     path("setup/", setup_views.setup_home, name="setup"),
     path("setup/certifications/new/", setup_views.certification_edit, name="certification_new"),
     path(

@@ -19,6 +19,8 @@ PAGES = [
     ("console:plan_edit", "plan"),
     ("console:waiver_publish", None),
     ("equipment:problem_list", None),
+    ("console:reports", None),
+    ("console:utilization", None),
 ]
 
 
@@ -34,8 +36,10 @@ def test_members_and_instructors_get_403(client, subjects, role, name, arg):
     url = reverse(name, args=[subjects[arg]] if arg else [])
     assert client.get(url).status_code == 403
     assert client.get(url, headers={"HX-Request": "true"}).status_code == 403
-    if name not in ("console:today", "console:setup", "equipment:problem_list"):
-        assert client.post(url, {"name": "X"}).status_code == 403
+    if name in ("console:utilization",):
+        assert client.get(url + "?format=csv").status_code == 403
+    elif name not in ("console:today", "console:setup", "console:reports"):
+        assert client.post(url, {"name": "X"}).status_code in (403, 405)
 
 
 @pytest.mark.parametrize(("name", "arg"), PAGES)
