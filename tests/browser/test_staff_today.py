@@ -63,3 +63,56 @@ def test_today_follows_a_safety_report_without_a_reload(page, log_in, settings):
         if SHOTS:
             Path(SHOTS).mkdir(parents=True, exist_ok=True)
             page.screenshot(path=f"{SHOTS}/today-{name}.png", full_page=True)
+
+
+def test_staff_walk_today_set_up_a_certification_publish_a_waiver_and_read_utilization(
+    page, log_in
+):
+    from console.services import utilization_rollup
+    from tests.factories.access import UsageSessionFactory
+    from tests.factories.membership import WaiverFactory
+    from training.models import Certification
+
+    laser = MachineFactory(name="Laser cutter", slug="laser")
+    gate = GateDeviceFactory(machine=laser, online=True)
+    now = timezone.now()
+    UsageSessionFactory(
+        device=gate, started_at=now - timedelta(hours=3), ended_at=now - timedelta(hours=1)
+    )
+    BookingFactory(machine=laser, start=now - timedelta(hours=3), end=now - timedelta(hours=1))
+    utilization_rollup(start=now - timedelta(hours=4), end=now)
+    WaiverFactory(version=1, title="Shop safety waiver", text="Wear eye protection.")
+    MembershipFactory()  # one member who will have to sign again
+    log_in(UserFactory(role="Staff"), PASSWORD)
+
+    page.get_by_role("link", name="Today").click()
+    page.get_by_role("heading", name="Machines").wait_for()
+    page.locator("tr[data-machine=laser]").get_by_text("online").wait_for()
+
+    page.get_by_role("link", name="Setup").click()
+    page.get_by_role("link", name="New certification").click()
+    page.get_by_label("Name").fill("Laser cutter basics")
+    page.get_by_label("Valid for (months)").fill("24")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("Laser cutter basics saved.").wait_for()
+    assert Certification.objects.get(name="Laser cutter basics").validity_months == 24
+
+    page.get_by_role("link", name="Publish a new version").click()
+    page.get_by_label("Waiver text").fill("Wear eye protection and tie long hair back.")
+    page.get_by_role("button", name="Publish").click()
+    page.get_by_text("Version 2 published: 1 member(s) must sign it").wait_for()
+    if SHOTS:
+        page.screenshot(path=f"{SHOTS}/setup-desktop.png", full_page=True)
+
+    page.get_by_role("link", name="Reports", exact=True).click()
+    page.get_by_role("link", name="Utilization").click()
+    chart = page.get_by_role("img", name="Booked and powered hours per machine")
+    chart.wait_for()
+    assert "Laser cutter, Powered: 2.0 h" in chart.inner_html()
+    row = page.get_by_role("row", name="Laser cutter")
+    assert row.get_by_role("cell").all_inner_texts() == ["2.0", "2.0", "100%"]
+    for name, (w, h) in SIZES.items():
+        page.set_viewport_size({"width": w, "height": h})
+        assert page.evaluate("document.documentElement.scrollWidth") <= w + 1, name
+        if SHOTS:
+            page.screenshot(path=f"{SHOTS}/utilization-{name}.png", full_page=True)
