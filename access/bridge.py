@@ -32,6 +32,7 @@ from access.services import access_decide_many
 from bookings.selectors import booking_covering
 from gate_agent import protocol
 from membership.selectors import member_by_badge
+from training.services import certification_used
 
 log = logging.getLogger(__name__)
 Outgoing = tuple[str, bytes, bool]
@@ -260,7 +261,7 @@ class GateBridge:
         if not event.session_id:
             return
         if event.kind == protocol.EVENT_SESSION_START:
-            UsageSession.objects.get_or_create(
+            _, started = UsageSession.objects.get_or_create(
                 session_id=event.session_id,
                 defaults={
                     "device": device,
@@ -274,6 +275,10 @@ class GateBridge:
                     "grant_end": _at(event.grant_end),
                 },
             )
+            needed = device.machine.required_certification_id
+            if started and member is not None and needed is not None:
+                # Use keeps a certification that lapses when unused alive.
+                certification_used(member=member, certification_id=needed, at=at)
         elif event.kind == protocol.EVENT_SESSION_EXTEND:
             UsageSession.objects.filter(session_id=event.session_id, ended_at__isnull=True).update(
                 grant_end=_at(event.grant_end)

@@ -10,21 +10,30 @@ from django.db.models import Q
 from core.forms import OnceForm
 from membership.models import Plan, User
 from training.models import Certification
+from training.services import CERTIFICATION_FIELDS
 
 
 class CertificationForm(OnceForm, forms.ModelForm):
     class Meta:
         model = Certification
-        fields = ["name", "description", "validity_months", "prerequisites", "instructors"]
-        labels = {"validity_months": "Valid for (months)", "prerequisites": "Needs first"}
+        fields = CERTIFICATION_FIELDS
+        labels = {
+            "validity_months": "Valid for (months)",
+            "valid_until": "Valid until (a fixed date)",
+            "lapses_after_days_unused": "Lapses after (days without use)",
+            "prerequisites": "Needs first",
+        }
         help_texts = {
-            "validity_months": "Leave empty for a certification that never expires. Applies to "
-            "grants made from now on.",
+            "validity_months": "Leave all three empty for a certification that never expires. "
+            "Each applies to grants made from now on; a grant ends at the earliest.",
+            "lapses_after_days_unused": "Counted from the holder's last session on a machine "
+            "that needs it (from the gates' usage sessions).",
             "prerequisites": "Members must hold these before a class or a sign-off.",
             "instructors": "Who may teach it and sign members off.",
         }
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
+            "valid_until": forms.DateInput(attrs={"type": "date"}),
             "prerequisites": forms.CheckboxSelectMultiple,
             "instructors": forms.CheckboxSelectMultiple,
         }
