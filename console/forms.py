@@ -88,3 +88,19 @@ class PlanForm(OnceForm, forms.ModelForm):
 class WaiverForm(OnceForm):
     title = forms.CharField(max_length=200)
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 14}), label="Waiver text")
+
+
+class RoleForm(OnceForm):
+    email = forms.EmailField(label="Their email")
+    role = forms.ChoiceField(choices=[("Instructor", "Instructor"), ("Staff", "Staff")])
+    held = forms.TypedChoiceField(
+        choices=[("1", "Give the role"), ("0", "Take it away")],
+        coerce=lambda value: value == "1",
+        label="Change",
+    )
+
+    def clean_email(self) -> User:
+        user = User.objects.filter(email__iexact=self.cleaned_data["email"]).first()
+        if user is None:
+            raise forms.ValidationError("Nobody has an account with that email.")
+        return user

@@ -23,7 +23,7 @@ from core.models import SetupChange
 from core.time import local_day_bounds
 from equipment import selectors as equipment_selectors
 from equipment.models import SEVERITY_ORDER, Machine, MachineState, ProblemReport
-from membership.models import Member, MembershipStatus, Plan, Waiver
+from membership.models import Member, MembershipStatus, Plan, User, Waiver
 from membership.selectors import grace_ends, members_yet_to_sign_current_waiver, waiver_current
 from training.models import Certification, ClassSession, Enrollment, EnrollmentStatus
 from training.selectors import sessions_with_seats
@@ -273,3 +273,11 @@ def setup_history(subject_type: str, subject_id: int | None = None) -> list[Setu
     if subject_id is not None:
         changes = changes.filter(subject_id=subject_id)
     return list(changes[:30])
+
+
+def people_with_roles() -> list[tuple[str, list[User]]]:
+    """Who holds each role staff hand out (two queries)."""
+    return [
+        (role, list(User.objects.filter(groups__name=role).order_by("email")))
+        for role in ("Staff", "Instructor")
+    ]

@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
 from console import selectors
-from console.forms import CertificationForm, PlanForm, WaiverForm
+from console.forms import CertificationForm, PlanForm, RoleForm, WaiverForm
 from core.errors import DomainError
 from membership import selectors as membership_selectors
 from membership import services as membership_services
@@ -129,5 +129,36 @@ def waiver_publish(request):
             "must sign it before their next machine use (sessions running now run to their end).",
             "submit": "Publish",
             "history": selectors.setup_history("waiver"),
+        },
+    )
+
+
+@login_required
+@member_staff
+def role_edit(request):
+    form = RoleForm(request.POST or None)
+    return _setup_page(
+        request,
+        form,
+        lambda data: (
+            data["email"],
+            data["role"],
+            membership_services.role_set(
+                user=data["email"],
+                role=data["role"],
+                held=data["held"],
+                actor=request.user,
+                token=data["form_token"],
+            ),
+        ),
+        success=lambda done: (
+            f"{done[0].email}: {'changed' if done[2] else 'already so'} ({done[1]})."
+        ),
+        context={
+            "title": "Staff roles",
+            "note": "Instructors teach and sign off the certifications they are instructor of; "
+            "staff run the desk. Staff may make instructors; only an administrator makes staff.",
+            "people": selectors.people_with_roles(),
+            "history": selectors.setup_history("role"),
         },
     )

@@ -15,4 +15,5 @@ urlpatterns = [
     path("setup/plans/new/", setup_views.plan_edit, name="plan_new"),
     path("setup/plans/<int:pk>/", setup_views.plan_edit, name="plan_edit"),
     path("setup/waiver/", setup_views.waiver_publish, name="waiver_publish"),
+    path("setup/roles/", setup_views.role_edit, name="roles"),
 ]

@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 
 from dateutil.relativedelta import relativedelta
+from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -14,7 +15,7 @@ from core.models import SetupChange
 from core.setup import setup_change_record, setup_snapshot
 from core.submissions import submission_claim
 from gate_agent.badges import InvalidBadgeUID, normalize_badge_uid
-from membership import selectors
+from membership import roles, selectors
 from membership.errors import BadgeRejected, MembershipError
 from membership.models import (
     Badge,
@@ -326,3 +327,36 @@ def waiver_publish(
         )
         gates().every_machine_changed()
     return waiver
+
+
+def role_set(
+    *, user: User, role: str, held: bool, actor: User | None, token: uuid.UUID | None = None
+) -> bool:
+    """Give `user` the role (`held`) or take it away, recorded; False if nothing changed.
+
+    Staff give and take the Instructor role; only a superuser the Staff role (staff cannot
+    make staff, nor remove each other).
+    """
+    if role not in (roles.INSTRUCTOR, roles.STAFF):
+        raise MembershipError(f"{role!r} is not a role staff hand out.")
+    if actor is not None and not (
+        actor.is_superuser
+        or (role == roles.INSTRUCTOR and actor.has_perm("membership.manage_members"))
+    ):
+        raise MembershipError(
+            "Staff may make members instructors; only an administrator may make or remove staff."
+        )
+    with transaction.atomic():
+        submission_claim(token)
+        group = Group.objects.get(name=role)
+        if user.groups.filter(pk=group.pk).exists() == held:
+            return False
+        (user.groups.add if held else user.groups.remove)(group)
+        setup_change_record(
+            subject_type="role",
+            subject=user,
+            actor=actor,
+            before={role: "no" if held else "yes"},
+            after={role: "yes" if held else "no"},
+        )
+    return True

@@ -18,6 +18,7 @@ PAGES = [
     ("console:plan_new", None),
     ("console:plan_edit", "plan"),
     ("console:waiver_publish", None),
+    ("console:roles", None),
     ("equipment:problem_list", None),
     ("console:reports", None),
     ("console:utilization", None),

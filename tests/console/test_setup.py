@@ -258,3 +258,55 @@ def test_the_setup_page_reads_in_a_fixed_number_of_queries(
         PlanFactory(name=f"Plan {i}", is_default=False)
     with django_assert_max_num_queries(18):
         assert client.get(reverse("console:setup")).status_code == 200
+
+
+# -- roles ---------------------------------------------------------------------------------
+
+
+def test_staff_make_instructors_and_only_an_administrator_makes_staff(staff):
+    person = UserFactory(email="ivy@example.test")
+    assert services.role_set(user=person, role=roles.INSTRUCTOR, held=True, actor=staff)
+    assert roles.user_has_role(person, roles.INSTRUCTOR)
+    assert not services.role_set(user=person, role=roles.INSTRUCTOR, held=True, actor=staff)
+    change = SetupChange.objects.get(subject_type="role")
+    assert (change.subject_id, change.changes, change.actor) == (
+        person.pk,
+        {"Instructor": ["no", "yes"]},
+        staff,
+    )
+    with pytest.raises(MembershipError, match="only an administrator may make or remove staff"):
+        services.role_set(user=person, role=roles.STAFF, held=True, actor=staff)
+    with pytest.raises(MembershipError, match="only an administrator"):
+        services.role_set(user=staff, role=roles.STAFF, held=False, actor=person)
+    with pytest.raises(MembershipError, match="not a role"):
+        services.role_set(user=person, role="Member", held=True, actor=staff)
+    admin = UserFactory(is_superuser=True)
+    assert services.role_set(user=person, role=roles.STAFF, held=True, actor=admin)
+    assert services.role_set(user=person, role=roles.INSTRUCTOR, held=False, actor=staff)
+    assert not roles.user_has_role(person, roles.INSTRUCTOR)
+    assert SetupChange.objects.filter(subject_type="role").count() == 3
+
+
+def test_the_roles_page_gives_a_role_by_email(client, staff):
+    person = UserFactory(email="ivy@example.test", first_name="Ivy", last_name="Teach")
+    client.force_login(staff)
+    response = client.post(
+        reverse("console:roles"),
+        {
+            "email": "IVY@example.test",
+            "role": "Instructor",
+            "held": "1",
+            "form_token": uuid.uuid4(),
+        },
+        follow=True,
+    )
+    assert "ivy@example.test: changed (Instructor)." in response.content.decode()
+    page = client.get(reverse("console:roles")).content.decode()
+    assert "Ivy Teach (ivy@example.test)" in page
+    refused = client.post(
+        reverse("console:roles"),
+        {"email": "ivy@example.test", "role": "Staff", "held": "1", "form_token": uuid.uuid4()},
+    )
+    assert refused.status_code == 400
+    assert "only an administrator may make or remove staff" in refused.content.decode()
+    assert not roles.user_has_role(person, roles.STAFF)
