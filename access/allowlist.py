@@ -15,6 +15,7 @@ from django.db.models.functions import Greatest
 
 from access.facts import Scan
 from access.models import AccessSource, GateDevice
+from access.policy import Decision, Reason
 from access.services import access_decide_many
 from bookings.models import ACTIVE_STATES, Booking
 from bookings.selectors import check_in_opens
@@ -39,8 +40,10 @@ def _window_entries(device: GateDevice, *, now: datetime, until: datetime) -> li
         (badge.uid, now, until, False)
         for badge in Badge.objects.filter(enabled=True, member__user__in=machine.maintainers.all())
     ]
-    # A window is listed only if the access decision allows it at its start; booking windows
-    # are cut at the grant's end.
+    # A window is listed only if the access decision allows it at its start. A booking window
+    # allowed as a booking runs to its own end: at its check-in the member's booking just before
+    # it may be the one covering the instant, and the decision's grant ends with that one. One
+    # allowed on a staff grant (an instructor's booking) is cut at the grant's end.
     results = access_decide_many(
         [Scan(badge_uid=uid, machine=machine, at=start, now=False) for uid, start, _, _ in windows],
         source=AccessSource.ALLOWLIST,
@@ -49,14 +52,18 @@ def _window_entries(device: GateDevice, *, now: datetime, until: datetime) -> li
         protocol.allowlist_entry(
             badge_uid=uid,
             window_start=int(start.timestamp()),
-            window_end=int(
-                (min(result.decision.grant_end, end) if within_grant else end).timestamp()
-            ),
+            window_end=int(_window_end(result.decision, end, booked=booked).timestamp()),
             secret=device.secret,
         )
-        for (uid, start, end, within_grant), result in zip(windows, results, strict=True)
+        for (uid, start, end, booked), result in zip(windows, results, strict=True)
         if result.decision.allowed
     ]
+
+
+def _window_end(decision: Decision, end: datetime, *, booked: bool) -> datetime:
+    if not booked or decision.reason == Reason.ALLOWED_BOOKING:
+        return end
+    return min(decision.grant_end, end)
 
 
 def allowlist_build(device: GateDevice, *, now: datetime | None = None) -> protocol.AllowList:

@@ -2,12 +2,14 @@
 
 It keeps no state another bridge would need: several bridges share the load through an MQTT v5
 shared subscription, and each message is acknowledged only after it was handled. An event upload
-whose handling hit a database error is left unacknowledged so the broker delivers it again; a
-badge request is answered now or never (the gate decides from its allow-list after its timeout).
+whose handling hits a database error is retried until the database answers, and acknowledged only
+then (were the bridge to die meanwhile, the broker delivers it again); a badge request is answered
+now or never (the gate decides from its allow-list after its timeout).
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import queue
 import threading
@@ -57,6 +59,8 @@ PUBACK_TIMEOUT_SECONDS = 5.0
 OUTBOX_IDLE_SECONDS = 1.0
 # Live messages answered in one round at most; more wait for the next round.
 BATCH_LIMIT = 200
+# How long the durable worker waits before it tries a message again after a database error.
+DATABASE_RETRY_SECONDS = 1.0
 
 
 def _at(timestamp: int | None) -> datetime | None:
@@ -335,9 +339,12 @@ class BridgeRunner:
     """Connects a `GateBridge` to the broker and runs it until `stop()`.
 
     Two connections: `live` for the shared request and heartbeat subscriptions, `durable`
-    (client id + "-events", persistent session) for event uploads and statuses. Live messages
-    are answered by one worker thread in batches of whatever arrived meanwhile: one at a time
-    when the shop is quiet, many scans for the price of one decision round when it is busy.
+    (client id + "-events", persistent session) for event uploads, statuses and acks. Live
+    messages are answered by one worker thread in batches of whatever arrived meanwhile: one at
+    a time when the shop is quiet, many scans for the price of one decision round when it is
+    busy. Durable messages are handled by another, acks first: after a broker restart every gate
+    sends its status (each costs an allow-list) and its journal at once, and the acks queued
+    behind them would leave staff reading "delivered" for seconds after the gates had obeyed.
     """
 
     def __init__(self, bridge: GateBridge, broker: BrokerSettings, *, client_id: str) -> None:
@@ -350,7 +357,13 @@ class BridgeRunner:
         # Message ids belong to one connection: a message received before a reconnect is not
         # acknowledged on the next one (a clean session has forgotten it anyway).
         self._live_connection = 0
+        self._durable_connection = 0
         self._inbox: queue.SimpleQueue[tuple[int, mqtt.MQTTMessage]] = queue.SimpleQueue()
+        # (0 for an ack, else 1; arrival; connection; message): acks first, else in arrival order.
+        self._durable_inbox: queue.PriorityQueue[tuple[int, int, int, mqtt.MQTTMessage]] = (
+            queue.PriorityQueue()
+        )
+        self._arrivals = itertools.count()
         self._live_client_id = client_id
         group = bridge_share_group()
         live = tuple(protocol.shared_subscription(kind, group) for kind in LIVE_KINDS)
@@ -364,6 +377,9 @@ class BridgeRunner:
     def _client(self, client_id: str, subscriptions: tuple[str, ...], *, on_message):
         client = make_client(bridge_login(self.broker, client_id), client_id=client_id)
         client.manual_ack_set(True)
+        # A bridge back within 2 s of its broker's return, not after paho's doubling delays (up
+        # to 2 min): until it is, no switch-off reaches a gate and no ack is recorded.
+        client.reconnect_delay_set(min_delay=1, max_delay=2)
         client.on_message = on_message
 
         def on_connect(client, userdata, flags, reason_code, properties) -> None:
@@ -382,6 +398,8 @@ class BridgeRunner:
         with self._lock:
             if client_id == self._live_client_id:
                 self._live_connection += 1
+            else:
+                self._durable_connection += 1
             (self._up.add if up else self._up.discard)(client_id)
             if len(self._up) == 2:
                 self.connected.set()
@@ -430,19 +448,38 @@ class BridgeRunner:
             return [out for message in messages for out in self.answer([message])]
 
     def _on_durable_message(self, client, userdata, message) -> None:
+        is_ack = message.topic.endswith(f"/{protocol.Topic.ACK.value}")
+        self._durable_inbox.put(
+            (0 if is_ack else 1, next(self._arrivals), self._durable_connection, message)
+        )
+
+    def _handle_durable_messages(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                self.handle_next_durable(timeout=0.5)
+            except queue.Empty:
+                continue
+
+    def handle_next_durable(self, *, timeout: float) -> None:
+        """Handle the first durable message in line (acks first) and acknowledge it to the broker;
+        raises `queue.Empty` if none arrives within `timeout` seconds."""
+        entry = self._durable_inbox.get(timeout=timeout)
+        _, _, connection_seen, message = entry
+        if connection_seen != self._durable_connection:
+            return  # its packet id died with that connection: the broker sends it again
         close_old_connections()
         try:
             outgoing = self.bridge.handle(message.topic, message.payload)
         except DatabaseError:
-            # Unacknowledged: the broker delivers it again once we reconnect.
-            log.exception("Database error handling %s; dropping the connection", message.topic)
-            client.disconnect()
+            log.exception("Database error handling %s; trying it again", message.topic)
+            self._durable_inbox.put(entry)  # keeps its place in line
+            self._stopped.wait(DATABASE_RETRY_SECONDS)
             return
         except Exception:
             log.exception("Bug handling %s; the message is acknowledged and dropped", message.topic)
             outgoing = []
         self.publish(outgoing)
-        client.ack(message.mid, message.qos)
+        self.durable.ack(message.mid, message.qos)
 
     def publish(self, outgoing: list[Outgoing]) -> None:
         for topic, payload, retain in outgoing:
@@ -452,8 +489,12 @@ class BridgeRunner:
         persistent = Properties(PacketTypes.CONNECT)
         persistent.SessionExpiryInterval = SESSION_EXPIRY_SECONDS
         host, port = self.broker.host, self.broker.port
-        worker = threading.Thread(target=self._answer_live_messages, name="bridge-live")
-        worker.start()
+        workers = [
+            threading.Thread(target=self._answer_live_messages, name="bridge-live"),
+            threading.Thread(target=self._handle_durable_messages, name="bridge-durable"),
+        ]
+        for worker in workers:
+            worker.start()
         self.live.connect_async(host, port, keepalive=30, clean_start=True)
         self.durable.connect_async(
             host, port, keepalive=30, clean_start=False, properties=persistent
@@ -474,8 +515,8 @@ class BridgeRunner:
                     next_housekeeping = time.monotonic() + housekeeping_seconds
         finally:
             self._stopped.set()
-            worker.join()
-            sender.join()
+            for thread in (*workers, sender):
+                thread.join()
             for client in (self.live, self.durable):
                 client.disconnect()
                 client.loop_stop()

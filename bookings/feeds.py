@@ -74,7 +74,7 @@ def member_feed(member: Member) -> bytes:
         start__gte=now - PAST,
         start__lt=now + AHEAD,
         state__in=[*ACTIVE_STATES, BookingState.COMPLETED],
-    ).select_related("machine")
+    ).select_related("machine__area")
     for booking in bookings:
         calendar.add_component(
             _event(
@@ -82,7 +82,7 @@ def member_feed(member: Member) -> bytes:
                 f"{booking.machine.name} (booked)",
                 booking.start,
                 booking.end,
-                f"{booking.machine.area}".strip(),
+                str(booking.machine.area or ""),
             )
         )
     for session in _enrolled_sessions(member, now):

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     # Task results and failures in the database (staff see them on Background tasks).
     "django_celery_results",
     "core",
+    "locations",
     "membership",
     "training",
     "equipment",
@@ -108,8 +109,14 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Writers queue for the lock instead of failing at once; IMMEDIATE takes the write lock at
-    # BEGIN so a check-then-insert inside a transaction is serialized (no double bookings).
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    # BEGIN so a check-then-insert inside a transaction is serialized (no double bookings). WAL
+    # lets pages read while a booking commits; NORMAL syncs at checkpoints, not every commit (a
+    # power cut may lose the last commits, never corrupt the file).
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -1,4 +1,5 @@
-"""The ground floor's tables: handled one-time form tokens, and the base of every audit history."""
+"""The ground floor's tables: handled one-time form tokens, the base of every audit history and of
+every app's calendar entries."""
 
 from __future__ import annotations
 
@@ -75,3 +76,18 @@ class SetupChange(StateChange):
         fields = ", ".join(self.changes) if self.action == self.Action.CHANGED else ""
         what = f"{self.subject_type} {self.subject_name}: {self.get_action_display().lower()}"
         return f"{what} ({fields})" if fields else what
+
+
+class CalendarEntry(models.Model):
+    """What a django-scheduler event means to the app that made it (a machine's opening hours or
+    maintenance, a location's opening hours or closure), with who made it and why. Each subclass
+    adds its subject, the event (one to one) and its kinds."""
+
+    reason = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True

@@ -38,6 +38,7 @@ class MachineEventInline(admin.TabularInline):
 class MachineAdmin(admin.ModelAdmin):
     list_display = [
         "name",
+        "location",
         "area",
         "state",
         "required_certification",
@@ -46,8 +47,8 @@ class MachineAdmin(admin.ModelAdmin):
         "max_minutes",
         "book_ahead_days",
     ]
-    list_filter = ["state", "area", "required_certification"]
-    search_fields = ["name", "slug", "area", "description"]
+    list_filter = ["state", "location", "area", "required_certification"]
+    search_fields = ["name", "slug", "area__name", "description"]
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["maintainers"]
     form = BookingRulesChecked
@@ -57,7 +58,8 @@ class MachineAdmin(admin.ModelAdmin):
     inlines = [MachineEventInline]
 
     def get_readonly_fields(self, request, obj=None) -> list[str]:
-        return [*self.readonly_fields, "slug"] if obj else self.readonly_fields
+        # A machine moves to another location through its own action (bookings are checked).
+        return [*self.readonly_fields, "slug", "location"] if obj else self.readonly_fields
 
     def get_prepopulated_fields(self, request, obj=None) -> dict:
         return {} if obj else self.prepopulated_fields

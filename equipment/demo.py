@@ -9,6 +9,8 @@ from django.utils import timezone
 from core.time import add_duration, week_start
 from equipment import services
 from equipment.models import Machine, MachineEvent
+from locations.models import default_location
+from locations.services import area_ensure
 from membership.models import User
 from training.models import Certification
 
@@ -108,8 +110,16 @@ def seed() -> list[str]:
     for spec in MACHINES:
         spec = dict(spec)
         certification = certifications[spec.pop("certification")]
+        location = default_location()
+        area = area_ensure(location=location, name=spec.pop("area"))
         machine, created = Machine.objects.get_or_create(
-            slug=spec.pop("slug"), defaults={**spec, "required_certification": certification}
+            slug=spec.pop("slug"),
+            defaults={
+                **spec,
+                "required_certification": certification,
+                "location": location,
+                "area": area,
+            },
         )
         if not created:
             continue

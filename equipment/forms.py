@@ -15,6 +15,7 @@ from equipment import rules
 from equipment.models import Machine, MachineState, Severity
 from equipment.rules import WEEKDAY_NAMES
 from equipment.services import SETTINGS_FIELDS
+from locations.models import Area
 from membership.models import User
 
 # First parts of machine addresses that are pages of their own (/machines/new/, /machines/problems/).
@@ -100,6 +101,10 @@ class MachineForm(OnceForm, BookingRulesChecked):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["required_certification"].empty_label = "None: any member in good standing"
+        # Areas of the machine's own location (a new machine's is the default one).
+        area_field = self.fields["area"]
+        area_field.queryset = Area.objects.filter(location_id=self.instance.location_id)
+        area_field.empty_label = "Not set"
         if self.instance.pk and not self.is_bound:
             self.initial["maintainers"] = "\n".join(
                 self.instance.maintainers.order_by("email").values_list("email", flat=True)

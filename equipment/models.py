@@ -9,7 +9,8 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from core.models import StateChange
+from core.models import CalendarEntry, StateChange
+from locations.models import area_field, location_field
 
 
 class MachineState(models.TextChoices):
@@ -23,7 +24,11 @@ class Machine(models.Model):
 
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(unique=True)
-    area = models.CharField(max_length=100, blank=True, help_text="Where in the space it stands.")
+    location = location_field(
+        related_name="machines",
+        help_text="The location it stands at: its hours, bookings and gate times are in its zone.",
+    )
+    area = area_field(related_name="machines", help_text="The room of its location it stands in.")
     # A plain file field: Pillow (ImageField) is not a dependency; the extension check is enough
     # for a photo only staff upload.
     photo = models.FileField(
@@ -39,6 +44,15 @@ class Machine(models.Model):
         on_delete=models.PROTECT,
         related_name="machines",
         help_text="Members need this certification to book and to switch the machine on.",
+    )
+    required_checkout = models.ForeignKey(
+        "training.LocalCheckout",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="machines",
+        help_text="A local sign-off of this machine's location members need as well, on top of "
+        "the chain-wide certification.",
     )
     state = models.CharField(
         max_length=20, choices=MachineState.choices, default=MachineState.IN_SERVICE
@@ -104,7 +118,7 @@ class Machine(models.Model):
         return self.state == MachineState.IN_SERVICE
 
 
-class MachineEvent(models.Model):
+class MachineEvent(CalendarEntry):
     """An event of the machine's django-scheduler calendar and what it means for bookings."""
 
     class Kind(models.TextChoices):
@@ -116,11 +130,6 @@ class MachineEvent(models.Model):
         "schedule.Event", on_delete=models.CASCADE, related_name="machine_event"
     )
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    reason = models.CharField(max_length=500, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         indexes = [models.Index(fields=["machine", "kind"])]

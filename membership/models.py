@@ -55,6 +55,14 @@ class Member(models.Model):
     phone = models.CharField(max_length=40, blank=True)
     emergency_contact = models.CharField(max_length=200, blank=True)
     joined_at = models.DateTimeField(default=timezone.now)
+    home_location = models.ForeignKey(
+        "locations.Location",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="home_members",
+        help_text='Where the member mostly goes: listed first, "nearest" to them.',
+    )
 
     class Meta:
         ordering = ["user__last_name", "user__first_name", "user__email"]
@@ -77,6 +85,15 @@ class Plan(models.Model):
     currency = models.CharField(max_length=3, default="usd")
     stripe_price_id = models.CharField(max_length=100, blank=True)
     is_default = models.BooleanField(default=False)
+    all_locations = models.BooleanField(
+        default=True, help_text="Opens every location of the chain, now and future ones."
+    )
+    locations = models.ManyToManyField(
+        "locations.Location",
+        blank=True,
+        related_name="plans",
+        help_text="The locations the plan opens when it is not for all locations.",
+    )
 
     class Meta:
         constraints = [

@@ -8,6 +8,10 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from locations.models import area_field, location_field
+
+CLASS_LOCATION_HELP = "Where the class meets; its times are in the location's zone."
+
 
 class Certification(models.Model):
     name = models.CharField(max_length=100, unique=True)
@@ -65,6 +69,8 @@ class ClassSeries(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="taught_series"
     )
     capacity = models.PositiveIntegerField(default=6)
+    location = location_field(related_name="class_series", help_text=CLASS_LOCATION_HELP)
+    area = area_field(related_name="class_series")
     place = models.CharField(max_length=200, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -101,6 +107,8 @@ class ClassSession(models.Model):
     start = models.DateTimeField()
     end = models.DateTimeField()
     capacity = models.PositiveIntegerField(default=6)
+    location = location_field(related_name="class_sessions", help_text=CLASS_LOCATION_HELP)
+    area = area_field(related_name="class_sessions")
     place = models.CharField(max_length=200, blank=True)
     series = models.ForeignKey(
         "schedule.Event",
@@ -257,3 +265,62 @@ class MemberCertification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member}: {self.certification}"
+
+
+class LocalCheckout(models.Model):
+    """A named local sign-off a machine of one location may require on top of its certification.
+
+    Certifications count at every location of the chain; a check-out counts only where it was
+    given ("Menlo Park laser check-out": the local laser's quirks, shown by the local staff).
+    """
+
+    location = models.ForeignKey(
+        "locations.Location", on_delete=models.PROTECT, related_name="checkouts"
+    )
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["location__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["location", "name"], name="checkout_name_per_location")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.location})"
+
+
+class MemberCheckout(models.Model):
+    """A member's local check-out. Revoked ones stay as history."""
+
+    member = models.ForeignKey(
+        "membership.Member", on_delete=models.PROTECT, related_name="checkouts"
+    )
+    checkout = models.ForeignKey(LocalCheckout, on_delete=models.PROTECT, related_name="grants")
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    granted_at = models.DateTimeField(default=timezone.now)
+    note = models.CharField(max_length=500, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    revoke_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-granted_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "checkout"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="one_active_checkout_per_member",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(revoked_at__isnull=True) | ~models.Q(revoke_reason=""),
+                name="revoked_checkout_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member}: {self.checkout}"

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('equipment', '0002_problem_report_severity'),
+        ('equipment', '0005_problem_report_severity'),
     ]
 
     operations = [

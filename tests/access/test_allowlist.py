@@ -123,6 +123,18 @@ def test_each_window_is_decided_at_its_start(laser):
     assert listed(device) == {}
 
 
+def test_back_to_back_bookings_each_keep_their_whole_window(laser):
+    """At the second booking's check-in the first still covers the instant: the second window
+    still runs to its own end, not the first's."""
+    member = member_for(laser)
+    book(member, laser, NOW + H, NOW + 2 * H)
+    book(member, laser, NOW + 2 * H, NOW + 3 * H)
+    seconds = int(H.total_seconds())
+    assert listed(GateDeviceFactory(machine=laser)) == {
+        member.badges.get().uid: [(seconds - 600, 2 * seconds), (2 * seconds - 600, 3 * seconds)]
+    }
+
+
 def test_an_instructors_booking_window_ends_with_the_staff_grant(laser):
     """An instructor who booked four hours is allowed as an instructor: for the staff grant."""
     instructor = member_for(laser)

@@ -192,6 +192,67 @@ def test_a_database_outage_leaves_gates_to_their_allow_lists(scene, device, runn
     assert runner.answer([request(device, scene.badge_uid)]) == []
 
 
+def durable_message(mid: int, kind: str) -> MQTTMessage:
+    message = MQTTMessage(mid=mid, topic=f"toolgate/v1/gates/laser-1/{kind}".encode())
+    message.qos = 1
+    return message
+
+
+def test_acks_are_handled_before_statuses_and_events_that_arrived_first(db, runner, monkeypatch):
+    """After a broker restart every gate sends its status and journal at once: the acks behind
+    them settle what staff see first, and each message is acknowledged once handled."""
+    handled, acked = [], []
+    monkeypatch.setattr(runner.bridge, "handle", lambda topic, payload: handled.append(topic) or [])
+    monkeypatch.setattr(runner.durable, "ack", lambda mid, qos: acked.append(mid))
+    for mid, kind in enumerate(("status", "events", "ack", "events", "ack"), start=1):
+        runner._on_durable_message(runner.durable, None, durable_message(mid, kind))
+    for _ in range(5):
+        runner.handle_next_durable(timeout=1)
+    assert [topic.rsplit("/", 1)[1] for topic in handled] == [
+        "ack",
+        "ack",
+        "status",
+        "events",
+        "events",
+    ]
+    assert acked == [3, 5, 1, 2, 4]
+
+
+def test_a_database_error_retries_the_message_and_keeps_the_connection(db, runner, monkeypatch):
+    """The upload is acknowledged only once stored; the connection stays up (a deliberate
+    disconnect would end paho's network loop for good)."""
+    outcomes = [OperationalError("connection refused"), []]
+    acked: list[int] = []
+
+    def handle(topic, payload):
+        outcome = outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    monkeypatch.setattr(bridge_module, "DATABASE_RETRY_SECONDS", 0)
+    monkeypatch.setattr(runner.bridge, "handle", handle)
+    monkeypatch.setattr(runner.durable, "ack", lambda mid, qos: acked.append(mid))
+    monkeypatch.setattr(runner.durable, "disconnect", lambda: pytest.fail("disconnected"))
+    runner._on_durable_message(runner.durable, None, durable_message(7, "events"))
+    runner.handle_next_durable(timeout=1)
+    assert acked == []
+    runner.handle_next_durable(timeout=1)
+    assert (acked, outcomes) == ([7], [])
+
+
+def test_a_message_from_a_lost_connection_is_left_to_the_broker_to_send_again(
+    db, runner, monkeypatch
+):
+    handled: list[str] = []
+    monkeypatch.setattr(runner.bridge, "handle", lambda topic, payload: handled.append(topic) or [])
+    monkeypatch.setattr(runner.durable, "ack", lambda mid, qos: pytest.fail("acked"))
+    runner._on_durable_message(runner.durable, None, durable_message(1, "events"))
+    runner._mark(runner.durable._client_id.decode(), up=False)
+    runner.handle_next_durable(timeout=1)
+    assert handled == []
+
+
 def test_heartbeat_records_presence_and_relay_state(scene, device):
     beat = p.sign(
         p.Heartbeat(

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from access.models import GateMessage
 from tests.factories.access import GateDeviceFactory
+from tests.factories.locations import AreaFactory
 from tests.factories.membership import UserFactory
 
 
@@ -53,5 +54,6 @@ def test_the_edit_page_refreshes_the_gates_with_the_change(staff_client, laser, 
 
 
 def test_a_change_of_rules_alone_does_not(staff_client, laser, gate_calls):
-    edit(staff_client, laser, area="Back room", max_minutes=120)
+    back_room = AreaFactory(location=laser.location, name="Back room")
+    edit(staff_client, laser, area=back_room.pk, max_minutes=120)
     assert gate_calls.machines() == []

@@ -9,6 +9,7 @@ import pytest
 from access.models import GateChange, GateChangeKind, GateDevice
 from core.models import StateChange
 from equipment.models import Machine, MachineState, MachineStateChange
+from locations.models import Location
 from membership.models import (
     ChangeCause,
     Member,
@@ -39,7 +40,7 @@ def test_each_history_is_a_state_change_on_its_own_table(model, table):
 def test_a_machine_state_change_reads_what_changed_who_and_when():
     staff = User(email="sam@example.org", first_name="Sam", last_name="Staff")
     change = MachineStateChange(
-        machine=Machine(name="Laser cutter A"),
+        machine=Machine(name="Laser cutter A", location=Location(name="Menlo Park")),
         from_state=MachineState.IN_SERVICE,
         to_state=MachineState.OUT_OF_SERVICE,
         reason="Tube cracked",
@@ -70,8 +71,8 @@ def test_a_gate_move_names_both_machines():
     change = GateChange(
         device=GateDevice(device_id="laser-1"),
         kind=GateChangeKind.MOVED,
-        from_machine=Machine(name="Laser cutter A"),
-        to_machine=Machine(name="Laser cutter B"),
+        from_machine=Machine(name="Laser cutter A", location=Location(name="Menlo Park")),
+        to_machine=Machine(name="Laser cutter B", location=Location(name="Menlo Park")),
         created_at=AT,
     )
     assert change.describe() == "Gate laser-1: moved from Laser cutter A to Laser cutter B"

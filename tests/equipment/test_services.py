@@ -16,6 +16,7 @@ from equipment.models import Machine, MachineEvent
 from equipment.selectors import machine_calendar_facts, opening_intervals
 from membership import roles
 from tests.factories.equipment import MachineFactory, certification
+from tests.factories.locations import AreaFactory
 from tests.factories.membership import UserFactory
 
 ZONE = ZoneInfo("America/Los_Angeles")
@@ -76,10 +77,10 @@ def test_an_edit_leaves_a_state_change_made_meanwhile(staff):
         reason="Tube cracked",
         actor=staff,
     )
-    machine.area = "Laser room"
+    machine.area = AreaFactory(location=machine.location, name="Laser room")
     services.machine_save(machine=machine, maintainers=[], actor=staff)
     machine.refresh_from_db()
-    assert (machine.state, machine.area) == ("out_of_service", "Laser room")
+    assert (machine.state, machine.area.name) == ("out_of_service", "Laser room")
 
 
 def test_opening_hours_are_listed_per_weekday(db):

@@ -14,6 +14,7 @@ from equipment.models import Machine, MachineEvent
 from equipment.selectors import opening_intervals
 from equipment.services import SETTINGS_FIELDS
 from tests.factories.equipment import MachineFactory, certification
+from tests.factories.locations import AreaFactory
 from tests.factories.membership import UserFactory
 
 
@@ -27,8 +28,9 @@ def machine_data(machine: Machine, **changes) -> dict:
     data = {
         field: getattr(machine, field)
         for field in SETTINGS_FIELDS
-        if field not in ("photo", "required_certification")
+        if field not in ("photo", "required_certification", "area")
     }
+    data["area"] = machine.area_id or ""
     data.update(required_certification="", maintainers="", form_token=str(uuid.uuid4()))
     data.update(changes)
     return data
@@ -82,7 +84,7 @@ def test_staff_edit_details_rules_certification_and_maintainers(staff_client, ma
         edit_url(machine),
         machine_data(
             machine,
-            area="Laser room",
+            area=AreaFactory(location=machine.location, name="Laser room").pk,
             required_certification=laser.pk,
             maintainers="mo.maintainer@example.org",
             slot_minutes=15,
@@ -94,7 +96,7 @@ def test_staff_edit_details_rules_certification_and_maintainers(staff_client, ma
     )
     assert "Laser cutter A saved." in response.content.decode()
     machine.refresh_from_db()
-    assert (machine.area, machine.required_certification, machine.slot_minutes) == (
+    assert (machine.area.name, machine.required_certification, machine.slot_minutes) == (
         "Laser room",
         laser,
         15,
@@ -133,13 +135,15 @@ def test_invalid_edits_say_why_and_save_nothing(staff_client, machine, changes, 
 def test_a_double_submitted_edit_saves_once(staff_client, machine):
     """The second send of the same page changes nothing, even with other values in it."""
     token = str(uuid.uuid4())
-    staff_client.post(edit_url(machine), machine_data(machine, area="Shop", form_token=token))
+    shop = AreaFactory(location=machine.location, name="Shop")
+    basement = AreaFactory(location=machine.location, name="Basement")
+    staff_client.post(edit_url(machine), machine_data(machine, area=shop.pk, form_token=token))
     response = staff_client.post(
-        edit_url(machine), machine_data(machine, area="Basement", form_token=token)
+        edit_url(machine), machine_data(machine, area=basement.pk, form_token=token)
     )
     assert "already submitted" in response.content.decode()
     machine.refresh_from_db()
-    assert machine.area == "Shop"
+    assert machine.area == shop
 
 
 def test_staff_add_a_machine_and_go_on_to_its_opening_hours(staff_client, db):

@@ -36,7 +36,6 @@ class MachineFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Machine {n}")
     slug = factory.Sequence(lambda n: f"machine-{n}")
-    area = "Workshop"
     slot_minutes = 30
     min_minutes = 30
     max_minutes = 240

@@ -12,7 +12,7 @@ def cap_existing_grants(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('training', '0002_enrollments_series_requests'),
+        ('training', '0004_class_location_required'),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('equipment', '0001_initial'),
+        ('equipment', '0004_machine_area_from_location'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

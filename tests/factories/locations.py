@@ -1,0 +1,27 @@
+"""Factories for the locations app: sites of the chain and their areas."""
+
+from __future__ import annotations
+
+import factory
+
+from locations.models import Area, Location
+
+
+class LocationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Location
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Location {n}")
+    slug = factory.Sequence(lambda n: f"location-{n}")
+    time_zone = "America/Los_Angeles"
+
+
+class AreaFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Area
+        django_get_or_create = ("location", "slug")
+
+    location = factory.SubFactory(LocationFactory)
+    name = factory.Sequence(lambda n: f"Area {n}")
+    slug = factory.Sequence(lambda n: f"area-{n}")
