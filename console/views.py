@@ -8,6 +8,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from console import selectors
+from equipment.models import Machine, MachineState
+from staffing.selectors import staff_scope
 
 # Everyone at the desk holds this (the Staff role); instructors and members do not.
 staff_required = permission_required("membership.manage_members", raise_exception=True)
@@ -19,7 +21,12 @@ staff_required = permission_required("membership.manage_members", raise_exceptio
 def today(request):
     """The day at the desk; htmx asks for the partial every few seconds."""
     context = {
-        "today": selectors.today(),
+        # A location's staff see their locations' machines (issue 12's scopes).
+        "today": selectors.today(
+            machines=staff_scope(request.user).filter(
+                Machine.objects.exclude(state=MachineState.RETIRED), "location"
+            )
+        ),
         "poll_seconds": getattr(settings, "TODAY_POLL_SECONDS", 10),
     }
     if request.htmx:

@@ -20,7 +20,9 @@ from equipment.models import (
     ProblemReport,
     Severity,
 )
+from locations.zones import in_zone_of
 from membership.models import User
+from staffing.selectors import EVERYWHERE, Scope
 
 Interval = tuple[datetime, datetime]
 # How opening hours name weekdays in their django-scheduler rule ("byweekday:MO,TU").
@@ -50,19 +52,19 @@ def user_may_service(user: User | AnonymousUser, machine: Machine) -> bool:
     if not user.is_authenticated:
         return False
     return (
-        user.has_perm("equipment.manage_machines")
+        user.has_perm("equipment.manage_machines", machine)
         or machine.maintainers.filter(pk=user.pk).exists()
     )
 
 
 def problem_reports_open(
-    reports: QuerySet[ProblemReport] | None = None,
+    reports: QuerySet[ProblemReport] | None = None, *, scope: Scope = EVERYWHERE
 ) -> QuerySet[ProblemReport]:
-    """Open reports, worst first, then oldest first (the one waiting longest is at the top).
-
-    `reports` narrows the set first (a location's machines, one machine).
+    """Open reports of the machines at the locations in `scope`, worst first, then oldest first
+    (the one waiting longest is at the top). `reports` narrows the set first (one machine).
     """
     reports = ProblemReport.objects.all() if reports is None else reports
+    reports = scope.filter(reports, "machine__location")
     rank = Case(
         *(When(severity=severity, then=Value(i)) for i, severity in enumerate(SEVERITY_ORDER)),
         output_field=IntegerField(),
@@ -76,10 +78,11 @@ def problem_reports_open(
 
 
 def problem_reports_open_counts(
-    reports: QuerySet[ProblemReport] | None = None,
+    reports: QuerySet[ProblemReport] | None = None, *, scope: Scope = EVERYWHERE
 ) -> dict[str, int]:
     """How many reports are open, by severity and in all (`"total"`): one query."""
     reports = ProblemReport.objects.all() if reports is None else reports
+    reports = scope.filter(reports, "machine__location")
     counts = reports.filter(resolved_at__isnull=True).aggregate(
         total=Count("id"),
         **{severity.value: Count("id", filter=Q(severity=severity)) for severity in Severity},
@@ -177,6 +180,7 @@ def machine_event_spans(
     return spans
 
 
+@in_zone_of("machine")
 def machine_calendar_facts(machine: Machine, *, start: datetime, end: datetime) -> CalendarFacts:
     """Opening hours and blocks of `machine` that touch [start, end), from two queries.
 
@@ -231,6 +235,7 @@ def opening_weekdays(event: Event) -> list[int]:
     return [WEEKDAY_CODES.index(code) for code in codes.split(",") if code in WEEKDAY_CODES]
 
 
+@in_zone_of("machine")
 def opening_intervals(machine: Machine) -> list[OpeningInterval]:
     """The machine's weekly opening hours, weekday by weekday, earliest first."""
     intervals = []

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from schedule.models import Calendar, Event, Rule
 
+from core import events
 from core.gates import gates
 from core.submissions import submission_claim
 from core.time import add_duration, wall_time_exists
@@ -30,6 +31,7 @@ from equipment.models import (
     ProblemReport,
     Severity,
 )
+from locations.zones import in_zone_of
 from membership.models import User
 
 # The fields staff edit on a machine's page; state, calendar and class sessions have their own
@@ -76,7 +78,7 @@ def machine_save(
     Who may switch a machine on depends on its certification and its maintainers: when either
     changes, the gates' offline allow-lists are renewed in the same transaction.
     """
-    if actor is not None and not actor.has_perm("equipment.manage_machines"):
+    if actor is not None and not actor.has_perm("equipment.manage_machines", machine):
         raise EquipmentError("Only staff who manage machines can change them.")
     problems = rules.booking_rules_problems(
         **{name: getattr(machine, name) for name in rules.BOOKING_RULE_FIELDS}
@@ -119,6 +121,7 @@ def _opening_rule(weekdays: Iterable[int]) -> Rule:
     return _rule("DAILY", f"byweekday:{codes}", f"Every {codes}")
 
 
+@in_zone_of("machine")
 def opening_hours_add(
     *,
     machine: Machine,
@@ -198,6 +201,7 @@ def opening_hours_remove(
         opening.event.save(update_fields=["rule"])
 
 
+@in_zone_of("machine")
 def maintenance_window_add(
     *,
     machine: Machine,
@@ -248,6 +252,7 @@ def _change_state(
         gates().machines_changed(machines=[locked])
     else:
         gates().machine_left_service(machine=locked)
+        events.emit(events.MACHINE_OUT_OF_SERVICE, locked)
         signals.machine_out_of_service.send(sender=Machine, machine=locked, reason=reason)
     return change
 
