@@ -234,3 +234,6 @@ class SiteGates:
 
     def machines_changed(self, *, machines: Iterable[Machine]) -> None:
         allowlists_refresh(machines)
+
+    def every_machine_changed(self) -> None:
+        allowlists_refresh(Machine.objects.all())

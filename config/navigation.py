@@ -45,6 +45,7 @@ TEACHING = [Item("Teaching", "training:instructor_sessions", role=roles.INSTRUCT
 # The staff menu, one heading per kind of work.
 STAFF: dict[str, list[Item]] = {
     "Desk": [
+        Item("Today", "console:today", perm="membership.manage_members"),
         Item("Front desk", "staff_member_search", perm="membership.manage_members"),
         Item("Today's bookings", "bookings:staff_day", perm="bookings.manage_bookings"),
     ],
@@ -55,11 +56,15 @@ STAFF: dict[str, list[Item]] = {
     "Training": [
         Item("Training demand", "training:demand_queue", perm="training.manage_training"),
     ],
+    "Setup": [
+        Item("Setup", "console:setup", perm="membership.manage_members"),
+    ],
     "Integrations": [
         Item("Webhooks", "webhooks:endpoint_list", perm="webhooks.manage_endpoints"),
         Item("API keys", "api:keys", perm="api.manage_api_keys"),
     ],
     "Reports": [
+        Item("Reports", "console:reports", perm="membership.manage_members"),
         Item("Access log", "access:log", perm="access.manage_gates"),
         Item("Background tasks", "background_tasks", perm="django_celery_results.view_taskresult"),
     ],

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "equipment",
     "bookings",
     "access",
+    "console",
     "webhooks",
     "ninja",  # the API's interactive docs, served from its own static files (no CDN)
     "api",
@@ -105,6 +106,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "membership.context_processors.toolgate",
+                "equipment.context_processors.problem_reports",
             ],
             # One way to write dates and times on every page: |day |clock |moment |stamp.
             "builtins": ["core.templatetags.when", "core.templatetags.pages"],
@@ -389,6 +391,8 @@ CELERY_IMPORTS = [
     "membership.billing.desk_emails",
     "training.notifications",
     "bookings.notifications",
+    "equipment.notifications",
+    "console.tasks",
     "webhooks.tasks",
 ]
 # An email whose mail server refuses or cannot be reached is tried again this many times, after
@@ -426,6 +430,10 @@ CELERY_BEAT_SCHEDULE = {
     "extend-class-series": {  # recurring classes' sessions up to 12 weeks ahead
         "task": "training.tasks.extend_class_series",
         "schedule": crontab(hour=2, minute=15),
+    },
+    "rollup-utilization": {  # the reports' booked and powered hours per machine
+        "task": "console.tasks.rollup_utilization",
+        "schedule": crontab(minute="*/15"),
     },
     "prune-form-tokens": {  # forget one-time form tokens handled a week ago
         "task": "core.tasks.prune_form_tokens",

@@ -10,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("favicon.ico", page_views.favicon),
     path("staff/background-tasks/", background_tasks, name="background_tasks"),
+    path("staff/", include("console.urls")),
     path("accounts/", include("allauth.urls")),
     path("training/", include("training.urls")),
     path("machines/", include("equipment.urls")),

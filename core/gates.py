@@ -52,6 +52,9 @@ class GateOutbox(Protocol):
     def machines_changed(self, *, machines: Iterable[Machine]) -> None:
         """Who may use these machines when changed (bookings, certifications, maintainers)."""
 
+    def every_machine_changed(self) -> None:
+        """Who may use any machine changed (a new waiver version everyone must sign)."""
+
 
 _installed: GateOutbox | None = None
 

@@ -18,6 +18,7 @@ class Link:
     url: str
     current: bool
     prefixes: tuple[str, ...] = ()
+    url_name: str = ""
 
 
 def _links(request, items) -> list[Link]:
@@ -32,7 +33,7 @@ def _links(request, items) -> list[Link]:
             url = reverse(item.url_name)
         except NoReverseMatch:  # an app not installed, or an entry ahead of its page
             continue
-        links.append(Link(item.label, url, False, (url, *getattr(item, "also", ()))))
+        links.append(Link(item.label, url, False, (url, *getattr(item, "also", ())), item.url_name))
     return links
 
 
@@ -46,7 +47,10 @@ def _mark_current(path: str, groups: list[list[Link]]) -> list[list[Link]]:
         if path.startswith(prefix)
     ]
     best = max(matches)[1] if matches else None
-    return [[Link(x.label, x.url, x.url == best, x.prefixes) for x in group] for group in groups]
+    return [
+        [Link(x.label, x.url, x.url == best, x.prefixes, x.url_name) for x in group]
+        for group in groups
+    ]
 
 
 def navigation(request) -> dict:

@@ -69,6 +69,15 @@ def members_signed_current_waiver(member_ids: Iterable[int]) -> set[int]:
     )
 
 
+def members_yet_to_sign_current_waiver() -> QuerySet[Member]:
+    """Members whose membership is active or past due (they may use machines) who have not
+    signed the current waiver: they must before their next machine use."""
+    current = Subquery(_waivers_newest_first().values("pk")[:1])
+    return Member.objects.filter(
+        membership__status__in=(MembershipStatus.ACTIVE, MembershipStatus.PAST_DUE)
+    ).exclude(waiver_signatures__waiver=current)
+
+
 def member_signed_current_waiver(member: Member) -> bool:
     return member.pk in members_signed_current_waiver([member.pk])
 
