@@ -24,6 +24,7 @@ from equipment.models import Machine
 from gate_agent import protocol
 from locations.zones import zone_of
 from membership.models import Badge, Member, User
+from staffing.services import require_at_location
 
 
 def gate_command_queue(
@@ -139,6 +140,7 @@ def gate_emergency_stop(*, machine: Machine, actor: User) -> list[GateMessage]:
     """Switch `machine` off now and lock it: every scan is refused, online and offline (its
     gates' lists are emptied), until staff clear the stop. Pressing it again while it is locked
     sends the switch-off again."""
+    require_at_location(user=actor, obj=machine, what="emergency stop")
     with transaction.atomic():
         if not EmergencyStop.objects.filter(machine=machine, cleared_at__isnull=True).exists():
             try:
@@ -161,6 +163,7 @@ def gate_emergency_clear(*, machine: Machine, actor: User, reason: str) -> Emerg
     reason = reason.strip()
     if not reason:
         raise AccessError("Say why the emergency stop is cleared; the reason is kept.")
+    require_at_location(user=actor, obj=machine, what="clear an emergency stop")
     with transaction.atomic():
         stop = (
             EmergencyStop.objects.select_for_update()
@@ -208,6 +211,15 @@ class SiteGates:
         )
         allowlists_refresh([booking.machine])
 
+    def booking_finished(self, *, booking: Booking) -> None:
+        gate_switch_off_member(
+            member=booking.member,
+            reason="booking_finished",
+            message="You ended your booking. Thank you!",
+            machines=[booking.machine],
+        )
+        allowlists_refresh([booking.machine])
+
     def booking_extended(self, *, booking: Booking) -> None:
         gate_extend_booking(booking=booking)
         allowlists_refresh([booking.machine])
@@ -222,3 +234,6 @@ class SiteGates:
 
     def machines_changed(self, *, machines: Iterable[Machine]) -> None:
         allowlists_refresh(machines)
+
+    def every_machine_changed(self) -> None:
+        allowlists_refresh(Machine.objects.all())

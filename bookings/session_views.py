@@ -19,10 +19,13 @@ from django.views.decorators.http import require_POST
 from bookings import selectors, services
 from bookings.forms import SessionMachinesForm
 from bookings.models import Booking
+from core import formats
 from core.forms import OnceForm
 from core.views import Outcome, form_action
 from equipment.models import Machine
 from locations.zones import activate
+from staffing.services import require_at_location
+from training import selectors as training_selectors
 from training.forms import MoveForm
 from training.models import ClassSession
 
@@ -31,6 +34,10 @@ def _session_for(request, pk: int) -> ClassSession:
     session = get_object_or_404(
         ClassSession.objects.select_related("certification", "instructor"), pk=pk
     )
+    if training_selectors.user_is_training_staff_elsewhere(request.user, session):
+        require_at_location(
+            user=request.user, obj=session, what="class machines", path=request.path
+        )
     activate(session)  # its times in its location's zone
     if not selectors.user_may_hold_machines(request.user, session):
         raise PermissionDenied
@@ -99,8 +106,7 @@ def _held_notice(machines: list[Machine], cancelled: list[Booking]) -> str:
         return f"Held {held} for this class; no bookings were in the way."
     who = "; ".join(
         f"{booking.member.display_name} ({booking.machine.name}, "
-        f"{timezone.localtime(booking.start):%a %d %b %H:%M} to "
-        f"{timezone.localtime(booking.end):%H:%M})"
+        f"{formats.format_moment(booking.start)} to {formats.format_time(booking.end)})"
         for booking in cancelled
     )
     return (
@@ -132,6 +138,8 @@ def session_machine_release(request, pk: int, slug: str):
 @login_required
 def session_move(request, pk: int):
     session = get_object_or_404(ClassSession, pk=pk)
+    if training_selectors.user_is_training_staff_elsewhere(request.user, session):
+        require_at_location(user=request.user, obj=session, what="move a class", path=request.path)
     activate(session)  # its times in its location's zone
     form_action(
         request,

@@ -365,7 +365,21 @@ def user_can_sign_off(user: User | AnonymousUser, certification: Certification) 
 def user_can_manage_session(user: User | AnonymousUser, session: ClassSession) -> bool:
     """Training staff, or the session's own instructor (move, cancel, roster)."""
     return user.is_authenticated and (
-        user.has_perm("training.manage_training") or session.instructor_id == user.pk
+        user.has_perm("training.manage_training", session) or session.instructor_id == user.pk
+    )
+
+
+def user_is_training_staff_elsewhere(
+    user: User | AnonymousUser, target: ClassSession | Member
+) -> bool:
+    """Training staff of another location than the class's (or the member's home), not teaching
+    it: refused there. Certifications are chain-wide; a class, its roster and a member's records
+    belong to their location."""
+    return (
+        user.is_authenticated
+        and user.has_perm("training.manage_training")
+        and not user.has_perm("training.manage_training", target)
+        and getattr(target, "instructor_id", None) != user.pk
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar as pycalendar
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
@@ -14,13 +15,18 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from core.money import money_format
 from core.time import week_start
 from core.views import form_action
 from locations.views import chosen_location
 from locations.zones import activate, zone_of
+from membership.billing.config import stripe_enabled
+from membership.errors import MembershipError
 from membership.models import Member
 from membership.services import member_get_or_create
-from training import scheduling, selectors, services
+from staffing.services import require_at_location
+from staffing.shortcuts import staff_object_or_404
+from training import fees, scheduling, selectors, services
 from training.errors import TrainingError
 from training.forms import (
     ActionForm,
@@ -36,6 +42,7 @@ from training.models import (
     ClassSession,
     Enrollment,
     EnrollmentStatus,
+    FeeState,
     MemberCertification,
 )
 
@@ -70,8 +77,18 @@ def _calendar_window(view: str, day: date) -> tuple[date, date, date, date]:
     return first, first + timedelta(days=7), first - timedelta(days=7), first + timedelta(days=7)
 
 
-@login_required
 def class_list(request):
+    if not request.user.is_authenticated:
+        # Public: the schedule, so visitors see what they can learn before they join.
+        return render(
+            request,
+            "training/class_schedule_public.html",
+            {
+                "sessions": selectors.sessions_upcoming(at=timezone.now()).select_related(
+                    "certification"
+                )[:30]
+            },
+        )
     view = "month" if request.GET.get("view") == "month" else "week"
     try:
         day = date.fromisoformat(request.GET.get("date", ""))
@@ -182,6 +199,10 @@ def session_detail(request, pk: int):
                 }
             ),
             "cancel_form": ReasonForm(),
+            "fee": fees.session_fee(session),
+            "stripe_billing": stripe_enabled(),
+            "refund_hours": settings.CLASS_FEE_FULL_REFUND_HOURS,
+            "checkout_returned": request.GET.get("checkout") == "success",
         },
     )
 
@@ -195,13 +216,19 @@ def session_enroll(request, pk: int):
     enrolled = form_action(
         request,
         ActionForm(request.POST),
-        lambda data: services.enrollment_create(
+        lambda data: fees.enrollment_create_paid(
             member=member, session=session, token=data["form_token"]
         ),
     )
     if enrolled:
         position = selectors.waitlist_position(enrolled.value)
-        if position is None:
+        if position is None and enrolled.value.fee_state == FeeState.DUE:
+            if stripe_enabled():
+                return _to_checkout(request, enrolled.value, pk)
+            messages.success(
+                request, "You have a seat in this class: pay the class fee at the front desk."
+            )
+        elif position is None:
             messages.success(request, "You have a seat in this class.")
         else:
             messages.warning(
@@ -212,18 +239,70 @@ def session_enroll(request, pk: int):
     return _back(request, reverse("training:session_detail", args=[pk]))
 
 
+def _to_checkout(request, enrollment: Enrollment, session_pk: int):
+    try:
+        return redirect(fees.class_fee_checkout(enrollment=enrollment, actor=request.user))
+    except (MembershipError, TrainingError) as error:
+        messages.error(request, error.message)
+        return redirect("training:session_detail", pk=session_pk)
+
+
+@require_POST
+@login_required
+def enrollment_pay(request, pk: int):
+    """Pay the fee of a held or promoted seat (Checkout again after an abandoned one)."""
+    enrollment = get_object_or_404(Enrollment, pk=pk, member__user=request.user)
+    return _to_checkout(request, enrollment, enrollment.session_id)
+
+
+@require_POST
+@login_required
+@permission_required("membership.record_payment", raise_exception=True)
+def enrollment_fee_cash(request, pk: int):
+    enrollment = staff_object_or_404(request, Enrollment, what="record a class fee", pk=pk)
+    form_action(
+        request,
+        ActionForm(request.POST),
+        lambda data: fees.class_fee_record_cash(
+            enrollment=enrollment, actor=request.user, token=data["form_token"]
+        ),
+        success=f"Class fee of {enrollment.member} recorded as paid in cash.",
+    )
+    return _back(request, reverse("training:session_detail", args=[enrollment.session_id]))
+
+
+def _cancelled_message(outcome) -> str:
+    enrollment, refunded = outcome
+    if refunded:
+        return (
+            "Your enrollment is cancelled and "
+            + money_format(refunded, enrollment.fee_currency)
+            + " refunded."
+        )
+    if enrollment.fee_state == FeeState.KEPT:
+        return (
+            "Your enrollment is cancelled. The class fee is not refunded this close to the class."
+        )
+    return "Your enrollment is cancelled."
+
+
 @require_POST
 @login_required
 def enrollment_cancel(request, pk: int):
-    enrollment = get_object_or_404(Enrollment, pk=pk)
+    enrollment = get_object_or_404(Enrollment.objects.select_related("member", "session"), pk=pk)
+    if enrollment.member.user_id != request.user.pk:
+        _refuse_staff_elsewhere(request, enrollment.session, "cancel an enrollment")
     activate(enrollment)  # its times in its location's zone
     form_action(
         request,
         ActionForm(request.POST),
-        lambda data: services.enrollment_cancel(
-            enrollment=enrollment, actor=request.user, token=data["form_token"]
+        lambda data: fees.enrollment_cancel_refunding(
+            enrollment=enrollment,
+            actor=request.user,
+            override_reason=request.POST.get("refund_reason", ""),
+            token=data["form_token"],
         ),
-        success="Your enrollment is cancelled.",
+        success=_cancelled_message,
     )
     return _back(request, reverse("training:session_detail", args=[enrollment.session_id]))
 
@@ -294,6 +373,7 @@ def roster(request, pk: int):
     session = get_object_or_404(
         ClassSession.objects.select_related("certification", "instructor"), pk=pk
     )
+    _refuse_staff_elsewhere(request, session, "class roster")
     activate(session)  # its times in its location's zone
     if not selectors.user_can_sign_off(request.user, session.certification):
         raise PermissionDenied
@@ -303,7 +383,7 @@ def roster(request, pk: int):
         done = form_action(
             request,
             form,
-            lambda data: services.roster_record(
+            lambda data: fees.roster_record_charging(
                 session=session,
                 outcomes=form.outcomes(),
                 actor=request.user,
@@ -353,7 +433,8 @@ def sign_off(request):
 @require_POST
 @login_required
 def revoke(request, pk: int):
-    grant = get_object_or_404(MemberCertification, pk=pk)
+    grant = get_object_or_404(MemberCertification.objects.select_related("member"), pk=pk)
+    _refuse_staff_elsewhere(request, grant.member, "revoke a certification")
     form_action(
         request,
         ReasonForm(request.POST),
@@ -444,6 +525,7 @@ def series_create(request):
 @login_required
 def session_cancel(request, pk: int):
     session = get_object_or_404(ClassSession, pk=pk)
+    _refuse_staff_elsewhere(request, session, "cancel a class")
     activate(session)  # its times in its location's zone
     form_action(
         request,
@@ -454,3 +536,8 @@ def session_cancel(request, pk: int):
         success="Class cancelled; everyone enrolled is emailed.",
     )
     return redirect("training:session_detail", pk=pk)
+
+
+def _refuse_staff_elsewhere(request, target: ClassSession | Member, what: str) -> None:
+    if selectors.user_is_training_staff_elsewhere(request.user, target):
+        require_at_location(user=request.user, obj=target, what=what, path=request.path)
