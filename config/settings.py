@@ -41,6 +41,10 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG e
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 SPACE_NAME = os.environ.get("SPACE_NAME", "Toolgate Makerspace")
+# What the public pages tell visitors (the sites framework record follows SPACE_NAME and SITE_URL,
+# core.apps sets it after every migrate, so emails name the space).
+SPACE_ADDRESS = os.environ.get("SPACE_ADDRESS", "1200 Workshop Way, Oakland, CA 94607")
+SPACE_HOURS = os.environ.get("SPACE_HOURS", "Weekdays 10:00 to 22:00, weekends 10:00 to 18:00")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -68,6 +72,7 @@ INSTALLED_APPS = [
     "equipment",
     "bookings",
     "access",
+    "console",
     "webhooks",
     "ninja",  # the API's interactive docs, served from its own static files (no CDN)
     "api",
@@ -101,7 +106,10 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "membership.context_processors.toolgate",
+                "equipment.context_processors.problem_reports",
             ],
+            # One way to write dates and times on every page: |day |clock |moment |stamp.
+            "builtins": ["core.templatetags.when", "core.templatetags.pages"],
         },
     },
 ]
@@ -383,6 +391,8 @@ CELERY_IMPORTS = [
     "membership.billing.desk_emails",
     "training.notifications",
     "bookings.notifications",
+    "equipment.notifications",
+    "console.tasks",
     "webhooks.tasks",
 ]
 # An email whose mail server refuses or cannot be reached is tried again this many times, after
@@ -420,6 +430,10 @@ CELERY_BEAT_SCHEDULE = {
     "extend-class-series": {  # recurring classes' sessions up to 12 weeks ahead
         "task": "training.tasks.extend_class_series",
         "schedule": crontab(hour=2, minute=15),
+    },
+    "rollup-utilization": {  # the reports' booked and powered hours per machine
+        "task": "console.tasks.rollup_utilization",
+        "schedule": crontab(minute="*/15"),
     },
     "prune-form-tokens": {  # forget one-time form tokens handled a week ago
         "task": "core.tasks.prune_form_tokens",

@@ -121,7 +121,7 @@ class MembershipStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     ACTIVE = "active", "Active"
     PAST_DUE = "past_due", "Past due"
-    CANCELED = "canceled", "Canceled"
+    CANCELED = "canceled", "Cancelled"
 
 
 class Membership(models.Model):

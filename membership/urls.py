@@ -7,6 +7,7 @@ from membership.billing import views as billing_views
 urlpatterns = [
     path("", views.home, name="home"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("profile/", views.profile, name="profile"),
     path("waiver/", views.waiver_sign, name="waiver_sign"),
     path("card/", views.member_card, name="member_card"),
     path("billing/", views.billing, name="membership_billing"),

@@ -12,7 +12,7 @@ from core.forms import OnceForm
 from membership import cards, readiness, selectors, services
 from membership.billing import selectors as billing_selectors
 from membership.billing.catalogue import CreditPack
-from membership.forms import WaiverSignForm
+from membership.forms import PROFILE_FIELDS, ProfileForm, WaiverSignForm
 from membership.models import Member
 
 
@@ -21,9 +21,21 @@ def _member(request) -> Member:
 
 
 def home(request):
+    """The shop window for visitors: address, hours, price and steps, machines, classes."""
     if request.user.is_authenticated:
         return redirect("dashboard")
-    return render(request, "membership/home.html")
+    from django.apps import apps
+
+    # Machines live in an app above membership: read through the app registry (the classes
+    # come from training's template tag).
+    machines = apps.get_model("equipment", "Machine").objects.exclude(state="retired")
+    return render(
+        request,
+        "membership/home.html",
+        {
+            "machines": machines.select_related("required_certification").order_by("name"),
+        },
+    )
 
 
 @login_required
@@ -38,6 +50,33 @@ def dashboard(request):
             "readiness": readiness.member_readiness(member),
         },
     )
+
+
+@login_required
+def profile(request):
+    """The member's own details; password and email addresses are allauth's pages, linked."""
+    member = _member(request)
+    initial = {
+        "first_name": member.user.first_name,
+        "last_name": member.user.last_name,
+        "phone": member.phone,
+        "emergency_contact": member.emergency_contact,
+    }
+    form = ProfileForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.member_profile_update(
+                member=member,
+                token=data["form_token"],
+                **{name: data[name] for name in PROFILE_FIELDS},
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, "Saved your details.")
+        return redirect("profile")
+    return render(request, "membership/profile.html", {"form": form, "member": member})
 
 
 @login_required

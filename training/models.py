@@ -24,6 +24,17 @@ class Certification(models.Model):
     validity_months = models.PositiveIntegerField(
         null=True, blank=True, help_text="Leave empty for a certification that never expires."
     )
+    valid_until = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Every grant ends after this day (a standard's edition, an insurer's year).",
+    )
+    lapses_after_days_unused = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="A grant lapses this many days after its holder last switched on a machine "
+        "that needs it (or after the grant, if never).",
+    )
     prerequisites = models.ManyToManyField(
         "self", symmetrical=False, blank=True, related_name="unlocks"
     )
@@ -269,6 +280,9 @@ class MemberCertification(models.Model):
     )
     granted_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(null=True, blank=True)
+    # The latest `expires_at` may become, from the validity in months or the fixed date: use of
+    # a certification that lapses when unused moves `expires_at` on, never past this.
+    expires_at_latest = models.DateTimeField(null=True, blank=True)
     session = models.ForeignKey(
         ClassSession, null=True, blank=True, on_delete=models.PROTECT, related_name="grants"
     )

@@ -76,8 +76,18 @@ def _calendar_window(view: str, day: date) -> tuple[date, date, date, date]:
     return first, first + timedelta(days=7), first - timedelta(days=7), first + timedelta(days=7)
 
 
-@login_required
 def class_list(request):
+    if not request.user.is_authenticated:
+        # Public: the schedule, so visitors see what they can learn before they join.
+        return render(
+            request,
+            "training/class_schedule_public.html",
+            {
+                "sessions": selectors.sessions_upcoming(at=timezone.now()).select_related(
+                    "certification"
+                )[:30]
+            },
+        )
     view = "month" if request.GET.get("view") == "month" else "week"
     try:
         day = date.fromisoformat(request.GET.get("date", ""))
