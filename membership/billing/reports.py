@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from core.money import from_minor
 from membership.billing import selectors
+from membership.billing.models import LedgerEntry
+from staffing.selectors import staff_scope
 
 
 def _day(request) -> date:
@@ -33,8 +35,10 @@ def _bounds(day: date) -> tuple[datetime, datetime]:
 def takings(request):
     day = _day(request)
     start, end = _bounds(day)
+    # Only the members of the locations where the viewer is staff (a member's home location).
+    scoped = staff_scope(request.user).filter(LedgerEntry.objects.all(), "member__home_location")
     if request.GET.get("format") == "csv":
-        return _csv(day, start, end)
+        return _csv(day, start, end, scoped)
     return render(
         request,
         "membership/staff/takings.html",
@@ -42,13 +46,13 @@ def takings(request):
             "day": day,
             "previous": day - timedelta(days=1),
             "next": day + timedelta(days=1),
-            "rows": selectors.takings_between(start, end),
-            "entries": selectors.ledger_between(start, end),
+            "rows": selectors.takings_between(start, end, entries=scoped),
+            "entries": selectors.ledger_between(start, end, entries=scoped),
         },
     )
 
 
-def _csv(day: date, start: datetime, end: datetime) -> HttpResponse:
+def _csv(day: date, start: datetime, end: datetime, scoped) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="takings-{day.isoformat()}.csv"'
     writer = csv.writer(response)
@@ -56,7 +60,7 @@ def _csv(day: date, start: datetime, end: datetime) -> HttpResponse:
         ["time", "member", "email", "kind", "method", "amount", "currency", "minor units",
          "stripe object", "recorded by", "note"]
     )  # fmt: skip
-    for entry in selectors.ledger_between(start, end):
+    for entry in selectors.ledger_between(start, end, entries=scoped):
         writer.writerow(
             [
                 timezone.localtime(entry.occurred_at).isoformat(timespec="seconds"),

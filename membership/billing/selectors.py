@@ -122,11 +122,15 @@ class TakingsRow:
     total: int  # minor units, refunds included (negative)
 
 
-def takings_between(start: datetime, end: datetime) -> list[TakingsRow]:
-    """Money that moved in [start, end), per payment method and currency: cash and Stripe are
-    takings; credits and on-account show what was spent or charged without money moving."""
+def takings_between(
+    start: datetime, end: datetime, *, entries: QuerySet[LedgerEntry] | None = None
+) -> list[TakingsRow]:
+    """Money that moved in [start, end) (of `entries`: the staff member's locations), per payment
+    method and currency: cash and Stripe are takings; credits and on-account show what was
+    spent or charged without money moving."""
+    base = LedgerEntry.objects.all() if entries is None else entries
     rows = (
-        LedgerEntry.objects.filter(occurred_at__gte=start, occurred_at__lt=end)
+        base.filter(occurred_at__gte=start, occurred_at__lt=end)
         .values("method", "currency")
         .annotate(total=Sum("amount_minor"), entries=Count("id"))
         .order_by("method", "currency")
@@ -144,9 +148,12 @@ def takings_between(start: datetime, end: datetime) -> list[TakingsRow]:
     ]
 
 
-def ledger_between(start: datetime, end: datetime) -> QuerySet[LedgerEntry]:
+def ledger_between(
+    start: datetime, end: datetime, *, entries: QuerySet[LedgerEntry] | None = None
+) -> QuerySet[LedgerEntry]:
+    base = LedgerEntry.objects.all() if entries is None else entries
     return (
-        LedgerEntry.objects.filter(occurred_at__gte=start, occurred_at__lt=end)
+        base.filter(occurred_at__gte=start, occurred_at__lt=end)
         .select_related("member__user", "recorded_by")
         .order_by("occurred_at", "id")
     )

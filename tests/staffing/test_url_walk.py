@@ -30,7 +30,12 @@ from tests.factories.access import AccessEventFactory, GateDeviceFactory
 from tests.factories.bookings import BookingFactory
 from tests.factories.equipment import MachineFactory, ProblemReportFactory, certification
 from tests.factories.locations import LocationFactory
-from tests.factories.membership import BadgeFactory, MembershipFactory, UserFactory
+from tests.factories.membership import (
+    BadgeFactory,
+    LedgerEntryFactory,
+    MembershipFactory,
+    UserFactory,
+)
 from tests.factories.training import (
     ClassSessionFactory,
     EnrollmentFactory,
@@ -176,8 +181,9 @@ def build_chain() -> Chain:
     AccessEventFactory(
         machine=machine, member=member, badge_uid=badge.uid, source=AccessSource.GATE
     )
+    entry = LedgerEntryFactory(id=FAR + 12, member=member)  # a cash payment at Raleigh's desk
     pks = [member.pk, badge.pk, booking.pk, running.pk, session.pk, enrollment.pk, grant.pk]
-    pks += [report.pk, laser.pk]
+    pks += [report.pk, laser.pk, entry.pk]
     return Chain(
         menlo,
         raleigh,
@@ -219,6 +225,7 @@ def snapshot(chain: Chain) -> dict:
             chain.machine.gate_devices.values_list("device_id", "enabled", "secret", "machine_id")
         ),
         "payments": chain.member.payments.count(),
+        "ledger": chain.member.ledger_entries.count(),
     }
 
 
