@@ -13,6 +13,7 @@ urlpatterns = [
     path("machines/", include("equipment.urls")),
     path("bookings/", include("bookings.urls")),
     path("access/", include("access.urls")),
+    path("staff/webhooks/", include("webhooks.urls")),
     path("api/", include("api.urls")),
     path("", include("membership.urls")),
 ]
