@@ -36,6 +36,7 @@ from bookings.selectors import booking_covering
 from core import events as domain_events
 from gate_agent import protocol
 from membership.selectors import member_by_badge
+from training.services import certification_used
 
 log = logging.getLogger(__name__)
 Outgoing = tuple[str, bytes, bool]
@@ -294,6 +295,10 @@ class GateBridge:
             )
             if started:
                 domain_events.emit(domain_events.USAGE_STARTED, session)
+            needed = device.machine.required_certification_id
+            if started and member is not None and needed is not None:
+                # Use keeps a certification that lapses when unused alive.
+                certification_used(member=member, certification_id=needed, at=at)
         elif event.kind == protocol.EVENT_SESSION_EXTEND:
             UsageSession.objects.filter(session_id=event.session_id, ended_at__isnull=True).update(
                 grant_end=_at(event.grant_end)

@@ -41,6 +41,10 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG e
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 SPACE_NAME = os.environ.get("SPACE_NAME", "Toolgate Makerspace")
+# What the public pages tell visitors (the sites framework record follows SPACE_NAME and SITE_URL,
+# core.apps sets it after every migrate, so emails name the space).
+SPACE_ADDRESS = os.environ.get("SPACE_ADDRESS", "1200 Workshop Way, Oakland, CA 94607")
+SPACE_HOURS = os.environ.get("SPACE_HOURS", "Weekdays 10:00 to 22:00, weekends 10:00 to 18:00")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -68,6 +72,7 @@ INSTALLED_APPS = [
     "equipment",
     "bookings",
     "access",
+    "console",
     "webhooks",
     "ninja",  # the API's interactive docs, served from its own static files (no CDN)
     "api",
@@ -101,7 +106,10 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "membership.context_processors.toolgate",
+                "equipment.context_processors.problem_reports",
             ],
+            # One way to write dates and times on every page: |day |clock |moment |stamp.
+            "builtins": ["core.templatetags.when", "core.templatetags.pages"],
         },
     },
 ]
@@ -240,6 +248,10 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("TIME_ZONE", "America/Los_Angeles")
 USE_I18N = True
 USE_TZ = True
+# Money (core/money.py, docs/billing.md): prices are shown in this locale's format (CLDR names:
+# en_US, ko_KR, de_DE); new prices default to SPACE_CURRENCY (lowercase ISO 4217, as Stripe wants).
+SPACE_LOCALE = os.environ.get("SPACE_LOCALE", "en_US")
+SPACE_CURRENCY = os.environ.get("SPACE_CURRENCY", "usd").lower()
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -276,6 +288,14 @@ STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_API_VERSION = "2026-10-28.endive"
 # A signed webhook older than this many seconds is refused as a replay.
 STRIPE_WEBHOOK_TOLERANCE_SECONDS = int(os.environ.get("STRIPE_WEBHOOK_TOLERANCE_SECONDS", "300"))
+# Class fees (docs/billing.md, "Class fees"): a paid seat cancelled at least this many hours before
+# the class is refunded in full, later not at all (staff may refund anyway, with a reason).
+CLASS_FEE_FULL_REFUND_HOURS = int(os.environ.get("CLASS_FEE_FULL_REFUND_HOURS", "48"))
+# A member promoted off the waitlist of a paid class has this long to pay (online billing) before
+# the seat passes on; never later than the class's start.
+CLASS_FEE_PAY_BY_HOURS = int(os.environ.get("CLASS_FEE_PAY_BY_HOURS", "24"))
+# Prepaid credits bought this many months ago and not spent expire (a ledger entry); 0: never.
+CREDITS_EXPIRE_MONTHS = int(os.environ.get("CREDITS_EXPIRE_MONTHS", "0"))
 # Days a past-due membership keeps machine access after its paid period ends.
 MEMBERSHIP_GRACE_DAYS = int(os.environ.get("MEMBERSHIP_GRACE_DAYS", "3"))
 
@@ -368,8 +388,11 @@ CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
 # Email tasks live beside the code that writes each email; the worker imports them at start.
 CELERY_IMPORTS = [
     "membership.billing.emails",
+    "membership.billing.desk_emails",
     "training.notifications",
     "bookings.notifications",
+    "equipment.notifications",
+    "console.tasks",
     "webhooks.tasks",
 ]
 # An email whose mail server refuses or cannot be reached is tried again this many times, after
@@ -396,9 +419,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "membership.tasks.reconcile_billing",
         "schedule": crontab(hour=3, minute=30),
     },
+    "expire-credits": {  # prepaid credits past CREDITS_EXPIRE_MONTHS (a no-op when 0)
+        "task": "membership.tasks.expire_credits",
+        "schedule": crontab(hour=3, minute=10),
+    },
+    "release-class-fee-holds": {  # unpaid seats past their deadline go to the waitlist
+        "task": "training.tasks.release_class_fee_holds",
+        "schedule": timedelta(minutes=5),
+    },
     "extend-class-series": {  # recurring classes' sessions up to 12 weeks ahead
         "task": "training.tasks.extend_class_series",
         "schedule": crontab(hour=2, minute=15),
+    },
+    "rollup-utilization": {  # the reports' booked and powered hours per machine
+        "task": "console.tasks.rollup_utilization",
+        "schedule": crontab(minute="*/15"),
     },
     "prune-form-tokens": {  # forget one-time form tokens handled a week ago
         "task": "core.tasks.prune_form_tokens",
