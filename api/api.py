@@ -13,7 +13,6 @@ from api import endpoints_member, endpoints_staff
 from api.errors import ApiError, RateLimited
 from bookings.errors import BookingRejected
 from core.errors import DomainError
-from membership.errors import MembershipError
 from training.errors import NotAllowed
 
 api = NinjaAPI(
@@ -67,8 +66,6 @@ def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     else:
         code = _snake(type(exc).__name__.removesuffix("Rejected").removesuffix("Error"))
         status = 403 if isinstance(exc, NotAllowed) else 409
-        if isinstance(exc, MembershipError):
-            status = 409
     return error_response(request, status=status, code=code, message=exc.message)
 
 

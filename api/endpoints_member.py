@@ -16,11 +16,13 @@ from api.pagination import paginate
 from api.responses import READ_ERRORS, WRITE_ERRORS, check_span, recorded_write, user
 from api.schemas import Instant, Limit
 from bookings import services as booking_services
+from bookings.models import Booking
 from bookings.states import BookingState
 from core import clock
 from membership.models import Member
 from membership.selectors import member_may_use_machines, member_signed_current_waiver
 from training import services as training_services
+from training.models import ClassSession
 from training.selectors import member_active_enrollment, member_certification_summary
 
 router = Router(tags=["member"])
@@ -104,7 +106,7 @@ def booking_create(request: HttpRequest, body: schemas.BookingCreate) -> Status[
     return Status(201, present.booking(made))
 
 
-def _own_booking(request: HttpRequest, booking_id: int):  # type: ignore[no-untyped-def]
+def _own_booking(request: HttpRequest, booking_id: int) -> Booking:
     found = api_selectors.member_booking(_member(request), booking_id)
     if found is None:
         raise NotFound("You have no booking with this id.")
@@ -233,7 +235,7 @@ def classes_list(
     )
 
 
-def _session(session_id: int):  # type: ignore[no-untyped-def]
+def _session(session_id: int) -> ClassSession:
     found = api_selectors.class_sessions(start=None, end=None).filter(pk=session_id).first()
     if found is None:
         raise NotFound("There is no class session with this id.")

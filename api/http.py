@@ -7,6 +7,7 @@ A GET answer gets a strong ETag over its body; a request whose If-None-Match nam
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Callable
 from typing import Any
@@ -34,8 +35,40 @@ def unknown(request: HttpRequest) -> HttpResponse:
     return _error(404, "not_found", "No API operation has this path; see /api/v1/docs.")
 
 
+def _query_names(view: View) -> dict[str, frozenset[str]]:
+    """The parameter names each method of a django-ninja path view takes, from its operations'
+    functions (the view closes over its PathView). Empty for views that are not operations."""
+    names: dict[str, frozenset[str]] = {}
+    for cell in getattr(view, "__closure__", None) or ():
+        operations = getattr(cell.cell_contents, "operations", None)
+        for operation in operations or ():
+            taken = frozenset(inspect.signature(operation.view_func).parameters) - {"request"}
+            for method in operation.methods:
+                names[method] = taken
+    return names
+
+
+def _unknown_query(request: HttpRequest, names: dict[str, frozenset[str]]) -> HttpResponse | None:
+    """A 422 naming the query parameters the operation does not take (a typo is not ignored)."""
+    taken = names.get(request.method or "")
+    unknown = sorted(set(request.GET) - taken) if taken is not None else []
+    if not unknown:
+        return None
+    body = {
+        "error": {
+            "code": "invalid",
+            "message": "Some fields are missing or not valid; see `fields`.",
+            "fields": [
+                {"loc": ["query", name], "message": "unknown parameter"} for name in unknown
+            ],
+        }
+    }
+    return HttpResponse(json.dumps(body), status=422, content_type="application/json")
+
+
 def _wrap(view: View) -> View:
     conditional = ConditionalGetMiddleware(lambda request: HttpResponse())
+    names = _query_names(view)
 
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
@@ -44,7 +77,7 @@ def _wrap(view: View) -> View:
             length = 0
         if length > _max_body():
             return _error(413, "body_too_large", f"The body is over {_max_body()} bytes.")
-        response = view(request, *args, **kwargs)
+        response = _unknown_query(request, names) or view(request, *args, **kwargs)
         patch_vary_headers(response, ["Authorization"])
         patch_cache_control(response, private=True)
         remaining = getattr(request, "api_rate_remaining", None)

@@ -15,8 +15,9 @@ from api.models import ApiCredential
 from membership.models import User
 
 # Every operation may answer these; documenting them keeps responses conformant to the schema.
-READ_ERRORS: dict[int, type[schemas.Error]] = {
-    code: schemas.Error for code in (400, 401, 403, 404, 422, 429)
+READ_ERRORS: dict[int, type[schemas.Error] | None] = {
+    304: None,  # If-None-Match named the current ETag (api.http)
+    **{code: schemas.Error for code in (400, 401, 403, 404, 422, 429)},
 }
 WRITE_ERRORS: dict[int, type[schemas.Error]] = {
     code: schemas.Error for code in (400, 401, 403, 404, 409, 413, 422, 429)

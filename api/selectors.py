@@ -1,7 +1,7 @@
 """What each API caller may read: one function per collection, taking the caller.
 
-Staff collections take the staff `user`, so a per-location scope (issue 12) narrows them here
-and every endpoint follows. Member collections take the member and never reach another's rows.
+Staff collections take the staff `user` and are narrowed to the locations where they hold the
+Staff role (staffing.selectors.staff_scope, docs/locations.md), so every endpoint follows. Member collections take the member and never reach another's rows.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from equipment.models import Machine
 from equipment.selectors import machine_calendar_facts, machines_bookable, merge_intervals
 from membership.models import Badge, Member, User
 from membership.selectors import member_search
+from staffing.selectors import staff_scope
 from training.models import ClassSession, Enrollment, EnrollmentStatus
 from training.selectors import sessions_with_seats
 
@@ -147,7 +148,7 @@ def member_usage(
 
 def staff_members(user: User, *, query: str = "") -> QuerySet[Member]:
     rows = member_search(query) if query.strip() else Member.objects.all()
-    return rows.select_related("user", "membership")
+    return staff_scope(user).filter(rows.select_related("user", "membership"), "home_location")
 
 
 def staff_member(user: User, member_id: int) -> Member | None:
@@ -157,7 +158,7 @@ def staff_member(user: User, member_id: int) -> Member | None:
 def staff_badges(
     user: User, *, member_id: int | None = None, enabled: bool | None = None
 ) -> QuerySet[Badge]:
-    rows = Badge.objects.all()
+    rows = staff_scope(user).filter(Badge.objects.all(), "member__home_location")
     if member_id is not None:
         rows = rows.filter(member_id=member_id)
     if enabled is not None:
@@ -176,8 +177,11 @@ def staff_access_events(
     location: str | None = None,
 ) -> QuerySet[AccessEvent]:
     # The allow-list builds are the site's own look-ahead decisions, not anyone at a machine.
-    rows = AccessEvent.objects.exclude(source=AccessSource.ALLOWLIST).select_related(
-        "machine", "device"
+    rows = staff_scope(user).filter(
+        AccessEvent.objects.exclude(source=AccessSource.ALLOWLIST).select_related(
+            "machine", "device"
+        ),
+        "machine__location",
     )
     if machine:
         rows = rows.filter(machine__slug=machine)
@@ -199,7 +203,9 @@ def staff_usage_sessions(
     member_id: int | None = None,
     location: str | None = None,
 ) -> QuerySet[UsageSession]:
-    rows = UsageSession.objects.select_related("machine")
+    rows = staff_scope(user).filter(
+        UsageSession.objects.select_related("machine"), "machine__location"
+    )
     if machine:
         rows = rows.filter(machine__slug=machine)
     if location:
@@ -210,7 +216,9 @@ def staff_usage_sessions(
 
 
 def staff_gates(user: User, *, location: str | None = None) -> QuerySet[GateDevice]:
-    rows = GateDevice.objects.select_related("machine")
+    rows = staff_scope(user).filter(
+        GateDevice.objects.select_related("machine"), "machine__location"
+    )
     if location:
         rows = rows.filter(machine__location__slug=location)
     return rows

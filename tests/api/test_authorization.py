@@ -177,3 +177,23 @@ def test_rate_limits_are_per_key(client, staff):
     assert first.get("/me").status_code == 200
     assert first.get("/me").status_code == 429
     assert second.get("/me").status_code == 200
+
+
+def test_staff_endpoints_show_only_the_locations_where_the_key_maker_is_staff(client, staff):
+    """A key acts as its maker: staff of one location see that location's gates and events."""
+    from staffing.models import LocationRole, Role
+    from tests.factories.access import AccessEventFactory, GateDeviceFactory
+    from tests.factories.equipment import MachineFactory
+    from tests.factories.locations import LocationFactory
+
+    here, there = LocationFactory(), LocationFactory()
+    LocationRole.objects.create(user=staff, role=Role.STAFF, location=here)
+    ours = GateDeviceFactory(machine=MachineFactory(location=here))
+    theirs = GateDeviceFactory(machine=MachineFactory(location=there))
+    AccessEventFactory(machine=ours.machine, device=ours)
+    AccessEventFactory(machine=theirs.machine, device=theirs)
+    api = Api(client, issue(staff, "access-log", kind=CredentialKind.KEY))
+    gates = [g["device_id"] for g in api.get("/staff/gates").json()["items"]]
+    events = [e["device_id"] for e in api.get("/staff/access-events").json()["items"]]
+    assert gates == [ours.device_id] and events == [ours.device_id]
+    assert api.get(f"/staff/gates/{theirs.device_id}").status_code == 404

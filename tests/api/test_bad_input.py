@@ -74,6 +74,7 @@ def test_a_huge_body_is_a_413(member_api, laser):
         ({"limit": 0}, "invalid"),
         ({"limit": 101}, "invalid"),
         ({"state": "imaginary"}, "invalid"),
+        ({"statee": "confirmed"}, "invalid"),
     ],
 )
 def test_bad_query_parameters_are_refused(member_api, params, code):
@@ -88,3 +89,12 @@ def test_an_unknown_path_or_a_non_numeric_id_is_a_json_404(member_api):
         assert response.status_code in {404, 422}
         assert response["Content-Type"].startswith("application/json")
         assert "error" in response.json()
+
+
+def test_an_unknown_query_parameter_is_named(member_api):
+    """A typo in a filter is refused, not silently ignored (which would answer unfiltered)."""
+    response = member_api.get("/me", {"verbose": "1"})
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"] == [
+        {"loc": ["query", "verbose"], "message": "unknown parameter"}
+    ]

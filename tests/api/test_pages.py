@@ -92,3 +92,15 @@ def test_keys_are_for_staff(client, maker, staff):
         120,
         staff,
     )
+
+
+def test_the_schema_and_the_interactive_docs_are_served_without_a_cdn(client):
+    from django.contrib.staticfiles import finders
+
+    schema = client.get("/api/v1/openapi.json")
+    assert schema.status_code == 200 and schema.json()["openapi"].startswith("3.")
+    docs = client.get("/api/v1/docs").content.decode()
+    scripts = re.findall(r'(?:src|href)="([^"]+)"', docs)
+    assert "/static/ninja/swagger-ui-bundle.js" in scripts
+    assert all(url.startswith("/") for url in scripts), scripts
+    assert finders.find("ninja/swagger-ui-bundle.js") and finders.find("ninja/swagger-ui.css")
