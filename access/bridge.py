@@ -25,6 +25,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from access import outbox
+from access.alarms import gate_alarm_record
 from access.broker import EVENTS_SUFFIX, bridge_login, bridge_share_group
 from access.facts import Scan
 from access.intake import allowlist_after_online, within_size_limit
@@ -265,6 +266,15 @@ class GateBridge:
             except IntegrityError:
                 pass  # another bridge stored the same upload first
             return
+        if event.kind == protocol.EVENT_ALARM:
+            gate_alarm_record(
+                device=device,
+                event_id=event.id,
+                reason=event.reason,
+                at=at,
+                session_id=event.session_id,
+            )
+            return
         if not event.session_id:
             return
         if event.kind == protocol.EVENT_SESSION_START:
@@ -292,7 +302,9 @@ class GateBridge:
             running = UsageSession.objects.filter(
                 session_id=event.session_id, ended_at__isnull=True
             )
-            if running.update(ended_at=at, end_reason=event.reason[:40]):
+            if running.update(
+                ended_at=at, end_reason=event.reason[:40], busy_seconds=_busy(event, at)
+            ):
                 domain_events.emit_each(
                     domain_events.USAGE_ENDED,
                     UsageSession.objects.filter(session_id=event.session_id),
@@ -315,6 +327,20 @@ class GateBridge:
         ).delete()
         outbox.outbox_allowlist(devices=GateDevice.objects.all(), now=now)
         return []
+
+
+def _busy(event: protocol.GateEvent, ended_at: datetime) -> int | None:
+    """The session's busy seconds, never more than it lasted (the gate counts on its own clock)."""
+    if event.busy_seconds is None:
+        return None
+    started = (
+        UsageSession.objects.filter(session_id=event.session_id)
+        .values_list("started_at", flat=True)
+        .first()
+    )
+    if started is None:
+        return event.busy_seconds
+    return max(0, min(event.busy_seconds, int((ended_at - started).total_seconds())))
 
 
 class OutboxWaker:

@@ -34,8 +34,9 @@ def _setting(name: str, default: int) -> int:
     return int(getattr(settings, name, default))
 
 
-def _is_booking_staff(user: User | None) -> bool:
-    return user is not None and user.has_perm("bookings.manage_bookings")
+def _is_booking_staff(user: User | None, machine: Machine) -> bool:
+    """Staff who manage bookings at the machine's location (staffing.permissions)."""
+    return user is not None and user.has_perm("bookings.manage_bookings", machine)
 
 
 def _lock_machine(machine: Machine) -> Machine:
@@ -62,7 +63,7 @@ def booking_create(
     email once the booking is committed.
     """
     now = now or clock.now()
-    if actor is not None and actor.pk != member.user_id and not _is_booking_staff(actor):
+    if actor is not None and actor.pk != member.user_id and not _is_booking_staff(actor, machine):
         raise BookingRejected(rules.refuse(Refusal.NOT_YOURS))
     with transaction.atomic():
         submission_claim(token)
@@ -108,7 +109,7 @@ def booking_cancel(
     with transaction.atomic():
         submission_claim(token)
         locked = Booking.objects.select_for_update().select_related("member").get(pk=booking.pk)
-        is_staff = _is_booking_staff(actor)
+        is_staff = _is_booking_staff(actor, booking.machine)
         refused = rules.cancel_refusal(
             is_owner=actor is not None and locked.member.user_id == actor.pk,
             is_staff=is_staff,
@@ -173,7 +174,7 @@ def booking_extend(
         if (
             actor is not None
             and actor.pk != current.member.user_id
-            and not _is_booking_staff(actor)
+            and not _is_booking_staff(actor, current.machine)
         ):
             raise BookingRejected(rules.refuse(Refusal.NOT_YOURS))
         locked_machine = _lock_machine(current.machine)

@@ -62,12 +62,15 @@ INSTALLED_APPS = [
     "django_celery_results",
     "core",
     "locations",
+    "staffing",
     "membership",
     "training",
     "equipment",
     "bookings",
     "access",
     "webhooks",
+    "ninja",  # the API's interactive docs, served from its own static files (no CDN)
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -81,6 +84,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "locations.zones.ZoneResetMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -125,6 +129,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "membership.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
+    # Object permissions (django-rules): a role's permission at the object's location only
+    # (staffing.permissions).
+    "rules.permissions.ObjectPermissionBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -300,6 +307,11 @@ CALENDAR_VIEW_PERM = True
 # Gates (access app): the MQTT broker the bridge and the site's pushes use.
 GATE_BROKER_URL = os.environ.get("GATE_BROKER_URL", "mqtt://127.0.0.1:1883")
 GATE_BROKER_CA_FILE = os.environ.get("GATE_BROKER_CA_FILE", "")
+# Slugs of the locations that run their own Mosquitto, bridged to the central one (comma-separated;
+# docs/locations.md, "Brokers at each location"). Their gates log in there, not at the centre.
+GATE_LOCATION_BROKERS = [
+    slug.strip() for slug in os.environ.get("GATE_LOCATION_BROKERS", "").split(",") if slug.strip()
+]
 # Instructors and maintainers switch a machine on without a booking for this long (rescan extends).
 GATE_STAFF_GRANT_MINUTES = int(os.environ.get("GATE_STAFF_GRANT_MINUTES", "120"))
 # The offline allow-list covers bookings this far ahead and is refreshed this often.
@@ -410,6 +422,11 @@ WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
 WEBHOOK_RETRY_BACKOFF_SECONDS = int(os.environ.get("WEBHOOK_RETRY_BACKOFF_SECONDS", "30"))
 WEBHOOK_RETRY_MAX_SECONDS = int(os.environ.get("WEBHOOK_RETRY_MAX_SECONDS", "3600"))
 WEBHOOK_DISABLE_AFTER_HOURS = int(os.environ.get("WEBHOOK_DISABLE_AFTER_HOURS", "24"))
+# The REST API (docs/api.md): the key of stored credentials' HMAC (empty: derived from SECRET_KEY),
+# a new credential's requests a minute, and the largest request body read.
+API_TOKEN_HASH_KEY = os.environ.get("API_TOKEN_HASH_KEY", "")
+API_RATE_LIMIT_PER_MINUTE = int(os.environ.get("API_RATE_LIMIT_PER_MINUTE", "60"))
+API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", "65536"))
 
 LOGGING = {
     "version": 1,

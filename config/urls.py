@@ -14,6 +14,7 @@ urlpatterns = [
     path("bookings/", include("bookings.urls")),
     path("access/", include("access.urls")),
     path("staff/webhooks/", include("webhooks.urls")),
+    path("api/", include("api.urls")),
     path("", include("membership.urls")),
 ]
 # Uploads (machine photos) in development; in production the web server serves MEDIA_ROOT.

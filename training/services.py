@@ -121,7 +121,9 @@ def enrollment_cancel(
         submission_claim(token)
         session = ClassSession.objects.locked().get(pk=enrollment.session_id)
         locked = Enrollment.objects.select_related("member").get(pk=enrollment.pk)
-        if locked.member.user_id != actor.pk and not actor.has_perm("training.manage_training"):
+        if locked.member.user_id != actor.pk and not actor.has_perm(
+            "training.manage_training", session
+        ):
             raise NotAllowed("You can only cancel your own enrollment.")
         if locked.status == EnrollmentStatus.CANCELLED:
             raise EnrollmentRejected("This enrollment is already cancelled.")
