@@ -269,29 +269,47 @@ def endpoint_deliver(*, endpoint_id: int, now: datetime | None = None) -> Delive
     tried again after its backoff; the later ones wait behind it)."""
     owner = uuid.uuid4().hex
     delivered = 0
-    while _lease(endpoint_id, owner, now or clock.now()):
-        head = (
-            Delivery.objects.filter(endpoint_id=endpoint_id, state=DeliveryState.PENDING)
-            .order_by("pk")
-            .first()
-        )
-        at = now or clock.now()
-        if head is None or head.next_attempt_at > at:
-            break
-        endpoint = Endpoint.objects.get(pk=endpoint_id)
-        answer = _attempt(endpoint, head, at)
-        if not _settle(endpoint_id, head.pk, answer, at):
-            Endpoint.objects.filter(pk=endpoint_id, lease_owner=owner).update(
-                lease_until=None, lease_owner=""
-            )
-            head.refresh_from_db()
-            still_active = Endpoint.objects.filter(pk=endpoint_id, is_active=True).exists()
-            return DeliveryRun(delivered, head.next_attempt_at if still_active else None)
-        delivered += 1
+    try:
+        while _lease(endpoint_id, owner, now or clock.now()):
+            at = now or clock.now()
+            head = _head(endpoint_id)
+            if head is None or head.next_attempt_at > at:
+                _release(endpoint_id, owner)
+                # A delivery recorded while this run held the lease found it taken: look again
+                # now that it is free, rather than leave it to the next sweep.
+                if _head_due(endpoint_id, now or clock.now()):
+                    continue
+                return DeliveryRun(delivered, None)
+            endpoint = Endpoint.objects.get(pk=endpoint_id)
+            answer = _attempt(endpoint, head, at)
+            if not _settle(endpoint_id, head.pk, answer, at):
+                _release(endpoint_id, owner)
+                head.refresh_from_db()
+                active = Endpoint.objects.filter(pk=endpoint_id, is_active=True).exists()
+                return DeliveryRun(delivered, head.next_attempt_at if active else None)
+            delivered += 1
+    except (Endpoint.DoesNotExist, Delivery.DoesNotExist):
+        pass  # staff deleted the endpoint meanwhile: nothing is left to deliver
+    return DeliveryRun(delivered, None)
+
+
+def _head(endpoint_id: int) -> Delivery | None:
+    return (
+        Delivery.objects.filter(endpoint_id=endpoint_id, state=DeliveryState.PENDING)
+        .order_by("pk")
+        .first()
+    )
+
+
+def _head_due(endpoint_id: int, at: datetime) -> bool:
+    head = _head(endpoint_id)
+    return head is not None and head.next_attempt_at <= at
+
+
+def _release(endpoint_id: int, owner: str) -> None:
     Endpoint.objects.filter(pk=endpoint_id, lease_owner=owner).update(
         lease_until=None, lease_owner=""
     )
-    return DeliveryRun(delivered, None)
 
 
 def _attempt(endpoint: Endpoint, delivery: Delivery, at: datetime) -> transport.Answer:

@@ -218,3 +218,19 @@ def test_delivery_log_keeps_status_time_and_excerpt(frozen, endpoint, receiver, 
     assert attempt.response_excerpt == "receiver is down for now"
     assert attempt.response_ms >= 0
     assert "503" in attempt.error
+
+
+def test_one_sender_per_endpoint_and_a_dead_senders_lease_runs_out(
+    frozen, endpoint, receiver, emit, sweep
+):
+    """While another worker holds the endpoint, a second one sends nothing (order, no doubles);
+    a worker that died holding it delays its deliveries only until the lease runs out."""
+    Endpoint.objects.filter(pk=endpoint.pk).update(
+        lease_until=NOW + timedelta(minutes=1), lease_owner="a-worker-that-died"
+    )
+    emit()
+    sweep()
+    assert receiver.received == []
+    frozen.shift(timedelta(minutes=1, seconds=1))
+    sweep()
+    assert len(receiver.delivered) == 1 and len(receiver.received) == 1

@@ -60,7 +60,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=100)),
-                ('url', models.URLField(max_length=500, verbose_name='URL')),
+                ('url', models.CharField(max_length=500, verbose_name='URL')),
                 ('event_types', models.JSONField(default=list)),
                 ('payload_format', models.CharField(choices=[('standard', 'Standard Webhooks JSON (for programs)'), ('chat', 'Chat message (Slack or Discord incoming webhook)')], default='standard', max_length=20)),
                 ('secret', models.CharField(max_length=100)),
