@@ -33,6 +33,7 @@ from access.models import AccessEvent, AccessSource, GateDevice, UsageSession
 from access.mqtt import BrokerSettings, make_client
 from access.services import access_decide_many
 from bookings.selectors import booking_covering
+from core import events as domain_events
 from gate_agent import protocol
 from membership.selectors import member_by_badge
 
@@ -215,6 +216,8 @@ class GateBridge:
         if online:
             changes["last_seen"] = timezone.now()
         GateDevice.objects.filter(pk=device.pk).update(**changes)
+        if not online and device.online:
+            domain_events.emit(domain_events.GATE_OFFLINE, device)
         if online:
             # What it missed while away goes now, with a fresh allow-list (at most once a
             # minute: a gate repeating unsigned "online" statuses costs one list, not one each).
@@ -247,7 +250,7 @@ class GateBridge:
                 return  # an upload repeated after a lost acknowledgement
             try:
                 with transaction.atomic():
-                    AccessEvent.objects.create(
+                    logged = AccessEvent.objects.create(
                         at=at,
                         source=AccessSource.OFFLINE,
                         badge_uid=(event.badge_uid or "")[:40],
@@ -259,6 +262,7 @@ class GateBridge:
                         grant_end=_at(event.grant_end),
                         gate_event_id=event.id,
                     )
+                    domain_events.emit(domain_events.ACCESS_DECIDED, logged)
             except IntegrityError:
                 pass  # another bridge stored the same upload first
             return
@@ -274,7 +278,7 @@ class GateBridge:
         if not event.session_id:
             return
         if event.kind == protocol.EVENT_SESSION_START:
-            UsageSession.objects.get_or_create(
+            session, started = UsageSession.objects.get_or_create(
                 session_id=event.session_id,
                 defaults={
                     "device": device,
@@ -288,14 +292,23 @@ class GateBridge:
                     "grant_end": _at(event.grant_end),
                 },
             )
+            if started:
+                domain_events.emit(domain_events.USAGE_STARTED, session)
         elif event.kind == protocol.EVENT_SESSION_EXTEND:
             UsageSession.objects.filter(session_id=event.session_id, ended_at__isnull=True).update(
                 grant_end=_at(event.grant_end)
             )
         elif event.kind == protocol.EVENT_SESSION_END:
-            UsageSession.objects.filter(session_id=event.session_id, ended_at__isnull=True).update(
-                ended_at=at, end_reason=event.reason[:40], busy_seconds=_busy(event, at)
+            running = UsageSession.objects.filter(
+                session_id=event.session_id, ended_at__isnull=True
             )
+            if running.update(
+                ended_at=at, end_reason=event.reason[:40], busy_seconds=_busy(event, at)
+            ):
+                domain_events.emit_each(
+                    domain_events.USAGE_ENDED,
+                    UsageSession.objects.filter(session_id=event.session_id),
+                )
 
     def housekeeping(self) -> list[Outgoing]:
         """Periodic: mark silent gates offline, settle messages past their give-up time, forget
@@ -304,7 +317,10 @@ class GateBridge:
         now = timezone.now()
         outbox.outbox_give_up(now=now)
         silent_since = now - timedelta(seconds=settings.GATE_OFFLINE_AFTER_SECONDS)
-        GateDevice.objects.filter(online=True, last_seen__lt=silent_since).update(online=False)
+        silent = GateDevice.objects.filter(online=True, last_seen__lt=silent_since)
+        with transaction.atomic():
+            domain_events.emit_each(domain_events.GATE_OFFLINE, silent.select_related("machine"))
+            silent.update(online=False)
         AccessEvent.objects.filter(
             source=AccessSource.ALLOWLIST,
             at__lt=now - timedelta(days=settings.GATE_ALLOWLIST_LOG_DAYS),

@@ -28,14 +28,17 @@ DEVICE_READS = (Topic.REPLY, Topic.COMMAND, Topic.ALLOWLIST)
 EVENTS_SUFFIX = "-events"
 # Bridge usernames are client ids too: no `+`, `#` or `/` (Mosquitto refuses those), and not in
 # the `gate-<device id>` names of the gates.
-BRIDGE_USERNAME_RE = re.compile(r"^(?!gate-)[A-Za-z0-9][A-Za-z0-9_-]{0,56}$")
+# nor in the `location-<slug>` names of the location brokers' uplinks.
+BRIDGE_USERNAME_RE = re.compile(r"^(?!gate-|location-)[A-Za-z0-9][A-Za-z0-9_-]{0,56}$")
 
 
 @dataclass(frozen=True)
 class BrokerUser:
     username: str
     password_hash: str
-    device_id: str | None  # None for the bridge
+    device_id: str | None  # None for a bridge or a location's uplink
+    # A location broker's uplink user (access.location_brokers): the gates it carries.
+    devices: tuple[str, ...] | None = None
 
 
 def bridge_users(usernames: Iterable[str], password: str) -> list[BrokerUser]:
@@ -45,7 +48,7 @@ def bridge_users(usernames: Iterable[str], password: str) -> list[BrokerUser]:
         if not BRIDGE_USERNAME_RE.match(username):
             raise ValueError(
                 f"bridge username {username!r}: letters, digits, '-' and '_' (at most 57), "
-                "not starting with 'gate-'"
+                "not starting with 'gate-' or 'location-'"
             )
         for name in (username, username + EVENTS_SUFFIX):
             users.append(BrokerUser(name, mosquitto_password_hash(password), None))
@@ -87,14 +90,22 @@ def password_file(users: Iterable[BrokerUser]) -> str:
 
 
 def acl_file(users: Iterable[BrokerUser]) -> str:
-    """Per-user topic rules: a device reaches its own subtree only, the bridge all gates."""
+    """Per-user topic rules: a device reaches its own subtree only, a location's uplink its
+    gates' subtrees, a bridge all gates."""
     blocks = []
     for user in users:
-        if user.device_id is None:
+        if user.devices is not None:
+            rules = [rule for device_id in user.devices for rule in device_rules(device_id)]
+        elif user.device_id is None:
             rules = [f"topic readwrite {TOPIC_PREFIX}/#"]
         else:
-            base = f"{TOPIC_PREFIX}/{user.device_id}"
-            rules = [f"topic write {base}/{kind.value}" for kind in DEVICE_WRITES]
-            rules += [f"topic read {base}/{kind.value}" for kind in DEVICE_READS]
+            rules = device_rules(user.device_id)
         blocks.append("\n".join([f"user {user.username}", *rules]))
     return "\n\n".join(blocks) + "\n"
+
+
+def device_rules(device_id: str) -> list[str]:
+    """What one gate may do: write what it sends, read what the site sends it, nothing else."""
+    base = f"{TOPIC_PREFIX}/{device_id}"
+    rules = [f"topic write {base}/{kind.value}" for kind in DEVICE_WRITES]
+    return rules + [f"topic read {base}/{kind.value}" for kind in DEVICE_READS]

@@ -21,6 +21,7 @@ from access.outbox import outbox_signed_allowlist
 from core.submissions import submission_claim
 from equipment.models import Machine
 from gate_agent import protocol
+from staffing.services import require_at_location
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ def gate_device_disable(
     reason = reason.strip()
     if not reason:
         raise AccessError("Say why the gate is disabled; the reason is kept with it.")
+    _staff_at(actor, device, "disable a gate")
     with transaction.atomic():
         submission_claim(token)
         device = _locked(device)
@@ -88,6 +90,7 @@ def gate_device_disable(
 
 def gate_device_enable(*, device: GateDevice, actor, token: uuid.UUID | None = None) -> GateDevice:
     """Serve a disabled gate again; a fresh allow-list is queued with the change."""
+    _staff_at(actor, device, "enable a gate")
     with transaction.atomic():
         submission_claim(token)
         device = _locked(device)
@@ -111,6 +114,7 @@ def gate_device_replace_credentials(
     closed. Before that, the old Pi is told, under the old secret, to switch off and to forget
     its offline allow-list.
     """
+    _staff_at(actor, device, "replace a gate's credentials")
     with transaction.atomic():
         submission_claim(token)
         device = _locked(device)
@@ -144,6 +148,8 @@ def gate_device_move(
 ) -> GateDevice:
     """Move a gate to another machine, only while its relay is off (a running session belongs
     to the old machine). Both machines' gates get new allow-lists, queued with the change."""
+    _staff_at(actor, device, "move a gate")
+    _staff_at(actor, machine, "move a gate to a machine")
     with transaction.atomic():
         submission_claim(token)
         device = _locked(device)
@@ -166,6 +172,12 @@ def gate_device_move(
         )
         allowlists_refresh([left, machine])
     return device
+
+
+def _staff_at(actor, obj, what: str) -> None:
+    """A person acting must be staff where the gate or machine is (the system acts anywhere)."""
+    if actor is not None:
+        require_at_location(user=actor, obj=obj, what=what)
 
 
 def _locked(device: GateDevice) -> GateDevice:

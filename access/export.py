@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from django.utils import timezone
 
 from access.models import AccessEvent
+from locations.zones import zone_of
 
 HEADER = [
     "time",
@@ -46,8 +47,9 @@ def access_log_csv(events: Iterable[AccessEvent]) -> Iterator[str]:
 
 def _row(event: AccessEvent) -> list:
     member = event.member
+    zone = zone_of(event)  # the machine's location: the wall clock the scan happened by
     return [
-        timezone.localtime(event.at).isoformat(),
+        timezone.localtime(event.at, zone).isoformat(),
         event.machine.name,
         event.device.device_id if event.device else "",
         event.get_source_display(),
@@ -57,7 +59,7 @@ def _row(event: AccessEvent) -> list:
         "yes" if event.allowed else "no",
         event.reason,
         event.reason_sentence,
-        timezone.localtime(event.grant_end).isoformat() if event.grant_end else "",
+        timezone.localtime(event.grant_end, zone).isoformat() if event.grant_end else "",
         event.booking_id or "",
         event.decision_microseconds,
     ]

@@ -22,7 +22,9 @@ from bookings.states import ACTIVE_STATES
 from core import clock
 from equipment.models import Machine
 from gate_agent import protocol
+from locations.zones import zone_of
 from membership.models import Badge, Member, User
+from staffing.services import require_at_location
 
 
 def gate_command_queue(
@@ -128,7 +130,7 @@ def gate_extend_booking(*, booking: Booking) -> list[GateMessage]:
         devices=booking.machine.gate_devices.filter(enabled=True),
         action=protocol.ACTION_EXTEND,
         reason="booking_extended",
-        message=f"Your booking now ends at {timezone.localtime(booking.end):%H:%M}.",
+        message=f"Your booking now ends at {timezone.localtime(booking.end, zone_of(booking)):%H:%M}.",
         only_badges=_recent_badges(booking.member),
         grant_end=booking.end,
     )
@@ -138,6 +140,7 @@ def gate_emergency_stop(*, machine: Machine, actor: User) -> list[GateMessage]:
     """Switch `machine` off now and lock it: every scan is refused, online and offline (its
     gates' lists are emptied), until staff clear the stop. Pressing it again while it is locked
     sends the switch-off again."""
+    require_at_location(user=actor, obj=machine, what="emergency stop")
     with transaction.atomic():
         if not EmergencyStop.objects.filter(machine=machine, cleared_at__isnull=True).exists():
             try:
@@ -160,6 +163,7 @@ def gate_emergency_clear(*, machine: Machine, actor: User, reason: str) -> Emerg
     reason = reason.strip()
     if not reason:
         raise AccessError("Say why the emergency stop is cleared; the reason is kept.")
+    require_at_location(user=actor, obj=machine, what="clear an emergency stop")
     with transaction.atomic():
         stop = (
             EmergencyStop.objects.select_for_update()

@@ -17,12 +17,14 @@ class Reason(StrEnum):
     UNKNOWN_BADGE = "unknown_badge"
     BADGE_DISABLED = "badge_disabled"
     MEMBERSHIP_INACTIVE = "membership_inactive"
+    PLAN_EXCLUDES_LOCATION = "plan_excludes_location"
     WAIVER_MISSING = "waiver_missing"
     MACHINE_OUT_OF_SERVICE = "machine_out_of_service"
     EMERGENCY_STOPPED = "emergency_stopped"
     MACHINE_IN_USE = "machine_in_use"
     NOT_CERTIFIED = "not_certified"
     CERTIFICATION_EXPIRED = "certification_expired"
+    LOCAL_CHECKOUT_MISSING = "local_checkout_missing"
     NO_BOOKING_NOW = "no_booking_now"
     ALLOWED_BOOKING = "allowed_booking"
     ALLOWED_INSTRUCTOR = "allowed_instructor"
@@ -43,12 +45,16 @@ SENTENCES = {
     Reason.UNKNOWN_BADGE: "This badge is not registered. Ask the front desk.",
     Reason.BADGE_DISABLED: "This badge has been disabled. Ask the front desk for a new one.",
     Reason.MEMBERSHIP_INACTIVE: "Your membership is not active. Pay your membership to use machines.",
+    Reason.PLAN_EXCLUDES_LOCATION: "Your plan does not include this location. Ask the front desk "
+    "about a plan for all locations.",
     Reason.WAIVER_MISSING: "Sign the current safety waiver on the website first.",
     Reason.MACHINE_OUT_OF_SERVICE: "This machine is out of service.",
     Reason.EMERGENCY_STOPPED: "Emergency stop: the machine is locked until staff clear it.",
     Reason.MACHINE_IN_USE: "Another member's session is running on this machine until it ends.",
     Reason.NOT_CERTIFIED: "You are not certified on this machine. Take its safety class first.",
     Reason.CERTIFICATION_EXPIRED: "Your certification for this machine has expired or was revoked.",
+    Reason.LOCAL_CHECKOUT_MISSING: "This machine needs a check-out by this location's staff, "
+    "on top of your certification. Ask the staff here.",
     Reason.NO_BOOKING_NOW: "You have no booking on this machine right now. Book it online.",
     Reason.ALLOWED_BOOKING: "Welcome! The machine is on until your booking ends.",
     Reason.ALLOWED_INSTRUCTOR: "Instructor access: the machine is on (logged).",
@@ -65,6 +71,8 @@ class AccessFacts:
     badge_enabled: bool = False
     member_name: str | None = None
     membership_in_good_standing: bool = False
+    # The member's plan opens the machine's location (all locations, or this one by name).
+    plan_covers_location: bool = False
     waiver_signed: bool = False
     machine_in_service: bool = False
     machine_retired: bool = False
@@ -73,6 +81,8 @@ class AccessFacts:
     machine_in_use_by_another: bool = False
     certified: bool = False
     certification_lapsed: bool = False
+    # The machine needs no local check-out, or the member holds the one it names.
+    local_checkout_held: bool = False
     is_instructor: bool = False
     is_maintainer: bool = False
     booking_end: datetime | None = None
@@ -98,9 +108,10 @@ def decide(facts: AccessFacts, *, staff_grant: timedelta) -> Decision:
 
     Instructors of the machine's certification and its maintainers need no booking and get a
     grant of `staff_grant`; maintainers may also power an out-of-service (not retired) machine,
-    since repairing it is why they are there. Like anyone else they need the machine's whole
-    certification chain and the current waiver, and they never take over another member's
-    running session. Nobody powers an emergency-stopped machine until staff clear the stop.
+    since repairing it is why they are there. Like anyone else they need a plan that includes
+    the machine's location, the machine's whole certification chain and its local check-out, and
+    the current waiver, and they never take over another member's running session. Nobody
+    powers an emergency-stopped machine until staff clear the stop.
     """
     name = facts.member_name
 
@@ -113,6 +124,8 @@ def decide(facts: AccessFacts, *, staff_grant: timedelta) -> Decision:
         return refuse(Reason.BADGE_DISABLED)
     if not facts.membership_in_good_standing:
         return refuse(Reason.MEMBERSHIP_INACTIVE)
+    if not facts.plan_covers_location:
+        return refuse(Reason.PLAN_EXCLUDES_LOCATION)
     if not facts.waiver_signed:
         return refuse(Reason.WAIVER_MISSING)
     if facts.machine_emergency_stopped:
@@ -123,6 +136,8 @@ def decide(facts: AccessFacts, *, staff_grant: timedelta) -> Decision:
         return refuse(
             Reason.CERTIFICATION_EXPIRED if facts.certification_lapsed else Reason.NOT_CERTIFIED
         )
+    if not facts.local_checkout_held:
+        return refuse(Reason.LOCAL_CHECKOUT_MISSING)
     if facts.machine_in_use_by_another:
         return refuse(Reason.MACHINE_IN_USE)
     if facts.is_maintainer:

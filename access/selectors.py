@@ -24,6 +24,7 @@ from core import clock
 from equipment.models import Machine, MachineState
 from membership.models import Member
 from membership.selectors import member_search
+from staffing.selectors import EVERYWHERE, Scope
 
 ALARMS_SHOWN_FOR = timedelta(days=1)
 
@@ -49,9 +50,14 @@ class MachineLive:
         return any(device.relay_on for device in self.devices)
 
 
-def machines_live(*, recent_events: int = 5) -> list[MachineLive]:
-    machines = Machine.objects.exclude(state=MachineState.RETIRED).prefetch_related(
-        Prefetch("gate_devices", queryset=GateDevice.objects.filter(enabled=True))
+def machines_live(*, scope: Scope = EVERYWHERE, recent_events: int = 5) -> list[MachineLive]:
+    """The machines of the locations in `scope`, with their gates, sessions and stops."""
+    machines = (
+        scope.filter(Machine.objects.all(), "location")
+        .exclude(state=MachineState.RETIRED)
+        .prefetch_related(
+            Prefetch("gate_devices", queryset=GateDevice.objects.filter(enabled=True))
+        )
     )
     open_sessions = {
         session.machine_id: session
@@ -96,9 +102,10 @@ def machines_live(*, recent_events: int = 5) -> list[MachineLive]:
     return live
 
 
-def gates_disabled() -> QuerySet[GateDevice]:
+def gates_disabled(*, scope: Scope = EVERYWHERE) -> QuerySet[GateDevice]:
     """Gates staff disabled: the live page leaves them out, so it lists them apart."""
-    return GateDevice.objects.filter(enabled=False).select_related("machine")
+    gates = GateDevice.objects.filter(enabled=False).select_related("machine")
+    return scope.filter(gates, "machine__location")
 
 
 @dataclass(frozen=True)
@@ -140,9 +147,12 @@ class AccessLogFilter:
     source: str = ""
 
 
-def access_log(log_filter: AccessLogFilter) -> QuerySet[AccessEvent]:
-    """Access events matching `log_filter`, newest first."""
-    events = AccessEvent.objects.select_related("machine", "device", "member__user")
+def access_log(log_filter: AccessLogFilter, *, scope: Scope = EVERYWHERE) -> QuerySet[AccessEvent]:
+    """Access events matching `log_filter` at the locations in `scope`, newest first."""
+    events = scope.filter(
+        AccessEvent.objects.select_related("machine__location", "device", "member__user"),
+        "machine__location",
+    )
     if log_filter.machine is not None:
         events = events.filter(machine=log_filter.machine)
     if log_filter.member.strip():
@@ -166,7 +176,7 @@ def _local_midnight(day: date) -> datetime:
 
 def member_usage_sessions(member: Member) -> QuerySet[UsageSession]:
     """The member's machine time, newest first."""
-    return UsageSession.objects.filter(member=member).select_related("machine", "booking")
+    return UsageSession.objects.filter(member=member).select_related("machine__location", "booking")
 
 
 @dataclass(frozen=True)

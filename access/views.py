@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
@@ -31,9 +31,13 @@ from access.mqtt import BrokerSettings
 from core.errors import DomainError
 from core.views import form_action
 from equipment.models import Machine
+from locations.zones import activate
 from membership.models import Member
 from membership.selectors import member_search
 from membership.services import member_get_or_create
+from staffing.selectors import staff_scope
+from staffing.services import require_at_location
+from staffing.shortcuts import staff_object_or_404
 
 gate_staff = permission_required("access.manage_gates", raise_exception=True)
 PAGE_SIZE = 50
@@ -44,12 +48,18 @@ PAGE_SIZE = 50
 def live(request):
     if request.htmx:
         return render(
-            request, "access/_live_machines.html", {"machines": selectors.machines_live()}
+            request,
+            "access/_live_machines.html",
+            {"machines": selectors.machines_live(scope=staff_scope(request.user))},
         )
+    scope = staff_scope(request.user)
     return render(
         request,
         "access/live.html",
-        {"machines": selectors.machines_live(), "disabled_gates": selectors.gates_disabled()},
+        {
+            "machines": selectors.machines_live(scope=scope),
+            "disabled_gates": selectors.gates_disabled(scope=scope),
+        },
     )
 
 
@@ -58,7 +68,8 @@ def live(request):
 @gate_staff
 def emergency_stop(request, slug: str):
     """Queued, not sent: the page shows each gate's delivery and acknowledgement as it comes."""
-    machine = get_object_or_404(Machine, slug=slug)
+    machine = staff_object_or_404(request, Machine, what="emergency stop", slug=slug)
+    activate(machine)  # its times in its location's zone
     queued = gates.gate_emergency_stop(machine=machine, actor=request.user)
     messages.warning(
         request,
@@ -72,7 +83,8 @@ def emergency_stop(request, slug: str):
 @login_required
 @gate_staff
 def emergency_clear(request, slug: str):
-    machine = get_object_or_404(Machine, slug=slug)
+    machine = staff_object_or_404(request, Machine, what="clear an emergency stop", slug=slug)
+    activate(machine)  # its times in its location's zone
     try:
         gates.gate_emergency_clear(
             machine=machine, actor=request.user, reason=request.POST.get("reason", "")
@@ -90,6 +102,12 @@ def access_check(request):
     form = AccessCheckForm(request.GET or None)
     result = None
     if form.is_valid():
+        require_at_location(
+            user=request.user,
+            obj=form.cleaned_data["machine"],
+            what="access check",
+            path=request.path,
+        )
         result = services.access_decide(
             badge_uid=form.cleaned_data["badge_uid"],
             machine=form.cleaned_data["machine"],
@@ -103,6 +121,12 @@ def access_check(request):
 def device_register(request):
     form = DeviceRegisterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        require_at_location(
+            user=request.user,
+            obj=form.cleaned_data["machine"],
+            what="register a gate",
+            path=request.path,
+        )
         try:
             credentials = devices.gate_device_register(
                 machine=form.cleaned_data["machine"],
@@ -151,7 +175,10 @@ def _agent_config(credentials: devices.DeviceCredentials) -> str:
 @login_required
 @gate_staff
 def gate_detail(request, device_id: str):
-    device = get_object_or_404(GateDevice.objects.select_related("machine"), device_id=device_id)
+    device = staff_object_or_404(
+        request, GateDevice.objects.select_related("machine"), what="gate page", device_id=device_id
+    )
+    activate(device)  # its times in its location's zone
     return render(request, "access/gate_detail.html", _gate_context(device))
 
 
@@ -171,7 +198,13 @@ def _gate_action(request, device_id: str, form_class, form_name: str, action, re
     """Run the posted form through `action(device, cleaned_data)`, saying `say` (see
     core.views.form_action); done, `respond(device, value)` (default: back to the gate page),
     else the gate page again (400) with the refusal named at its top."""
-    device = get_object_or_404(GateDevice.objects.select_related("machine"), device_id=device_id)
+    device = staff_object_or_404(
+        request,
+        GateDevice.objects.select_related("machine"),
+        what="gate change",
+        device_id=device_id,
+    )
+    activate(device)  # its times in its location's zone
     form = form_class(request.POST)
     outcome = form_action(request, form, lambda data: action(device, data), **say)
     if outcome:
@@ -269,10 +302,14 @@ def access_log(request):
         "access/access_log.html",
         {
             "form": form,
-            "page": Paginator(selectors.access_log(form.log_filter()), PAGE_SIZE).get_page(
-                request.GET.get("page")
-            ),
-            "members": list(member_search(query)[:10]) if query.strip() else [],
+            "page": Paginator(
+                selectors.access_log(form.log_filter(), scope=staff_scope(request.user)), PAGE_SIZE
+            ).get_page(request.GET.get("page")),
+            "members": list(
+                staff_scope(request.user).filter(member_search(query), "home_location")[:10]
+            )
+            if query.strip()
+            else [],
         },
     )
 
@@ -284,7 +321,9 @@ def access_log_export(request):
     form = AccessLogFilterForm(request.GET)
     if not form.is_valid():
         return render(request, "access/access_log.html", {"form": form}, status=400)
-    events = selectors.access_log(form.log_filter()).iterator(chunk_size=2000)
+    events = selectors.access_log(form.log_filter(), scope=staff_scope(request.user)).iterator(
+        chunk_size=2000
+    )
     response = StreamingHttpResponse(access_log_csv(events), content_type="text/csv")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="access-log-{stamp}.csv"'
@@ -302,7 +341,11 @@ def my_usage(request):
 @gate_staff
 def member_usage(request, pk: int):
     return _usage_page(
-        request, get_object_or_404(Member.objects.select_related("user"), pk=pk), own=False
+        request,
+        staff_object_or_404(
+            request, Member.objects.select_related("user"), what="member's machine time", pk=pk
+        ),
+        own=False,
     )
 
 

@@ -6,7 +6,7 @@ a signature of the machine's slug. An unknown or forged token gets a 404, never 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.apps import apps
 from django.conf import settings
@@ -17,8 +17,10 @@ from icalendar import Calendar, Event
 
 from bookings.errors import FeedTokenInvalid
 from bookings.models import ACTIVE_STATES, Booking, BookingState, CalendarFeed
+from core.time import is_repeated, utc
 from equipment.models import Machine
 from equipment.selectors import machine_calendar_facts
+from locations import zones
 from membership.models import Member
 
 _MACHINE_SALT = "bookings.machine-feed"
@@ -52,16 +54,27 @@ def _calendar(name: str) -> Calendar:
     return calendar
 
 
-def _event(uid: str, summary: str, start, end, description: str = "") -> Event:
+def _event(uid: str, summary: str, start, end, description: str = "", *, where=None) -> Event:
+    """One event; with `where` (what leads to a location), its times are written in that
+    location's zone (TZID, with the zone's VTIMEZONE added by `_done`), so every calendar app shows
+    the location's clock whoever subscribes. A time in the hour the clocks repeat stays in UTC: a
+    local "01:00" with a TZID would not say which of the two 01:00s it is."""
     event = Event()
     event.add("uid", f"{uid}@toolgate")
     event.add("summary", summary)
-    event.add("dtstart", start)
-    event.add("dtend", end)
+    event.add("dtstart", _at(start, where))
+    event.add("dtend", _at(end, where))
     event.add("dtstamp", timezone.now())
     if description:
         event.add("description", description)
     return event
+
+
+def _at(instant: datetime, where) -> datetime:
+    if where is None:
+        return instant
+    local = utc(instant).astimezone(zones.zone_of(where))
+    return utc(instant) if is_repeated(local) else local
 
 
 def member_feed(member: Member) -> bytes:
@@ -74,7 +87,7 @@ def member_feed(member: Member) -> bytes:
         start__gte=now - PAST,
         start__lt=now + AHEAD,
         state__in=[*ACTIVE_STATES, BookingState.COMPLETED],
-    ).select_related("machine__area")
+    ).select_related("machine__area", "machine__location")
     for booking in bookings:
         calendar.add_component(
             _event(
@@ -83,6 +96,7 @@ def member_feed(member: Member) -> bytes:
                 booking.start,
                 booking.end,
                 str(booking.machine.area or ""),
+                where=booking,
             )
         )
     for session in _enrolled_sessions(member, now):
@@ -93,8 +107,15 @@ def member_feed(member: Member) -> bytes:
                 session.start,
                 session.end,
                 session.place,
+                where=session,
             )
         )
+    return _done(calendar)
+
+
+def _done(calendar: Calendar) -> bytes:
+    """The feed's text, with a VTIMEZONE for each zone its events name."""
+    calendar.add_missing_timezones()
     return calendar.to_ical()
 
 
@@ -111,23 +132,24 @@ def _enrolled_sessions(member: Member, now):
         cancelled_at__isnull=True,
         start__gte=now - PAST,
         start__lt=now + AHEAD,
-    ).select_related("certification")
+    ).select_related("certification", "location")
 
 
 def machine_feed(machine: Machine) -> bytes:
     """Who booked stays private: bookings show as "Booked"; maintenance and classes by name."""
     now = timezone.now()
+    zone = zones.zone_of(machine)
     calendar = _calendar(f"{machine.name} bookings")
     bookings = Booking.objects.filter(
         machine=machine, state__in=ACTIVE_STATES, start__gte=now - PAST, start__lt=now + AHEAD
     )
     for booking in bookings:
         calendar.add_component(
-            _event(f"booking-{booking.pk}", "Booked", booking.start, booking.end)
+            _event(f"booking-{booking.pk}", "Booked", booking.start, booking.end, where=machine)
         )
     facts = machine_calendar_facts(machine, start=now - PAST, end=now + AHEAD)
     for index, (start, end, label) in enumerate(facts.blocks):
         # The uid names the local start, as it always has, so subscribed calendars keep the event.
-        uid = f"block-{machine.pk}-{timezone.localtime(start):%Y%m%d%H%M}-{index}"
-        calendar.add_component(_event(uid, label, start, end))
-    return calendar.to_ical()
+        uid = f"block-{machine.pk}-{timezone.localtime(start, zone):%Y%m%d%H%M}-{index}"
+        calendar.add_component(_event(uid, label, start, end, where=machine))
+    return _done(calendar)

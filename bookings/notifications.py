@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from bookings.models import Booking
 from core.tasks import EmailTask
+from locations import zones
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +25,8 @@ def _send(booking_id: int, kind: str, subject: str) -> None:
         "space_name": getattr(settings, "SPACE_NAME", "Toolgate"),
         "bookings_url": getattr(settings, "SITE_URL", "") + reverse("bookings:my_bookings"),
     }
-    body = render_to_string(f"bookings/email/{kind}.txt", context)
+    with zones.at(booking):  # the booking's times as its location's clocks show them
+        body = render_to_string(f"bookings/email/{kind}.txt", context)
     prefix = f"[{context['space_name']}] "
     send_mail(
         prefix + subject.format(machine=booking.machine.name),

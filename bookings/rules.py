@@ -55,9 +55,18 @@ class Refusal(enum.Enum):
         "Booking machines needs a paid-up membership, the current safety waiver signed and a "
         "badge.",
     )
+    PLAN_EXCLUDES_LOCATION = (
+        "plan_excludes_location",
+        "Your plan does not include {location}, where {machine} is. Ask the front desk about a "
+        "plan for all locations.",
+    )
     NOT_CERTIFIED = (
         "not_certified",
         "You need the {certification} certification to book {machine}.",
+    )
+    LOCAL_CHECKOUT_MISSING = (
+        "local_checkout_missing",
+        "{machine} also needs the {checkout}, given by the staff at {location}.",
     )
     CLOSED = ("closed", "{machine} is not open for bookings then; see its opening hours.")
     BLOCKED = ("blocked", "{machine} is not available then ({what}).")
@@ -123,6 +132,8 @@ class MachineRules:
     state: str = "in_service"
     state_reason: str = ""
     certification: str | None = None
+    location: str = ""
+    checkout: str | None = None  # the local check-out it needs on top of the certification
 
 
 @dataclass(frozen=True)
@@ -134,7 +145,9 @@ class BookingFacts:
     now: datetime
     zone: tzinfo
     may_use_machines: bool = True
+    plan_covers_location: bool = True
     certified: bool = True
+    checked_out: bool = True
     opening: Sequence[Interval] | None = None
     blocks: Sequence[Block] = ()
     taken: Sequence[Interval] = ()
@@ -202,11 +215,27 @@ def check_machine_state(rules: MachineRules) -> Refused | None:
     return None
 
 
-def check_member(*, may_use_machines: bool, certified: bool, rules: MachineRules) -> Refused | None:
+def check_member(
+    *,
+    may_use_machines: bool,
+    certified: bool,
+    rules: MachineRules,
+    plan_covers_location: bool = True,
+    checked_out: bool = True,
+) -> Refused | None:
     if not may_use_machines:
         return refuse(Refusal.MEMBERSHIP_INACTIVE)
+    if not plan_covers_location:
+        return refuse(Refusal.PLAN_EXCLUDES_LOCATION, location=rules.location, machine=rules.name)
     if rules.certification and not certified:
         return refuse(Refusal.NOT_CERTIFIED, certification=rules.certification, machine=rules.name)
+    if rules.checkout and not checked_out:
+        return refuse(
+            Refusal.LOCAL_CHECKOUT_MISSING,
+            machine=rules.name,
+            checkout=rules.checkout,
+            location=rules.location,
+        )
     return None
 
 
@@ -282,7 +311,11 @@ def booking_refusal(facts: BookingFacts, rules: MachineRules) -> Refused | None:
         lambda: None if facts.extending else check_timing(start, facts.now, rules, facts.zone),
         lambda: check_machine_state(rules),
         lambda: check_member(
-            may_use_machines=facts.may_use_machines, certified=facts.certified, rules=rules
+            may_use_machines=facts.may_use_machines,
+            certified=facts.certified,
+            rules=rules,
+            plan_covers_location=facts.plan_covers_location,
+            checked_out=facts.checked_out,
         ),
         lambda: check_opening(start, end, facts.opening, rules),
         lambda: check_blocks(start, end, facts.blocks, rules),

@@ -27,11 +27,14 @@ from core.time import (
 )
 from equipment.models import Machine
 from equipment.selectors import machine_calendar_facts, machines_bookable
+from locations.zones import in_zone_of
 from membership.models import Member, User
-from membership.selectors import member_may_use_machines
+from membership.selectors import member_may_use_machines, member_plan_opens
+from staffing.selectors import EVERYWHERE, Scope
 from training.models import ClassSession
 from training.selectors import (
     member_holds_certification,
+    member_holds_checkout,
     user_can_manage_session,
     user_can_sign_off,
 )
@@ -96,6 +99,8 @@ def machine_rules(machine: Machine) -> MachineRules:
         state=machine.state,
         state_reason=machine.state_reason,
         certification=certification.name if certification else None,
+        location=machine.location.name,
+        checkout=machine.required_checkout.name if machine.required_checkout else None,
     )
 
 
@@ -127,6 +132,7 @@ def _local_week_bounds(instant: datetime) -> tuple[datetime, datetime]:
     return local_day_bounds(monday, zone)[0], local_day_bounds(monday + timedelta(days=6), zone)[1]
 
 
+@in_zone_of("machine")
 def booking_facts(
     *,
     member: Member,
@@ -168,7 +174,11 @@ def booking_facts(
         now=now,
         zone=timezone.get_current_timezone(),
         may_use_machines=member_may_use_machines(member, at=now),
+        plan_covers_location=member_plan_opens(member, machine.location_id),
         certified=certified,
+        checked_out=member_holds_checkout(
+            member=member, checkout_id=machine.required_checkout_id, at=max(start, now)
+        ),
         opening=calendar.opening,
         blocks=calendar.blocks,
         taken=taken,
@@ -309,6 +319,7 @@ def _merged_row_keys(days_keys: list[list[tuple[time, bool]]]) -> list[tuple[tim
     return order
 
 
+@in_zone_of("machine")
 def week_grid(
     *,
     machine: Machine,
@@ -422,7 +433,7 @@ def member_bookings_upcoming(member: Member, *, now: datetime | None = None) -> 
     now = now or clock.now()
     return Booking.objects.filter(
         member=member, end__gt=now, state__in=ACTIVE_STATES
-    ).select_related("machine")
+    ).select_related("machine__location")
 
 
 def member_bookings_past(member: Member, *, now: datetime | None = None) -> QuerySet[Booking]:
@@ -430,17 +441,19 @@ def member_bookings_past(member: Member, *, now: datetime | None = None) -> Quer
     return (
         Booking.objects.filter(member=member)
         .exclude(end__gt=now, state__in=ACTIVE_STATES)
-        .select_related("machine")
+        .select_related("machine__location")
         .order_by("-start")
     )
 
 
-def bookings_on_day(day: date) -> QuerySet[Booking]:
-    """Every booking of a local day (23, 24 or 25 hours long), for the staff desk."""
+def bookings_on_day(day: date, *, scope: Scope = EVERYWHERE) -> QuerySet[Booking]:
+    """Every booking of a local day (23, 24 or 25 hours long) at the locations in `scope`, for
+    the staff desk."""
     start, end = local_day_bounds(day, timezone.get_current_timezone())
     return (
-        Booking.objects.filter(start__gte=start, start__lt=end)
-        .select_related("machine", "member__user")
+        scope.filter(Booking.objects.all(), "machine__location")
+        .filter(start__gte=start, start__lt=end)
+        .select_related("machine__location", "member__user")
         .order_by("start", "machine__name")
     )
 

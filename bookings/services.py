@@ -18,7 +18,7 @@ from bookings.errors import BookingRejected
 from bookings.models import Booking, CalendarFeed
 from bookings.rules import Refusal
 from bookings.states import ACTIVE_STATES, BookingState
-from core import clock
+from core import clock, events
 from core.gates import gates
 from core.submissions import submission_claim
 from core.time import add_duration
@@ -34,8 +34,9 @@ def _setting(name: str, default: int) -> int:
     return int(getattr(settings, name, default))
 
 
-def _is_booking_staff(user: User | None) -> bool:
-    return user is not None and user.has_perm("bookings.manage_bookings")
+def _is_booking_staff(user: User | None, machine: Machine) -> bool:
+    """Staff who manage bookings at the machine's location (staffing.permissions)."""
+    return user is not None and user.has_perm("bookings.manage_bookings", machine)
 
 
 def _lock_machine(machine: Machine) -> Machine:
@@ -62,7 +63,7 @@ def booking_create(
     email once the booking is committed.
     """
     now = now or clock.now()
-    if actor is not None and actor.pk != member.user_id and not _is_booking_staff(actor):
+    if actor is not None and actor.pk != member.user_id and not _is_booking_staff(actor, machine):
         raise BookingRejected(rules.refuse(Refusal.NOT_YOURS))
     with transaction.atomic():
         submission_claim(token)
@@ -91,6 +92,7 @@ def booking_create(
             ) from None
         notifications.send_confirmation.delay_on_commit(booking.pk)
         _announce_changed(booking.machine)
+        events.emit(events.BOOKING_CREATED, booking)
     return booking
 
 
@@ -107,7 +109,7 @@ def booking_cancel(
     with transaction.atomic():
         submission_claim(token)
         locked = Booking.objects.select_for_update().select_related("member").get(pk=booking.pk)
-        is_staff = _is_booking_staff(actor)
+        is_staff = _is_booking_staff(actor, booking.machine)
         refused = rules.cancel_refusal(
             is_owner=actor is not None and locked.member.user_id == actor.pk,
             is_staff=is_staff,
@@ -126,6 +128,7 @@ def booking_cancel(
         locked.cancel_reason = reason.strip()
         locked.save(update_fields=["state", "cancelled_at", "cancelled_by", "cancel_reason"])
         _announce_cancelled(locked)
+        events.emit(events.BOOKING_CANCELLED, locked)
         if actor is None or actor.pk != locked.member.user_id:
             notifications.send_cancellation.delay_on_commit(locked.pk)
     return locked
@@ -151,6 +154,7 @@ def booking_check_in(
         locked.checked_in_at = now
         locked.checked_in_by = actor
         locked.save(update_fields=["state", "checked_in_at", "checked_in_by"])
+        events.emit(events.BOOKING_CHECKED_IN, locked)
     return locked
 
 
@@ -170,7 +174,7 @@ def booking_extend(
         if (
             actor is not None
             and actor.pk != current.member.user_id
-            and not _is_booking_staff(actor)
+            and not _is_booking_staff(actor, current.machine)
         ):
             raise BookingRejected(rules.refuse(Refusal.NOT_YOURS))
         locked_machine = _lock_machine(current.machine)
@@ -231,6 +235,7 @@ def bookings_release(*, now: datetime | None = None) -> dict[str, int]:
         completed = Booking.objects.filter(state=BookingState.CHECKED_IN, end__lte=now).update(
             state=BookingState.COMPLETED, released_at=now
         )
+        events.emit_each(events.BOOKING_NO_SHOW, Booking.objects.filter(pk__in=dict(no_shows)))
         # A released slot leaves the gates' offline allow-lists too.
         for machine in Machine.objects.filter(pk__in={machine for _, machine in no_shows}):
             _announce_changed(machine)

@@ -22,6 +22,9 @@ from bookings.models import Booking
 from core.forms import OnceForm
 from core.views import Outcome, form_action
 from equipment.models import Machine
+from locations.zones import activate
+from staffing.services import require_at_location
+from training import selectors as training_selectors
 from training.forms import MoveForm
 from training.models import ClassSession
 
@@ -30,6 +33,11 @@ def _session_for(request, pk: int) -> ClassSession:
     session = get_object_or_404(
         ClassSession.objects.select_related("certification", "instructor"), pk=pk
     )
+    if training_selectors.user_is_training_staff_elsewhere(request.user, session):
+        require_at_location(
+            user=request.user, obj=session, what="class machines", path=request.path
+        )
+    activate(session)  # its times in its location's zone
     if not selectors.user_may_hold_machines(request.user, session):
         raise PermissionDenied
     return session
@@ -112,6 +120,7 @@ def _held_notice(machines: list[Machine], cancelled: list[Booking]) -> str:
 def session_machine_release(request, pk: int, slug: str):
     session = _session_for(request, pk)
     machine = get_object_or_404(Machine, slug=slug)
+    activate(machine)  # its times in its location's zone
     outcome = form_action(
         request,
         OnceForm(request.POST),
@@ -129,6 +138,9 @@ def session_machine_release(request, pk: int, slug: str):
 @login_required
 def session_move(request, pk: int):
     session = get_object_or_404(ClassSession, pk=pk)
+    if training_selectors.user_is_training_staff_elsewhere(request.user, session):
+        require_at_location(user=request.user, obj=session, what="move a class", path=request.path)
+    activate(session)  # its times in its location's zone
     form_action(
         request,
         MoveForm(request.POST),

@@ -21,14 +21,27 @@ from core.errors import DomainError
 from core.time import add_duration, parse_instant, wall_clock_label, week_start
 from equipment.models import Machine
 from equipment.selectors import machines_bookable, user_may_service
+from locations.zones import activate
 from membership.models import Member
 from membership.services import member_get_or_create
+from staffing.selectors import staff_scope
+from staffing.services import require_at_location
+from staffing.shortcuts import staff_object_or_404
 
 booking_staff_required = permission_required("bookings.manage_bookings", raise_exception=True)
 
 
-def _is_booking_staff(user) -> bool:
-    return user.has_perm("bookings.manage_bookings")
+def _is_booking_staff(user, machine: Machine) -> bool:
+    """Staff who manage bookings where `machine` is: they see names and book for members."""
+    return user.has_perm("bookings.manage_bookings", machine)
+
+
+def _booking_for(request, pk: int) -> Booking:
+    """The booking a URL names: its member's own, or one at a location where the viewer is staff."""
+    booking = get_object_or_404(Booking.objects.select_related("machine", "member"), pk=pk)
+    if booking.member.user_id != request.user.pk:
+        require_at_location(user=request.user, obj=booking, what="booking", path=request.path)
+    return booking
 
 
 def _monday(request) -> date:
@@ -41,7 +54,7 @@ def _monday(request) -> date:
 
 def _area_context(request, machine: Machine, monday: date, **extra) -> dict:
     member = member_get_or_create(user=request.user)
-    show_names = _is_booking_staff(request.user)
+    show_names = _is_booking_staff(request.user, machine)
     grid = selectors.week_grid(machine=machine, monday=monday, member=member, show_names=show_names)
     return {
         "machine": machine,
@@ -67,6 +80,7 @@ def _render_area(request, machine, monday, status=200, **extra):
 def machine_calendar(request, slug: str):
     """The full booking page of one machine: its week grid."""
     machine = get_object_or_404(machines_bookable(), slug=slug)
+    activate(machine)  # its times in its location's zone
     return render(
         request,
         "bookings/machine_calendar.html",
@@ -86,6 +100,7 @@ def machine_calendar(request, slug: str):
 def week_grid(request, slug: str):
     """The grid alone, for htmx week navigation and the machine page."""
     machine = get_object_or_404(machines_bookable(), slug=slug)
+    activate(machine)  # its times in its location's zone
     return _render_area(request, machine, _monday(request))
 
 
@@ -98,7 +113,8 @@ def _parse_start(value: str) -> datetime | None:
 def booking_new(request, slug: str):
     """GET: the booking form for a clicked slot. POST: book it and show the updated grid."""
     machine = get_object_or_404(machines_bookable(), slug=slug)
-    for_staff = _is_booking_staff(request.user)
+    activate(machine)  # its times in its location's zone
+    for_staff = _is_booking_staff(request.user, machine)
     if request.method == "GET":
         start = _parse_start(request.GET.get("start", ""))
         if start is None:
@@ -173,7 +189,8 @@ def _booking_member(request, form) -> tuple[Member | None, str]:
 @login_required
 @require_POST
 def booking_cancel(request, pk: int):
-    booking = get_object_or_404(Booking.objects.select_related("machine"), pk=pk)
+    booking = _booking_for(request, pk)
+    activate(booking)  # its times in its location's zone
     form = CancelForm(request.POST)
     next_url = _safe_next(request)
     if not form.is_valid():
@@ -214,7 +231,8 @@ def _safe_next(request) -> str:
 @login_required
 @require_POST
 def booking_extend(request, pk: int):
-    booking = get_object_or_404(Booking, pk=pk)
+    booking = _booking_for(request, pk)
+    activate(booking)  # its times in its location's zone
     form = ExtendForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose how many minutes to extend by.")
@@ -238,7 +256,10 @@ def booking_extend(request, pk: int):
 @require_POST
 def booking_check_in(request, pk: int):
     """Staff check a member in by hand (the gate's badge scan does the same)."""
-    booking = get_object_or_404(Booking, pk=pk)
+    booking = staff_object_or_404(
+        request, Booking.objects.select_related("machine"), what="check a member in", pk=pk
+    )
+    activate(booking)  # its times in its location's zone
     try:
         services.booking_check_in(booking=booking, actor=request.user)
     except BookingRejected as rejected:
@@ -292,7 +313,7 @@ def staff_day(request):
         "bookings/staff_day.html",
         {
             "day": day,
-            "bookings": selectors.bookings_on_day(day),
+            "bookings": selectors.bookings_on_day(day, scope=staff_scope(request.user)),
             "previous_day": day - timedelta(days=1),
             "next_day": day + timedelta(days=1),
             "cancel_form": CancelForm(),
@@ -304,6 +325,7 @@ def staff_day(request):
 def maintenance_new(request, slug: str):
     """Maintainers and staff schedule maintenance; overlapping bookings are cancelled."""
     machine = get_object_or_404(Machine, slug=slug)
+    activate(machine)  # its times in its location's zone
     if not user_may_service(request.user, machine):
         raise Http404
     form = MaintenanceForm(request.POST or None)

@@ -53,17 +53,24 @@ INSTALLED_APPS = [
     "django.contrib.sites",
     "allauth",
     "allauth.account",
+    # Single sign-on (docs/sso.md): OpenID Connect, shown only when SSO_OIDC_SERVER_URL is set.
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "django_htmx",
     "schedule",
     # Task results and failures in the database (staff see them on Background tasks).
     "django_celery_results",
     "core",
     "locations",
+    "staffing",
     "membership",
     "training",
     "equipment",
     "bookings",
     "access",
+    "webhooks",
+    "ninja",  # the API's interactive docs, served from its own static files (no CDN)
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -77,6 +84,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "locations.zones.ZoneResetMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -121,6 +129,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "membership.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
+    # Object permissions (django-rules): a role's permission at the object's location only
+    # (staffing.permissions).
+    "rules.permissions.ObjectPermissionBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -153,6 +164,57 @@ ACCOUNT_RATE_LIMITS = {
     "change_password": "5/m/user",
 }
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SPACE_NAME}] "
+
+# Single sign-on through any OpenID Connect provider (Keycloak, Authentik, Google Workspace,
+# Microsoft Entra; docs/sso.md). Off unless SSO_OIDC_SERVER_URL (the issuer) is set. A person
+# signing in whose provider vouches for an email (email_verified) that a Toolgate account has
+# verified too is signed in to that account and the two are linked; anyone else gets a new account.
+# SSO_ONLY turns password login, sign-up and password reset off: the provider is the only way in.
+SSO_OIDC_SERVER_URL = os.environ.get("SSO_OIDC_SERVER_URL", "").rstrip("/")
+SSO_OIDC_CLIENT_ID = os.environ.get("SSO_OIDC_CLIENT_ID", "")
+SSO_OIDC_CLIENT_SECRET = os.environ.get("SSO_OIDC_CLIENT_SECRET", "")
+SSO_OIDC_NAME = os.environ.get("SSO_OIDC_NAME", "Single sign-on")
+SSO_ONLY = env_bool("SSO_ONLY", False)
+if SSO_OIDC_SERVER_URL and not SSO_OIDC_CLIENT_ID:
+    raise ImproperlyConfigured("SSO_OIDC_SERVER_URL is set but SSO_OIDC_CLIENT_ID is not.")
+if SSO_ONLY and not SSO_OIDC_SERVER_URL:
+    raise ImproperlyConfigured("SSO_ONLY needs a provider: set SSO_OIDC_SERVER_URL and its client.")
+
+
+def sso_provider_apps(server_url: str, client_id: str, secret: str, name: str) -> list[dict]:
+    """allauth's openid_connect apps for one provider at `server_url` (none when it is empty)."""
+    if not server_url:
+        return []
+    return [
+        {
+            "provider_id": "sso",
+            "name": name,
+            "client_id": client_id,
+            "secret": secret,
+            "settings": {"server_url": server_url},
+        }
+    ]
+
+
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": sso_provider_apps(
+            SSO_OIDC_SERVER_URL, SSO_OIDC_CLIENT_ID, SSO_OIDC_CLIENT_SECRET, SSO_OIDC_NAME
+        ),
+    }
+}
+SOCIALACCOUNT_ADAPTER = "membership.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_REQUIRED = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_ONLY = SSO_ONLY
+if SSO_ONLY:
+    # Nobody has a password to verify an email with: the provider vouches for it.
+    ACCOUNT_EMAIL_VERIFICATION = "none"
+    SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
 
 CACHES = {
     "default": {
@@ -245,6 +307,11 @@ CALENDAR_VIEW_PERM = True
 # Gates (access app): the MQTT broker the bridge and the site's pushes use.
 GATE_BROKER_URL = os.environ.get("GATE_BROKER_URL", "mqtt://127.0.0.1:1883")
 GATE_BROKER_CA_FILE = os.environ.get("GATE_BROKER_CA_FILE", "")
+# Slugs of the locations that run their own Mosquitto, bridged to the central one (comma-separated;
+# docs/locations.md, "Brokers at each location"). Their gates log in there, not at the centre.
+GATE_LOCATION_BROKERS = [
+    slug.strip() for slug in os.environ.get("GATE_LOCATION_BROKERS", "").split(",") if slug.strip()
+]
 # Instructors and maintainers switch a machine on without a booking for this long (rescan extends).
 GATE_STAFF_GRANT_MINUTES = int(os.environ.get("GATE_STAFF_GRANT_MINUTES", "120"))
 # The offline allow-list covers bookings this far ahead and is refreshed this often.
@@ -303,6 +370,7 @@ CELERY_IMPORTS = [
     "membership.billing.emails",
     "training.notifications",
     "bookings.notifications",
+    "webhooks.tasks",
 ]
 # An email whose mail server refuses or cannot be reached is tried again this many times, after
 # a random wait of up to TASK_EMAIL_RETRY_BACKOFF_SECONDS, then twice that, and so on (at most an
@@ -336,7 +404,29 @@ CELERY_BEAT_SCHEDULE = {
         "task": "core.tasks.prune_form_tokens",
         "schedule": crontab(hour=4, minute=45),
     },
+    "webhooks-sweep": {  # deliveries whose task was lost; certifications expired with time
+        "task": "webhooks.tasks.webhooks_sweep",
+        "schedule": timedelta(minutes=1),
+    },
 }
+
+# Webhooks out (docs/webhooks.md). Endpoint URLs must be HTTPS on public addresses, checked when
+# staff register them and again (resolving the host) before every delivery: a URL reaching
+# loopback or the private network is refused (server-side request forgery). Development and tests
+# allow private addresses and plain HTTP, for receivers on this machine.
+WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", DEBUG)
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+# A failed delivery is tried again after this long, doubled after each failure, at most the max;
+# an endpoint whose every delivery has failed for WEBHOOK_DISABLE_AFTER_HOURS is disabled and
+# staff are emailed.
+WEBHOOK_RETRY_BACKOFF_SECONDS = int(os.environ.get("WEBHOOK_RETRY_BACKOFF_SECONDS", "30"))
+WEBHOOK_RETRY_MAX_SECONDS = int(os.environ.get("WEBHOOK_RETRY_MAX_SECONDS", "3600"))
+WEBHOOK_DISABLE_AFTER_HOURS = int(os.environ.get("WEBHOOK_DISABLE_AFTER_HOURS", "24"))
+# The REST API (docs/api.md): the key of stored credentials' HMAC (empty: derived from SECRET_KEY),
+# a new credential's requests a minute, and the largest request body read.
+API_TOKEN_HASH_KEY = os.environ.get("API_TOKEN_HASH_KEY", "")
+API_RATE_LIMIT_PER_MINUTE = int(os.environ.get("API_RATE_LIMIT_PER_MINUTE", "60"))
+API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", "65536"))
 
 LOGGING = {
     "version": 1,

@@ -13,6 +13,8 @@ urlpatterns = [
     path("machines/", include("equipment.urls")),
     path("bookings/", include("bookings.urls")),
     path("access/", include("access.urls")),
+    path("staff/webhooks/", include("webhooks.urls")),
+    path("api/", include("api.urls")),
     path("", include("membership.urls")),
 ]
 # Uploads (machine photos) in development; in production the web server serves MEDIA_ROOT.

@@ -13,7 +13,9 @@ from schedule.models import Event
 from core.time import utc, wall_clock_instant
 from equipment import rules
 from equipment.models import Machine, MachineEvent, MachineState, ProblemReport
+from locations.zones import in_zone_of
 from membership.models import User
+from staffing.selectors import EVERYWHERE, Scope
 
 Interval = tuple[datetime, datetime]
 # How opening hours name weekdays in their django-scheduler rule ("byweekday:MO,TU").
@@ -43,15 +45,15 @@ def user_may_service(user: User | AnonymousUser, machine: Machine) -> bool:
     if not user.is_authenticated:
         return False
     return (
-        user.has_perm("equipment.manage_machines")
+        user.has_perm("equipment.manage_machines", machine)
         or machine.maintainers.filter(pk=user.pk).exists()
     )
 
 
-def problem_reports_open() -> QuerySet[ProblemReport]:
-    return ProblemReport.objects.filter(resolved_at__isnull=True).select_related(
-        "machine", "reporter"
-    )
+def problem_reports_open(*, scope: Scope = EVERYWHERE) -> QuerySet[ProblemReport]:
+    """Open problem reports of the machines at the locations in `scope`."""
+    reports = ProblemReport.objects.filter(resolved_at__isnull=True)
+    return scope.filter(reports, "machine__location").select_related("machine", "reporter")
 
 
 def merge_intervals(intervals: list[Interval]) -> list[Interval]:
@@ -123,6 +125,7 @@ def machine_event_spans(
     return spans
 
 
+@in_zone_of("machine")
 def machine_calendar_facts(machine: Machine, *, start: datetime, end: datetime) -> CalendarFacts:
     """Opening hours and blocks of `machine` that touch [start, end), from two queries.
 
@@ -177,6 +180,7 @@ def opening_weekdays(event: Event) -> list[int]:
     return [WEEKDAY_CODES.index(code) for code in codes.split(",") if code in WEEKDAY_CODES]
 
 
+@in_zone_of("machine")
 def opening_intervals(machine: Machine) -> list[OpeningInterval]:
     """The machine's weekly opening hours, weekday by weekday, earliest first."""
     intervals = []

@@ -17,12 +17,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from schedule.models import Calendar, Event, Rule
 
+from core import events
 from core.gates import gates
 from core.submissions import submission_claim
 from core.time import add_duration, wall_time_exists
 from equipment import rules, selectors
 from equipment.errors import EquipmentError
 from equipment.models import Machine, MachineEvent, MachineState, MachineStateChange, ProblemReport
+from locations.zones import in_zone_of
 from membership.models import User
 
 # The fields staff edit on a machine's page; state, calendar and class sessions have their own
@@ -69,7 +71,7 @@ def machine_save(
     Who may switch a machine on depends on its certification and its maintainers: when either
     changes, the gates' offline allow-lists are renewed in the same transaction.
     """
-    if actor is not None and not actor.has_perm("equipment.manage_machines"):
+    if actor is not None and not actor.has_perm("equipment.manage_machines", machine):
         raise EquipmentError("Only staff who manage machines can change them.")
     problems = rules.booking_rules_problems(
         **{name: getattr(machine, name) for name in rules.BOOKING_RULE_FIELDS}
@@ -112,6 +114,7 @@ def _opening_rule(weekdays: Iterable[int]) -> Rule:
     return _rule("DAILY", f"byweekday:{codes}", f"Every {codes}")
 
 
+@in_zone_of("machine")
 def opening_hours_add(
     *,
     machine: Machine,
@@ -191,6 +194,7 @@ def opening_hours_remove(
         opening.event.save(update_fields=["rule"])
 
 
+@in_zone_of("machine")
 def maintenance_window_add(
     *,
     machine: Machine,
@@ -257,6 +261,7 @@ def machine_set_state(
             gates().machines_changed(machines=[locked])
         else:
             gates().machine_left_service(machine=locked)
+            events.emit(events.MACHINE_OUT_OF_SERVICE, locked)
     machine.state, machine.state_reason = locked.state, locked.state_reason
     return change
 

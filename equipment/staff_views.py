@@ -6,7 +6,7 @@ import copy
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
@@ -15,6 +15,8 @@ from core.views import form_action
 from equipment import selectors, services
 from equipment.forms import MachineAddForm, MachineForm, OpeningHoursForm, OpeningRemoveForm
 from equipment.models import Machine
+from locations.zones import activate
+from staffing.shortcuts import staff_object_or_404
 
 manage_required = permission_required("equipment.manage_machines", raise_exception=True)
 
@@ -55,7 +57,13 @@ def machine_add(request):
 @login_required
 @manage_required
 def machine_edit(request, slug: str):
-    machine = get_object_or_404(Machine.objects.select_related("required_certification"), slug=slug)
+    machine = staff_object_or_404(
+        request,
+        Machine.objects.select_related("required_certification"),
+        what="edit a machine",
+        slug=slug,
+    )
+    activate(machine)  # its times in its location's zone
     # The form writes its values onto its own copy, so a refused edit leaves the page's title alone.
     form = MachineForm(request.POST or None, request.FILES or None, instance=copy.copy(machine))
     if request.method == "POST":
@@ -84,7 +92,8 @@ def _hours_context(machine: Machine, **extra) -> dict:
 def _hours_action(request, slug: str, form_class, action, *, invalid: str, done: str):
     """Run `action(machine, cleaned_data)` on the posted form: htmx gets the opening-hours panel
     back with the outcome in it, a plain post goes back to the edit page (outcome flashed)."""
-    machine = get_object_or_404(Machine, slug=slug)
+    machine = staff_object_or_404(request, Machine, what="opening hours", slug=slug)
+    activate(machine)  # its times in its location's zone
     form = form_class(request.POST)
     outcome = form_action(
         request,

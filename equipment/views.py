@@ -11,6 +11,9 @@ from core.views import form_action
 from equipment import selectors, services
 from equipment.forms import MachineStateForm, ProblemReportForm, ResolveForm
 from equipment.models import Machine, MachineEvent, ProblemReport
+from locations.zones import activate
+from staffing.selectors import staff_scope
+from staffing.services import require_at_location
 
 
 @login_required
@@ -25,6 +28,7 @@ def machine_list(request):
 @require_GET
 def machine_detail(request, slug: str):
     machine = get_object_or_404(Machine.objects.select_related("required_certification"), slug=slug)
+    activate(machine)  # its times in its location's zone
     may_service = selectors.user_may_service(request.user, machine)
     return render(
         request,
@@ -54,6 +58,7 @@ def machine_detail(request, slug: str):
 def machine_label(request, slug: str):
     """A printable label: the machine's name and a QR code of its page."""
     machine = get_object_or_404(Machine, slug=slug)
+    activate(machine)  # its times in its location's zone
     url = request.build_absolute_uri(reverse("equipment:machine_detail", args=[machine.slug]))
     return render(
         request,
@@ -66,6 +71,8 @@ def machine_label(request, slug: str):
 @require_POST
 def machine_state(request, slug: str):
     machine = get_object_or_404(Machine, slug=slug)
+    _refuse_staff_elsewhere(request, machine, "machine state")
+    activate(machine)  # its times in its location's zone
     form_action(
         request,
         MachineStateForm(request.POST),
@@ -87,6 +94,7 @@ def machine_state(request, slug: str):
 @require_POST
 def problem_report(request, slug: str):
     machine = get_object_or_404(Machine, slug=slug)
+    activate(machine)  # its times in its location's zone
     form_action(
         request,
         ProblemReportForm(request.POST),
@@ -109,7 +117,10 @@ def problem_list(request):
     return render(
         request,
         "equipment/problem_list.html",
-        {"reports": selectors.problem_reports_open(), "resolve_form": ResolveForm()},
+        {
+            "reports": selectors.problem_reports_open(scope=staff_scope(request.user)),
+            "resolve_form": ResolveForm(),
+        },
     )
 
 
@@ -117,6 +128,8 @@ def problem_list(request):
 @require_POST
 def problem_resolve(request, pk: int):
     report = get_object_or_404(ProblemReport.objects.select_related("machine"), pk=pk)
+    _refuse_staff_elsewhere(request, report.machine, "close a problem report")
+    activate(report)  # its times in its location's zone
     form_action(
         request,
         ResolveForm(request.POST),
@@ -131,3 +144,12 @@ def problem_resolve(request, pk: int):
     if request.POST.get("next") == "list":
         return redirect("equipment:problem_list")
     return redirect(report.machine)
+
+
+def _refuse_staff_elsewhere(request, machine: Machine, what: str) -> None:
+    """Staff of another location (not a maintainer of this machine) are refused and logged; a
+    member without the role gets the service's own refusal."""
+    if request.user.has_perm("equipment.manage_machines") and not selectors.user_may_service(
+        request.user, machine
+    ):
+        require_at_location(user=request.user, obj=machine, what=what, path=request.path)

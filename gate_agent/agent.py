@@ -54,6 +54,8 @@ from .uplink import Uplink
 from .usage import BusyTracker, UsagePolicy
 
 log = logging.getLogger(__name__)
+# A session the allow-list granted, ended by a newer list that no longer lists its badge.
+REASON_ALLOWLIST_WITHDRAWN = "allowlist_withdrawn"
 F = TypeVar("F", bound=Callable[..., Any])
 METER_RETRY_SECONDS = 10.0
 
@@ -71,6 +73,7 @@ class _Session:
     badge_uid: str
     grant_end: int
     granted_by: str  # the request nonce of the latest grant; a late denial of it ends the session
+    offline: bool = False  # the latest grant came from the allow-list, not from the site
     usage: BusyTracker | None = None
     warned: bool = False
     idle_warned: bool = False
@@ -364,7 +367,19 @@ class Agent:
         except Ignored:
             self._acknowledge()
             raise
+        self._withdraw_offline_grant()
         self._acknowledge()
+
+    def _withdraw_offline_grant(self) -> None:
+        """A session the allow-list granted ends when a newer list no longer lists its badge
+        now: the site has withdrawn the grant (a lapse, a revocation), and its switch-off may
+        come later than the list, through another bridge."""
+        session = self._session
+        if session is None or not session.offline:
+            return
+        if not self._allowlists.decide(session.badge_uid, self._clock()).allowed:
+            log.warning("The new allow-list no longer lists %s: switching off", session.badge_uid)
+            self._end_session(REASON_ALLOWLIST_WITHDRAWN)
 
     def _acknowledge(self, *, command_ids: tuple[str, ...] = ()) -> None:
         """Tell the site what was applied. Not journaled: a lost ack makes the site send again,
@@ -418,7 +433,7 @@ class Agent:
             self._screen.denied(message or reason.replace("_", " "))
             return
         if session is not None and session.badge_uid == pending.badge_uid:
-            session.granted_by = pending.nonce
+            session.granted_by, session.offline = pending.nonce, offline
             if grant_end > session.grant_end:
                 self._extend(session, grant_end, reason)
             return
@@ -434,7 +449,7 @@ class Agent:
             self._indicator.denied()
             self._screen.denied("the machine is in use")
             return
-        new = _Session(new_nonce(), pending.badge_uid, grant_end, pending.nonce)
+        new = _Session(new_nonce(), pending.badge_uid, grant_end, pending.nonce, offline=offline)
         if self._usage is not None:
             new.usage = BusyTracker(self._usage, now)
         # The audit entry is durable before the machine gets power.

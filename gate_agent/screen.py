@@ -21,6 +21,7 @@ END_SENTENCES = {
     "agent_stopped": "the gate was shut down",
     "emergency_stop": "emergency stop",
     "out_of_service": "the machine was taken out of service",
+    "allowlist_withdrawn": "your access was withdrawn",
 }
 
 

@@ -158,7 +158,7 @@ def default_location_id() -> int:
     return default_location().pk
 
 
-def location_field(*, related_name: str, help_text: str) -> models.ForeignKey:
+def location_field(*, related_name: str, help_text: str) -> models.ForeignKey[Location, Location]:
     """The foreign key to where a thing is (a machine, a class): PROTECT, so a location with history
     is archived, never deleted; the default location when none is named."""
     return models.ForeignKey(
@@ -170,7 +170,9 @@ def location_field(*, related_name: str, help_text: str) -> models.ForeignKey:
     )
 
 
-def area_field(*, related_name: str, help_text: str = "") -> models.ForeignKey:
+def area_field(
+    *, related_name: str, help_text: str = ""
+) -> models.ForeignKey[Area | None, Area | None]:
     """The optional foreign key to the room of that location a thing is in."""
     return models.ForeignKey(
         Area,

@@ -1,8 +1,10 @@
-"""django-allauth hooks: every new account gets its member profile; account emails go through
-the task runner."""
+"""django-allauth hooks: every new account, single sign-on's too, gets its member profile;
+account emails go through the task runner."""
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django.conf import settings
 from django.contrib.sites.shortcuts import get_current_site
 
 from core.tasks import email_send_on_commit
@@ -10,6 +12,10 @@ from membership.services import member_get_or_create
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def is_open_for_signup(self, request) -> bool:
+        """Sign-up with a password is off when single sign-on is the only way in (SSO_ONLY)."""
+        return not settings.SOCIALACCOUNT_ONLY
+
     def save_user(self, request, user, form, commit=True):
         user = super().save_user(request, user, form, commit=commit)
         if commit:
@@ -28,3 +34,16 @@ class AccountAdapter(DefaultAccountAdapter):
             | context,
         )
         email_send_on_commit(message)
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    """Single sign-on (docs/sso.md): an account made at a first sign-in gets its member profile
+    too, and sign-up through the provider stays open when password sign-up is off."""
+
+    def is_open_for_signup(self, request, sociallogin) -> bool:
+        return True
+
+    def save_user(self, request, sociallogin, form=None):
+        user = super().save_user(request, sociallogin, form=form)
+        member_get_or_create(user=user)
+        return user

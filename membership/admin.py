@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from membership import services
 from membership.models import (
     Badge,
     Member,
@@ -56,7 +57,32 @@ class MembershipChangeAdmin(admin.ModelAdmin):
     list_filter = ["cause", "to_status"]
 
 
-admin.site.register(Plan)
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = ["name", "monthly_price_cents", "currency", "is_default", "all_locations"]
+    filter_horizontal = ["locations"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        # The service compares what the plan opened before with what it opens now.
+        form.opens_all_locations = obj.all_locations
+        if change:
+            obj.all_locations = Plan.objects.get(pk=obj.pk).all_locations
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change) -> None:
+        """The locations it opens go through the service: members lose what it stops opening at
+        once (their sessions there stop, the gates' lists drop them)."""
+        locations = form.cleaned_data.pop("locations", [])
+        form.cleaned_data["locations"] = form.instance.locations.all()  # unchanged by the form
+        super().save_related(request, form, formsets, change)
+        services.plan_locations_set(
+            plan=form.instance,
+            all_locations=form.opens_all_locations,
+            locations=locations,
+            actor=request.user,
+        )
+
+
 admin.site.register(Payment)
 admin.site.register(Badge)
 admin.site.register(Waiver)

@@ -17,9 +17,11 @@ from membership.models import (
     Member,
     Membership,
     MembershipStatus,
+    Plan,
     Waiver,
     WaiverSignature,
 )
+from staffing.selectors import EVERYWHERE, Scope
 
 
 def grace_period() -> timedelta:
@@ -125,9 +127,44 @@ class MemberSearchResults:
         return self.total > len(self.members)
 
 
-def member_search_results(query: str, *, limit: int = 50) -> MemberSearchResults:
-    matches = member_search(query)
+def member_search_results(
+    query: str, *, scope: Scope = EVERYWHERE, limit: int = 50
+) -> MemberSearchResults:
+    """The front desk's search, among the members of the locations in `scope` (by home)."""
+    matches = scope.filter(member_search(query), "home_location")
     members = list(matches[:limit])
     # Only a full page can hide more matches, so the usual search stays one query.
     total = matches.count() if len(members) == limit else len(members)
     return MemberSearchResults(members, total)
+
+
+def plan_opens_location(
+    plan: Plan | None, location_id: int | None, *, named: Iterable[int] = ()
+) -> bool:
+    """Whether `plan` opens the location `location_id`: a plan for all locations opens every one,
+    a limited plan only those it names (`named`: its location ids, from `plans_named_locations`).
+    No plan opens nothing."""
+    if plan is None:
+        return False
+    return plan.all_locations or location_id in set(named)
+
+
+def plans_named_locations(plan_ids: Iterable[int]) -> dict[int, frozenset[int]]:
+    """The location ids each plan of `plan_ids` names (one query; a plan naming none is absent)."""
+    named: dict[int, set[int]] = {}
+    for plan_id, location_id in Plan.locations.through.objects.filter(
+        plan_id__in=set(plan_ids)
+    ).values_list("plan_id", "location_id"):
+        named.setdefault(plan_id, set()).add(location_id)
+    return {plan_id: frozenset(ids) for plan_id, ids in named.items()}
+
+
+def member_plan_opens(member: Member, location_id: int | None) -> bool:
+    """Whether the member's plan opens the location (whatever the membership's state)."""
+    membership = getattr(member, "membership", None)
+    plan = membership.plan if membership is not None else None
+    if plan is None:
+        return False
+    return plan_opens_location(
+        plan, location_id, named=plans_named_locations([plan.pk]).get(plan.pk, ())
+    )

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 
 from dateutil.relativedelta import relativedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core import events
 from core.gates import gates
 from core.submissions import submission_claim
 from gate_agent.badges import InvalidBadgeUID, normalize_badge_uid
+from locations.models import Location
 from membership import selectors
 from membership.errors import BadgeRejected, MembershipError
 from membership.models import (
@@ -27,6 +30,7 @@ from membership.models import (
     Waiver,
     WaiverSignature,
 )
+from staffing.services import require_at_location
 
 
 def _default_plan() -> Plan | None:
@@ -88,6 +92,8 @@ def membership_set_status(
         raise MembershipError(
             "Only staff who may record payments can make a membership active by hand."
         )
+    if cause == ChangeCause.STAFF and actor is not None:
+        require_at_location(user=actor, obj=membership.member, what="change a membership state")
     with transaction.atomic():
         submission_claim(token)
         locked = Membership.objects.select_for_update().get(pk=membership.pk)
@@ -108,6 +114,7 @@ def membership_set_status(
             locked.current_period_end = period_end
         locked.save()
         _notify_if_access_lost(locked.member, had_access)
+        events.emit(events.MEMBERSHIP_CHANGED, change)
     membership.refresh_from_db()
     return change
 
@@ -125,6 +132,7 @@ def payment_record_manual(
     The month runs on from the current period end while it is in the future, so paying early
     never loses days, and from now when the membership has lapsed.
     """
+    require_at_location(user=actor, obj=member, what="record a payment")
     with transaction.atomic():
         submission_claim(token)
         membership = (
@@ -171,6 +179,8 @@ def badge_assign(
 ) -> Badge:
     """Give `member` a badge; the UID is normalised and must not be enabled for anyone else."""
     canonical = _badge_uid_canonical(uid)
+    if actor is not None:
+        require_at_location(user=actor, obj=member, what="assign a badge")
     with transaction.atomic():
         submission_claim(token)
         holder = Badge.objects.filter(uid=canonical, enabled=True).select_related("member").first()
@@ -194,6 +204,8 @@ def badge_disable(
     reason = reason.strip()
     if not reason:
         raise BadgeRejected("Say why the badge is disabled (lost, stolen, left the space...).")
+    if actor is not None:
+        require_at_location(user=actor, obj=badge.member, what="disable a badge")
     with transaction.atomic():
         submission_claim(token)
         locked = Badge.objects.select_for_update().get(pk=badge.pk)
@@ -248,3 +260,44 @@ def waiver_sign(
     if not created:
         raise MembershipError(f"You already signed version {waiver.version} of the waiver.")
     return signature
+
+
+def plan_locations_set(
+    *, plan: Plan, all_locations: bool, locations: Iterable[Location], actor: User | None = None
+) -> None:
+    """Open `plan` to every location, or only to `locations`.
+
+    Members on the plan lose what it no longer opens at once: their sessions at machines of
+    those locations stop and the gates' allow-lists drop them, in this transaction (the outbox);
+    the gates of locations it newly opens are sent new lists.
+    """
+    if actor is not None and not actor.has_perm("membership.change_plan"):
+        raise MembershipError("Only staff who manage plans can change the locations they open.")
+    every = set(Location.objects.values_list("pk", flat=True))
+    with transaction.atomic():
+        locked = Plan.objects.select_for_update().get(pk=plan.pk)
+        before = (
+            every if locked.all_locations else set(locked.locations.values_list("pk", flat=True))
+        )
+        plan.all_locations = all_locations
+        plan.save(update_fields=["all_locations"])
+        plan.locations.set(list(locations))
+        after = every if all_locations else set(plan.locations.values_list("pk", flat=True))
+        lost, gained = before - after, after - before
+        if lost:
+            machines = [
+                m for loc in Location.objects.filter(pk__in=lost) for m in loc.machines.all()
+            ]
+            for membership in locked.membership_set.select_related("member"):
+                gates().member_lost_access(
+                    member=membership.member,
+                    reason="plan_excludes_location",
+                    message="Your plan does not include this location.",
+                    machines=machines,
+                )
+        if gained:
+            gates().machines_changed(
+                machines=[
+                    m for loc in Location.objects.filter(pk__in=gained) for m in loc.machines.all()
+                ]
+            )

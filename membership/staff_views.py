@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required, permission_required
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from core.views import form_action
@@ -20,6 +20,9 @@ from membership.forms import (
     MembershipStatusForm,
 )
 from membership.models import Badge, ChangeCause, Member
+from staffing.selectors import staff_scope
+from staffing.services import require_at_location
+from staffing.shortcuts import staff_object_or_404
 
 staff_required = permission_required("membership.manage_members", raise_exception=True)
 
@@ -28,7 +31,11 @@ staff_required = permission_required("membership.manage_members", raise_exceptio
 @staff_required
 def member_search(request):
     form = MemberSearchForm(request.GET or None)
-    results = selectors.member_search_results(form.data.get("q", "")) if form.is_bound else None
+    results = (
+        selectors.member_search_results(form.data.get("q", ""), scope=staff_scope(request.user))
+        if form.is_bound
+        else None
+    )
     return render(
         request, "membership/staff/member_search.html", {"form": form, "results": results}
     )
@@ -37,7 +44,12 @@ def member_search(request):
 @login_required
 @staff_required
 def member_detail(request, pk: int):
-    member = get_object_or_404(Member.objects.select_related("user", "membership__plan"), pk=pk)
+    member = staff_object_or_404(
+        request,
+        Member.objects.select_related("user", "membership__plan"),
+        what="member page",
+        pk=pk,
+    )
     return render(request, "membership/staff/member_detail.html", _detail_context(member))
 
 
@@ -79,7 +91,7 @@ def _run(request, member: Member, form, action, success: str, form_name: str):
 @login_required
 @staff_required
 def badge_assign(request, pk: int):
-    member = get_object_or_404(Member, pk=pk)
+    member = staff_object_or_404(request, Member, what="assign a badge", pk=pk)
     return _run(
         request,
         member,
@@ -96,7 +108,9 @@ def badge_assign(request, pk: int):
 @login_required
 @staff_required
 def badge_disable(request, pk: int):
-    badge = get_object_or_404(Badge.objects.select_related("member"), pk=pk)
+    badge = staff_object_or_404(
+        request, Badge.objects.select_related("member"), what="disable a badge", pk=pk
+    )
     return _run(
         request,
         badge.member,
@@ -113,7 +127,9 @@ def badge_disable(request, pk: int):
 @login_required
 @staff_required
 def badge_replace(request, pk: int):
-    badge = get_object_or_404(Badge.objects.select_related("member"), pk=pk)
+    badge = staff_object_or_404(
+        request, Badge.objects.select_related("member"), what="replace a badge", pk=pk
+    )
     return _run(
         request,
         badge.member,
@@ -135,7 +151,7 @@ def badge_replace(request, pk: int):
 @staff_required
 @permission_required("membership.record_payment", raise_exception=True)
 def payment_record(request, pk: int):
-    member = get_object_or_404(Member, pk=pk)
+    member = staff_object_or_404(request, Member, what="record a payment", pk=pk)
     return _run(
         request,
         member,
@@ -152,7 +168,9 @@ def payment_record(request, pk: int):
 @login_required
 @staff_required
 def membership_status(request, pk: int):
-    member = get_object_or_404(Member.objects.select_related("membership"), pk=pk)
+    member = staff_object_or_404(
+        request, Member.objects.select_related("membership"), what="membership state", pk=pk
+    )
     return _run(
         request,
         member,
@@ -177,4 +195,5 @@ def card_scan(request, token: str):
         member = cards.member_from_card_token(token)
     except CardTokenInvalid as error:
         return render(request, "membership/staff/card_invalid.html", {"error": error}, status=400)
+    require_at_location(user=request.user, obj=member, what="member card", path=request.path)
     return redirect("staff_member_detail", pk=member.pk)

@@ -10,7 +10,9 @@ the task has given up.
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from datetime import datetime
+from typing import Any
 
 from celery import shared_task
 from django.conf import settings
@@ -22,19 +24,18 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.tasks import EmailTask, QueuedOnCommit
+from locations import zones
 from training.models import Enrollment, EnrollmentStatus, MemberCertification
 
 logger = logging.getLogger(__name__)
 
 
-def _send(template: str, subject: str, to: str, context: dict) -> None:
+def _send(template: str, subject: str, to: str, context: dict, *, where: Any = None) -> None:
+    """Times in the email are in the zone of `where` (the class's location; None: the default)."""
     context = {**context, "space_name": settings.SPACE_NAME, "site_url": settings.SITE_URL}
-    send_mail(
-        f"[{settings.SPACE_NAME}] {subject}",
-        render_to_string(f"training/email/{template}.txt", context),
-        None,
-        [to],
-    )
+    with zones.at(where) if where is not None else nullcontext():
+        body = render_to_string(f"training/email/{template}.txt", context)
+    send_mail(f"[{settings.SPACE_NAME}] {subject}", body, None, [to])
 
 
 @shared_task(base=EmailTask)
@@ -61,6 +62,7 @@ def promotion_notify(enrollment_id: int) -> bool:
                 "session": enrollment.session,
                 "url": settings.SITE_URL + reverse("training:my_certifications"),
             },
+            where=enrollment.session,
         )
     return True
 
@@ -82,6 +84,8 @@ def expiry_reminder_notify(grant_id: int) -> bool:
             f"Your {grant.certification} certification expires soon",
             grant.member.user.email,
             {"grant": grant, "url": settings.SITE_URL + reverse("training:class_list")},
+            # Valid at every location: dated where the member mostly goes.
+            where=grant.member.home_location,
         )
     return True
 
@@ -175,4 +179,5 @@ def session_changed_email(enrollment_id: int) -> None:
             "enrollment": enrollment,
             "url": settings.SITE_URL + reverse("training:class_list"),
         },
+        where=session,
     )

@@ -17,6 +17,9 @@ from schedule.models import Calendar, Event, Occurrence, Rule
 
 from core.submissions import submission_claim
 from core.time import add_duration, utc
+from locations import zones
+from locations.models import Area, Location, default_location
+from locations.zones import in_zone_of
 from training import notifications, selectors
 from training.errors import NotAllowed, TrainingError
 from training.models import Certification, ClassSeries, ClassSession, EnrollmentStatus
@@ -61,6 +64,16 @@ def _rule(frequency: str) -> Rule:
     )
 
 
+def _where(location: Location | None, area: Area | None) -> Location:
+    """The class's location (None: the default one); its area must be a room of it."""
+    location = location or default_location()
+    if location.archived:
+        raise TrainingError(f"{location} is archived: classes are scheduled at open locations.")
+    if area is not None and area.location_id != location.pk:
+        raise TrainingError(f"{area} is not an area of {location}.")
+    return location
+
+
 def _require_manager(actor) -> None:
     if not actor.has_perm("training.manage_training"):
         raise NotAllowed("Only training staff can schedule classes.")
@@ -85,10 +98,13 @@ def session_create(
     end: datetime,
     capacity: int,
     place: str = "",
+    location: Location | None = None,
+    area: Area | None = None,
     actor,
     token: uuid.UUID | None = None,
 ) -> ClassSession:
-    """Schedule one class."""
+    """Schedule one class, at `location` (None: the default one) and in its `area`."""
+    location = _where(location, area)
     with transaction.atomic():
         submission_claim(token)
         _require_manager(actor)
@@ -106,6 +122,8 @@ def session_create(
             end=end,
             capacity=capacity,
             place=place.strip(),
+            location=location,
+            area=area,
         )
 
 
@@ -119,11 +137,18 @@ def series_create(
     until: date | None,
     capacity: int,
     place: str = "",
+    location: Location | None = None,
+    area: Area | None = None,
     actor,
     token: uuid.UUID | None = None,
 ) -> ClassSeries:
-    """Schedule a recurring class from its first meeting; sessions appear up to the horizon."""
-    with transaction.atomic():
+    """Schedule a recurring class from its first meeting; sessions appear up to the horizon.
+
+    The rule repeats on the wall clock of the class's location: a 6 pm class stays at 6 pm there
+    across daylight-saving changes, wherever the person scheduling it sits.
+    """
+    location = _where(location, area)
+    with transaction.atomic(), zones.at(location):
         submission_claim(token)
         _require_manager(actor)
         _check_slot(
@@ -154,12 +179,15 @@ def series_create(
             instructor=instructor,
             capacity=capacity,
             place=place.strip(),
+            location=location,
+            area=area,
             created_by=actor,
         )
         series_materialise(series=series, until=timezone.now() + HORIZON)
     return series
 
 
+@in_zone_of("series")
 def series_materialise(*, series: ClassSeries, until: datetime) -> list[ClassSession]:
     """Create the sessions of `series` that start between now and `until` and are missing.
 
@@ -187,6 +215,8 @@ def series_materialise(*, series: ClassSeries, until: datetime) -> list[ClassSes
                 "end": occurrence.end,
                 "capacity": series.capacity,
                 "place": series.place,
+                "location": series.location,
+                "area": series.area,
             },
         )
         if made:
@@ -204,6 +234,7 @@ def series_extend_all(*, horizon: timedelta = HORIZON) -> int:
     return created
 
 
+@in_zone_of("session")
 def _occurrence(session: ClassSession) -> Occurrence | None:
     """The django-scheduler occurrence behind a series session (persisted or not yet).
 
@@ -233,6 +264,7 @@ def _require_session_manager(actor, session: ClassSession) -> None:
         raise NotAllowed("Only training staff or this class's instructor can change it.")
 
 
+@in_zone_of("session")
 def session_move(
     *,
     session: ClassSession,

@@ -19,6 +19,7 @@ from training.models import (
     Enrollment,
     EnrollmentStatus,
     MemberCertification,
+    MemberCheckout,
     TrainingRequest,
 )
 
@@ -114,6 +115,32 @@ def certification_grants_held(
     return grants
 
 
+def checkouts_held(
+    *, member_ids: Iterable[int], checkout_ids: Iterable[int]
+) -> dict[tuple[int, int], list[tuple[datetime, datetime | None]]]:
+    """(given, revoked or None) of every grant of these local check-outs to these members, by
+    (member id, check-out id): one query, for questions at different instants (`held_at`)."""
+    held: dict[tuple[int, int], list[tuple[datetime, datetime | None]]] = defaultdict(list)
+    for member_id, checkout_id, granted_at, revoked_at in MemberCheckout.objects.filter(
+        member_id__in=set(member_ids), checkout_id__in=set(checkout_ids)
+    ).values_list("member_id", "checkout_id", "granted_at", "revoked_at"):
+        held[member_id, checkout_id].append((granted_at, revoked_at))
+    return held
+
+
+def held_at(grants: Iterable[tuple[datetime, datetime | None]], *, at: datetime) -> bool:
+    """Whether one of these (given, revoked) check-out grants stands at `at`."""
+    return any(given <= at and (revoked is None or at < revoked) for given, revoked in grants)
+
+
+def member_holds_checkout(*, member: Member, checkout_id: int | None, at: datetime) -> bool:
+    """True when no check-out is needed (None) or the member holds it at `at`."""
+    if checkout_id is None:
+        return True
+    held = checkouts_held(member_ids=[member.pk], checkout_ids=[checkout_id])
+    return held_at(held.get((member.pk, checkout_id), []), at=at)
+
+
 def grant_valid_at(grant: MemberCertification, *, at: datetime) -> bool:
     """For a grant already loaded: what `certification_grants_valid_at` selects in SQL."""
     return grant.granted_at <= at and grant_state(grant, at=at) in {
@@ -199,7 +226,7 @@ def sessions_with_seats() -> QuerySet[WithAnnotations[ClassSession, SeatCounts]]
     zero, since staff may lower a class's capacity under the number already enrolled.
     """
     return (
-        ClassSession.objects.select_related("certification", "instructor")
+        ClassSession.objects.select_related("certification", "instructor", "location")
         .annotate(
             seats_taken=Count(
                 "enrollments", filter=Q(enrollments__status=EnrollmentStatus.ENROLLED)
@@ -264,7 +291,7 @@ def member_active_enrollment(member: Member, session: ClassSession) -> Enrollmen
         session.enrollments.filter(
             member=member, status__in=[EnrollmentStatus.ENROLLED, EnrollmentStatus.WAITLISTED]
         )
-        .select_related("session")
+        .select_related("session__location")
         .first()
     )
 
@@ -276,7 +303,7 @@ def member_upcoming_enrollments(member: Member, *, at: datetime) -> list[Enrollm
             session__start__gt=at,
             status__in=[EnrollmentStatus.ENROLLED, EnrollmentStatus.WAITLISTED],
         )
-        .select_related("session__certification", "session__instructor")
+        .select_related("session__certification", "session__instructor", "session__location")
         .order_by("session__start")
     )
     for enrollment in enrollments:
@@ -338,7 +365,21 @@ def user_can_sign_off(user: User | AnonymousUser, certification: Certification) 
 def user_can_manage_session(user: User | AnonymousUser, session: ClassSession) -> bool:
     """Training staff, or the session's own instructor (move, cancel, roster)."""
     return user.is_authenticated and (
-        user.has_perm("training.manage_training") or session.instructor_id == user.pk
+        user.has_perm("training.manage_training", session) or session.instructor_id == user.pk
+    )
+
+
+def user_is_training_staff_elsewhere(
+    user: User | AnonymousUser, target: ClassSession | Member
+) -> bool:
+    """Training staff of another location than the class's (or the member's home), not teaching
+    it: refused there. Certifications are chain-wide; a class, its roster and a member's records
+    belong to their location."""
+    return (
+        user.is_authenticated
+        and user.has_perm("training.manage_training")
+        and not user.has_perm("training.manage_training", target)
+        and getattr(target, "instructor_id", None) != user.pk
     )
 
 

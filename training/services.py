@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from core import events
 from core.gates import gates
 from core.submissions import submission_claim
 from membership.models import Member, User
@@ -120,7 +121,9 @@ def enrollment_cancel(
         submission_claim(token)
         session = ClassSession.objects.locked().get(pk=enrollment.session_id)
         locked = Enrollment.objects.select_related("member").get(pk=enrollment.pk)
-        if locked.member.user_id != actor.pk and not actor.has_perm("training.manage_training"):
+        if locked.member.user_id != actor.pk and not actor.has_perm(
+            "training.manage_training", session
+        ):
             raise NotAllowed("You can only cancel your own enrollment.")
         if locked.status == EnrollmentStatus.CANCELLED:
             raise EnrollmentRejected("This enrollment is already cancelled.")
@@ -199,6 +202,7 @@ def certification_grant(
             note=note,
         )
         _fulfil_requests(member, certification, now)
+        events.emit(events.CERTIFICATION_GRANTED, grant)
     return grant
 
 
@@ -279,6 +283,7 @@ def certification_revoke(
         locked.revoke_reason = reason
         locked.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
         member, certification = locked.member, locked.certification
+        events.emit(events.CERTIFICATION_REVOKED, locked)
         gates().member_lost_access(
             member=member,
             reason="certification_revoked",

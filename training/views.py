@@ -16,8 +16,10 @@ from django.views.decorators.http import require_POST
 
 from core.time import week_start
 from core.views import form_action
+from locations.zones import activate, zone_of
 from membership.models import Member
 from membership.services import member_get_or_create
+from staffing.services import require_at_location
 from training import scheduling, selectors, services
 from training.errors import TrainingError
 from training.forms import (
@@ -101,7 +103,8 @@ def class_list(request):
     for session in sessions:
         session.mine = mine.get(session.pk)
         session.blocked = blocked.get(session.certification_id, "")
-        by_day.setdefault(timezone.localdate(session.start), []).append(session)
+        # The day on the clock of the class's location.
+        by_day.setdefault(timezone.localdate(session.start, zone_of(session)), []).append(session)
     return render(
         request,
         "training/class_list.html",
@@ -141,6 +144,7 @@ def _catalog(member: Member, now: datetime) -> list[dict]:
 @login_required
 def session_detail(request, pk: int):
     session = get_object_or_404(selectors.sessions_with_seats(), pk=pk)
+    activate(session)  # its times in its location's zone
     member = _member(request)
     enrollment = selectors.member_active_enrollment(member, session)
     can_manage = selectors.user_can_manage_session(request.user, session)
@@ -177,6 +181,7 @@ def session_detail(request, pk: int):
 @login_required
 def session_enroll(request, pk: int):
     session = get_object_or_404(ClassSession, pk=pk)
+    activate(session)  # its times in its location's zone
     member = _member(request)
     enrolled = form_action(
         request,
@@ -201,7 +206,10 @@ def session_enroll(request, pk: int):
 @require_POST
 @login_required
 def enrollment_cancel(request, pk: int):
-    enrollment = get_object_or_404(Enrollment, pk=pk)
+    enrollment = get_object_or_404(Enrollment.objects.select_related("member", "session"), pk=pk)
+    if enrollment.member.user_id != request.user.pk:
+        _refuse_staff_elsewhere(request, enrollment.session, "cancel an enrollment")
+    activate(enrollment)  # its times in its location's zone
     form_action(
         request,
         ActionForm(request.POST),
@@ -279,6 +287,8 @@ def roster(request, pk: int):
     session = get_object_or_404(
         ClassSession.objects.select_related("certification", "instructor"), pk=pk
     )
+    _refuse_staff_elsewhere(request, session, "class roster")
+    activate(session)  # its times in its location's zone
     if not selectors.user_can_sign_off(request.user, session.certification):
         raise PermissionDenied
     enrollments = selectors.session_roster(session)
@@ -337,7 +347,8 @@ def sign_off(request):
 @require_POST
 @login_required
 def revoke(request, pk: int):
-    grant = get_object_or_404(MemberCertification, pk=pk)
+    grant = get_object_or_404(MemberCertification.objects.select_related("member"), pk=pk)
+    _refuse_staff_elsewhere(request, grant.member, "revoke a certification")
     form_action(
         request,
         ReasonForm(request.POST),
@@ -424,6 +435,8 @@ def series_create(request):
 @login_required
 def session_cancel(request, pk: int):
     session = get_object_or_404(ClassSession, pk=pk)
+    _refuse_staff_elsewhere(request, session, "cancel a class")
+    activate(session)  # its times in its location's zone
     form_action(
         request,
         ReasonForm(request.POST),
@@ -433,3 +446,8 @@ def session_cancel(request, pk: int):
         success="Class cancelled; everyone enrolled is emailed.",
     )
     return redirect("training:session_detail", pk=pk)
+
+
+def _refuse_staff_elsewhere(request, target: ClassSession | Member, what: str) -> None:
+    if selectors.user_is_training_staff_elsewhere(request.user, target):
+        require_at_location(user=request.user, obj=target, what=what, path=request.path)

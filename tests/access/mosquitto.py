@@ -55,6 +55,9 @@ def free_port() -> int:
 
 
 class Mosquitto:
+    """One broker in `directory`: its config, persistence and log (`mosquitto.log`) live there,
+    so two brokers of one test (a location's and the centre's) each get a directory of their own."""
+
     def __init__(self, directory: Path, *, extra_config: str = "") -> None:
         binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
         if not Path(binary).exists():
@@ -63,7 +66,9 @@ class Mosquitto:
             )
         self.binary = binary
         self.port = free_port()
+        directory.mkdir(parents=True, exist_ok=True)
         self.config = directory / "mosquitto.conf"
+        self.log = directory / "mosquitto.log"
         # Started as root, Mosquitto would drop to the `mosquitto` user, who cannot read the
         # test's private files; stay the user who wrote them.
         user = "user root\n" if os.geteuid() == 0 else ""
@@ -76,15 +81,18 @@ class Mosquitto:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> Mosquitto:
-        self.process = subprocess.Popen(  # noqa: S603 - fixed binary, generated config
-            [self.binary, "-c", str(self.config)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
+        # The log goes to a file, never to a pipe nobody reads: a broker that logs a lot (a
+        # bridge reconnecting, many clients) would block once the pipe's buffer filled.
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(  # noqa: S603 - fixed binary, generated config
+                [self.binary, "-c", str(self.config)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                pytest.fail(f"mosquitto exited: {self.process.stderr.read().decode()}")
+                pytest.fail(f"mosquitto exited: {self.log.read_text(errors='replace')}")
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
                 return self

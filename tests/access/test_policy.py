@@ -20,9 +20,11 @@ READY = AccessFacts(
     badge_enabled=True,
     member_name="Maya Maker",
     membership_in_good_standing=True,
+    plan_covers_location=True,
     waiver_signed=True,
     machine_in_service=True,
     certified=True,
+    local_checkout_held=True,
     booking_end=BOOKING_END,
 )
 
@@ -70,6 +72,50 @@ TRUTH_TABLE = [
     # Another member's running session is never taken over, by a maintainer either.
     ({"machine_in_use_by_another": True}, Reason.MACHINE_IN_USE, None),
     ({"machine_in_use_by_another": True, "is_maintainer": True}, Reason.MACHINE_IN_USE, None),
+    # A plan limited to other locations opens nothing here, for maintainers and instructors too;
+    # it is checked right after the membership itself, before the waiver.
+    ({"plan_covers_location": False}, Reason.PLAN_EXCLUDES_LOCATION, None),
+    (
+        {"plan_covers_location": False, "is_maintainer": True, "booking_end": None},
+        Reason.PLAN_EXCLUDES_LOCATION,
+        None,
+    ),
+    ({"plan_covers_location": False, "is_instructor": True}, Reason.PLAN_EXCLUDES_LOCATION, None),
+    (
+        {"plan_covers_location": False, "membership_in_good_standing": False},
+        Reason.MEMBERSHIP_INACTIVE,
+        None,
+    ),
+    (
+        {"plan_covers_location": False, "waiver_signed": False},
+        Reason.PLAN_EXCLUDES_LOCATION,
+        None,
+    ),
+    # A local check-out counts on top of the chain-wide certification, for everyone; a missing
+    # certification is reported first, a running session or a missing booking after it.
+    ({"local_checkout_held": False}, Reason.LOCAL_CHECKOUT_MISSING, None),
+    (
+        {"local_checkout_held": False, "is_maintainer": True, "booking_end": None},
+        Reason.LOCAL_CHECKOUT_MISSING,
+        None,
+    ),
+    (
+        {"local_checkout_held": False, "is_instructor": True, "booking_end": None},
+        Reason.LOCAL_CHECKOUT_MISSING,
+        None,
+    ),
+    ({"local_checkout_held": False, "certified": False}, Reason.NOT_CERTIFIED, None),
+    (
+        {"local_checkout_held": False, "machine_in_use_by_another": True},
+        Reason.LOCAL_CHECKOUT_MISSING,
+        None,
+    ),
+    ({"local_checkout_held": False, "booking_end": None}, Reason.LOCAL_CHECKOUT_MISSING, None),
+    (
+        {"local_checkout_held": False, "machine_emergency_stopped": True},
+        Reason.EMERGENCY_STOPPED,
+        None,
+    ),
     # The first failing condition is the one reported.
     (
         {"waiver_signed": False, "certified": False, "booking_end": None},
@@ -98,6 +144,29 @@ def test_every_reason_is_covered_and_has_a_sentence():
 
 
 def test_refusals_never_carry_a_grant():
-    for field in ("badge_enabled", "membership_in_good_standing", "waiver_signed", "certified"):
+    for field in (
+        "badge_enabled",
+        "membership_in_good_standing",
+        "plan_covers_location",
+        "waiver_signed",
+        "certified",
+        "local_checkout_held",
+    ):
         decision = decide(replace(READY, **{field: False}), staff_grant=STAFF_GRANT)
         assert not decision.allowed and decision.grant_end is None
+
+
+def test_facts_fail_closed():
+    """A fact nobody gathered refuses: a new facts object allows nothing."""
+    known = AccessFacts(at=AT, badge_known=True, badge_enabled=True)
+    assert not known.plan_covers_location and not known.local_checkout_held
+    assert decide(known, staff_grant=STAFF_GRANT).reason is Reason.MEMBERSHIP_INACTIVE
+
+
+def test_the_new_reasons_travel_as_their_codes():
+    assert Reason.PLAN_EXCLUDES_LOCATION.value == "plan_excludes_location"
+    assert Reason.LOCAL_CHECKOUT_MISSING.value == "local_checkout_missing"
+    assert "does not include this location" in Reason.PLAN_EXCLUDES_LOCATION.sentence
+    assert "check-out" in Reason.LOCAL_CHECKOUT_MISSING.sentence
+    assert not Reason.PLAN_EXCLUDES_LOCATION.allowed
+    assert not Reason.LOCAL_CHECKOUT_MISSING.allowed

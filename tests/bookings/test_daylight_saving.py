@@ -28,6 +28,7 @@ from core.time import add_duration, is_repeated, minutes_between, utc
 from equipment import services as equipment_services
 from tests.factories.bookings import BookingFactory
 from tests.factories.equipment import MachineFactory
+from tests.factories.locations import default_location_in
 from tests.factories.membership import ready_member
 
 LA = ZoneInfo("America/Los_Angeles")
@@ -86,9 +87,10 @@ def night_laser(request, db):
 
 
 @pytest.fixture
-def in_zone(request):
-    """Run the test with `zone` as the space's time zone."""
+def in_zone(request, db):
+    """Run the test with `zone` as the time zone of the space's (only) location."""
     zone = request.getfixturevalue("zone")
+    default_location_in(zone)
     with timezone.override(zone):
         yield zone
 
@@ -574,12 +576,14 @@ def test_the_member_feed_gives_real_instants_across_the_change(night_laser, trav
 
 
 def test_the_machine_feed_shows_weekly_maintenance_at_its_wall_clock_times(night_laser, travel):
-    """Sundays 01:00-03:00: on the fall-back night the feed's block runs 08:00 to 11:00 UTC, and
-    says so in UTC (a local "01:00" with a TZID would not say which of the two 01:00s)."""
+    """Sundays 01:00-03:00: on the fall-back night the feed's block runs 08:00 to 11:00 UTC; its
+    start says so in UTC (a local "01:00" with a TZID would not say which of the two 01:00s), its
+    end at 03:00 on the location's clock."""
     travel(datetime(2027, 10, 27, 12, tzinfo=LA))
     _sunday_night_maintenance(night_laser)
     feed = feeds.machine_feed(night_laser)
-    assert b"DTSTART:20271107T080000Z" in feed and b"DTEND:20271107T110000Z" in feed
+    assert b"DTSTART:20271107T080000Z" in feed
+    assert b"DTEND;TZID=America/Los_Angeles:20271107T030000" in feed
     events = icalendar.Calendar.from_ical(feed).walk("VEVENT")
     night = [e for e in events if utc(e.decoded("dtstart")).date() == FALL]
     assert [(utc(e.decoded("dtstart")), utc(e.decoded("dtend"))) for e in night] == [

@@ -19,6 +19,7 @@ from core.time import utc, wall_clock_instant
 from equipment import selectors, services
 from equipment.models import MachineEvent
 from tests.factories.equipment import MachineFactory
+from tests.factories.locations import default_location_in
 
 LA = ZoneInfo("America/Los_Angeles")
 NY = ZoneInfo("America/New_York")
@@ -32,6 +33,9 @@ ZONES = pytest.mark.parametrize("zone", [LA, NY], ids=["los_angeles", "new_york"
 def _in_zone(request):
     """Run with the parametrised `zone` (else Los Angeles) as the space's zone."""
     zone = request.getfixturevalue("zone") if "zone" in request.fixturenames else LA
+    if "db" in request.fixturenames:
+        request.getfixturevalue("db")
+        default_location_in(zone)  # the machines' location, where their clocks are
     with (
         timezone.override(zone),
         time_machine.travel(datetime(2027, 1, 4, 12, tzinfo=zone), tick=False),

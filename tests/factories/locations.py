@@ -25,3 +25,14 @@ class AreaFactory(factory.django.DjangoModelFactory):
     location = factory.SubFactory(LocationFactory)
     name = factory.Sequence(lambda n: f"Area {n}")
     slug = factory.Sequence(lambda n: f"area-{n}")
+
+
+def default_location_in(zone) -> Location:
+    """The default location (made on first use, as for a single space), set to `zone`: where the
+    machines and classes the other factories make happen, so their times are in `zone`."""
+    from locations.models import default_location
+
+    location = default_location()
+    location.time_zone = getattr(zone, "key", zone)
+    location.save(update_fields=["time_zone"])
+    return location

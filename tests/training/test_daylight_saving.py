@@ -18,6 +18,7 @@ from schedule.models import Occurrence
 
 from core.time import add_duration, minutes_between, utc
 from membership import roles
+from tests.factories.locations import default_location_in
 from tests.factories.membership import UserFactory
 from training import scheduling
 from training.models import ClassSession
@@ -38,6 +39,7 @@ def staff(db):
 def _sunday_series(safety, instructor, staff, *, first: date, at: time, minutes: int, zone):
     """A weekly class on Sundays from `first`, at `at` local time, lasting `minutes`."""
     start = datetime.combine(first, at, tzinfo=zone)
+    default_location_in(zone)
     with timezone.override(zone):
         return scheduling.series_create(
             certification=safety,
