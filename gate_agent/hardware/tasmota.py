@@ -41,25 +41,14 @@ class TasmotaRelay(HttpRelay):
             body = self._command("Status 8")
         except RelayError as exc:
             raise SensorError(str(exc)) from None
-        energy = body.get("StatusSNS", {}).get("ENERGY", {})
-        power = energy.get("Power") if isinstance(energy, dict) else None
-        if isinstance(power, list):  # several channels: one reading each
-            power = power[self._channel - 1] if len(power) >= self._channel else None
-        if isinstance(power, bool) or not isinstance(power, int | float):
-            raise SensorError(f"Tasmota at {self._url} reports no power (no energy meter?)")
-        return float(power)
+        return status8_watts(body, self._channel, where=self._url)
 
     def _switch(self, on: bool) -> None:
         self._power("On" if on else "Off")
 
     def _power(self, action: str) -> bool:
-        name = f"Power{self._channel}"
-        body = self._command(f"{name} {action}".strip())
-        # One-relay devices answer POWER, several-relay devices POWER<n>.
-        state = body.get(name.upper(), body.get("POWER") if self._channel == 1 else None)
-        if state not in ("ON", "OFF"):
-            raise RelayError(f"Tasmota at {self._url} did not report {name}: {body!r:.80}")
-        return bool(state == "ON")
+        body = self._command(f"Power{self._channel} {action}".strip())
+        return power_state(body, self._channel, where=self._url)
 
     def _command(self, command: str) -> dict[str, Any]:
         params = {"cmnd": command}
@@ -69,3 +58,25 @@ class TasmotaRelay(HttpRelay):
         if "WARNING" in body:  # e.g. "Need user=<username>&password=<password>"
             raise RelayError(f"Tasmota at {self._url}: {body['WARNING']}")
         return body
+
+
+def power_state(body: dict[str, Any], channel: int, *, where: str) -> bool:
+    """The relay's state in a Tasmota answer to `Power<n>`: one-relay devices say POWER,
+    several-relay devices POWER<n>."""
+    name = f"POWER{channel}"
+    state = body.get(name, body.get("POWER") if channel == 1 else None)
+    if state not in ("ON", "OFF"):
+        raise RelayError(f"Tasmota {where} did not report {name}: {body!r:.80}")
+    return bool(state == "ON")
+
+
+def status8_watts(body: dict[str, Any], channel: int, *, where: str) -> float:
+    """The power in a Tasmota `Status 8` answer (one reading per channel on several-relay
+    devices)."""
+    energy = body.get("StatusSNS", {}).get("ENERGY", {})
+    power = energy.get("Power") if isinstance(energy, dict) else None
+    if isinstance(power, list):
+        power = power[channel - 1] if len(power) >= channel else None
+    if isinstance(power, bool) or not isinstance(power, int | float):
+        raise SensorError(f"Tasmota {where} reports no power (no energy meter?)")
+    return float(power)

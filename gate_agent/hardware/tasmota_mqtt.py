@@ -19,6 +19,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from gate_agent.interfaces import RelayError, SensorError
 
+from .tasmota import power_state, status8_watts
+
 # Which answer topic a command's reply arrives on.
 RESULT, STATUS8 = "RESULT", "STATUS8"
 
@@ -73,25 +75,15 @@ class TasmotaMqttRelay:
             body = self._command("Status", "8", STATUS8)
         except RelayError as exc:
             raise SensorError(str(exc)) from None
-        energy = body.get("StatusSNS", {}).get("ENERGY", {})
-        power = energy.get("Power") if isinstance(energy, dict) else None
-        if isinstance(power, list):
-            power = power[self._channel - 1] if len(power) >= self._channel else None
-        if isinstance(power, bool) or not isinstance(power, int | float):
-            raise SensorError(f"Tasmota {self._topic} reports no power (no energy meter?)")
-        return float(power)
+        return status8_watts(body, self._channel, where=self._topic)
 
     def close(self) -> None:
         self._client.disconnect()
         self._client.loop_stop()
 
     def _power(self, action: str) -> bool:
-        name = f"Power{self._channel}"
-        body = self._command(name, action, RESULT)
-        state = body.get(name.upper(), body.get("POWER") if self._channel == 1 else None)
-        if state not in ("ON", "OFF"):
-            raise RelayError(f"Tasmota {self._topic} did not report {name}: {body!r:.80}")
-        return bool(state == "ON")
+        body = self._command(f"Power{self._channel}", action, RESULT)
+        return power_state(body, self._channel, where=self._topic)
 
     def _command(self, command: str, payload: str, answer: str) -> dict[str, Any]:
         if not self._subscribed.wait(self._timeout):
