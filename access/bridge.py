@@ -372,6 +372,9 @@ class BridgeRunner:
     def _client(self, client_id: str, subscriptions: tuple[str, ...], *, on_message):
         client = make_client(bridge_login(self.broker, client_id), client_id=client_id)
         client.manual_ack_set(True)
+        # A bridge back within 2 s of its broker's return, not after paho's doubling delays (up
+        # to 2 min): until it is, no switch-off reaches a gate and no ack is recorded.
+        client.reconnect_delay_set(min_delay=1, max_delay=2)
         client.on_message = on_message
 
         def on_connect(client, userdata, flags, reason_code, properties) -> None:

@@ -252,12 +252,14 @@ def outbox_acknowledged(
 
 
 def outbox_gate_back(*, device: GateDevice, now: datetime | None = None) -> None:
-    """A gate came (back) online: what reached the broker but not the gate goes again now, not
-    at its next retry (it missed whatever was published while it was away). Queued messages
-    are due already, or on their way."""
+    """A gate came (back) online: whatever waits for a retry goes now, whether it reached the
+    broker while the gate was away or the broker refused it then (a broker restart). A queued
+    message never tried is due already, or claimed by a bridge publishing it."""
     now = now or clock.now()
     GateMessage.objects.filter(
-        device=device, state=DeliveryState.DELIVERED, next_attempt_at__gt=now
+        Q(state=DeliveryState.DELIVERED) | Q(state=DeliveryState.QUEUED, attempts__gt=0),
+        device=device,
+        next_attempt_at__gt=now,
     ).update(next_attempt_at=now)
 
 
