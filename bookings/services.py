@@ -7,6 +7,7 @@ is the final judge, on SQLite the transaction itself is serialized (BEGIN IMMEDI
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import datetime, timedelta
 
@@ -23,11 +24,15 @@ from core.gates import gates
 from core.submissions import submission_claim
 from core.time import add_duration
 from equipment import services as equipment_services
+from equipment.errors import EquipmentError
 from equipment.models import Machine, MachineEvent
 from equipment.selectors import machine_event_spans
+from locations.models import Area, Location
 from membership.models import Member, User
 from training import scheduling
 from training.models import ClassSession
+
+logger = logging.getLogger(__name__)
 
 
 def _setting(name: str, default: int) -> int:
@@ -426,3 +431,48 @@ def calendar_feed_reset(*, member: Member) -> CalendarFeed:
         feed = calendar_feed_for(member)
         feed.reset()
     return feed
+
+
+def machine_move(
+    *,
+    machine: Machine,
+    location: Location,
+    area: Area | None = None,
+    actor: User | None,
+    now: datetime | None = None,
+) -> Machine:
+    """Move `machine` to another location (and area there).
+
+    Refused while it is booked ahead or held for a class to come: those members booked it at
+    the old location, on that location's clock and plan; they cancel or staff cancel first.
+    Nothing changes on a refusal. The gates are told who may use it now (the plans differ).
+    """
+    now = now or clock.now()
+    if actor is not None and not actor.has_perm("equipment.manage_machines"):
+        raise EquipmentError("Only staff who manage machines can move them.")
+    if location.archived:
+        raise EquipmentError(f"{location} is archived: machines move to open locations only.")
+    if area is not None and area.location_id != location.pk:
+        raise EquipmentError(f"{area} is not an area of {location}.")
+    with transaction.atomic():
+        locked = _lock_machine(machine)
+        if locked.location_id != location.pk:
+            booked = Booking.objects.filter(
+                machine=locked, state__in=ACTIVE_STATES, end__gt=now
+            ).count()
+            classes = locked.class_sessions.filter(end__gt=now, cancelled_at__isnull=True).count()
+            if booked or classes:
+                logger.warning("Refused to move %s to %s: booked ahead", locked.slug, location.slug)
+                raise EquipmentError(
+                    f"{locked.name} has {booked} booking(s) and {classes} class(es) to come at "
+                    f"{locked.location}: cancel or finish them before moving it to {location}."
+                )
+            if locked.required_checkout_id is not None:
+                # A local check-out belongs to the old location.
+                locked.required_checkout = None
+        locked.location, locked.area = location, area
+        locked.save(update_fields=["location", "area", "required_checkout"])
+        gates().machines_changed(machines=[locked])
+    machine.location, machine.area = locked.location, locked.area
+    machine.required_checkout = locked.required_checkout
+    return locked

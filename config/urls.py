@@ -13,6 +13,7 @@ urlpatterns = [
     path("machines/", include("equipment.urls")),
     path("bookings/", include("bookings.urls")),
     path("access/", include("access.urls")),
+    path("locations/", include("locations.urls")),
     path("", include("membership.urls")),
 ]
 # Uploads (machine photos) in development; in production the web server serves MEDIA_ROOT.

@@ -9,10 +9,10 @@ from django.utils import timezone
 from core.time import add_duration, week_start
 from equipment import services
 from equipment.models import Machine, MachineEvent
-from locations.models import default_location
+from locations.models import Location, default_location
 from locations.services import area_ensure
 from membership.models import User
-from training.models import Certification
+from training.models import Certification, LocalCheckout
 
 CERTIFICATIONS = {
     "general-shop-safety": "General shop safety",
@@ -25,6 +25,39 @@ CERTIFICATIONS = {
 OPEN_AROUND_THE_CLOCK = {"laser-a"}
 
 MACHINES = [
+    # Raleigh's own machines (the others stand in Menlo Park, the default location). Its laser
+    # needs Raleigh's local check-out on top of the chain-wide certification.
+    dict(
+        slug="raleigh-laser",
+        name="Raleigh laser cutter",
+        location="raleigh",
+        area="Laser room",
+        certification="laser-cutter",
+        checkout="Raleigh laser check-out",
+        description="80 W CO2 laser, 900 x 600 mm bed. Raleigh's staff show its rotary axis.",
+        slot_minutes=30,
+        min_minutes=30,
+        max_minutes=180,
+        book_ahead_days=14,
+        weekly_hours_per_member=6,
+        daily_bookings_per_member=2,
+        buffer_minutes=15,
+    ),
+    dict(
+        slug="raleigh-router",
+        name="Raleigh CNC router",
+        location="raleigh",
+        area="Wood shop",
+        certification="cnc-router",
+        description="5 x 10 ft CNC router with a vacuum table.",
+        slot_minutes=60,
+        min_minutes=60,
+        max_minutes=240,
+        book_ahead_days=21,
+        weekly_hours_per_member=8,
+        daily_bookings_per_member=1,
+        buffer_minutes=30,
+    ),
     dict(
         slug="laser-a",
         name="Laser cutter A",
@@ -105,13 +138,21 @@ def seed() -> list[str]:
         for slug, name in CERTIFICATIONS.items()
     }
     staff = User.objects.filter(email="staff@toolgate.test").first()
+    raleigh_staff = User.objects.filter(email="raleigh-staff@toolgate.test").first()
     today = timezone.localdate()
     monday = week_start(today)
     for spec in MACHINES:
         spec = dict(spec)
         certification = certifications[spec.pop("certification")]
-        location = default_location()
+        location = (
+            Location.objects.filter(slug=spec.pop("location", "")).first() or default_location()
+        )
         area = area_ensure(location=location, name=spec.pop("area"))
+        checkout_name = spec.pop("checkout", "")
+        if checkout_name:
+            spec["required_checkout"] = LocalCheckout.objects.get_or_create(
+                location=location, name=checkout_name
+            )[0]
         machine, created = Machine.objects.get_or_create(
             slug=spec.pop("slug"),
             defaults={
@@ -125,8 +166,9 @@ def seed() -> list[str]:
             continue
         if machine.slug not in OPEN_AROUND_THE_CLOCK:
             _open_shop_hours(machine, monday)
-        if staff is not None:
-            machine.maintainers.add(staff)
+        local_staff = raleigh_staff if location.slug == "raleigh" else staff
+        if local_staff is not None:
+            machine.maintainers.add(local_staff)
     cnc = Machine.objects.get(slug="cnc-router")
     if not cnc.events.filter(kind=MachineEvent.Kind.MAINTENANCE).exists():
         zone = timezone.get_current_timezone()

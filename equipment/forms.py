@@ -15,7 +15,8 @@ from equipment import rules
 from equipment.models import Machine, MachineState
 from equipment.rules import WEEKDAY_NAMES
 from equipment.services import SETTINGS_FIELDS
-from locations.models import Area
+from locations.models import Area, Location
+from locations.selectors import is_chain
 from membership.models import User
 
 # First parts of machine addresses that are pages of their own (/machines/new/, /machines/problems/).
@@ -115,7 +116,7 @@ class MachineAddForm(MachineForm):
     """A new machine: also its web address, which stays fixed (QR labels print it)."""
 
     class Meta(MachineForm.Meta):
-        fields = ("name", "slug", *SETTINGS_FIELDS[1:])
+        fields = ("name", "slug", "location", *SETTINGS_FIELDS[1:])
         labels = {**MachineForm.Meta.labels, "slug": "Web address"}
         help_texts = {
             **MachineForm.Meta.help_texts,
@@ -126,6 +127,12 @@ class MachineAddForm(MachineForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["slug"].required = False
+        if is_chain():  # where it stands, and a room of any location (checked when saved)
+            self.fields["location"].queryset = Location.objects.open()
+            self.fields["area"].queryset = Area.objects.select_related("location")
+            self.fields["area"].label_from_instance = lambda a: f"{a.location}: {a.name}"
+        else:  # one location: the form as it always was
+            del self.fields["location"]
 
     def clean_slug(self) -> str:
         slug = self.cleaned_data["slug"] or slugify(self.cleaned_data.get("name", ""))

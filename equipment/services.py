@@ -77,6 +77,11 @@ def machine_save(
     )
     if problems:
         raise EquipmentError(" ".join(problems.values()))
+    if machine.area is not None and machine.area.location_id != machine.location_id:
+        raise EquipmentError(f"{machine.area} is not an area of {machine.location}.")
+    checkout = machine.required_checkout
+    if checkout is not None and checkout.location_id != machine.location_id:
+        raise EquipmentError(f"{checkout} is given at another location than {machine.location}.")
     maintainer_ids = {user.pk for user in maintainers}
     with transaction.atomic():
         submission_claim(token)

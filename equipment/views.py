@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required, permission_required
+from django.db.models import Case, When
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -11,6 +12,7 @@ from core.views import form_action
 from equipment import selectors, services
 from equipment.forms import MachineStateForm, ProblemReportForm, ResolveForm
 from equipment.models import Machine, MachineEvent, ProblemReport
+from locations.views import chosen_location
 from locations.zones import activate
 from staffing.selectors import staff_scope
 from staffing.services import require_at_location
@@ -19,9 +21,17 @@ from staffing.services import require_at_location
 @login_required
 @require_GET
 def machine_list(request):
-    return render(
-        request, "equipment/machine_list.html", {"machines": selectors.machines_bookable()}
-    )
+    """The machines, of the location the switcher names (a chain) or all; in a single-location
+    space the page is as it always was."""
+    choice = chosen_location(request)
+    machines = selectors.machines_bookable().select_related("location", "area")
+    if choice.current is not None:
+        machines = machines.filter(location=choice.current)
+    elif choice.shown:  # all locations: the member's home first
+        machines = machines.order_by(
+            Case(When(location=choice.home, then=0), default=1), "location__name", "name"
+        )
+    return render(request, "equipment/machine_list.html", {"machines": machines, "choice": choice})
 
 
 @login_required

@@ -8,6 +8,7 @@ from dateutil.relativedelta import relativedelta
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from locations.models import Location
 from membership import roles, services
 from membership.models import (
     Badge,
@@ -32,6 +33,10 @@ WAIVER_TEXT = """\
 """
 
 
+ALL_LOCATIONS_PLAN = "Monthly membership"
+MENLO_ONLY_PLAN = "Menlo Park only"
+
+
 @dataclass(frozen=True)
 class DemoPerson:
     email: str
@@ -41,6 +46,8 @@ class DemoPerson:
     status: str
     badge: str = ""
     signs_waiver: bool = True
+    home: str = "menlo-park"  # the demo location (locations.demo) they mostly go to
+    plan: str = ALL_LOCATIONS_PLAN
 
 
 PEOPLE = [
@@ -67,15 +74,43 @@ PEOPLE = [
     DemoPerson(
         "gone@toolgate.test", "Cas", "Canceled", roles.MEMBER, MembershipStatus.CANCELED, ""
     ),
+    # The chain: Raleigh's own staff, and a member whose plan opens Menlo Park only.
+    DemoPerson(
+        "raleigh-staff@toolgate.test",
+        "Rae",
+        "Raleigh",
+        roles.STAFF,
+        MembershipStatus.ACTIVE,
+        "5A0000F3",
+        home="raleigh",
+    ),
+    DemoPerson(
+        "local@toolgate.test",
+        "Lou",
+        "Local",
+        roles.MEMBER,
+        MembershipStatus.ACTIVE,
+        "04C1D2E3",
+        plan=MENLO_ONLY_PLAN,
+    ),
 ]
 
 
 def seed() -> list[str]:
     """Create the demo data if missing; returns the lines to print (logins)."""
-    Plan.objects.get_or_create(
-        name="Monthly membership",
-        defaults={"monthly_price_cents": 10000, "currency": "usd", "is_default": True},
-    )
+    plans = {
+        ALL_LOCATIONS_PLAN: Plan.objects.get_or_create(
+            name=ALL_LOCATIONS_PLAN,
+            defaults={"monthly_price_cents": 10000, "currency": "usd", "is_default": True},
+        )[0],
+        MENLO_ONLY_PLAN: Plan.objects.get_or_create(
+            name=MENLO_ONLY_PLAN,
+            defaults={"monthly_price_cents": 7500, "currency": "usd", "all_locations": False},
+        )[0],
+    }
+    menlo = Location.objects.filter(slug="menlo-park").first()
+    if menlo is not None and not plans[MENLO_ONLY_PLAN].locations.exists():
+        plans[MENLO_ONLY_PLAN].locations.add(menlo)
     waiver, _ = Waiver.objects.get_or_create(
         version=1, defaults={"title": "Shop safety waiver", "text": WAIVER_TEXT}
     )
@@ -94,6 +129,10 @@ def seed() -> list[str]:
             _verify_email(user)
         member = services.member_get_or_create(user=user)
         if created:
+            member.home_location = Location.objects.filter(slug=person.home).first()
+            member.save(update_fields=["home_location"])
+            member.membership.plan = plans[person.plan]
+            member.membership.save(update_fields=["plan"])
             _set_demo_status(member, person.status, now)
             if person.badge and not Badge.objects.filter(uid=person.badge, enabled=True).exists():
                 services.badge_assign(member=member, uid=person.badge, actor=None)

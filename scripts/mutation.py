@@ -32,6 +32,7 @@ DOC = ROOT / "docs" / "testing.md"
 TREE = [
     "config",
     "core",
+    "locations",
     "membership",
     "training",
     "equipment",
@@ -45,7 +46,10 @@ TREE = [
     "scripts",
     "manage.py",
 ]
-PACKAGES = [name for name in TREE[:8]]
+PACKAGES = [name for name in TREE[:9]]
+# The chain's access tests (plans and local check-outs): they kill the mutants of those lines in
+# the decision's facts, the allow-list and the booking rules.
+CHAIN = "tests/locations/test_chain_access.py"
 GATE_AGENT_TESTS = [
     "tests/gate_agent/test_agent.py",
     "tests/gate_agent/test_agent_record.py",
@@ -72,12 +76,12 @@ TARGETS = [
     Target(
         "booking-rules",
         "bookings/rules.py",
-        ["tests/bookings/test_rules.py", "tests/bookings/test_services.py"],
+        ["tests/bookings/test_rules.py", "tests/bookings/test_services.py", CHAIN],
     ),
     Target(
         "booking-span",
         "bookings/selectors.py",
-        ["tests/bookings/test_services.py"],
+        ["tests/bookings/test_services.py", CHAIN],
         functions=["booking_facts"],
     ),
     Target(
@@ -99,9 +103,9 @@ TARGETS = [
     Target(
         "facts",
         "access/facts.py",
-        ["tests/access/test_services.py", "tests/access/test_selectors.py"],
+        ["tests/access/test_services.py", "tests/access/test_selectors.py", CHAIN],
     ),
-    Target("allowlist", "access/allowlist.py", ["tests/access/test_allowlist.py"]),
+    Target("allowlist", "access/allowlist.py", ["tests/access/test_allowlist.py", CHAIN]),
 ]
 
 KILLED = {"killed", "timeout", "caught by type check"}

@@ -8,6 +8,8 @@ from datetime import datetime, time, timedelta
 from dateutil.relativedelta import relativedelta
 from django.utils import timezone
 
+from locations import zones
+from locations.models import Location
 from membership.models import Member, User
 from training import scheduling
 from training.models import (
@@ -122,6 +124,20 @@ def _classes(certifications, instructor, staff) -> None:
         place="Wood shop",
         actor=staff,
     )
+    # Raleigh's own laser class, at 18:00 on Raleigh's clock (15:00 in Menlo Park).
+    raleigh = Location.objects.filter(slug="raleigh").first()
+    if raleigh is not None:
+        with zones.at(raleigh):
+            scheduling.session_create(
+                certification=certifications["laser-cutter"],
+                instructor=instructor,
+                start=_at(5, 18),
+                end=_at(5, 20),
+                capacity=4,
+                location=raleigh,
+                area=raleigh.areas.filter(name="Laser room").first(),
+                actor=staff,
+            )
     # Yesterday's safety class, with newbie@ in a seat: the instructor can mark the roster.
     past = ClassSession.objects.create(
         certification=safety,
@@ -176,6 +192,12 @@ def _member_states(certifications, instructor, staff) -> None:
         printer.revoked_by = staff
         printer.revoke_reason = "Left a print running overnight unattended."
         printer.save()
+    local = _member("local@toolgate.test")  # Menlo Park only: refused at Raleigh's machines
+    if local is not None:
+        _grant(
+            local, certifications["general-shop-safety"], instructor, ago=relativedelta(months=4)
+        )
+        _grant(local, certifications["laser-cutter"], instructor, ago=relativedelta(months=3))
     if late is not None:
         _grant(late, certifications["general-shop-safety"], instructor, ago=relativedelta(months=6))
         # Expired a month ago: shown as history, no longer valid at the gate.

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from core.forms import OnceForm
+from locations.models import Area, Location
+from locations.selectors import is_chain
 from training.models import Certification, Outcome
 from training.scheduling import Frequency
 
@@ -32,6 +35,13 @@ class SessionForm(OnceForm):
     end = forms.DateTimeField(widget=DateTimeLocalInput(), label="Ends")
     capacity = forms.IntegerField(min_value=1, max_value=200, initial=6, label="Seats")
     place = forms.CharField(max_length=200, required=False, label="Place")
+    # Only in a chain (more than one open location): where the class meets, and its room there.
+    location = forms.ModelChoiceField(
+        queryset=Location.objects.open(), required=False, label="Location"
+    )
+    area = forms.ModelChoiceField(
+        queryset=Area.objects.select_related("location"), required=False, label="Area"
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -41,9 +51,27 @@ class SessionForm(OnceForm):
             .distinct()
             .order_by("first_name", "last_name", "email")
         )
+        if is_chain():
+            self.fields["location"].required = True
+            self.fields["location"].help_text = "Times are on this location's clock."
+            self.fields["area"].label_from_instance = lambda a: f"{a.location}: {a.name}"
+        else:  # one location: the form as it always was
+            del self.fields["location"]
+            del self.fields["area"]
 
     def clean(self):
         data = super().clean()
+        location = data.get("location")
+        if location is not None:
+            # Typed on the location's clock, whoever types them: read them again in its zone.
+            typed_in = timezone.get_current_timezone()
+            for name in ("start", "end"):
+                if data.get(name):
+                    wall = timezone.make_naive(data[name], typed_in)
+                    data[name] = timezone.make_aware(wall, location.zone)
+            area = data.get("area")
+            if area is not None and area.location_id != location.pk:
+                self.add_error("area", f"{area.name} is not an area of {location}.")
         if data.get("start") and data.get("end") and data["end"] <= data["start"]:
             self.add_error("end", "A class must end after it starts.")
         return data

@@ -226,7 +226,7 @@ def sessions_with_seats() -> QuerySet[WithAnnotations[ClassSession, SeatCounts]]
     zero, since staff may lower a class's capacity under the number already enrolled.
     """
     return (
-        ClassSession.objects.select_related("certification", "instructor", "location")
+        ClassSession.objects.select_related("certification", "instructor", "location", "area")
         .annotate(
             seats_taken=Count(
                 "enrollments", filter=Q(enrollments__status=EnrollmentStatus.ENROLLED)

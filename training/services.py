@@ -24,7 +24,9 @@ from training.models import (
     ClassSession,
     Enrollment,
     EnrollmentStatus,
+    LocalCheckout,
     MemberCertification,
+    MemberCheckout,
     Outcome,
     TrainingRequest,
 )
@@ -313,3 +315,48 @@ def training_request_create(
                 )
         except IntegrityError:
             raise TrainingError(f"You already asked for {certification}.") from None
+
+
+def checkout_grant(
+    *, member: Member, checkout: LocalCheckout, actor: User, note: str = ""
+) -> MemberCheckout:
+    """Give `member` a local check-out; the gates of the machines needing it get new lists."""
+    if not actor.has_perm("training.manage_training"):
+        raise NotAllowed("Only training staff can give local check-outs.")
+    with transaction.atomic():
+        if MemberCheckout.objects.filter(
+            member=member, checkout=checkout, revoked_at__isnull=True
+        ).exists():
+            raise TrainingError(f"{member} already holds the {checkout.name}.")
+        grant = MemberCheckout.objects.create(
+            member=member, checkout=checkout, granted_by=actor, note=note.strip()
+        )
+        gates().machines_changed(machines=list(checkout.machines.all()))
+    return grant
+
+
+def checkout_revoke(*, grant: MemberCheckout, reason: str, actor: User) -> MemberCheckout:
+    """Withdraw a local check-out; the record stays, and the member's sessions on the machines
+    needing it stop and the gates' lists drop them, at once (the outbox)."""
+    reason = reason.strip()
+    if not reason:
+        raise TrainingError("Say why the check-out is revoked; the reason is kept.")
+    if not actor.has_perm("training.manage_training"):
+        raise NotAllowed("Only training staff can revoke local check-outs.")
+    with transaction.atomic():
+        locked = (
+            MemberCheckout.objects.select_for_update(of=("self",))
+            .select_related("checkout", "member")
+            .get(pk=grant.pk)
+        )
+        if locked.revoked_at is not None:
+            raise TrainingError("This check-out is already revoked.")
+        locked.revoked_at, locked.revoked_by, locked.revoke_reason = timezone.now(), actor, reason
+        locked.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
+        gates().member_lost_access(
+            member=locked.member,
+            reason="checkout_revoked",
+            message=f"Your {locked.checkout.name} was revoked.",
+            machines=list(locked.checkout.machines.all()),
+        )
+    return locked

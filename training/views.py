@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from core.time import week_start
 from core.views import form_action
+from locations.views import chosen_location
 from locations.zones import activate, zone_of
 from membership.models import Member
 from membership.services import member_get_or_create
@@ -77,12 +78,18 @@ def class_list(request):
         day = date.fromisoformat(request.GET.get("date", ""))
     except ValueError:
         day = timezone.localdate()
+    choice = chosen_location(request)
+    if choice.current is not None:
+        activate(choice.current)  # its days, on its clock
     first, after, previous, following = _calendar_window(view, day)
     zone = timezone.get_current_timezone()
+    # A day more each side: a class belongs to the day of its own location's clock.
     sessions = selectors.sessions_between(
-        start=timezone.make_aware(datetime.combine(first, time.min), zone),
-        end=timezone.make_aware(datetime.combine(after, time.min), zone),
+        start=timezone.make_aware(datetime.combine(first - timedelta(days=1), time.min), zone),
+        end=timezone.make_aware(datetime.combine(after + timedelta(days=1), time.min), zone),
     )
+    if choice.current is not None:
+        sessions = sessions.filter(location=choice.current)
     member = _member(request)
     now = timezone.now()
     catalog = _catalog(member, now)
@@ -104,7 +111,9 @@ def class_list(request):
         session.mine = mine.get(session.pk)
         session.blocked = blocked.get(session.certification_id, "")
         # The day on the clock of the class's location.
-        by_day.setdefault(timezone.localdate(session.start, zone_of(session)), []).append(session)
+        local_day = timezone.localdate(session.start, zone_of(session))
+        if first <= local_day < after:
+            by_day.setdefault(local_day, []).append(session)
     return render(
         request,
         "training/class_list.html",
@@ -118,6 +127,7 @@ def class_list(request):
             "now": now,
             "certifications": catalog,
             "form": ActionForm(),
+            "choice": choice,
         },
     )
 
@@ -394,6 +404,8 @@ def session_create(request):
             end=data["end"],
             capacity=data["capacity"],
             place=data["place"],
+            location=data.get("location"),
+            area=data.get("area"),
             actor=request.user,
             token=data["form_token"],
         ),
@@ -420,6 +432,8 @@ def series_create(request):
             until=data["until"],
             capacity=data["capacity"],
             place=data["place"],
+            location=data.get("location"),
+            area=data.get("area"),
             actor=request.user,
             token=data["form_token"],
         )

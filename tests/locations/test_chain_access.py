@@ -18,6 +18,7 @@ from bookings import services
 from bookings.errors import BookingRejected
 from bookings.models import Booking
 from gate_agent import protocol as p
+from membership import roles
 from membership import selectors as membership_selectors
 from membership.models import Plan
 from tests.factories.access import GateDeviceFactory
@@ -339,3 +340,39 @@ def test_the_admin_saves_a_plans_locations_through_the_service(
     everywhere.refresh_from_db()
     assert not everywhere.all_locations and list(everywhere.locations.all()) == [menlo]
     assert gate_calls.members() == [member.pk]
+
+
+# --- Giving and revoking check-outs tells the gates ---------------------------------------------
+
+
+def test_a_check_out_given_and_revoked_tells_the_gates(lasers, everywhere, checkout, gate_calls):
+    from training import services as training_services
+    from training.errors import TrainingError
+
+    _, raleigh_laser = lasers
+    raleigh_laser.required_checkout = checkout
+    raleigh_laser.save()
+    member = member_on(everywhere, certified_on=raleigh_laser)
+    staff = UserFactory(role=roles.STAFF)
+    grant = training_services.checkout_grant(member=member, checkout=checkout, actor=staff)
+    assert gate_calls.machines() == [raleigh_laser]
+    with pytest.raises(TrainingError, match="already holds"):
+        training_services.checkout_grant(member=member, checkout=checkout, actor=staff)
+    with pytest.raises(TrainingError, match="Say why"):
+        training_services.checkout_revoke(grant=grant, reason=" ", actor=staff)
+    training_services.checkout_revoke(grant=grant, reason="Unsafe", actor=staff)
+    assert gate_calls.members() == [member.pk]
+    grant.refresh_from_db()
+    assert grant.revoked_at is not None and grant.revoked_by == staff
+    with pytest.raises(TrainingError, match="already revoked"):
+        training_services.checkout_revoke(grant=grant, reason="Again", actor=staff)
+
+
+def test_only_training_staff_give_check_outs(lasers, everywhere, checkout):
+    from training import services as training_services
+    from training.errors import NotAllowed
+
+    member = member_on(everywhere)
+    with pytest.raises(NotAllowed):
+        training_services.checkout_grant(member=member, checkout=checkout, actor=UserFactory())
+    assert not MemberCheckout.objects.exists()
