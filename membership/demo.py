@@ -23,6 +23,8 @@ from membership.models import (
     Waiver,
     WaiverSignature,
 )
+from staffing.models import Role
+from staffing.services import location_role_grant
 
 DEMO_PASSWORD = "toolgate-demo"  # noqa: S105 - printed for the demo on purpose
 
@@ -51,6 +53,9 @@ class DemoPerson:
     signs_waiver: bool = True
     home: str = "menlo-park"  # the demo location (locations.demo) they mostly go to
     plan: str = ALL_LOCATIONS_PLAN
+    # Where staff and instructors hold their role (staffing): a location's slug, or "" for every
+    # location (the head office).
+    role_at: str = ""
 
 
 PEOPLE = [
@@ -86,6 +91,7 @@ PEOPLE = [
         MembershipStatus.ACTIVE,
         "5A0000F3",
         home="raleigh",
+        role_at="raleigh",
     ),
     DemoPerson(
         "local@toolgate.test",
@@ -129,6 +135,7 @@ def seed() -> list[str]:
             user.is_staff = person.role == roles.STAFF
             user.save()
             user.groups.add(Group.objects.get(name=person.role))
+            _grant_location_role(user, person)
             _verify_email(user)
         member = services.member_get_or_create(user=user)
         if created:
@@ -194,6 +201,17 @@ def _demo_money(member: Member) -> None:
         recorded_by=staff,
         memo="Demo: a $25.00 credit pack bought at the desk",
     )
+
+
+def _grant_location_role(user: User, person: DemoPerson) -> None:
+    """Sam (staff) and Ida (instructor) work chain-wide, Rae at Raleigh only."""
+    role = {roles.STAFF: Role.STAFF, roles.INSTRUCTOR: Role.INSTRUCTOR}.get(person.role)
+    if role is None:
+        return
+    location = Location.objects.filter(slug=person.role_at).first() if person.role_at else None
+    if person.role_at and location is None:
+        return  # no such demo location: the default location, as for any ungranted staff
+    location_role_grant(user=user, role=role, location=location)
 
 
 def _verify_email(user: User) -> None:

@@ -34,6 +34,7 @@ from tests.factories.bookings import BookingFactory
 from tests.factories.equipment import MachineFactory
 from tests.factories.locations import AreaFactory
 from tests.factories.membership import UserFactory, ready_member
+from tests.factories.staffing import staff_at
 from tests.factories.training import CertificationFactory
 from training import scheduling
 from training.models import ClassSession
@@ -273,7 +274,7 @@ def test_the_access_log_shows_each_scan_on_its_machines_clock(client, ny_laser, 
     at = ny(FALL, 1, 30, fold=1)  # 01:30 EST: 23:30 PDT the evening before in Menlo Park
     AccessEventFactory(machine=ny_laser, at=at)
     AccessEventFactory(machine=la_machine, at=at)
-    client.force_login(UserFactory(role=roles.STAFF))
+    client.force_login(staff_at())  # the head office: both locations' scans
     page = _page(client, reverse("access:log"))
     assert "Sun 7 Nov 2027, 01:30:00" in page
     assert "Sat 6 Nov 2027, 23:30:00" in page

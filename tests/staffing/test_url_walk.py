@@ -69,6 +69,8 @@ MEMBER_PAGES = {
     "bookings:member_feed",
     "bookings:machine_feed",
     "access:my_usage",
+    "locations:location_list",
+    "locations:location_detail",
 }
 # Member pages that show staff more (names on the grid, staff controls): a staff member of another
 # location must see them as a member does, without Raleigh's members' names.
