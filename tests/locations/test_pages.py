@@ -125,7 +125,8 @@ def test_the_location_list_names_every_open_location(client, chain, raleigh_memb
     client.force_login(raleigh_member.user)
     html = page(client, "locations:location_list")
     assert "Your home location" in html and "Menlo Park" in html
-    assert reverse("locations:location_list") in page(client, "dashboard")  # the nav link
+    # Reached from the switcher of the machine and class lists.
+    assert reverse("locations:location_list") in page(client, "equipment:machine_list")
 
 
 def test_location_hours_are_refused_when_they_cannot_work(raleigh):
