@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run gate-demo test lint mutation venv system-packages clean
+.PHONY: run gate-demo test lint mutation screenshots venv system-packages clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ lint: $(STAMP)
 
 test: $(STAMP) system-packages lint
 	$(BIN)/pytest
+
+# Screenshots of the main pages at desktop and phone sizes (docs/screenshots/, and the README's
+# docs/screenshot.png), from a fresh demo site in headless Chromium.
+screenshots: $(STAMP) system-packages
+	$(BIN)/python scripts/screenshots.py
 
 # Mutation testing of the safety core (docs/testing.md): minutes, two workers, not part of `make test`.
 mutation: $(STAMP)

@@ -6,6 +6,7 @@ from django.contrib import admin
 from access.models import (
     AccessEvent,
     EmergencyStop,
+    GateAlarm,
     GateChange,
     GateDevice,
     GateMessage,
@@ -37,7 +38,7 @@ class AccessEventAdmin(ReadOnlyAdmin):
 
 @admin.register(UsageSession)
 class UsageSessionAdmin(ReadOnlyAdmin):
-    list_display = ["started_at", "ended_at", "machine", "member", "end_reason"]
+    list_display = ["started_at", "ended_at", "machine", "member", "end_reason", "busy_seconds"]
     list_filter = ["machine", "end_reason"]
     search_fields = ["session_id", "badge_uid", "member__user__email"]
     date_hierarchy = "started_at"
@@ -63,3 +64,10 @@ class GateChangeAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "device", "kind", "reason", "actor"]
     list_filter = ["kind"]
     list_select_related = ["device__machine", "actor"]
+
+
+@admin.register(GateAlarm)
+class GateAlarmAdmin(ReadOnlyAdmin):
+    list_display = ["at", "machine", "device", "reason", "took_out_of_service"]
+    list_filter = ["reason", "machine"]
+    list_select_related = ["machine", "device"]

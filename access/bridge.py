@@ -25,6 +25,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from access import outbox
+from access.alarms import gate_alarm_record
 from access.broker import EVENTS_SUFFIX, bridge_login, bridge_share_group
 from access.facts import Scan
 from access.intake import allowlist_after_online, within_size_limit
@@ -32,8 +33,10 @@ from access.models import AccessEvent, AccessSource, GateDevice, UsageSession
 from access.mqtt import BrokerSettings, make_client
 from access.services import access_decide_many
 from bookings.selectors import booking_covering
+from core import events as domain_events
 from gate_agent import protocol
 from membership.selectors import member_by_badge
+from training.services import certification_used
 
 log = logging.getLogger(__name__)
 Outgoing = tuple[str, bytes, bool]
@@ -214,6 +217,8 @@ class GateBridge:
         if online:
             changes["last_seen"] = timezone.now()
         GateDevice.objects.filter(pk=device.pk).update(**changes)
+        if not online and device.online:
+            domain_events.emit(domain_events.GATE_OFFLINE, device)
         if online:
             # What it missed while away goes now, with a fresh allow-list (at most once a
             # minute: a gate repeating unsigned "online" statuses costs one list, not one each).
@@ -246,7 +251,7 @@ class GateBridge:
                 return  # an upload repeated after a lost acknowledgement
             try:
                 with transaction.atomic():
-                    AccessEvent.objects.create(
+                    logged = AccessEvent.objects.create(
                         at=at,
                         source=AccessSource.OFFLINE,
                         badge_uid=(event.badge_uid or "")[:40],
@@ -258,13 +263,23 @@ class GateBridge:
                         grant_end=_at(event.grant_end),
                         gate_event_id=event.id,
                     )
+                    domain_events.emit(domain_events.ACCESS_DECIDED, logged)
             except IntegrityError:
                 pass  # another bridge stored the same upload first
+            return
+        if event.kind == protocol.EVENT_ALARM:
+            gate_alarm_record(
+                device=device,
+                event_id=event.id,
+                reason=event.reason,
+                at=at,
+                session_id=event.session_id,
+            )
             return
         if not event.session_id:
             return
         if event.kind == protocol.EVENT_SESSION_START:
-            UsageSession.objects.get_or_create(
+            session, started = UsageSession.objects.get_or_create(
                 session_id=event.session_id,
                 defaults={
                     "device": device,
@@ -278,14 +293,27 @@ class GateBridge:
                     "grant_end": _at(event.grant_end),
                 },
             )
+            if started:
+                domain_events.emit(domain_events.USAGE_STARTED, session)
+            needed = device.machine.required_certification_id
+            if started and member is not None and needed is not None:
+                # Use keeps a certification that lapses when unused alive.
+                certification_used(member=member, certification_id=needed, at=at)
         elif event.kind == protocol.EVENT_SESSION_EXTEND:
             UsageSession.objects.filter(session_id=event.session_id, ended_at__isnull=True).update(
                 grant_end=_at(event.grant_end)
             )
         elif event.kind == protocol.EVENT_SESSION_END:
-            UsageSession.objects.filter(session_id=event.session_id, ended_at__isnull=True).update(
-                ended_at=at, end_reason=event.reason[:40]
+            running = UsageSession.objects.filter(
+                session_id=event.session_id, ended_at__isnull=True
             )
+            if running.update(
+                ended_at=at, end_reason=event.reason[:40], busy_seconds=_busy(event, at)
+            ):
+                domain_events.emit_each(
+                    domain_events.USAGE_ENDED,
+                    UsageSession.objects.filter(session_id=event.session_id),
+                )
 
     def housekeeping(self) -> list[Outgoing]:
         """Periodic: mark silent gates offline, settle messages past their give-up time, forget
@@ -294,13 +322,30 @@ class GateBridge:
         now = timezone.now()
         outbox.outbox_give_up(now=now)
         silent_since = now - timedelta(seconds=settings.GATE_OFFLINE_AFTER_SECONDS)
-        GateDevice.objects.filter(online=True, last_seen__lt=silent_since).update(online=False)
+        silent = GateDevice.objects.filter(online=True, last_seen__lt=silent_since)
+        with transaction.atomic():
+            domain_events.emit_each(domain_events.GATE_OFFLINE, silent.select_related("machine"))
+            silent.update(online=False)
         AccessEvent.objects.filter(
             source=AccessSource.ALLOWLIST,
             at__lt=now - timedelta(days=settings.GATE_ALLOWLIST_LOG_DAYS),
         ).delete()
         outbox.outbox_allowlist(devices=GateDevice.objects.all(), now=now)
         return []
+
+
+def _busy(event: protocol.GateEvent, ended_at: datetime) -> int | None:
+    """The session's busy seconds, never more than it lasted (the gate counts on its own clock)."""
+    if event.busy_seconds is None:
+        return None
+    started = (
+        UsageSession.objects.filter(session_id=event.session_id)
+        .values_list("started_at", flat=True)
+        .first()
+    )
+    if started is None:
+        return event.busy_seconds
+    return max(0, min(event.busy_seconds, int((ended_at - started).total_seconds())))
 
 
 class OutboxWaker:

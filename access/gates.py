@@ -211,6 +211,15 @@ class SiteGates:
         )
         allowlists_refresh([booking.machine])
 
+    def booking_finished(self, *, booking: Booking) -> None:
+        gate_switch_off_member(
+            member=booking.member,
+            reason="booking_finished",
+            message="You ended your booking. Thank you!",
+            machines=[booking.machine],
+        )
+        allowlists_refresh([booking.machine])
+
     def booking_extended(self, *, booking: Booking) -> None:
         gate_extend_booking(booking=booking)
         allowlists_refresh([booking.machine])
@@ -225,3 +234,6 @@ class SiteGates:
 
     def machines_changed(self, *, machines: Iterable[Machine]) -> None:
         allowlists_refresh(machines)
+
+    def every_machine_changed(self) -> None:
+        allowlists_refresh(Machine.objects.all())

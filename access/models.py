@@ -137,7 +137,49 @@ SESSION_END_SENTENCES = {
     "out_of_service": "The machine was taken out of service.",
     "gate_disabled": "Staff disabled the gate.",
     "credentials_replaced": "Staff replaced the gate's credentials.",
+    "idle_timeout": "The machine stood idle too long and was switched off.",
+    "relay_failed": "The relay did not switch on; the gate switched it off again.",
 }
+
+
+# Alarms a gate raises (gate_agent/switch.py), each with what staff read.
+ALARM_SENTENCES = {
+    "current_while_off": "Current is flowing while the gate has the relay off: a welded "
+    "contactor or a bypass. The machine cannot be switched off by the gate.",
+    "relay_stuck_on": "The relay reports on after the gate switched it off.",
+    "relay_not_on": "The relay did not switch on when the gate told it to.",
+    "relay_unreachable": "The gate could not reach its relay (smart plug offline?).",
+    "meter_failed": "The gate gets no power reading from its meter.",
+}
+# These mean the gate cannot cut the power: the machine goes out of service at once.
+ALARMS_OUT_OF_SERVICE = frozenset({"current_while_off", "relay_stuck_on"})
+
+
+class GateAlarm(models.Model):
+    """An alarm a gate raised (its event id keeps uploads that repeat from counting twice)."""
+
+    device = models.ForeignKey(GateDevice, on_delete=models.PROTECT, related_name="alarms")
+    machine = models.ForeignKey(
+        "equipment.Machine", on_delete=models.PROTECT, related_name="gate_alarms"
+    )
+    at = models.DateTimeField()
+    reason = models.CharField(max_length=40)
+    session_id = models.CharField(max_length=64, blank=True)
+    gate_event_id = models.CharField(max_length=64, unique=True)
+    # Whether this alarm took the machine out of service (it was in service when it came).
+    took_out_of_service = models.BooleanField(default=False)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["machine", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.device.device_id}: {self.reason} at {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def sentence(self) -> str:
+        return ALARM_SENTENCES.get(self.reason, self.reason.replace("_", " ").capitalize())
 
 
 class UsageSession(models.Model):
@@ -162,8 +204,12 @@ class UsageSession(models.Model):
     started_at = models.DateTimeField()
     grant_end = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
-    # The gate's session end reason (docs/gate-protocol.md), e.g. grant_expired, handover.
+    # The gate's session end reason (docs/gate-protocol.md), e.g. grant_expired, idle_timeout.
     end_reason = models.CharField(max_length=40, blank=True)
+    # Seconds within the session the machine drew at least its busy threshold, as the gate's
+    # power meter saw it (reports, metered billing). Null: the gate has no meter, or the session
+    # has not ended; never more than the session's duration.
+    busy_seconds = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at"]
@@ -173,6 +219,11 @@ class UsageSession(models.Model):
     def duration(self) -> timedelta | None:
         """How long the relay was on; None while the session runs."""
         return None if self.ended_at is None else self.ended_at - self.started_at
+
+    @property
+    def busy_minutes(self) -> int | None:
+        """Busy time in whole minutes, rounded down; None without a power meter."""
+        return None if self.busy_seconds is None else self.busy_seconds // 60
 
     @property
     def end_sentence(self) -> str:

@@ -97,30 +97,38 @@ def outbox_allowlist(
     *, devices: Iterable[GateDevice], now: datetime | None = None
 ) -> list[GateMessage]:
     """Queue a fresh allow-list for each device, built when it is sent. One still waiting to be
-    sent is not queued twice: it will say what the site knows when it goes."""
+    sent is not queued twice: it will say what the site knows when it goes.
+
+    A waiting row a bridge has claimed but not yet committed (its list built, perhaps before this
+    change) is locked: SKIP LOCKED passes over it, and the device gets a new row. Counting it as
+    waiting would let a list that still lists a lapsed member be the last one the gate gets.
+    """
     now = now or clock.now()
     devices = list(devices)
-    waiting = set(
-        GateMessage.objects.filter(
-            device__in=devices,
-            kind=GateMessageKind.ALLOWLIST,
-            state=DeliveryState.QUEUED,
-            payload="",
-        ).values_list("device_id", flat=True)
-    )
-    rows = GateMessage.objects.bulk_create(
-        GateMessage(
-            device=device,
-            kind=GateMessageKind.ALLOWLIST,
-            created_at=now,
-            next_attempt_at=now,
-            give_up_at=_give_up_at(now),
+    with transaction.atomic():
+        waiting = set(
+            GateMessage.objects.select_for_update(skip_locked=True)
+            .filter(
+                device__in=devices,
+                kind=GateMessageKind.ALLOWLIST,
+                state=DeliveryState.QUEUED,
+                payload="",
+            )
+            .values_list("device_id", flat=True)
         )
-        for device in devices
-        if device.pk not in waiting
-    )
-    if rows:
-        _wake_bridges()
+        rows = GateMessage.objects.bulk_create(
+            GateMessage(
+                device=device,
+                kind=GateMessageKind.ALLOWLIST,
+                created_at=now,
+                next_attempt_at=now,
+                give_up_at=_give_up_at(now),
+            )
+            for device in devices
+            if device.pk not in waiting
+        )
+        if rows:
+            _wake_bridges()
     return rows
 
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import DurationField, ExpressionWrapper, F, Prefetch, QuerySet, Sum, Value
+from django.db.models import (
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -13,17 +22,23 @@ from access.models import (
     AccessEvent,
     AccessSource,
     EmergencyStop,
+    GateAlarm,
     GateChange,
     GateDevice,
     GateMessage,
     GateMessageKind,
     UsageSession,
 )
+from bookings.models import Booking
+from bookings.states import ACTIVE_STATES
 from core import clock
 from equipment.models import Machine, MachineState
+from gate_agent.badges import InvalidBadgeUID, normalize_badge_uid
 from membership.models import Member
 from membership.selectors import member_search
 from staffing.selectors import EVERYWHERE, Scope
+
+ALARMS_SHOWN_FOR = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -35,6 +50,11 @@ class MachineLive:
     emergency_stop: EmergencyStop | None = None
     # The latest commands to its gates, with their delivery state, newest first.
     commands: tuple[GateMessage, ...] = ()
+    # Its gates' alarms of the last day (a welded contactor, a relay that did not switch).
+    alarms: tuple[GateAlarm, ...] = ()
+    # Its confirmed or checked-in booking covering now, and the next one to start.
+    booked_now: Booking | None = None
+    booked_next: Booking | None = None
 
     @property
     def online(self) -> bool:
@@ -66,6 +86,12 @@ def machines_live(*, scope: Scope = EVERYWHERE, recent_events: int = 5) -> list[
             "pressed_by"
         )
     }
+    booked_now, booked_next = bookings_now_and_next(now=clock.now())
+    alarms: dict[int, list[GateAlarm]] = {}
+    for alarm in GateAlarm.objects.filter(at__gte=clock.now() - ALARMS_SHOWN_FOR).select_related(
+        "device"
+    ):
+        alarms.setdefault(alarm.machine_id, []).append(alarm)
     live = []
     for machine in machines:
         recent = list(
@@ -86,9 +112,31 @@ def machines_live(*, scope: Scope = EVERYWHERE, recent_events: int = 5) -> list[
                 recent,
                 stops.get(machine.pk),
                 commands,
+                tuple(alarms.get(machine.pk, [])[:3]),
+                booked_now.get(machine.pk),
+                booked_next.get(machine.pk),
             )
         )
     return live
+
+
+def bookings_now_and_next(*, now: datetime) -> tuple[dict[int, Booking], dict[int, Booking]]:
+    """Per machine id: the active booking covering `now`, and the next one starting after it
+    (within a day). One query."""
+    current: dict[int, Booking] = {}
+    upcoming: dict[int, Booking] = {}
+    for booking in (
+        Booking.objects.filter(
+            state__in=ACTIVE_STATES, end__gt=now, start__lt=now + timedelta(days=1)
+        )
+        .select_related("member__user")
+        .order_by("start", "pk")
+    ):
+        if booking.start <= now:
+            current.setdefault(booking.machine_id, booking)
+        else:
+            upcoming.setdefault(booking.machine_id, booking)
+    return current, upcoming
 
 
 def gates_disabled(*, scope: Scope = EVERYWHERE) -> QuerySet[GateDevice]:
@@ -145,7 +193,11 @@ def access_log(log_filter: AccessLogFilter, *, scope: Scope = EVERYWHERE) -> Que
     if log_filter.machine is not None:
         events = events.filter(machine=log_filter.machine)
     if log_filter.member.strip():
-        events = events.filter(member__in=member_search(log_filter.member).values("pk"))
+        # A badge nobody holds is still found: its scans name no member, only the UID.
+        events = events.filter(
+            Q(member__in=member_search(log_filter.member).values("pk"))
+            | _scanned_uid(log_filter.member)
+        )
     if log_filter.since is not None:
         events = events.filter(at__gte=_local_midnight(log_filter.since))
     if log_filter.until is not None:
@@ -157,6 +209,14 @@ def access_log(log_filter: AccessLogFilter, *, scope: Scope = EVERYWHERE) -> Que
     else:
         events = events.exclude(source=AccessSource.ALLOWLIST)
     return events.order_by("-at", "-id")
+
+
+def _scanned_uid(text: str) -> Q:
+    """Events of the badge UID `text` (in any reader format); none when it is no UID."""
+    try:
+        return Q(badge_uid=normalize_badge_uid(text))
+    except InvalidBadgeUID:
+        return Q(pk__in=[])
 
 
 def _local_midnight(day: date) -> datetime:

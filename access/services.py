@@ -19,6 +19,7 @@ from bookings.models import Booking
 from bookings.services import booking_check_in
 from bookings.states import BookingState
 from core import clock
+from core.events import ACCESS_DECIDED, emit_each
 from equipment.models import Machine
 
 
@@ -83,6 +84,7 @@ def access_decide_many(scans: Sequence[Scan], *, source: str) -> list[AccessResu
         for event in events:
             event.decision_microseconds = elapsed
         AccessEvent.objects.bulk_create(events)
+        emit_each(ACCESS_DECIDED, events)
     return [AccessResult(d, e) for d, e in zip(decisions, events, strict=True)]
 
 

@@ -30,19 +30,44 @@ class InstantField(forms.DateTimeField):
 class BookingForm(OnceForm):
     start = InstantField()
     minutes = forms.TypedChoiceField(coerce=int, label="Length")
+    repeat_weeks = forms.TypedChoiceField(
+        coerce=int,
+        required=False,
+        empty_value=1,
+        label="Repeat",
+        choices=[(1, "Just this once")] + [(n, f"Every week, {n} times") for n in range(2, 9)],
+        help_text="Each week is checked by the same rules; weeks that cannot be booked are listed.",
+    )
+    also = forms.ModelMultipleChoiceField(
+        queryset=Machine.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Book at the same time",
+        help_text="All or none: if one cannot be booked, nothing is.",
+    )
     member_email = forms.EmailField(
         required=False, label="For member (email)", help_text="Staff: book for this member."
     )
 
-    def __init__(self, *args, machine, for_staff: bool = False, **kwargs) -> None:
+    def __init__(self, *args, machine, for_staff: bool = False, lengths=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        lengths = range(machine.min_minutes, machine.max_minutes + 1, machine.slot_minutes)
-        self.fields["minutes"].choices = [(m, _length_label(m)) for m in lengths]
+        # The form offers the lengths that fit (`bookings.outlook.booking_lengths`); a post may
+        # carry any length of the machine's range, and the booking service judges it.
+        if lengths is None:
+            lengths = range(machine.min_minutes, machine.max_minutes + 1, machine.slot_minutes)
+        self.fields["minutes"].choices = [(m, length_label(m)) for m in lengths]
+        # Machines of the same area (a fume extractor next to its laser) can be booked with it.
+        if machine.area_id:
+            self.fields["also"].queryset = Machine.objects.filter(
+                area_id=machine.area_id, state="in_service"
+            ).exclude(pk=machine.pk)
+        else:
+            del self.fields["also"]
         if not for_staff:
             del self.fields["member_email"]
 
 
-def _length_label(minutes: int) -> str:
+def length_label(minutes: int) -> str:
     hours, rest = divmod(minutes, 60)
     if hours and rest:
         return f"{hours} h {rest} min"
@@ -51,6 +76,10 @@ def _length_label(minutes: int) -> str:
 
 class CancelForm(OnceForm):
     reason = forms.CharField(max_length=500, required=False, label="Reason (optional)")
+
+
+class HandOverForm(OnceForm):
+    email = forms.EmailField(label="Member's email")
 
 
 class ExtendForm(OnceForm):

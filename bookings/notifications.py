@@ -17,9 +17,10 @@ from locations import zones
 logger = logging.getLogger(__name__)
 
 
-def _send(booking_id: int, kind: str, subject: str) -> None:
+def _send(booking_id: int, kind: str, subject: str, **extra: str) -> None:
     booking = Booking.objects.select_related("machine", "member__user").get(pk=booking_id)
     context = {
+        **extra,
         "booking": booking,
         "member": booking.member,
         "space_name": getattr(settings, "SPACE_NAME", "Toolgate"),
@@ -50,3 +51,8 @@ def send_reminder(booking_id: int) -> None:
 @shared_task(base=EmailTask)
 def send_cancellation(booking_id: int) -> None:
     _send(booking_id, "cancellation", "Cancelled: your {machine} booking")
+
+
+@shared_task(base=EmailTask)
+def send_machine_out_of_service(booking_id: int, reason: str) -> None:
+    _send(booking_id, "out_of_service", "{machine} is out of service", reason=reason)

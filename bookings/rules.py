@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 from typing import Self
 
@@ -91,6 +91,12 @@ class Refusal(enum.Enum):
     )
     BOOKING_OVER = ("booking_over", "This booking has already ended.")
     NOT_RUNNING = ("not_running", "Only a booking that is running now can be extended.")
+    NOT_RUNNING_TO_END = ("not_running_to_end", "Only a booking that is running now can be ended.")
+    HAND_OVER_CLOSED = (
+        "hand_over_closed",
+        "Only a confirmed booking that has not started can be handed to another member.",
+    )
+    HAND_OVER_SELF = ("hand_over_self", "That member already holds this booking.")
     NOT_LATER = ("not_later", "The new end must be later than the current end.")
     NOT_TEACHER = (
         "not_teacher",
@@ -336,6 +342,49 @@ def booking_refusal(facts: BookingFacts, rules: MachineRules) -> Refused | None:
     return None
 
 
+def member_refusal(
+    *, may_use_machines: bool, certified: bool, rules: MachineRules
+) -> Refused | None:
+    """What keeps this member from booking any slot of the machine, whatever the time: the
+    machine's state, then the member's standing and certification (the same checks, in the same
+    order, as `booking_refusal`). The grid and the machine cards show it before any click."""
+    return check_machine_state(rules) or check_member(
+        may_use_machines=may_use_machines, certified=certified, rules=rules
+    )
+
+
+def beyond_horizon(start: datetime, now: datetime, rules: MachineRules, zone: tzinfo) -> bool:
+    """Is `start` past how far ahead the machine takes bookings (the grid shows it as not open yet)."""
+    refused = check_timing(start, now, rules, zone)
+    return refused is not None and refused.reason is Refusal.TOO_FAR_AHEAD
+
+
+def lengths_that_fit(facts: BookingFacts, rules: MachineRules) -> list[int]:
+    """The booking lengths (minutes, on the slot grid) from `facts.start` that every rule accepts.
+
+    `facts` must be gathered for the longest length, so that opening hours, blocks and other
+    bookings up to it are known; each shorter end is judged by `booking_refusal` itself.
+    """
+    fitting = []
+    for minutes in range(rules.min_minutes, rules.max_minutes + 1, rules.slot_minutes):
+        end = add_duration(facts.start, timedelta(minutes=minutes))
+        if booking_refusal(replace(facts, end=end), rules) is None:
+            fitting.append(minutes)
+    return fitting
+
+
+def default_length(lengths: Sequence[int], *, start: datetime, now: datetime) -> int | None:
+    """The length to preselect: the shortest that leaves at least the shortest booking's worth of
+    time from now (a slot already running has lost its past minutes), else the longest offered."""
+    if not lengths:
+        return None
+    shortest = lengths[0]
+    for minutes in lengths:
+        if minutes_between(now, add_duration(start, timedelta(minutes=minutes))) >= shortest:
+            return minutes
+    return lengths[-1]
+
+
 def cancel_refusal(
     *, is_owner: bool, is_staff: bool, state: str, start: datetime, end: datetime, now: datetime
 ) -> Refused | None:
@@ -380,6 +429,33 @@ def extend_refusal(
         return refuse(Refusal.NOT_RUNNING)
     if utc(new_end) <= utc(end):
         return refuse(Refusal.NOT_LATER)
+    return None
+
+
+def finish_refusal(
+    *, is_owner: bool, is_staff: bool, state: str, start: datetime, end: datetime, now: datetime
+) -> Refused | None:
+    """ "I'm done": a running booking ends now and frees its machine (its member or staff)."""
+    if not (is_owner or is_staff):
+        return refuse(Refusal.NOT_YOURS)
+    if state not in ACTIVE_STATES:
+        return refuse(Refusal.NOT_ACTIVE, state=_state_words(state))
+    if not (utc(start) <= utc(now) < utc(end)):
+        return refuse(Refusal.NOT_RUNNING_TO_END)
+    return None
+
+
+def hand_over_refusal(
+    *, is_owner: bool, is_staff: bool, same_member: bool, state: str, start: datetime, now: datetime
+) -> Refused | None:
+    """A member hands their booking to another member before it starts; the machine rules are
+    then judged for the new member (`booking_refusal`), as if they booked it themselves."""
+    if not (is_owner or is_staff):
+        return refuse(Refusal.NOT_YOURS)
+    if state != BookingState.CONFIRMED or utc(now) >= utc(start):
+        return refuse(Refusal.HAND_OVER_CLOSED)
+    if same_member:
+        return refuse(Refusal.HAND_OVER_SELF)
     return None
 
 

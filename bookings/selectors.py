@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from bookings.models import Booking
-from bookings.rules import LOOKBACK, BookingFacts, MachineRules
+from bookings.rules import LOOKBACK, BookingFacts, MachineRules, beyond_horizon
 from bookings.states import ACTIVE_STATES, BookingState
 from core import clock
 from core.time import (
@@ -192,7 +192,10 @@ def booking_facts(
 class Cell:
     start: datetime
     end: datetime
-    status: str  # free, mine, taken, blocked, closed, past
+    # free, mine, taken, blocked (maintenance or class), buffer, closed, past; and for a member
+    # who may not book: locked (free, but not for them: the grid says why), ahead (beyond the
+    # booking horizon).
+    status: str
     label: str = ""
     booking: Booking | None = None
 
@@ -262,6 +265,21 @@ class WeekGrid:
     days: list[Day]
     rows: list[Row]
     clock_changes: list[ClockChange] = field(default_factory=list)
+    # The day a narrow screen shows alone (today, or the first day of another week).
+    focus: date | None = None
+    now: datetime | None = None
+
+    @property
+    def focus_day(self) -> date:
+        return self.focus or self.monday
+
+    @property
+    def previous_day(self) -> date:
+        return self.focus_day - timedelta(days=1)
+
+    @property
+    def next_day(self) -> date:
+        return self.focus_day + timedelta(days=1)
 
     @property
     def previous_week(self) -> date:
@@ -327,11 +345,15 @@ def week_grid(
     member: Member | None,
     show_names: bool = False,
     now: datetime | None = None,
+    may_book: bool = True,
+    focus: date | None = None,
 ) -> WeekGrid:
     """The machine's week, slot by slot: free, yours, taken (a name only for staff) or blocked.
 
     Slots follow each day's wall clock: the spring-forward day has no 02:00 row cells, the
     fall-back day has the 01:00 hour twice, as two rows labelled with their zone names.
+    `may_book` False (the member's standing or certification refuses every slot) shows free
+    slots as locked; free slots past the booking horizon show as not open yet.
     """
     now = now or clock.now()
     zone = timezone.get_current_timezone()
@@ -353,6 +375,7 @@ def week_grid(
         else [(s.timestamp(), e.timestamp()) for s, e in calendar.opening]
     )
     now_ts = now.timestamp()
+    rules_ = machine_rules(machine)
     days = []
     for offset in range(7):
         day = monday + timedelta(days=offset)
@@ -361,15 +384,21 @@ def week_grid(
             Day(
                 day,
                 [
-                    _cell(
-                        start,
-                        add_duration(start, step),
-                        now_ts,
-                        opening,
-                        blocks,
-                        booked,
-                        member,
-                        show_names,
+                    _judged(
+                        _cell(
+                            start,
+                            add_duration(start, step),
+                            now_ts,
+                            opening,
+                            blocks,
+                            booked,
+                            member,
+                            show_names,
+                        ),
+                        now=now,
+                        rules_=rules_,
+                        zone=zone,
+                        may_book=may_book,
                     )
                     for start in slots
                 ],
@@ -383,7 +412,22 @@ def week_grid(
         clock_changes=[
             change for day in days if (change := clock_change(day.date, zone)) is not None
         ],
+        focus=focus if focus and monday <= focus <= monday + timedelta(days=6) else None,
+        now=now,
     )
+
+
+def _judged(
+    cell: Cell, *, now: datetime, rules_: MachineRules, zone: tzinfo, may_book: bool
+) -> Cell:
+    """A free cell as this member may see it: beyond the horizon, or not theirs to book."""
+    if cell.status != "free":
+        return cell
+    if beyond_horizon(cell.start, now, rules_, zone):
+        return Cell(cell.start, cell.end, "ahead", f"Opens {rules_.book_ahead_days} days ahead")
+    if not may_book:
+        return Cell(cell.start, cell.end, "locked", "Free")
+    return cell
 
 
 def _rows(days: list[Day]) -> list[Row]:
@@ -423,7 +467,7 @@ def _cell(
         return Cell(start, end, "closed", "Closed")
     for b_start, _b_end, b_until, _booking in booked:
         if b_start < e and s < b_until:
-            return Cell(start, end, "blocked", "Buffer")
+            return Cell(start, end, "buffer", "Buffer")
     if e <= now_ts:  # the slot running now stays bookable (walk-up)
         return Cell(start, end, "past", "")
     return Cell(start, end, "free", "Free")

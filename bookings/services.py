@@ -9,20 +9,22 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from bookings import notifications, rules, selectors
 from bookings.errors import BookingRejected
 from bookings.models import Booking, CalendarFeed
 from bookings.rules import Refusal
 from bookings.states import ACTIVE_STATES, BookingState
-from core import clock
+from core import clock, events
 from core.gates import gates
 from core.submissions import submission_claim
-from core.time import add_duration
+from core.time import add_duration, duration_between
 from equipment import services as equipment_services
 from equipment.errors import EquipmentError
 from equipment.models import Machine, MachineEvent
@@ -97,7 +99,82 @@ def booking_create(
             ) from None
         notifications.send_confirmation.delay_on_commit(booking.pk)
         _announce_changed(booking.machine)
+        events.emit(events.BOOKING_CREATED, booking)
     return booking
+
+
+@dataclass(frozen=True)
+class SeriesResult:
+    """What a weekly series came to: each week's booking, or the rule that refused that week."""
+
+    booked: list[Booking]
+    refused: list[tuple[datetime, BookingRejected]]
+
+
+def bookings_create_weekly(
+    *,
+    member: Member,
+    machine: Machine,
+    start: datetime,
+    end: datetime,
+    weeks: int,
+    actor: User | None = None,
+    token: uuid.UUID | None = None,
+    now: datetime | None = None,
+) -> SeriesResult:
+    """The same slot every week for `weeks` weeks ("every Tuesday 18:00 for 6 weeks"): each week
+    is a booking of its own, judged by every rule as `booking_create` judges one; the weeks the
+    rules refuse (beyond the horizon, taken, a class) are reported, the others booked.
+
+    The wall-clock time stays the same across a daylight-saving change; the length is real time.
+    """
+    now = now or clock.now()
+    length = duration_between(start, end)
+    local_start = timezone.localtime(start)
+    booked, refused = [], []
+    with transaction.atomic():
+        submission_claim(token)
+        for week in range(weeks):
+            # Wall-clock arithmetic in the space's zone: 18:00 stays 18:00 after the clocks change.
+            week_start = local_start + timedelta(weeks=week)
+            try:
+                booked.append(
+                    booking_create(
+                        member=member,
+                        machine=machine,
+                        start=week_start,
+                        end=add_duration(week_start, length),
+                        actor=actor,
+                        now=now,
+                    )
+                )
+            except BookingRejected as rejected:
+                refused.append((week_start, rejected))
+    return SeriesResult(booked, refused)
+
+
+def bookings_create_together(
+    *,
+    member: Member,
+    machines: list[Machine],
+    start: datetime,
+    end: datetime,
+    actor: User | None = None,
+    token: uuid.UUID | None = None,
+    now: datetime | None = None,
+) -> list[Booking]:
+    """Several machines for the same time (a laser and its fume extractor): all or none. Each is
+    judged by `booking_create`'s rules; the first refusal undoes the others and is raised."""
+    now = now or clock.now()
+    with transaction.atomic():
+        submission_claim(token)
+        # Machines locked in one order (by id), so two such requests cannot deadlock.
+        return [
+            booking_create(
+                member=member, machine=machine, start=start, end=end, actor=actor, now=now
+            )
+            for machine in sorted(machines, key=lambda m: m.pk)
+        ]
 
 
 def booking_cancel(
@@ -132,6 +209,7 @@ def booking_cancel(
         locked.cancel_reason = reason.strip()
         locked.save(update_fields=["state", "cancelled_at", "cancelled_by", "cancel_reason"])
         _announce_cancelled(locked)
+        events.emit(events.BOOKING_CANCELLED, locked)
         if actor is None or actor.pk != locked.member.user_id:
             notifications.send_cancellation.delay_on_commit(locked.pk)
     return locked
@@ -157,6 +235,7 @@ def booking_check_in(
         locked.checked_in_at = now
         locked.checked_in_by = actor
         locked.save(update_fields=["state", "checked_in_at", "checked_in_by"])
+        events.emit(events.BOOKING_CHECKED_IN, locked)
     return locked
 
 
@@ -214,6 +293,86 @@ def booking_extend(
     return locked
 
 
+def booking_hand_over(
+    *,
+    booking: Booking,
+    to_member: Member,
+    actor: User | None,
+    token: uuid.UUID | None = None,
+    now: datetime | None = None,
+) -> Booking:
+    """Give a booking that has not started to another member, who must meet every rule for it
+    (paid up, certified, their own quotas): the same judgement as booking it themselves. The new
+    holder gets the confirmation email; the gates' lists follow."""
+    now = now or clock.now()
+    with transaction.atomic():
+        submission_claim(token)
+        current = Booking.objects.select_related("member").get(pk=booking.pk)
+        locked_machine = _lock_machine(current.machine)
+        locked = Booking.objects.select_for_update().select_related("member").get(pk=booking.pk)
+        refused = rules.hand_over_refusal(
+            is_owner=actor is not None and locked.member.user_id == actor.pk,
+            is_staff=_is_booking_staff(actor, locked_machine),
+            same_member=locked.member_id == to_member.pk,
+            state=locked.state,
+            start=locked.start,
+            now=now,
+        )
+        if refused is None:
+            facts = selectors.booking_facts(
+                member=to_member,
+                machine=locked_machine,
+                start=locked.start,
+                end=locked.end,
+                now=now,
+                exclude_pk=locked.pk,
+            )
+            refused = rules.booking_refusal(facts, selectors.machine_rules(locked_machine))
+        if refused is not None:
+            raise BookingRejected(refused)
+        locked.member = to_member
+        locked.save(update_fields=["member"])
+        notifications.send_confirmation.delay_on_commit(locked.pk)
+        _announce_changed(locked_machine)
+    return locked
+
+
+def booking_finish(
+    *,
+    booking: Booking,
+    actor: User | None,
+    token: uuid.UUID | None = None,
+    now: datetime | None = None,
+) -> Booking:
+    """ "I'm done": end a running booking now. The machine switches off and is free for others
+    (after its buffer); the booking counts as completed, its unused time handed back."""
+    now = now or clock.now()
+    with transaction.atomic():
+        submission_claim(token)
+        current = Booking.objects.select_related("member").get(pk=booking.pk)
+        locked_machine = _lock_machine(current.machine)
+        locked = Booking.objects.select_for_update().select_related("member").get(pk=booking.pk)
+        refused = rules.finish_refusal(
+            is_owner=actor is not None and locked.member.user_id == actor.pk,
+            is_staff=_is_booking_staff(actor, locked_machine),
+            state=locked.state,
+            start=locked.start,
+            end=locked.end,
+            now=now,
+        )
+        if refused is not None:
+            raise BookingRejected(refused)
+        locked.end = max(now, add_duration(locked.start, timedelta(seconds=1)))
+        locked.blocked_until = add_duration(
+            locked.end, timedelta(minutes=locked_machine.buffer_minutes)
+        )
+        locked.state = BookingState.COMPLETED
+        locked.released_at = now
+        locked.save(update_fields=["end", "blocked_until", "state", "released_at"])
+        gates().booking_finished(booking=locked)
+    return locked
+
+
 def bookings_release(*, now: datetime | None = None) -> dict[str, int]:
     """Release no-shows and complete finished bookings. Safe to run as often as you like.
 
@@ -237,6 +396,7 @@ def bookings_release(*, now: datetime | None = None) -> dict[str, int]:
         completed = Booking.objects.filter(state=BookingState.CHECKED_IN, end__lte=now).update(
             state=BookingState.COMPLETED, released_at=now
         )
+        events.emit_each(events.BOOKING_NO_SHOW, Booking.objects.filter(pk__in=dict(no_shows)))
         # A released slot leaves the gates' offline allow-lists too.
         for machine in Machine.objects.filter(pk__in={machine for _, machine in no_shows}):
             _announce_changed(machine)

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from bookings import selectors, services
 from bookings.forms import SessionMachinesForm
 from bookings.models import Booking
+from core import formats
 from core.forms import OnceForm
 from core.views import Outcome, form_action
 from equipment.models import Machine
@@ -105,8 +106,7 @@ def _held_notice(machines: list[Machine], cancelled: list[Booking]) -> str:
         return f"Held {held} for this class; no bookings were in the way."
     who = "; ".join(
         f"{booking.member.display_name} ({booking.machine.name}, "
-        f"{timezone.localtime(booking.start):%a %d %b %H:%M} to "
-        f"{timezone.localtime(booking.end):%H:%M})"
+        f"{formats.format_moment(booking.start)} to {formats.format_time(booking.end)})"
         for booking in cancelled
     )
     return (

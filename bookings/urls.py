@@ -6,6 +6,7 @@ app_name = "bookings"
 urlpatterns = [
     path("", views.my_bookings, name="my_bookings"),
     path("day/", views.staff_day, name="staff_day"),
+    path("area/", views.area_day, name="area_day"),
     path("feed/reset/", views.feed_reset, name="feed_reset"),
     path("feed/<str:token>.ics", views.member_feed, name="member_feed"),
     path("machine/<slug:slug>/", views.machine_calendar, name="machine_calendar"),
@@ -21,6 +22,8 @@ urlpatterns = [
         name="session_machine_release",
     ),
     path("<int:pk>/cancel/", views.booking_cancel, name="booking_cancel"),
+    path("<int:pk>/done/", views.booking_finish, name="booking_finish"),
+    path("<int:pk>/hand-over/", views.booking_hand_over, name="booking_hand_over"),
     path("<int:pk>/extend/", views.booking_extend, name="booking_extend"),
     path("<int:pk>/check-in/", views.booking_check_in, name="booking_check_in"),
 ]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.core.exceptions import BadRequest
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,9 +16,19 @@ from django.views.decorators.http import require_GET, require_POST
 
 from bookings import feeds, selectors, services
 from bookings.errors import BookingRejected, FeedTokenInvalid
-from bookings.forms import BookingForm, CancelForm, ExtendForm, MaintenanceForm
+from bookings.forms import BookingForm, CancelForm, ExtendForm, HandOverForm, MaintenanceForm
 from bookings.models import Booking
-from core.errors import DomainError
+from bookings.outlook import (
+    Outlook,
+    bookable_areas,
+    booking_actions,
+    booking_lengths,
+    member_outlook,
+)
+from bookings.outlook import area_day as outlook_area_day
+from core import formats
+from core.errors import DomainError, DuplicateSubmission
+from core.forms import OnceForm
 from core.time import add_duration, parse_instant, wall_clock_label, week_start
 from equipment.models import Machine
 from equipment.selectors import machines_bookable, user_may_service
@@ -44,24 +55,44 @@ def _booking_for(request, pk: int) -> Booking:
     return booking
 
 
+def _focus_day(request) -> date:
+    """The day asked for (`day`, or the week's Monday from `week`), else today."""
+    for key in ("day", "week"):
+        try:
+            return date.fromisoformat(request.GET.get(key) or request.POST.get(key) or "")
+        except ValueError:
+            continue
+    return timezone.localdate()
+
+
 def _monday(request) -> date:
-    try:
-        day = date.fromisoformat(request.GET.get("week", ""))
-    except ValueError:
-        day = timezone.localdate()
-    return week_start(day)
+    return week_start(_focus_day(request))
 
 
-def _area_context(request, machine: Machine, monday: date, **extra) -> dict:
+def _area_context(
+    request, machine: Machine, monday: date, *, focus: date | None = None, **extra
+) -> dict:
     member = member_get_or_create(user=request.user)
     show_names = _is_booking_staff(request.user, machine)
-    grid = selectors.week_grid(machine=machine, monday=monday, member=member, show_names=show_names)
+    # Staff book for members, so their own standing locks nothing.
+    outlook = Outlook() if show_names else member_outlook(member=member, machine=machine)
+    today = timezone.localdate()
+    if focus is None:
+        focus = today if week_start(today) == monday else monday
+    grid = selectors.week_grid(
+        machine=machine,
+        monday=monday,
+        member=member,
+        show_names=show_names,
+        may_book=outlook.may_book,
+        focus=focus,
+    )
     return {
         "machine": machine,
         "grid": grid,
+        "outlook": outlook,
         "show_names": show_names,
-        "today": timezone.localdate(),
-        "cancel_token": uuid.uuid4(),
+        "today": today,
         **extra,
     }
 
@@ -70,7 +101,7 @@ def _render_area(request, machine, monday, status=200, **extra):
     return render(
         request,
         "bookings/_booking_area.html",
-        _area_context(request, machine, monday, **extra),
+        _area_context(request, machine, monday, focus=extra.pop("focus", None), **extra),
         status=status,
     )
 
@@ -85,7 +116,7 @@ def machine_calendar(request, slug: str):
         request,
         "bookings/machine_calendar.html",
         {
-            **_area_context(request, machine, _monday(request)),
+            **_area_context(request, machine, _monday(request), focus=_asked_day(request)),
             "feed_url": request.build_absolute_uri(
                 reverse(
                     "bookings:machine_feed", args=[machine.slug, feeds.machine_feed_token(machine)]
@@ -101,7 +132,14 @@ def week_grid(request, slug: str):
     """The grid alone, for htmx week navigation and the machine page."""
     machine = get_object_or_404(machines_bookable(), slug=slug)
     activate(machine)  # its times in its location's zone
-    return _render_area(request, machine, _monday(request))
+    return _render_area(request, machine, _monday(request), focus=_asked_day(request))
+
+
+def _asked_day(request) -> date | None:
+    try:
+        return date.fromisoformat(request.GET.get("day", ""))
+    except ValueError:
+        return None
 
 
 def _parse_start(value: str) -> datetime | None:
@@ -118,16 +156,28 @@ def booking_new(request, slug: str):
     if request.method == "GET":
         start = _parse_start(request.GET.get("start", ""))
         if start is None:
-            return HttpResponseBadRequest("Choose a start time on the grid.")
+            raise BadRequest("Choose a start time on the grid: that link names no time.")
+        member = member_get_or_create(user=request.user)
+        outlook = Outlook() if for_staff else member_outlook(member=member, machine=machine)
+        lengths = booking_lengths(member=member, machine=machine, start=start, for_anyone=for_staff)
         form = BookingForm(
             machine=machine,
             for_staff=for_staff,
-            initial={"start": start, "minutes": machine.min_minutes},
+            lengths=lengths.minutes,
+            initial={"start": start, "minutes": lengths.default},
         )
         template = "bookings/_booking_form.html" if request.htmx else "bookings/booking_new.html"
         # The time names its zone in the repeated hour: "01:00 PST", not an ambiguous "01:00".
         start_time = wall_clock_label(start, timezone.get_current_timezone())
-        context = {"machine": machine, "form": form, "start": start, "start_time": start_time}
+        context = {
+            "machine": machine,
+            "form": form,
+            "start": start,
+            "start_time": start_time,
+            "outlook": outlook,
+            "lengths": lengths,
+            "week": week_start(timezone.localtime(start).date()),
+        }
         return render(request, template, context)
     if request.method != "POST":
         return HttpResponse(status=405)
@@ -138,6 +188,10 @@ def booking_new(request, slug: str):
         start = form.cleaned_data["start"]
         monday = week_start(timezone.localtime(start).date())
         member, error = _booking_member(request, form)
+        if member is not None and (form.cleaned_data.get("repeat_weeks") or 1) > 1:
+            return _book_weekly(request, form, machine, member, monday)
+        if member is not None and form.cleaned_data.get("also"):
+            return _book_together(request, form, machine, member, monday)
         if member is not None:
             try:
                 booking = services.booking_create(
@@ -149,16 +203,24 @@ def booking_new(request, slug: str):
                     actor=request.user,
                     token=form.cleaned_data["form_token"],
                 )
+            except DuplicateSubmission:
+                # Sent twice (a double click without JavaScript): the first submit booked, and
+                # its "Booked ..." waits in the messages for the page it went to: show that page.
+                if request.htmx:
+                    return _render_area(request, machine, monday)
+                return redirect(
+                    f"{reverse('bookings:machine_calendar', args=[slug])}?week={monday}"
+                )
             except DomainError as rejected:
                 error = rejected.message
             else:
-                zone = timezone.get_current_timezone()
                 notice = (
-                    f"Booked {machine.name}, {wall_clock_label(booking.start, zone, '%a %d %b %H:%M')}"
-                    f" to {wall_clock_label(booking.end, zone)}."
+                    f"Booked {machine.name}, {formats.format_moment(booking.start)}"
+                    f" to {formats.format_time(booking.end)}."
                 )
                 if request.htmx:
-                    return _render_area(request, machine, monday, notice=notice)
+                    focus = timezone.localtime(start).date()
+                    return _render_area(request, machine, monday, notice=notice, focus=focus)
                 messages.success(request, notice)
                 return redirect(
                     f"{reverse('bookings:machine_calendar', args=[slug])}?week={monday}"
@@ -176,6 +238,72 @@ def booking_new(request, slug: str):
     )
 
 
+def _book_weekly(request, form, machine, member, monday):
+    """A weekly series: book the weeks the rules allow, say which were refused and why."""
+    start = form.cleaned_data["start"]
+    try:
+        series = services.bookings_create_weekly(
+            member=member,
+            machine=machine,
+            start=start,
+            end=add_duration(start, timedelta(minutes=form.cleaned_data["minutes"])),
+            weeks=form.cleaned_data["repeat_weeks"],
+            actor=request.user,
+            token=form.cleaned_data["form_token"],
+        )
+    except DuplicateSubmission:
+        return redirect(
+            f"{reverse('bookings:machine_calendar', args=[machine.slug])}?week={monday}"
+        )
+    weeks = len(series.booked) + len(series.refused)
+    notice = f"Booked {len(series.booked)} of {weeks} weeks of {machine.name}" + (
+        ": " + ", ".join(formats.format_moment(b.start) for b in series.booked) + "."
+        if series.booked
+        else "."
+    )
+    error = " ".join(
+        f"Not {formats.format_date(when)}: {rejected.message}" for when, rejected in series.refused
+    )
+    if request.htmx:
+        focus = timezone.localtime(start).date()
+        return _render_area(request, machine, monday, notice=notice, error=error, focus=focus)
+    messages.success(request, notice)
+    if error:
+        messages.warning(request, error)
+    return redirect(f"{reverse('bookings:machine_calendar', args=[machine.slug])}?week={monday}")
+
+
+def _book_together(request, form, machine, member, monday):
+    """This machine and the others ticked, for the same time: all or none."""
+    start = form.cleaned_data["start"]
+    machines = [machine, *form.cleaned_data["also"]]
+    error = notice = ""
+    try:
+        services.bookings_create_together(
+            member=member,
+            machines=machines,
+            start=start,
+            end=add_duration(start, timedelta(minutes=form.cleaned_data["minutes"])),
+            actor=request.user,
+            token=form.cleaned_data["form_token"],
+        )
+    except DuplicateSubmission:
+        pass
+    except DomainError as rejected:
+        error = f"Nothing was booked: {rejected.message}"
+    else:
+        names = ", ".join(m.name for m in machines)
+        notice = f"Booked {names}, {formats.format_moment(start)}."
+    if request.htmx:
+        focus = timezone.localtime(start).date()
+        return _render_area(request, machine, monday, notice=notice, error=error, focus=focus)
+    if notice:
+        messages.success(request, notice)
+    if error:
+        messages.error(request, error)
+    return redirect(f"{reverse('bookings:machine_calendar', args=[machine.slug])}?week={monday}")
+
+
 def _booking_member(request, form) -> tuple[Member | None, str]:
     email = form.cleaned_data.get("member_email")
     if not email:
@@ -187,12 +315,32 @@ def _booking_member(request, form) -> tuple[Member | None, str]:
 
 
 @login_required
-@require_POST
 def booking_cancel(request, pk: int):
+    """GET: "Cancel this booking?" (a page, or the grid's panel by htmx). POST: cancel it."""
     booking = _booking_for(request, pk)
     activate(booking)  # its times in its location's zone
-    form = CancelForm(request.POST)
     next_url = _safe_next(request)
+    if request.method == "GET":
+        actions = booking_actions(booking, user=request.user)
+        if not actions.can_cancel:
+            messages.info(request, "This booking can no longer be cancelled.")
+            return redirect(next_url)
+        late_minutes = int(getattr(settings, "BOOKING_LATE_CANCEL_MINUTES", 120))
+        context = {
+            "booking": booking,
+            "form": CancelForm(),
+            "next": next_url,
+            "htmx_area": bool(request.htmx),
+            "late": booking.start - timezone.now() < timedelta(minutes=late_minutes),
+            "late_minutes": late_minutes,
+        }
+        template = (
+            "bookings/_cancel_confirm.html" if request.htmx else "bookings/booking_cancel.html"
+        )
+        return render(request, template, context)
+    if request.method != "POST":
+        return HttpResponse(status=405)
+    form = CancelForm(request.POST)
     if not form.is_valid():
         messages.error(request, "The cancel form was incomplete; nothing was changed.")
         return redirect(next_url)
@@ -203,14 +351,28 @@ def booking_cancel(request, pk: int):
             reason=form.cleaned_data.get("reason", ""),
             token=form.cleaned_data["form_token"],
         )
+    except DuplicateSubmission:
+        return redirect(next_url)  # the first submit cancelled it and says so there
     except DomainError as rejected:
         if request.htmx:
-            return _render_area(request, booking.machine, _week_of(booking), error=rejected.message)
+            return _render_area(
+                request,
+                booking.machine,
+                _week_of(booking),
+                error=rejected.message,
+                focus=timezone.localtime(booking.start).date(),
+            )
         messages.error(request, rejected.message)
         return redirect(next_url)
     notice = f"Cancelled your {booking.machine.name} booking."
     if request.htmx:
-        return _render_area(request, booking.machine, _week_of(booking), notice=notice)
+        return _render_area(
+            request,
+            booking.machine,
+            _week_of(booking),
+            notice=notice,
+            focus=timezone.localtime(booking.start).date(),
+        )
     messages.success(request, notice)
     return redirect(next_url)
 
@@ -244,10 +406,68 @@ def booking_extend(request, pk: int):
             actor=request.user,
             token=form.cleaned_data["form_token"],
         )
+    except DuplicateSubmission:
+        pass  # the first submit did it and says so on the page it went to
     except DomainError as rejected:
         messages.error(request, rejected.message)
     else:
         messages.success(request, "Extended your booking.")
+    return redirect(_safe_next(request))
+
+
+@login_required
+@require_POST
+def booking_hand_over(request, pk: int):
+    """Give a booking that has not started to another member, named by their email."""
+    booking = _booking_for(request, pk)
+    activate(booking)  # its times in its location's zone
+    form = HandOverForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give the email address of the member to hand the booking to.")
+        return redirect(_safe_next(request))
+    email = form.cleaned_data["email"]
+    to_member = Member.objects.filter(user__email__iexact=email).first()
+    if to_member is None:
+        messages.error(request, f"No member has the email address {email}.")
+        return redirect(_safe_next(request))
+    try:
+        services.booking_hand_over(
+            booking=booking,
+            to_member=to_member,
+            actor=request.user,
+            token=form.cleaned_data["form_token"],
+        )
+    except DuplicateSubmission:
+        pass
+    except DomainError as rejected:
+        messages.error(request, f"{to_member.display_name} cannot take it: {rejected.message}")
+    else:
+        messages.success(
+            request, f"Handed your {booking.machine.name} booking to {to_member.display_name}."
+        )
+    return redirect(_safe_next(request))
+
+
+@login_required
+@require_POST
+def booking_finish(request, pk: int):
+    """ "I'm done": end a running booking now; the machine switches off and is free again."""
+    booking = _booking_for(request, pk)
+    activate(booking)  # its times in its location's zone
+    form = OnceForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The form was incomplete; nothing was changed.")
+        return redirect(_safe_next(request))
+    try:
+        services.booking_finish(
+            booking=booking, actor=request.user, token=form.cleaned_data["form_token"]
+        )
+    except DuplicateSubmission:
+        pass  # the first submit did it and says so on the page it went to
+    except DomainError as rejected:
+        messages.error(request, rejected.message)
+    else:
+        messages.success(request, f"Done: {booking.machine.name} is switched off and free again.")
     return redirect(_safe_next(request))
 
 
@@ -271,15 +491,45 @@ def booking_check_in(request, pk: int):
 
 @login_required
 @require_GET
+def area_day(request):
+    """Several machines of one area side by side for a day (the laser room, the wood shop)."""
+    areas = bookable_areas()
+    asked = request.GET.get("area", "")
+    area = next((a for a in areas if str(a.pk) == asked), areas[0] if areas else None)
+    day = _asked_day(request) or timezone.localdate()
+    view = outlook_area_day(
+        area=area,
+        day=day,
+        member=member_get_or_create(user=request.user),
+        show_names=request.user.has_perm("bookings.manage_bookings"),
+    )
+    return render(
+        request,
+        "bookings/area_day.html",
+        {
+            "view": view,
+            "areas": areas,
+            "previous_day": day - timedelta(days=1),
+            "next_day": day + timedelta(days=1),
+        },
+    )
+
+
+@login_required
+@require_GET
 def my_bookings(request):
     member = member_get_or_create(user=request.user)
     feed = services.calendar_feed_for(member)
     now = timezone.now()
+    upcoming = [
+        booking_actions(booking, user=request.user, now=now)
+        for booking in selectors.member_bookings_upcoming(member, now=now).select_related("member")
+    ]
     return render(
         request,
         "bookings/my_bookings.html",
         {
-            "upcoming": selectors.member_bookings_upcoming(member, now=now),
+            "upcoming": upcoming,
             "past": selectors.member_bookings_past(member, now=now)[:30],
             "machines": machines_bookable(),
             "now": now,

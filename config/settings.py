@@ -41,6 +41,10 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG e
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 SPACE_NAME = os.environ.get("SPACE_NAME", "Toolgate Makerspace")
+# What the public pages tell visitors (the sites framework record follows SPACE_NAME and SITE_URL,
+# core.apps sets it after every migrate, so emails name the space).
+SPACE_ADDRESS = os.environ.get("SPACE_ADDRESS", "1200 Workshop Way, Oakland, CA 94607")
+SPACE_HOURS = os.environ.get("SPACE_HOURS", "Weekdays 10:00 to 22:00, weekends 10:00 to 18:00")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -53,6 +57,9 @@ INSTALLED_APPS = [
     "django.contrib.sites",
     "allauth",
     "allauth.account",
+    # Single sign-on (docs/sso.md): OpenID Connect, shown only when SSO_OIDC_SERVER_URL is set.
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "django_htmx",
     "schedule",
     # Task results and failures in the database (staff see them on Background tasks).
@@ -65,6 +72,10 @@ INSTALLED_APPS = [
     "equipment",
     "bookings",
     "access",
+    "console",
+    "webhooks",
+    "ninja",  # the API's interactive docs, served from its own static files (no CDN)
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -96,7 +107,10 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "membership.context_processors.toolgate",
                 "locations.context_processors.chain",
+                "equipment.context_processors.problem_reports",
             ],
+            # One way to write dates and times on every page: |day |clock |moment |stamp.
+            "builtins": ["core.templatetags.when", "core.templatetags.pages"],
         },
     },
 ]
@@ -160,6 +174,57 @@ ACCOUNT_RATE_LIMITS = {
 }
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SPACE_NAME}] "
 
+# Single sign-on through any OpenID Connect provider (Keycloak, Authentik, Google Workspace,
+# Microsoft Entra; docs/sso.md). Off unless SSO_OIDC_SERVER_URL (the issuer) is set. A person
+# signing in whose provider vouches for an email (email_verified) that a Toolgate account has
+# verified too is signed in to that account and the two are linked; anyone else gets a new account.
+# SSO_ONLY turns password login, sign-up and password reset off: the provider is the only way in.
+SSO_OIDC_SERVER_URL = os.environ.get("SSO_OIDC_SERVER_URL", "").rstrip("/")
+SSO_OIDC_CLIENT_ID = os.environ.get("SSO_OIDC_CLIENT_ID", "")
+SSO_OIDC_CLIENT_SECRET = os.environ.get("SSO_OIDC_CLIENT_SECRET", "")
+SSO_OIDC_NAME = os.environ.get("SSO_OIDC_NAME", "Single sign-on")
+SSO_ONLY = env_bool("SSO_ONLY", False)
+if SSO_OIDC_SERVER_URL and not SSO_OIDC_CLIENT_ID:
+    raise ImproperlyConfigured("SSO_OIDC_SERVER_URL is set but SSO_OIDC_CLIENT_ID is not.")
+if SSO_ONLY and not SSO_OIDC_SERVER_URL:
+    raise ImproperlyConfigured("SSO_ONLY needs a provider: set SSO_OIDC_SERVER_URL and its client.")
+
+
+def sso_provider_apps(server_url: str, client_id: str, secret: str, name: str) -> list[dict]:
+    """allauth's openid_connect apps for one provider at `server_url` (none when it is empty)."""
+    if not server_url:
+        return []
+    return [
+        {
+            "provider_id": "sso",
+            "name": name,
+            "client_id": client_id,
+            "secret": secret,
+            "settings": {"server_url": server_url},
+        }
+    ]
+
+
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": sso_provider_apps(
+            SSO_OIDC_SERVER_URL, SSO_OIDC_CLIENT_ID, SSO_OIDC_CLIENT_SECRET, SSO_OIDC_NAME
+        ),
+    }
+}
+SOCIALACCOUNT_ADAPTER = "membership.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_REQUIRED = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_ONLY = SSO_ONLY
+if SSO_ONLY:
+    # Nobody has a password to verify an email with: the provider vouches for it.
+    ACCOUNT_EMAIL_VERIFICATION = "none"
+    SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+
 CACHES = {
     "default": {
         "BACKEND": os.environ.get("CACHE_BACKEND", "django.core.cache.backends.locmem.LocMemCache"),
@@ -184,6 +249,10 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("TIME_ZONE", "America/Los_Angeles")
 USE_I18N = True
 USE_TZ = True
+# Money (core/money.py, docs/billing.md): prices are shown in this locale's format (CLDR names:
+# en_US, ko_KR, de_DE); new prices default to SPACE_CURRENCY (lowercase ISO 4217, as Stripe wants).
+SPACE_LOCALE = os.environ.get("SPACE_LOCALE", "en_US")
+SPACE_CURRENCY = os.environ.get("SPACE_CURRENCY", "usd").lower()
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -220,6 +289,14 @@ STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_API_VERSION = "2026-10-28.endive"
 # A signed webhook older than this many seconds is refused as a replay.
 STRIPE_WEBHOOK_TOLERANCE_SECONDS = int(os.environ.get("STRIPE_WEBHOOK_TOLERANCE_SECONDS", "300"))
+# Class fees (docs/billing.md, "Class fees"): a paid seat cancelled at least this many hours before
+# the class is refunded in full, later not at all (staff may refund anyway, with a reason).
+CLASS_FEE_FULL_REFUND_HOURS = int(os.environ.get("CLASS_FEE_FULL_REFUND_HOURS", "48"))
+# A member promoted off the waitlist of a paid class has this long to pay (online billing) before
+# the seat passes on; never later than the class's start.
+CLASS_FEE_PAY_BY_HOURS = int(os.environ.get("CLASS_FEE_PAY_BY_HOURS", "24"))
+# Prepaid credits bought this many months ago and not spent expire (a ledger entry); 0: never.
+CREDITS_EXPIRE_MONTHS = int(os.environ.get("CREDITS_EXPIRE_MONTHS", "0"))
 # Days a past-due membership keeps machine access after its paid period ends.
 MEMBERSHIP_GRACE_DAYS = int(os.environ.get("MEMBERSHIP_GRACE_DAYS", "3"))
 
@@ -312,8 +389,12 @@ CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
 # Email tasks live beside the code that writes each email; the worker imports them at start.
 CELERY_IMPORTS = [
     "membership.billing.emails",
+    "membership.billing.desk_emails",
     "training.notifications",
     "bookings.notifications",
+    "equipment.notifications",
+    "console.tasks",
+    "webhooks.tasks",
 ]
 # An email whose mail server refuses or cannot be reached is tried again this many times, after
 # a random wait of up to TASK_EMAIL_RETRY_BACKOFF_SECONDS, then twice that, and so on (at most an
@@ -339,15 +420,49 @@ CELERY_BEAT_SCHEDULE = {
         "task": "membership.tasks.reconcile_billing",
         "schedule": crontab(hour=3, minute=30),
     },
+    "expire-credits": {  # prepaid credits past CREDITS_EXPIRE_MONTHS (a no-op when 0)
+        "task": "membership.tasks.expire_credits",
+        "schedule": crontab(hour=3, minute=10),
+    },
+    "release-class-fee-holds": {  # unpaid seats past their deadline go to the waitlist
+        "task": "training.tasks.release_class_fee_holds",
+        "schedule": timedelta(minutes=5),
+    },
     "extend-class-series": {  # recurring classes' sessions up to 12 weeks ahead
         "task": "training.tasks.extend_class_series",
         "schedule": crontab(hour=2, minute=15),
+    },
+    "rollup-utilization": {  # the reports' booked and powered hours per machine
+        "task": "console.tasks.rollup_utilization",
+        "schedule": crontab(minute="*/15"),
     },
     "prune-form-tokens": {  # forget one-time form tokens handled a week ago
         "task": "core.tasks.prune_form_tokens",
         "schedule": crontab(hour=4, minute=45),
     },
+    "webhooks-sweep": {  # deliveries whose task was lost; certifications expired with time
+        "task": "webhooks.tasks.webhooks_sweep",
+        "schedule": timedelta(minutes=1),
+    },
 }
+
+# Webhooks out (docs/webhooks.md). Endpoint URLs must be HTTPS on public addresses, checked when
+# staff register them and again (resolving the host) before every delivery: a URL reaching
+# loopback or the private network is refused (server-side request forgery). Development and tests
+# allow private addresses and plain HTTP, for receivers on this machine.
+WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", DEBUG)
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+# A failed delivery is tried again after this long, doubled after each failure, at most the max;
+# an endpoint whose every delivery has failed for WEBHOOK_DISABLE_AFTER_HOURS is disabled and
+# staff are emailed.
+WEBHOOK_RETRY_BACKOFF_SECONDS = int(os.environ.get("WEBHOOK_RETRY_BACKOFF_SECONDS", "30"))
+WEBHOOK_RETRY_MAX_SECONDS = int(os.environ.get("WEBHOOK_RETRY_MAX_SECONDS", "3600"))
+WEBHOOK_DISABLE_AFTER_HOURS = int(os.environ.get("WEBHOOK_DISABLE_AFTER_HOURS", "24"))
+# The REST API (docs/api.md): the key of stored credentials' HMAC (empty: derived from SECRET_KEY),
+# a new credential's requests a minute, and the largest request body read.
+API_TOKEN_HASH_KEY = os.environ.get("API_TOKEN_HASH_KEY", "")
+API_RATE_LIMIT_PER_MINUTE = int(os.environ.get("API_RATE_LIMIT_PER_MINUTE", "60"))
+API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", "65536"))
 
 LOGGING = {
     "version": 1,

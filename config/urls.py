@@ -3,18 +3,27 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
+from core import page_views
 from core.task_views import background_tasks
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("favicon.ico", page_views.favicon),
     path("staff/background-tasks/", background_tasks, name="background_tasks"),
+    path("staff/", include("console.urls")),
     path("accounts/", include("allauth.urls")),
     path("training/", include("training.urls")),
     path("machines/", include("equipment.urls")),
     path("bookings/", include("bookings.urls")),
     path("access/", include("access.urls")),
     path("locations/", include("locations.urls")),
+    path("staff/webhooks/", include("webhooks.urls")),
+    path("api/", include("api.urls")),
     path("", include("membership.urls")),
 ]
 # Uploads (machine photos) in development; in production the web server serves MEDIA_ROOT.
 urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+handler400 = "core.page_views.bad_request"
+handler403 = "core.page_views.permission_denied"
+handler404 = "core.page_views.page_not_found"

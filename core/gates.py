@@ -40,6 +40,9 @@ class GateOutbox(Protocol):
     def booking_cancelled(self, *, booking: Booking) -> None:
         """Stop the booking's machine if its member is on it; the lists follow."""
 
+    def booking_finished(self, *, booking: Booking) -> None:
+        """The member ended the booking early ("I'm done"): stop its machine; the lists follow."""
+
     def booking_extended(self, *, booking: Booking) -> None:
         """Let the member's running session go on to the booking's new end."""
 
@@ -48,6 +51,9 @@ class GateOutbox(Protocol):
 
     def machines_changed(self, *, machines: Iterable[Machine]) -> None:
         """Who may use these machines when changed (bookings, certifications, maintainers)."""
+
+    def every_machine_changed(self) -> None:
+        """Who may use any machine changed (a new waiver version everyone must sign)."""
 
 
 _installed: GateOutbox | None = None

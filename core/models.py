@@ -52,6 +52,32 @@ class StateChange(models.Model):
         raise NotImplementedError
 
 
+class SetupChange(StateChange):
+    """A change staff made to the space's setup (a certification, a plan, a waiver version, a
+    role): what was changed, each field before and after. The setup screens' history."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", "Created"
+        CHANGED = "changed", "Changed"
+        PUBLISHED = "published", "Published"
+
+    # What was changed, named without a foreign key: `core` knows no other app's tables.
+    subject_type = models.CharField(max_length=40)  # "certification", "plan", "waiver", "role"
+    subject_id = models.PositiveBigIntegerField()
+    subject_name = models.CharField(max_length=200)
+    action = models.CharField(max_length=20, choices=Action.choices)
+    # {"field": [before, after]} as text, for the fields that changed.
+    changes = models.JSONField(default=dict, blank=True)
+
+    class Meta(StateChange.Meta):
+        indexes = [models.Index(fields=["subject_type", "subject_id"])]
+
+    def describe(self) -> str:
+        fields = ", ".join(self.changes) if self.action == self.Action.CHANGED else ""
+        what = f"{self.subject_type} {self.subject_name}: {self.get_action_display().lower()}"
+        return f"{what} ({fields})" if fields else what
+
+
 class CalendarEntry(models.Model):
     """What a django-scheduler event means to the app that made it (a machine's opening hours or
     maintenance, a location's opening hours or closure), with who made it and why. Each subclass

@@ -12,7 +12,7 @@ from django.utils.text import slugify
 
 from core.forms import OnceForm
 from equipment import rules
-from equipment.models import Machine, MachineState
+from equipment.models import Machine, MachineState, Severity
 from equipment.rules import WEEKDAY_NAMES
 from equipment.services import SETTINGS_FIELDS
 from locations.models import Area, Location
@@ -29,12 +29,24 @@ class MachineStateForm(OnceForm):
 
 
 class ProblemReportForm(OnceForm):
+    severity = forms.ChoiceField(
+        choices=Severity.choices,
+        initial=Severity.MINOR,
+        widget=forms.RadioSelect,
+        label="How bad is it?",
+        help_text="Unsafe takes the machine out of service at once, until a maintainer clears it.",
+        required=False,
+    )
     description = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
         label="What is wrong?",
         help_text="Staff and the machine's maintainers see this.",
     )
+
+    def clean_severity(self) -> str:
+        # Not choosing is a minor report: a report is never lost over a missed radio button.
+        return self.cleaned_data["severity"] or Severity.MINOR
 
 
 class ResolveForm(OnceForm):

@@ -149,6 +149,18 @@ class MachineStateChange(StateChange):
         return f"{self.machine}: {self.get_from_state_display()} → {self.get_to_state_display()}"
 
 
+class Severity(models.TextChoices):
+    """How bad a reported problem is; a safety report takes the machine out of service at once."""
+
+    MINOR = "minor", "Minor: it still works"
+    BROKEN = "broken", "Broken: it does not work"
+    SAFETY = "safety", "Unsafe: nobody should use it"
+
+
+# Worst first, for lists and counts.
+SEVERITY_ORDER = [Severity.SAFETY, Severity.BROKEN, Severity.MINOR]
+
+
 class ProblemReport(models.Model):
     """A member's report that something is wrong with a machine; staff see open reports."""
 
@@ -156,7 +168,17 @@ class ProblemReport(models.Model):
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.MINOR)
     description = models.TextField()
+    # The change a safety report made (None when the machine was already out of service): the
+    # machine comes back when the last open safety report is closed and this is still its latest.
+    state_change = models.OneToOneField(
+        MachineStateChange,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="problem_report",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(
@@ -166,6 +188,23 @@ class ProblemReport(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            # Open reports (the nav's count, Today, the list) without reading closed ones.
+            models.Index(
+                fields=["machine", "severity"],
+                condition=Q(resolved_at__isnull=True),
+                name="problem_report_open",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.machine}: {self.description[:40]}"
+
+    @property
+    def severity_short(self) -> str:
+        """ "Minor", "Broken", "Unsafe": the label's first word, for pills and counts."""
+        return str(Severity(self.severity).label).split(":")[0]
+
+    @property
+    def is_safety(self) -> bool:
+        return self.severity == Severity.SAFETY

@@ -5,14 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from django.contrib.auth.models import AnonymousUser
-from django.db.models import QuerySet
+from django.contrib.auth.models import AnonymousUser, Permission
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 from schedule.models import Event
 
 from core.time import utc, wall_clock_instant
 from equipment import rules
-from equipment.models import Machine, MachineEvent, MachineState, ProblemReport
+from equipment.models import (
+    SEVERITY_ORDER,
+    Machine,
+    MachineEvent,
+    MachineState,
+    ProblemReport,
+    Severity,
+)
 from locations.zones import in_zone_of
 from membership.models import User
 from staffing.selectors import EVERYWHERE, Scope
@@ -50,10 +57,58 @@ def user_may_service(user: User | AnonymousUser, machine: Machine) -> bool:
     )
 
 
-def problem_reports_open(*, scope: Scope = EVERYWHERE) -> QuerySet[ProblemReport]:
-    """Open problem reports of the machines at the locations in `scope`."""
-    reports = ProblemReport.objects.filter(resolved_at__isnull=True)
-    return scope.filter(reports, "machine__location").select_related("machine", "reporter")
+def problem_reports_open(
+    reports: QuerySet[ProblemReport] | None = None, *, scope: Scope = EVERYWHERE
+) -> QuerySet[ProblemReport]:
+    """Open reports of the machines at the locations in `scope`, worst first, then oldest first
+    (the one waiting longest is at the top). `reports` narrows the set first (one machine).
+    """
+    reports = ProblemReport.objects.all() if reports is None else reports
+    reports = scope.filter(reports, "machine__location")
+    rank = Case(
+        *(When(severity=severity, then=Value(i)) for i, severity in enumerate(SEVERITY_ORDER)),
+        output_field=IntegerField(),
+    )
+    return (
+        reports.filter(resolved_at__isnull=True)
+        .select_related("machine", "reporter")
+        .annotate(severity_rank=rank)
+        .order_by("severity_rank", "created_at", "id")
+    )
+
+
+def problem_reports_open_counts(
+    reports: QuerySet[ProblemReport] | None = None, *, scope: Scope = EVERYWHERE
+) -> dict[str, int]:
+    """How many reports are open, by severity and in all (`"total"`): one query."""
+    reports = ProblemReport.objects.all() if reports is None else reports
+    reports = scope.filter(reports, "machine__location")
+    counts = reports.filter(resolved_at__isnull=True).aggregate(
+        total=Count("id"),
+        **{severity.value: Count("id", filter=Q(severity=severity)) for severity in Severity},
+    )
+    return {name: counts[name] or 0 for name in counts}
+
+
+def machine_safety_reports_open(machine: Machine) -> QuerySet[ProblemReport]:
+    return ProblemReport.objects.filter(
+        machine=machine, severity=Severity.SAFETY, resolved_at__isnull=True
+    )
+
+
+def problem_report_recipients(machine: Machine) -> list[str]:
+    """Who hears of a report: the machine's maintainers, or staff who manage machines."""
+    emails = [user.email for user in machine.maintainers.filter(is_active=True) if user.email]
+    if emails:
+        return sorted(emails)
+    permission = Permission.objects.get(
+        content_type__app_label="equipment", codename="manage_machines"
+    )
+    staff = User.objects.filter(
+        Q(is_superuser=True) | Q(groups__permissions=permission) | Q(user_permissions=permission),
+        is_active=True,
+    ).exclude(email="")
+    return sorted(set(staff.values_list("email", flat=True)))
 
 
 def merge_intervals(intervals: list[Interval]) -> list[Interval]:

@@ -17,12 +17,20 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from schedule.models import Calendar, Event, Rule
 
+from core import events
 from core.gates import gates
 from core.submissions import submission_claim
 from core.time import add_duration, wall_time_exists
-from equipment import rules, selectors
+from equipment import notifications, rules, selectors, signals
 from equipment.errors import EquipmentError
-from equipment.models import Machine, MachineEvent, MachineState, MachineStateChange, ProblemReport
+from equipment.models import (
+    Machine,
+    MachineEvent,
+    MachineState,
+    MachineStateChange,
+    ProblemReport,
+    Severity,
+)
 from locations.zones import in_zone_of
 from membership.models import User
 
@@ -234,6 +242,26 @@ def maintenance_window_add(
         )
 
 
+def _change_state(
+    *, locked: Machine, state: str, reason: str, actor: User | None
+) -> MachineStateChange:
+    """Record and apply a state change of a machine locked by the caller, and tell the gates
+    (and, leaving service, whoever listens for it: bookings tell their members)."""
+    change = MachineStateChange.objects.create(
+        machine=locked, from_state=locked.state, to_state=state, reason=reason, actor=actor
+    )
+    locked.state = state
+    locked.state_reason = "" if state == MachineState.IN_SERVICE else reason
+    locked.save(update_fields=["state", "state_reason"])
+    if state == MachineState.IN_SERVICE:
+        gates().machines_changed(machines=[locked])
+    else:
+        gates().machine_left_service(machine=locked)
+        events.emit(events.MACHINE_OUT_OF_SERVICE, locked)
+        signals.machine_out_of_service.send(sender=Machine, machine=locked, reason=reason)
+    return change
+
+
 def machine_set_state(
     *,
     machine: Machine,
@@ -242,7 +270,10 @@ def machine_set_state(
     actor: User | None,
     token: uuid.UUID | None = None,
 ) -> MachineStateChange:
-    """Take a machine out of service, back in, or retire it; maintainers and staff, logged."""
+    """Take a machine out of service, back in, or retire it; maintainers and staff, logged.
+
+    A machine with an open safety report comes back only when the report is closed.
+    """
     reason = reason.strip()
     if state not in MachineState.values:
         raise EquipmentError(f"{state!r} is not a machine state.")
@@ -255,47 +286,105 @@ def machine_set_state(
         locked = Machine.objects.select_for_update().get(pk=machine.pk)
         if locked.state == state:
             raise EquipmentError(f"{locked.name} is already {locked.get_state_display().lower()}.")
-        change = MachineStateChange.objects.create(
-            machine=locked, from_state=locked.state, to_state=state, reason=reason, actor=actor
-        )
-        locked.state = state
-        locked.state_reason = "" if state == MachineState.IN_SERVICE else reason
-        locked.save(update_fields=["state", "state_reason"])
-        if state == MachineState.IN_SERVICE:
-            gates().machines_changed(machines=[locked])
-        else:
-            gates().machine_left_service(machine=locked)
+        if (
+            state == MachineState.IN_SERVICE
+            and selectors.machine_safety_reports_open(locked).exists()
+        ):
+            raise EquipmentError(
+                f"{locked.name} has an open safety report: close it (saying what was done) "
+                "to put the machine back in service."
+            )
+        change = _change_state(locked=locked, state=state, reason=reason, actor=actor)
     machine.state, machine.state_reason = locked.state, locked.state_reason
     return change
 
 
+# How much of a safety report's text becomes the machine's out-of-service reason members read.
+SAFETY_REASON_CHARS = 200
+
+
 def problem_report_create(
-    *, machine: Machine, reporter: User, description: str, token: uuid.UUID | None = None
+    *,
+    machine: Machine,
+    reporter: User,
+    description: str,
+    severity: str = Severity.MINOR,
+    token: uuid.UUID | None = None,
 ) -> ProblemReport:
+    """File a report; the machine's maintainers are emailed. A safety report takes the machine
+    out of service in the same transaction (the gates switch it off, bookings are told) until
+    a maintainer closes it."""
     description = description.strip()
     if not description:
         raise EquipmentError("Describe the problem so staff can fix it.")
+    if severity not in Severity.values:
+        raise EquipmentError(f"{severity!r} is not a severity.")
     with transaction.atomic():
         submission_claim(token)
-        return ProblemReport.objects.create(
-            machine=machine, reporter=reporter, description=description
+        change = None
+        if severity == Severity.SAFETY:
+            locked = Machine.objects.select_for_update().get(pk=machine.pk)
+            if locked.state == MachineState.IN_SERVICE:
+                change = _change_state(
+                    locked=locked,
+                    state=MachineState.OUT_OF_SERVICE,
+                    reason=f"Safety report: {_shorten(description, SAFETY_REASON_CHARS)}",
+                    actor=reporter,
+                )
+            machine.state, machine.state_reason = locked.state, locked.state_reason
+        report = ProblemReport.objects.create(
+            machine=machine,
+            reporter=reporter,
+            description=description,
+            severity=severity,
+            state_change=change,
         )
+        notifications.send_problem_report.delay_on_commit(report.pk)
+    return report
+
+
+def _shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _latest_change_was_a_report(machine: Machine) -> bool:
+    latest = machine.state_changes.order_by("-created_at", "-id").first()
+    return latest is not None and ProblemReport.objects.filter(state_change=latest).exists()
 
 
 def problem_report_resolve(
     *, report: ProblemReport, actor: User, resolution: str, token: uuid.UUID | None = None
 ) -> ProblemReport:
+    """Close a report. Closing the last open safety report of a machine a safety report took
+    out of service (and nobody changed since) puts it back in service."""
     if not selectors.user_may_service(actor, report.machine):
         raise EquipmentError("Only this machine's maintainers and staff can close its reports.")
+    resolution = resolution.strip()
+    if report.is_safety and not resolution:
+        raise EquipmentError("Say what was done about the safety problem before closing it.")
     with transaction.atomic():
         submission_claim(token)
+        machine = Machine.objects.select_for_update().get(pk=report.machine_id)
         locked = ProblemReport.objects.select_for_update().get(pk=report.pk)
         if locked.resolved_at is not None:
             raise EquipmentError("This report is already closed.")
         locked.resolved_at = timezone.now()
         locked.resolved_by = actor
-        locked.resolution = resolution.strip()
+        locked.resolution = resolution
         locked.save()
+        if (
+            locked.is_safety
+            and machine.state == MachineState.OUT_OF_SERVICE
+            and not selectors.machine_safety_reports_open(machine).exists()
+            and _latest_change_was_a_report(machine)
+        ):
+            _change_state(
+                locked=machine,
+                state=MachineState.IN_SERVICE,
+                reason=f"Safety report closed: {resolution}"[:500],
+                actor=actor,
+            )
     return locked
 
 

@@ -18,11 +18,12 @@ from staffing.selectors import staff_scope
 from staffing.services import require_at_location
 
 
-@login_required
 @require_GET
 def machine_list(request):
-    """The machines, of the location the switcher names (a chain) or all; in a single-location
-    space the page is as it always was."""
+    """Public: what the space has and what each machine needs (booking needs an account).
+
+    Of the location the switcher names (a chain) or all; with one location as it always was.
+    """
     choice = chosen_location(request)
     machines = selectors.machines_bookable().select_related("location", "area")
     if choice.current is not None:
@@ -34,7 +35,6 @@ def machine_list(request):
     return render(request, "equipment/machine_list.html", {"machines": machines, "choice": choice})
 
 
-@login_required
 @require_GET
 def machine_detail(request, slug: str):
     machine = get_object_or_404(Machine.objects.select_related("required_certification"), slug=slug)
@@ -56,9 +56,10 @@ def machine_detail(request, slug: str):
             "state_changes": machine.state_changes.select_related("actor")[:10]
             if may_service
             else [],
-            "open_reports": machine.problem_reports.filter(resolved_at__isnull=True)
+            "open_reports": selectors.problem_reports_open(machine.problem_reports.all())
             if may_service
             else [],
+            "resolve_form": ResolveForm(),
         },
     )
 
@@ -112,9 +113,14 @@ def problem_report(request, slug: str):
             machine=machine,
             reporter=request.user,
             description=data["description"],
+            severity=data["severity"],
             token=data["form_token"],
         ),
-        success="Thank you: staff have your report.",
+        success=lambda report: (
+            f"Thank you: {machine.name} is out of service now, and its maintainers are told."
+            if report.state_change_id
+            else "Thank you: the machine's maintainers are told."
+        ),
         invalid="Describe the problem so staff can fix it.",
     )
     return redirect(machine)
@@ -129,6 +135,7 @@ def problem_list(request):
         "equipment/problem_list.html",
         {
             "reports": selectors.problem_reports_open(scope=staff_scope(request.user)),
+            "counts": selectors.problem_reports_open_counts(scope=staff_scope(request.user)),
             "resolve_form": ResolveForm(),
         },
     )

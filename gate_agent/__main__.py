@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +19,17 @@ from gate_agent.config import (
     AgentConfig,
     BrokerConfig,
     ConfigError,
+    DisplayConfig,
     IndicatorConfig,
     ReaderConfig,
     RelayConfig,
+    check_gates_apart,
     load_config,
 )
-from gate_agent.interfaces import Relay
+from gate_agent.interfaces import BadgeReader, Display, PowerMeter, Relay
 from gate_agent.protocol import new_device_secret
 from gate_agent.protocol.fields import DEVICE_ID_RE
+from gate_agent.simulator import SIMULATED_READERS, SIMULATED_RELAYS
 
 SECRET_ENV = "TOOLGATE_GATE_SECRET"  # noqa: S105 - the variable's name, not a secret
 
@@ -39,31 +43,75 @@ def main(argv: list[str] | None = None) -> int:
         level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
-        config = _simulated_config(args) if args.simulate else _real_config(args)
+        configs = [_simulated_config(args)] if args.simulate else _real_configs(args)
     except ConfigError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
-    from gate_agent.hardware import build_indicator, build_reader, build_relay
-    from gate_agent.hardware.simulated import SimulatedRelay
-    from gate_agent.runner import Runner
-
-    relay: Relay
-    if args.simulate:
-        relay = SimulatedRelay(on_change=_show_relay)
-        print(f"Simulated gate {config.device_id}: type a badge UID and press Enter.", flush=True)
-    else:
-        relay = build_relay(config.relay)
-    runner = Runner(
-        config,
-        relay=relay,
-        reader=build_reader(config.reader),
-        indicator=build_indicator(config.indicator),
-    )
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    runner.run(stop)
+    closers: list[Callable[[], None]] = []
+    try:
+        runners = [_runner(config, args, closers) for config in configs]
+        # One process, one thread per gate: each has its own broker connection and state.
+        threads = [
+            threading.Thread(target=r.run, args=(stop,), name=f"gate-{r.config.device_id}")
+            for r in runners
+        ]
+        for thread in threads:
+            thread.start()
+        while any(thread.is_alive() for thread in threads):
+            for thread in threads:
+                thread.join(timeout=0.5)
+    finally:
+        stop.set()
+        for close in closers:
+            close()
     return 0
+
+
+def _runner(
+    config: AgentConfig, args: argparse.Namespace, closers: list[Callable[[], None]]
+) -> Any:
+    from gate_agent.hardware import (
+        build_display,
+        build_indicator,
+        build_meter,
+        build_reader,
+        build_relay,
+    )
+    from gate_agent.hardware.simulated import TerminalDisplay
+    from gate_agent.runner import Runner
+
+    relay: Relay
+    reader: BadgeReader
+    meter: PowerMeter | None
+    display: Display | None
+    if args.simulate:
+        from gate_agent.simulator import simulated_hardware
+
+        hardware = simulated_hardware(args.relay, args.reader, on_change=_show_relay)
+        relay, reader, meter = hardware.relay, hardware.reader, hardware.meter
+        display = TerminalDisplay()
+        closers.append(hardware.close)
+        print(
+            f"Simulated gate {config.device_id} ({args.relay} relay, {args.reader} reader): "
+            "type a badge UID and press Enter, or :load WATTS, :weld, :hang (plugs).",
+            flush=True,
+        )
+    else:
+        relay = build_relay(config.relay)
+        reader = build_reader(config.reader)
+        meter = build_meter(config.power, relay)
+        display = build_display(config.display)
+    return Runner(
+        config,
+        relay=relay,
+        reader=reader,
+        indicator=build_indicator(config.indicator),
+        meter=meter,
+        display=display,
+    )
 
 
 def _show_relay(on: bool) -> None:
@@ -72,8 +120,22 @@ def _show_relay(on: bool) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m gate_agent", description=__doc__)
-    parser.add_argument("--config", type=Path, help="TOML config file")
-    parser.add_argument("--simulate", action="store_true", help="simulated relay, stdin reader")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        action="append",
+        help="TOML config file; repeat it to run several gates (one per machine) in one process",
+    )
+    parser.add_argument("--simulate", action="store_true", help="a gate in the terminal")
+    parser.add_argument(
+        "--relay", default="simulated", choices=SIMULATED_RELAYS, help="--simulate: relay backend"
+    )
+    parser.add_argument(
+        "--reader", default="stdin", choices=SIMULATED_READERS, help="--simulate: reader backend"
+    )
+    parser.add_argument(
+        "--idle-minutes", type=float, help="--simulate: switch off after this long idle"
+    )
     parser.add_argument("--device-id", help="override the config's device_id")
     parser.add_argument("--secret", help=f"device secret (better: the {SECRET_ENV} variable)")
     parser.add_argument("--host", help="MQTT broker host (simulate default 127.0.0.1)")
@@ -84,15 +146,21 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _real_config(args: argparse.Namespace) -> AgentConfig:
-    if args.config is None:
+def _real_configs(args: argparse.Namespace) -> list[AgentConfig]:
+    if not args.config:
         raise ConfigError("--config FILE is required (or use --simulate)")
-    return _overridden(load_config(args.config), args)
+    if len(args.config) > 1 and args.device_id:
+        raise ConfigError("--device-id overrides one gate's config, not several")
+    configs = [_overridden(load_config(path), args) for path in args.config]
+    check_gates_apart(configs)
+    return configs
 
 
 def _simulated_config(args: argparse.Namespace) -> AgentConfig:
-    if args.config is not None:
-        base = load_config(args.config)
+    if len(args.config or ()) > 1:
+        raise ConfigError("--simulate runs one gate: give at most one --config")
+    if args.config:
+        base = load_config(args.config[0])
     else:
         device_id = args.device_id or "sim-gate"
         secret = args.secret or os.environ.get(SECRET_ENV)
@@ -104,9 +172,21 @@ def _simulated_config(args: argparse.Namespace) -> AgentConfig:
         base = AgentConfig(
             device_id=device_id, secret=secret, state_dir=state_home / "toolgate-gate" / device_id
         )
-    # The simulator never drives real hardware, whatever the config file says.
+    # The simulator never drives real hardware, whatever the config file says; it keeps the
+    # file's power thresholds, reading the simulated plug's (or a settable) meter.
+    source = "relay" if args.relay in ("shelly", "tasmota") else "simulated"
+    power = dataclasses.replace(base.power, source=source)
+    if args.idle_minutes is not None:
+        if args.idle_minutes <= 0:
+            raise ConfigError("--idle-minutes must be positive")
+        power = dataclasses.replace(power, idle_minutes=args.idle_minutes)
     base = dataclasses.replace(
-        base, relay=RelayConfig(), reader=ReaderConfig(), indicator=IndicatorConfig()
+        base,
+        relay=RelayConfig(),
+        reader=ReaderConfig(),
+        indicator=IndicatorConfig(),
+        power=power,
+        display=DisplayConfig(),
     )
     return _overridden(base, args)
 

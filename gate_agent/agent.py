@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import tzinfo
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
@@ -20,10 +21,11 @@ from typing import Any, TypeVar
 from gate_agent import __version__
 from gate_agent.badges import InvalidBadgeUID, normalize_badge_uid
 from gate_agent.hardware.simulated import LogIndicator
-from gate_agent.interfaces import Clock, Indicator, Relay, Transport
+from gate_agent.interfaces import Clock, Display, Indicator, PowerMeter, Relay, Transport
 from gate_agent.protocol import (
     ACTION_SWITCH_OFF,
     CLOCK_SKEW,
+    EVENT_ALARM,
     EVENT_OFFLINE_DECISION,
     EVENT_SESSION_END,
     EVENT_SESSION_EXTEND,
@@ -46,10 +48,16 @@ from gate_agent.protocol import (
 from .guard import Duplicate, Ignored, MessageGuard, Rejected, ReplayCache
 from .journal import EventJournal
 from .offline import AllowListStore
+from .screen import Screen
+from .switch import ALARM_CURRENT_WHILE_OFF, ALARM_METER_FAILED, Switch
 from .uplink import Uplink
+from .usage import BusyTracker, UsagePolicy
 
 log = logging.getLogger(__name__)
+# A session the allow-list granted, ended by a newer list that no longer lists its badge.
+REASON_ALLOWLIST_WITHDRAWN = "allowlist_withdrawn"
 F = TypeVar("F", bound=Callable[..., Any])
+METER_RETRY_SECONDS = 10.0
 
 
 class Phase(StrEnum):
@@ -65,7 +73,10 @@ class _Session:
     badge_uid: str
     grant_end: int
     granted_by: str  # the request nonce of the latest grant; a late denial of it ends the session
+    offline: bool = False  # the latest grant came from the allow-list, not from the site
+    usage: BusyTracker | None = None
     warned: bool = False
+    idle_warned: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,6 +107,10 @@ def _failsafe(method: F) -> F:
     return guarded  # type: ignore[return-value]
 
 
+def _busy_seconds(session: _Session, now: float) -> int | None:
+    return None if session.usage is None else session.usage.busy_seconds(now)
+
+
 class Agent:
     def __init__(
         self,
@@ -112,10 +127,24 @@ class Agent:
         allowlist_max_age: float = 86400.0,
         heartbeat_interval: float = 30.0,
         firmware: str = __version__,
+        meter: PowerMeter | None = None,
+        usage: UsagePolicy | None = None,
+        display: Display | None = None,
+        zone: tzinfo | None = None,
+        relay_retry_seconds: float = 5.0,
     ) -> None:
-        # First, before anything that could fail: the machine starts unpowered.
-        relay.off()
+        # First, before anything that could fail: the machine starts unpowered. A relay that
+        # cannot be reached yet is switched off (and reported) once the event log is open.
+        try:
+            relay.off()
+        except Exception:
+            log.exception("Could not switch the relay off at start-up; retrying")
         self._relay, self._clock = relay, clock
+        self._meter, self._usage = meter, usage if meter is not None else None
+        self._next_sample = clock()
+        self._stray = False  # power is flowing through the relay that is off
+        self._meter_failed = False
+        self._screen = Screen(display, zone)
         self.device_id, self._firmware = device_id, firmware
         self._indicator = indicator or LogIndicator()
         self._request_timeout, self._warning_seconds = request_timeout, warning_seconds
@@ -124,6 +153,9 @@ class Agent:
         journal = EventJournal(state_dir / "events.jsonl")
         self._uplink = Uplink(
             device_id=device_id, secret=secret, transport=transport, journal=journal, clock=clock
+        )
+        self._switch = Switch(
+            relay, alarm=self._alarm, clock=clock, retry_seconds=relay_retry_seconds
         )
         replay = ReplayCache(state_dir / "seen.json", clock)
         self._guard = MessageGuard(device_id=device_id, secret=secret, replay=replay, clock=clock)
@@ -139,6 +171,7 @@ class Agent:
         self._late: dict[str, float] = {}  # timed-out request nonce -> until when a reply counts
         self._started = clock()
         self._next_heartbeat = self._started
+        self._switch.off()
         for start in journal.open_sessions():
             self._uplink.record(
                 EVENT_SESSION_END, "agent_restart", start.session_id, start.badge_uid
@@ -210,7 +243,9 @@ class Agent:
         try:
             handler(bytes(payload))
         except Ignored as exc:
-            log.info("Ignored %s message: %s", kind, exc)
+            # Allow-lists are re-sent routinely: their no-ops would flood the operator's screen.
+            level = logging.DEBUG if kind == Topic.ALLOWLIST else logging.INFO
+            log.log(level, "Ignored %s message: %s", kind, exc)
         except Rejected as exc:
             log.warning("Rejected %s message: %s; switching the relay off", kind, exc)
             self._pending = None
@@ -228,7 +263,10 @@ class Agent:
         self._update_session(now)
         if self._session is None and self._relay.is_on:
             log.error("Relay was on without a session; switching it off")
-            self._relay.off()
+            self._switch.off()
+        self._switch.retry()
+        if self._meter is not None and now >= self._next_sample:
+            self._sample(now)
         if self._uplink.connected:
             self._uplink.flush()
             if now >= self._next_heartbeat:
@@ -266,7 +304,14 @@ class Agent:
                 reply.member_name or "unknown",
                 reply.message,
             )
-            self._apply(pending, reply.allowed, reply.reason, reply.grant_end)
+            self._apply(
+                pending,
+                reply.allowed,
+                reply.reason,
+                reply.grant_end,
+                name=reply.member_name,
+                message=reply.message,
+            )
         elif reply.nonce in self._late:
             self._guard.consume(reply, payload)
             del self._late[reply.nonce]
@@ -322,7 +367,19 @@ class Agent:
         except Ignored:
             self._acknowledge()
             raise
+        self._withdraw_offline_grant()
         self._acknowledge()
+
+    def _withdraw_offline_grant(self) -> None:
+        """A session the allow-list granted ends when a newer list no longer lists its badge
+        now: the site has withdrawn the grant (a lapse, a revocation), and its switch-off may
+        come later than the list, through another bridge."""
+        session = self._session
+        if session is None or not session.offline:
+            return
+        if not self._allowlists.decide(session.badge_uid, self._clock()).allowed:
+            log.warning("The new allow-list no longer lists %s: switching off", session.badge_uid)
+            self._end_session(REASON_ALLOWLIST_WITHDRAWN)
 
     def _acknowledge(self, *, command_ids: tuple[str, ...] = ()) -> None:
         """Tell the site what was applied. Not journaled: a lost ack makes the site send again,
@@ -355,17 +412,28 @@ class Agent:
             allowed=decision.allowed,
             grant_end=decision.grant_end,
         )
-        self._apply(pending, decision.allowed, decision.reason, decision.grant_end)
+        self._apply(pending, decision.allowed, decision.reason, decision.grant_end, offline=True)
 
-    def _apply(self, pending: _Pending, allowed: bool, reason: str, grant_end: int | None) -> None:
+    def _apply(
+        self,
+        pending: _Pending,
+        allowed: bool,
+        reason: str,
+        grant_end: int | None,
+        *,
+        name: str | None = None,
+        message: str = "",
+        offline: bool = False,
+    ) -> None:
         now = self._clock()
         session = self._session
         if not allowed or grant_end is None or grant_end <= now:
             # A refused extension leaves the running grant as it was.
             self._indicator.denied()
+            self._screen.denied(message or reason.replace("_", " "))
             return
         if session is not None and session.badge_uid == pending.badge_uid:
-            session.granted_by = pending.nonce
+            session.granted_by, session.offline = pending.nonce, offline
             if grant_end > session.grant_end:
                 self._extend(session, grant_end, reason)
             return
@@ -379,12 +447,19 @@ class Agent:
                 session.grant_end,
             )
             self._indicator.denied()
+            self._screen.denied("the machine is in use")
             return
-        new = _Session(new_nonce(), pending.badge_uid, grant_end, pending.nonce)
+        new = _Session(new_nonce(), pending.badge_uid, grant_end, pending.nonce, offline=offline)
+        if self._usage is not None:
+            new.usage = BusyTracker(self._usage, now)
         # The audit entry is durable before the machine gets power.
         self._uplink.record(EVENT_SESSION_START, reason, new.id, new.badge_uid, grant_end=grant_end)
         self._session = new
-        self._relay.on()
+        if not self._switch.on():
+            # Fail closed: a relay that did not confirm on is off (or being retried off).
+            self._end_session("relay_failed")
+            return
+        self._screen.on_until(name, grant_end, offline=offline)
         self._update_session(now)
 
     def _extend(self, session: _Session, grant_end: int, reason: str) -> None:
@@ -392,6 +467,7 @@ class Agent:
         self._uplink.record(
             EVENT_SESSION_EXTEND, reason, session.id, session.badge_uid, grant_end=grant_end
         )
+        self._screen.extended(grant_end)
         self._update_session(self._clock())
 
     def _update_session(self, now: float) -> None:
@@ -404,14 +480,25 @@ class Agent:
         warn = now >= session.grant_end - self._warning_seconds
         if warn != session.warned:
             session.warned = warn
-            self._indicator.warn() if warn else self._indicator.clear()
+            if warn:
+                self._indicator.warn()
+                self._screen.ends_soon(session.grant_end, now)
+            elif not session.idle_warned:
+                self._indicator.clear()
 
     def _end_session(self, reason: str) -> None:
-        self._relay.off()  # first, whatever happens after
+        self._switch.off()  # first, whatever happens after
         session, self._session = self._session, None
         if session is not None:
             self._indicator.clear()
-            self._uplink.record(EVENT_SESSION_END, reason, session.id, session.badge_uid)
+            self._screen.off(reason)
+            self._uplink.record(
+                EVENT_SESSION_END,
+                reason,
+                session.id,
+                session.badge_uid,
+                busy_seconds=_busy_seconds(session, self._clock()),
+            )
 
     def _emergency_off(self) -> None:
         try:
@@ -420,11 +507,86 @@ class Agent:
             log.critical("Could not switch the relay off", exc_info=True)
         session, self._session, self._pending = self._session, None, None
         try:
+            self._switch.off()  # read back, and retried until confirmed
             self._indicator.clear()
             if session is not None:
-                self._uplink.record(EVENT_SESSION_END, "agent_error", session.id, session.badge_uid)
+                self._uplink.record(
+                    EVENT_SESSION_END,
+                    "agent_error",
+                    session.id,
+                    session.badge_uid,
+                    busy_seconds=_busy_seconds(session, self._clock()),
+                )
         except Exception:
             log.exception("Could not record the end of the session after an error")
+
+    # -- power: busy time, idle auto-off, current with the relay off ---------------------------
+
+    def _sample(self, now: float) -> None:
+        assert self._meter is not None and self._usage is not None
+        self._next_sample = now + self._usage.sample_seconds
+        session = self._session
+        try:
+            watts = self._meter.watts()
+        except Exception as exc:
+            if session is not None and session.usage is not None:
+                session.usage.no_reading(now)
+            # A meter that times out stalls the loop: ask it less often until it answers.
+            self._next_sample = now + max(METER_RETRY_SECONDS, self._usage.sample_seconds)
+            if not self._meter_failed:
+                self._meter_failed = True
+                self._alarm(ALARM_METER_FAILED, f"No power reading: {exc}")
+            return
+        self._meter_failed = False
+        if session is not None and session.usage is not None:
+            session.usage.reading(now, watts)
+            self._check_idle(session, session.usage, now)
+        elif not self._relay.is_on:
+            self._check_stray(now, watts)
+
+    def _check_idle(self, session: _Session, usage: BusyTracker, now: float) -> None:
+        policy = self._usage
+        if policy is None or policy.idle_warn_seconds is None:
+            return
+        idle = usage.idle_seconds(now)
+        if idle >= policy.idle_warn_seconds + policy.idle_grace_seconds:
+            log.warning("Idle for %d s: switching off", idle)
+            self._end_session("idle_timeout")
+        elif idle >= policy.idle_warn_seconds and not session.idle_warned:
+            session.idle_warned = True
+            self._indicator.warn()
+            self._screen.idle(now - idle + policy.idle_warn_seconds + policy.idle_grace_seconds)
+        elif idle < policy.idle_warn_seconds and session.idle_warned:
+            session.idle_warned = False
+            if not session.warned:
+                self._indicator.clear()
+            self._screen.in_use(session.grant_end)
+
+    def _check_stray(self, now: float, watts: float) -> None:
+        """Current through a relay that is off: a welded contactor or a bypass. Raised at once
+        (once per episode), after the load has had `settle_seconds` to run down."""
+        assert self._usage is not None
+        if now < self._switch.off_since + self._usage.settle_seconds:
+            return
+        stray = self._usage.stray(watts)
+        if stray and not self._stray:
+            self._alarm(
+                ALARM_CURRENT_WHILE_OFF,
+                f"{watts:.0f} W flowing with the relay off: welded contactor or bypass?",
+            )
+            self._switch.off()  # in case it was only a lost command
+        self._stray = stray
+
+    def _alarm(self, reason: str, sentence: str) -> None:
+        log.error("ALARM %s: %s", reason, sentence)
+        self._screen.alarm(sentence)
+        session = self._session
+        self._uplink.record(
+            EVENT_ALARM,
+            reason,
+            None if session is None else session.id,
+            None if session is None else session.badge_uid,
+        )
 
     # -- heartbeats -----------------------------------------------------------------------------
 

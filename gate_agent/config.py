@@ -32,11 +32,29 @@ class BrokerConfig:
     keepalive: int = 30
 
 
+RELAY_BACKENDS = ("gpio", "shelly", "tasmota", "tasmota_mqtt", "simulated")
+SMART_RELAYS = ("shelly", "tasmota", "tasmota_mqtt")
+READER_BACKENDS = ("evdev", "serial", "pn532", "mfrc522", "stdin")
+PN532_INTERFACES = ("i2c", "spi", "uart")
+POWER_SOURCES = ("none", "relay", "ads1115", "simulated")
+DISPLAY_BACKENDS = ("terminal", "ssd1306", "log")
+
+
 @dataclass(frozen=True)
 class RelayConfig:
     backend: str = "simulated"
     pin: int | None = None
     active_high: bool = True
+    # shelly and tasmota: the plug on the local network
+    host: str | None = None
+    channel: int | None = None  # shelly switch id (from 0), tasmota relay number (from 1)
+    password: str | None = field(default=None, repr=False)
+    timeout: float = 2.0
+    retry_seconds: float = 5.0  # an off not confirmed is tried again this often
+    # tasmota_mqtt: host is the space's broker; the plug's Tasmota topic, broker port and login
+    topic: str | None = None
+    port: int = 1883
+    username: str | None = None
 
 
 @dataclass(frozen=True)
@@ -45,6 +63,39 @@ class ReaderConfig:
     device: str | None = None
     baudrate: int = 9600
     grab: bool = True
+    # pn532: i2c, spi (chip select on cs_pin) or uart (the serial port in device)
+    interface: str = "i2c"
+    cs_pin: int | None = None
+    # mfrc522: /dev/spidev<spi_bus>.<spi_device> (CE0 is device 0)
+    spi_bus: int = 0
+    spi_device: int = 0
+    # A card held on the reader is reported once; again only after it has been away this long.
+    release_seconds: float = 1.0
+
+
+@dataclass(frozen=True)
+class PowerConfig:
+    """Where the machine's power reading comes from, and what busy and idle mean for it."""
+
+    source: str = "none"
+    busy_watts: float = 50.0
+    idle_watts: float = 10.0
+    idle_minutes: float | None = None
+    idle_grace_minutes: float = 2.0
+    sample_seconds: float = 2.0
+    settle_seconds: float = 3.0
+    # ads1115: a current transformer with a voltage output on one ADC input
+    i2c_address: int = 0x48
+    adc_channel: int = 0
+    amps_per_volt: float = 30.0
+    mains_volts: float = 230.0
+
+
+@dataclass(frozen=True)
+class DisplayConfig:
+    backend: str = "log"
+    i2c_port: int = 1
+    i2c_address: int = 0x3C
 
 
 @dataclass(frozen=True)
@@ -67,6 +118,10 @@ class AgentConfig:
     relay: RelayConfig = field(default_factory=RelayConfig)
     reader: ReaderConfig = field(default_factory=ReaderConfig)
     indicator: IndicatorConfig = field(default_factory=IndicatorConfig)
+    power: PowerConfig = field(default_factory=PowerConfig)
+    display: DisplayConfig = field(default_factory=DisplayConfig)
+    # The gate's time zone (IANA name) for the times it shows; None: the Pi's own zone.
+    timezone: str | None = None
 
 
 class _Section:
@@ -109,13 +164,25 @@ class _Section:
         value = self.get(key, str)
         return None if value is None else Path(value)
 
-    def pin(self, needed: bool) -> int | None:
-        pin: int | None = self.get("pin", int)
+    def pin(self, needed: bool, key: str = "pin", backend: str = "gpio") -> int | None:
+        pin: int | None = self.get(key, int)
         if needed and pin is None:
-            raise ConfigError(f"{self._where('pin')} is required for the gpio backend")
+            raise ConfigError(f"{self._where(key)} is required for the {backend} backend")
         if pin is not None and not 0 <= pin <= 27:
-            raise ConfigError(f"{self._where('pin')} must be a BCM GPIO number 0-27")
+            raise ConfigError(f"{self._where(key)} must be a BCM GPIO number 0-27")
         return pin
+
+    def integer(self, key: str, default: int, lo: int, hi: int) -> int:
+        value: int = self.get(key, int, default)
+        if not lo <= value <= hi:
+            raise ConfigError(f"{self._where(key)} must be {lo}-{hi}")
+        return value
+
+    def not_negative(self, key: str, default: float) -> float:
+        value = float(self.get(key, (int, float), default))
+        if value < 0:
+            raise ConfigError(f"{self._where(key)} must not be negative")
+        return value
 
     def finish(self) -> None:
         unknown = set(self.data) - self.used
@@ -163,12 +230,31 @@ def parse_config(data: dict[str, Any], *, base: Path = Path()) -> AgentConfig:
         allowlist_max_age_hours=top.positive("allowlist_max_age_hours", 24.0),
         heartbeat_seconds=top.positive("heartbeat_seconds", 30.0),
         broker=_broker(_Section(top.get("broker", dict, {}), "broker"), base),
-        relay=_relay(_Section(top.get("relay", dict, {}), "relay")),
+        relay=_relay(_Section(top.get("relay", dict, {}), "relay"), base),
         reader=_reader(_Section(top.get("reader", dict, {}), "reader")),
         indicator=_indicator(_Section(top.get("indicator", dict, {}), "indicator")),
+        power=_power(_Section(top.get("power", dict, {}), "power")),
+        display=_display(_Section(top.get("display", dict, {}), "display")),
+        timezone=_timezone(top),
     )
     top.finish()
+    if config.power.source == "relay" and config.relay.backend not in SMART_RELAYS:
+        raise ConfigError(
+            '[power] source = "relay" needs a metering relay (backend shelly or tasmota)'
+        )
     return config
+
+
+def _timezone(top: _Section) -> str | None:
+    name: str | None = top.get("timezone", str)
+    if name is not None:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"timezone {name!r} is not a known IANA zone") from None
+    return name
 
 
 def _read_secret_file(section: _Section, key: str, base: Path) -> str | None:
@@ -216,27 +302,93 @@ def _broker(s: _Section, base: Path) -> BrokerConfig:
     return broker
 
 
-def _relay(s: _Section) -> RelayConfig:
-    backend = s.choice("backend", ("gpio", "simulated"), "simulated")
+def _relay(s: _Section, base: Path) -> RelayConfig:
+    backend = s.choice("backend", RELAY_BACKENDS, "simulated")
+    networked = backend in SMART_RELAYS
+    inline, from_file = s.get("password", str), _read_secret_file(s, "password_file", base)
+    if inline is not None and from_file is not None:
+        raise ConfigError("[relay] give either password or password_file, not both")
+    host: str | None = s.get("host", str)
+    if networked and not host:
+        raise ConfigError(f"[relay] host is required for the {backend} backend (IP or name)")
+    if host is not None and ("/" in host or " " in host):
+        raise ConfigError("[relay] host is a name or address with an optional :port, no path")
+    first = 1 if backend.startswith("tasmota") else 0
+    topic: str | None = s.get("topic", str)
+    if backend == "tasmota_mqtt" and not topic:
+        raise ConfigError("[relay] topic is required for tasmota_mqtt (the plug's MQTT topic)")
+    if topic is not None and any(c in topic for c in "/+# "):
+        raise ConfigError("[relay] topic is the plug's Topic setting: no '/', '+', '#' or space")
     relay = RelayConfig(
-        backend=backend, pin=s.pin(backend == "gpio"), active_high=s.get("active_high", bool, True)
+        backend=backend,
+        pin=s.pin(backend == "gpio"),
+        active_high=s.get("active_high", bool, True),
+        host=host,
+        channel=s.integer("channel", first, first, 8),
+        password=inline if inline is not None else from_file,
+        timeout=s.positive("timeout", 2.0),
+        retry_seconds=s.positive("retry_seconds", 5.0),
+        topic=topic,
+        port=s.integer("port", 1883, 1, 65535),
+        username=s.get("username", str),
     )
     s.finish()
     return relay
 
 
 def _reader(s: _Section) -> ReaderConfig:
-    backend = s.choice("backend", ("evdev", "serial", "stdin"), "stdin")
+    backend = s.choice("backend", READER_BACKENDS, "stdin")
+    interface = s.choice("interface", PN532_INTERFACES, "i2c")
     reader = ReaderConfig(
         backend=backend,
         device=s.get("device", str),
-        baudrate=s.get("baudrate", int, 9600),
+        baudrate=s.get("baudrate", int, 9600 if backend != "pn532" else 115200),
         grab=s.get("grab", bool, True),
+        interface=interface,
+        cs_pin=s.pin(backend == "pn532" and interface == "spi", "cs_pin", "pn532 spi"),
+        spi_bus=s.integer("spi_bus", 0, 0, 6),
+        spi_device=s.integer("spi_device", 0, 0, 3),
+        release_seconds=s.positive("release_seconds", 1.0),
     )
-    if backend != "stdin" and reader.device is None:
+    needs_device = backend in ("evdev", "serial") or (backend, interface) == ("pn532", "uart")
+    if needs_device and reader.device is None:
         raise ConfigError(f"[reader] device is required for the {backend} backend")
     s.finish()
     return reader
+
+
+def _power(s: _Section) -> PowerConfig:
+    source = s.choice("source", POWER_SOURCES, "none")
+    idle_minutes = s.get("idle_minutes", (int, float))
+    if idle_minutes is not None and idle_minutes <= 0:
+        raise ConfigError("[power] idle_minutes must be positive (leave it out for no auto-off)")
+    power = PowerConfig(
+        source=source,
+        busy_watts=s.positive("busy_watts", 50.0),
+        idle_watts=s.not_negative("idle_watts", 10.0),
+        idle_minutes=None if idle_minutes is None else float(idle_minutes),
+        idle_grace_minutes=s.not_negative("idle_grace_minutes", 2.0),
+        sample_seconds=s.positive("sample_seconds", 2.0),
+        settle_seconds=s.not_negative("settle_seconds", 3.0),
+        i2c_address=s.integer("i2c_address", 0x48, 0x48, 0x4B),
+        adc_channel=s.integer("adc_channel", 0, 0, 3),
+        amps_per_volt=s.positive("amps_per_volt", 30.0),
+        mains_volts=s.positive("mains_volts", 230.0),
+    )
+    if power.idle_watts >= power.busy_watts:
+        raise ConfigError("[power] idle_watts must be below busy_watts")
+    s.finish()
+    return power
+
+
+def _display(s: _Section) -> DisplayConfig:
+    display = DisplayConfig(
+        backend=s.choice("backend", DISPLAY_BACKENDS, "log"),
+        i2c_port=s.integer("i2c_port", 1, 0, 22),
+        i2c_address=s.integer("i2c_address", 0x3C, 0x3C, 0x3D),
+    )
+    s.finish()
+    return display
 
 
 def _indicator(s: _Section) -> IndicatorConfig:
@@ -246,3 +398,24 @@ def _indicator(s: _Section) -> IndicatorConfig:
     )
     s.finish()
     return indicator
+
+
+def check_gates_apart(configs: list[AgentConfig]) -> None:
+    """Gates run by one process share nothing: not a device id, a state directory, a relay pin
+    or plug, nor a reader."""
+    seen: dict[tuple[str, object], int] = {}
+    for number, config in enumerate(configs, start=1):
+        keys: list[tuple[str, object]] = [
+            ("device_id", config.device_id),
+            ("state_dir", config.state_dir.resolve()),
+        ]
+        if config.relay.backend == "gpio":
+            keys.append(("[relay] pin", config.relay.pin))
+        elif config.relay.backend in SMART_RELAYS:
+            keys.append(("[relay] host and channel", (config.relay.host, config.relay.channel)))
+        if config.reader.backend != "stdin":
+            keys.append(("[reader]", (config.reader.backend, config.reader.device)))
+        for key in keys:
+            if key in seen:
+                raise ConfigError(f"gates {seen[key]} and {number} share the same {key[0]}")
+            seen[key] = number

@@ -13,9 +13,22 @@ Clock = Callable[[], float]
 """Returns UNIX seconds; injected so tests move time without sleeping."""
 
 
+class RelayError(Exception):
+    """The relay could not be switched or read (a smart plug that does not answer, say)."""
+
+
+class SensorError(Exception):
+    """The power reading could not be taken."""
+
+
 @runtime_checkable
 class Relay(Protocol):
-    """The machine's power relay. `off()` must be safe to call at any time, any number of times."""
+    """The machine's power relay. `off()` must be safe to call at any time, any number of times.
+
+    `on()` and `off()` raise `RelayError` when the device cannot be reached; `is_on` is the state
+    last commanded, `read_back()` the state the device itself reports (a GPIO pin's level, a smart
+    plug's output), also raising `RelayError`. The agent reads back after every switch.
+    """
 
     def on(self) -> None: ...
 
@@ -23,6 +36,17 @@ class Relay(Protocol):
 
     @property
     def is_on(self) -> bool: ...
+
+    def read_back(self) -> bool: ...
+
+
+@runtime_checkable
+class PowerMeter(Protocol):
+    """What the machine draws now, in watts: a smart plug's meter or a current clamp."""
+
+    def watts(self) -> float:
+        """The latest reading; raises `SensorError` if there is none."""
+        ...
 
 
 @runtime_checkable
@@ -48,6 +72,15 @@ class Indicator(Protocol):
 
     def denied(self) -> None:
         """A short signal: the scan was refused."""
+        ...
+
+
+@runtime_checkable
+class Display(Protocol):
+    """What the person at the machine reads: the terminal, or a small screen."""
+
+    def show(self, line: str) -> None:
+        """Show `line` (at most a short sentence) until the next one."""
         ...
 
 

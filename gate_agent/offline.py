@@ -62,7 +62,7 @@ class AllowListStore:
             raise Ignored(f"allow-list v{allowlist.version} is already out of date")
         atomic_write(self.path, payload)
         self.current = allowlist
-        log.info("Allow-list v%d adopted: %d windows", allowlist.version, len(allowlist.entries))
+        log.debug("Allow-list v%d adopted: %d windows", allowlist.version, len(allowlist.entries))
 
     def decide(self, badge_uid: str, now: float) -> OfflineDecision:
         """Allow until the end of a window covering `now`, from a fresh list only."""

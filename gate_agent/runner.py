@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -22,7 +23,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from gate_agent import __version__
 from gate_agent.agent import Agent
 from gate_agent.config import AgentConfig
-from gate_agent.interfaces import BadgeReader, Clock, Indicator, Relay
+from gate_agent.interfaces import BadgeReader, Clock, Display, Indicator, PowerMeter, Relay
 from gate_agent.protocol import (
     AGENT_SUBSCRIBES,
     STATUS_OFFLINE,
@@ -100,7 +101,11 @@ class Runner:
         reader: BadgeReader,
         indicator: Indicator,
         clock: Clock = time.time,
+        meter: PowerMeter | None = None,
+        display: Display | None = None,
     ) -> None:
+        from gate_agent.hardware import usage_policy
+
         self.config, self._reader = config, reader
         self._work: queue.Queue[Callable[[], None]] = queue.Queue()
         self.client = _make_client(config)
@@ -117,6 +122,11 @@ class Runner:
             warning_seconds=config.warning_minutes * 60,
             allowlist_max_age=config.allowlist_max_age_hours * 3600,
             heartbeat_interval=config.heartbeat_seconds,
+            meter=meter,
+            usage=usage_policy(config.power),
+            display=display,
+            zone=None if config.timezone is None else ZoneInfo(config.timezone),
+            relay_retry_seconds=config.relay.retry_seconds,
         )
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
@@ -229,5 +239,8 @@ def _make_client(config: AgentConfig) -> mqtt.Client:
             certfile=None if broker.client_cert is None else str(broker.client_cert),
             keyfile=None if broker.client_key is None else str(broker.client_key),
         )
-    client.reconnect_delay_set(min_delay=1, max_delay=30)
+    # Back within 5 s of the broker's return, not after paho's doubling (8, 16, 30 s): a
+    # switch-off queued meanwhile reaches the relay that much sooner. 5,000 gates retrying every
+    # 5 s is 1,000 connection attempts a second, which a broker refuses cheaply while down.
+    client.reconnect_delay_set(min_delay=1, max_delay=5)
     return client

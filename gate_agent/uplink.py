@@ -62,6 +62,7 @@ class Uplink:
         *,
         allowed: bool | None = None,
         grant_end: int | None = None,
+        busy_seconds: int | None = None,
     ) -> None:
         """Durably log an event, then try to upload it."""
         event = GateEvent(
@@ -73,6 +74,7 @@ class Uplink:
             badge_uid=badge_uid,
             allowed=allowed,
             grant_end=grant_end,
+            busy_seconds=busy_seconds,
         )
         self._journal.append(event)
         self.flush()

@@ -4,6 +4,9 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from membership import services
 from membership.models import (
     Badge,
+    CreditPack,
+    LedgerEntry,
+    Material,
     Member,
     Membership,
     MembershipChange,
@@ -104,4 +107,48 @@ class StripeEventAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Material)
+class MaterialAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "unit",
+        "price_minor",
+        "currency",
+        "stock",
+        "low_stock_threshold",
+        "active",
+    )
+    list_editable = ("stock", "active")
+
+
+@admin.register(CreditPack)
+class CreditPackAdmin(admin.ModelAdmin):
+    list_display = ("name", "amount_minor", "currency", "active")
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(admin.ModelAdmin):
+    """Read only: entries are corrected by reversing them on the member's staff page."""
+
+    list_display = (
+        "occurred_at",
+        "member",
+        "kind",
+        "method",
+        "amount_minor",
+        "currency",
+        "stripe_object_id",
+    )
+    list_filter = ("kind", "method", "currency")
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_add_permission(self, request) -> bool:
         return False

@@ -10,6 +10,9 @@ from django.utils import timezone
 
 from locations.models import Location
 from membership import roles, services
+from membership.billing.catalogue import CreditPack, Material
+from membership.billing.ledger import ledger_record
+from membership.billing.models import LedgerEntry
 from membership.models import (
     Badge,
     ChangeCause,
@@ -148,6 +151,10 @@ def seed() -> list[str]:
                     member=member, waiver=waiver, defaults={"signed_name": member.display_name}
                 )
         lines.append(f"  {person.role:<10} {person.email:<28} {DEMO_PASSWORD}")
+        if created and person.email == "maker@toolgate.test":
+            _demo_money(member)
+    _demo_materials()
+    _demo_credit_packs()
     return ["Demo logins (role, email, password):", *lines]
 
 
@@ -160,6 +167,51 @@ def _grant_location_role(user: User, person: DemoPerson) -> None:
     if person.role_at and location is None:
         return  # no such demo location: the default location, as for any ungranted staff
     location_role_grant(user=user, role=role, location=location)
+
+
+MATERIALS = [
+    # name, unit, price in cents, stock, low-stock threshold
+    ("Acrylic 3 mm, 600 x 400", "sheet", 1200, 24, 5),
+    ("Birch plywood 6 mm, 600 x 400", "sheet", 900, 30, 6),
+    ("PLA filament 1.75 mm", "1 kg spool", 2500, 8, 2),
+]
+
+
+def _demo_credit_packs() -> None:
+    for name, amount in [("$25 of credits", 2500), ("$50 of credits", 5000)]:
+        CreditPack.objects.get_or_create(name=name, defaults={"amount_minor": amount})
+
+
+def _demo_materials() -> None:
+    for name, unit, price, stock, threshold in MATERIALS:
+        Material.objects.get_or_create(
+            name=name,
+            defaults={
+                "unit": unit,
+                "price_minor": price,
+                "currency": "usd",
+                "stock": stock,
+                "low_stock_threshold": threshold,
+            },
+        )
+
+
+def _demo_money(member: Member) -> None:
+    """maker@ paid the month at the desk and bought $25.00 of prepaid credits (the ledger)."""
+    staff = User.objects.filter(email="staff@toolgate.test").first()
+    if staff is None:
+        return
+    services.payment_record_manual(member=member, actor=staff, note="Demo: paid at the desk")
+    ledger_record(
+        member=member,
+        kind=LedgerEntry.Kind.CREDIT_PURCHASE,
+        method=LedgerEntry.Method.CASH,
+        amount_minor=2500,
+        currency="usd",
+        cause=member,
+        recorded_by=staff,
+        memo="Demo: a $25.00 credit pack bought at the desk",
+    )
 
 
 def _verify_email(user: User) -> None:

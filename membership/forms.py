@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from core.forms import OnceForm
-from membership.models import MembershipStatus
+from membership.models import LedgerEntry, Material, MembershipStatus
 
 
 class SignupExtraForm(forms.Form):
@@ -13,11 +13,31 @@ class SignupExtraForm(forms.Form):
 
     first_name = forms.CharField(max_length=150, label="First name")
     last_name = forms.CharField(max_length=150, label="Last name")
+    phone = forms.CharField(max_length=40, required=False, label="Phone")
+    emergency_contact = forms.CharField(
+        max_length=200,
+        required=False,
+        label="Emergency contact",
+        help_text="Name and phone of someone to call if you are hurt at the space.",
+    )
 
     def signup(self, request, user) -> None:
-        user.first_name = self.cleaned_data["first_name"].strip()
-        user.last_name = self.cleaned_data["last_name"].strip()
-        user.save(update_fields=["first_name", "last_name"])
+        from membership.services import member_get_or_create, member_profile_update
+
+        member_profile_update(
+            member=member_get_or_create(user=user),
+            **{name: self.cleaned_data.get(name, "") for name in PROFILE_FIELDS},
+        )
+
+
+PROFILE_FIELDS = ("first_name", "last_name", "phone", "emergency_contact")
+
+
+class ProfileForm(OnceForm):
+    first_name = forms.CharField(max_length=150, label="First name")
+    last_name = forms.CharField(max_length=150, label="Last name")
+    phone = forms.CharField(max_length=40, required=False, label="Phone")
+    emergency_contact = SignupExtraForm.base_fields["emergency_contact"]
 
 
 class WaiverSignForm(OnceForm):
@@ -51,3 +71,23 @@ class ManualPaymentForm(OnceForm):
 class MembershipStatusForm(OnceForm):
     status = forms.ChoiceField(choices=MembershipStatus.choices)
     reason = forms.CharField(max_length=500, label="Reason")
+
+
+class LedgerReverseForm(OnceForm):
+    reason = forms.CharField(max_length=400, label="Why is this entry wrong?")
+
+
+class MaterialSaleForm(OnceForm):
+    material = forms.ModelChoiceField(
+        queryset=Material.objects.filter(active=True), label="Material"
+    )
+    quantity = forms.IntegerField(label="Quantity", initial=1)
+    method = forms.ChoiceField(
+        label="Paid by",
+        choices=[
+            (LedgerEntry.Method.CASH, "Cash"),
+            (LedgerEntry.Method.CREDITS, "Prepaid credits"),
+            (LedgerEntry.Method.STRIPE, "Card on file"),
+        ],
+        initial=LedgerEntry.Method.CASH,
+    )

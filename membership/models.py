@@ -55,6 +55,11 @@ class Member(models.Model):
     phone = models.CharField(max_length=40, blank=True)
     emergency_contact = models.CharField(max_length=200, blank=True)
     joined_at = models.DateTimeField(default=timezone.now)
+    credit_limit_minor = models.PositiveIntegerField(
+        "credit limit",
+        default=0,
+        help_text="How far below zero staff let this member's prepaid credits go (minor units).",
+    )
     home_location = models.ForeignKey(
         "locations.Location",
         null=True,
@@ -116,7 +121,7 @@ class MembershipStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     ACTIVE = "active", "Active"
     PAST_DUE = "past_due", "Past due"
-    CANCELED = "canceled", "Canceled"
+    CANCELED = "canceled", "Cancelled"
 
 
 class Membership(models.Model):
@@ -292,3 +297,8 @@ class WaiverSignature(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["member", "waiver"], name="one_signature_per_version")
         ]
+
+
+# The ledger lives with the rest of billing; importing it here makes it a membership model.
+from membership.billing.catalogue import CreditPack, Material, MaterialSale  # noqa: E402, F401
+from membership.billing.models import LedgerEntry, LedgerImmutable  # noqa: E402, F401

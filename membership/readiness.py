@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from django.urls import reverse
 from django.utils import timezone
 
+from core import formats
 from membership import selectors
-from membership.models import Member
+from membership.models import Member, MembershipStatus
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,10 @@ class Step:
     done: bool
     detail: str
     url: str = ""
+    # Holds for now, but will not for long (past due in the grace period): shown as a warning,
+    # with its link, though nothing is missing yet.
+    warning: bool = False
+    url_label: str = "Do it now"
 
 
 StepCheck = Callable[[Member], list[Step]]
@@ -52,20 +57,52 @@ def member_readiness(member: Member) -> Readiness:
 @register
 def membership_steps(member: Member) -> list[Step]:
     membership = getattr(member, "membership", None)
-    paid = selectors.membership_in_good_standing(membership, at=timezone.now())
-    if paid:
-        payment_detail = "Your membership is paid up."
-    elif membership is None:
-        payment_detail = "You have no membership yet."
-    else:
-        payment_detail = (
-            f"Your membership is {membership.get_status_display().lower()}: "
-            "pay the monthly fee to use machines."
+    now = timezone.now()
+    paid = selectors.membership_in_good_standing(membership, at=now)
+    billing = reverse("membership_billing")
+    payment = Step("payment", "Membership paid", paid, "Your membership is paid up.", billing)
+    if membership is None:
+        payment = Step("payment", "Membership paid", False, "You have no membership yet.", billing)
+    elif membership.status == MembershipStatus.PAST_DUE and paid:
+        assert membership.current_period_end is not None  # in good standing while past due
+        payment = Step(
+            "payment",
+            "Membership past due",
+            True,
+            f"Past due: paid through {formats.format_date(membership.current_period_end)}, "
+            "access continues until "
+            f"{formats.format_date(selectors.grace_ends(membership.current_period_end))} (grace).",
+            billing,
+            warning=True,
+            url_label="Pay now",
+        )
+    elif not paid:
+        through = (
+            f" (paid through {formats.format_date(membership.current_period_end)})"
+            if membership.current_period_end
+            else ""
+        )
+        payment = Step(
+            "payment",
+            "Membership paid",
+            False,
+            f"Your membership is {membership.get_status_display().lower()}{through}: "
+            "pay the monthly fee to use machines.",
+            billing,
+            url_label="Pay",
+        )
+    elif membership.current_period_end:
+        payment = Step(
+            "payment",
+            "Membership paid",
+            True,
+            f"Paid through {formats.format_date(membership.current_period_end)}.",
+            billing,
         )
     signed = selectors.member_signed_current_waiver(member)
     badge = selectors.member_enabled_badge(member)
     return [
-        Step("payment", "Membership paid", paid, payment_detail, reverse("membership_billing")),
+        payment,
         Step(
             "waiver",
             "Safety waiver signed",
@@ -74,6 +111,7 @@ def membership_steps(member: Member) -> list[Step]:
             if signed
             else "Read and sign the current safety waiver.",
             reverse("waiver_sign"),
+            url_label="Sign it",
         ),
         Step(
             "badge",

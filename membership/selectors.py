@@ -69,6 +69,15 @@ def members_signed_current_waiver(member_ids: Iterable[int]) -> set[int]:
     )
 
 
+def members_yet_to_sign_current_waiver() -> QuerySet[Member]:
+    """Members whose membership is active or past due (they may use machines) who have not
+    signed the current waiver: they must before their next machine use."""
+    current = Subquery(_waivers_newest_first().values("pk")[:1])
+    return Member.objects.filter(
+        membership__status__in=(MembershipStatus.ACTIVE, MembershipStatus.PAST_DUE)
+    ).exclude(waiver_signatures__waiver=current)
+
+
 def member_signed_current_waiver(member: Member) -> bool:
     return member.pk in members_signed_current_waiver([member.pk])
 
@@ -77,14 +86,27 @@ def member_enabled_badge(member: Member) -> Badge | None:
     return member.badges.filter(enabled=True).first()
 
 
+# The membership-level conditions of machine use, by name, in the order a member fixes them.
+PAYMENT, WAIVER, BADGE = "payment", "waiver", "badge"
+
+
+def member_machine_blockers(member: Member, *, at: datetime | None = None) -> list[str]:
+    """Which membership-level conditions of machine use `member` does not meet: PAYMENT (paid up
+    or inside the grace period), WAIVER (the current one signed), BADGE (one enabled)."""
+    membership = Membership.objects.filter(member=member).first()
+    blockers = []
+    if not membership_in_good_standing(membership, at=at or clock.now()):
+        blockers.append(PAYMENT)
+    if not member_signed_current_waiver(member):
+        blockers.append(WAIVER)
+    if not member.badges.filter(enabled=True).exists():
+        blockers.append(BADGE)
+    return blockers
+
+
 def member_may_use_machines(member: Member, *, at: datetime | None = None) -> bool:
     """The membership-level conditions of machine use: paid, waiver signed, a badge enabled."""
-    membership = Membership.objects.filter(member=member).first()
-    return (
-        membership_in_good_standing(membership, at=at or clock.now())
-        and member_signed_current_waiver(member)
-        and member.badges.filter(enabled=True).exists()
-    )
+    return not member_machine_blockers(member, at=at)
 
 
 def member_by_badge(uid: str) -> Member | None:

@@ -7,14 +7,21 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from dateutil.relativedelta import relativedelta
+from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core import events
 from core.gates import gates
+from core.models import SetupChange
+from core.money import money_format
+from core.setup import setup_change_record, setup_snapshot
 from core.submissions import submission_claim
 from gate_agent.badges import InvalidBadgeUID, normalize_badge_uid
 from locations.models import Location
-from membership import selectors
+from membership import roles, selectors
+from membership.billing.ledger import ledger_record
+from membership.billing.models import LedgerEntry
 from membership.errors import BadgeRejected, MembershipError
 from membership.models import (
     Badge,
@@ -42,6 +49,26 @@ def member_get_or_create(*, user: User) -> Member:
         member, created = Member.objects.get_or_create(user=user)
         if created and (plan := _default_plan()) is not None:
             Membership.objects.create(member=member, plan=plan)
+    return member
+
+
+def member_profile_update(
+    *,
+    member: Member,
+    first_name: str,
+    last_name: str,
+    phone: str,
+    emergency_contact: str,
+    token: uuid.UUID | None = None,
+) -> Member:
+    """A member's own details: their name, phone, and who to call in an emergency."""
+    with transaction.atomic():
+        submission_claim(token)
+        user = member.user
+        user.first_name, user.last_name = first_name.strip(), last_name.strip()
+        user.save(update_fields=["first_name", "last_name"])
+        member.phone, member.emergency_contact = phone.strip(), emergency_contact.strip()
+        member.save(update_fields=["phone", "emergency_contact"])
     return member
 
 
@@ -113,6 +140,7 @@ def membership_set_status(
             locked.current_period_end = period_end
         locked.save()
         _notify_if_access_lost(locked.member, had_access)
+        events.emit(events.MEMBERSHIP_CHANGED, change)
     membership.refresh_from_db()
     return change
 
@@ -153,10 +181,22 @@ def payment_record_manual(
             note=note.strip(),
             recorded_by=actor,
         )
+        if payment.amount_cents:
+            ledger_record(
+                member=member,
+                kind=LedgerEntry.Kind.MEMBERSHIP,
+                method=LedgerEntry.Method.CASH,
+                amount_minor=payment.amount_cents,
+                currency=payment.currency,
+                cause=payment,
+                recorded_by=actor,
+                memo=payment.note or "Membership paid at the desk",
+                occurred_at=payment.created_at,
+            )
         membership_set_status(
             membership=membership,
             status=MembershipStatus.ACTIVE,
-            reason=f"Manual payment of {payment.amount_cents / 100:,.2f} {payment.currency.upper()}"
+            reason=f"Manual payment of {money_format(payment.amount_cents, payment.currency)}"
             f" recorded by {actor}",
             cause=ChangeCause.MANUAL_PAYMENT,
             actor=actor,
@@ -258,6 +298,115 @@ def waiver_sign(
     if not created:
         raise MembershipError(f"You already signed version {waiver.version} of the waiver.")
     return signature
+
+
+# -- setup: plans and waiver versions (staff, recorded as SetupChange) ---------------------
+
+PLAN_FIELDS = ["name", "monthly_price_cents", "currency", "is_default"]
+
+
+def _require_setup_staff(actor: User | None) -> None:
+    if actor is not None and not actor.has_perm("membership.manage_members"):
+        raise MembershipError("Only staff can change plans and waivers.")
+
+
+def plan_save(*, plan: Plan, actor: User | None, token: uuid.UUID | None = None) -> Plan:
+    """Add `plan` or store staff's changes to it (its fields already set), recorded.
+
+    A new price applies from each membership's next period; a plan made the default takes the
+    place of the old default (new members get it).
+    """
+    _require_setup_staff(actor)
+    if not plan.name.strip():
+        raise MembershipError("Name the plan.")
+    with transaction.atomic():
+        submission_claim(token)
+        before = None
+        if plan.pk is not None:
+            before = setup_snapshot(Plan.objects.select_for_update().get(pk=plan.pk), PLAN_FIELDS)
+        if plan.is_default:
+            Plan.objects.filter(is_default=True).exclude(pk=plan.pk).update(is_default=False)
+        try:
+            with transaction.atomic():
+                plan.save()
+        except IntegrityError:
+            raise MembershipError(f"Another plan is already called {plan.name}.") from None
+        setup_change_record(
+            subject_type="plan",
+            subject=plan,
+            actor=actor,
+            before=before,
+            after=setup_snapshot(plan, PLAN_FIELDS),
+        )
+    return plan
+
+
+def waiver_publish(
+    *, title: str, text: str, actor: User | None, token: uuid.UUID | None = None
+) -> Waiver:
+    """Publish a new waiver version: it is current at once, and every member must sign it
+    before their next machine use (the access decision reads the current version; the gates'
+    offline lists are renewed in this transaction). Sessions running now run to their end."""
+    _require_setup_staff(actor)
+    title, text = title.strip(), text.strip()
+    if not title or not text:
+        raise MembershipError("A waiver needs a title and its text.")
+    with transaction.atomic():
+        submission_claim(token)
+        # Two staff publishing at once: the unique version refuses the second.
+        current = Waiver.objects.select_for_update().order_by("-version").first()
+        if current is not None and (current.title, current.text) == (title, text):
+            raise MembershipError("This is the current waiver's text already: change it first.")
+        try:
+            with transaction.atomic():
+                waiver = Waiver.objects.create(
+                    version=(current.version + 1) if current else 1, title=title, text=text
+                )
+        except IntegrityError:
+            raise MembershipError("Someone published a version meanwhile: reload.") from None
+        setup_change_record(
+            subject_type="waiver",
+            subject=waiver,
+            actor=actor,
+            before=None,
+            after={"version": str(waiver.version), "title": title},
+            action=SetupChange.Action.PUBLISHED,
+        )
+        gates().every_machine_changed()
+    return waiver
+
+
+def role_set(
+    *, user: User, role: str, held: bool, actor: User | None, token: uuid.UUID | None = None
+) -> bool:
+    """Give `user` the role (`held`) or take it away, recorded; False if nothing changed.
+
+    Staff give and take the Instructor role; only a superuser the Staff role (staff cannot
+    make staff, nor remove each other).
+    """
+    if role not in (roles.INSTRUCTOR, roles.STAFF):
+        raise MembershipError(f"{role!r} is not a role staff hand out.")
+    if actor is not None and not (
+        actor.is_superuser
+        or (role == roles.INSTRUCTOR and actor.has_perm("membership.manage_members"))
+    ):
+        raise MembershipError(
+            "Staff may make members instructors; only an administrator may make or remove staff."
+        )
+    with transaction.atomic():
+        submission_claim(token)
+        group = Group.objects.get(name=role)
+        if user.groups.filter(pk=group.pk).exists() == held:
+            return False
+        (user.groups.add if held else user.groups.remove)(group)
+        setup_change_record(
+            subject_type="role",
+            subject=user,
+            actor=actor,
+            before={role: "no" if held else "yes"},
+            after={role: "yes" if held else "no"},
+        )
+    return True
 
 
 def plan_locations_set(

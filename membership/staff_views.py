@@ -8,18 +8,22 @@ from django.views.decorators.http import require_POST
 
 from core.views import form_action
 from membership import cards, readiness, selectors, services
+from membership.billing import desk
 from membership.billing import selectors as billing_selectors
 from membership.billing.config import billing_mode
+from membership.billing.ledger import ledger_reverse
 from membership.errors import CardTokenInvalid
 from membership.forms import (
     BadgeAssignForm,
     BadgeDisableForm,
     BadgeReplaceForm,
+    LedgerReverseForm,
     ManualPaymentForm,
+    MaterialSaleForm,
     MemberSearchForm,
     MembershipStatusForm,
 )
-from membership.models import Badge, ChangeCause, Member
+from membership.models import Badge, ChangeCause, LedgerEntry, Member
 from staffing.selectors import staff_scope
 from staffing.services import require_at_location
 from staffing.shortcuts import staff_object_or_404
@@ -71,6 +75,11 @@ def _detail_context(member: Member, **forms) -> dict:
         "replace_form": BadgeReplaceForm(),
         "billing_mode": billing_mode(),
         "stripe_events": billing_selectors.membership_stripe_events(membership)[:50],
+        "ledger": billing_selectors.member_ledger(member)[:100],
+        "balances": billing_selectors.member_balances(member),
+        "reverse_form": LedgerReverseForm(),
+        "sale_form": MaterialSaleForm(),
+        "sales": member.material_sales.select_related("material")[:20],
     }
     context.update(forms)
     return context
@@ -161,6 +170,54 @@ def payment_record(request, pk: int):
         ),
         "Payment recorded: the membership runs one more month.",
         "payment_form",
+    )
+
+
+@require_POST
+@login_required
+@staff_required
+@permission_required("membership.record_payment", raise_exception=True)
+def ledger_entry_reverse(request, pk: int):
+    """Correct a mistaken entry with its reversing entry (the mistake stays in the ledger)."""
+    entry = staff_object_or_404(
+        request,
+        LedgerEntry.objects.select_related("member"),
+        what="reverse a ledger entry",
+        pk=pk,
+    )
+    return _run(
+        request,
+        entry.member,
+        LedgerReverseForm(request.POST),
+        lambda data: ledger_reverse(
+            entry=entry, actor=request.user, reason=data["reason"], token=data["form_token"]
+        ),
+        f"Entry {entry.pk} reversed; both stay in the ledger.",
+        "reverse_form",
+    )
+
+
+@require_POST
+@login_required
+@staff_required
+@permission_required("membership.record_payment", raise_exception=True)
+def material_sell(request, pk: int):
+    """Sell material to the member at the desk (cash, their credits, or their card on file)."""
+    member = staff_object_or_404(request, Member, what="sell material", pk=pk)
+    return _run(
+        request,
+        member,
+        MaterialSaleForm(request.POST),
+        lambda data: desk.material_sell(
+            member=member,
+            material=data["material"],
+            quantity=data["quantity"],
+            method=data["method"],
+            actor=request.user,
+            token=data["form_token"],
+        ),
+        "Sold.",
+        "sale_form",
     )
 
 

@@ -22,3 +22,12 @@ def reconcile_billing(*, dry_run: bool = False) -> list[str] | None:
     if not stripe_enabled():
         return None
     return [str(drift) for drift in billing_reconcile(dry_run=dry_run)]
+
+
+@shared_task
+def expire_credits() -> int:
+    """Expire prepaid credits past CREDITS_EXPIRE_MONTHS; returns how many members' expired."""
+    from core import clock
+    from membership.billing.wallet import credits_expire
+
+    return credits_expire(now=clock.now())

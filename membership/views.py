@@ -11,7 +11,8 @@ from core.errors import DomainError
 from core.forms import OnceForm
 from membership import cards, readiness, selectors, services
 from membership.billing import selectors as billing_selectors
-from membership.forms import WaiverSignForm
+from membership.billing.catalogue import CreditPack
+from membership.forms import PROFILE_FIELDS, ProfileForm, WaiverSignForm
 from membership.models import Member
 
 
@@ -20,9 +21,21 @@ def _member(request) -> Member:
 
 
 def home(request):
+    """The shop window for visitors: address, hours, price and steps, machines, classes."""
     if request.user.is_authenticated:
         return redirect("dashboard")
-    return render(request, "membership/home.html")
+    from django.apps import apps
+
+    # Machines live in an app above membership: read through the app registry (the classes
+    # come from training's template tag).
+    machines = apps.get_model("equipment", "Machine").objects.exclude(state="retired")
+    return render(
+        request,
+        "membership/home.html",
+        {
+            "machines": machines.select_related("required_certification").order_by("name"),
+        },
+    )
 
 
 @login_required
@@ -37,6 +50,33 @@ def dashboard(request):
             "readiness": readiness.member_readiness(member),
         },
     )
+
+
+@login_required
+def profile(request):
+    """The member's own details; password and email addresses are allauth's pages, linked."""
+    member = _member(request)
+    initial = {
+        "first_name": member.user.first_name,
+        "last_name": member.user.last_name,
+        "phone": member.phone,
+        "emergency_contact": member.emergency_contact,
+    }
+    form = ProfileForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.member_profile_update(
+                member=member,
+                token=data["form_token"],
+                **{name: data[name] for name in PROFILE_FIELDS},
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, "Saved your details.")
+        return redirect("profile")
+    return render(request, "membership/profile.html", {"form": form, "member": member})
 
 
 @login_required
@@ -84,8 +124,16 @@ def member_card(request):
 def billing(request):
     member = _member(request)
     checkout = request.GET.get("checkout", "")
+    if request.GET.get("credits") == "success":
+        messages.success(request, "Paid: your credits appear here as soon as Stripe confirms.")
     if checkout == "canceled":
         messages.info(request, "Checkout was cancelled; nothing was charged.")
     context = billing_selectors.billing_overview(member, checkout_returned=checkout == "success")
-    context.update(payments=member.payments.all()[:24], join_form=OnceForm())
+    context.update(
+        payments=member.payments.all()[:24],
+        join_form=OnceForm(),
+        ledger=billing_selectors.member_ledger(member)[:100],
+        balances=billing_selectors.member_balances(member),
+        credit_packs=CreditPack.objects.filter(active=True),
+    )
     return render(request, "membership/billing.html", context)

@@ -57,7 +57,10 @@ GATE_AGENT_TESTS = [
     "tests/gate_agent/test_offline.py",
     "tests/gate_agent/test_protocol.py",
     "tests/gate_agent/test_fuzz.py",
+    "tests/gate_agent/test_agent_power.py",
 ]
+# The relay's read back and the power logic: the smart relays' twins and the agent with a meter.
+RELAY_TESTS = ["tests/gate_agent/test_smart_relays.py", "tests/gate_agent/test_agent_power.py"]
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,8 @@ TARGETS = [
     Target("signing", "gate_agent/protocol/signing.py", GATE_AGENT_TESTS),
     Target("guard", "gate_agent/guard.py", GATE_AGENT_TESTS),
     Target("agent", "gate_agent/agent.py", GATE_AGENT_TESTS),
+    Target("switch", "gate_agent/switch.py", RELAY_TESTS),
+    Target("usage", "gate_agent/usage.py", ["tests/gate_agent/test_agent_power.py"]),
     Target(
         "booking-rules",
         "bookings/rules.py",

@@ -7,8 +7,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from locations.models import Location
 
+from locations.models import Location
 from staffing.models import LocationRole, RefusedAction, Role
 from staffing.selectors import location_id_of, role_scope
 

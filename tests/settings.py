@@ -18,6 +18,9 @@ CELERY_BROKER_URL = "memory://"
 # Those worker tests wait for the last retry of an email: two retries, after at most 1 s and 2 s.
 TASK_EMAIL_MAX_RETRIES = 2
 TASK_EMAIL_RETRY_BACKOFF_SECONDS = 1
+# Webhook receivers in tests are plain HTTP servers on 127.0.0.1 (tests/webhooks); the refusal of
+# private addresses is tested by turning this off.
+WEBHOOK_ALLOW_PRIVATE_URLS = True
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405

@@ -8,8 +8,9 @@ class TrainingConfig(AppConfig):
 
     def ready(self) -> None:
         from membership import readiness
+        from training import fees, roles
         from training import readiness as training_readiness
-        from training import roles
 
         post_migrate.connect(roles.grant_training_permissions, sender=self)
         readiness.register(training_readiness.certification_steps)
+        fees.register()

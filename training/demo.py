@@ -54,6 +54,15 @@ CERTIFICATIONS = [
 ]
 
 
+# Class fees in minor units of SPACE_CURRENCY (a TechShop charges $30-100 per safety class).
+CLASS_FEES = {
+    "general-shop-safety": 3000,
+    "laser-cutter": 7500,
+    "cnc-router": 9000,
+    "3d-printer": 3000,
+}
+
+
 def _member(email: str) -> Member | None:
     return Member.objects.filter(user__email=email).select_related("user").first()
 
@@ -71,7 +80,12 @@ def seed() -> list[str]:
     for slug, name, months, _, description in CERTIFICATIONS:
         certifications[slug], created = Certification.objects.get_or_create(
             slug=slug,
-            defaults={"name": name, "validity_months": months, "description": description},
+            defaults={
+                "name": name,
+                "validity_months": months,
+                "description": description,
+                "class_fee_minor": CLASS_FEES.get(slug, 0),
+            },
         )
         created_any |= created
     for slug, _, _, prerequisites, _ in CERTIFICATIONS:

@@ -13,12 +13,27 @@ from locations.models import area_field, location_field
 CLASS_LOCATION_HELP = "Where the class meets; its times are in the location's zone."
 
 
+def _space_currency() -> str:
+    return settings.SPACE_CURRENCY
+
+
 class Certification(models.Model):
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(unique=True)
     description = models.TextField(blank=True)
     validity_months = models.PositiveIntegerField(
         null=True, blank=True, help_text="Leave empty for a certification that never expires."
+    )
+    valid_until = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Every grant ends after this day (a standard's edition, an insurer's year).",
+    )
+    lapses_after_days_unused = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="A grant lapses this many days after its holder last switched on a machine "
+        "that needs it (or after the grant, if never).",
     )
     prerequisites = models.ManyToManyField(
         "self", symmetrical=False, blank=True, related_name="unlocks"
@@ -28,6 +43,16 @@ class Certification(models.Model):
         blank=True,
         related_name="teachable_certifications",
         help_text="Who may teach this certification and sign members off.",
+    )
+    # The class fee (docs/billing.md, "Class fees"), in the currency's minor unit: 0 is free.
+    class_fee_minor = models.PositiveIntegerField(
+        "class fee", default=0, help_text="In minor units (cents; whole won or yen). 0: free."
+    )
+    class_fee_currency = models.CharField(max_length=3, default=_space_currency)
+    no_show_fee_minor = models.PositiveIntegerField(
+        "no-show fee",
+        default=0,
+        help_text="Charged on account to a member marked absent (minor units; 0: none).",
     )
 
     class Meta:
@@ -114,6 +139,11 @@ class ClassSession(models.Model):
         blank=True,
         help_text="For a session of a series: the start its rule gave it, before any move.",
     )
+    fee_minor = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="This session's fee if not the certification's (minor units; 0: free).",
+    )
 
     objects = ClassSessionQuerySet.as_manager()
 
@@ -141,6 +171,14 @@ class EnrollmentStatus(models.TextChoices):
     ENROLLED = "enrolled", "Enrolled"
     WAITLISTED = "waitlisted", "Waitlisted"
     CANCELLED = "cancelled", "Cancelled"
+
+
+class FeeState(models.TextChoices):
+    FREE = "free", "Free"
+    DUE = "due", "Awaiting payment"
+    PAID = "paid", "Paid"
+    REFUNDED = "refunded", "Refunded"
+    KEPT = "kept", "Not refunded"
 
 
 class Outcome(models.TextChoices):
@@ -174,6 +212,14 @@ class Enrollment(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     marked_at = models.DateTimeField(null=True, blank=True)
+    # The class fee as it stood when the member enrolled (training/fees.py).
+    fee_minor = models.PositiveIntegerField(default=0)
+    fee_currency = models.CharField(max_length=3, blank=True)
+    fee_state = models.CharField(max_length=20, choices=FeeState.choices, default=FeeState.FREE)
+    fee_due_by = models.DateTimeField(
+        null=True, blank=True, help_text="The seat is released if the fee is not paid by then."
+    )
+    checkout_session_id = models.CharField(max_length=255, blank=True)
     # Not a column: set by training.selectors.member_upcoming_enrollments (None: holds a seat).
     position: int | None
 
@@ -234,6 +280,9 @@ class MemberCertification(models.Model):
     )
     granted_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(null=True, blank=True)
+    # The latest `expires_at` may become, from the validity in months or the fixed date: use of
+    # a certification that lapses when unused moves `expires_at` on, never past this.
+    expires_at_latest = models.DateTimeField(null=True, blank=True)
     session = models.ForeignKey(
         ClassSession, null=True, blank=True, on_delete=models.PROTECT, related_name="grants"
     )

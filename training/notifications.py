@@ -23,6 +23,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from core.money import money_format
 from core.tasks import EmailTask, QueuedOnCommit
 from locations import zones
 from training.models import Enrollment, EnrollmentStatus, MemberCertification
@@ -61,6 +62,9 @@ def promotion_notify(enrollment_id: int) -> bool:
                 "enrollment": enrollment,
                 "session": enrollment.session,
                 "url": settings.SITE_URL + reverse("training:my_certifications"),
+                "pay_url": settings.SITE_URL
+                + reverse("training:session_detail", args=[enrollment.session_id]),
+                "fee": money_format(enrollment.fee_minor, enrollment.fee_currency or "usd"),
             },
             where=enrollment.session,
         )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 
+from core import formats
 from membership.models import Member
 from membership.readiness import Step
 from training import selectors
@@ -38,7 +38,7 @@ def certification_steps(member: Member) -> list[Step]:
         if next_class is not None:
             free = next_class.seats_free
             seats = f"{free} seat{'s' if free != 1 else ''} free" if free else "waitlist open"
-            when = date_format(timezone.localtime(next_class.start), "D j M, H:i")
+            when = formats.format_moment(next_class.start)
             todo = f"Take {names}: next class {when} ({seats})."
             url = reverse("training:session_detail", args=[next_class.pk])
         else:
@@ -47,11 +47,43 @@ def certification_steps(member: Member) -> list[Step]:
     else:
         detail = f"{held_text} See the classes page for more machines."
     title = " and ".join(str(c) for c in foundations)
-    return [Step("certifications", f"{title} certified", not missing, detail, url)]
+    return [
+        Step("certifications", f"{title} certified", not missing, detail, url),
+        *lapsed_steps(member, now=now),
+    ]
+
+
+def lapsed_steps(member: Member, *, now) -> list[Step]:
+    """A certification the member held that no longer counts (expired or revoked), and no valid
+    grant of it: "Laser cutter: expired Wed 16 Dec 2026", with the next class to take again."""
+    steps = []
+    for held in selectors.member_certification_summary(member, at=now):
+        if held.state not in (selectors.GrantState.EXPIRED, selectors.GrantState.REVOKED):
+            continue
+        certification = held.certification
+        session = selectors.sessions_upcoming(at=now, certification=certification).first()
+        url = (
+            reverse("training:session_detail", args=[session.pk])
+            if session
+            else reverse("training:class_list")
+        )
+        when = (
+            f"next class {formats.format_moment(session.start)}" if session else "ask for a class"
+        )
+        if held.state == selectors.GrantState.EXPIRED and held.grant.expires_at:
+            title = f"{certification}: expired {formats.format_date(held.grant.expires_at)}"
+            detail = f"Book a refresher: {when}."
+            label = "Book a refresher"
+        else:
+            title = f"{certification}: revoked"
+            detail = f"Take the class again: {when}."
+            label = "Enrol"
+        steps.append(Step(f"lapsed-{certification.pk}", title, False, detail, url, url_label=label))
+    return steps
 
 
 def _held(held: selectors.HeldCertification) -> str:
     if held.state == selectors.GrantState.EXPIRING:
-        expires = date_format(timezone.localtime(held.grant.expires_at), "j M Y")
+        expires = formats.format_date(held.grant.expires_at)
         return f"{held.certification} (expires {expires}: renew it)"
     return str(held.certification)

@@ -7,15 +7,20 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.text import slugify
 
+from core import events, formats
 from core.gates import gates
+from core.setup import setup_change_record, setup_snapshot
 from core.submissions import submission_claim
+from core.time import local_midnight
+from membership.billing.config import stripe_enabled
 from membership.models import Member, User
 from training import notifications, selectors
 from training.errors import EnrollmentRejected, NotAllowed, SignOffRejected, TrainingError
@@ -24,6 +29,7 @@ from training.models import (
     ClassSession,
     Enrollment,
     EnrollmentStatus,
+    FeeState,
     LocalCheckout,
     MemberCertification,
     MemberCheckout,
@@ -37,7 +43,7 @@ def _names(certifications: Iterable[Certification]) -> str:
 
 
 def _local(moment: datetime) -> str:
-    return date_format(timezone.localtime(moment), "DATE_FORMAT")
+    return formats.format_date(moment)
 
 
 def _check_not_already_certified(
@@ -141,6 +147,12 @@ def enrollment_cancel(
     return locked
 
 
+def seats_refill(*, session: ClassSession, now: datetime) -> list[Enrollment]:
+    """A seat was freed outside enrollment_cancel (an unpaid hold released): the waitlist moves
+    up. The caller holds the session lock."""
+    return _promote_from_waitlist(session, now)
+
+
 def _promote_from_waitlist(session: ClassSession, now: datetime) -> list[Enrollment]:
     """Fill free seats from the head of the waitlist; the caller holds the session lock."""
     promoted = []
@@ -148,11 +160,74 @@ def _promote_from_waitlist(session: ClassSession, now: datetime) -> list[Enrollm
     for enrollment in selectors.session_waitlist(session)[:free]:
         enrollment.status = EnrollmentStatus.ENROLLED
         enrollment.promoted_at = now
-        enrollment.save(update_fields=["status", "promoted_at"])
+        if enrollment.fee_state == FeeState.DUE and stripe_enabled():
+            # A pay-by deadline (the email links to the class page's Pay button); unpaid by
+            # then, the seat passes on (training.fees.class_fee_holds_release).
+            pay_by = now + timedelta(hours=settings.CLASS_FEE_PAY_BY_HOURS)
+            enrollment.fee_due_by = min(pay_by, session.start)
+        enrollment.save(update_fields=["status", "promoted_at", "fee_due_by"])
         _fulfil_requests(enrollment.member, session.certification, now)
         notifications.promotion_notify.delay_on_commit(enrollment.pk)
         promoted.append(enrollment)
     return promoted
+
+
+def grant_expiry(
+    certification: Certification, *, granted_at: datetime
+) -> tuple[datetime | None, datetime | None]:
+    """(expires_at, expires_at_latest) of a grant made at `granted_at`.
+
+    The latest end is the earlier of the validity in months and the end of the fixed date
+    (local midnight after it); a certification that lapses when unused expires that many days
+    after the grant at first, and each use moves it on (`certification_used`), up to the latest.
+    """
+    ends = []
+    if certification.validity_months:
+        ends.append(granted_at + relativedelta(months=certification.validity_months))
+    if certification.valid_until is not None:
+        ends.append(
+            local_midnight(
+                certification.valid_until + timedelta(days=1), timezone.get_current_timezone()
+            )
+        )
+    latest = min(ends) if ends else None
+    if certification.lapses_after_days_unused is None:
+        return latest, latest
+    unused_end = granted_at + timedelta(days=certification.lapses_after_days_unused)
+    return (min(unused_end, latest) if latest else unused_end), latest
+
+
+def certification_used(*, member: Member, certification_id: int, at: datetime) -> int:
+    """`member` switched on a machine needing `certification_id` at `at`: each of their grants
+    of it and of its prerequisites (down the chain) that lapses when unused, and is valid at
+    `at`, now expires that many days after `at`, never past its latest end. Returns how many
+    grants moved on. The gate bridge calls it when a session starts."""
+    chain, todo = set(), {certification_id}
+    while todo:
+        chain |= todo
+        todo = (
+            set(
+                Certification.prerequisites.through.objects.filter(
+                    from_certification_id__in=todo
+                ).values_list("to_certification_id", flat=True)
+            )
+            - chain
+        )
+    moved = 0
+    grants = selectors.certification_grants_valid_at(at=at).filter(
+        member=member,
+        certification_id__in=chain,
+        certification__lapses_after_days_unused__isnull=False,
+    )
+    for grant in grants.select_related("certification"):
+        days = grant.certification.lapses_after_days_unused
+        assert days is not None  # filtered above
+        end = at + timedelta(days=days)
+        if grant.expires_at_latest is not None:
+            end = min(end, grant.expires_at_latest)
+        if grant.expires_at is None or end > grant.expires_at:
+            moved += MemberCertification.objects.filter(pk=grant.pk).update(expires_at=end)
+    return moved
 
 
 def _require_sign_off_right(actor: User, certification: Certification) -> None:
@@ -191,18 +266,24 @@ def certification_grant(
             raise SignOffRejected(
                 f"{certification} needs {_names(missing)} first, and {member} does not hold it."
             )
+        expires_at, latest = grant_expiry(certification, granted_at=now)
+        if expires_at is not None and expires_at <= now:
+            raise SignOffRejected(
+                f"{certification} ended on {certification.valid_until:%d %b %Y}; "
+                "set a new end date on its setup page first."
+            )
         grant = MemberCertification.objects.create(
             member=member,
             certification=certification,
             granted_by=actor,
             granted_at=now,
-            expires_at=now + relativedelta(months=certification.validity_months)
-            if certification.validity_months
-            else None,
+            expires_at=expires_at,
+            expires_at_latest=latest,
             session=session,
             note=note,
         )
         _fulfil_requests(member, certification, now)
+        events.emit(events.CERTIFICATION_GRANTED, grant)
     return grant
 
 
@@ -283,6 +364,7 @@ def certification_revoke(
         locked.revoke_reason = reason
         locked.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
         member, certification = locked.member, locked.certification
+        events.emit(events.CERTIFICATION_REVOKED, locked)
         gates().member_lost_access(
             member=member,
             reason="certification_revoked",
@@ -360,3 +442,90 @@ def checkout_revoke(*, grant: MemberCheckout, reason: str, actor: User) -> Membe
             machines=list(locked.checkout.machines.all()),
         )
     return locked
+
+
+# -- setup: certifications (training staff, recorded as SetupChange) -----------------------
+
+CERTIFICATION_FIELDS = [
+    "name",
+    "description",
+    "validity_months",
+    "valid_until",
+    "lapses_after_days_unused",
+    "prerequisites",
+    "instructors",
+]
+
+
+def _prerequisite_loop(certification: Certification, prerequisites: set[int]) -> bool:
+    """Would `certification` end up among its own prerequisites (directly or down the chain)?"""
+    if certification.pk is None:
+        return False
+    seen, todo = set(), set(prerequisites)
+    while todo:
+        current = todo.pop()
+        if current == certification.pk:
+            return True
+        seen.add(current)
+        todo |= (
+            set(
+                Certification.prerequisites.through.objects.filter(
+                    from_certification_id=current
+                ).values_list("to_certification_id", flat=True)
+            )
+            - seen
+        )
+    return False
+
+
+def certification_save(
+    *,
+    certification: Certification,
+    prerequisites: Iterable[Certification],
+    instructors: Iterable[User],
+    actor: User | None,
+    token: uuid.UUID | None = None,
+) -> Certification:
+    """Add `certification` or store staff's changes (its fields already set), recorded.
+
+    A new validity applies to grants made from now on. New prerequisites change who may use
+    the machines down the chain: every gate's offline list is renewed in this transaction.
+    """
+    if actor is not None and not actor.has_perm("training.manage_training"):
+        raise NotAllowed("Only training staff can set up certifications.")
+    certification.name = certification.name.strip()
+    if not certification.name:
+        raise TrainingError("Name the certification.")
+    prerequisite_ids = {c.pk for c in prerequisites}
+    if certification.pk in prerequisite_ids or _prerequisite_loop(certification, prerequisite_ids):
+        raise TrainingError(
+            f"{certification.name} cannot need itself, not even through another certification."
+        )
+    if not certification.slug:
+        certification.slug = slugify(certification.name)[:50] or "certification"
+    with transaction.atomic():
+        submission_claim(token)
+        before = None
+        if certification.pk is not None:
+            locked = Certification.objects.select_for_update().get(pk=certification.pk)
+            before = setup_snapshot(locked, CERTIFICATION_FIELDS)
+        try:
+            with transaction.atomic():
+                certification.save()
+        except IntegrityError:
+            raise TrainingError(
+                f"Another certification is already called {certification.name}."
+            ) from None
+        certification.prerequisites.set(prerequisite_ids)
+        certification.instructors.set([user.pk for user in instructors])
+        after = setup_snapshot(certification, CERTIFICATION_FIELDS)
+        setup_change_record(
+            subject_type="certification",
+            subject=certification,
+            actor=actor,
+            before=before,
+            after=after,
+        )
+        if before is not None and before["prerequisites"] != after["prerequisites"]:
+            gates().every_machine_changed()
+    return certification

@@ -21,3 +21,11 @@ def send_training_reminders() -> dict[str, int]:
 def extend_class_series() -> int:
     """Create recurring classes' sessions up to the horizon; returns how many were created."""
     return scheduling.series_extend_all()
+
+
+@shared_task
+def release_class_fee_holds() -> int:
+    """Seats whose class fee was not paid by their deadline go to the waitlist."""
+    from training import fees
+
+    return fees.class_fee_holds_release(now=timezone.now())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar as pycalendar
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
@@ -14,14 +15,18 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from core.money import money_format
 from core.time import week_start
 from core.views import form_action
 from locations.views import chosen_location
 from locations.zones import activate, zone_of
+from membership.billing.config import stripe_enabled
+from membership.errors import MembershipError
 from membership.models import Member
 from membership.services import member_get_or_create
 from staffing.services import require_at_location
-from training import scheduling, selectors, services
+from staffing.shortcuts import staff_object_or_404
+from training import fees, scheduling, selectors, services
 from training.errors import TrainingError
 from training.forms import (
     ActionForm,
@@ -37,6 +42,7 @@ from training.models import (
     ClassSession,
     Enrollment,
     EnrollmentStatus,
+    FeeState,
     MemberCertification,
 )
 
@@ -71,8 +77,18 @@ def _calendar_window(view: str, day: date) -> tuple[date, date, date, date]:
     return first, first + timedelta(days=7), first - timedelta(days=7), first + timedelta(days=7)
 
 
-@login_required
 def class_list(request):
+    if not request.user.is_authenticated:
+        # Public: the schedule, so visitors see what they can learn before they join.
+        return render(
+            request,
+            "training/class_schedule_public.html",
+            {
+                "sessions": selectors.sessions_upcoming(at=timezone.now()).select_related(
+                    "certification"
+                )[:30]
+            },
+        )
     view = "month" if request.GET.get("view") == "month" else "week"
     try:
         day = date.fromisoformat(request.GET.get("date", ""))
@@ -183,6 +199,10 @@ def session_detail(request, pk: int):
                 }
             ),
             "cancel_form": ReasonForm(),
+            "fee": fees.session_fee(session),
+            "stripe_billing": stripe_enabled(),
+            "refund_hours": settings.CLASS_FEE_FULL_REFUND_HOURS,
+            "checkout_returned": request.GET.get("checkout") == "success",
         },
     )
 
@@ -196,13 +216,19 @@ def session_enroll(request, pk: int):
     enrolled = form_action(
         request,
         ActionForm(request.POST),
-        lambda data: services.enrollment_create(
+        lambda data: fees.enrollment_create_paid(
             member=member, session=session, token=data["form_token"]
         ),
     )
     if enrolled:
         position = selectors.waitlist_position(enrolled.value)
-        if position is None:
+        if position is None and enrolled.value.fee_state == FeeState.DUE:
+            if stripe_enabled():
+                return _to_checkout(request, enrolled.value, pk)
+            messages.success(
+                request, "You have a seat in this class: pay the class fee at the front desk."
+            )
+        elif position is None:
             messages.success(request, "You have a seat in this class.")
         else:
             messages.warning(
@@ -211,6 +237,53 @@ def session_enroll(request, pk: int):
                 "We email you if a seat opens.",
             )
     return _back(request, reverse("training:session_detail", args=[pk]))
+
+
+def _to_checkout(request, enrollment: Enrollment, session_pk: int):
+    try:
+        return redirect(fees.class_fee_checkout(enrollment=enrollment, actor=request.user))
+    except (MembershipError, TrainingError) as error:
+        messages.error(request, error.message)
+        return redirect("training:session_detail", pk=session_pk)
+
+
+@require_POST
+@login_required
+def enrollment_pay(request, pk: int):
+    """Pay the fee of a held or promoted seat (Checkout again after an abandoned one)."""
+    enrollment = get_object_or_404(Enrollment, pk=pk, member__user=request.user)
+    return _to_checkout(request, enrollment, enrollment.session_id)
+
+
+@require_POST
+@login_required
+@permission_required("membership.record_payment", raise_exception=True)
+def enrollment_fee_cash(request, pk: int):
+    enrollment = staff_object_or_404(request, Enrollment, what="record a class fee", pk=pk)
+    form_action(
+        request,
+        ActionForm(request.POST),
+        lambda data: fees.class_fee_record_cash(
+            enrollment=enrollment, actor=request.user, token=data["form_token"]
+        ),
+        success=f"Class fee of {enrollment.member} recorded as paid in cash.",
+    )
+    return _back(request, reverse("training:session_detail", args=[enrollment.session_id]))
+
+
+def _cancelled_message(outcome) -> str:
+    enrollment, refunded = outcome
+    if refunded:
+        return (
+            "Your enrollment is cancelled and "
+            + money_format(refunded, enrollment.fee_currency)
+            + " refunded."
+        )
+    if enrollment.fee_state == FeeState.KEPT:
+        return (
+            "Your enrollment is cancelled. The class fee is not refunded this close to the class."
+        )
+    return "Your enrollment is cancelled."
 
 
 @require_POST
@@ -223,10 +296,13 @@ def enrollment_cancel(request, pk: int):
     form_action(
         request,
         ActionForm(request.POST),
-        lambda data: services.enrollment_cancel(
-            enrollment=enrollment, actor=request.user, token=data["form_token"]
+        lambda data: fees.enrollment_cancel_refunding(
+            enrollment=enrollment,
+            actor=request.user,
+            override_reason=request.POST.get("refund_reason", ""),
+            token=data["form_token"],
         ),
-        success="Your enrollment is cancelled.",
+        success=_cancelled_message,
     )
     return _back(request, reverse("training:session_detail", args=[enrollment.session_id]))
 
@@ -307,7 +383,7 @@ def roster(request, pk: int):
         done = form_action(
             request,
             form,
-            lambda data: services.roster_record(
+            lambda data: fees.roster_record_charging(
                 session=session,
                 outcomes=form.outcomes(),
                 actor=request.user,

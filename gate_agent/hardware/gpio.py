@@ -29,6 +29,11 @@ class GpioRelay:
     def is_on(self) -> bool:
         return bool(self._device.value)
 
+    def read_back(self) -> bool:
+        """The pin's level as the GPIO chip reports it (not what a welded contact does: that
+        takes a current sensor)."""
+        return bool(self._device.pin.state) == bool(self._device.active_high)
+
     def close(self) -> None:
         self._device.off()
         self._device.close()

@@ -10,6 +10,8 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import TextIO
 
+from gate_agent.interfaces import SensorError
+
 log = logging.getLogger(__name__)
 
 
@@ -31,12 +33,27 @@ class SimulatedRelay:
     def is_on(self) -> bool:
         return self._on
 
+    def read_back(self) -> bool:
+        return self._on
+
     def _set(self, state: bool) -> None:
         if state != self._on:
             self._on = state
             self.transitions.append(state)
             if self._on_change is not None:
                 self._on_change(state)
+
+
+class SimulatedMeter:
+    """A power reading the test (or the simulator) sets; `failing` makes it raise."""
+
+    def __init__(self, watts: float = 0.0) -> None:
+        self.value, self.failing = watts, False
+
+    def watts(self) -> float:
+        if self.failing:
+            raise SensorError("simulated meter failure")
+        return self.value
 
 
 class ScriptedReader:
@@ -92,6 +109,26 @@ class RecordingIndicator:
 
     def denied(self) -> None:
         self.calls.append("denied")
+
+
+class RecordingDisplay:
+    """Keeps every line shown, for tests."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def show(self, line: str) -> None:
+        self.lines.append(line)
+
+
+class TerminalDisplay:
+    """Prints each line to the terminal the agent runs in (the simulator, a console on the Pi)."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream
+
+    def show(self, line: str) -> None:
+        print(f"GATE {line}", file=self._stream or sys.stdout, flush=True)
 
 
 class LogIndicator:

@@ -19,6 +19,7 @@ from .fields import MAX_PAYLOAD_BYTES, ProtocolError
 from .messages import (
     ACTION_EXTEND,
     ACTION_SWITCH_OFF,
+    EVENT_ALARM,
     EVENT_OFFLINE_DECISION,
     EVENT_SESSION_END,
     EVENT_SESSION_EXTEND,
@@ -74,6 +75,7 @@ __all__ = [
     "BRIDGE_SUBSCRIPTIONS",
     "CLOCK_SKEW",
     "COMMAND_TTL",
+    "EVENT_ALARM",
     "EVENT_OFFLINE_DECISION",
     "EVENT_SESSION_END",
     "EVENT_SESSION_EXTEND",

@@ -45,6 +45,7 @@ MAX_ALLOWLIST_ENTRIES = 1000
 MAX_EVENTS_PER_BATCH = 100
 MAX_COMMAND_BADGES = 20
 MAX_ACK_IDS = 100
+MAX_SESSION_SECONDS = 7 * 24 * 3600
 
 ACTION_SWITCH_OFF = "switch_off"
 ACTION_EXTEND = "extend"
@@ -55,9 +56,19 @@ EVENT_SESSION_START = "session_start"
 EVENT_SESSION_EXTEND = "session_extend"
 EVENT_SESSION_END = "session_end"
 EVENT_OFFLINE_DECISION = "offline_decision"
+EVENT_ALARM = "alarm"
 EVENT_KINDS = frozenset(
-    {EVENT_SESSION_START, EVENT_SESSION_EXTEND, EVENT_SESSION_END, EVENT_OFFLINE_DECISION}
+    {
+        EVENT_SESSION_START,
+        EVENT_SESSION_EXTEND,
+        EVENT_SESSION_END,
+        EVENT_OFFLINE_DECISION,
+        EVENT_ALARM,
+    }
 )
+# Fields added after agent 0.1: absent when null (so older agents' events verify as they did),
+# and read as null when absent.
+EVENT_OPTIONAL = frozenset({"busy_seconds"})
 PHASES = frozenset({"idle", "requesting", "on", "warning"})
 
 
@@ -126,6 +137,8 @@ class Message:
 def _plain(value: Any) -> Any:
     if isinstance(value, tuple):
         return [_plain(item) for item in value]
+    if isinstance(value, GateEvent):
+        return value.to_dict()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return _plain_fields(value)
     return value
@@ -330,13 +343,20 @@ class GateEvent:
     badge_uid: str | None
     allowed: bool | None
     grant_end: int | None
+    # session_end with a power meter: seconds the machine drew at least its busy threshold.
+    busy_seconds: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return _plain_fields(self)
+        # Newer fields are sent only when set, so events (and their signatures) from agents that
+        # predate them read, and verify, exactly as before.
+        fields = _plain_fields(self)
+        return {k: v for k, v in fields.items() if v is not None or k not in EVENT_OPTIONAL}
 
     @classmethod
     def from_dict(cls, value: Any) -> GateEvent:
         data = get_object(value, "event")
+        # The signature covers the batch as sent, so an absent newer field is unambiguous.
+        data = {**dict.fromkeys(EVENT_OPTIONAL - data.keys()), **data}
         check_keys(data, {f.name for f in dataclasses.fields(cls)}, "event")
         return cls(
             id=get_str(data, "id", pattern=NONCE_RE),
@@ -347,7 +367,12 @@ class GateEvent:
             badge_uid=_opt_badge_uid(data, "badge_uid"),
             allowed=get_opt_bool(data, "allowed"),
             grant_end=get_opt_time(data, "grant_end"),
+            busy_seconds=_opt_seconds(data, "busy_seconds"),
         )
+
+
+def _opt_seconds(data: dict[str, Any], key: str) -> int | None:
+    return None if data[key] is None else get_int(data, key, hi=MAX_SESSION_SECONDS)
 
 
 @dataclass(frozen=True, kw_only=True)

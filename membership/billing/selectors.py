@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 
 from membership import selectors
 from membership.billing.config import MANUAL, billing_mode
+from membership.billing.models import LedgerEntry
 from membership.billing.services import membership_can_join_online, membership_has_online_billing
 from membership.models import Member, Membership, StripeEvent
+
+Kind = LedgerEntry.Kind
+Method = LedgerEntry.Method
 
 CHECKOUT_PATIENCE = timedelta(minutes=2)
 
@@ -53,3 +58,95 @@ def membership_stripe_events(membership: Membership | None) -> QuerySet[StripeEv
     if membership is None:
         return StripeEvent.objects.none()
     return membership.stripe_events.order_by("-received_at", "-id")
+
+
+@dataclass(frozen=True)
+class Balance:
+    """A member's money in one currency, each figure a sum of ledger entries (minor units)."""
+
+    currency: str
+    paid: int  # real money the member paid, less refunds (cash and Stripe)
+    credits: int  # prepaid credits left to spend
+    on_account: int  # charged onto their account, for the next invoice or statement
+
+
+def member_ledger(member: Member) -> QuerySet[LedgerEntry]:
+    """The member's entries, newest first, with what the page shows of each."""
+    return LedgerEntry.objects.filter(member=member).select_related(
+        "recorded_by", "cause_type", "reverses", "refund_of"
+    )
+
+
+def _sums(entries: QuerySet[LedgerEntry]) -> dict[str, int]:
+    rows = entries.values("currency").annotate(total=Sum("amount_minor"))
+    return {row["currency"]: row["total"] or 0 for row in rows}
+
+
+def member_balances(member: Member) -> list[Balance]:
+    """One balance per currency the member ever moved money in.
+
+    Credits: bought credits (a credit purchase adds its amount) less everything paid from them
+    (spends, expiries, refunds back onto credits subtract, being entries by method "credits").
+    """
+    entries = LedgerEntry.objects.filter(member=member)
+    real = _sums(entries.filter(method__in=[Method.CASH, Method.STRIPE]))
+    bought = _sums(entries.filter(kind=Kind.CREDIT_PURCHASE))
+    spent = _sums(entries.filter(method=Method.CREDITS))
+    account = _sums(entries.filter(method=Method.ACCOUNT))
+    currencies = sorted({*real, *bought, *spent, *account})
+    return [
+        Balance(
+            currency=code,
+            paid=real.get(code, 0),
+            credits=bought.get(code, 0) - spent.get(code, 0),
+            on_account=account.get(code, 0),
+        )
+        for code in currencies
+    ]
+
+
+def member_credit_balance(member: Member, currency: str) -> int:
+    """Prepaid credits left in `currency` (minor units)."""
+    entries = LedgerEntry.objects.filter(member=member, currency=currency)
+    bought = entries.filter(kind=Kind.CREDIT_PURCHASE).aggregate(t=Sum("amount_minor"))["t"]
+    spent = entries.filter(method=Method.CREDITS).aggregate(t=Sum("amount_minor"))["t"]
+    return (bought or 0) - (spent or 0)
+
+
+@dataclass(frozen=True)
+class TakingsRow:
+    method: str
+    method_label: str
+    currency: str
+    entries: int
+    total: int  # minor units, refunds included (negative)
+
+
+def takings_between(start: datetime, end: datetime) -> list[TakingsRow]:
+    """Money that moved in [start, end), per payment method and currency: cash and Stripe are
+    takings; credits and on-account show what was spent or charged without money moving."""
+    rows = (
+        LedgerEntry.objects.filter(occurred_at__gte=start, occurred_at__lt=end)
+        .values("method", "currency")
+        .annotate(total=Sum("amount_minor"), entries=Count("id"))
+        .order_by("method", "currency")
+    )
+    labels = dict(Method.choices)
+    return [
+        TakingsRow(
+            method=row["method"],
+            method_label=labels.get(row["method"], row["method"]),
+            currency=row["currency"],
+            entries=row["entries"],
+            total=row["total"] or 0,
+        )
+        for row in rows
+    ]
+
+
+def ledger_between(start: datetime, end: datetime) -> QuerySet[LedgerEntry]:
+    return (
+        LedgerEntry.objects.filter(occurred_at__gte=start, occurred_at__lt=end)
+        .select_related("member__user", "recorded_by")
+        .order_by("occurred_at", "id")
+    )

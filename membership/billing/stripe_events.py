@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 CHECKOUT_COMPLETED = "checkout.session.completed"
+CHECKOUT_EXPIRED = "checkout.session.expired"
+CHECKOUT_EVENTS = frozenset({CHECKOUT_COMPLETED, CHECKOUT_EXPIRED})
 SUBSCRIPTION_EVENTS = frozenset(
     {
         "customer.subscription.created",
@@ -23,7 +25,10 @@ SUBSCRIPTION_EVENTS = frozenset(
 )
 INVOICE_PAID = "invoice.paid"
 INVOICE_EVENTS = frozenset({INVOICE_PAID, "invoice.payment_failed"})
-HANDLED_EVENTS = frozenset({CHECKOUT_COMPLETED, *SUBSCRIPTION_EVENTS, *INVOICE_EVENTS})
+CHARGE_REFUNDED = "charge.refunded"
+HANDLED_EVENTS = frozenset(
+    {*CHECKOUT_EVENTS, *SUBSCRIPTION_EVENTS, *INVOICE_EVENTS, CHARGE_REFUNDED}
+)
 
 # Stripe's objects nest about ten levels deep; the bound keeps parsing, storing (JSON in the
 # database) and reading any body far from Python's recursion limit.
@@ -58,6 +63,14 @@ class CheckoutFacts:
     membership_id: int | None  # the reference when it is a primary key
     customer_id: str
     subscription_id: str
+    # Payment mode (one-off payments, membership.billing.payments): what Toolgate wrote into the
+    # metadata, and what was paid.
+    kind: str = ""
+    payment_reference: str = ""
+    payment_intent_id: str = ""
+    amount_total: int = 0
+    currency: str = ""
+    paid: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,6 +102,17 @@ class InvoiceFacts:
 
 
 @dataclass(frozen=True)
+class ChargeFacts:
+    """A refunded charge: which payment it belongs to (the refunds are fetched from Stripe)."""
+
+    charge_id: str
+    payment_intent_id: str
+    customer_id: str
+    amount_refunded: int
+    currency: str
+
+
+@dataclass(frozen=True)
 class StripeEventBody:
     id: str
     type: str
@@ -96,7 +120,7 @@ class StripeEventBody:
     livemode: bool
     api_version: str
     payload: dict  # the whole body, stored with the event
-    facts: CheckoutFacts | SubscriptionFacts | InvoiceFacts | None  # None: a type we ignore
+    facts: CheckoutFacts | SubscriptionFacts | InvoiceFacts | ChargeFacts | None  # None: ignored
 
 
 def event_body_read(text: str) -> StripeEventBody:
@@ -136,13 +160,19 @@ def event_body_read(text: str) -> StripeEventBody:
         raise EventBodyInvalid(str(error), event_id=event_id) from None
 
 
-def _facts(kind: str, obj: _Fields) -> CheckoutFacts | SubscriptionFacts | InvoiceFacts | None:
+def _facts(
+    kind: str, obj: _Fields
+) -> CheckoutFacts | SubscriptionFacts | InvoiceFacts | ChargeFacts | None:
     # Where one field stands in for another, both are read first: a wrong type in either is
     # refused, whichever of them the event happens to use.
-    if kind == CHECKOUT_COMPLETED:
+    if kind in CHECKOUT_EVENTS:
         ours = obj.text("client_reference_id")
-        in_metadata = obj.fields("metadata").text("membership_id")
+        metadata = obj.fields("metadata")
+        in_metadata = metadata.text("membership_id")
         reference = ours or in_metadata
+        currency = obj.text("currency")
+        if currency and not _CURRENCY.fullmatch(currency):
+            raise EventBodyInvalid(f"{obj.path}.currency is not a currency code")
         return CheckoutFacts(
             session_id=obj.text("id"),
             mode=obj.text("mode"),
@@ -150,6 +180,12 @@ def _facts(kind: str, obj: _Fields) -> CheckoutFacts | SubscriptionFacts | Invoi
             membership_id=int(reference) if _PRIMARY_KEY.fullmatch(reference) else None,
             customer_id=obj.reference("customer"),
             subscription_id=obj.reference("subscription"),
+            kind=metadata.text("toolgate_kind"),
+            payment_reference=metadata.text("toolgate_ref"),
+            payment_intent_id=obj.reference("payment_intent"),
+            amount_total=obj.count("amount_total", maximum=MAX_AMOUNT),
+            currency=currency,
+            paid=obj.text("payment_status") == "paid",
         )
     if kind in SUBSCRIPTION_EVENTS:
         subscription_id = obj.text("id")
@@ -160,6 +196,17 @@ def _facts(kind: str, obj: _Fields) -> CheckoutFacts | SubscriptionFacts | Invoi
             subscription_id=subscription_id,
             customer_id=obj.reference("customer"),
             claimed_membership=obj.fields("metadata").text("membership_id"),
+        )
+    if kind == CHARGE_REFUNDED:
+        currency = obj.text("currency")
+        if currency and not _CURRENCY.fullmatch(currency):
+            raise EventBodyInvalid(f"{obj.path}.currency is not a currency code")
+        return ChargeFacts(
+            charge_id=obj.text("id"),
+            payment_intent_id=obj.reference("payment_intent"),
+            customer_id=obj.reference("customer"),
+            amount_refunded=obj.count("amount_refunded", maximum=MAX_AMOUNT),
+            currency=currency,
         )
     if kind in INVOICE_EVENTS:
         # The pinned version names the subscription under `parent`; versions before 2025 at the

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -16,8 +16,10 @@ from core.forms import OnceForm
 from core.views import form_action
 from membership import services
 from membership.billing import selectors
+from membership.billing.catalogue import CreditPack
 from membership.billing.client import BillingUnavailable
 from membership.billing.services import billing_checkout_start, billing_portal_url
+from membership.billing.wallet import credit_pack_checkout
 from membership.billing.webhooks import (
     WebhookRejected,
     webhook_event_handle,
@@ -39,6 +41,21 @@ def checkout(request):
         invalid="Please try again from this page.",
     )
     return redirect(started.value if started else "membership_billing")
+
+
+@require_POST
+@login_required
+def credit_pack_buy(request, pk: int):
+    """Buy a pack of prepaid credits through Checkout; the credits arrive with the webhook."""
+    member = services.member_get_or_create(user=request.user)
+    pack = get_object_or_404(CreditPack, pk=pk, active=True)
+    bought = form_action(
+        request,
+        OnceForm(request.POST),
+        lambda data: credit_pack_checkout(member=member, pack=pack),
+        invalid="Please try again from this page.",
+    )
+    return redirect(bought.value if bought else "membership_billing")
 
 
 @login_required

@@ -16,7 +16,12 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from membership.billing.client import BillingUnavailable, stripe_client
+from membership.billing.ledger import ledger_record
+from membership.billing.payments import CheckoutPayment, payment_handler
+from membership.billing.refunds import charge_refunds_record
 from membership.billing.stripe_events import (
+    CHECKOUT_EXPIRED,
+    ChargeFacts,
     CheckoutFacts,
     EventBodyInvalid,
     InvoiceFacts,
@@ -30,7 +35,7 @@ from membership.billing.sync import (
     membership_apply_subscription,
     subscription_state,
 )
-from membership.models import Membership, Payment, StripeEvent
+from membership.models import LedgerEntry, Membership, Payment, StripeEvent
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +110,11 @@ def webhook_event_handle(event: StripeEventBody) -> StripeEvent:
             known = StripeEvent.objects.filter(event_id=event.id).first()
             if known is not None:
                 return known
+            if _is_payment_checkout(event):
+                return _payment_checkout_handle(event)
+            if isinstance(event.facts, ChargeFacts):
+                outcome, note = charge_refunds_record(event.facts)
+                return _store(event, _membership_of(event.facts.customer_id), outcome, note)
             target = _target(event)
             membership = None
             outcome, note = StripeEvent.Outcome.IGNORED, target.note
@@ -115,16 +125,7 @@ def webhook_event_handle(event: StripeEventBody) -> StripeEvent:
                 if known is not None:
                     return known
                 outcome, note = _apply(event, membership, target)
-            return StripeEvent.objects.create(
-                event_id=event.id,
-                type=event.type,
-                stripe_created_at=event.created,
-                livemode=event.livemode,
-                membership=membership,
-                outcome=outcome,
-                note=note[:500],
-                payload=event.payload,
-            )
+            return _store(event, membership, outcome, note)
     except IntegrityError:
         # The same event id committed by a parallel delivery: everything here was rolled back.
         return StripeEvent.objects.get(event_id=event.id)
@@ -133,11 +134,66 @@ def webhook_event_handle(event: StripeEventBody) -> StripeEvent:
         raise
 
 
+def _is_payment_checkout(event: StripeEventBody) -> bool:
+    return isinstance(event.facts, CheckoutFacts) and event.facts.mode == "payment"
+
+
+def _payment_checkout_handle(event: StripeEventBody) -> StripeEvent:
+    """A one-off payment's Checkout session (completed or expired): the app that started it
+    applies it (membership.billing.payments); the event is stored once either way."""
+    facts = event.facts
+    assert isinstance(facts, CheckoutFacts)
+    handler = payment_handler(facts.kind) if facts.kind else None
+    if handler is None:
+        outcome, note = (
+            StripeEvent.Outcome.IGNORED,
+            f"Checkout session {facts.session_id} was not started by Toolgate "
+            f"(kind {facts.kind or '(none)'})",
+        )
+    else:
+        outcome, note = handler(
+            CheckoutPayment(
+                event_type=event.type,
+                session_id=facts.session_id,
+                kind=facts.kind,
+                reference=facts.payment_reference,
+                payment_intent_id=facts.payment_intent_id,
+                amount_total=facts.amount_total,
+                currency=facts.currency,
+                paid=facts.paid,
+            )
+        )
+    return _store(event, _membership_of(facts.customer_id), outcome, note)
+
+
+def _membership_of(customer_id: str) -> Membership | None:
+    if not customer_id:
+        return None
+    return Membership.objects.filter(stripe_customer_id=customer_id).first()
+
+
+def _store(
+    event: StripeEventBody, membership: Membership | None, outcome: str, note: str
+) -> StripeEvent:
+    return StripeEvent.objects.create(
+        event_id=event.id,
+        type=event.type,
+        stripe_created_at=event.created,
+        livemode=event.livemode,
+        membership=membership,
+        outcome=outcome,
+        note=note[:500],
+        payload=event.payload,
+    )
+
+
 def _target(event: StripeEventBody) -> _Target:
     facts = event.facts
     if facts is None:
         return _Target(None, note=f"{event.type} is not an event Toolgate acts on")
     if isinstance(facts, CheckoutFacts):
+        if event.type == CHECKOUT_EXPIRED:
+            return _Target(None, note=f"Checkout session {facts.session_id} expired unpaid")
         return _checkout_target(facts)
     customer = facts.customer_id
     membership = (
@@ -251,7 +307,7 @@ def _record_invoice_payment(membership: Membership, invoice: InvoicePayment) -> 
     """One Payment row per paid invoice, so the member and staff see Stripe payments too."""
     if invoice.amount_paid <= 0 or not invoice.invoice_id:
         return False
-    _, created = Payment.objects.get_or_create(
+    payment, created = Payment.objects.get_or_create(
         stripe_invoice_id=invoice.invoice_id,
         defaults={
             "member_id": membership.member_id,
@@ -263,4 +319,16 @@ def _record_invoice_payment(membership: Membership, invoice: InvoicePayment) -> 
             "note": f"Stripe invoice {invoice.number or invoice.invoice_id}",
         },
     )
+    if created:
+        ledger_record(
+            member=membership.member,
+            kind=LedgerEntry.Kind.MEMBERSHIP,
+            method=LedgerEntry.Method.STRIPE,
+            amount_minor=payment.amount_cents,
+            currency=payment.currency,
+            cause=payment,
+            stripe_object_id=invoice.invoice_id,
+            memo=payment.note,
+            occurred_at=invoice.paid_at,
+        )
     return created

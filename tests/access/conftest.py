@@ -114,9 +114,9 @@ def broker(request, tmp_path, settings):
 def gate_for(broker, tmp_path):
     gates = []
 
-    def _start(machine):
+    def _start(machine, **hardware):
         device = GateDeviceFactory(machine=machine)
-        gate = Gate(broker, device, tmp_path / f"state-{len(gates)}")
+        gate = Gate(broker, device, tmp_path / f"state-{len(gates)}", **hardware)
         gates.append(gate)
         return gate
 

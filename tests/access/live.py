@@ -34,8 +34,11 @@ def wait_for(condition: Callable[[], bool], what: str, deadline: float = DEADLIN
 class Gate:
     """A running bridge and agent around one machine's gate device."""
 
-    def __init__(self, broker: Mosquitto, device, state_dir) -> None:
-        self.relay, self.reader = SimulatedRelay(), ScriptedReader()
+    def __init__(self, broker: Mosquitto, device, state_dir, relay=None, **hardware) -> None:
+        """`relay` replaces the simulated relay; `meter`, `display` and config fields
+        (`power`, `timezone`, ...) in `hardware` go to the runner and its config."""
+        self.relay, self.reader = relay or SimulatedRelay(), ScriptedReader()
+        runner_kw = {k: hardware.pop(k) for k in ("meter", "display") if k in hardware}
         self.bridge = BridgeRunner(
             GateBridge(), BrokerSettings.from_settings(), client_id=f"bridge-{uuid.uuid4().hex[:8]}"
         )
@@ -46,9 +49,12 @@ class Gate:
             request_timeout=1.0,
             heartbeat_seconds=1.0,
             broker=BrokerConfig(port=broker.port),
+            **hardware,
         )
         self.indicator = RecordingIndicator()
-        self.agent = Runner(config, relay=self.relay, reader=self.reader, indicator=self.indicator)
+        self.agent = Runner(
+            config, relay=self.relay, reader=self.reader, indicator=self.indicator, **runner_kw
+        )
         self._stop = threading.Event()
         self._threads = [
             threading.Thread(target=self.bridge.run, kwargs={"housekeeping_seconds": 3600}),

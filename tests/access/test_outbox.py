@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
+import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 
 from access import outbox
@@ -38,3 +41,34 @@ def test_a_gate_back_online_is_sent_at_once_what_waited_for_a_retry(scene):
         DeliveryState.DELIVERED,
         DeliveryState.QUEUED,
     }
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_list_being_built_by_a_bridge_does_not_stand_for_a_change_made_meanwhile(scene):
+    """A bridge's claim builds the waiting list in its transaction; a member who lapses before
+    it commits gets a list of their own queued, not folded into the one that may still list
+    them."""
+    device = GateDeviceFactory(machine=scene.machine)
+    [waiting] = outbox.outbox_allowlist(devices=[device])
+    claimed, release = threading.Event(), threading.Event()
+
+    def bridge() -> None:
+        try:
+            with transaction.atomic():
+                assert [item.message_pk for item in outbox.outbox_claim()] == [waiting.pk]
+                claimed.set()
+                release.wait(20)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=bridge)
+    thread.start()
+    try:
+        assert claimed.wait(20)
+        [queued] = outbox.outbox_allowlist(devices=[device])
+    finally:
+        release.set()
+        thread.join(20)
+    assert queued.pk != waiting.pk
+    assert GateMessage.objects.get(pk=queued.pk).payload == ""

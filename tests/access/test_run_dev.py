@@ -86,6 +86,18 @@ def test_gate_demo_without_a_broker_says_to_start_make_run_first(settings):
         call_command("gate_demo")
 
 
+def test_gate_demo_with_a_broker_but_no_site_says_the_bridge_is_not_answering(settings):
+    """A broker up (a system Mosquitto) but the site and its bridge stopped: said at once, not a
+    silent gate whose every scan reads offline_not_listed."""
+    with socket.socket() as broker:
+        broker.bind(("127.0.0.1", 0))
+        broker.listen()
+        settings.GATE_BROKER_URL = f"mqtt://127.0.0.1:{broker.getsockname()[1]}"
+        settings.SITE_URL = f"http://127.0.0.1:{free_port()}"
+        with pytest.raises(CommandError, match="the site's gate bridge does not"):
+            call_command("gate_demo")
+
+
 def _processes_marked(marker: str) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():

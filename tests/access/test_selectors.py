@@ -87,6 +87,29 @@ def test_the_access_log_finds_a_member_by_name_email_or_badge(log, scene, query)
     assert not access_log(AccessLogFilter(member="nobody-like-this"))
 
 
+@pytest.mark.parametrize("query", ["DEADBEEF", "de:ad:be:ef", "3735928559"])
+def test_the_access_log_finds_a_badge_nobody_holds_by_its_uid(log, query):
+    """Unknown badges' scans name no member: the UID itself, in any reader format, finds them
+    (and only them: the member's own scans are under another UID)."""
+    assert names(access_log(AccessLogFilter(member=query)), log) == [
+        "offline",
+        "web",
+        "other_machine",
+    ]
+    unknown_refused = AccessLogFilter(member=query, allowed=False, machine=log["web"].machine)
+    assert names(access_log(unknown_refused), log) == ["offline", "web"]
+
+
+def test_a_member_search_also_finds_scans_of_their_uid_after_the_badge_is_gone(log, scene):
+    """The member's UID finds their scans by member and any scan of the UID without one."""
+    orphan = AccessEventFactory(badge_uid=scene.badge_uid, at=local(2027, 3, 9))
+    log = {**log, "orphan": orphan}
+    assert names(access_log(AccessLogFilter(member=scene.badge_uid)), log) == [
+        "allowed",
+        "orphan",
+    ]
+
+
 def test_usage_sessions_are_the_members_own(scene):
     own = UsageSessionFactory(member=scene.member)
     UsageSessionFactory(member=ready_member())
@@ -115,3 +138,41 @@ def test_month_totals_count_this_month_per_machine_and_running_sessions_to_now(s
         ("Drill", timedelta(minutes=90)),
         ("Laser cutter 1", timedelta(minutes=65)),
     ]
+
+
+def test_each_machine_has_its_booking_now_and_the_next_one_within_a_day(db):
+    from access.selectors import bookings_now_and_next
+    from bookings.states import BookingState
+    from tests.factories.bookings import BookingFactory
+
+    now = timezone.now().replace(second=0, microsecond=0)
+    laser, saw = MachineFactory(), MachineFactory()
+    running = BookingFactory(
+        machine=laser, start=now - timedelta(minutes=30), state=BookingState.CHECKED_IN
+    )
+    BookingFactory(machine=laser, start=now - timedelta(hours=2))  # over
+    starting_now = BookingFactory(machine=saw, start=now)
+    later = BookingFactory(machine=laser, start=now + timedelta(hours=3))
+    BookingFactory(machine=laser, start=now + timedelta(hours=5))
+    BookingFactory(machine=saw, start=now + timedelta(hours=24))  # a day away
+    BookingFactory(machine=saw, start=now + timedelta(hours=2), state=BookingState.CANCELLED)
+    current, upcoming = bookings_now_and_next(now=now)
+    assert current == {laser.pk: running, saw.pk: starting_now}
+    assert upcoming == {laser.pk: later}
+
+
+def test_the_live_page_says_a_machine_without_a_gate_measures_no_power(client, db):
+    from django.urls import reverse
+
+    from membership import roles
+    from tests.factories.bookings import BookingFactory
+    from tests.factories.membership import UserFactory
+
+    saw = MachineFactory(name="Saw")
+    booking = BookingFactory(machine=saw, start=timezone.now() - timedelta(minutes=10))
+    client.force_login(UserFactory(role=roles.STAFF))
+    page = client.get(reverse("access:live")).content.decode()
+    assert '<span class="pill">no gate</span> <span class="small muted">power not measured' in page
+    assert "power off" not in page
+    assert f"Booked now: <strong>{booking.member.display_name}</strong>" in page
+    assert "Next: nobody in the next 24 hours" in page

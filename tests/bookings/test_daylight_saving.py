@@ -105,7 +105,7 @@ def _book_through_the_form(client, machine, start: datetime, minutes: int):
     zone_name = f" {local_start:%Z}" if is_repeated(local_start) else ""  # "01:00 PST"
     shown = f"{local_start:%H:%M}{zone_name}"
     assert (
-        f"From <strong>{local_start:%A} {local_start.day} {local_start:%B}, {shown}</strong>"
+        f"From <strong>{local_start:%a} {local_start.day} {local_start:%b %Y}, {shown}</strong>"
         in (form.content.decode())
     )
     return hidden, client.post(
@@ -153,7 +153,9 @@ def test_the_hidden_start_carries_its_offset_so_the_repeated_hour_books(
     hidden, response = _book_through_the_form(client, night_laser, second, 30)
     assert hidden == "2027-11-07T01:00:00-08:00"
     assert response.status_code == 200
-    assert "Booked Night laser, Sun 07 Nov 01:00 PST to 01:30 PST." in response.content.decode()
+    assert (
+        "Booked Night laser, Sun 7 Nov 2027, 01:00 PST to 01:30 PST." in response.content.decode()
+    )
     assert Booking.objects.get().start == datetime(2027, 11, 7, 9, 0, tzinfo=UTC)
 
 
@@ -417,7 +419,7 @@ def test_the_fall_back_page_links_each_repeated_slot_with_its_offset(client, nig
     assert 'data-start="2027-11-07T01:00:00-08:00"' in page
     assert "start=2027-11-07T01%3A00%3A00-07%3A00" in page
     assert "start=2027-11-07T01%3A00%3A00-08%3A00" in page
-    assert "Free: Sun 7 Nov 01:00 PDT" in page and "Free: Sun 7 Nov 01:00 PST" in page
+    assert "Free: Sun 7 Nov 2027, 01:00 PDT" in page and "Free: Sun 7 Nov 2027, 01:00 PST" in page
     assert '<th scope="row"' in page and ">01:00 PST</th>" in page
     assert "the clocks go back an hour" in page
 

@@ -56,7 +56,7 @@ def test_the_instructor_holds_the_laser_and_sees_whose_booking_was_cancelled(
     with django_capture_on_commit_callbacks(execute=True):
         panel = hold(instructor, laser_class, [laser]).content.decode()
     assert "Held Laser cutter for this class. Cancelled 1 booking(s)" in panel
-    assert f"{maker.display_name} (Laser cutter, Wed 09 Jan 11:00 to 12:00)" in panel
+    assert f"{maker.display_name} (Laser cutter, Wed 9 Jan 2030, 11:00 to 12:00)" in panel
     booking.refresh_from_db()
     assert booking.state == BookingState.CANCELLED
     assert "Class on this machine" in mail.outbox[-1].body

@@ -96,12 +96,24 @@ def test_a_refused_booking_says_why_and_writes_nothing(maker_client, laser):
 
 
 def test_double_clicked_form_books_once(maker_client, laser):
-    """Two posts of the same form: one booking, the second says it was already submitted."""
+    """Two posts of the same form: one booking; the second shows the grid with it, no error."""
     data = {"start": at(1, 10).isoformat(), "minutes": 60, "form_token": uuid.uuid4()}
     url = reverse("bookings:booking_new", args=[laser.slug])
     maker_client.post(url, data, headers={"HX-Request": "true"})
-    second = maker_client.post(url, data, headers={"HX-Request": "true"})
-    assert "already submitted" in second.content.decode()
+    second = maker_client.post(url, data, headers={"HX-Request": "true"}).content.decode()
+    assert "already submitted" not in second and 'data-status="mine"' in second
+    assert Booking.objects.count() == 1
+
+
+def test_a_double_submit_without_javascript_shows_the_first_result(maker_client, laser):
+    """The browser shows the second response: it leads to the page the first went to, where the
+    first's "Booked ..." waits, and says nothing about a duplicate."""
+    data = {"start": at(1, 10).isoformat(), "minutes": 60, "form_token": uuid.uuid4()}
+    url = reverse("bookings:booking_new", args=[laser.slug])
+    maker_client.post(url, data)  # its redirect is never followed: the second click won
+    page = maker_client.post(url, data, follow=True).content.decode()
+    assert "Booked Laser cutter, Tue 8 Jan 2030, 10:00 to 11:00." in page
+    assert "already submitted" not in page
     assert Booking.objects.count() == 1
 
 

@@ -59,7 +59,7 @@ def log_in(page):
         page.goto("/accounts/login/")
         page.get_by_label("Email").fill(user.email)
         page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Sign In").click()
+        page.get_by_role("button", name="Log in", exact=True).click()
         page.wait_for_url("**/dashboard/")
 
     return _log_in

@@ -30,7 +30,7 @@ def test_book_a_slot_on_the_grid_see_it_and_cancel_it(page, log_in):
     page.goto(f"/bookings/machine/{machine.slug}/?week={next_monday.isoformat()}")
     page.wait_for_function("window.htmx !== undefined")  # the grid's partial updates work
     assert failed == []  # every script and stylesheet the page asks for is served
-    page.get_by_label(f"Free: {slot:%a} {slot.day} {slot:%b} 10:00").click()
+    page.get_by_label(f"Free: {slot:%a} {slot.day} {slot:%b %Y}, 10:00").click()
     page.get_by_role("combobox", name="Length").select_option("60")
     page.get_by_role("button", name="Book", exact=True).click()
 
@@ -40,8 +40,8 @@ def test_book_a_slot_on_the_grid_see_it_and_cancel_it(page, log_in):
     booking = Booking.objects.get()
     assert (booking.member, booking.start, booking.end) == (member, slot, slot + timedelta(hours=1))
 
-    page.once("dialog", lambda dialog: dialog.accept())
-    page.get_by_role("button", name="Cancel booking").click()
+    page.get_by_role("link", name="Cancel booking").click()  # asks first, in the panel
+    page.get_by_role("button", name="Yes, cancel it").click()
     page.get_by_text("Cancelled your Laser cutter A booking").wait_for()
     assert page.locator('td[data-status="mine"]').count() == 0
     booking.refresh_from_db()

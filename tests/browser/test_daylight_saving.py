@@ -36,7 +36,8 @@ def test_book_the_second_0100_on_the_fall_back_night(
     page.set_viewport_size(viewport)
     log_in(member.user, PASSWORD)
 
-    page.goto("/bookings/machine/night-laser/?week=2027-11-01")
+    # The night's day: a phone shows one day at a time.
+    page.goto("/bookings/machine/night-laser/?day=2027-11-07")
     page.wait_for_function("window.htmx !== undefined")
     headers = page.locator("tbody th[scope=row]").all_inner_texts()
     assert headers[:7] == [
@@ -51,14 +52,14 @@ def test_book_the_second_0100_on_the_fall_back_night(
     page.get_by_text("the clocks go back an hour").wait_for()
     page.screenshot(path=tmp_path / "fall-back-grid.png", full_page=False)
 
-    second = page.get_by_label("Free: Sun 7 Nov 01:00 PST")
+    second = page.get_by_label("Free: Sun 7 Nov 2027, 01:00 PST")
     second.scroll_into_view_if_needed()
     page.screenshot(path=tmp_path / "fall-back-grid-repeated-hour.png")
     second.click()
     page.get_by_role("combobox", name="Length").select_option("60")
     page.get_by_role("button", name="Book", exact=True).click()
 
-    page.get_by_text("Booked Night laser, Sun 07 Nov 01:00 PST to 02:00.").wait_for()
+    page.get_by_text("Booked Night laser, Sun 7 Nov 2027, 01:00 PST to 02:00.").wait_for()
     booking = Booking.objects.get()
     assert (booking.start, booking.end) == (
         datetime(2027, 11, 7, 9, 0, tzinfo=UTC),  # 01:00 PST
@@ -90,7 +91,7 @@ def test_the_spring_forward_night_has_no_0200_slot(page, log_in, tmp_path):
         cells = row.locator("td")
         assert cells.nth(6).get_attribute("data-status") == "none"
         assert cells.nth(6).locator("a").count() == 0
-        assert cells.nth(5).get_by_role("link", name="Free: Sat 13 Mar 02:00").count() == 1
+        assert cells.nth(5).get_by_role("link", name="Free: Sat 13 Mar 2027, 02:00").count() == 1
         assert page.locator('td[data-start^="2027-03-14T02"]').count() == 0
         row.scroll_into_view_if_needed()
         page.screenshot(path=tmp_path / "spring-forward-grid.png")

@@ -36,7 +36,9 @@ def _newcomer():
 
 
 def _open_member_found_by(page, query: str, name: str) -> None:
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Front desk").click()
+    nav = page.get_by_role("navigation", name="Main")
+    nav.get_by_text("Staff", exact=True).click()  # the staff menu, grouped: Desk first
+    nav.get_by_role("link", name="Front desk").click()
     page.get_by_label("Name, email or badge UID").fill(query)
     page.get_by_role("button", name="Search").click()
     page.get_by_role("link", name=name).click()
@@ -54,7 +56,7 @@ def test_a_newcomer_pays_cash_gets_a_badge_and_is_ready_to_make(page, log_in):
     page.get_by_role("button", name="Record payment of $100.00").click()
     page.get_by_text("Payment recorded: the membership runs one more month.").wait_for()
     assert "Active" in membership_card.inner_text()
-    payment_row = page.locator("tr", has_text="cash, receipt 0412")
+    payment_row = page.locator("tr", has_text="cash, receipt 0412").first  # then its ledger entry
     assert "$100.00" in payment_row.inner_text()
     assert "Sam Staffer" in payment_row.inner_text()
 
@@ -74,6 +76,7 @@ def test_a_newcomer_pays_cash_gets_a_badge_and_is_ready_to_make(page, log_in):
     assert selectors.member_may_use_machines(member)
 
     # The member's own dashboard agrees: nothing is left to do before using a machine.
+    page.locator("nav .menu summary").last.click()  # the account menu
     page.get_by_role("button", name="Log out").click()
     log_in(member.user, PASSWORD)
     page.get_by_role("heading", name="You're ready to make").wait_for()
@@ -188,12 +191,12 @@ def test_staff_cancel_a_membership_with_a_reason_kept_in_its_history(page, log_i
 
     _open_member_found_by(page, member.user.email, "Otto Ohio")
     page.get_by_text("Set membership state").click()
-    page.get_by_label("State").select_option(label="Canceled")
+    page.get_by_label("State").select_option(label="Cancelled")
     page.get_by_role("textbox", name="Reason").fill("Moved to Ohio")
     page.get_by_role("button", name="Change state").click()
     page.get_by_text("Membership state changed.").wait_for()
     history = page.locator("tr", has_text="Moved to Ohio").inner_text()
-    assert "Active → Canceled" in history and "Sam Staffer" in history
+    assert "Active → Cancelled" in history and "Sam Staffer" in history
 
     member.membership.refresh_from_db()
     assert member.membership.status == MembershipStatus.CANCELED
@@ -228,4 +231,4 @@ def test_a_visitor_who_is_not_logged_in_is_sent_to_log_in(page):
     member = ready_member()
     page.goto(f"/staff/members/{member.pk}/")
     page.wait_for_url(re.compile(rf"/accounts/login/\?next=/staff/members/{member.pk}/$"))
-    page.get_by_role("button", name="Sign In").wait_for()
+    page.get_by_role("button", name="Log in", exact=True).wait_for()

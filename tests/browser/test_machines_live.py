@@ -39,7 +39,7 @@ def test_the_live_page_follows_a_gate_and_sends_an_emergency_stop(page, log_in, 
     )
     card.get_by_text("power ON").wait_for()
     card.get_by_text("online").wait_for()
-    card.get_by_text(scene.member.display_name).wait_for()
+    card.locator("li.decision.allowed").get_by_text(scene.member.display_name).wait_for()
 
     # Two steps, and the page stops refreshing while the stop form is open.
     card.get_by_text("Emergency stop…").click()

@@ -17,13 +17,14 @@ def test_sign_up_verify_log_in_and_sign_the_waiver(page, live_server):
     WaiverFactory(text="Eye protection at all times.")
 
     page.goto("/")
-    page.get_by_role("link", name="Become a member").click()
+    page.get_by_role("main").get_by_role("link", name="Join", exact=True).first.click()
+    page.get_by_text("a month").first.wait_for()  # the price and the steps come before the form
     page.get_by_label("Email").fill("lin@example.org")
     page.get_by_label("First name").fill("Lin")
     page.get_by_label("Last name").fill("Okafor")
     page.get_by_label("Password:", exact=True).fill("laser-cut-plywood-3mm")
     page.get_by_label("Password (again)").fill("laser-cut-plywood-3mm")
-    page.get_by_role("button", name="Sign Up").click()
+    page.get_by_role("button", name="Join", exact=True).click()
     page.get_by_text("Verify Your Email Address").first.wait_for()
 
     link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", mail.outbox[-1].body).group(0)
@@ -32,15 +33,16 @@ def test_sign_up_verify_log_in_and_sign_the_waiver(page, live_server):
     page.wait_for_url("**/dashboard/")
 
     # Logged in straight after confirming; log out and in again as a returning member would.
+    page.locator("nav .menu summary").last.click()  # the account menu
     page.get_by_role("button", name="Log out").click()
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill("lin@example.org")
     page.get_by_label("Password").fill("laser-cut-plywood-3mm")
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Log in", exact=True).click()
     page.wait_for_url("**/dashboard/")
     assert page.locator('[data-step="waiver"]').get_attribute("class") == "todo"
 
-    page.locator('[data-step="waiver"]').get_by_role("link", name="Do it now").click()
+    page.locator('[data-step="waiver"]').get_by_role("link", name="Sign it").click()
     page.get_by_label("Type your full name to sign").fill("Lin Okafor")
     page.get_by_label("I have read the waiver and agree to it").check()
     page.get_by_role("button", name="Sign the waiver").click()

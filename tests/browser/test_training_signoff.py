@@ -52,6 +52,7 @@ def test_instructor_passes_a_member_who_then_sees_the_certification(page, log_in
     assert page.locator("tr", has_text="Maya Maker").locator(".pill").inner_text() == "Passed"
     assert page.get_by_label("Abe Absent").input_value() == "absent"
 
+    page.locator("nav .menu summary").last.click()  # the account menu
     page.get_by_role("button", name="Log out").click()
     log_in(maker.user, PASSWORD)
     page.get_by_role("navigation", name="Main").get_by_role(

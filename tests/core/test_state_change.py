@@ -63,7 +63,7 @@ def test_a_membership_change_without_a_person_was_the_system():
         created_at=AT,
     )
     assert str(change) == (
-        "maya@example.org: Past due → Canceled (system), by the system at 2026-03-02 01:30"
+        "maya@example.org: Past due → Cancelled (system), by the system at 2026-03-02 01:30"
     )
 
 

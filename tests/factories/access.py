@@ -14,6 +14,7 @@ from access.models import (
     AccessSource,
     DeliveryState,
     EmergencyStop,
+    GateAlarm,
     GateChange,
     GateChangeKind,
     GateDevice,
@@ -103,3 +104,16 @@ class GateChangeFactory(factory.django.DjangoModelFactory):
     kind = GateChangeKind.DISABLED
     reason = "Reader replaced"
     actor = factory.SubFactory(UserFactory)
+
+
+class GateAlarmFactory(factory.django.DjangoModelFactory):
+    """A welded contactor reported by the device's gate."""
+
+    class Meta:
+        model = GateAlarm
+
+    device = factory.SubFactory(GateDeviceFactory)
+    machine = factory.SelfAttribute("device.machine")
+    at = factory.LazyFunction(timezone.now)
+    reason = "current_while_off"
+    gate_event_id = factory.LazyFunction(protocol.new_nonce)

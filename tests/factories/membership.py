@@ -5,12 +5,16 @@ from __future__ import annotations
 import factory
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from membership import roles
 from membership.models import (
     Badge,
     ChangeCause,
+    CreditPack,
+    LedgerEntry,
+    Material,
     Member,
     Membership,
     MembershipChange,
@@ -163,3 +167,43 @@ class PaymentFactory(factory.django.DjangoModelFactory):
     period_start = factory.LazyFunction(timezone.now)
     period_end = factory.LazyAttribute(lambda o: o.period_start + relativedelta(months=1))
     recorded_by = factory.SubFactory(UserFactory)
+
+
+class MaterialFactory(factory.django.DjangoModelFactory):
+    """A sheet material in stock at the desk."""
+
+    class Meta:
+        model = Material
+        django_get_or_create = ("name",)
+
+    name = "Acrylic 3 mm"
+    unit = "sheet"
+    price_minor = 1200
+    currency = "usd"
+    stock = 10
+    low_stock_threshold = 2
+
+
+class LedgerEntryFactory(factory.django.DjangoModelFactory):
+    """$100.00 paid in cash for the member's membership (the member is its cause)."""
+
+    class Meta:
+        model = LedgerEntry
+
+    member = factory.SubFactory(MemberFactory)
+    kind = LedgerEntry.Kind.MEMBERSHIP
+    method = LedgerEntry.Method.CASH
+    amount_minor = 10000
+    currency = "usd"
+    cause_type = factory.LazyFunction(lambda: ContentType.objects.get_for_model(Member))
+    cause_id = factory.SelfAttribute("member.pk")
+
+
+class CreditPackFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CreditPack
+        django_get_or_create = ("name",)
+
+    name = "$50 of credits"
+    amount_minor = 5000
+    currency = "usd"

@@ -133,3 +133,37 @@ if apps.is_installed("django_celery_results"):
         content_type = "application/json"
         content_encoding = "utf-8"
         result = "[]"
+
+
+# django-allauth's single sign-on records (docs/sso.md).
+
+
+class SocialAppFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "socialaccount.SocialApp"
+
+    provider = "openid_connect"
+    provider_id = factory.Sequence(lambda n: f"idp{n}")
+    name = factory.Sequence(lambda n: f"Identity provider {n}")
+    client_id = factory.Sequence(lambda n: f"client-{n}")
+    secret = "client-secret"
+    settings = factory.LazyFunction(lambda: {"server_url": "https://id.example.org"})
+
+
+class SocialAccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "socialaccount.SocialAccount"
+
+    user = factory.SubFactory(UserFactory)
+    provider = "sso"
+    uid = factory.Sequence(lambda n: f"subject-{n}")
+    extra_data = factory.LazyAttribute(lambda o: {"sub": o.uid})
+
+
+class SocialTokenFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "socialaccount.SocialToken"
+
+    app = factory.SubFactory(SocialAppFactory)
+    account = factory.SubFactory(SocialAccountFactory)
+    token = factory.Sequence(lambda n: f"access-token-{n}")

@@ -16,7 +16,9 @@ from training.models import (
     ClassSession,
     Enrollment,
     EnrollmentStatus,
+    LocalCheckout,
     MemberCertification,
+    MemberCheckout,
     TrainingRequest,
 )
 
@@ -99,3 +101,22 @@ class ClassSeriesFactory(factory.django.DjangoModelFactory):
     instructor = factory.SubFactory(UserFactory, role=roles.INSTRUCTOR)
     capacity = 4
     place = "Classroom"
+
+
+class LocalCheckoutFactory(factory.django.DjangoModelFactory):
+    """A named local sign-off at a location (a machine there may require it)."""
+
+    class Meta:
+        model = LocalCheckout
+
+    location = factory.SubFactory("tests.factories.locations.LocationFactory")
+    name = factory.Sequence(lambda n: f"Local check-out {n}")
+
+
+class MemberCheckoutFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MemberCheckout
+
+    member = factory.SubFactory(MemberFactory)
+    checkout = factory.SubFactory(LocalCheckoutFactory)
+    granted_by = factory.SubFactory(UserFactory)

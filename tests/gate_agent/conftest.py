@@ -14,7 +14,7 @@ import pytest
 
 from gate_agent import protocol as p
 from gate_agent.agent import Agent
-from gate_agent.hardware.simulated import RecordingIndicator, SimulatedRelay
+from gate_agent.hardware.simulated import RecordingDisplay, RecordingIndicator, SimulatedRelay
 
 DEVICE = "laser-1"
 SECRET = "test-secret-0123456789-abcdefghij"
@@ -72,6 +72,7 @@ class Gate:
     transport: FakeTransport
     clock: FakeClock
     state_dir: Path
+    display: RecordingDisplay = field(default_factory=RecordingDisplay)
 
     def deliver(self, kind: p.Topic, message: p.Message | bytes) -> None:
         payload = message if isinstance(message, bytes) else message.to_json()
@@ -123,7 +124,8 @@ def make_gate(tmp_path: Path) -> Callable[..., Gate]:
     """Build a gate; call again with the same `state_dir` to simulate a restart."""
 
     def build(*, state_dir: Path = tmp_path / "state", clock: FakeClock | None = None, **kw):
-        relay, indicator = SimulatedRelay(), RecordingIndicator()
+        relay, indicator = kw.pop("relay", None) or SimulatedRelay(), RecordingIndicator()
+        display = kw.pop("display", None) or RecordingDisplay()
         transport = kw.pop("transport", None) or FakeTransport()
         clock = clock or FakeClock()
         agent = Agent(
@@ -136,9 +138,10 @@ def make_gate(tmp_path: Path) -> Callable[..., Gate]:
             indicator=indicator,
             request_timeout=2.0,
             warning_seconds=300,
+            display=display,
             **kw,
         )
-        return Gate(agent, relay, indicator, transport, clock, state_dir)
+        return Gate(agent, relay, indicator, transport, clock, state_dir, display)
 
     return build
 

@@ -38,6 +38,19 @@ def test_gpio_relay_pin_follows_on_and_off(factory, active_high, on_level, off_l
     assert pin.state == off_level
 
 
+@pytest.mark.parametrize("active_high", [True, False])
+def test_gpio_relay_reads_its_pin_back(factory, active_high):
+    from gate_agent.hardware.gpio import GpioRelay
+
+    relay = GpioRelay(17, active_high=active_high, pin_factory=factory)
+    assert relay.read_back() is False
+    relay.on()
+    assert relay.read_back() is True
+    # The pin's level is what counts, not what was commanded.
+    factory.pin(17).state = 0 if active_high else 1
+    assert relay.read_back() is False
+
+
 def test_gpio_indicator_blinks_and_clears(factory):
     from gate_agent.hardware.gpio import GpioIndicator
 

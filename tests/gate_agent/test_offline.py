@@ -237,3 +237,33 @@ def test_allowlist_reusing_a_version_with_other_content_is_rejected(gate):
     same = dataclasses.replace(gate.agent.allowlist)
     gate.deliver(p.Topic.ALLOWLIST, same)  # the retained copy again: harmless
     assert gate.agent.allowlist == same
+
+
+def test_a_newer_list_without_the_badge_ends_the_session_it_granted(gate):
+    """The site withdrew the grant (a lapse); its switch-off may come later than the list."""
+    gate.deliver(p.Topic.ALLOWLIST, gate.allowlist(_window(gate), version=1))
+    _offline_scan(gate)
+    assert gate.relay.is_on
+    gate.deliver(p.Topic.ALLOWLIST, gate.allowlist(_window(gate), version=2))
+    assert gate.relay.is_on  # still listed
+    gate.deliver(p.Topic.ALLOWLIST, gate.allowlist(version=3))
+    assert not gate.relay.is_on
+    assert gate.agent.phase is Phase.IDLE
+
+
+def test_a_newer_list_leaves_a_session_the_site_granted_alone(gate):
+    """A walk-in booking made after the list was built: the site's own grant stands."""
+    gate.scan_and_reply(grant_for=600)
+    assert gate.relay.is_on
+    gate.deliver(p.Topic.ALLOWLIST, gate.allowlist(version=3))
+    assert gate.relay.is_on
+
+
+def test_a_session_the_site_confirmed_after_an_offline_grant_is_the_sites(gate):
+    """Scanned again online during an offline-granted session: the latest grant is the site's."""
+    gate.deliver(p.Topic.ALLOWLIST, gate.allowlist(_window(gate), version=1))
+    _offline_scan(gate)
+    gate.transport.connected = True
+    gate.scan_and_reply(grant_for=600)
+    gate.deliver(p.Topic.ALLOWLIST, gate.allowlist(version=2))
+    assert gate.relay.is_on

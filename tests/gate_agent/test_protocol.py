@@ -331,3 +331,41 @@ def test_documented_examples_are_valid_signed_messages():
         assert not message.SIGNED or p.verify(message, DOC_SECRET)
         seen.add(message.TYPE)
     assert seen == set(p.MESSAGE_TYPES)
+
+
+def _end_event(**fields) -> p.GateEvent:
+    values = {
+        "id": "e" * 22,
+        "kind": p.EVENT_SESSION_END,
+        "at": T0,
+        "reason": "idle_timeout",
+        "session_id": "s" * 22,
+        "badge_uid": UID,
+        "allowed": None,
+        "grant_end": None,
+        **fields,
+    }
+    return p.GateEvent(**values)
+
+
+def test_busy_seconds_is_sent_only_when_set_so_older_events_sign_as_before():
+    without = _end_event()
+    assert "busy_seconds" not in without.to_dict()
+    assert p.GateEvent.from_dict(without.to_dict()) == without
+    busy = _end_event(busy_seconds=420)
+    assert busy.to_dict()["busy_seconds"] == 420
+    batch = p.sign(p.EventBatch(device_id=DEVICE, sent_at=T0, events=(busy, without)), SECRET)
+    parsed = p.parse_signed(p.EventBatch, batch.to_json(), device_id=DEVICE, secret=SECRET)
+    assert parsed.events == (busy, without)
+
+
+@pytest.mark.parametrize("value", [-1, 7 * 24 * 3600 + 1, 1.5, True, "60"])
+def test_busy_seconds_out_of_range_or_not_an_integer_is_refused(value):
+    data = {**_end_event().to_dict(), "busy_seconds": value}
+    with pytest.raises(p.ProtocolError, match="busy_seconds"):
+        p.GateEvent.from_dict(data)
+
+
+def test_alarm_events_parse():
+    alarm = _end_event(kind=p.EVENT_ALARM, reason="current_while_off", session_id=None)
+    assert p.GateEvent.from_dict(alarm.to_dict()) == alarm

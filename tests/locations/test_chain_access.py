@@ -163,9 +163,11 @@ def test_the_allow_list_leaves_out_members_whose_plan_excludes_the_gates_locatio
     menlo_laser, raleigh_laser = lasers
     limited = member_on(menlo_only, certified_on=menlo_laser)
     full = member_on(everywhere, certified_on=menlo_laser)
-    for member in (limited, full):
+    for hours, member in enumerate((limited, full), start=1):
         for machine in lasers:
-            BookingFactory(member=member, machine=machine, start=NOW + H, end=NOW + 2 * H)
+            BookingFactory(
+                member=member, machine=machine, start=NOW + hours * H, end=NOW + (hours + 1) * H
+            )
     assert listed_uids(GateDeviceFactory(machine=raleigh_laser)) == {full.badges.get().uid}
     assert listed_uids(GateDeviceFactory(machine=menlo_laser)) == {
         limited.badges.get().uid,
@@ -226,8 +228,10 @@ def test_the_allow_list_asks_for_the_check_out(lasers, everywhere, checkout):
     MemberCheckout.objects.create(
         member=with_it, checkout=checkout, granted_by=UserFactory(), granted_at=NOW - H
     )
-    for member in (without, with_it):
-        BookingFactory(member=member, machine=raleigh_laser, start=NOW + H, end=NOW + 2 * H)
+    for hours, member in enumerate((without, with_it), start=1):
+        BookingFactory(
+            member=member, machine=raleigh_laser, start=NOW + hours * H, end=NOW + (hours + 1) * H
+        )
     assert listed_uids(GateDeviceFactory(machine=raleigh_laser)) == {with_it.badges.get().uid}
 
 

@@ -52,6 +52,11 @@ class FakeStripeAPI(stripe.HTTPClient):
         super().__init__()
         self.requests: list[Request] = []
         self.subscriptions: dict[str, dict] = {}
+        self.refunds: list[dict] = []  # made through the API, or added as if in the dashboard
+        # What an off-session PaymentIntent does: "succeeded", "authentication_required" (SCA),
+        # "card_declined"; and whether the customer has a saved card.
+        self.card_outcome = "succeeded"
+        self.saved_cards = ["pm_1TgCard"]
         self.fail_with_status: int | None = None
         # Where a session's hosted page sends the member. None keeps Stripe's own URLs, which no
         # test loads; a browser test names the Checkout URL to come back on ("success_url" as
@@ -113,6 +118,53 @@ class FakeStripeAPI(stripe.HTTPClient):
                     "customer": params["customer"],
                     "url": params["return_url"] if self.portal_returns else url,
                 }
+            )
+        if method == "post" and path == "/v1/refunds":
+            refund = {
+                "id": new_id("re"),
+                "object": "refund",
+                "amount": int(params["amount"]),
+                "payment_intent": params["payment_intent"],
+                "status": "succeeded",
+                "currency": "usd",
+            }
+            self.refunds.append(refund)
+            return self._ok(refund)
+        if (
+            method == "get"
+            and path.startswith("/v1/customers/")
+            and path.endswith("/payment_methods")
+        ):
+            cards = [
+                {"id": pm, "object": "payment_method", "type": "card"} for pm in self.saved_cards
+            ]
+            return self._ok({"object": "list", "data": cards, "has_more": False, "url": path})
+        if method == "post" and path == "/v1/payment_intents":
+            intent = {
+                "id": new_id("pi"),
+                "object": "payment_intent",
+                "amount": int(params["amount"]),
+                "currency": params["currency"],
+                "customer": params["customer"],
+                "payment_method": params["payment_method"],
+                "status": "succeeded",
+            }
+            if self.card_outcome == "succeeded":
+                return self._ok(intent)
+            intent["status"] = "requires_payment_method"
+            error = {
+                "error": {
+                    "type": "card_error",
+                    "code": self.card_outcome,
+                    "message": "Your card was declined.",
+                    "payment_intent": intent,
+                }
+            }
+            return json.dumps(error), 402, {"Request-Id": new_id("req")}
+        if method == "get" and path == "/v1/refunds":
+            found = [r for r in self.refunds if r["payment_intent"] == params["payment_intent"]]
+            return self._ok(
+                {"object": "list", "data": found, "has_more": False, "url": "/v1/refunds"}
             )
         if method == "get" and path.startswith("/v1/subscriptions/"):
             subscription = self.subscriptions.get(path.rsplit("/", 1)[1])
@@ -352,6 +404,73 @@ def checkout_session_object(*, membership_id: int, customer: str, subscription_i
         "success_url": base + "?checkout=success&session_id={CHECKOUT_SESSION_ID}",
         "ui_mode": "hosted",
         "url": None,
+    }
+
+
+def payment_session_object(
+    checkout_call: Request, *, status: str = "complete", payment_status: str = "paid"
+) -> dict:
+    """The payment-mode session Stripe holds for a `POST /v1/checkout/sessions` Toolgate sent,
+    as a completed (or expired) Checkout shows it in events."""
+    params = checkout_call.params
+    answer = checkout_call.answer or {}
+    amount = int(params["line_items[0][price_data][unit_amount]"])
+    paid = status == "complete" and payment_status == "paid"
+    return {
+        "id": answer["id"],
+        "object": "checkout.session",
+        "allow_promotion_codes": True,
+        "amount_subtotal": amount,
+        "amount_total": amount,
+        "cancel_url": params["cancel_url"],
+        "client_reference_id": params["client_reference_id"],
+        "created": int(time.time()) - 60,
+        "currency": params["line_items[0][price_data][currency]"],
+        "customer": params.get("customer"),
+        "customer_details": {"email": params.get("customer_email"), "tax_exempt": "none"},
+        "expires_at": int(params["expires_at"]),
+        "livemode": False,
+        "metadata": {
+            "toolgate_kind": params["metadata[toolgate_kind]"],
+            "toolgate_ref": params["metadata[toolgate_ref]"],
+        },
+        "mode": "payment",
+        "payment_intent": new_id("pi") if paid else None,
+        "payment_status": payment_status if status == "complete" else "unpaid",
+        "status": status,
+        "subscription": None,
+        "success_url": params["success_url"],
+        "ui_mode": "hosted",
+        "url": None,
+    }
+
+
+def refund_in_dashboard(api: FakeStripeAPI, *, payment_intent: str, amount: int) -> dict:
+    """Staff refunded part of a payment in the Stripe dashboard: Stripe now holds this refund."""
+    refund = {
+        "id": new_id("re"),
+        "object": "refund",
+        "amount": amount,
+        "payment_intent": payment_intent,
+        "status": "succeeded",
+        "currency": "usd",
+    }
+    api.refunds.append(refund)
+    return refund
+
+
+def charge_object(*, payment_intent: str, amount: int, amount_refunded: int, currency="usd"):
+    return {
+        "id": new_id("ch"),
+        "object": "charge",
+        "amount": amount,
+        "amount_refunded": amount_refunded,
+        "captured": True,
+        "currency": currency,
+        "customer": None,
+        "payment_intent": payment_intent,
+        "refunded": amount_refunded == amount,
+        "status": "succeeded",
     }
 
 

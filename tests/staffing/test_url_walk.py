@@ -49,6 +49,8 @@ MEMBER_PAGES = {
     "billing_checkout",
     "billing_portal",
     "billing_status",
+    "billing_credit_pack",
+    "training:enrollment_pay",
     "stripe_webhook",
     "training:class_list",
     "training:my_certifications",

@@ -54,3 +54,7 @@ def make_member(db):
 def safe_member(make_member, safety):
     """A member who holds General shop safety, so may take the laser class."""
     return make_member(certified=[safety])
+
+
+# Stripe billing against the fake Stripe API, and signed webhook delivery (class fees).
+from tests.membership.conftest import deliver, stripe_api  # noqa: E402, F401

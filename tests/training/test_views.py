@@ -49,8 +49,11 @@ def test_page_access(client, laser_class, url_name, args, role, status):
     assert client.get(url).status_code == status
 
 
-def test_pages_need_a_login(client, laser_class):
-    response = client.get(reverse("training:class_list"))
+def test_the_class_schedule_is_public_and_enrolling_needs_a_login(client, laser_class):
+    """Logged out, the schedule shows (what, when, seats) with Join; enrolling asks to log in."""
+    page = client.get(reverse("training:class_list")).content.decode()
+    assert laser_class.certification.name in page and "Join to enrol" in page
+    response = client.get(reverse("training:my_certifications"))
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 

@@ -41,3 +41,13 @@ def member_certifications(context, member):
         "next": request.get_full_path() if request is not None else "",
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.inclusion_tag("training/_public_schedule.html")
+def public_schedule(limit: int = 6):
+    """The next classes, with free seats, for visitors (the home page)."""
+    return {
+        "sessions": selectors.sessions_upcoming(at=timezone.now()).select_related("certification")[
+            :limit
+        ]
+    }

@@ -3,6 +3,7 @@ this terminal (type a badge UID, press Enter), against the broker and bridge `ma
 
 import os
 import sys
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -25,6 +26,16 @@ class Command(BaseCommand):
             raise CommandError(
                 f"No MQTT broker answers on {broker.host}:{broker.port}: start `make run` first "
                 "(in another terminal); it runs the broker and the gate bridge with the site."
+            )
+        site = urlsplit(settings.SITE_URL)
+        site_port = site.port or (443 if site.scheme == "https" else 80)
+        if site.hostname and not is_listening(site.hostname, site_port):
+            # `make run` runs the site and the gate bridge together: with the site down the
+            # bridge is too, and every scan would fall back to the (empty) offline list.
+            raise CommandError(
+                f"The broker answers, but the site's gate bridge does not ({settings.SITE_URL} is "
+                "not answering): start `make run` first (in another terminal), then run "
+                "`make gate-demo` again."
             )
         device = GateDevice.objects.filter(device_id=DEMO_DEVICE_ID).first()
         if device is None:

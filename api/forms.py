@@ -1,0 +1,36 @@
+"""Forms of the token and key pages."""
+
+from __future__ import annotations
+
+from django import forms
+
+from api.models import Scope
+from core.forms import OnceForm
+
+MEMBER_SCOPE_CHOICES = [
+    (Scope.READ.value, Scope.READ.label),
+    (Scope.BOOKINGS.value, Scope.BOOKINGS.label),
+]
+
+
+class TokenForm(OnceForm):
+    name = forms.CharField(max_length=100, help_text="What will use it, e.g. “my calendar script”.")
+    scopes = forms.MultipleChoiceField(
+        choices=MEMBER_SCOPE_CHOICES, widget=forms.CheckboxSelectMultiple, initial=["read"]
+    )
+    expires_on = forms.DateField(
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Optional: it stops working at the start of that day.",
+    )
+
+
+class KeyForm(TokenForm):
+    scopes = forms.MultipleChoiceField(
+        choices=Scope.choices, widget=forms.CheckboxSelectMultiple, initial=["read"]
+    )
+    rate_limit_per_minute = forms.IntegerField(min_value=1, max_value=10_000, initial=60)
+
+
+class RevokeForm(OnceForm):
+    pass

@@ -1,0 +1,166 @@
+"""Do the staff Today screen and the reports stay under 300 ms at chain size? (PostgreSQL)
+
+    nice .venv/bin/python bench/reports_scale.py [--machines 200] [--members 5000]
+        [--bookings 2000000] [--sessions 1000000] [--samples 40]
+
+Seeds the throwaway database `toolgate_bench`: machines with a gate each, members, a year of
+bookings back from now (sequential per machine, 45 minutes every 50, so the exclusion
+constraint holds) and a usage session on every other booking; rolls the year up into
+`MachineHour` as the task runner would; then times the pages a staff member opens (through
+Django's test client: middleware, context processors, templates and all) and prints p50 and p95
+of each. Target: every page p95 < 300 ms. The seeding dominates the run time (minutes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+TARGET_MS = 300.0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--machines", type=int, default=200)
+    parser.add_argument("--members", type=int, default=5000)
+    parser.add_argument("--bookings", type=int, default=2_000_000)
+    parser.add_argument("--sessions", type=int, default=1_000_000)
+    parser.add_argument("--samples", type=int, default=40)
+    args = parser.parse_args()
+
+    import _django
+
+    _django.setup("postgres")
+    from django.db import connection
+    from django.test import Client
+    from django.utils import timezone
+
+    from access.models import GateDevice, UsageSession
+    from bookings.models import Booking, BookingState
+    from console.services import utilization_rollup
+    from equipment.models import Machine
+    from membership import roles
+    from membership.models import User
+
+    began = time.perf_counter()
+    machines = Machine.objects.bulk_create(
+        [Machine(name=f"Machine {i:03}", slug=f"machine-{i:03}") for i in range(args.machines)]
+    )
+    gates = GateDevice.objects.bulk_create(
+        [
+            GateDevice(
+                machine=m,
+                device_id=f"gate-{m.pk}",
+                secret="x" * 64,
+                mqtt_username=f"gate-{m.pk}",
+                mqtt_password_hash=_django.UNUSABLE,
+                online=bool(m.pk % 7),
+            )
+            for m in machines
+        ]
+    )
+    members = _django.ready_members(args.members)
+    print(f"seeded machines and members in {time.perf_counter() - began:.0f} s", flush=True)
+
+    now = timezone.now().replace(second=0, microsecond=0)
+    per_machine = args.bookings // len(machines)
+    every_other = max(1, args.bookings // max(args.sessions, 1))
+    states = [BookingState.COMPLETED] * 8 + [BookingState.NO_SHOW, BookingState.CANCELLED]
+    written = sessions = 0
+    for m_index, (machine, gate) in enumerate(zip(machines, gates, strict=True)):
+        bookings, runs = [], []
+        # Back from an hour ahead of now, so "now" and "next" exist on every machine.
+        start = now + timedelta(hours=1) - per_machine * timedelta(minutes=50)
+        for i in range(per_machine):
+            end = start + timedelta(minutes=45)
+            member = members[(m_index * 31 + i) % len(members)]
+            past = end <= now
+            state = states[i % len(states)] if past else BookingState.CONFIRMED
+            bookings.append(
+                Booking(
+                    machine=machine, member=member, start=start, end=end, blocked_until=end,
+                    state=state, created_at=start - timedelta(days=2),
+                )
+            )  # fmt: skip
+            if past and state == BookingState.COMPLETED and i % every_other == 0:
+                runs.append(
+                    UsageSession(
+                        session_id=uuid.uuid4().hex, device=gate, machine=machine, member=member,
+                        started_at=start + timedelta(minutes=3), grant_end=end,
+                        ended_at=end - timedelta(minutes=5), end_reason="grant_expired",
+                    )
+                )  # fmt: skip
+            start += timedelta(minutes=50)
+        Booking.objects.bulk_create(bookings, batch_size=5000)
+        UsageSession.objects.bulk_create(runs, batch_size=5000)
+        written += len(bookings)
+        sessions += len(runs)
+        if m_index % 20 == 19:
+            print(f"  {written:,} bookings, {sessions:,} sessions", flush=True)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    print(
+        f"seeded {written:,} bookings, {sessions:,} sessions in {time.perf_counter() - began:.0f} s",
+        flush=True,
+    )
+
+    rolled = time.perf_counter()
+    first = min(Booking.objects.order_by("start").values_list("start", flat=True)[:1])
+    day = timedelta(days=7)
+    cursor_at, rows = first, 0
+    while cursor_at < now + timedelta(hours=2):
+        rows += utilization_rollup(start=cursor_at, end=cursor_at + day, now=now)
+        cursor_at += day
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    print(f"rolled up {rows:,} machine-hours in {time.perf_counter() - rolled:.0f} s", flush=True)
+
+    staff = User.objects.create_user(email="bench-staff@bench.test", password=None)
+    from django.contrib.auth.models import Group
+
+    staff.groups.add(Group.objects.get(name=roles.STAFF))
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    # No collectstatic in a bench: plain static URLs instead of the hashed manifest's.
+    storages = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    override_settings(STORAGES=storages).enable()
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(staff)
+    pages = {
+        "Today": ("/staff/today/", {}),
+        "Today (htmx partial)": ("/staff/today/", {"HX-Request": "true"}),
+        "Utilization, 12 weeks": ("/staff/reports/utilization/", {}),
+        "Utilization, 52 weeks": ("/staff/reports/utilization/?weeks=52", {}),
+        "Utilization CSV": ("/staff/reports/utilization/?format=csv", {}),
+        "Setup": ("/staff/setup/", {}),
+        "Problem reports": ("/machines/problems/", {}),
+    }
+    failed = False
+    print(f"\n{'page':28} {'p50 ms':>8} {'p95 ms':>8}")
+    for name, (url, headers) in pages.items():
+        client.get(url, headers=headers, secure=True)  # warm (DEBUG=0 redirects http)
+        samples = []
+        for _ in range(args.samples):
+            t0 = time.perf_counter()
+            response = client.get(url, headers=headers, secure=True)
+            samples.append((time.perf_counter() - t0) * 1000)
+            assert response.status_code == 200, (url, response.status_code)
+        p50, p95 = _django.percentiles(samples)
+        failed |= p95 >= TARGET_MS
+        print(f"{name:28} {p50:8.1f} {p95:8.1f}{'  OVER' if p95 >= TARGET_MS else ''}")
+    print(f"\ntarget p95 < {TARGET_MS:.0f} ms: {'MISSED' if failed else 'met'}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

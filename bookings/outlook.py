@@ -1,0 +1,333 @@
+"""Read-only: what a member can book on a machine before they click, why not, and what fixes it.
+
+The week grid, the machine cards and the booking form ask here. Every answer comes from the
+rules in `bookings.rules` (the same the booking service applies), over facts gathered once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+
+from django.urls import reverse
+
+from bookings import rules
+from bookings.models import Booking
+from bookings.rules import Refusal, Refused
+from bookings.selectors import Cell, booking_facts, check_in_opens, machine_rules, week_grid
+from core import clock, formats
+from core.time import add_duration, utc, week_start
+from equipment.models import Machine
+from equipment.selectors import machines_bookable
+from locations.models import Area
+from membership import selectors as membership_selectors
+from membership.models import Member, User
+from training import selectors as training_selectors
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """Whether `member` may book the machine at all, and if not why and the link that fixes it."""
+
+    refused: Refused | None = None
+    why: str = ""
+    fix_label: str = ""
+    fix_url: str = ""
+
+    @property
+    def may_book(self) -> bool:
+        return self.refused is None
+
+    @property
+    def code(self) -> str:
+        return self.refused.code if self.refused else ""
+
+
+def member_outlook(*, member: Member, machine: Machine, now: datetime | None = None) -> Outlook:
+    return machines_outlook(member=member, machines=[machine], now=now)[machine.pk]
+
+
+def machines_outlook(
+    *, member: Member, machines: Iterable[Machine], now: datetime | None = None
+) -> dict[int, Outlook]:
+    """`member_outlook` for each machine (the membership's standing is looked up once)."""
+    now = now or clock.now()
+    blockers = membership_selectors.member_machine_blockers(member, at=now)
+    outlooks = {}
+    for machine in machines:
+        certification = machine.required_certification
+        certified = certification is None or training_selectors.member_holds_certification(
+            member=member, certification=certification, at=now
+        )
+        refused = rules.member_refusal(
+            may_use_machines=not blockers, certified=certified, rules=machine_rules(machine)
+        )
+        outlooks[machine.pk] = _explain(
+            refused, member=member, machine=machine, blockers=blockers, now=now
+        )
+    return outlooks
+
+
+def _explain(
+    refused: Refused | None, *, member: Member, machine: Machine, blockers: list[str], now: datetime
+) -> Outlook:
+    if refused is None:
+        return Outlook()
+    if refused.reason is Refusal.MEMBERSHIP_INACTIVE:
+        return _membership_fix(refused, member=member, blocker=blockers[0], now=now)
+    if refused.reason is Refusal.NOT_CERTIFIED and machine.required_certification is not None:
+        return _certification_fix(refused, member=member, machine=machine, now=now)
+    return Outlook(refused, refused.message)
+
+
+def _membership_fix(refused: Refused, *, member: Member, blocker: str, now: datetime) -> Outlook:
+    if blocker == membership_selectors.WAIVER:
+        return Outlook(
+            refused, "Sign the current safety waiver first.", "Sign it", reverse("waiver_sign")
+        )
+    if blocker == membership_selectors.BADGE:
+        return Outlook(refused, "Pick up your badge at the front desk first.")
+    membership = getattr(member, "membership", None)
+    billing = reverse("membership_billing")
+    if membership is None:
+        return Outlook(refused, "You have no membership yet.", "Start one", billing)
+    status = membership.get_status_display().lower()
+    if membership.current_period_end:
+        paid = formats.format_date(membership.current_period_end)
+        why = f"Your membership is {status} (paid through {paid})."
+    else:
+        why = f"Your membership is {status}."
+    return Outlook(refused, why, "Pay", billing)
+
+
+def _certification_fix(
+    refused: Refused, *, member: Member, machine: Machine, now: datetime
+) -> Outlook:
+    certification = machine.required_certification
+    assert certification is not None
+    held = next(
+        (
+            h
+            for h in training_selectors.member_certification_summary(member, at=now)
+            if h.certification.pk == certification.pk
+        ),
+        None,
+    )
+    if held is not None and held.state == training_selectors.GrantState.EXPIRED:
+        expired = formats.format_date(held.grant.expires_at) if held.grant.expires_at else ""
+        why = f"Your {certification.name} certification expired {expired}: take a refresher."
+    elif held is not None and held.state == training_selectors.GrantState.REVOKED:
+        why = f"Your {certification.name} certification was revoked: take the class again."
+    else:
+        why = f"Needs the {certification.name} certification."
+    session = training_selectors.sessions_upcoming(at=now, certification=certification).first()
+    if session is None:
+        return Outlook(
+            refused,
+            f"{why} No class is scheduled yet.",
+            "Ask for one",
+            reverse("training:class_list"),
+        )
+    when = formats.format_moment(session.start)
+    return Outlook(
+        refused,
+        f"{why} Next class {when}.",
+        "Enrol",
+        reverse("training:session_detail", args=[session.pk]),
+    )
+
+
+@dataclass(frozen=True)
+class Lengths:
+    """The lengths the booking form offers for one start, the one preselected, and if none fits
+    the rule that refuses even the shortest."""
+
+    minutes: list[int]
+    default: int | None
+    refused: Refused | None
+
+
+def booking_lengths(
+    *,
+    member: Member,
+    machine: Machine,
+    start: datetime,
+    now: datetime | None = None,
+    for_anyone: bool = False,
+) -> Lengths:
+    """Every length from `start` that the booking rules accept, gathered once for the longest.
+
+    `for_anyone`: staff booking for a member they name later; the machine's own rules (hours,
+    blocks, other bookings) decide, the member's are checked when they book.
+    """
+    now = now or clock.now()
+    machine_rules_ = machine_rules(machine)
+    longest = add_duration(start, timedelta(minutes=machine.max_minutes))
+    facts = booking_facts(member=member, machine=machine, start=start, end=longest, now=now)
+    if for_anyone:
+        facts = replace(
+            facts,
+            may_use_machines=True,
+            certified=True,
+            member_week_minutes=0,
+            member_day_bookings=0,
+        )
+    minutes = rules.lengths_that_fit(facts, machine_rules_)
+    refused = None
+    if not minutes:
+        shortest = add_duration(start, timedelta(minutes=machine.min_minutes))
+        refused = rules.booking_refusal(replace(facts, end=shortest), machine_rules_)
+    return Lengths(minutes, rules.default_length(minutes, start=start, now=now), refused)
+
+
+def horizon_label(machine: Machine) -> str:
+    return f"Opens {machine.book_ahead_days} days ahead"
+
+
+@dataclass(frozen=True)
+class BookingActions:
+    """What can be done with one booking now, by the person looking: only these are offered."""
+
+    booking: Booking
+    running: bool
+    can_cancel: bool
+    can_check_in: bool
+    can_extend: bool
+    can_finish: bool
+    extensions: list[int]
+    can_hand_over: bool = False
+
+    @property
+    def token(self) -> uuid.UUID:
+        """A fresh one-time form token for each form rendered (core.forms.OnceForm's)."""
+        return uuid.uuid4()
+
+
+def booking_actions(booking: Booking, *, user: User, now: datetime | None = None) -> BookingActions:
+    """The booking service's own refusals, asked before offering a button. Check-in is the badge
+    scan at the machine, so it is offered to booking staff only."""
+    now = now or clock.now()
+    is_owner = booking.member.user_id == user.pk
+    is_staff = user.has_perm("bookings.manage_bookings", booking.machine)
+    state, start, end = booking.state, booking.start, booking.end
+    next_end = add_duration(booking.end, timedelta(minutes=booking.machine.slot_minutes))
+    can_extend = (is_owner or is_staff) and rules.extend_refusal(
+        new_end=next_end, state=state, start=start, end=end, now=now
+    ) is None
+    return BookingActions(
+        booking=booking,
+        running=utc(booking.start) <= utc(now) < utc(booking.end),
+        can_cancel=rules.cancel_refusal(
+            is_owner=is_owner, is_staff=is_staff, state=state, start=start, end=end, now=now
+        )
+        is None,
+        can_check_in=is_staff
+        and rules.check_in_refusal(
+            opens_minutes=check_in_opens() // timedelta(minutes=1),
+            state=state,
+            start=start,
+            end=end,
+            now=now,
+        )
+        is None,
+        can_extend=can_extend,
+        can_finish=rules.finish_refusal(
+            is_owner=is_owner, is_staff=is_staff, state=state, start=start, end=end, now=now
+        )
+        is None,
+        extensions=extensions_that_fit(booking, now=now) if can_extend else [],
+        can_hand_over=rules.hand_over_refusal(
+            is_owner=is_owner,
+            is_staff=is_staff,
+            same_member=False,
+            state=state,
+            start=start,
+            now=now,
+        )
+        is None,
+    )
+
+
+def extensions_that_fit(booking: Booking, *, now: datetime | None = None) -> list[int]:
+    """How many minutes a running booking can be made longer by, slot by slot, up to its
+    machine's longest booking: each judged by the same rules as the extend service."""
+    now = now or clock.now()
+    machine = booking.machine
+    rules_ = machine_rules(machine)
+    longest = add_duration(booking.start, timedelta(minutes=machine.max_minutes))
+    if utc(longest) <= utc(booking.end):
+        return []
+    facts = booking_facts(
+        member=booking.member,
+        machine=machine,
+        start=booking.start,
+        end=longest,
+        now=now,
+        exclude_pk=booking.pk,
+        extending=True,
+    )
+    fitting = []
+    extra = machine.slot_minutes
+    while utc(add_duration(booking.end, timedelta(minutes=extra))) <= utc(longest):
+        end = add_duration(booking.end, timedelta(minutes=extra))
+        if rules.booking_refusal(replace(facts, end=end), rules_) is not None:
+            break
+        fitting.append(extra)
+        extra += machine.slot_minutes
+    return fitting
+
+
+@dataclass(frozen=True)
+class AreaDay:
+    """Several machines side by side for one day: `rows` of (wall time, one cell per machine,
+    None where that machine has no slot starting then), with what this member may book."""
+
+    area: Area | None
+    day: date
+    machines: list[Machine]
+    outlooks: list[Outlook]
+    rows: list[tuple[str, list[Cell | None]]]
+
+
+def area_day(
+    *,
+    area: Area | None,
+    day: date,
+    member: Member,
+    show_names: bool = False,
+    now: datetime | None = None,
+) -> AreaDay:
+    """The day of every bookable machine in `area`, from each machine's own week grid (the same
+    cells, statuses and rules as the machine's calendar)."""
+    now = now or clock.now()
+    machines = list(machines_bookable().filter(area=area).order_by("name")) if area else []
+    outlooks = machines_outlook(member=member, machines=machines, now=now)
+    monday = week_start(day)
+    columns: list[dict[datetime, Cell]] = []
+    for machine in machines:
+        grid = week_grid(
+            machine=machine,
+            monday=monday,
+            member=member,
+            show_names=show_names,
+            now=now,
+            may_book=show_names or outlooks[machine.pk].may_book,
+        )
+        that_day = next(d.cells for d in grid.days if d.date == day)
+        columns.append({utc(cell.start): cell for cell in that_day})
+    starts = sorted({start for column in columns for start in column})
+    rows: list[tuple[str, list[Cell | None]]] = []
+    for start in starts:
+        row: list[Cell | None] = [column.get(start) for column in columns]
+        label = next(c for c in row if c is not None)
+        rows.append((formats.format_time(label.start), row))
+    return AreaDay(area, day, machines, [outlooks[m.pk] for m in machines], rows)
+
+
+def bookable_areas() -> list[Area]:
+    """The areas (rooms) that have a bookable machine, by location and name."""
+    return list(
+        Area.objects.filter(machines__in=machines_bookable()).distinct().select_related("location")
+    )

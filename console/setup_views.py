@@ -1,0 +1,164 @@
+"""Setup in the product: certifications, plans and prices, waiver versions, and links to each
+machine's booking rules, with the history of every change (`core.models.SetupChange`)."""
+
+from __future__ import annotations
+
+import copy
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET
+
+from console import selectors
+from console.forms import CertificationForm, PlanForm, RoleForm, WaiverForm
+from core.errors import DomainError
+from membership import selectors as membership_selectors
+from membership import services as membership_services
+from membership.models import Plan
+from training import services as training_services
+from training.models import Certification
+
+training_staff = permission_required("training.manage_training", raise_exception=True)
+member_staff = permission_required("membership.manage_members", raise_exception=True)
+
+
+def _setup_page(request, form, save, *, success, context: dict):
+    """Run a valid posted form through `save` (a service call); on success flash `success(it)`
+    and go back to Setup, else show the form again with the service's refusal."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = save(form.cleaned_data)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, success(saved))
+            return redirect("console:setup")
+    return render(
+        request,
+        "console/setup_form.html",
+        {"form": form, **context},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_GET
+def setup_home(request):
+    user = request.user
+    if not (
+        user.has_perm("training.manage_training") or user.has_perm("membership.manage_members")
+    ):
+        raise PermissionDenied
+    return render(request, "console/setup.html", {"setup": selectors.setup_overview()})
+
+
+@login_required
+@training_staff
+def certification_edit(request, pk: int | None = None):
+    certification = get_object_or_404(Certification, pk=pk) if pk else Certification()
+    form = CertificationForm(request.POST or None, instance=copy.copy(certification))
+    return _setup_page(
+        request,
+        form,
+        lambda data: training_services.certification_save(
+            certification=form.instance,
+            prerequisites=data["prerequisites"],
+            instructors=data["instructors"],
+            actor=request.user,
+            token=data["form_token"],
+        ),
+        success=lambda saved: f"{saved.name} saved.",
+        context={
+            "title": f"Certification: {certification.name}" if pk else "New certification",
+            "history": selectors.setup_history("certification", pk) if pk else [],
+        },
+    )
+
+
+@login_required
+@member_staff
+def plan_edit(request, pk: int | None = None):
+    plan = get_object_or_404(Plan, pk=pk) if pk else Plan()
+    form = PlanForm(request.POST or None, instance=copy.copy(plan))
+    return _setup_page(
+        request,
+        form,
+        lambda data: membership_services.plan_save(
+            plan=form.save(), actor=request.user, token=data["form_token"]
+        ),
+        success=lambda saved: f"{saved.name} saved: {saved.price_display} a month.",
+        context={
+            "title": f"Plan: {plan.name}" if pk else "New plan",
+            "note": "A new price applies from each membership's next period.",
+            "history": selectors.setup_history("plan", pk) if pk else [],
+        },
+    )
+
+
+@login_required
+@member_staff
+def waiver_publish(request):
+    current = membership_selectors.waiver_current()
+    initial = {"title": current.title, "text": current.text} if current else {}
+    form = WaiverForm(request.POST or None, initial=initial)
+
+    def published(waiver) -> str:
+        waiting = membership_selectors.members_yet_to_sign_current_waiver().count()
+        return (
+            f"Version {waiver.version} published: {waiting} member(s) must sign it before "
+            "their next machine use."
+        )
+
+    now_current = (
+        f"Now current: version {current.version}, published {current.published_at:%d %b %Y}. "
+        if current
+        else "No waiver yet. "
+    )
+    return _setup_page(
+        request,
+        form,
+        lambda data: membership_services.waiver_publish(
+            title=data["title"], text=data["text"], actor=request.user, token=data["form_token"]
+        ),
+        success=published,
+        context={
+            "title": "Publish a new waiver version",
+            "note": now_current + "Publishing makes the new text current at once: every member "
+            "must sign it before their next machine use (sessions running now run to their end).",
+            "submit": "Publish",
+            "history": selectors.setup_history("waiver"),
+        },
+    )
+
+
+@login_required
+@member_staff
+def role_edit(request):
+    form = RoleForm(request.POST or None)
+    return _setup_page(
+        request,
+        form,
+        lambda data: (
+            data["email"],
+            data["role"],
+            membership_services.role_set(
+                user=data["email"],
+                role=data["role"],
+                held=data["held"],
+                actor=request.user,
+                token=data["form_token"],
+            ),
+        ),
+        success=lambda done: (
+            f"{done[0].email}: {'changed' if done[2] else 'already so'} ({done[1]})."
+        ),
+        context={
+            "title": "Staff roles",
+            "note": "Instructors teach and sign off the certifications they are instructor of; "
+            "staff run the desk. Staff may make instructors; only an administrator makes staff.",
+            "people": selectors.people_with_roles(),
+            "history": selectors.setup_history("role"),
+        },
+    )

@@ -1,0 +1,45 @@
+"""Emails about machines: a problem report to the people who look after the machine."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from core.tasks import EmailTask
+from equipment import selectors
+from equipment.models import ProblemReport
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(base=EmailTask)
+def send_problem_report(report_id: int) -> None:
+    """Tell the machine's maintainers (or, when it has none, staff who manage machines)."""
+    report = ProblemReport.objects.select_related("machine", "reporter").get(pk=report_id)
+    recipients = selectors.problem_report_recipients(report.machine)
+    if not recipients:
+        logger.warning("Problem report %s: nobody looks after %s", report_id, report.machine)
+        return
+    space_name = getattr(settings, "SPACE_NAME", "Toolgate")
+    site = getattr(settings, "SITE_URL", "")
+    context = {
+        "report": report,
+        "space_name": space_name,
+        "machine_url": site + report.machine.get_absolute_url(),
+        "reports_url": site + reverse("equipment:problem_list"),
+    }
+    subject = f"[{space_name}] {report.severity_short} problem: {report.machine}"
+    if report.is_safety:
+        subject += " (taken out of service)"
+    send_mail(
+        subject,
+        render_to_string("equipment/email/problem_report.txt", context),
+        None,
+        recipients,
+    )
+    logger.info("Sent problem report %s to %d people", report_id, len(recipients))

@@ -1,0 +1,198 @@
+"""Selling materials at the desk, and prepaid credits spent and bought there.
+
+A sale decrements the stock and records its ledger entry in one transaction: paid in cash, from
+the member's prepaid credits (never below zero), or charged to the card Stripe holds for them
+(an off-session PaymentIntent; when the bank wants the member to confirm, SCA, the sale waits
+for them with a pay-by link by email). The low-stock email goes through the task runner.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.urls import reverse
+
+from core import clock
+from core.submissions import submission_claim
+from membership.billing.catalogue import Material, MaterialSale
+from membership.billing.desk_emails import low_stock_email, pay_link_email
+from membership.billing.ledger import ledger_record
+from membership.billing.models import LedgerEntry
+from membership.billing.payments import (
+    CheckoutPayment,
+    OffSessionDeclined,
+    card_charge_off_session,
+    payment_checkout_start,
+    payment_handler_register,
+)
+from membership.billing.wallet import SaleRefused, credits_spend
+from membership.models import Member, User
+
+Kind, Method = LedgerEntry.Kind, LedgerEntry.Method
+SALE_METHODS = (Method.CASH, Method.CREDITS, Method.STRIPE)
+KIND = "material_sale"
+
+
+def material_sell(
+    *,
+    member: Member,
+    material: Material,
+    quantity: int,
+    method: str,
+    actor: User,
+    token: uuid.UUID | None = None,
+) -> MaterialSale:
+    """Sell `quantity` units to `member`: the stock goes down and the sale is paid, together."""
+    if type(quantity) is not int or quantity <= 0:
+        raise SaleRefused("Sell a whole number of units, at least one.")
+    if method not in SALE_METHODS:
+        raise SaleRefused("Choose cash, credits or the card on file.")
+    if not actor.has_perm("membership.record_payment"):
+        raise SaleRefused("Only staff who may take payments can sell materials.")
+    with transaction.atomic():
+        submission_claim(token)
+        locked = Material.objects.select_for_update().get(pk=material.pk)
+        if not locked.active:
+            raise SaleRefused(f"{locked.name} is no longer sold.")
+        if quantity > locked.stock:
+            raise SaleRefused(
+                f"Only {locked.stock} {locked.unit} of {locked.name} in stock; "
+                f"{quantity} asked for."
+            )
+        Material.objects.filter(pk=locked.pk).update(stock=F("stock") - quantity)
+        locked.refresh_from_db(fields=["stock"])
+        sale = MaterialSale.objects.create(
+            material=locked,
+            member=member,
+            quantity=quantity,
+            unit_price_minor=locked.price_minor,
+            total_minor=quantity * locked.price_minor,
+            currency=locked.currency,
+            method=method,
+            sold_by=actor,
+            created_at=clock.now(),
+        )
+        memo = f"{quantity} × {locked.name}"  # noqa: RUF001
+        if method == Method.CREDITS:
+            credits_spend(
+                member=member,
+                amount_minor=sale.total_minor,
+                currency=sale.currency,
+                kind=Kind.MATERIAL,
+                cause=sale,
+                actor=actor,
+                memo=memo,
+            )
+        elif method == Method.CASH:
+            ledger_record(
+                member=member,
+                kind=Kind.MATERIAL,
+                method=Method.CASH,
+                amount_minor=sale.total_minor,
+                currency=sale.currency,
+                cause=sale,
+                recorded_by=actor,
+                memo=memo,
+            )
+        else:
+            _charge_card(sale, memo=memo, actor=actor)
+        if locked.stock <= locked.low_stock_threshold and locked.low_stock_alerted_at is None:
+            Material.objects.filter(pk=locked.pk).update(low_stock_alerted_at=clock.now())
+            low_stock_email.delay_on_commit(material_id=locked.pk)
+    return sale
+
+
+def _charge_card(sale: MaterialSale, *, memo: str, actor: User) -> None:
+    try:
+        intent_id = card_charge_off_session(
+            member=sale.member,
+            amount_minor=sale.total_minor,
+            currency=sale.currency,
+            description=memo,
+            metadata={"toolgate_kind": KIND, "toolgate_ref": str(sale.pk)},
+            idempotency_key=f"toolgate-sale-{sale.pk}",
+        )
+    except OffSessionDeclined as declined:
+        if not declined.needs_member:
+            raise SaleRefused(declined.message) from None
+        # The bank wants the member to confirm (SCA): the sale stands, they pay by link.
+        started = payment_checkout_start(
+            member=sale.member,
+            kind=KIND,
+            reference=str(sale.pk),
+            description=memo,
+            amount_minor=sale.total_minor,
+            currency=sale.currency,
+            success_url=settings.SITE_URL + reverse("membership_billing"),
+            cancel_url=settings.SITE_URL + reverse("membership_billing"),
+            idempotency_key=f"toolgate-sale-link-{sale.pk}",
+        )
+        MaterialSale.objects.filter(pk=sale.pk).update(
+            state=MaterialSale.State.AWAITING,
+            pay_url=started.url,
+            payment_intent_id=declined.payment_intent_id,
+        )
+        pay_link_email.delay_on_commit(sale_id=sale.pk)
+        return
+    MaterialSale.objects.filter(pk=sale.pk).update(payment_intent_id=intent_id)
+    ledger_record(
+        member=sale.member,
+        kind=Kind.MATERIAL,
+        method=Method.STRIPE,
+        amount_minor=sale.total_minor,
+        currency=sale.currency,
+        cause=sale,
+        recorded_by=actor,
+        stripe_object_id=intent_id,
+        memo=memo,
+    )
+
+
+def _sale_paid_by_link(payment: CheckoutPayment) -> tuple[str, str]:
+    """The pay-by link of a sale the card could not pay off-session was paid (or expired)."""
+    from membership.billing.webhooks import WebhookRejected
+
+    sale = (
+        MaterialSale.objects.select_for_update()
+        .filter(pk=int(payment.reference) if payment.reference.isdigit() else 0)
+        .first()
+    )
+    if sale is None:
+        raise WebhookRejected(f"material sale session for unknown sale {payment.reference!r}")
+    if payment.event_type == "checkout.session.expired" or not payment.paid:
+        return "unchanged", f"sale {sale.pk} is still awaiting payment"
+    if sale.state == MaterialSale.State.PAID:
+        return "unchanged", f"sale {sale.pk} is already paid"
+    if payment.currency != sale.currency or payment.amount_total != sale.total_minor:
+        raise WebhookRejected(f"session {payment.session_id} does not pay sale {sale.pk}")
+    ledger_record(
+        member=sale.member,
+        kind=Kind.MATERIAL,
+        method=Method.STRIPE,
+        amount_minor=sale.total_minor,
+        currency=sale.currency,
+        cause=sale,
+        stripe_object_id=payment.payment_intent_id,
+        memo=f"{sale.quantity} × {sale.material.name} (paid by link)",  # noqa: RUF001
+    )
+    MaterialSale.objects.filter(pk=sale.pk).update(state=MaterialSale.State.PAID)
+    return "applied", f"sale {sale.pk} paid by link"
+
+
+def register() -> None:
+    payment_handler_register(KIND, _sale_paid_by_link)
+
+
+def material_restock(*, material: Material, added: int, actor: User) -> Material:
+    """Count new stock in; the low-stock alert can go out again next time."""
+    if type(added) is not int or added <= 0:
+        raise SaleRefused("Restock a positive number of units.")
+    with transaction.atomic():
+        Material.objects.filter(pk=material.pk).update(
+            stock=F("stock") + added, low_stock_alerted_at=None
+        )
+    material.refresh_from_db()
+    return material

@@ -1,0 +1,46 @@
+"""The desk's emails (tasks, retried by the task runner): low stock to staff, a pay-by link."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+
+from core.money import money_format
+from core.tasks import EmailTask
+from membership import roles
+from membership.billing.catalogue import Material, MaterialSale
+from membership.models import User
+
+
+@shared_task(base=EmailTask)
+def low_stock_email(*, material_id: int) -> None:
+    material = Material.objects.get(pk=material_id)
+    staff = list(
+        User.objects.filter(groups__name=roles.STAFF, is_active=True).values_list(
+            "email", flat=True
+        )
+    )
+    if not staff:
+        return
+    send_mail(
+        f"[{settings.SPACE_NAME}] Low stock: {material.name}",
+        f"{material.name} is down to {material.stock} {material.unit} "
+        f"(alert at {material.low_stock_threshold}). Restock it in the admin.\n",
+        settings.DEFAULT_FROM_EMAIL,
+        staff,
+    )
+
+
+@shared_task(base=EmailTask)
+def pay_link_email(*, sale_id: int) -> None:
+    sale = MaterialSale.objects.select_related("member__user", "material").get(pk=sale_id)
+    send_mail(
+        f"[{settings.SPACE_NAME}] Please confirm your payment",
+        f"Hello {sale.member.display_name},\n\nYour bank asked you to confirm the payment of "
+        f"{money_format(sale.total_minor, sale.currency)} for {sale.quantity} x "
+        f"{sale.material.name} bought at the desk. Pay it here:\n{sale.pay_url}\n\n"
+        f"{settings.SPACE_NAME}\n",
+        settings.DEFAULT_FROM_EMAIL,
+        [sale.member.user.email],
+    )

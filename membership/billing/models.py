@@ -1,0 +1,145 @@
+"""The ledger: every money movement is one entry that is never changed or deleted.
+
+Imported by `membership.models` (so it belongs to the membership app). Amounts are integers in the
+currency's minor unit as Stripe counts it (core.money); balances are sums of entries (selectors),
+never counters. A mistake is corrected by a reversing entry; the database itself refuses to
+update or delete an entry (triggers, migration 0005_ledger).
+"""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Length, Lower
+from django.db.models.lookups import Exact
+from django.utils import timezone
+
+
+class LedgerImmutable(Exception):
+    """Something tried to change or delete a ledger entry: record a reversing entry instead."""
+
+
+class LedgerQuerySet(models.QuerySet["LedgerEntry"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise LedgerImmutable("Ledger entries are never changed; record a reversing entry.")
+
+    def delete(self) -> NoReturn:
+        raise LedgerImmutable("Ledger entries are never deleted; record a reversing entry.")
+
+
+class LedgerEntry(models.Model):
+    """One movement of money between a member and the space.
+
+    `amount_minor` is signed from the space's side: positive when the member pays or is charged,
+    negative when the space pays back (a refund) or owes the member. `method` says how it moved:
+    cash at the desk, through Stripe, out of the member's prepaid credits, or onto their account
+    (the next invoice or statement).
+    """
+
+    class Kind(models.TextChoices):
+        MEMBERSHIP = "membership", "Membership"
+        CLASS_FEE = "class_fee", "Class fee"
+        NO_SHOW_FEE = "no_show_fee", "No-show fee"
+        REFUND = "refund", "Refund"
+        USAGE = "usage", "Machine time"
+        CREDIT_PURCHASE = "credit_purchase", "Credit purchase"
+        CREDIT_EXPIRY = "credit_expiry", "Credits expired"
+        MATERIAL = "material", "Material sale"
+        DAY_PASS = "day_pass", "Day pass"
+        ADJUSTMENT = "adjustment", "Adjustment"
+
+    class Method(models.TextChoices):
+        CASH = "cash", "Cash at the desk"
+        STRIPE = "stripe", "Card (Stripe)"
+        CREDITS = "credits", "Prepaid credits"
+        ACCOUNT = "account", "On account"
+
+    member = models.ForeignKey(
+        "membership.Member", on_delete=models.PROTECT, related_name="ledger_entries"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    method = models.CharField(max_length=20, choices=Method.choices)
+    amount_minor = models.BigIntegerField(
+        help_text="In the currency's minor unit (Stripe's rules)."
+    )
+    currency = models.CharField(max_length=3)
+    # What the money is for: a Payment, an Enrollment, a material sale... (any app's model).
+    cause_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    cause_id = models.PositiveBigIntegerField()
+    cause = GenericForeignKey("cause_type", "cause_id")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Empty when Stripe or the system recorded it.",
+    )
+    stripe_object_id = models.CharField(
+        max_length=255, blank=True, help_text="The invoice, payment intent or refund on Stripe."
+    )
+    reverses = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversed_by",
+        help_text="The mistaken entry this one cancels out.",
+    )
+    refund_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="refunds",
+        help_text="The payment this refund gives money back from.",
+    )
+    memo = models.CharField(max_length=500, blank=True)
+    occurred_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = LedgerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name_plural = "ledger entries"
+        indexes = [
+            models.Index(fields=["member", "currency"]),
+            models.Index(fields=["cause_type", "cause_id"]),
+            models.Index(fields=["occurred_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount_minor=0), name="ledger_amount_not_zero"),
+            models.CheckConstraint(
+                condition=Exact(Length("currency"), 3) & Q(currency=Lower("currency")),
+                name="ledger_currency_lowercase_iso",
+            ),
+            # One entry per Stripe object: a redelivered webhook cannot record a payment twice.
+            models.UniqueConstraint(
+                fields=["stripe_object_id"],
+                condition=~Q(stripe_object_id=""),
+                name="ledger_one_entry_per_stripe_object",
+            ),
+            models.CheckConstraint(
+                condition=Q(refund_of__isnull=True) | Q(kind="refund", amount_minor__lt=0),
+                name="ledger_refund_is_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        from core.money import money_format
+
+        return f"{self.get_kind_display()} {money_format(self.amount_minor, self.currency)}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise LedgerImmutable("Ledger entries are never changed; record a reversing entry.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise LedgerImmutable("Ledger entries are never deleted; record a reversing entry.")

@@ -1,0 +1,224 @@
+"""One-off payments through Stripe (class fees, and later credit packs and day passes).
+
+Apps above membership own their prices and what a payment buys; billing owns Stripe. An app
+starts a Checkout session in payment mode with `payment_checkout_start` and registers, once at
+start-up, a handler for its kind of payment (`payment_handler_register`). The webhook reads the
+kind Toolgate wrote into the session's metadata and calls that handler inside the event's
+transaction, so the event is stored once and its effect commits with it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import stripe
+from stripe.params.checkout import SessionCreateParams, SessionCreateParamsPaymentIntentData
+
+from core import clock
+from membership.billing.client import BillingUnavailable, stripe_client
+from membership.billing.models import LedgerEntry
+from membership.models import Member, Membership
+
+logger = logging.getLogger(__name__)
+
+# Stripe's shortest Checkout lifetime; a seat held for a payment is held this long.
+CHECKOUT_MINUTES = 30
+KIND_KEY = "toolgate_kind"
+REFERENCE_KEY = "toolgate_ref"
+
+
+@dataclass(frozen=True)
+class CheckoutPayment:
+    """What a payment-mode Checkout session event tells the app that asked for it."""
+
+    event_type: str  # checkout.session.completed or checkout.session.expired
+    session_id: str
+    kind: str
+    reference: str
+    payment_intent_id: str
+    amount_total: int
+    currency: str
+    paid: bool  # payment_status "paid" (a completed session of a delayed method may not be)
+
+
+# A handler returns (outcome, note) as the event log records them: "applied", "unchanged",
+# "ignored". It raises WebhookRejected for a session that does not fit the object it names.
+CheckoutHandler = Callable[[CheckoutPayment], tuple[str, str]]
+_handlers: dict[str, CheckoutHandler] = {}
+
+
+def payment_handler_register(kind: str, handler: CheckoutHandler) -> None:
+    _handlers[kind] = handler
+
+
+def payment_handler(kind: str) -> CheckoutHandler | None:
+    return _handlers.get(kind)
+
+
+@dataclass(frozen=True)
+class StartedCheckout:
+    session_id: str
+    url: str
+    expires_at: datetime
+
+
+def payment_checkout_start(
+    *,
+    member: Member,
+    kind: str,
+    reference: str,
+    description: str,
+    amount_minor: int,
+    currency: str,
+    success_url: str,
+    cancel_url: str,
+    idempotency_key: str,
+    allow_promotion_codes: bool = True,
+) -> StartedCheckout:
+    """A hosted Checkout session in payment mode for one line; returns where to send the member.
+
+    The member's Stripe customer is used when they have one (the card they pay with is then
+    saved to it for later desk sales); otherwise Checkout asks for their email. Promotion codes
+    are allowed: the webhook records what was actually paid.
+    """
+    membership = Membership.objects.filter(member=member).first()
+    expires_at = clock.now() + timedelta(minutes=CHECKOUT_MINUTES, seconds=30)
+    metadata = {KIND_KEY: kind, REFERENCE_KEY: reference}
+    metadata_only: SessionCreateParamsPaymentIntentData = {"metadata": metadata}
+    params: SessionCreateParams = {
+        "mode": "payment",
+        "line_items": [
+            {
+                "price_data": {
+                    "currency": currency,
+                    "unit_amount": amount_minor,
+                    "product_data": {"name": description},
+                },
+                "quantity": 1,
+            }
+        ],
+        "client_reference_id": f"{kind}-{reference}",
+        "metadata": metadata,
+        "payment_intent_data": metadata_only,
+        "allow_promotion_codes": allow_promotion_codes,
+        "expires_at": int(expires_at.timestamp()),
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+    }
+    if membership is not None and membership.stripe_customer_id:
+        params["customer"] = membership.stripe_customer_id
+        params["payment_intent_data"] = {**metadata_only, "setup_future_usage": "off_session"}
+    else:
+        params["customer_email"] = member.user.email
+    try:
+        session = stripe_client().v1.checkout.sessions.create(
+            params=params, options={"idempotency_key": idempotency_key}
+        )
+    except stripe.StripeError as error:
+        logger.warning("Checkout for %s %s failed: %s", kind, reference, error)
+        raise BillingUnavailable(
+            "Stripe could not be reached just now; nothing was charged. Please try again."
+        ) from error
+    assert session.url is not None, "a hosted Checkout session always has a URL"
+    return StartedCheckout(session_id=session.id, url=session.url, expires_at=expires_at)
+
+
+class OffSessionDeclined(Exception):
+    """The saved card did not pay. `needs_member`: the bank wants the member to confirm (SCA)."""
+
+    def __init__(self, message: str, *, needs_member: bool, payment_intent_id: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.needs_member = needs_member
+        self.payment_intent_id = payment_intent_id
+
+
+def card_charge_off_session(
+    *,
+    member: Member,
+    amount_minor: int,
+    currency: str,
+    description: str,
+    metadata: dict[str, str],
+    idempotency_key: str,
+) -> str:
+    """Charge the card Stripe holds for the member, now, without them; returns the payment
+    intent's id once it succeeded. Raises OffSessionDeclined (declined, or SCA needed)."""
+    membership = Membership.objects.filter(member=member).first()
+    if membership is None or not membership.stripe_customer_id:
+        raise OffSessionDeclined("This member has no card on file with Stripe.", needs_member=False)
+    client = stripe_client()
+    try:
+        cards = client.v1.customers.payment_methods.list(
+            membership.stripe_customer_id, params={"type": "card", "limit": 1}
+        )
+        if not cards.data:
+            raise OffSessionDeclined(
+                "This member has no card on file with Stripe.", needs_member=False
+            )
+        intent = client.v1.payment_intents.create(
+            params={
+                "amount": amount_minor,
+                "currency": currency,
+                "customer": membership.stripe_customer_id,
+                "payment_method": cards.data[0].id,
+                "off_session": True,
+                "confirm": True,
+                "description": description,
+                "metadata": metadata,
+            },
+            options={"idempotency_key": idempotency_key},
+        )
+    except stripe.CardError as error:
+        body = error.json_body or {}
+        detail = body.get("error", {}) if isinstance(body, dict) else {}
+        intent_id = str((detail.get("payment_intent") or {}).get("id", ""))
+        if error.code == "authentication_required":
+            raise OffSessionDeclined(
+                "The bank wants the member to confirm this payment: a pay-by link was sent.",
+                needs_member=True,
+                payment_intent_id=intent_id,
+            ) from None
+        raise OffSessionDeclined(
+            f"The card was declined ({error.user_message or error.code}); take cash or credits.",
+            needs_member=False,
+        ) from None
+    except stripe.StripeError as error:
+        logger.warning("Off-session charge for member %s failed: %s", member.pk, error)
+        raise BillingUnavailable(
+            "Stripe could not be reached just now; nothing was charged. Please try again."
+        ) from error
+    if intent.status != "succeeded":
+        raise OffSessionDeclined(
+            f"The card payment is {intent.status}; take cash or credits.", needs_member=False
+        )
+    return intent.id
+
+
+def payment_refund(
+    *, payment: LedgerEntry, amount_minor: int, reason: str, idempotency_key: str
+) -> str:
+    """Give `amount_minor` of a Stripe payment back to the card; returns the refund's id.
+
+    The idempotency key makes a retry after a lost answer the same refund, never a second one.
+    """
+    if payment.method != LedgerEntry.Method.STRIPE or not payment.stripe_object_id:
+        raise BillingUnavailable("That payment did not go through Stripe; refund it in cash.")
+    try:
+        refund = stripe_client().v1.refunds.create(
+            params={
+                "payment_intent": payment.stripe_object_id,
+                "amount": amount_minor,
+                "metadata": {"toolgate_entry": str(payment.pk), "reason": reason[:400]},
+            },
+            options={"idempotency_key": idempotency_key},
+        )
+    except stripe.StripeError as error:
+        logger.warning("Refund of entry %s failed: %s", payment.pk, error)
+        raise BillingUnavailable(
+            "Stripe could not make the refund just now; nothing was changed. Please try again."
+        ) from error
+    return refund.id

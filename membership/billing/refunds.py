@@ -1,0 +1,68 @@
+"""Refunds made on Stripe (the dashboard, or Toolgate's own): each one lands in the ledger once.
+
+`charge.refunded` says a charge was refunded; the refunds themselves are fetched from Stripe
+(the truth), and each one not yet in the ledger is recorded against its payment. Toolgate's own
+refunds are recorded when they are made, under the payment's lock, so the event finds them.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import stripe
+
+from core.money import money_format
+from membership.billing.client import BillingUnavailable, stripe_client
+from membership.billing.ledger import LedgerRefused, ledger_refund, refundable_minor
+from membership.billing.models import LedgerEntry
+from membership.billing.stripe_events import ChargeFacts
+
+logger = logging.getLogger(__name__)
+
+
+def charge_refunds_record(charge: ChargeFacts) -> tuple[str, str]:
+    """Record the charge's refunds missing from the ledger; (outcome, note) for the event log."""
+    if not charge.payment_intent_id:
+        return "ignored", f"charge {charge.charge_id} has no payment intent"
+    payment = (
+        LedgerEntry.objects.select_for_update()
+        .filter(stripe_object_id=charge.payment_intent_id)
+        .first()
+    )
+    if payment is None:
+        return "ignored", f"payment {charge.payment_intent_id} is not in the ledger"
+    try:
+        refunds = stripe_client().v1.refunds.list(
+            params={"payment_intent": charge.payment_intent_id, "limit": 100}
+        )
+    except stripe.StripeError as error:
+        raise BillingUnavailable("Stripe could not be reached just now.") from error
+    recorded = []
+    for refund in refunds.data:
+        if refund.status in {"failed", "canceled"}:
+            continue
+        if LedgerEntry.objects.filter(stripe_object_id=refund.id).exists():
+            continue
+        if refund.amount > refundable_minor(payment):
+            logger.error(
+                "Refund %s of %s is more than the ledger has left of entry %s",
+                refund.id,
+                refund.amount,
+                payment.pk,
+            )
+            continue
+        try:
+            ledger_refund(
+                payment=payment,
+                amount_minor=refund.amount,
+                recorded_by=None,
+                memo="Refunded on Stripe",
+                stripe_object_id=refund.id,
+            )
+        except LedgerRefused as error:
+            logger.error("Refund %s not recorded: %s", refund.id, error)
+            continue
+        recorded.append(money_format(refund.amount, payment.currency))
+    if not recorded:
+        return "unchanged", f"every refund of {charge.payment_intent_id} is in the ledger"
+    return "applied", f"refunds recorded: {', '.join(recorded)}"

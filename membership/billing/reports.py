@@ -1,0 +1,80 @@
+"""The staff's daily takings: per payment method, on screen and as CSV (one row per entry)."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date, datetime, time, timedelta
+
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from core.money import from_minor
+from membership.billing import selectors
+
+
+def _day(request) -> date:
+    try:
+        return date.fromisoformat(request.GET.get("date", ""))
+    except ValueError:
+        return timezone.localdate()
+
+
+def _bounds(day: date) -> tuple[datetime, datetime]:
+    """The local day in the space's zone, as UTC bounds (23 or 25 hours on a DST change)."""
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    end = timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+    return start, end
+
+
+@login_required
+@permission_required("membership.record_payment", raise_exception=True)
+def takings(request):
+    day = _day(request)
+    start, end = _bounds(day)
+    if request.GET.get("format") == "csv":
+        return _csv(day, start, end)
+    return render(
+        request,
+        "membership/staff/takings.html",
+        {
+            "day": day,
+            "previous": day - timedelta(days=1),
+            "next": day + timedelta(days=1),
+            "rows": selectors.takings_between(start, end),
+            "entries": selectors.ledger_between(start, end),
+        },
+    )
+
+
+def _csv(day: date, start: datetime, end: datetime) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="takings-{day.isoformat()}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(
+        ["time", "member", "email", "kind", "method", "amount", "currency", "minor units",
+         "stripe object", "recorded by", "note"]
+    )  # fmt: skip
+    for entry in selectors.ledger_between(start, end):
+        writer.writerow(
+            [
+                timezone.localtime(entry.occurred_at).isoformat(timespec="seconds"),
+                entry.member.display_name,
+                entry.member.user.email,
+                entry.get_kind_display(),
+                entry.get_method_display(),
+                str(from_minor(entry.amount_minor, entry.currency)),
+                entry.currency.upper(),
+                entry.amount_minor,
+                entry.stripe_object_id,
+                str(entry.recorded_by or ""),
+                _safe(entry.memo),
+            ]
+        )
+    return response
+
+
+def _safe(text: str) -> str:
+    """A cell a spreadsheet would run as a formula (=, +, -, @) is prefixed with a quote."""
+    return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text

@@ -1,0 +1,343 @@
+"""The agent with a power meter and a relay that may fail: busy time, idle warning and auto-off,
+current with the relay off (welded contactor), and failing closed when the relay misbehaves."""
+
+from __future__ import annotations
+
+import pytest
+
+from gate_agent import protocol as p
+from gate_agent.agent import Phase
+from gate_agent.hardware.simulated import SimulatedMeter, SimulatedRelay
+from gate_agent.interfaces import RelayError
+from gate_agent.switch import (
+    ALARM_CURRENT_WHILE_OFF,
+    ALARM_METER_FAILED,
+    ALARM_RELAY_NOT_ON,
+    ALARM_RELAY_UNREACHABLE,
+)
+from gate_agent.usage import BusyTracker, UsagePolicy
+
+POLICY = UsagePolicy(
+    busy_watts=100,
+    idle_watts=20,
+    idle_warn_seconds=600,
+    idle_grace_seconds=120,
+    sample_seconds=2,
+    settle_seconds=3,
+)
+
+
+class FlakyRelay(SimulatedRelay):
+    """A smart plug that can stop answering or stop following."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.unreachable = False
+        self.ignores_on = False
+        self.stuck_on = False
+
+    def on(self) -> None:
+        if self.unreachable:
+            raise RelayError("timed out")
+        if not self.ignores_on:
+            super().on()
+
+    def off(self) -> None:
+        if self.unreachable:
+            raise RelayError("timed out")
+        if not self.stuck_on:
+            super().off()
+
+    def read_back(self) -> bool:
+        if self.unreachable:
+            raise RelayError("timed out")
+        return self.is_on
+
+
+@pytest.fixture
+def powered(make_gate):
+    def build(**kw):
+        meter = SimulatedMeter()
+        kw.setdefault("usage", POLICY)
+        gate = make_gate(meter=meter, **kw)
+        return gate, meter
+
+    return build
+
+
+def _run(gate, seconds: float, step: float = 2.0) -> None:
+    """Let `seconds` pass in sampling steps."""
+    for _ in range(round(seconds / step)):
+        gate.clock.advance(step)
+        gate.agent.tick()
+
+
+def _events(gate, kind):
+    return [e for e in gate.uploaded() if e["kind"] == kind]
+
+
+def test_busy_seconds_are_recorded_at_session_end(powered):
+    gate, meter = powered()
+    gate.scan_and_reply(grant_for=3600)
+    meter.value = 500
+    _run(gate, 300)  # busy 5 minutes
+    meter.value = 5
+    _run(gate, 60)
+    gate.deliver(p.Topic.COMMAND, gate.command(p.ACTION_SWITCH_OFF, reason="emergency_stop"))
+    (end,) = _events(gate, p.EVENT_SESSION_END)
+    assert end["busy_seconds"] == 300
+
+
+def test_readings_between_the_thresholds_keep_the_state():
+    tracker = BusyTracker(POLICY, started=0)
+    tracker.reading(0, 500)
+    tracker.reading(10, 60)  # between idle and busy: still busy
+    tracker.reading(20, 20)  # at idle_watts: idle
+    tracker.reading(30, 99)  # between: still idle
+    assert tracker.busy_seconds(30) == 20
+    assert tracker.idle_seconds(30) == 10
+    tracker.reading(40, 100)  # at busy_watts: busy
+    assert tracker.busy and tracker.idle_seconds(40) == 0
+
+
+def test_busy_time_is_counted_up_to_the_end_and_not_while_the_meter_fails():
+    tracker = BusyTracker(POLICY, started=0)
+    tracker.reading(0, 500)
+    assert tracker.busy_seconds(7) == 7
+    tracker.no_reading(10)
+    assert tracker.busy_seconds(50) == 10
+    assert tracker.idle_seconds(50) == 0  # unknown is not idle
+
+
+def test_an_idle_session_warns_then_switches_off_with_its_reason(powered):
+    gate, meter = powered()
+    gate.scan_and_reply(grant_for=3 * 3600)
+    meter.value = 500
+    _run(gate, 60)
+    meter.value = 5
+    _run(gate, 600)  # idle since the first idle reading, 598 s ago
+    assert gate.indicator.calls.count("warn") == 0
+    _run(gate, 2)  # idle 600 s
+    assert gate.indicator.warning and gate.relay.is_on
+    assert gate.display.lines[-1].startswith("Idle: switching off at")
+    _run(gate, 118)
+    assert gate.relay.is_on
+    _run(gate, 2)  # 600 + 120 s idle
+    assert not gate.relay.is_on and gate.agent.phase is Phase.IDLE
+    (end,) = _events(gate, p.EVENT_SESSION_END)
+    assert end["reason"] == "idle_timeout" and end["busy_seconds"] == 60
+    assert gate.display.lines[-1] == "Off: idle too long"
+
+
+def test_use_after_the_idle_warning_keeps_the_machine_on(powered):
+    gate, meter = powered()
+    gate.scan_and_reply(grant_for=3 * 3600)
+    _run(gate, 600)  # idle from the start
+    assert gate.indicator.warning
+    meter.value = 500
+    _run(gate, 2)
+    assert not gate.indicator.warning and gate.display.lines[-1].startswith("In use: on until")
+    meter.value = 5
+    _run(gate, 700)
+    assert gate.relay.is_on  # the idle clock started again at the last busy reading
+
+
+def test_without_an_idle_limit_idle_sessions_run_to_the_grant_end(powered):
+    gate, _ = powered(usage=UsagePolicy(busy_watts=100, idle_watts=20))
+    gate.scan_and_reply(grant_for=3600)
+    _run(gate, 3000)
+    assert gate.relay.is_on
+
+
+def test_current_with_the_relay_off_raises_the_alarm_at_once_and_once(powered):
+    gate, meter = powered()
+    _run(gate, 4)
+    meter.value = 800  # welded contactor: the machine runs with no session
+    _run(gate, 2)
+    (alarm,) = _events(gate, p.EVENT_ALARM)
+    assert alarm["reason"] == ALARM_CURRENT_WHILE_OFF and alarm["session_id"] is None
+    _run(gate, 20)
+    assert len(_events(gate, p.EVENT_ALARM)) == 1
+    meter.value = 0
+    _run(gate, 2)
+    meter.value = 800
+    _run(gate, 2)
+    assert len(_events(gate, p.EVENT_ALARM)) == 2  # a new episode
+
+
+def test_current_just_after_switching_off_is_the_load_running_down(powered):
+    gate, meter = powered()
+    gate.scan_and_reply(grant_for=3600)
+    meter.value = 800
+    _run(gate, 10)
+    gate.deliver(p.Topic.COMMAND, gate.command(p.ACTION_SWITCH_OFF, reason="emergency_stop"))
+    _run(gate, 2)  # 2 s after the off: within settle_seconds
+    assert _events(gate, p.EVENT_ALARM) == []
+    _run(gate, 2)
+    assert [a["reason"] for a in _events(gate, p.EVENT_ALARM)] == [ALARM_CURRENT_WHILE_OFF]
+
+
+def test_current_at_the_idle_threshold_with_the_relay_off_is_no_alarm(powered):
+    gate, meter = powered()
+    meter.value = 20
+    _run(gate, 10)
+    assert _events(gate, p.EVENT_ALARM) == []
+    meter.value = 21
+    _run(gate, 2)
+    assert len(_events(gate, p.EVENT_ALARM)) == 1
+
+
+def test_a_failing_meter_raises_one_alarm_and_the_session_goes_on(powered):
+    gate, meter = powered()
+    gate.scan_and_reply(grant_for=3600)
+    meter.failing = True
+    _run(gate, 900)
+    assert gate.relay.is_on  # no reading is not idle
+    assert [a["reason"] for a in _events(gate, p.EVENT_ALARM)] == [ALARM_METER_FAILED]
+
+
+class CountingMeter(SimulatedMeter):
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def watts(self) -> float:
+        self.calls += 1
+        return super().watts()
+
+
+def test_a_failing_meter_is_asked_less_often_until_it_answers(make_gate):
+    meter = CountingMeter()
+    gate = make_gate(meter=meter, usage=POLICY)
+    meter.failing = True
+    _run(gate, 2)
+    assert meter.calls == 1
+    _run(gate, 8)
+    assert meter.calls == 1  # 10 s between tries
+    _run(gate, 2)
+    assert meter.calls == 2
+    meter.failing = False
+    _run(gate, 10)
+    calls = meter.calls
+    _run(gate, 4)
+    assert meter.calls == calls + 2  # every sample_seconds again
+
+
+def test_an_unreachable_plug_fails_closed_and_is_retried_off(make_gate):
+    relay = FlakyRelay()
+    gate = make_gate(relay=relay, relay_retry_seconds=5)
+    relay.unreachable = True
+    gate.scan_and_reply()
+    assert gate.agent.phase is Phase.IDLE
+    (alarm,) = _events(gate, p.EVENT_ALARM)
+    assert alarm["reason"] == ALARM_RELAY_UNREACHABLE
+    (end,) = _events(gate, p.EVENT_SESSION_END)
+    assert end["reason"] == "relay_failed"
+    assert gate.display.lines[-1].startswith("Off: the relay did not switch")
+    relay.unreachable = False
+    relay._on = True  # it did switch on before it stopped answering
+    gate.clock.advance(5)
+    gate.agent.tick()
+    assert not relay.is_on
+
+
+def test_a_plug_that_does_not_switch_on_ends_the_session(make_gate):
+    relay = FlakyRelay()
+    relay.ignores_on = True
+    gate = make_gate(relay=relay)
+    gate.scan_and_reply()
+    assert gate.agent.phase is Phase.IDLE
+    assert [a["reason"] for a in _events(gate, p.EVENT_ALARM)] == [ALARM_RELAY_NOT_ON]
+    assert _events(gate, p.EVENT_SESSION_END)[0]["reason"] == "relay_failed"
+
+
+def test_a_plug_unreachable_at_start_up_is_reported_and_the_agent_runs(make_gate):
+    relay = FlakyRelay()
+    relay.unreachable = True
+    gate = make_gate(relay=relay)
+    assert [a["reason"] for a in _events(gate, p.EVENT_ALARM)] == [ALARM_RELAY_UNREACHABLE]
+
+
+def test_the_display_says_until_when_in_the_gates_zone(make_gate):
+    from zoneinfo import ZoneInfo
+
+    gate = make_gate(zone=ZoneInfo("Europe/Berlin"))
+    # T0 is 08:00 UTC, 09:00 in Berlin in January.
+    gate.scan_and_reply(grant_for=3600)
+    assert gate.display.lines[-1] == "Ada Lovelace: on until 10:00"
+    gate.deliver(p.Topic.COMMAND, gate.command(p.ACTION_EXTEND, grant_end=int(gate.clock()) + 5400))
+    assert gate.display.lines[-1] == "Extended: on until 10:30"
+    gate.clock.advance(5400 - 300)
+    gate.agent.tick()
+    assert gate.display.lines[-1] == "Switching off at 10:30 (in 5 min)"
+    gate.clock.advance(300)
+    gate.agent.tick()
+    assert gate.display.lines[-1] == "Off: time is up"
+
+
+def test_a_refused_scan_says_why(make_gate):
+    gate = make_gate()
+    gate.scan_and_reply(allowed=False)
+    assert gate.display.lines[-1] == "Denied: No booking now"
+
+
+def test_a_failing_display_never_touches_the_relay(make_gate):
+    class Broken:
+        def show(self, line: str) -> None:
+            raise OSError("display unplugged")
+
+    gate = make_gate(display=Broken())
+    gate.scan_and_reply()
+    assert gate.relay.is_on and gate.agent.phase is Phase.ON
+
+
+def test_allowlist_lines_are_logged_at_debug(make_gate, caplog):
+    gate = make_gate()
+    allowlist = gate.allowlist(version=3)
+    caplog.set_level("DEBUG", logger="gate_agent")
+    gate.deliver(p.Topic.ALLOWLIST, allowlist)
+    gate.deliver(p.Topic.ALLOWLIST, allowlist)
+    lines = [r for r in caplog.records if "llow" in r.getMessage()]
+    assert [r.getMessage().split(":")[0] for r in lines] == [
+        "Allow-list v3 adopted",
+        "Ignored allowlist message",
+    ]
+    assert {r.levelname for r in lines} == {"DEBUG"}
+
+
+@pytest.mark.parametrize(("busy", "idle"), [(100, 100), (100, 120), (100, -1)])
+def test_usage_policy_needs_idle_below_busy_and_not_negative(busy, idle):
+    with pytest.raises(ValueError, match="idle_watts"):
+        UsagePolicy(busy_watts=busy, idle_watts=idle)
+
+
+def test_usage_policy_may_call_any_power_idle_but_none():
+    policy = UsagePolicy(busy_watts=5, idle_watts=0)
+    assert not policy.stray(0) and policy.stray(0.5)
+
+
+def test_the_welded_contactor_check_starts_exactly_settle_seconds_after_the_off(make_gate):
+    meter = SimulatedMeter()
+    policy = UsagePolicy(busy_watts=100, idle_watts=20, sample_seconds=1, settle_seconds=3)
+    gate = make_gate(meter=meter, usage=policy)
+    gate.scan_and_reply(grant_for=3600)
+    meter.value = 800
+    gate.agent.tick()
+    gate.deliver(p.Topic.COMMAND, gate.command(p.ACTION_SWITCH_OFF, reason="emergency_stop"))
+    gate.clock.advance(2)
+    gate.agent.tick()
+    assert _events(gate, p.EVENT_ALARM) == []
+    gate.clock.advance(1)
+    gate.agent.tick()
+    assert [a["reason"] for a in _events(gate, p.EVENT_ALARM)] == [ALARM_CURRENT_WHILE_OFF]
+
+
+def test_an_alarm_during_a_session_names_it(make_gate):
+    meter = SimulatedMeter()
+    gate = make_gate(meter=meter, usage=POLICY)
+    gate.scan_and_reply()
+    meter.failing = True
+    _run(gate, 2)
+    (alarm,) = _events(gate, p.EVENT_ALARM)
+    (start,) = _events(gate, p.EVENT_SESSION_START)
+    assert (alarm["session_id"], alarm["badge_uid"]) == (start["session_id"], start["badge_uid"])
