@@ -30,7 +30,12 @@ from tests.factories.access import AccessEventFactory, GateDeviceFactory
 from tests.factories.bookings import BookingFactory
 from tests.factories.equipment import MachineFactory, ProblemReportFactory, certification
 from tests.factories.locations import LocationFactory
-from tests.factories.membership import BadgeFactory, MembershipFactory, UserFactory
+from tests.factories.membership import (
+    BadgeFactory,
+    LedgerEntryFactory,
+    MembershipFactory,
+    UserFactory,
+)
 from tests.factories.training import (
     ClassSessionFactory,
     EnrollmentFactory,
@@ -66,6 +71,7 @@ MEMBER_PAGES = {
     "access:my_usage",
     "locations:location_list",
     "locations:location_detail",
+    "profile",
 }
 # Member pages that show staff more (names on the grid, staff controls): a staff member of another
 # location must see them as a member does, without Raleigh's members' names.
@@ -75,6 +81,7 @@ SHARED = {
     "bookings:week_grid",
     "bookings:booking_new",
     "training:session_detail",
+    "bookings:area_day",
 }
 # Chain-wide configuration, not at any location (certifications and plans are the chain's, a
 # webhook endpoint the site's), and the API, which authenticates by token, not by session: not
@@ -185,12 +192,13 @@ def build_chain() -> Chain:
     enrollment = EnrollmentFactory(id=FAR + 9, session=session, member=member)
     grant = MemberCertificationFactory(id=FAR + 10, member=member, certification=laser)
     report = ProblemReportFactory(id=FAR + 11, machine=machine)
+    entry = LedgerEntryFactory(id=FAR + 12, member=member)
     GateDeviceFactory(device_id="raleigh-gate-1", machine=machine)
     AccessEventFactory(
         machine=machine, member=member, badge_uid=badge.uid, source=AccessSource.GATE
     )
     pks = [member.pk, badge.pk, booking.pk, running.pk, session.pk, enrollment.pk, grant.pk]
-    pks += [report.pk, laser.pk]
+    pks += [report.pk, laser.pk, entry.pk]
     return Chain(
         menlo,
         raleigh,
