@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from core.money import from_minor
 from membership.billing import selectors
+from staffing.selectors import staff_scope
 
 
 def _day(request) -> date:
@@ -42,8 +43,8 @@ def takings(request):
             "day": day,
             "previous": day - timedelta(days=1),
             "next": day + timedelta(days=1),
-            "rows": selectors.takings_between(start, end),
-            "entries": selectors.ledger_between(start, end),
+            "rows": selectors.takings_between(start, end, scope=staff_scope(request.user)),
+            "entries": selectors.ledger_between(start, end, scope=staff_scope(request.user)),
         },
     )
 

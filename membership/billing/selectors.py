@@ -13,6 +13,7 @@ from membership.billing.config import MANUAL, billing_mode
 from membership.billing.models import LedgerEntry
 from membership.billing.services import membership_can_join_online, membership_has_online_billing
 from membership.models import Member, Membership, StripeEvent
+from staffing.selectors import EVERYWHERE, Scope
 
 Kind = LedgerEntry.Kind
 Method = LedgerEntry.Method
@@ -122,11 +123,15 @@ class TakingsRow:
     total: int  # minor units, refunds included (negative)
 
 
-def takings_between(start: datetime, end: datetime) -> list[TakingsRow]:
+def takings_between(
+    start: datetime, end: datetime, *, scope: Scope = EVERYWHERE
+) -> list[TakingsRow]:
     """Money that moved in [start, end), per payment method and currency: cash and Stripe are
-    takings; credits and on-account show what was spent or charged without money moving."""
+    takings; credits and on-account show what was spent or charged without money moving. Only
+    the members (by home location) of the locations in `scope`."""
     rows = (
-        LedgerEntry.objects.filter(occurred_at__gte=start, occurred_at__lt=end)
+        scope.filter(LedgerEntry.objects.all(), "member__home_location")
+        .filter(occurred_at__gte=start, occurred_at__lt=end)
         .values("method", "currency")
         .annotate(total=Sum("amount_minor"), entries=Count("id"))
         .order_by("method", "currency")
@@ -144,9 +149,12 @@ def takings_between(start: datetime, end: datetime) -> list[TakingsRow]:
     ]
 
 
-def ledger_between(start: datetime, end: datetime) -> QuerySet[LedgerEntry]:
+def ledger_between(
+    start: datetime, end: datetime, *, scope: Scope = EVERYWHERE
+) -> QuerySet[LedgerEntry]:
     return (
-        LedgerEntry.objects.filter(occurred_at__gte=start, occurred_at__lt=end)
+        scope.filter(LedgerEntry.objects.all(), "member__home_location")
+        .filter(occurred_at__gte=start, occurred_at__lt=end)
         .select_related("member__user", "recorded_by")
         .order_by("occurred_at", "id")
     )
