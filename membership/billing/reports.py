@@ -12,8 +12,7 @@ from django.utils import timezone
 
 from core.money import from_minor
 from membership.billing import selectors
-from membership.billing.models import LedgerEntry
-from staffing.selectors import staff_scope
+from staffing.selectors import Scope, staff_scope
 
 
 def _day(request) -> date:
@@ -36,9 +35,9 @@ def takings(request):
     day = _day(request)
     start, end = _bounds(day)
     # Only the members of the locations where the viewer is staff (a member's home location).
-    scoped = staff_scope(request.user).filter(LedgerEntry.objects.all(), "member__home_location")
+    scope = staff_scope(request.user)
     if request.GET.get("format") == "csv":
-        return _csv(day, start, end, scoped)
+        return _csv(day, start, end, scope)
     return render(
         request,
         "membership/staff/takings.html",
@@ -46,13 +45,13 @@ def takings(request):
             "day": day,
             "previous": day - timedelta(days=1),
             "next": day + timedelta(days=1),
-            "rows": selectors.takings_between(start, end, entries=scoped),
-            "entries": selectors.ledger_between(start, end, entries=scoped),
+            "rows": selectors.takings_between(start, end, scope=scope),
+            "entries": selectors.ledger_between(start, end, scope=scope),
         },
     )
 
 
-def _csv(day: date, start: datetime, end: datetime, scoped) -> HttpResponse:
+def _csv(day: date, start: datetime, end: datetime, scope: Scope) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="takings-{day.isoformat()}.csv"'
     writer = csv.writer(response)
@@ -60,7 +59,7 @@ def _csv(day: date, start: datetime, end: datetime, scoped) -> HttpResponse:
         ["time", "member", "email", "kind", "method", "amount", "currency", "minor units",
          "stripe object", "recorded by", "note"]
     )  # fmt: skip
-    for entry in selectors.ledger_between(start, end, entries=scoped):
+    for entry in selectors.ledger_between(start, end, scope=scope):
         writer.writerow(
             [
                 timezone.localtime(entry.occurred_at).isoformat(timespec="seconds"),

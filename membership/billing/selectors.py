@@ -13,6 +13,7 @@ from membership.billing.config import MANUAL, billing_mode
 from membership.billing.models import LedgerEntry
 from membership.billing.services import membership_can_join_online, membership_has_online_billing
 from membership.models import Member, Membership, StripeEvent
+from staffing.selectors import EVERYWHERE, Scope
 
 Kind = LedgerEntry.Kind
 Method = LedgerEntry.Method
@@ -123,14 +124,14 @@ class TakingsRow:
 
 
 def takings_between(
-    start: datetime, end: datetime, *, entries: QuerySet[LedgerEntry] | None = None
+    start: datetime, end: datetime, *, scope: Scope = EVERYWHERE
 ) -> list[TakingsRow]:
-    """Money that moved in [start, end) (of `entries`: the staff member's locations), per payment
-    method and currency: cash and Stripe are takings; credits and on-account show what was
-    spent or charged without money moving."""
-    base = LedgerEntry.objects.all() if entries is None else entries
+    """Money that moved in [start, end), per payment method and currency: cash and Stripe are
+    takings; credits and on-account show what was spent or charged without money moving. Only
+    the members (by home location) of the locations in `scope`."""
     rows = (
-        base.filter(occurred_at__gte=start, occurred_at__lt=end)
+        scope.filter(LedgerEntry.objects.all(), "member__home_location")
+        .filter(occurred_at__gte=start, occurred_at__lt=end)
         .values("method", "currency")
         .annotate(total=Sum("amount_minor"), entries=Count("id"))
         .order_by("method", "currency")
@@ -149,11 +150,11 @@ def takings_between(
 
 
 def ledger_between(
-    start: datetime, end: datetime, *, entries: QuerySet[LedgerEntry] | None = None
+    start: datetime, end: datetime, *, scope: Scope = EVERYWHERE
 ) -> QuerySet[LedgerEntry]:
-    base = LedgerEntry.objects.all() if entries is None else entries
     return (
-        base.filter(occurred_at__gte=start, occurred_at__lt=end)
+        scope.filter(LedgerEntry.objects.all(), "member__home_location")
+        .filter(occurred_at__gte=start, occurred_at__lt=end)
         .select_related("member__user", "recorded_by")
         .order_by("occurred_at", "id")
     )
