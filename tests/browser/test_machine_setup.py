@@ -42,7 +42,7 @@ def test_staff_open_a_machine_on_tuesday_mornings_and_its_calendar_shows_it(page
     monday = today + timedelta(days=7 - today.weekday())
     page.goto(f"/bookings/machine/{machine.slug}/?week={monday.isoformat()}")
     grid = page.get_by_role("table", name=f"CNC router: week of {monday:%-d %b %Y}")
-    free = grid.locator('td[data-status="free"]')
+    free = grid.locator('td[data-status="free"], td[data-status="ahead"]')
     assert free.count() == 2  # Tuesday 10:00 and 11:00
     starts = {free.nth(n).get_attribute("data-start")[:16] for n in range(2)}
     tuesday_date = (monday + timedelta(days=1)).isoformat()

@@ -55,6 +55,7 @@ def test_instructor_passes_a_member_who_then_sees_the_certification(page, log_in
     page.locator("nav .menu summary").last.click()  # the account menu
     page.get_by_role("button", name="Log out").click()
     log_in(maker.user, PASSWORD)
+    page.locator("nav .menu summary").last.click()  # the account menu
     page.get_by_role("navigation", name="Main").get_by_role(
         "link", name="My certifications"
     ).click()

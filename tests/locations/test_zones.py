@@ -242,8 +242,7 @@ def test_the_confirmation_email_is_on_the_locations_clock(
         services.booking_create(
             member=ready_member(), machine=ny_laser, start=ny(FALL, 19), end=ny(FALL, 20, 30)
         )
-    body = mail.outbox[-1].body
-    assert "Sun 7 Nov 2027, 19:00" in body and "to 20:30" in body
+    assert "Sun 7 Nov 2027, 19:00 EST to 20:30" in mail.outbox[-1].body
 
 
 def test_the_member_feed_names_the_locations_zone(ny_laser, travel):
@@ -333,7 +332,7 @@ def test_the_class_list_groups_by_the_locations_day(client, raleigh, travel):
     )
     client.force_login(ready_member().user)
     page = _page(client, reverse("training:class_list") + "?date=2027-11-08")
-    assert "<h2>Mon 8 Nov 2027</h2>" in page and "10:00\u201312:00" in page
+    assert "Mon 8 Nov 2027" in page and "10:00\u201312:00" in page
 
 
 def test_a_class_at_an_archived_location_is_refused(raleigh):

@@ -65,6 +65,8 @@ MEMBER_PAGES = {
     "equipment:machine_label",
     "equipment:problem_report",
     "bookings:my_bookings",
+    "bookings:area_day",
+    "profile",
     "bookings:feed_reset",
     "bookings:member_feed",
     "bookings:machine_feed",
