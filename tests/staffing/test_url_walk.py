@@ -194,7 +194,6 @@ def build_chain() -> Chain:
     enrollment = EnrollmentFactory(id=FAR + 9, session=session, member=member)
     grant = MemberCertificationFactory(id=FAR + 10, member=member, certification=laser)
     report = ProblemReportFactory(id=FAR + 11, machine=machine)
-    entry = LedgerEntryFactory(id=FAR + 12, member=member)
     GateDeviceFactory(device_id="raleigh-gate-1", machine=machine)
     AccessEventFactory(
         machine=machine, member=member, badge_uid=badge.uid, source=AccessSource.GATE
