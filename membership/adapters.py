@@ -8,7 +8,7 @@ from allauth.core import context as allauth_context
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
 from django.contrib.sites.shortcuts import get_current_site
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
 from core.tasks import email_send_on_commit
@@ -32,16 +32,18 @@ class AccountAdapter(DefaultAccountAdapter):
     def __init__(self, request=None):
         super().__init__(request)
         minutes = lockout_minutes()
-        self.error_messages = {
-            **self.error_messages,
-            "too_many_login_attempts": format_html(
-                "Too many failed log-ins with this email: try again in {} minute{}, or "
-                '<a href="{}">reset your password</a>.',
-                minutes,
-                "" if minutes == 1 else "s",
-                reverse("account_reset_password"),
-            ),
-        }
+        wait = format_html(
+            "Too many failed log-ins with this email: try again in {} minute{}",
+            minutes,
+            "" if minutes == 1 else "s",
+        )
+        try:  # no password reset when single sign-on is the only way in
+            reset = format_html(
+                ', or <a href="{}">reset your password</a>.', reverse("account_reset_password")
+            )
+        except NoReverseMatch:
+            reset = "."
+        self.error_messages = {**self.error_messages, "too_many_login_attempts": wait + reset}
 
     def is_open_for_signup(self, request) -> bool:
         """Sign-up with a password is off when single sign-on is the only way in (SSO_ONLY)."""

@@ -80,5 +80,8 @@ def test_scan_busy_idle_off_then_a_welded_contactor_is_caught(shelly, gate_for):
     scene.machine.refresh_from_db()
     assert scene.machine.state == MachineState.OUT_OF_SERVICE
     assert "welded contactor" in scene.machine.state_reason
-    wait_for(lambda: len(mail.outbox) == 1, "the maintainers' email")
-    assert mail.outbox[0].to == ["maintainer@example.org"]
+    # The booked member is told of the machine too; the maintainers hear of the alarm.
+    wait_for(
+        lambda: any(email.to == ["maintainer@example.org"] for email in mail.outbox),
+        "the maintainers' email",
+    )

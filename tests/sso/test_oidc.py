@@ -4,7 +4,6 @@ sign in, link by verified email, and refuse a forged state or a token for anothe
 from __future__ import annotations
 
 import importlib
-import sys
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -125,7 +124,7 @@ def test_login_page_offers_the_provider(db, client, sso, path):
 def _reload_urls() -> None:
     """allauth leaves the password URLs out when SOCIALACCOUNT_ONLY is set as it imports them."""
     for name in ("allauth.account.urls", "allauth.urls", "config.urls"):
-        importlib.reload(sys.modules[name])
+        importlib.reload(importlib.import_module(name))
     clear_url_caches()
 
 

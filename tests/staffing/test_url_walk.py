@@ -73,7 +73,6 @@ MEMBER_PAGES = {
     "access:my_usage",
     "locations:location_list",
     "locations:location_detail",
-    "profile",
 }
 # Member pages that show staff more (names on the grid, staff controls): a staff member of another
 # location must see them as a member does, without Raleigh's members' names.
