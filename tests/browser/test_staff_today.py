@@ -85,11 +85,13 @@ def test_staff_walk_today_set_up_a_certification_publish_a_waiver_and_read_utili
     MembershipFactory()  # one member who will have to sign again
     log_in(UserFactory(role="Staff"), PASSWORD)
 
-    page.get_by_role("link", name="Today").click()
+    page.locator("summary", has_text="Staff").click()  # the grouped staff menu
+    page.get_by_role("link", name="Today", exact=True).click()
     page.get_by_role("heading", name="Machines").wait_for()
     page.locator("tr[data-machine=laser]").get_by_text("online").wait_for()
 
-    page.get_by_role("link", name="Setup").click()
+    page.locator("summary", has_text="Staff").click()
+    page.get_by_role("link", name="Setup", exact=True).click()
     page.get_by_role("link", name="New certification").click()
     page.get_by_label("Name").fill("Laser cutter basics")
     page.get_by_label("Valid for (months)").fill("24")
@@ -104,6 +106,7 @@ def test_staff_walk_today_set_up_a_certification_publish_a_waiver_and_read_utili
     if SHOTS:
         page.screenshot(path=f"{SHOTS}/setup-desktop.png", full_page=True)
 
+    page.locator("summary", has_text="Staff").click()
     page.get_by_role("link", name="Reports", exact=True).click()
     page.get_by_role("link", name="Utilization").click()
     chart = page.get_by_role("img", name="Booked and powered hours per machine")
