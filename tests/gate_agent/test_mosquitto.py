@@ -96,6 +96,8 @@ def test_allowed_scan_turns_the_relay_on_over_mqtt(device_id, site, tmp_path):
         reader.scan("04:A3:2B:1C")
         wait_for(lambda: relay.is_on, "the relay to switch on")
         wait_for(lambda: not runner.agent.unsent_events(), "the session start to be acknowledged")
+        # The broker's PUBACK can come before the site's copy arrives.
+        wait_for(lambda: p.Topic.EVENTS in site, "the site to receive the session start")
         events = [
             e
             for payload in site[p.Topic.EVENTS]
