@@ -358,6 +358,8 @@ TASK_BROKER_URL = os.environ.get("TASK_BROKER_URL", "filesystem://")
 TASK_STATE_DIR = Path(os.environ.get("TASK_STATE_DIR", BASE_DIR / "var" / "tasks"))
 CELERY_BROKER_URL = TASK_BROKER_URL
 if TASK_BROKER_URL.startswith("filesystem://"):
+    # kombu's transport with whole-file writes: config/task_broker.py says why.
+    CELERY_BROKER_TRANSPORT = "config.task_broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # One folder both ways: the site writes messages where the worker reads them.
         "data_folder_in": str(TASK_STATE_DIR / "queue"),

@@ -18,6 +18,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from celery import Celery, signals, states
 from celery.contrib.testing.worker import start_worker, test_worker_started
+from django.conf import settings as django_settings
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
@@ -77,6 +78,8 @@ def running_worker(broker_url: str, folder: Path) -> Iterator[Celery]:
             Path(transport_options[option]).mkdir()
     app.conf.update(
         broker_url=broker_url,
+        # the site's settings name the embedded broker's transport; the others take the URL's
+        broker_transport=django_settings.CELERY_BROKER_TRANSPORT if transport_options else None,
         broker_transport_options=transport_options,
         task_always_eager=False,
         task_default_queue=queue,
