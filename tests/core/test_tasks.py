@@ -75,7 +75,12 @@ def site_tasks_on(broker_url: str):
     """The site queues its tasks to `broker_url` (no eager running) while this lasts."""
     app = Celery("toolgate-test")
     app.config_from_object("django.conf:settings", namespace="CELERY")
-    app.conf.update(broker_url=broker_url, broker_transport_options={}, task_always_eager=False)
+    app.conf.update(
+        broker_url=broker_url,
+        broker_transport=None,  # the settings name the embedded broker's; this one is the URL's
+        broker_transport_options={},
+        task_always_eager=False,
+    )
     app.set_current()
     try:
         yield app
