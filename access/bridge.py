@@ -382,9 +382,11 @@ class BridgeRunner:
     (client id + "-events", persistent session) for event uploads, statuses and acks. Live
     messages are answered by one worker thread in batches of whatever arrived meanwhile: one at
     a time when the shop is quiet, many scans for the price of one decision round when it is
-    busy. Durable messages are handled by another, acks first: after a broker restart every gate
-    sends its status (each costs an allow-list) and its journal at once, and the acks queued
-    behind them would leave staff reading "delivered" for seconds after the gates had obeyed.
+    busy. Gates' acks have a worker of their own, which records all that arrived meanwhile in one
+    transaction: after a broker restart every gate sends its status (each costs an allow-list)
+    and its journal at once, and acks queued behind them would leave staff reading "delivered"
+    for seconds after the gates had obeyed. Statuses and journals have the third, statuses
+    first: a gate's status is what sends it what it missed.
     """
 
     def __init__(self, bridge: GateBridge, broker: BrokerSettings, *, client_id: str) -> None:
@@ -399,7 +401,8 @@ class BridgeRunner:
         self._live_connection = 0
         self._durable_connection = 0
         self._inbox: queue.SimpleQueue[tuple[int, mqtt.MQTTMessage]] = queue.SimpleQueue()
-        # (0 for an ack, else 1; arrival; connection; message): acks first, else in arrival order.
+        self._acks: queue.SimpleQueue[tuple[int, mqtt.MQTTMessage]] = queue.SimpleQueue()
+        # (0 for a status, else 1; arrival; connection; message): statuses first, else in order.
         self._durable_inbox: queue.PriorityQueue[tuple[int, int, int, mqtt.MQTTMessage]] = (
             queue.PriorityQueue()
         )
@@ -488,10 +491,48 @@ class BridgeRunner:
             return [out for message in messages for out in self.answer([message])]
 
     def _on_durable_message(self, client, userdata, message) -> None:
-        is_ack = message.topic.endswith(f"/{protocol.Topic.ACK.value}")
+        if message.topic.endswith(f"/{protocol.Topic.ACK.value}"):
+            self._acks.put((self._durable_connection, message))
+            return
+        is_status = message.topic.endswith(f"/{protocol.Topic.STATUS.value}")
         self._durable_inbox.put(
-            (0 if is_ack else 1, next(self._arrivals), self._durable_connection, message)
+            (0 if is_status else 1, next(self._arrivals), self._durable_connection, message)
         )
+
+    def _record_gate_acks(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                self.record_acks(timeout=0.5)
+            except queue.Empty:
+                continue
+
+    def record_acks(self, *, timeout: float) -> None:
+        """Record every gate ack that has arrived, in one transaction, then acknowledge them to
+        the broker; raises `queue.Empty` if none arrives within `timeout` seconds."""
+        batch = [self._acks.get(timeout=timeout)]
+        while len(batch) < BATCH_LIMIT:
+            try:
+                batch.append(self._acks.get_nowait())
+            except queue.Empty:
+                break
+        # Packet ids die with their connection: the broker sends those again.
+        current = [message for seen, message in batch if seen == self._durable_connection]
+        close_old_connections()
+        try:
+            with transaction.atomic():
+                self.bridge.handle_many([(message.topic, message.payload) for message in current])
+        except DatabaseError:
+            log.exception("Database error recording %d gate ack(s); trying again", len(current))
+            for message in current:
+                self._acks.put((self._durable_connection, message))
+            self._stopped.wait(DATABASE_RETRY_SECONDS)
+            return
+        except Exception:
+            # Nothing is lost: a message a gate does not see acknowledged is sent to it again,
+            # and it acks a duplicate again.
+            log.exception("Bug recording %d gate ack(s); they are dropped", len(current))
+        for message in current:
+            self.durable.ack(message.mid, message.qos)
 
     def _handle_durable_messages(self) -> None:
         while not self._stopped.is_set():
@@ -501,7 +542,7 @@ class BridgeRunner:
                 continue
 
     def handle_next_durable(self, *, timeout: float) -> None:
-        """Handle the first durable message in line (acks first) and acknowledge it to the broker;
+        """Handle the first status or journal in line and acknowledge it to the broker;
         raises `queue.Empty` if none arrives within `timeout` seconds."""
         entry = self._durable_inbox.get(timeout=timeout)
         _, _, connection_seen, message = entry
@@ -532,6 +573,7 @@ class BridgeRunner:
         workers = [
             threading.Thread(target=self._answer_live_messages, name="bridge-live"),
             threading.Thread(target=self._handle_durable_messages, name="bridge-durable"),
+            threading.Thread(target=self._record_gate_acks, name="bridge-acks"),
         ]
         for worker in workers:
             worker.start()

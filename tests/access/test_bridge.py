@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 
@@ -13,7 +14,14 @@ from paho.mqtt.client import MQTTMessage
 from access import bridge as bridge_module
 from access import outbox
 from access.bridge import BridgeRunner, GateBridge
-from access.models import AccessEvent, AccessSource, GateDevice, UsageSession
+from access.models import (
+    AccessEvent,
+    AccessSource,
+    DeliveryState,
+    GateDevice,
+    GateMessage,
+    UsageSession,
+)
 from access.mqtt import BrokerSettings
 from access.services import access_decide
 from gate_agent import protocol as p
@@ -198,24 +206,123 @@ def durable_message(mid: int, kind: str) -> MQTTMessage:
     return message
 
 
-def test_acks_are_handled_before_statuses_and_events_that_arrived_first(db, runner, monkeypatch):
-    """After a broker restart every gate sends its status and journal at once: the acks behind
-    them settle what staff see first, and each message is acknowledged once handled."""
+def test_statuses_are_handled_before_journals_that_arrived_first(db, runner, monkeypatch):
+    """After a broker restart every gate sends its status and journal at once: a status is what
+    sends its gate what it missed, so it does not wait behind the journals; each message is
+    acknowledged to the broker once handled."""
     handled, acked = [], []
     monkeypatch.setattr(runner.bridge, "handle", lambda topic, payload: handled.append(topic) or [])
     monkeypatch.setattr(runner.durable, "ack", lambda mid, qos: acked.append(mid))
-    for mid, kind in enumerate(("status", "events", "ack", "events", "ack"), start=1):
+    for mid, kind in enumerate(("events", "status", "events", "status"), start=1):
         runner._on_durable_message(runner.durable, None, durable_message(mid, kind))
-    for _ in range(5):
+    for _ in range(4):
         runner.handle_next_durable(timeout=1)
     assert [topic.rsplit("/", 1)[1] for topic in handled] == [
-        "ack",
-        "ack",
+        "status",
         "status",
         "events",
         "events",
     ]
-    assert acked == [3, 5, 1, 2, 4]
+    assert acked == [2, 4, 1, 3]
+
+
+def signed_ack(device: GateDevice, mid: int, *, command_ids=(), allowlist_version=None):
+    ack = p.sign(
+        p.Ack(
+            device_id=device.device_id,
+            sent_at=int(time.time()),
+            command_ids=tuple(command_ids),
+            allowlist_version=allowlist_version,
+        ),
+        device.secret,
+    )
+    message = durable_message(mid, "ack")
+    message.topic = p.gate_topic(device.device_id, p.Topic.ACK).encode()
+    message.payload = ack.to_json()
+    return message
+
+
+@pytest.fixture
+def connection_kept(monkeypatch) -> None:
+    """The worker's check of its database connection would close the test's transaction."""
+    monkeypatch.setattr(bridge_module, "close_old_connections", lambda: None)
+
+
+def test_acks_from_many_gates_are_recorded_together_ahead_of_journals(
+    scene, device, runner, monkeypatch, connection_kept
+):
+    """Acks do not wait for the journal worker: every ack that has arrived is recorded in one
+    round, and each is acknowledged to the broker only then."""
+    other = GateDeviceFactory(machine=MachineFactory())
+    stops = [
+        outbox.outbox_command(
+            device=gate, action=p.ACTION_SWITCH_OFF, reason="test", message="Stop"
+        )
+        for gate in (device, other)
+    ]
+    acked: list[int] = []
+    monkeypatch.setattr(runner.durable, "ack", lambda mid, qos: acked.append(mid))
+    runner._on_durable_message(runner.durable, None, durable_message(1, "events"))
+    for mid, (gate, stop) in enumerate(zip((device, other), stops, strict=True), start=2):
+        message = signed_ack(gate, mid, command_ids=[stop.command_id])
+        runner._on_durable_message(runner.durable, None, message)
+
+    runner.record_acks(timeout=1)
+
+    assert acked == [2, 3]
+    assert {row.state for row in GateMessage.objects.filter(pk__in=[s.pk for s in stops])} == {
+        DeliveryState.ACKNOWLEDGED
+    }
+    with pytest.raises(queue.Empty):
+        runner.record_acks(timeout=0)
+
+
+def test_acks_a_database_error_kept_from_being_recorded_are_recorded_next_round(
+    scene, device, runner, monkeypatch, connection_kept
+):
+    stop = outbox.outbox_command(
+        device=device, action=p.ACTION_SWITCH_OFF, reason="test", message="Stop"
+    )
+    acked: list[int] = []
+    real = runner.bridge.handle_many
+    outcomes = [OperationalError("connection refused")]
+
+    def handle_many(messages):
+        if outcomes:
+            raise outcomes.pop()
+        return real(messages)
+
+    monkeypatch.setattr(bridge_module, "DATABASE_RETRY_SECONDS", 0)
+    monkeypatch.setattr(runner.bridge, "handle_many", handle_many)
+    monkeypatch.setattr(runner.durable, "ack", lambda mid, qos: acked.append(mid))
+    runner._on_durable_message(
+        runner.durable, None, signed_ack(device, 9, command_ids=[stop.command_id])
+    )
+
+    runner.record_acks(timeout=1)
+    assert acked == []
+    runner.record_acks(timeout=1)
+    assert acked == [9]
+    stop.refresh_from_db()
+    assert stop.state == DeliveryState.ACKNOWLEDGED
+
+
+def test_an_ack_from_a_lost_connection_is_left_to_the_broker_to_send_again(
+    scene, device, runner, monkeypatch, connection_kept
+):
+    stop = outbox.outbox_command(
+        device=device, action=p.ACTION_SWITCH_OFF, reason="test", message="Stop"
+    )
+    monkeypatch.setattr(runner.durable, "ack", lambda mid, qos: pytest.fail("acked"))
+    runner._on_durable_message(
+        runner.durable, None, signed_ack(device, 4, command_ids=[stop.command_id])
+    )
+    runner._mark(runner.durable._client_id.decode(), up=False)
+
+    runner.record_acks(timeout=1)
+
+    stop.refresh_from_db()
+    assert stop.state == DeliveryState.QUEUED
 
 
 def test_a_database_error_retries_the_message_and_keeps_the_connection(db, runner, monkeypatch):
