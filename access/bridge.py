@@ -9,6 +9,7 @@ now or never (the gate decides from its allow-list after its timeout).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import queue
@@ -499,13 +500,6 @@ class BridgeRunner:
             (0 if is_status else 1, next(self._arrivals), self._durable_connection, message)
         )
 
-    def _record_gate_acks(self) -> None:
-        while not self._stopped.is_set():
-            try:
-                self.record_acks(timeout=0.5)
-            except queue.Empty:
-                continue
-
     def record_acks(self, *, timeout: float) -> None:
         """Record every gate ack that has arrived, in one transaction, then acknowledge them to
         the broker; raises `queue.Empty` if none arrives within `timeout` seconds."""
@@ -534,12 +528,11 @@ class BridgeRunner:
         for message in current:
             self.durable.ack(message.mid, message.qos)
 
-    def _handle_durable_messages(self) -> None:
+    def _keep_taking(self, take_next: Callable[..., None]) -> None:
+        """Call `take_next` until the bridge stops (it raises `queue.Empty` when idle)."""
         while not self._stopped.is_set():
-            try:
-                self.handle_next_durable(timeout=0.5)
-            except queue.Empty:
-                continue
+            with contextlib.suppress(queue.Empty):
+                take_next(timeout=0.5)
 
     def handle_next_durable(self, *, timeout: float) -> None:
         """Handle the first status or journal in line and acknowledge it to the broker;
@@ -572,8 +565,12 @@ class BridgeRunner:
         host, port = self.broker.host, self.broker.port
         workers = [
             threading.Thread(target=self._answer_live_messages, name="bridge-live"),
-            threading.Thread(target=self._handle_durable_messages, name="bridge-durable"),
-            threading.Thread(target=self._record_gate_acks, name="bridge-acks"),
+            threading.Thread(
+                target=self._keep_taking, args=(self.handle_next_durable,), name="bridge-durable"
+            ),
+            threading.Thread(
+                target=self._keep_taking, args=(self.record_acks,), name="bridge-acks"
+            ),
         ]
         for worker in workers:
             worker.start()
