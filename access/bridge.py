@@ -100,8 +100,7 @@ class GateBridge:
             protocol.Topic.HEARTBEAT: self._heartbeat,
             protocol.Topic.EVENTS: self._events,
             protocol.Topic.STATUS: self._status,
-            protocol.Topic.ACK: self._ack,
-        }
+        }  # acks: `record_acks`, many at once
 
     def handle(self, topic: str, payload: bytes) -> list[Outgoing]:
         return self.handle_many([(topic, payload)])
@@ -228,12 +227,27 @@ class GateBridge:
                 allowlist_after_online(device)
         return []
 
-    def _ack(self, device: GateDevice, payload: bytes) -> list[Outgoing]:
-        ack = protocol.parse_signed(
-            protocol.Ack, payload, device_id=device.device_id, secret=device.secret
-        )
-        outbox.outbox_acknowledged(device=device, ack=ack)
-        return []
+    def record_acks(self, messages: Sequence[tuple[str, bytes]]) -> int:
+        """Gates' acks settled together, in one transaction; those not genuine are refused.
+        Returns how many outbox messages they settled."""
+        devices = self._devices(messages)
+        acks = []
+        for topic, payload in messages:
+            device, kind = devices.get(topic, (None, None))
+            if device is None or kind is not protocol.Topic.ACK:
+                continue
+            try:
+                acks.append(
+                    (
+                        device,
+                        protocol.parse_signed(
+                            protocol.Ack, payload, device_id=device.device_id, secret=device.secret
+                        ),
+                    )
+                )
+            except (protocol.ProtocolError, protocol.SignatureError) as error:
+                log.warning("Refused ack from gate %s: %s", device.device_id, error)
+        return outbox.outbox_acknowledged(acks=acks) if acks else 0
 
     def _events(self, device: GateDevice, payload: bytes) -> list[Outgoing]:
         batch = protocol.parse_signed(
@@ -513,8 +527,7 @@ class BridgeRunner:
         current = [message for seen, message in batch if seen == self._durable_connection]
         close_old_connections()
         try:
-            with transaction.atomic():
-                self.bridge.handle_many([(message.topic, message.payload) for message in current])
+            self.bridge.record_acks([(message.topic, message.payload) for message in current])
         except DatabaseError:
             log.exception("Database error recording %d gate ack(s); trying again", len(current))
             for message in current:

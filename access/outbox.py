@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Max, Q, QuerySet
 
 from access.allowlist import allowlist_build
 from access.models import (
@@ -39,6 +39,14 @@ RETRY_SECONDS = (1, 2, 4, 8, 15, 30)
 CLAIM_LEASE = timedelta(seconds=5)
 # A command re-sent this close to its signed expiry is re-signed (same id, fresh times).
 RESIGN_MARGIN_SECONDS = 20
+
+
+def _locked(rows: QuerySet[GateMessage]) -> list[int]:
+    """Lock `rows` in id order and return their ids. Every writer of several outbox rows locks
+    them this way first: two bridges, one recording acks and one a publish round, then never
+    deadlock (PostgreSQL breaks a deadlock only after `deadlock_timeout`, a second, and the
+    soak saw acks recorded that much late). Call it inside the transaction that writes them."""
+    return list(rows.select_for_update().order_by("pk").values_list("pk", flat=True))
 
 
 def _give_up_at(now: datetime) -> datetime:
@@ -219,7 +227,17 @@ def outbox_sent(
     allow-list supersedes the older ones of its gate that are still waiting.
     """
     now = now or clock.now()
+    newest_sent_lists = (
+        GateMessage.objects.filter(pk__in=delivered, kind=GateMessageKind.ALLOWLIST)
+        .values("device_id")
+        .annotate(newest=Max("pk"))
+    )
+    superseded = Q(pk__in=[])
+    for sent in newest_sent_lists:
+        superseded |= Q(device_id=sent["device_id"], pk__lt=sent["newest"])
+    superseded &= Q(kind=GateMessageKind.ALLOWLIST, state__in=PENDING_STATES)
     with transaction.atomic():
+        _locked(GateMessage.objects.filter(Q(pk__in=[*delivered, *failed]) | superseded))
         rows = list(GateMessage.objects.filter(pk__in=[*delivered, *failed]))
         for row in rows:
             row.attempts += 1
@@ -235,28 +253,28 @@ def outbox_sent(
         GateMessage.objects.bulk_update(
             rows, ["attempts", "next_attempt_at", "last_error", "state", "delivered_at"]
         )
-        for row in rows:
-            if row.kind == GateMessageKind.ALLOWLIST and row.pk not in failed:
-                GateMessage.objects.filter(
-                    device_id=row.device_id,
-                    kind=GateMessageKind.ALLOWLIST,
-                    state__in=PENDING_STATES,
-                    pk__lt=row.pk,
-                ).update(state=DeliveryState.SUPERSEDED, settled_at=now)
+        GateMessage.objects.filter(superseded).update(
+            state=DeliveryState.SUPERSEDED, settled_at=now
+        )
 
 
 def outbox_acknowledged(
-    *, device: GateDevice, ack: protocol.Ack, now: datetime | None = None
+    *, acks: Sequence[tuple[GateDevice, protocol.Ack]], now: datetime | None = None
 ) -> int:
-    """A gate's signed ack: its commands with those ids and its allow-lists up to the version it
-    holds are settled. Returns how many messages it settled."""
+    """Gates' signed acks, settled together: each gate's commands with those ids and its
+    allow-lists up to the version it holds. Returns how many messages they settled."""
     now = now or clock.now()
-    settled = Q(kind=GateMessageKind.COMMAND, command_id__in=ack.command_ids)
-    if ack.allowlist_version is not None:
-        settled |= Q(kind=GateMessageKind.ALLOWLIST, allowlist_version__lte=ack.allowlist_version)
-    return GateMessage.objects.filter(settled, device=device, state__in=PENDING_STATES).update(
-        state=DeliveryState.ACKNOWLEDGED, acknowledged_at=now, settled_at=now, signing_secret=""
-    )
+    settled = Q(pk__in=[])
+    for device, ack in acks:
+        its = Q(kind=GateMessageKind.COMMAND, command_id__in=ack.command_ids)
+        if ack.allowlist_version is not None:
+            its |= Q(kind=GateMessageKind.ALLOWLIST, allowlist_version__lte=ack.allowlist_version)
+        settled |= Q(its, device=device)
+    with transaction.atomic():
+        ids = _locked(GateMessage.objects.filter(settled, state__in=PENDING_STATES))
+        return GateMessage.objects.filter(pk__in=ids).update(
+            state=DeliveryState.ACKNOWLEDGED, acknowledged_at=now, settled_at=now, signing_secret=""
+        )
 
 
 def outbox_gate_back(*, device: GateDevice, now: datetime | None = None) -> None:
@@ -264,17 +282,21 @@ def outbox_gate_back(*, device: GateDevice, now: datetime | None = None) -> None
     broker while the gate was away or the broker refused it then (a broker restart). A queued
     message never tried is due already, or claimed by a bridge publishing it."""
     now = now or clock.now()
-    GateMessage.objects.filter(
-        Q(state=DeliveryState.DELIVERED) | Q(state=DeliveryState.QUEUED, attempts__gt=0),
-        device=device,
-        next_attempt_at__gt=now,
-    ).update(next_attempt_at=now)
+    with transaction.atomic():
+        waiting = GateMessage.objects.filter(
+            Q(state=DeliveryState.DELIVERED) | Q(state=DeliveryState.QUEUED, attempts__gt=0),
+            device=device,
+            next_attempt_at__gt=now,
+        )
+        GateMessage.objects.filter(pk__in=_locked(waiting)).update(next_attempt_at=now)
 
 
 def outbox_give_up(*, now: datetime | None = None) -> int:
     """Messages past their give-up time are not delivered (staff see it); by then every grant
     they could have changed has ended."""
     now = now or clock.now()
-    return GateMessage.objects.filter(state__in=PENDING_STATES, give_up_at__lte=now).update(
-        state=DeliveryState.NOT_DELIVERED, settled_at=now, signing_secret=""
-    )
+    with transaction.atomic():
+        expired = GateMessage.objects.filter(state__in=PENDING_STATES, give_up_at__lte=now)
+        return GateMessage.objects.filter(pk__in=_locked(expired)).update(
+            state=DeliveryState.NOT_DELIVERED, settled_at=now, signing_secret=""
+        )

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 
 from membership import roles
 from tests.factories.membership import MembershipFactory, PlanFactory, UserFactory
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Tests marked `postgres` (row locks, SKIP LOCKED, the SQL of a lock) run only there."""
+    if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (set DATABASE_URL)")
 
 
 @pytest.fixture(autouse=True)

@@ -284,16 +284,16 @@ def test_acks_a_database_error_kept_from_being_recorded_are_recorded_next_round(
         device=device, action=p.ACTION_SWITCH_OFF, reason="test", message="Stop"
     )
     acked: list[int] = []
-    real = runner.bridge.handle_many
+    real = runner.bridge.record_acks
     outcomes = [OperationalError("connection refused")]
 
-    def handle_many(messages):
+    def record_acks(messages):
         if outcomes:
             raise outcomes.pop()
         return real(messages)
 
     monkeypatch.setattr(bridge_module, "DATABASE_RETRY_SECONDS", 0)
-    monkeypatch.setattr(runner.bridge, "handle_many", handle_many)
+    monkeypatch.setattr(runner.bridge, "record_acks", record_acks)
     monkeypatch.setattr(runner.durable, "ack", lambda mid, qos: acked.append(mid))
     runner._on_durable_message(
         runner.durable, None, signed_ack(device, 9, command_ids=[stop.command_id])

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from access import outbox
@@ -72,3 +74,52 @@ def test_a_list_being_built_by_a_bridge_does_not_stand_for_a_change_made_meanwhi
         thread.join(20)
     assert queued.pk != waiting.pk
     assert GateMessage.objects.get(pk=queued.pk).payload == ""
+
+
+@pytest.mark.postgres
+def test_every_writer_of_several_outbox_rows_locks_them_in_id_order_first(scene):
+    """Two bridges, one recording a publish round and the other gates' acks over the same
+    rows, deadlocked when each took its row locks in its own order; PostgreSQL broke it after a
+    second, and the acks it cost were recorded that much late (the soak). Each writer now locks
+    what it will write in one statement, in id order, before writing."""
+    now = timezone.now()
+    device = GateDeviceFactory(machine=scene.machine)
+    stop = switch_off(device, now)
+    empty = p.AllowList(
+        device_id=device.device_id, version=1, issued_at=0, valid_until=0, entries=()
+    )
+    older = outbox.outbox_signed_allowlist(device=device, allowlist=empty)
+    outbox.outbox_signed_allowlist(device=device, allowlist=empty)
+    writers = {
+        "a publish round": lambda: outbox.outbox_sent(delivered=[stop.pk, older.pk], failed={}),
+        "acks": lambda: outbox.outbox_acknowledged(
+            acks=[
+                (
+                    device,
+                    p.Ack(
+                        device_id=device.device_id,
+                        sent_at=0,
+                        command_ids=(stop.command_id,),
+                        allowlist_version=1,
+                    ),
+                )
+            ]
+        ),
+        "a gate back online": lambda: outbox.outbox_gate_back(device=device),
+        "giving up": lambda: outbox.outbox_give_up(now=now + timedelta(days=30)),
+    }
+    for name, write in writers.items():
+        with CaptureQueriesContext(connection) as queries:
+            write()
+        touching = [
+            q["sql"]
+            for q in queries
+            if "access_gatemessage" in q["sql"]
+            and not q["sql"].startswith(("SAVEPOINT", "RELEASE"))
+        ]
+        first_write = next(
+            (i for i, sql in enumerate(touching) if sql.startswith("UPDATE")), len(touching)
+        )
+        locks = [sql for sql in touching[:first_write] if sql.endswith("FOR UPDATE")]
+        # values_list("pk") orders by its first column, the id
+        assert locks and all(re.search(r"ORDER BY 1 ASC FOR UPDATE$", sql) for sql in locks), name
