@@ -61,8 +61,17 @@ def machines_outlook(
         certified = certification is None or training_selectors.member_holds_certification(
             member=member, certification=certification, at=now
         )
+        # The same facts `booking_facts` gathers for a booking, read now rather than at a start.
         refused = rules.member_refusal(
-            may_use_machines=not blockers, certified=certified, rules=machine_rules(machine)
+            may_use_machines=not blockers,
+            plan_covers_location=membership_selectors.member_plan_opens(
+                member, machine.location_id
+            ),
+            certified=certified,
+            checked_out=training_selectors.member_holds_checkout(
+                member=member, checkout_id=machine.required_checkout_id, at=now
+            ),
+            rules=machine_rules(machine),
         )
         outlooks[machine.pk] = _explain(
             refused, member=member, machine=machine, blockers=blockers, now=now

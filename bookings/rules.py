@@ -226,8 +226,8 @@ def check_member(
     may_use_machines: bool,
     certified: bool,
     rules: MachineRules,
-    plan_covers_location: bool = True,
-    checked_out: bool = True,
+    plan_covers_location: bool,
+    checked_out: bool,
 ) -> Refused | None:
     if not may_use_machines:
         return refuse(Refusal.MEMBERSHIP_INACTIVE)
@@ -343,13 +343,23 @@ def booking_refusal(facts: BookingFacts, rules: MachineRules) -> Refused | None:
 
 
 def member_refusal(
-    *, may_use_machines: bool, certified: bool, rules: MachineRules
+    *,
+    may_use_machines: bool,
+    plan_covers_location: bool,
+    certified: bool,
+    checked_out: bool,
+    rules: MachineRules,
 ) -> Refused | None:
     """What keeps this member from booking any slot of the machine, whatever the time: the
-    machine's state, then the member's standing and certification (the same checks, in the same
-    order, as `booking_refusal`). The grid and the machine cards show it before any click."""
+    machine's state, then the member's standing, plan, certification and local check-out (the
+    same checks, in the same order, as `booking_refusal`). The grid and the machine cards show
+    it before any click."""
     return check_machine_state(rules) or check_member(
-        may_use_machines=may_use_machines, certified=certified, rules=rules
+        may_use_machines=may_use_machines,
+        certified=certified,
+        rules=rules,
+        plan_covers_location=plan_covers_location,
+        checked_out=checked_out,
     )
 
 
@@ -360,15 +370,20 @@ def beyond_horizon(start: datetime, now: datetime, rules: MachineRules, zone: tz
 
 
 def lengths_that_fit(facts: BookingFacts, rules: MachineRules) -> list[int]:
-    """The booking lengths (minutes, on the slot grid) from `facts.start` that every rule accepts.
+    """The booking lengths (real minutes) from `facts.start` that every rule accepts.
 
+    Each ends on the slot grid, which across a clock change is not always a whole number of slots
+    away: two-hour slots from 00:00 on the fall-back night end at 02:00, three real hours on.
     `facts` must be gathered for the longest length, so that opening hours, blocks and other
     bookings up to it are known; each shorter end is judged by `booking_refusal` itself.
     """
     fitting = []
-    for minutes in range(rules.min_minutes, rules.max_minutes + 1, rules.slot_minutes):
+    for minutes in range(rules.min_minutes, rules.max_minutes + 1):
         end = add_duration(facts.start, timedelta(minutes=minutes))
-        if booking_refusal(replace(facts, end=end), rules) is None:
+        # The grid test first only saves work: booking_refusal refuses an end off the grid too.
+        if on_grid(end, rules.slot_minutes, facts.zone) and (
+            booking_refusal(replace(facts, end=end), rules) is None
+        ):
             fitting.append(minutes)
     return fitting
 

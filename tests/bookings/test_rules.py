@@ -468,3 +468,260 @@ def test_every_refusal_has_a_sentence():
     for reason in Refusal:
         assert reason.sentence.endswith(".") or reason.sentence.endswith("}")
         assert reason.value == reason.value.lower()
+
+
+@pytest.mark.parametrize(
+    ("request_facts", "machine", "sentence"),
+    [
+        (
+            facts(plan_covers_location=False),
+            MachineRules(name="Laser", location="Raleigh"),
+            "Your plan does not include Raleigh, where Laser is. Ask the front desk about a plan "
+            "for all locations.",
+        ),
+        (
+            facts(checked_out=False),
+            MachineRules(name="Laser", location="Raleigh", checkout="Raleigh laser check-out"),
+            "Laser also needs the Raleigh laser check-out, given by the staff at Raleigh.",
+        ),
+    ],
+)
+def test_a_refusal_at_another_location_says_what_is_missing_there(request_facts, machine, sentence):
+    """A limited plan names the location it leaves out; a local check-out names who gives it."""
+    assert rules.booking_refusal(request_facts, machine).message == sentence
+
+
+@pytest.mark.parametrize(
+    ("checkout", "checked_out", "expected"),
+    [
+        ("Raleigh laser check-out", False, Refusal.LOCAL_CHECKOUT_MISSING),
+        ("Raleigh laser check-out", True, None),
+        (None, False, None),
+    ],
+)
+def test_a_local_check_out_is_asked_only_by_a_machine_that_needs_one(
+    checkout, checked_out, expected
+):
+    machine = MachineRules(name="Laser", location="Raleigh", checkout=checkout)
+    refused = rules.booking_refusal(facts(checked_out=checked_out), machine)
+    assert (refused.reason if refused else None) == expected
+
+
+READY = {"may_use_machines": True, "plan_covers_location": True, "certified": True}
+
+
+@pytest.mark.parametrize(
+    ("member", "machine", "sentence"),
+    [
+        (READY | {"checked_out": True}, LASER, None),
+        (
+            {"may_use_machines": False, "plan_covers_location": False, "certified": False}
+            | {"checked_out": False},
+            MachineRules(name="Laser", state="retired"),
+            "Laser is retired and cannot be booked.",
+        ),
+        (
+            {"may_use_machines": False, "plan_covers_location": False, "certified": False}
+            | {"checked_out": False},
+            MachineRules(name="Laser", state="out_of_service", state_reason="Lens cracked"),
+            "Laser is out of service: Lens cracked",
+        ),
+        (
+            READY | {"may_use_machines": False, "certified": False, "checked_out": False},
+            LASER,
+            "Booking machines needs a paid-up membership, the current safety waiver signed and a "
+            "badge.",
+        ),
+        (
+            READY | {"plan_covers_location": False, "certified": False, "checked_out": False},
+            MachineRules(name="Laser", location="Raleigh", certification="Laser cutter"),
+            "Your plan does not include Raleigh, where Laser is. Ask the front desk about a plan "
+            "for all locations.",
+        ),
+        (
+            READY | {"certified": False, "checked_out": False},
+            MachineRules(name="Laser", certification="Laser cutter", checkout="Laser check-out"),
+            "You need the Laser cutter certification to book Laser.",
+        ),
+        (
+            READY | {"checked_out": False},
+            MachineRules(name="Laser", location="Raleigh", checkout="Laser check-out"),
+            "Laser also needs the Laser check-out, given by the staff at Raleigh.",
+        ),
+        (READY | {"certified": False, "checked_out": False}, MachineRules(name="Printer"), None),
+    ],
+    ids=[
+        "ready",
+        "retired first",
+        "out of service first",
+        "standing next",
+        "then the plan",
+        "then the certification",
+        "then the check-out",
+        "a machine needing neither",
+    ],
+)
+def test_what_keeps_a_member_from_booking_a_machine_at_all(member, machine, sentence):
+    """The calendar and the machine cards say, before any click, the first thing to fix: the
+    machine's state, then membership, plan, certification and check-out, as a booking would."""
+    refused = rules.member_refusal(rules=machine, **member)
+    assert (refused.message if refused else None) == sentence
+
+
+@pytest.mark.parametrize(
+    ("start", "now", "zone", "beyond"),
+    [
+        (T, NOW, ZONE, False),
+        (NOW + timedelta(days=14) - 30 * M, NOW, ZONE, False),
+        (NOW + timedelta(days=14), NOW, ZONE, True),
+        (NOW - H, NOW, ZONE, False),
+        (
+            datetime(2030, 4, 3, 10, 0, tzinfo=BERLIN),
+            datetime(2030, 3, 20, 10, 0, tzinfo=BERLIN),
+            BERLIN,
+            True,
+        ),
+    ],
+    ids=[
+        "tomorrow",
+        "the last slot inside the horizon",
+        "at the horizon",
+        "a slot that is past is not beyond the horizon",
+        "14 calendar days in the space's zone, across its clock change",
+    ],
+)
+def test_the_grid_marks_slots_beyond_the_booking_horizon(start, now, zone, beyond):
+    """Slots past how far ahead the machine takes bookings show 'Opens 14 days ahead'."""
+    assert rules.beyond_horizon(start, now, LASER, zone) is beyond
+
+
+LATHE = MachineRules(name="Lathe", slot_minutes=30, min_minutes=60, max_minutes=120)
+
+
+@pytest.mark.parametrize(
+    ("request_facts", "machine", "lengths"),
+    [
+        (facts(T, T + 3 * H), LASER, [30, 60, 90, 120, 150, 180]),
+        (facts(T.replace(hour=19, minute=30), T.replace(hour=22, minute=30)), LASER, [30, 60, 90]),
+        (facts(T, T + 3 * H, taken=[(T + 2 * H, T + 3 * H)]), LASER, [30, 60, 90]),
+        (facts(T, T + 3 * H, member_week_minutes=5 * 60), LASER, [30, 60]),
+        (facts(T, T + 2 * H), LATHE, [60, 90, 120]),
+        (facts(T, T + 3 * H, certified=False), LASER, []),
+        (
+            facts(
+                datetime(2030, 1, 8, 10, 0, tzinfo=KOLKATA),
+                datetime(2030, 1, 8, 12, 0, tzinfo=KOLKATA),
+                zone=KOLKATA,
+                opening=None,
+            ),
+            MachineRules(name="Laser", slot_minutes=60, min_minutes=60, max_minutes=120),
+            [60, 120],
+        ),
+        (
+            # 00:00 PDT to 02:00 PST on the fall-back night is three real hours; two are 01:00
+            # PST, off the grid, and four end at 03:00, off it too.
+            facts(
+                datetime(2030, 11, 3, 0, 0, tzinfo=ZONE),
+                datetime(2030, 11, 3, 3, 0, tzinfo=ZONE),
+                now=datetime(2030, 11, 1, 12, 0, tzinfo=ZONE),
+                opening=None,
+            ),
+            MachineRules(name="Kiln", slot_minutes=120, min_minutes=120, max_minutes=240),
+            [180],
+        ),
+    ],
+    ids=[
+        "every length up to the longest",
+        "up to closing time",
+        "up to the next booking's buffer",
+        "up to the weekly hours",
+        "from the shortest booking, in slots",
+        "none for a member who may not book",
+        "on the grid of the space's time zone",
+        "a two-hour slot across the fall-back night",
+    ],
+)
+def test_the_booking_form_offers_exactly_the_lengths_that_fit(request_facts, machine, lengths):
+    """From a start, the form offers each length the booking service would accept, and no
+    other; the facts are gathered for the longest one."""
+    assert rules.lengths_that_fit(request_facts, machine) == lengths
+
+
+@pytest.mark.parametrize(
+    ("lengths", "now", "default"),
+    [
+        ([], NOW, None),
+        ([30, 60, 90], T - H, 30),
+        ([30, 60, 90], T, 30),
+        ([30, 60, 90], T + 20 * M, 60),
+        ([30, 60, 90], T + 30 * M, 60),
+        ([30, 60, 90], T + 70 * M, 90),
+        ([60, 90, 120], T + 10 * M, 90),
+        ([60, 90, 120], T + 40 * M, 120),
+    ],
+    ids=[
+        "nothing fits",
+        "before the start: the shortest",
+        "at the start: the shortest",
+        "20 minutes in: the shortest leaves 10, an hour leaves 40",
+        "30 minutes in: an hour leaves exactly the shortest",
+        "70 minutes in: none leaves 30, so the longest (20 left)",
+        "10 minutes into a one-hour minimum: an hour leaves 50, 90 minutes leave 80",
+        "40 minutes into a one-hour minimum: 90 leaves 50, 120 leaves 80",
+    ],
+)
+def test_the_form_preselects_a_length_that_leaves_real_time(lengths, now, default):
+    """A slot already running has lost its past minutes: the preselected length is the shortest
+    that still leaves the shortest booking's worth of time, else the longest offered."""
+    assert rules.default_length(lengths, start=T, now=now) == default
+
+
+@pytest.mark.parametrize(
+    ("is_owner", "is_staff", "state", "now", "expected"),
+    [
+        (True, False, "checked_in", T + 30 * M, None),
+        (True, False, "confirmed", T, None),
+        (False, True, "checked_in", T + 30 * M, None),
+        (False, False, "checked_in", T + 30 * M, Refusal.NOT_YOURS),
+        (True, False, "completed", T + 30 * M, Refusal.NOT_ACTIVE),
+        (True, False, "confirmed", T - M, Refusal.NOT_RUNNING_TO_END),
+        (True, False, "checked_in", T + H - M, None),
+        (True, False, "checked_in", T + H, Refusal.NOT_RUNNING_TO_END),
+        (False, True, "confirmed", T - M, Refusal.NOT_RUNNING_TO_END),
+    ],
+)
+def test_finish_rules(is_owner, is_staff, state, now, expected):
+    """'I'm done' ends a running booking, by its member or staff, from its start to its end."""
+    refused = rules.finish_refusal(
+        is_owner=is_owner, is_staff=is_staff, state=state, start=T, end=T + H, now=now
+    )
+    assert (refused.reason if refused else None) == expected
+
+
+def test_finishing_a_booking_that_is_over_says_what_became_of_it():
+    refused = rules.finish_refusal(
+        is_owner=True, is_staff=False, state="no_show", start=T, end=T + H, now=T + 30 * M
+    )
+    assert refused.message == "This booking is released as a no-show; it can no longer be changed."
+
+
+@pytest.mark.parametrize(
+    ("is_owner", "is_staff", "same_member", "state", "now", "expected"),
+    [
+        (True, False, False, "confirmed", T - M, None),
+        (False, True, False, "confirmed", T - M, None),
+        (False, False, False, "confirmed", T - M, Refusal.NOT_YOURS),
+        (True, False, False, "confirmed", T, Refusal.HAND_OVER_CLOSED),
+        (False, True, False, "confirmed", T + 10 * M, Refusal.HAND_OVER_CLOSED),
+        (True, False, False, "checked_in", T - M, Refusal.HAND_OVER_CLOSED),
+        (True, False, False, "cancelled", T - H, Refusal.HAND_OVER_CLOSED),
+        (True, False, True, "confirmed", T - M, Refusal.HAND_OVER_SELF),
+        (True, False, True, "confirmed", T, Refusal.HAND_OVER_CLOSED),
+    ],
+)
+def test_hand_over_rules(is_owner, is_staff, same_member, state, now, expected):
+    """A confirmed booking is handed to another member by its holder or staff, before it starts."""
+    refused = rules.hand_over_refusal(
+        is_owner=is_owner, is_staff=is_staff, same_member=same_member, state=state, start=T, now=now
+    )
+    assert (refused.reason if refused else None) == expected

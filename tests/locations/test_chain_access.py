@@ -14,7 +14,7 @@ from access.facts import Scan, gather_facts_many
 from access.models import AccessSource
 from access.policy import Reason
 from access.services import access_decide
-from bookings import services
+from bookings import outlook, services
 from bookings.errors import BookingRejected
 from bookings.models import Booking
 from gate_agent import protocol as p
@@ -289,6 +289,34 @@ def test_booking_a_machine_needing_a_check_out_is_refused_without_it(lasers, eve
     with pytest.raises(BookingRejected, match="also needs the Raleigh laser check-out"):
         services.booking_create(member=member, machine=raleigh_laser, start=start, end=start + H)
     assert not Booking.objects.exists()
+
+
+def test_the_calendar_says_before_any_click_what_the_plan_or_a_check_out_leaves_out(
+    lasers, menlo_only, everywhere, checkout
+):
+    """The machine cards and the grid refuse, with the booking's own sentence, a machine the
+    member's plan leaves out or whose local check-out they lack; the check-out given, it opens."""
+    menlo_laser, raleigh_laser = lasers
+    limited = member_on(menlo_only, certified_on=menlo_laser)
+    assert outlook.member_outlook(member=limited, machine=menlo_laser, now=NOW).may_book
+    seen = outlook.member_outlook(member=limited, machine=raleigh_laser, now=NOW)
+    assert (seen.may_book, seen.why) == (
+        False,
+        "Your plan does not include Raleigh, where Raleigh laser is. Ask the front desk about a "
+        "plan for all locations.",
+    )
+    raleigh_laser.required_checkout = checkout
+    raleigh_laser.save()
+    member = member_on(everywhere, certified_on=raleigh_laser)
+    seen = outlook.member_outlook(member=member, machine=raleigh_laser, now=NOW)
+    assert (seen.may_book, seen.why) == (
+        False,
+        "Raleigh laser also needs the Raleigh laser check-out, given by the staff at Raleigh.",
+    )
+    MemberCheckout.objects.create(
+        member=member, checkout=checkout, granted_by=UserFactory(), granted_at=NOW - H
+    )
+    assert outlook.member_outlook(member=member, machine=raleigh_laser, now=NOW).may_book
 
 
 # --- A plan's locations change ------------------------------------------------------------------
