@@ -37,11 +37,15 @@ class Switch:
     """Switches the relay off as soon as it is made: the machine starts unpowered, and a relay
     that cannot be reached then is alarmed and retried like any other unconfirmed off."""
 
+    # Both set by off(), which __init__ calls.
+    off_since: float
+    _retry_at: float | None  # when to try an unconfirmed off again; None once it is confirmed
+
     def __init__(self, relay: Relay, *, alarm: Alarm, clock: Clock, retry_seconds: float) -> None:
         self._relay, self._alarm, self._clock = relay, alarm, clock
         self._retry_seconds = retry_seconds
         self._raised: set[str] = set()  # alarms of the current failure, raised once each
-        self.off()  # sets off_since and _retry_at
+        self.off()
 
     @property
     def off_confirmed(self) -> bool:
@@ -67,8 +71,7 @@ class Switch:
     def off(self) -> None:
         """Switch off and read back; an off that is not confirmed is retried by `retry()`."""
         self.off_since = self._clock()
-        # When to try again; None once the off is confirmed.
-        self._retry_at: float | None = self.off_since + self._retry_seconds
+        self._retry_at = self.off_since + self._retry_seconds
         try:
             self._relay.off()
             still_on = self._relay.read_back()
