@@ -140,7 +140,10 @@ class Agent:
         except Exception:
             log.exception("Could not switch the relay off at start-up; retrying")
         self._relay, self._clock = relay, clock
-        self._meter, self._usage = meter, usage if meter is not None else None
+        # Readings mean nothing without the thresholds that judge them, and thresholds nothing
+        # without readings: power is watched only with both (the simulator always has a meter).
+        watched = meter is not None and usage is not None
+        self._meter, self._usage = (meter, usage) if watched else (None, None)
         self._next_sample = clock()
         self._stray = False  # power is flowing through the relay that is off
         self._meter_failed = False
@@ -154,6 +157,9 @@ class Agent:
         self._uplink = Uplink(
             device_id=device_id, secret=secret, transport=transport, journal=journal, clock=clock
         )
+        self._session: _Session | None = None
+        self._pending: _Pending | None = None
+        # Switches off, read back; an alarm (the event log is open now) if that is not confirmed.
         self._switch = Switch(
             relay, alarm=self._alarm, clock=clock, retry_seconds=relay_retry_seconds
         )
@@ -166,12 +172,9 @@ class Agent:
             secret=secret,
             max_age=allowlist_max_age,
         )
-        self._session: _Session | None = None
-        self._pending: _Pending | None = None
         self._late: dict[str, float] = {}  # timed-out request nonce -> until when a reply counts
         self._started = clock()
         self._next_heartbeat = self._started
-        self._switch.off()
         for start in journal.open_sessions():
             self._uplink.record(
                 EVENT_SESSION_END, "agent_restart", start.session_id, start.badge_uid
@@ -266,7 +269,7 @@ class Agent:
             self._switch.off()
         self._switch.retry()
         if self._meter is not None and now >= self._next_sample:
-            self._sample(now)
+            self._sample(now, self._meter)
         if self._uplink.connected:
             self._uplink.flush()
             if now >= self._next_heartbeat:
@@ -522,12 +525,12 @@ class Agent:
 
     # -- power: busy time, idle auto-off, current with the relay off ---------------------------
 
-    def _sample(self, now: float) -> None:
-        assert self._meter is not None and self._usage is not None
+    def _sample(self, now: float, meter: PowerMeter) -> None:
+        assert self._usage is not None  # set together with the meter
         self._next_sample = now + self._usage.sample_seconds
         session = self._session
         try:
-            watts = self._meter.watts()
+            watts = meter.watts()
         except Exception as exc:
             if session is not None and session.usage is not None:
                 session.usage.no_reading(now)
@@ -552,11 +555,12 @@ class Agent:
         if idle >= policy.idle_warn_seconds + policy.idle_grace_seconds:
             log.warning("Idle for %d s: switching off", idle)
             self._end_session("idle_timeout")
-        elif idle >= policy.idle_warn_seconds and not session.idle_warned:
-            session.idle_warned = True
-            self._indicator.warn()
-            self._screen.idle(now - idle + policy.idle_warn_seconds + policy.idle_grace_seconds)
-        elif idle < policy.idle_warn_seconds and session.idle_warned:
+        elif idle >= policy.idle_warn_seconds:
+            if not session.idle_warned:
+                session.idle_warned = True
+                self._indicator.warn()
+                self._screen.idle(now - idle + policy.idle_warn_seconds + policy.idle_grace_seconds)
+        elif session.idle_warned:
             session.idle_warned = False
             if not session.warned:
                 self._indicator.clear()

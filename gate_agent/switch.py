@@ -34,20 +34,23 @@ Alarm = Callable[[str, str], None]
 
 
 class Switch:
-    def __init__(
-        self, relay: Relay, *, alarm: Alarm, clock: Clock, retry_seconds: float = 5.0
-    ) -> None:
+    """Switches the relay off as soon as it is made: the machine starts unpowered, and a relay
+    that cannot be reached then is alarmed and retried like any other unconfirmed off."""
+
+    # Both set by off(), which __init__ calls.
+    off_since: float
+    _retry_at: float | None  # when to try an unconfirmed off again; None once it is confirmed
+
+    def __init__(self, relay: Relay, *, alarm: Alarm, clock: Clock, retry_seconds: float) -> None:
         self._relay, self._alarm, self._clock = relay, alarm, clock
         self._retry_seconds = retry_seconds
-        self._off_pending = False
-        self._next_retry = 0.0
         self._raised: set[str] = set()  # alarms of the current failure, raised once each
-        self.off_since = clock()
+        self.off()
 
     @property
     def off_confirmed(self) -> bool:
         """The last off was read back as off (and nothing switched on since)."""
-        return not self._off_pending and not self._relay.is_on
+        return self._retry_at is None and not self._relay.is_on
 
     def on(self) -> bool:
         """Switch on; True only if the relay reads back on. Otherwise it is switched off."""
@@ -62,31 +65,30 @@ class Switch:
             self._raise(ALARM_RELAY_NOT_ON, "The relay was switched on but reads off.")
             self.off()
             return False
-        self._off_pending = False
+        self._retry_at = None
         return True
 
-    def off(self) -> bool:
-        """Switch off; True if the relay reads back off. Otherwise it is retried by `retry()`."""
-        self._off_pending, self.off_since = True, self._clock()
-        self._next_retry = self.off_since + self._retry_seconds
+    def off(self) -> None:
+        """Switch off and read back; an off that is not confirmed is retried by `retry()`."""
+        self.off_since = self._clock()
+        self._retry_at = self.off_since + self._retry_seconds
         try:
             self._relay.off()
             still_on = self._relay.read_back()
         except Exception as exc:
             self._raise(ALARM_RELAY_UNREACHABLE, f"Switching off failed, retrying: {exc}")
-            return False
+            return
         if still_on:
             self._raise(ALARM_RELAY_STUCK_ON, "The relay was switched off but reads on.")
-            return False
+            return
         if self._raised:
             log.warning("Relay confirmed off again")
-        self._off_pending = False
+        self._retry_at = None
         self._raised.clear()
-        return True
 
     def retry(self) -> None:
         """Try an unconfirmed off again once `retry_seconds` have passed."""
-        if self._off_pending and self._clock() >= self._next_retry:
+        if self._retry_at is not None and self._clock() >= self._retry_at:
             self.off()
 
     def _raise(self, reason: str, sentence: str) -> None:

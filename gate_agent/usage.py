@@ -41,19 +41,14 @@ class BusyTracker:
         self._idle_since: float | None = started
         self._busy_seconds = 0.0
 
-    @property
-    def busy(self) -> bool:
-        return self._busy
-
     def reading(self, now: float, watts: float) -> None:
         # The stretch since the last reading counts as the state it showed then.
         self._count(now)
         if watts >= self._policy.busy_watts:
             self._busy, self._idle_since = True, None
-        elif watts <= self._policy.idle_watts:
-            if self._busy or self._idle_since is None:
-                self._idle_since = now
-            self._busy = False
+        elif watts <= self._policy.idle_watts and self._idle_since is None:
+            # Idle from now: after a busy reading, or the first reading since the meter failed.
+            self._busy, self._idle_since = False, now
 
     def no_reading(self, now: float) -> None:
         """The meter failed: the time since the last reading is neither busy nor idle, and idle
@@ -66,10 +61,12 @@ class BusyTracker:
 
     def busy_seconds(self, now: float) -> int:
         """Busy time up to `now`, whole seconds."""
-        extra = now - self._last if self._busy and now > self._last else 0.0
-        return int(self._busy_seconds + extra)
+        return int(self._busy_seconds + self._busy_since_last(now))
 
     def _count(self, now: float) -> None:
-        if self._busy and now > self._last:
-            self._busy_seconds += now - self._last
+        self._busy_seconds += self._busy_since_last(now)
         self._last = max(self._last, now)
+
+    def _busy_since_last(self, now: float) -> float:
+        # A clock stepped back (NTP correcting a Pi that booted without one) counts nothing.
+        return max(0.0, now - self._last) if self._busy else 0.0

@@ -15,6 +15,7 @@ import pytest
 from gate_agent import protocol as p
 from gate_agent.agent import Agent
 from gate_agent.hardware.simulated import RecordingDisplay, RecordingIndicator, SimulatedRelay
+from gate_agent.interfaces import RelayError
 
 DEVICE = "laser-1"
 SECRET = "test-secret-0123456789-abcdefghij"
@@ -31,6 +32,33 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+class FlakyRelay(SimulatedRelay):
+    """A smart plug that can stop answering or stop following."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.unreachable = False
+        self.ignores_on = False
+        self.stuck_on = False
+
+    def on(self) -> None:
+        if self.unreachable:
+            raise RelayError("timed out")
+        if not self.ignores_on:
+            super().on()
+
+    def off(self) -> None:
+        if self.unreachable:
+            raise RelayError("timed out")
+        if not self.stuck_on:
+            super().off()
+
+    def read_back(self) -> bool:
+        if self.unreachable:
+            raise RelayError("timed out")
+        return self.is_on
 
 
 @dataclass

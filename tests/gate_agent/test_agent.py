@@ -98,6 +98,7 @@ def test_another_members_allowed_scan_never_takes_over_a_running_session(gate):
     assert gate.relay.transitions == [True]
     assert gate.agent.grant_end == int(gate.clock()) + 600
     assert gate.indicator.calls[-1] == "denied"
+    assert gate.display.lines[-1] == "Denied: the machine is in use"
     log = [(e["kind"], e["badge_uid"]) for e in gate.uploaded()]
     assert log == [(p.EVENT_SESSION_START, UID)]
     gate.clock.advance(600)

@@ -3,12 +3,13 @@ current with the relay off (welded contactor), and failing closed when the relay
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import pytest
 
 from gate_agent import protocol as p
 from gate_agent.agent import Phase
-from gate_agent.hardware.simulated import SimulatedMeter, SimulatedRelay
-from gate_agent.interfaces import RelayError
+from gate_agent.hardware.simulated import SimulatedMeter
 from gate_agent.switch import (
     ALARM_CURRENT_WHILE_OFF,
     ALARM_METER_FAILED,
@@ -16,6 +17,8 @@ from gate_agent.switch import (
     ALARM_RELAY_UNREACHABLE,
 )
 from gate_agent.usage import BusyTracker, UsagePolicy
+
+from .conftest import T0, FlakyRelay
 
 POLICY = UsagePolicy(
     busy_watts=100,
@@ -25,33 +28,6 @@ POLICY = UsagePolicy(
     sample_seconds=2,
     settle_seconds=3,
 )
-
-
-class FlakyRelay(SimulatedRelay):
-    """A smart plug that can stop answering or stop following."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.unreachable = False
-        self.ignores_on = False
-        self.stuck_on = False
-
-    def on(self) -> None:
-        if self.unreachable:
-            raise RelayError("timed out")
-        if not self.ignores_on:
-            super().on()
-
-    def off(self) -> None:
-        if self.unreachable:
-            raise RelayError("timed out")
-        if not self.stuck_on:
-            super().off()
-
-    def read_back(self) -> bool:
-        if self.unreachable:
-            raise RelayError("timed out")
-        return self.is_on
 
 
 @pytest.fixture
@@ -76,6 +52,16 @@ def _events(gate, kind):
     return [e for e in gate.uploaded() if e["kind"] == kind]
 
 
+class CountingMeter(SimulatedMeter):
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def watts(self) -> float:
+        self.calls += 1
+        return super().watts()
+
+
 def test_busy_seconds_are_recorded_at_session_end(powered):
     gate, meter = powered()
     gate.scan_and_reply(grant_for=3600)
@@ -97,7 +83,7 @@ def test_readings_between_the_thresholds_keep_the_state():
     assert tracker.busy_seconds(30) == 20
     assert tracker.idle_seconds(30) == 10
     tracker.reading(40, 100)  # at busy_watts: busy
-    assert tracker.busy and tracker.idle_seconds(40) == 0
+    assert tracker.idle_seconds(40) == 0 and tracker.busy_seconds(45) == 25
 
 
 def test_busy_time_is_counted_up_to_the_end_and_not_while_the_meter_fails():
@@ -109,24 +95,59 @@ def test_busy_time_is_counted_up_to_the_end_and_not_while_the_meter_fails():
     assert tracker.idle_seconds(50) == 0  # unknown is not idle
 
 
-def test_an_idle_session_warns_then_switches_off_with_its_reason(powered):
+def test_busy_time_counts_to_the_instant_of_each_reading_and_of_the_end():
+    tracker = BusyTracker(POLICY, started=T0)
+    tracker.reading(T0, 500)
+    tracker.reading(T0 + 10, 500)
+    assert tracker.busy_seconds(T0 + 10) == 10
+    assert tracker.busy_seconds(T0 + 13.5) == 13
+
+
+def test_a_clock_stepped_back_neither_removes_busy_time_nor_counts_it_twice():
+    tracker = BusyTracker(POLICY, started=0)
+    tracker.reading(0, 500)
+    tracker.reading(100, 500)
+    tracker.reading(50, 500)  # NTP steps the clock back 50 s
+    assert tracker.busy_seconds(50) == 100
+    tracker.reading(120, 500)
+    assert tracker.busy_seconds(150) == 150  # counting resumes once the clock is past 100 again
+
+
+def test_busy_time_between_readings_counts_up_to_the_session_end(powered):
     gate, meter = powered()
+    meter.value = 500
+    gate.scan_and_reply(grant_for=3600)
+    gate.agent.tick()  # the first reading, at the start
+    _run(gate, 10)
+    gate.clock.advance(1)  # the switch-off comes a second after the last reading
+    gate.deliver(p.Topic.COMMAND, gate.command(p.ACTION_SWITCH_OFF, reason="emergency_stop"))
+    (end,) = _events(gate, p.EVENT_SESSION_END)
+    assert end["busy_seconds"] == 11
+
+
+def test_an_idle_session_warns_then_switches_off_with_its_reason(powered, caplog):
+    caplog.set_level("WARNING", logger="gate_agent.agent")
+    gate, meter = powered(zone=UTC)  # T0 is 08:00 UTC
     gate.scan_and_reply(grant_for=3 * 3600)
     meter.value = 500
     _run(gate, 60)
     meter.value = 5
-    _run(gate, 600)  # idle since the first idle reading, 598 s ago
+    _run(gate, 600)  # idle since the first idle reading (08:01:02), 598 s ago
     assert gate.indicator.calls.count("warn") == 0
     _run(gate, 2)  # idle 600 s
     assert gate.indicator.warning and gate.relay.is_on
-    assert gate.display.lines[-1].startswith("Idle: switching off at")
-    _run(gate, 118)
-    assert gate.relay.is_on
+    idle_line = "Idle: switching off at 08:13 unless the machine is used"  # 08:01:02 + 720 s
+    assert gate.display.lines == ["Ada Lovelace: on until 11:00", idle_line]
+    for _ in range(59):  # the 118 s of grace: the warning stands, unchanged
+        _run(gate, 2)
+        assert gate.relay.is_on and gate.indicator.warning
+    assert gate.display.lines[-1] == idle_line
     _run(gate, 2)  # 600 + 120 s idle
     assert not gate.relay.is_on and gate.agent.phase is Phase.IDLE
     (end,) = _events(gate, p.EVENT_SESSION_END)
     assert end["reason"] == "idle_timeout" and end["busy_seconds"] == 60
     assert gate.display.lines[-1] == "Off: idle too long"
+    assert caplog.messages == ["Idle for 720 s: switching off"]
 
 
 def test_use_after_the_idle_warning_keeps_the_machine_on(powered):
@@ -138,8 +159,11 @@ def test_use_after_the_idle_warning_keeps_the_machine_on(powered):
     _run(gate, 2)
     assert not gate.indicator.warning and gate.display.lines[-1].startswith("In use: on until")
     meter.value = 5
-    _run(gate, 700)
-    assert gate.relay.is_on  # the idle clock started again at the last busy reading
+    _run(gate, 600)  # idle since the first idle reading after the busy one, 598 s ago
+    assert gate.relay.is_on and not gate.indicator.warning
+    _run(gate, 2)
+    assert gate.indicator.warning  # a second idle stretch warns again before switching off
+    assert gate.display.lines[-1].startswith("Idle: switching off at")
 
 
 def test_without_an_idle_limit_idle_sessions_run_to_the_grant_end(powered):
@@ -156,6 +180,9 @@ def test_current_with_the_relay_off_raises_the_alarm_at_once_and_once(powered):
     _run(gate, 2)
     (alarm,) = _events(gate, p.EVENT_ALARM)
     assert alarm["reason"] == ALARM_CURRENT_WHILE_OFF and alarm["session_id"] is None
+    assert gate.display.lines[-1] == (
+        "ALARM: 800 W flowing with the relay off: welded contactor or bypass?"
+    )
     _run(gate, 20)
     assert len(_events(gate, p.EVENT_ALARM)) == 1
     meter.value = 0
@@ -187,23 +214,94 @@ def test_current_at_the_idle_threshold_with_the_relay_off_is_no_alarm(powered):
     assert len(_events(gate, p.EVENT_ALARM)) == 1
 
 
-def test_a_failing_meter_raises_one_alarm_and_the_session_goes_on(powered):
+def test_a_failing_meter_raises_one_alarm_and_the_session_goes_on(powered, caplog):
+    caplog.set_level("ERROR", logger="gate_agent.agent")
     gate, meter = powered()
     gate.scan_and_reply(grant_for=3600)
     meter.failing = True
     _run(gate, 900)
     assert gate.relay.is_on  # no reading is not idle
     assert [a["reason"] for a in _events(gate, p.EVENT_ALARM)] == [ALARM_METER_FAILED]
+    assert gate.display.lines[-1] == "ALARM: No power reading: simulated meter failure"
+    assert caplog.messages == ["ALARM meter_failed: No power reading: simulated meter failure"]
 
 
-class CountingMeter(SimulatedMeter):
-    def __init__(self) -> None:
-        super().__init__()
-        self.calls = 0
+def test_a_meter_that_fails_again_after_answering_raises_a_new_alarm(powered):
+    gate, meter = powered()
+    meter.failing = True
+    _run(gate, 2)
+    meter.failing = False
+    _run(gate, 10)
+    meter.failing = True
+    _run(gate, 2)
+    assert [a["reason"] for a in _events(gate, p.EVENT_ALARM)] == [ALARM_METER_FAILED] * 2
 
-    def watts(self) -> float:
-        self.calls += 1
-        return super().watts()
+
+def test_busy_time_stops_counting_while_the_meter_fails(powered):
+    gate, meter = powered()
+    meter.value = 500
+    gate.scan_and_reply(grant_for=3600)
+    gate.agent.tick()
+    _run(gate, 60)
+    meter.failing = True
+    _run(gate, 300)
+    gate.deliver(p.Topic.COMMAND, gate.command(p.ACTION_SWITCH_OFF, reason="emergency_stop"))
+    (end,) = _events(gate, p.EVENT_SESSION_END)
+    assert end["busy_seconds"] == 62  # up to the failed reading, 2 s after the last good one
+
+
+def test_an_error_during_a_session_still_reports_its_busy_time(powered):
+    gate, meter = powered()
+    meter.value = 500
+    gate.scan_and_reply(grant_for=600)
+    gate.agent.tick()
+    gate.indicator.warn = lambda: 1 / 0  # fails when the end-of-grant warning is due
+    _run(gate, 300)
+    (end,) = _events(gate, p.EVENT_SESSION_END)
+    assert (end["reason"], end["busy_seconds"]) == ("agent_error", 300)
+
+
+def test_the_meter_is_read_every_sample_seconds_however_often_the_agent_ticks(make_gate):
+    meter = CountingMeter()
+    gate = make_gate(meter=meter, usage=POLICY)
+    _run(gate, 10, step=0.5)
+    assert meter.calls == 5
+
+
+def test_a_meter_without_a_usage_policy_is_not_read_and_the_session_runs(make_gate):
+    """The simulator always has a meter; a config without [power] gives it no thresholds."""
+    meter = CountingMeter()
+    gate = make_gate(meter=meter)
+    gate.scan_and_reply(grant_for=600)
+    _run(gate, 60)
+    assert gate.relay.is_on and meter.calls == 0
+    gate.deliver(p.Topic.COMMAND, gate.command(p.ACTION_SWITCH_OFF, reason="emergency_stop"))
+    (end,) = _events(gate, p.EVENT_SESSION_END)
+    assert end["reason"] == "emergency_stop" and "busy_seconds" not in end
+
+
+def test_without_a_meter_the_busy_time_is_unknown_not_zero(make_gate):
+    gate = make_gate(usage=POLICY)
+    gate.scan_and_reply(grant_for=600)
+    gate.clock.advance(600)
+    gate.agent.tick()
+    (end,) = _events(gate, p.EVENT_SESSION_END)
+    assert end["reason"] == "grant_expired" and "busy_seconds" not in end
+
+
+def test_idle_time_counts_again_from_the_first_reading_after_the_meter_recovers(powered):
+    gate, meter = powered()
+    gate.scan_and_reply(grant_for=3 * 3600)
+    meter.failing = True
+    _run(gate, 300)
+    meter.failing, meter.value = False, 5
+    _run(gate, 10)  # a failed meter is asked every 10 s: the first idle reading is in here
+    _run(gate, 700)
+    assert gate.relay.is_on  # idle at most 710 s of the 600 + 120 allowed
+    _run(gate, 20)
+    assert not gate.relay.is_on
+    (end,) = _events(gate, p.EVENT_SESSION_END)
+    assert end["reason"] == "idle_timeout"
 
 
 def test_a_failing_meter_is_asked_less_often_until_it_answers(make_gate):
@@ -251,11 +349,14 @@ def test_a_plug_that_does_not_switch_on_ends_the_session(make_gate):
     assert _events(gate, p.EVENT_SESSION_END)[0]["reason"] == "relay_failed"
 
 
-def test_a_plug_unreachable_at_start_up_is_reported_and_the_agent_runs(make_gate):
+def test_a_plug_unreachable_at_start_up_is_reported_and_the_agent_runs(make_gate, caplog):
     relay = FlakyRelay()
     relay.unreachable = True
     gate = make_gate(relay=relay)
     assert [a["reason"] for a in _events(gate, p.EVENT_ALARM)] == [ALARM_RELAY_UNREACHABLE]
+    (first, *_) = [r for r in caplog.records if r.name == "gate_agent.agent"]
+    assert first.getMessage() == "Could not switch the relay off at start-up; retrying"
+    assert first.exc_info[1].args == ("timed out",)
 
 
 def test_the_display_says_until_when_in_the_gates_zone(make_gate):
@@ -307,7 +408,7 @@ def test_allowlist_lines_are_logged_at_debug(make_gate, caplog):
 
 @pytest.mark.parametrize(("busy", "idle"), [(100, 100), (100, 120), (100, -1)])
 def test_usage_policy_needs_idle_below_busy_and_not_negative(busy, idle):
-    with pytest.raises(ValueError, match="idle_watts"):
+    with pytest.raises(ValueError, match=r"^idle_watts must be at least 0 and below busy_watts$"):
         UsagePolicy(busy_watts=busy, idle_watts=idle)
 
 

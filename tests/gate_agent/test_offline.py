@@ -5,11 +5,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+from datetime import UTC
 
 import pytest
 
 from gate_agent import protocol as p
-from gate_agent.agent import Phase
+from gate_agent.agent import REASON_ALLOWLIST_WITHDRAWN, Phase
 from gate_agent.offline import REASON_ALLOWED, REASON_NO_LIST, REASON_NOT_LISTED, REASON_STALE
 
 from .conftest import SECRET, UID, FakeTransport
@@ -67,6 +68,15 @@ def test_offline_denials(gate, make_list, reason):
         False,
         reason,
     )
+
+
+def test_an_offline_grant_and_denial_say_so_on_the_screen(make_gate):
+    gate = make_gate(zone=UTC)  # T0 is 08:00 UTC
+    _offline_scan(gate)
+    assert gate.display.lines[-1] == "Denied: offline no allowlist"
+    gate.deliver(p.Topic.ALLOWLIST, gate.allowlist(_window(gate)))
+    _offline_scan(gate)
+    assert gate.display.lines[-1] == "On until 08:30 (offline)"
 
 
 def test_expired_allowlist_is_not_used(gate):
@@ -239,8 +249,9 @@ def test_allowlist_reusing_a_version_with_other_content_is_rejected(gate):
     assert gate.agent.allowlist == same
 
 
-def test_a_newer_list_without_the_badge_ends_the_session_it_granted(gate):
+def test_a_newer_list_without_the_badge_ends_the_session_it_granted(gate, caplog):
     """The site withdrew the grant (a lapse); its switch-off may come later than the list."""
+    caplog.set_level(logging.WARNING, logger="gate_agent.agent")
     gate.deliver(p.Topic.ALLOWLIST, gate.allowlist(_window(gate), version=1))
     _offline_scan(gate)
     assert gate.relay.is_on
@@ -249,6 +260,10 @@ def test_a_newer_list_without_the_badge_ends_the_session_it_granted(gate):
     gate.deliver(p.Topic.ALLOWLIST, gate.allowlist(version=3))
     assert not gate.relay.is_on
     assert gate.agent.phase is Phase.IDLE
+    end = gate.agent.unsent_events()[-1]
+    assert (end.kind, end.reason) == (p.EVENT_SESSION_END, REASON_ALLOWLIST_WITHDRAWN)
+    assert gate.display.lines[-1] == "Off: your access was withdrawn"
+    assert caplog.messages == [f"The new allow-list no longer lists {UID}: switching off"]
 
 
 def test_a_newer_list_leaves_a_session_the_site_granted_alone(gate):

@@ -17,7 +17,7 @@ from gate_agent.switch import (
     Switch,
 )
 
-from .conftest import FakeClock
+from .conftest import FakeClock, FlakyRelay
 
 PASSWORD = "plug-password-1"
 
@@ -166,8 +166,14 @@ def test_a_status_without_output_is_an_error(shelly, monkeypatch):
 
 
 class Alarms(list):
+    """The (reason, sentence) of each alarm raised; the sentence is what the gate's screen shows."""
+
     def __call__(self, reason: str, sentence: str) -> None:
-        self.append(reason)
+        self.append((reason, sentence))
+
+    @property
+    def reasons(self) -> list[str]:
+        return [reason for reason, _ in self]
 
 
 def _switch(relay, clock=None, retry=5.0):
@@ -176,20 +182,41 @@ def _switch(relay, clock=None, retry=5.0):
     return Switch(relay, alarm=alarms, clock=clock, retry_seconds=retry), alarms, clock
 
 
+def test_a_new_switch_switches_the_relay_off_and_confirms_it():
+    relay = SimulatedRelay()
+    relay.on()  # left on by a crashed agent
+    switch, alarms, clock = _switch(relay)
+    assert not relay.is_on and switch.off_confirmed and alarms == []
+    assert switch.off_since == clock()
+
+
+def test_a_relay_unreachable_when_the_switch_is_made_is_alarmed_and_retried_off():
+    relay = FlakyRelay()
+    relay._on, relay.unreachable = True, True
+    switch, alarms, clock = _switch(relay)
+    assert alarms == [(ALARM_RELAY_UNREACHABLE, "Switching off failed, retrying: timed out")]
+    assert not switch.off_confirmed
+    relay.unreachable = False
+    clock.advance(5)
+    switch.retry()
+    assert switch.off_confirmed and not relay.is_on
+
+
 def test_switch_on_and_off_confirmed(shelly):
     switch, alarms, _ = _switch(ShellyRelay(shelly.host))
     assert switch.on() is True and shelly.output
     assert not switch.off_confirmed
-    assert switch.off() is True and not shelly.output
-    assert switch.off_confirmed and alarms == []
+    switch.off()
+    assert switch.off_confirmed and not shelly.output and alarms == []
 
 
 def test_an_unreachable_plug_is_a_failed_switch_on_retried_off(shelly):
     clock = FakeClock()
     switch, alarms, _ = _switch(ShellyRelay(shelly.host, timeout=0.3), clock)
+    shelly.requests.clear()
     shelly.hang()
     assert switch.on() is False
-    assert alarms == [ALARM_RELAY_UNREACHABLE]  # once, though switching off failed too
+    assert alarms.reasons == [ALARM_RELAY_UNREACHABLE]  # once, though switching off failed too
     assert not switch.off_confirmed
     shelly.resume()
     clock.advance(4.9)
@@ -205,7 +232,7 @@ def test_a_plug_that_does_not_follow_on_is_switched_off_with_an_alarm(shelly):
     shelly.stuck = True
     switch, alarms, _ = _switch(ShellyRelay(shelly.host))
     assert switch.on() is False
-    assert alarms == [ALARM_RELAY_NOT_ON]
+    assert alarms == [(ALARM_RELAY_NOT_ON, "The relay was switched on but reads off.")]
     assert shelly.requests[-2:] == ["/rpc/Switch.Set?id=0&on=false", "/rpc/Switch.GetStatus?id=0"]
 
 
@@ -214,10 +241,11 @@ def test_a_relay_stuck_on_raises_once_and_is_retried_until_it_reads_off(shelly):
     switch, alarms, _ = _switch(ShellyRelay(shelly.host), clock)
     assert switch.on()
     shelly.stuck = True
-    assert switch.off() is False
+    switch.off()
+    assert not switch.off_confirmed
     clock.advance(5)
     switch.retry()
-    assert alarms == [ALARM_RELAY_STUCK_ON]
+    assert alarms == [(ALARM_RELAY_STUCK_ON, "The relay was switched off but reads on.")]
     shelly.stuck = False
     clock.advance(5)
     switch.retry()
@@ -226,7 +254,40 @@ def test_a_relay_stuck_on_raises_once_and_is_retried_until_it_reads_off(shelly):
     assert switch.on()
     shelly.stuck = True
     switch.off()
-    assert alarms == [ALARM_RELAY_STUCK_ON, ALARM_RELAY_STUCK_ON]
+    assert alarms.reasons == [ALARM_RELAY_STUCK_ON, ALARM_RELAY_STUCK_ON]
+
+
+def test_every_failed_try_is_logged_though_alarmed_once_and_so_is_the_recovery(caplog):
+    caplog.set_level("WARNING", logger="gate_agent.switch")
+    relay = FlakyRelay()
+    switch, alarms, clock = _switch(relay)
+    assert switch.on()
+    relay.stuck_on = True
+    switch.off()
+    clock.advance(5)
+    switch.retry()
+    relay.stuck_on = False
+    clock.advance(5)
+    switch.retry()
+    stuck = "Relay alarm relay_stuck_on: The relay was switched off but reads on."
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("ERROR", stuck),
+        ("ERROR", stuck),
+        ("WARNING", "Relay confirmed off again"),
+    ]
+    assert len(alarms) == 1
+
+
+def test_switching_on_cancels_the_retry_of_an_earlier_unconfirmed_off():
+    relay = FlakyRelay()
+    switch, _, clock = _switch(relay)
+    relay.unreachable = True
+    switch.off()
+    relay.unreachable = False
+    assert switch.on()
+    clock.advance(60)
+    switch.retry()
+    assert relay.is_on  # the session that switched on since keeps its power
 
 
 def test_switch_retry_does_nothing_once_off_is_confirmed():
@@ -247,5 +308,5 @@ def test_any_exception_switching_on_fails_closed():
     relay = _Exploding()
     switch, alarms, _ = _switch(relay)
     assert switch.on() is False
-    assert alarms == [ALARM_RELAY_UNREACHABLE]
+    assert alarms == [(ALARM_RELAY_UNREACHABLE, "Switching on failed: bus error")]
     assert not relay.is_on

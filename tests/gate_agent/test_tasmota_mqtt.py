@@ -44,14 +44,16 @@ def test_switches_and_reads_back_over_mqtt(plug):
 def test_a_plug_that_stops_answering_is_a_failed_switch(plug):
     twin, relay = plug
     relay.read_back()  # connected and subscribed
+    alarms: list[str] = []
+    switch = Switch(
+        relay, alarm=lambda reason, _: alarms.append(reason), clock=FakeClock(), retry_seconds=5
+    )
     twin.answering = False
     relay._timeout = 0.3
     with pytest.raises(RelayError, match="no answer"):
         relay.on()
     with pytest.raises(SensorError):
         relay.watts()
-    alarms: list[str] = []
-    switch = Switch(relay, alarm=lambda reason, _: alarms.append(reason), clock=FakeClock())
     assert switch.on() is False and alarms == [ALARM_RELAY_UNREACHABLE]
 
 
