@@ -14,6 +14,7 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -41,11 +42,12 @@ CLAIM_LEASE = timedelta(seconds=5)
 RESIGN_MARGIN_SECONDS = 20
 
 
-def _locked(rows: QuerySet[GateMessage]) -> list[int]:
-    """Lock `rows` in id order and return their ids. Every writer of several outbox rows locks
-    them this way first: two bridges, one recording acks and one a publish round, then never
-    deadlock (PostgreSQL breaks a deadlock only after `deadlock_timeout`, a second, and the
-    soak saw acks recorded that much late). Call it inside the transaction that writes them."""
+def _locked(rows: QuerySet[Any]) -> list[int]:
+    """Lock `rows` in id order and return their ids. Every writer of several outbox rows (or
+    gates) locks them this way first: two bridges, one recording acks and one a publish round,
+    or both claiming lists of the same gates, then never deadlock (PostgreSQL breaks a deadlock
+    only after `deadlock_timeout`, a second, and the soak saw acks recorded that much late).
+    Call it inside the transaction that writes them."""
     return list(rows.select_for_update().order_by("pk").values_list("pk", flat=True))
 
 
@@ -185,6 +187,12 @@ def outbox_claim(*, now: datetime | None = None, limit: int = 100) -> list[Outgo
             .select_related("device__machine")
             .filter(state__in=PENDING_STATES, next_attempt_at__lte=now, give_up_at__gt=now)
             .order_by("id")[:limit]
+        )
+        # Building a list bumps its gate's version (a row lock on the gate).
+        _locked(
+            GateDevice.objects.filter(
+                pk__in={r.device_id for r in rows if r.kind == GateMessageKind.ALLOWLIST}
+            )
         )
         outgoing = []
         for row in rows:
