@@ -52,25 +52,40 @@ def member_outlook(*, member: Member, machine: Machine, now: datetime | None = N
 def machines_outlook(
     *, member: Member, machines: Iterable[Machine], now: datetime | None = None
 ) -> dict[int, Outlook]:
-    """`member_outlook` for each machine (the membership's standing is looked up once)."""
+    """`member_outlook` for each machine: the member's standing, plan, certifications and
+    check-outs are read once for all of them (the area's day asks about every machine)."""
     now = now or clock.now()
+    machines = list(machines)
     blockers = membership_selectors.member_machine_blockers(member, at=now)
+    membership = getattr(member, "membership", None)
+    plan = membership.plan if membership is not None else None
+    named = membership_selectors.plans_named_locations([plan.pk]).get(plan.pk, ()) if plan else ()
+    grants = training_selectors.certification_grants_held(
+        member_ids=[member.pk],
+        certification_ids={m.required_certification_id for m in machines} - {None},
+    )
+    checkouts = training_selectors.checkouts_held(
+        member_ids=[member.pk], checkout_ids={m.required_checkout_id for m in machines} - {None}
+    )
     outlooks = {}
     for machine in machines:
-        certification = machine.required_certification
-        certified = certification is None or training_selectors.member_holds_certification(
-            member=member, certification=certification, at=now
+        certification_id, checkout_id = (
+            machine.required_certification_id,
+            machine.required_checkout_id,
         )
         # The same facts `booking_facts` gathers for a booking, read now rather than at a start.
         refused = rules.member_refusal(
             may_use_machines=not blockers,
-            plan_covers_location=membership_selectors.member_plan_opens(
-                member, machine.location_id
+            plan_covers_location=membership_selectors.plan_opens_location(
+                plan, machine.location_id, named=named
             ),
-            certified=certified,
-            checked_out=training_selectors.member_holds_checkout(
-                member=member, checkout_id=machine.required_checkout_id, at=now
+            certified=certification_id is None
+            or any(
+                training_selectors.grant_valid_at(grant, at=now)
+                for grant in grants.get((member.pk, certification_id), [])
             ),
+            checked_out=checkout_id is None
+            or training_selectors.held_at(checkouts.get((member.pk, checkout_id), []), at=now),
             rules=machine_rules(machine),
         )
         outlooks[machine.pk] = _explain(

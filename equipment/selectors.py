@@ -42,8 +42,9 @@ class CalendarFacts:
 
 
 def machines_bookable() -> QuerySet[Machine]:
+    # The location: its time zone shapes every slot (`machine_rules`).
     return Machine.objects.exclude(state=MachineState.RETIRED).select_related(
-        "required_certification"
+        "required_certification", "location"
     )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from bookings import outlook, rules, selectors, services
@@ -12,9 +14,10 @@ from bookings.models import BookingState
 from bookings.rules import Refusal
 from core.time import add_duration
 from membership.models import MembershipStatus
+from equipment.selectors import machines_bookable
 from tests.bookings.conftest import NOW, ZONE, at
 from tests.factories.bookings import BookingFactory
-from tests.factories.equipment import MachineFactory
+from tests.factories.equipment import MachineFactory, certification, certify
 from tests.factories.membership import UserFactory, ready_member
 from tests.factories.training import ClassSessionFactory, MemberCertificationFactory
 
@@ -184,3 +187,23 @@ def test_im_done_is_refused_before_the_start_and_for_others(laser, maker):
 
 def test_the_zone_is_the_spaces(laser):
     assert str(ZONE) == "America/Los_Angeles"
+
+
+def test_the_outlook_of_many_machines_costs_the_queries_of_one(maker, laser):
+    """The area's day and the machine cards ask about every machine at once."""
+    for n in range(4):
+        certify(
+            maker,
+            MachineFactory(
+                required_certification=certification(f"Tool {n}")
+            ).required_certification,
+        )
+    machines = list(machines_bookable().exclude(pk=laser.pk))
+
+    def queries_for(some) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            seen = outlook.machines_outlook(member=maker, machines=some, now=NOW)
+        assert all(o.may_book for o in seen.values())
+        return len(captured)
+
+    assert queries_for(machines) == queries_for(machines[:1])
