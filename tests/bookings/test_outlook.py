@@ -13,8 +13,8 @@ from bookings import outlook, rules, selectors, services
 from bookings.models import BookingState
 from bookings.rules import Refusal
 from core.time import add_duration
-from membership.models import MembershipStatus
 from equipment.selectors import machines_bookable
+from membership.models import MembershipStatus
 from tests.bookings.conftest import NOW, ZONE, at
 from tests.factories.bookings import BookingFactory
 from tests.factories.equipment import MachineFactory, certification, certify
