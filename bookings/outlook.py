@@ -62,10 +62,13 @@ def machines_outlook(
     named = membership_selectors.plans_named_locations([plan.pk]).get(plan.pk, ()) if plan else ()
     grants = training_selectors.certification_grants_held(
         member_ids=[member.pk],
-        certification_ids={m.required_certification_id for m in machines} - {None},
+        certification_ids={
+            m.required_certification_id for m in machines if m.required_certification_id
+        },
     )
     checkouts = training_selectors.checkouts_held(
-        member_ids=[member.pk], checkout_ids={m.required_checkout_id for m in machines} - {None}
+        member_ids=[member.pk],
+        checkout_ids={m.required_checkout_id for m in machines if m.required_checkout_id},
     )
     outlooks = {}
     for machine in machines:
