@@ -17,11 +17,14 @@ from core.errors import DomainError
 from membership import selectors as membership_selectors
 from membership import services as membership_services
 from membership.models import Plan
+from staffing.selectors import staff_scope
+from staffing.shortcuts import head_office_only
 from training import services as training_services
 from training.models import Certification
 
 training_staff = permission_required("training.manage_training", raise_exception=True)
 member_staff = permission_required("membership.manage_members", raise_exception=True)
+# Certifications, plans, the waiver and roles are the chain's: the head office's to change.
 
 
 def _setup_page(request, form, save, *, success, context: dict):
@@ -51,11 +54,19 @@ def setup_home(request):
         user.has_perm("training.manage_training") or user.has_perm("membership.manage_members")
     ):
         raise PermissionDenied
-    return render(request, "console/setup.html", {"setup": selectors.setup_overview()})
+    return render(
+        request,
+        "console/setup.html",
+        {
+            "setup": selectors.setup_overview(),
+            "head_office": staff_scope(user).covers_every_location(),
+        },
+    )
 
 
 @login_required
 @training_staff
+@head_office_only("set up a certification")
 def certification_edit(request, pk: int | None = None):
     certification = get_object_or_404(Certification, pk=pk) if pk else Certification()
     form = CertificationForm(request.POST or None, instance=copy.copy(certification))
@@ -79,6 +90,7 @@ def certification_edit(request, pk: int | None = None):
 
 @login_required
 @member_staff
+@head_office_only("change a plan")
 def plan_edit(request, pk: int | None = None):
     plan = get_object_or_404(Plan, pk=pk) if pk else Plan()
     form = PlanForm(request.POST or None, instance=copy.copy(plan))
@@ -99,6 +111,7 @@ def plan_edit(request, pk: int | None = None):
 
 @login_required
 @member_staff
+@head_office_only("publish a waiver")
 def waiver_publish(request):
     current = membership_selectors.waiver_current()
     initial = {"title": current.title, "text": current.text} if current else {}
@@ -135,6 +148,7 @@ def waiver_publish(request):
 
 @login_required
 @member_staff
+@head_office_only("change staff roles")
 def role_edit(request):
     form = RoleForm(request.POST or None)
     return _setup_page(

@@ -36,7 +36,7 @@ from membership.models import (
     Waiver,
     WaiverSignature,
 )
-from staffing.services import require_at_location
+from staffing.services import require_at_location, require_head_office
 
 
 def _default_plan() -> Plan | None:
@@ -305,9 +305,12 @@ def waiver_sign(
 PLAN_FIELDS = ["name", "monthly_price_cents", "currency", "is_default"]
 
 
-def _require_setup_staff(actor: User | None) -> None:
-    if actor is not None and not actor.has_perm("membership.manage_members"):
+def _require_setup_staff(actor: User | None, *, what: str) -> None:
+    if actor is None:
+        return
+    if not actor.has_perm("membership.manage_members"):
         raise MembershipError("Only staff can change plans and waivers.")
+    require_head_office(user=actor, what=what)
 
 
 def plan_save(*, plan: Plan, actor: User | None, token: uuid.UUID | None = None) -> Plan:
@@ -316,7 +319,7 @@ def plan_save(*, plan: Plan, actor: User | None, token: uuid.UUID | None = None)
     A new price applies from each membership's next period; a plan made the default takes the
     place of the old default (new members get it).
     """
-    _require_setup_staff(actor)
+    _require_setup_staff(actor, what="change a plan")
     if not plan.name.strip():
         raise MembershipError("Name the plan.")
     with transaction.atomic():
@@ -347,7 +350,7 @@ def waiver_publish(
     """Publish a new waiver version: it is current at once, and every member must sign it
     before their next machine use (the access decision reads the current version; the gates'
     offline lists are renewed in this transaction). Sessions running now run to their end."""
-    _require_setup_staff(actor)
+    _require_setup_staff(actor, what="publish a waiver")
     title, text = title.strip(), text.strip()
     if not title or not text:
         raise MembershipError("A waiver needs a title and its text.")
@@ -393,6 +396,9 @@ def role_set(
         raise MembershipError(
             "Staff may make members instructors; only an administrator may make or remove staff."
         )
+    if actor is not None:
+        # The role holds where its holder holds a location role, else at the first location.
+        require_head_office(user=actor, what=f"give or take the {role} role")
     with transaction.atomic():
         submission_claim(token)
         group = Group.objects.get(name=role)

@@ -31,6 +31,10 @@ class Scope:
             location_id = self.default_id
         return location_id in self.location_ids
 
+    def covers_every_location(self) -> bool:
+        """Every location there is: the head office, or any staff of a one-location space."""
+        return self.everywhere or not Location.objects.exclude(pk__in=self.location_ids).exists()
+
     def filter(self, queryset: QuerySet[M], path: str) -> QuerySet[M]:
         """`queryset` narrowed to rows whose `path` (a lookup to a location, e.g.
         "machine__location") is in scope; an empty `path` counts as the default location."""

@@ -51,6 +51,19 @@ def require_at_location(
     raise OutOfScope(f"{what}: not at a location where you are {role.label.lower()}.")
 
 
+def require_head_office(*, user: Any, what: str, path: str = "") -> None:
+    """Raise `OutOfScope` (and keep a `RefusedAction`) unless `user` is staff at every location.
+
+    What every location shares is the head office's to change: certifications, plans and
+    prices, the waiver, who is an instructor, the webhooks. A staff member of one location
+    changing them would change them at all the others. In a space with one location its staff
+    are the head office."""
+    if role_scope(user, Role.STAFF).covers_every_location():
+        return
+    refused_action_record(user=user, role=Role.STAFF, location_id=None, what=what, path=path)
+    raise OutOfScope(f"{what}: only head-office staff (staff at every location) change this.")
+
+
 def refused_action_record(
     *, user: Any, role: Role, location_id: int | None, what: str, path: str = ""
 ) -> None:

@@ -22,6 +22,7 @@ from core.submissions import submission_claim
 from core.time import local_midnight
 from membership.billing.config import stripe_enabled
 from membership.models import Member, User
+from staffing.services import require_head_office
 from training import notifications, selectors
 from training.errors import EnrollmentRejected, NotAllowed, SignOffRejected, TrainingError
 from training.models import (
@@ -493,6 +494,8 @@ def certification_save(
     """
     if actor is not None and not actor.has_perm("training.manage_training"):
         raise NotAllowed("Only training staff can set up certifications.")
+    if actor is not None:
+        require_head_office(user=actor, what="set up a certification")
     certification.name = certification.name.strip()
     if not certification.name:
         raise TrainingError("Name the certification.")

@@ -8,11 +8,18 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from core.views import form_action
+from staffing.shortcuts import head_office_only
 from webhooks import selectors, services
 from webhooks.forms import EndpointActionForm, EndpointDisableForm, EndpointForm
 from webhooks.models import Endpoint
 
-webhook_staff = permission_required("webhooks.manage_endpoints", raise_exception=True)
+
+def webhook_staff(view):
+    """Endpoints receive every location's events: the head office's to manage."""
+    allowed = permission_required("webhooks.manage_endpoints", raise_exception=True)
+    return allowed(head_office_only("manage webhook endpoints")(view))
+
+
 PAGE_SIZE = 50
 
 

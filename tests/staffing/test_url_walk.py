@@ -85,8 +85,8 @@ SHARED = {
     "bookings:area_day",
 }
 # Chain-wide configuration, not at any location (certifications and plans are the chain's, a
-# webhook endpoint the site's), and the API, which authenticates by token, not by session: not
-# walked. Restricting the configuration pages to head-office staff is still to do (issue 12).
+# webhook endpoint the site's): the head office's only (tests/staffing/test_head_office.py); and
+# the API, which authenticates by token, not by session. Not walked.
 CHAIN_WIDE = {"console:certification_edit", "console:plan_edit"}
 CHAIN_WIDE_NAMESPACES = ("webhooks:", "api:")
 SKIPPED_PREFIXES = ("admin/", "accounts/", "^media/", "media/", "static/")
