@@ -197,7 +197,9 @@ def booking_lengths(
         facts = replace(
             facts,
             may_use_machines=True,
+            plan_covers_location=True,
             certified=True,
+            checked_out=True,
             member_week_minutes=0,
             member_day_bookings=0,
         )

@@ -408,3 +408,21 @@ def test_only_training_staff_give_check_outs(lasers, everywhere, checkout):
     with pytest.raises(NotAllowed):
         training_services.checkout_grant(member=member, checkout=checkout, actor=UserFactory())
     assert not MemberCheckout.objects.exists()
+
+
+def test_staff_booking_for_a_member_are_offered_lengths_whatever_their_own_plan_and_check_outs(
+    lasers, menlo_only, checkout
+):
+    """At the desk, staff pick a slot and name the member afterwards: the member's plan and
+    check-out are checked when they book, not the staff member's own."""
+    _, raleigh_laser = lasers
+    raleigh_laser.required_checkout = checkout
+    raleigh_laser.save()
+    desk = member_on(menlo_only)  # the staff member's own membership opens only Menlo Park
+    start = (timezone.now() + timedelta(days=2)).replace(hour=15, minute=0, second=0, microsecond=0)
+
+    offered = outlook.booking_lengths(
+        member=desk, machine=raleigh_laser, start=start, for_anyone=True
+    )
+
+    assert offered.minutes and offered.refused is None
