@@ -47,8 +47,9 @@ def _locked(rows: QuerySet[Any]) -> list[int]:
     gates) locks them this way first: two bridges, one recording acks and one a publish round,
     or both claiming lists of the same gates, then never deadlock (PostgreSQL breaks a deadlock
     only after `deadlock_timeout`, a second, and the soak saw acks recorded that much late).
-    Call it inside the transaction that writes them."""
-    return list(rows.select_for_update().order_by("pk").values_list("pk", flat=True))
+    The lock is the one UPDATE takes (NO KEY): an access event naming the gate, or a gate's
+    message, is not held up by it. Call it inside the transaction that writes them."""
+    return list(rows.select_for_update(no_key=True).order_by("pk").values_list("pk", flat=True))
 
 
 def _give_up_at(now: datetime) -> datetime:

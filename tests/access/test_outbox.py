@@ -12,7 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from access import outbox
-from access.models import DeliveryState, GateMessage
+from access.models import AccessSource, DeliveryState, GateMessage
+from access.services import access_decide
 from gate_agent import protocol as p
 from tests.factories.access import GateDeviceFactory
 
@@ -77,6 +78,45 @@ def test_a_list_being_built_by_a_bridge_does_not_stand_for_a_change_made_meanwhi
 
 
 @pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_scan_at_a_gate_whose_list_a_bridge_is_building_is_not_held_up(scene):
+    """The claim locks the gates whose lists it builds as an UPDATE would (NO KEY): a scan's
+    access event, which names the gate, is written meanwhile. A stronger lock made the scan
+    wait for the claim, and the two deadlocked over the booking it checks in."""
+    device = GateDeviceFactory(machine=scene.machine)
+    outbox.outbox_allowlist(devices=[device])
+    claimed, release = threading.Event(), threading.Event()
+
+    def bridge() -> None:
+        try:
+            with transaction.atomic():
+                assert outbox.outbox_claim()
+                claimed.set()
+                release.wait(20)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=bridge)
+    thread.start()
+    try:
+        assert claimed.wait(20)
+        with connection.cursor() as cursor:  # waiting for a lock fails at once instead
+            cursor.execute("SET lock_timeout = '2s'")
+        result = access_decide(
+            badge_uid=scene.badge_uid,
+            machine=scene.machine,
+            source=AccessSource.GATE,
+            device=device,
+        )
+    finally:
+        release.set()
+        thread.join(20)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = 0")
+    assert result.decision.allowed
+
+
+@pytest.mark.postgres
 def test_every_writer_of_several_outbox_rows_locks_them_in_id_order_first(scene):
     """Two bridges, one recording a publish round and the other gates' acks over the same
     rows, deadlocked when each took its row locks in its own order; PostgreSQL broke it after a
@@ -125,6 +165,8 @@ def test_every_writer_of_several_outbox_rows_locks_them_in_id_order_first(scene)
         first_write = next(
             (i for i, sql in enumerate(touching) if sql.startswith("UPDATE")), len(touching)
         )
-        locks = [sql for sql in touching[:first_write] if sql.endswith("FOR UPDATE")]
-        # values_list("pk") orders by its first column, the id
-        assert locks and all(re.search(r"ORDER BY 1 ASC FOR UPDATE$", sql) for sql in locks), name
+        locks = [sql for sql in touching[:first_write] if "FOR " in sql]
+        # values_list("pk") orders by its first column, the id; NO KEY as an UPDATE's own lock
+        assert locks and all(
+            re.search(r"ORDER BY 1 ASC FOR NO KEY UPDATE$", sql) for sql in locks
+        ), name
