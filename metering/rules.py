@@ -35,10 +35,13 @@ GRANT_LABELS = {
 def session_grant(*, reason: str, booked: bool) -> Grant:
     """The grant of a session from the reason its gate reported at the start.
 
-    Instructor and maintainer grants are staff time even with a booking. Any other allowed start
-    (a booking, the offline allow-list, a session recorded before reasons were kept) is booked
-    time if a booking covered it; an offline or older start without one was a maintainer's window.
+    Instructor and maintainer grants are staff time even with a booking; a booking grant is
+    booked time even when the session started in the check-in minutes before the booking. An
+    offline start (the allow-list) or one recorded before reasons were kept is booked time if a
+    booking covered it, else it was a maintainer's window.
     """
+    if reason == "allowed_booking":
+        return Grant.BOOKING
     if reason == "allowed_instructor":
         return Grant.INSTRUCTOR
     if reason == "allowed_maintainer":
