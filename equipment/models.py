@@ -261,7 +261,9 @@ class MachineRate(models.Model):
             models.CheckConstraint(
                 condition=Q(per_minute_minor__gt=0), name="machine_rate_per_minute_positive"
             ),
-            models.CheckConstraint(condition=Q(step_minutes__gt=0), name="machine_rate_step_positive"),
+            models.CheckConstraint(
+                condition=Q(step_minutes__gt=0), name="machine_rate_step_positive"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -11,8 +11,8 @@ from core.errors import DomainError
 from core.forms import OnceForm
 from membership import cards, readiness, selectors, services
 from membership.billing import selectors as billing_selectors
-from membership.billing.sections import billing_sections
 from membership.billing.catalogue import CreditPack
+from membership.billing.sections import billing_sections
 from membership.forms import PROFILE_FIELDS, ProfileForm, WaiverSignForm
 from membership.models import Member
 

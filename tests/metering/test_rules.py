@@ -130,9 +130,10 @@ def test_a_session_is_split_at_the_local_month_boundary_not_utc():
 
 def test_a_session_inside_one_month_is_one_part():
     start = datetime(2026, 10, 12, 18, tzinfo=UTC)
-    assert [(p.month, p.seconds) for p in rules.month_parts(start, start + 2 * timedelta(hours=1), SEOUL)] == [
-        (date(2026, 10, 1), 2 * HOUR)
-    ]
+    assert [
+        (p.month, p.seconds)
+        for p in rules.month_parts(start, start + 2 * timedelta(hours=1), SEOUL)
+    ] == [(date(2026, 10, 1), 2 * HOUR)]
 
 
 def test_a_session_across_a_dst_change_counts_the_hours_that_really_passed():

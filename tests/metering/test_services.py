@@ -40,7 +40,9 @@ def test_posting_a_month_twice_charges_it_once(gate_session, member, ten_hours):
     (entry,) = usage_entries(member)
     assert (entry.amount_minor, entry.currency, entry.method) == (12000, "usd", "account")
     assert entry.cause.charged_minutes == 240
-    assert [(c.included_seconds, c.amount_minor) for c in UsageCharge.objects.order_by("part_start")] == [
+    assert [
+        (c.included_seconds, c.amount_minor) for c in UsageCharge.objects.order_by("part_start")
+    ] == [
         (6 * 3600, 0),
         (4 * 3600, 12000),
     ]
@@ -104,7 +106,9 @@ def test_a_session_still_running_is_charged_when_it_ends_each_month_once(gate_se
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("reason", ["allowed_instructor", "allowed_maintainer"])
-def test_staff_time_is_recorded_but_not_charged_unless_the_rate_says(gate_session, laser, member, reason):
+def test_staff_time_is_recorded_but_not_charged_unless_the_rate_says(
+    gate_session, laser, member, reason
+):
     gate_session(OCTOBER_2, 2, reason=reason)
     assert usage_charges_post(now=NOVEMBER_START) == 0
     assert not usage_entries(member).exists()
@@ -141,7 +145,9 @@ def test_a_whole_month_in_won_charges_whole_won(gate_session):
         step_minutes=10,
         minimum_minor=3000,
     )
-    member = MembershipFactory(plan=PlanFactory(name="Seoul", currency="krw", monthly_price_cents=100000, is_default=False)).member
+    member = MembershipFactory(
+        plan=PlanFactory(name="Seoul", currency="krw", monthly_price_cents=100000, is_default=False)
+    ).member
     # 23:50 on 31 October in Seoul (14:50 UTC), for 25 minutes: October's 10, November's 15.
     start = datetime(2026, 10, 31, 14, 50, tzinfo=UTC)
     gate_session(start, 25 / 60, on=rate.machine, who=member)

@@ -6,7 +6,9 @@ from metering.tasks import post_usage_charges
 
 
 class Command(BaseCommand):
-    help = "Charge the machine time of months that are over (idempotent), then Stripe invoice items."
+    help = (
+        "Charge the machine time of months that are over (idempotent), then Stripe invoice items."
+    )
 
     def handle(self, *args, **options) -> None:
         done = post_usage_charges()
