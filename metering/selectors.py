@@ -4,8 +4,9 @@ this month priced as it accrues (the billing page's section)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.db.models import Q
 
@@ -61,34 +62,17 @@ class MachineUsage:
 
     machine: Machine
     currency: str
-    month: date
-    seconds: int  # charged kinds of time (booked, and staff time the rate charges)
-    staff_seconds: int  # staff time the rate does not charge
-    included_seconds: int  # what the plan includes
-    included_used: int
+    time: timedelta  # charged kinds of time (booked, and staff time the rate charges)
+    staff_time: timedelta  # staff time the rate does not charge
+    included: timedelta  # what the plan includes
+    included_used: timedelta
     charged_minutes: int
     amount_minor: int
     running: bool
 
     @property
-    def time(self) -> timedelta:
-        return timedelta(seconds=self.seconds)
-
-    @property
-    def staff_time(self) -> timedelta:
-        return timedelta(seconds=self.staff_seconds)
-
-    @property
-    def included(self) -> timedelta:
-        return timedelta(seconds=self.included_seconds)
-
-    @property
-    def included_used_time(self) -> timedelta:
-        return timedelta(seconds=self.included_used)
-
-    @property
     def included_left(self) -> timedelta:
-        return timedelta(seconds=max(self.included_seconds - self.included_used, 0))
+        return max(self.included - self.included_used, timedelta(0))
 
 
 def member_month_usage(member: Member, *, now: datetime | None = None) -> list[MachineUsage]:
@@ -134,17 +118,20 @@ def member_month_usage(member: Member, *, now: datetime | None = None) -> list[M
             MachineUsage(
                 machine=machine,
                 currency=machine.rate.currency,
-                month=rules.month_start(now, machine.location.zone),
-                seconds=sum(c.seconds for c in charges if c.charged),
-                staff_seconds=sum(c.seconds for c in charges if not c.charged),
-                included_seconds=included,
-                included_used=sum(c.included_seconds for c in charges),
+                time=_seconds(c.seconds for c in charges if c.charged),
+                staff_time=_seconds(c.seconds for c in charges if not c.charged),
+                included=timedelta(seconds=included),
+                included_used=_seconds(c.included_seconds for c in charges),
                 charged_minutes=sum(c.charged_minutes for c in charges),
                 amount_minor=sum(c.amount_minor for c in charges),
                 running=machine in running,
             )
         )
     return sorted(usage, key=lambda row: row.machine.name)
+
+
+def _seconds(counts: Iterable[int]) -> timedelta:
+    return timedelta(seconds=sum(counts))
 
 
 def billing_usage_section(member: Member) -> BillingSection | None:
