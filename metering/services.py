@@ -82,7 +82,7 @@ def _month_post(member_id: int, pending: list[_Pending]) -> int:
     with transaction.atomic():
         # Charges of a member's month are worked out one run at a time: each takes the included
         # hours the ones before left.
-        member = Member.objects.select_for_update().select_related("membership").get(pk=member_id)
+        member = Member.objects.select_for_update().get(pk=member_id)
         machine, month = pending[0].session.machine, pending[0].part.month
         done = set(
             UsageCharge.objects.filter(
