@@ -14,7 +14,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Sum
 
 from access.models import UsageSession
-from core import clock
 from membership.billing.client import BillingUnavailable, stripe_client
 from membership.billing.config import stripe_enabled
 from membership.billing.ledger import ledger_record
@@ -77,7 +76,7 @@ def _billing_for(member: Member) -> str:
     return Billing.STATEMENT
 
 
-def _month_post(member_id: int, pending: list[_Pending]) -> int:
+def _month_post(member_id: int, pending: list[_Pending], *, now: datetime) -> int:
     """Charge one member's parts of one month on one machine; returns how many were charged."""
     with transaction.atomic():
         # Charges of a member's month are worked out one run at a time: each takes the included
@@ -124,7 +123,7 @@ def _month_post(member_id: int, pending: list[_Pending]) -> int:
                 amount_minor=charge.amount_minor,
                 currency=rate.currency,
                 billing=billing if charge.amount_minor else Billing.NONE,
-                created_at=clock.now(),
+                created_at=now,
             )
             if charge.amount_minor:
                 ledger_record(
@@ -135,6 +134,7 @@ def _month_post(member_id: int, pending: list[_Pending]) -> int:
                     currency=rate.currency,
                     cause=usage,
                     memo=usage.description,
+                    occurred_at=now,
                 )
                 charged += 1
         return charged
@@ -152,7 +152,7 @@ def usage_charges_post(*, now: datetime) -> int:
     # Oldest month first, so a month's included hours go to its parts in the order they started.
     for member_id, machine_id, month in sorted(groups, key=lambda key: (key[2], key[0], key[1])):
         try:
-            charged += _month_post(member_id, groups[member_id, machine_id, month])
+            charged += _month_post(member_id, groups[member_id, machine_id, month], now=now)
         except IntegrityError:
             logger.info("Usage of member %s in %s was posted by another run", member_id, month)
     return charged
@@ -170,7 +170,7 @@ def usage_invoice_items_push() -> int:
     pushed, failed = 0, 0
     pending = UsageCharge.objects.filter(
         billing=Billing.INVOICE, stripe_invoice_item_id=""
-    ).select_related("machine", "member__membership")
+    ).select_related("machine__location", "member__membership")
     for charge in pending.order_by("id"):
         membership = charge.member.membership
         try:

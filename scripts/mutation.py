@@ -39,6 +39,7 @@ TREE = [
     "bookings",
     "access",
     "gate_agent",
+    "metering",
     "tests",
     "templates",
     "static",
@@ -111,6 +112,7 @@ TARGETS = [
         ["tests/access/test_services.py", "tests/access/test_selectors.py", CHAIN],
     ),
     Target("allowlist", "access/allowlist.py", ["tests/access/test_allowlist.py", CHAIN]),
+    Target("metering-rules", "metering/rules.py", ["tests/metering/test_rules.py"]),
 ]
 
 KILLED = {"killed", "timeout", "caught by type check"}
