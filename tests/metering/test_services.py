@@ -13,7 +13,7 @@ from membership.billing.client import BillingUnavailable
 from membership.billing.models import LedgerEntry
 from metering.models import UsageCharge
 from metering.services import usage_charges_post, usage_invoice_items_push
-from tests.factories.equipment import MachineRateFactory
+from tests.factories.equipment import MachineFactory, MachineRateFactory
 from tests.factories.locations import LocationFactory
 from tests.factories.membership import MembershipFactory, PlanFactory, StripeMembershipFactory
 
@@ -127,8 +127,6 @@ def test_sessions_before_the_machine_was_metered_and_unmetered_machines_are_not_
     laser.rate.metered_since = OCTOBER_2 + timedelta(days=1)
     laser.rate.save()
     gate_session(OCTOBER_2, 2)
-    from tests.factories.equipment import MachineFactory
-
     gate_session(OCTOBER_2, 2, on=MachineFactory())
     assert usage_charges_post(now=NOVEMBER_START) == 0
     assert not UsageCharge.objects.exists()
