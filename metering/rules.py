@@ -86,8 +86,7 @@ def month_start(moment: datetime, zone: ZoneInfo) -> date:
 
 def next_month_begins(month: date, zone: ZoneInfo) -> datetime:
     """The instant (local midnight, whatever the offset) the month after `month` begins."""
-    following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
-    return datetime(following.year, following.month, 1, tzinfo=zone)
+    return datetime(month.year + month.month // 12, month.month % 12 + 1, 1, tzinfo=zone)
 
 
 def month_parts(start: datetime, end: datetime, zone: ZoneInfo) -> list[MonthPart]:
@@ -107,10 +106,7 @@ def month_parts(start: datetime, end: datetime, zone: ZoneInfo) -> list[MonthPar
 
 def charged_minutes(seconds: int, *, step_minutes: int) -> int:
     """Seconds to charge, as minutes rounded up to a whole number of steps (0 stays 0)."""
-    if seconds <= 0:
-        return 0
-    steps = math.ceil(seconds / (step_minutes * 60))
-    return steps * step_minutes
+    return math.ceil(seconds / (step_minutes * 60)) * step_minutes
 
 
 def minutes_price(minutes: int, rate: Rate) -> int:

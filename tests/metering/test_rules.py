@@ -67,7 +67,9 @@ def test_charged_time_is_rounded_up_to_a_whole_step(seconds, step, minutes):
 def test_a_charged_session_costs_at_least_the_minimum_and_none_costs_nothing():
     assert rules.minutes_price(15, LASER) == 750
     assert rules.minutes_price(5, LASER) == 500  # 250 is below the $5 minimum
+    assert rules.minutes_price(1, LASER) == 500
     assert rules.minutes_price(0, LASER) == 0
+    assert rules.minutes_price(1, Rate(per_minute_minor=50)) == 50
 
 
 def test_included_hours_are_used_first_then_the_rest_is_rounded_and_priced():
@@ -76,10 +78,12 @@ def test_included_hours_are_used_first_then_the_rest_is_rounded_and_priced():
         rate=LASER,
         included_seconds=10 * HOUR,
     )
-    assert [(c.included_seconds, c.charged_minutes, c.amount_minor) for c in charges] == [
-        (6 * HOUR, 0, 0),
-        (4 * HOUR, 135, 6750),  # 2 h 01 min left over, rounded up to 2 h 15 min
-        (0, 120, 6000),
+    assert [
+        (c.seconds, c.included_seconds, c.charged_minutes, c.amount_minor) for c in charges
+    ] == [
+        (6 * HOUR, 6 * HOUR, 0, 0),
+        (6 * HOUR + 60, 4 * HOUR, 135, 6750),  # 2 h 01 min left over, rounded up to 2 h 15 min
+        (2 * HOUR, 0, 120, 6000),
     ]
 
 
@@ -96,9 +100,9 @@ def test_staff_time_not_charged_uses_no_included_hours():
         rate=LASER,
         included_seconds=3 * HOUR,
     )
-    assert [(c.charged, c.included_seconds, c.amount_minor) for c in charges] == [
-        (False, 0, 0),
-        (True, 3 * HOUR, 0),
+    assert charges == [
+        rules.PartCharge(3 * HOUR, 0, 0, 0, charged=False),
+        rules.PartCharge(3 * HOUR, 3 * HOUR, 0, 0, charged=True),
     ]
 
 
