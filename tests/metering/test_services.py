@@ -211,3 +211,19 @@ def test_members_without_a_subscription_stay_on_the_statement_in_stripe_mode(
     assert usage_invoice_items_push() == 0
     assert UsageCharge.objects.get().billing == "statement"
     assert stripe_api.calls("post", "/v1/invoiceitems") == []
+
+
+@pytest.mark.django_db
+def test_an_invoice_item_in_won_sends_whole_won(stripe_api, gate_session):
+    """Zero-decimal: 20 minutes at ₩200 is `4000` on the wire, as in the ledger."""
+    rate = MachineRateFactory(
+        per_minute_minor=200, currency="krw", step_minutes=10, minimum_minor=0
+    )
+    plan = PlanFactory(name="Seoul", currency="krw", monthly_price_cents=100000, is_default=False)
+    membership = StripeMembershipFactory(plan=plan)
+    gate_session(OCTOBER_2, 20 / 60, on=rate.machine, who=membership.member)
+    usage_charges_post(now=NOVEMBER_START)
+    usage_invoice_items_push()
+    (call,) = stripe_api.calls("post", "/v1/invoiceitems")
+    assert (call.params["amount"], call.params["currency"]) == ("4000", "krw")
+    assert usage_entries(membership.member).get().amount_minor == 4000
