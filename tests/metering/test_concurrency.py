@@ -3,16 +3,16 @@ threads: each part of the month is charged once, and the included hours are give
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from membership.billing.models import LedgerEntry
 from metering.models import UsageCharge
 from metering.services import usage_charges_post
+from tests.concurrency import at_once
 from tests.factories.access import GateDeviceFactory, UsageSessionFactory
 from tests.factories.equipment import IncludedHoursFactory, MachineRateFactory
 from tests.factories.membership import MembershipFactory
@@ -39,23 +39,8 @@ def test_two_runs_at_once_charge_each_part_once(round_):
             started_at=start,
             ended_at=start + timedelta(hours=2),
         )
-    barrier = threading.Barrier(2)
-    results: list = [None, None]
-
-    def post(index):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = usage_charges_post(now=datetime(2026, 11, 2, tzinfo=LA))
-        except Exception as error:  # reported by the assertions below
-            results[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=post, args=(i,)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    month_over = datetime(2026, 11, 2, tzinfo=LA)
+    results = at_once(*[lambda: usage_charges_post(now=month_over)] * 2)
 
     assert sorted(results) == [0, 2]
     assert UsageCharge.objects.count() == 2
