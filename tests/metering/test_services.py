@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
+from django.core.management import call_command
 from django.db import IntegrityError, transaction
 
 from membership.billing import selectors as billing_selectors
@@ -227,3 +230,17 @@ def test_an_invoice_item_in_won_sends_whole_won(stripe_api, gate_session):
     (call,) = stripe_api.calls("post", "/v1/invoiceitems")
     assert (call.params["amount"], call.params["currency"]) == ("4000", "krw")
     assert usage_entries(membership.member).get().amount_minor == 4000
+
+
+@pytest.mark.django_db
+def test_the_command_runs_beats_job_once_now(gate_session, member):
+    gate_session(OCTOBER_2, 1)
+    out = io.StringIO()
+    with time_machine.travel(NOVEMBER_START + timedelta(minutes=20), tick=False):
+        call_command("post_usage_charges", stdout=out)
+        call_command("post_usage_charges", stdout=out)
+    assert out.getvalue().splitlines() == [
+        "1 session part(s) charged, 0 invoice item(s).",
+        "0 session part(s) charged, 0 invoice item(s).",
+    ]
+    assert usage_entries(member).get().occurred_at == NOVEMBER_START + timedelta(minutes=20)
