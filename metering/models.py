@@ -41,6 +41,9 @@ class UsageCharge(models.Model):
     amount_minor = models.PositiveIntegerField()
     currency = models.CharField(max_length=3)
     billing = models.CharField(max_length=20, choices=Billing.choices, blank=True)
+    # The charges of one member's month on one machine posted together go on the invoice as one
+    # item (a line per machine and month, not per session; Stripe takes 250 lines an invoice).
+    invoice_batch = models.UUIDField(null=True, blank=True)
     stripe_invoice_item_id = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -51,11 +54,6 @@ class UsageCharge(models.Model):
             models.UniqueConstraint(
                 fields=["session", "month"], name="usage_charge_once_per_session_month"
             ),
-            models.UniqueConstraint(
-                fields=["stripe_invoice_item_id"],
-                condition=~Q(stripe_invoice_item_id=""),
-                name="usage_charge_one_invoice_item",
-            ),
             models.CheckConstraint(
                 condition=Q(included_seconds__lte=models.F("seconds")),
                 name="usage_charge_included_within_time",
@@ -64,6 +62,11 @@ class UsageCharge(models.Model):
                 condition=Q(amount_minor=0, billing="") | Q(amount_minor__gt=0) & ~Q(billing=""),
                 name="usage_charge_billed_when_charged",
             ),
+            models.CheckConstraint(
+                condition=Q(billing="invoice", invoice_batch__isnull=False)
+                | ~Q(billing="invoice") & Q(invoice_batch__isnull=True),
+                name="usage_charge_invoiced_in_a_batch",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -71,6 +74,7 @@ class UsageCharge(models.Model):
 
     @property
     def description(self) -> str:
+        """The ledger's memo: the session's part, on its local day."""
         local = self.part_start.astimezone(self.machine.location.zone)
         return (
             f"{self.machine.name}: {self.charged_minutes} min on {local:%Y-%m-%d}"

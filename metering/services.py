@@ -5,6 +5,7 @@ member's subscription (docs/billing.md, "Metered machine time")."""
 from __future__ import annotations
 
 import logging
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -106,6 +107,7 @@ def _month_post(member_id: int, pending: list[_Pending], *, now: datetime) -> in
             used=used,
         )
         billing = _billing_for(member)
+        batch = uuid.uuid4() if billing == Billing.INVOICE else None
         charged = 0
         for item, grant, charge in zip(todo, grants, charges, strict=True):
             usage = UsageCharge.objects.create(
@@ -123,6 +125,7 @@ def _month_post(member_id: int, pending: list[_Pending], *, now: datetime) -> in
                 amount_minor=charge.amount_minor,
                 currency=rate.currency,
                 billing=billing if charge.amount_minor else Billing.NONE,
+                invoice_batch=batch if charge.amount_minor else None,
                 created_at=now,
             )
             if charge.amount_minor:
@@ -159,44 +162,59 @@ def usage_charges_post(*, now: datetime) -> int:
 
 
 def usage_invoice_items_push() -> int:
-    """Put charges due on the next Stripe invoice there as invoice items; returns how many.
+    """Put charges due on the next Stripe invoice there; returns how many invoice items it made.
 
-    Each charge is one invoice item, made with an idempotency key of its own, so a retry after a
-    lost answer makes no second item; its id is kept on the charge, which is then done. Raises
-    BillingUnavailable when some could not be made (the next run tries them again).
+    The charges posted together (one member's month on one machine) are one invoice item, made
+    with their batch's idempotency key, so a retry after a lost answer makes no second item; its
+    id is kept on the charges, which are then done. Raises BillingUnavailable when some could not
+    be made (the next run tries them again).
     """
     if not stripe_enabled():
         return 0
-    pushed, failed = 0, 0
     pending = UsageCharge.objects.filter(
         billing=Billing.INVOICE, stripe_invoice_item_id=""
-    ).select_related("machine__location", "member__membership")
+    ).select_related("machine", "member__membership")
+    batches: dict[uuid.UUID, list[UsageCharge]] = defaultdict(list)
     for charge in pending.order_by("id"):
-        membership = charge.member.membership
+        assert charge.invoice_batch is not None  # the database's check: invoiced in a batch
+        batches[charge.invoice_batch].append(charge)
+    pushed, failed = 0, 0
+    for batch, charges in batches.items():
         try:
-            item = stripe_client().v1.invoice_items.create(
-                params={
-                    "customer": membership.stripe_customer_id,
-                    "subscription": membership.stripe_subscription_id,
-                    "amount": charge.amount_minor,
-                    "currency": charge.currency,
-                    "description": charge.description,
-                    "period": {
-                        "start": int(charge.part_start.timestamp()),
-                        "end": int(charge.part_end.timestamp()),
-                    },
-                    "metadata": {"toolgate_kind": "usage", "toolgate_ref": str(charge.pk)},
-                },
-                options={"idempotency_key": f"toolgate-usage-{charge.pk}"},
-            )
+            item = _invoice_item_create(batch, charges)
         except stripe.StripeError as error:
-            logger.warning("Invoice item for usage charge %s failed: %s", charge.pk, error)
+            logger.warning("Invoice item for usage batch %s failed: %s", batch, error)
             failed += 1
             continue
-        UsageCharge.objects.filter(pk=charge.pk).update(stripe_invoice_item_id=item.id)
+        UsageCharge.objects.filter(pk__in=[c.pk for c in charges]).update(
+            stripe_invoice_item_id=item.id
+        )
         pushed += 1
     if failed:
         raise BillingUnavailable(
-            f"{failed} usage charge(s) could not be put on Stripe invoices; the next run retries."
+            f"{failed} machine time item(s) could not be put on Stripe invoices; "
+            "the next run retries."
         )
     return pushed
+
+
+def _invoice_item_create(batch: uuid.UUID, charges: list[UsageCharge]) -> stripe.InvoiceItem:
+    first = charges[0]
+    membership = first.member.membership
+    minutes = sum(c.charged_minutes for c in charges)
+    sessions = f"{len(charges)} session{'' if len(charges) == 1 else 's'}"
+    return stripe_client().v1.invoice_items.create(
+        params={
+            "customer": membership.stripe_customer_id,
+            "subscription": membership.stripe_subscription_id,
+            "amount": sum(c.amount_minor for c in charges),
+            "currency": first.currency,
+            "description": f"{first.machine.name}: {minutes} min in {first.month:%B %Y} ({sessions})",
+            "period": {
+                "start": int(min(c.part_start for c in charges).timestamp()),
+                "end": int(max(c.part_end for c in charges).timestamp()),
+            },
+            "metadata": {"toolgate_kind": "usage", "toolgate_ref": str(batch)},
+        },
+        options={"idempotency_key": f"toolgate-usage-{batch}"},
+    )

@@ -160,33 +160,56 @@ def test_a_whole_month_in_won_charges_whole_won(gate_session):
 
 
 @pytest.mark.django_db
-def test_stripe_mode_puts_the_charge_on_the_subscriptions_next_invoice(
+def test_stripe_mode_puts_the_months_charges_on_the_subscriptions_next_invoice(
     stripe_api, gate_session, laser
 ):
+    """One invoice item per machine and month, whatever the number of sessions."""
     membership = StripeMembershipFactory()
     gate_session(OCTOBER_2, 2, who=membership.member)
-    assert usage_charges_post(now=NOVEMBER_START) == 1
+    gate_session(OCTOBER_2 + timedelta(days=3), 0.5, who=membership.member)
+    assert usage_charges_post(now=NOVEMBER_START) == 2
     assert usage_invoice_items_push() == 1
     assert usage_invoice_items_push() == 0  # done: the item's id is kept
 
     (call,) = stripe_api.calls("post", "/v1/invoiceitems")
-    charge = UsageCharge.objects.get()
+    charges = list(UsageCharge.objects.order_by("part_start"))
+    batch = charges[0].invoice_batch
     assert call.params == {
         "customer": membership.stripe_customer_id,
         "subscription": membership.stripe_subscription_id,
-        "amount": "6000",
+        "amount": "7500",  # 120 minutes ($60) and 30 ($15)
         "currency": "usd",
-        "description": "Laser cutter: 120 min on 2026-10-02 (October 2026)",
+        "description": "Laser cutter: 150 min in October 2026 (2 sessions)",
         "period[start]": str(int(OCTOBER_2.timestamp())),
-        "period[end]": str(int((OCTOBER_2 + timedelta(hours=2)).timestamp())),
+        "period[end]": str(int((OCTOBER_2 + timedelta(days=3, minutes=30)).timestamp())),
         "metadata[toolgate_kind]": "usage",
-        "metadata[toolgate_ref]": str(charge.pk),
+        "metadata[toolgate_ref]": str(batch),
     }
-    assert call.headers["Idempotency-Key"] == f"toolgate-usage-{charge.pk}"
-    assert charge.billing == "invoice"
-    assert charge.stripe_invoice_item_id == call.answer["id"]
-    entry = usage_entries(membership.member).get()
-    assert (entry.method, entry.amount_minor) == ("account", 6000)
+    assert call.headers["Idempotency-Key"] == f"toolgate-usage-{batch}"
+    assert {(c.billing, c.invoice_batch, c.stripe_invoice_item_id) for c in charges} == {
+        ("invoice", batch, call.answer["id"])
+    }
+    entries = usage_entries(membership.member)
+    assert sorted((e.method, e.amount_minor) for e in entries) == [
+        ("account", 1500),
+        ("account", 6000),
+    ]
+
+
+@pytest.mark.django_db
+def test_a_session_charged_late_goes_on_an_invoice_item_of_its_own(stripe_api, gate_session):
+    membership = StripeMembershipFactory()
+    gate_session(OCTOBER_2, 1, who=membership.member)
+    crashed = gate_session(OCTOBER_2 + timedelta(days=1), None, who=membership.member)
+    usage_charges_post(now=NOVEMBER_START)
+    usage_invoice_items_push()
+    crashed.ended_at = crashed.started_at + timedelta(hours=1)
+    crashed.save(update_fields=["ended_at"])
+    usage_charges_post(now=NOVEMBER_START + timedelta(days=1))
+    usage_invoice_items_push()
+    calls = stripe_api.calls("post", "/v1/invoiceitems")
+    assert [c.params["amount"] for c in calls] == ["3000", "3000"]
+    assert len({c.headers["Idempotency-Key"] for c in calls}) == 2
 
 
 @pytest.mark.django_db
