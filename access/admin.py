@@ -38,8 +38,16 @@ class AccessEventAdmin(ReadOnlyAdmin):
 
 @admin.register(UsageSession)
 class UsageSessionAdmin(ReadOnlyAdmin):
-    list_display = ["started_at", "ended_at", "machine", "member", "end_reason", "busy_seconds"]
-    list_filter = ["machine", "end_reason"]
+    list_display = [
+        "started_at",
+        "ended_at",
+        "machine",
+        "member",
+        "grant_reason",
+        "end_reason",
+        "busy_seconds",
+    ]
+    list_filter = ["machine", "grant_reason", "end_reason"]
     search_fields = ["session_id", "badge_uid", "member__user__email"]
     date_hierarchy = "started_at"
     list_select_related = ["machine", "member__user"]

@@ -304,6 +304,7 @@ class GateBridge:
                     if member
                     else None,
                     "badge_uid": (event.badge_uid or "")[:40],
+                    "grant_reason": event.reason[:40],
                     "started_at": at,
                     "grant_end": _at(event.grant_end),
                 },

@@ -201,6 +201,10 @@ class UsageSession(models.Model):
         "bookings.Booking", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     badge_uid = models.CharField(max_length=40, blank=True)
+    # Why the gate switched on, as its session_start reported it: allowed_booking,
+    # allowed_instructor, allowed_maintainer, offline_allowlist. Metering charges by it; empty
+    # for sessions recorded before it was kept.
+    grant_reason = models.CharField(max_length=40, blank=True)
     started_at = models.DateTimeField()
     grant_end = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "equipment",
     "bookings",
     "access",
+    "metering",
     "console",
     "webhooks",
     "ninja",  # the API's interactive docs, served from its own static files (no CDN)
@@ -433,6 +434,10 @@ CELERY_BEAT_SCHEDULE = {
     "extend-class-series": {  # recurring classes' sessions up to 12 weeks ahead
         "task": "training.tasks.extend_class_series",
         "schedule": crontab(hour=2, minute=15),
+    },
+    "post-usage-charges": {  # machine time of months that are over, then Stripe invoice items
+        "task": "metering.tasks.post_usage_charges",
+        "schedule": crontab(minute=20),
     },
     "rollup-utilization": {  # the reports' booked and powered hours per machine
         "task": "console.tasks.rollup_utilization",

@@ -6,7 +6,14 @@ from django.contrib import admin
 
 from equipment import services
 from equipment.forms import BookingRulesChecked
-from equipment.models import Machine, MachineEvent, MachineStateChange, ProblemReport
+from equipment.models import (
+    IncludedHours,
+    Machine,
+    MachineEvent,
+    MachineRate,
+    MachineStateChange,
+    ProblemReport,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -34,6 +41,22 @@ class MachineEventInline(admin.TabularInline):
         return False
 
 
+class MachineRateInline(admin.StackedInline):
+    """Metered machine time (docs/billing.md): none means the machine is not metered."""
+
+    model = MachineRate
+    extra = 0
+    max_num = 1
+    verbose_name = "metered rate"
+
+
+class IncludedHoursInline(admin.TabularInline):
+    model = IncludedHours
+    extra = 0
+    verbose_name = "hours a month included in a plan"
+    verbose_name_plural = "hours a month included in plans"
+
+
 @admin.register(Machine)
 class MachineAdmin(admin.ModelAdmin):
     list_display = [
@@ -55,7 +78,7 @@ class MachineAdmin(admin.ModelAdmin):
     # State changes have their own logged action (gates switch off); class sessions are held from
     # the class page (overlapping bookings are cancelled); the address is printed on QR labels.
     readonly_fields = ["state", "state_reason", "calendar", "class_sessions"]
-    inlines = [MachineEventInline]
+    inlines = [MachineRateInline, IncludedHoursInline, MachineEventInline]
 
     def get_readonly_fields(self, request, obj=None) -> list[str]:
         # A machine moves to another location through its own action (bookings are checked).

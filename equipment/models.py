@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import FileExtensionValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -10,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.models import CalendarEntry, StateChange
+from core.money import CurrencyError, currency_code, minor_step, money_format
 from locations.models import area_field, location_field
 
 
@@ -208,3 +210,92 @@ class ProblemReport(models.Model):
     @property
     def is_safety(self) -> bool:
         return self.severity == Severity.SAFETY
+
+
+def _space_currency() -> str:
+    return settings.SPACE_CURRENCY
+
+
+class MachineRate(models.Model):
+    """What a metered machine costs per minute of relay-on time (docs/billing.md, "Machine time").
+
+    A machine without a rate is not metered. Charged time is rounded up to a whole `step_minutes`
+    per session (and per local month, when a session crosses into the next), and a session charged
+    at all costs at least `minimum_minor`.
+    """
+
+    machine = models.OneToOneField(Machine, on_delete=models.CASCADE, related_name="rate")
+    per_minute_minor = models.PositiveIntegerField(
+        "price per minute", help_text="In minor units (cents; whole won or yen)."
+    )
+    currency = models.CharField(
+        max_length=3,
+        default=_space_currency,
+        help_text="In Stripe mode, the currency of the members' plans (one invoice, one currency).",
+    )
+    step_minutes = models.PositiveIntegerField(
+        "round up to",
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(24 * 60)],
+        help_text="Charged time is rounded up to a whole number of these minutes.",
+    )
+    minimum_minor = models.PositiveIntegerField(
+        "minimum charge",
+        default=0,
+        help_text="The least a session costs once it is charged at all (minor units).",
+    )
+    charge_instructors = models.BooleanField(
+        default=False, help_text="Charge sessions the gate switched on as instructor access."
+    )
+    charge_maintainers = models.BooleanField(
+        default=False,
+        help_text="Charge sessions the gate switched on as maintainer access (a staff grant).",
+    )
+    metered_since = models.DateTimeField(
+        default=timezone.now,
+        help_text="Sessions that started from then on are charged; earlier ones never are.",
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(per_minute_minor__gt=0), name="machine_rate_per_minute_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(step_minutes__gt=0), name="machine_rate_step_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.machine}: {money_format(self.per_minute_minor, self.currency)}/min"
+
+    def clean(self) -> None:
+        try:
+            self.currency = currency_code(self.currency)
+        except CurrencyError as error:
+            raise ValidationError({"currency": str(error)}) from None
+        step = minor_step(self.currency)
+        for field in ("per_minute_minor", "minimum_minor"):
+            if (getattr(self, field) or 0) % step:
+                raise ValidationError(
+                    {field: f"Stripe takes {self.currency.upper()} in multiples of {step}."}
+                )
+
+
+class IncludedHours(models.Model):
+    """Hours a month of a metered machine a plan includes before its minutes are charged."""
+
+    plan = models.ForeignKey(
+        "membership.Plan", on_delete=models.CASCADE, related_name="included_machine_hours"
+    )
+    machine = models.ForeignKey(Machine, on_delete=models.CASCADE, related_name="included_hours")
+    hours = models.PositiveIntegerField(help_text="Per member, per calendar month (local time).")
+
+    class Meta:
+        verbose_name_plural = "included hours"
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "machine"], name="included_hours_once_per_plan")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan.name}: {self.hours} h of {self.machine} a month"

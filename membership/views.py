@@ -12,6 +12,7 @@ from core.forms import OnceForm
 from membership import cards, readiness, selectors, services
 from membership.billing import selectors as billing_selectors
 from membership.billing.catalogue import CreditPack
+from membership.billing.sections import billing_sections
 from membership.forms import PROFILE_FIELDS, ProfileForm, WaiverSignForm
 from membership.models import Member
 
@@ -135,5 +136,6 @@ def billing(request):
         ledger=billing_selectors.member_ledger(member)[:100],
         balances=billing_selectors.member_balances(member),
         credit_packs=CreditPack.objects.filter(active=True),
+        billing_sections=billing_sections(member),
     )
     return render(request, "membership/billing.html", context)

@@ -39,6 +39,7 @@ TREE = [
     "bookings",
     "access",
     "gate_agent",
+    "metering",
     "tests",
     "templates",
     "static",
@@ -46,7 +47,7 @@ TREE = [
     "scripts",
     "manage.py",
 ]
-PACKAGES = [name for name in TREE[:9]]
+PACKAGES = [name for name in TREE[:10]]
 # The chain's access tests (plans and local check-outs): they kill the mutants of those lines in
 # the decision's facts, the allow-list and the booking rules.
 CHAIN = "tests/locations/test_chain_access.py"
@@ -111,6 +112,7 @@ TARGETS = [
         ["tests/access/test_services.py", "tests/access/test_selectors.py", CHAIN],
     ),
     Target("allowlist", "access/allowlist.py", ["tests/access/test_allowlist.py", CHAIN]),
+    Target("metering-rules", "metering/rules.py", ["tests/metering/test_rules.py"]),
 ]
 
 KILLED = {"killed", "timeout", "caught by type check"}

@@ -125,6 +125,13 @@ class LedgerEntry(models.Model):
                 condition=~Q(stripe_object_id=""),
                 name="ledger_one_entry_per_stripe_object",
             ),
+            # Machine time is charged once per cause (a session's part in one month, metering):
+            # a posting job run twice cannot charge it twice. Its reversal shares the cause.
+            models.UniqueConstraint(
+                fields=["cause_type", "cause_id"],
+                condition=Q(kind="usage", reverses__isnull=True),
+                name="ledger_one_usage_charge_per_cause",
+            ),
             models.CheckConstraint(
                 condition=Q(refund_of__isnull=True) | Q(kind="refund", amount_minor__lt=0),
                 name="ledger_refund_is_negative",

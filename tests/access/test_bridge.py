@@ -444,9 +444,10 @@ def test_sessions_are_recorded_from_start_to_end(scene, device):
         *events(device, event(p.EVENT_SESSION_END, session_id=session_id, reason="grant_ended"))
     )
     session = UsageSession.objects.get()
-    assert (session.member, session.booking, session.end_reason) == (
+    assert (session.member, session.booking, session.grant_reason, session.end_reason) == (
         scene.member,
         scene.booking,
+        "allowed_booking",  # what metering charges by (docs/billing.md)
         "grant_ended",
     )
     assert session.ended_at is not None

@@ -37,6 +37,13 @@ def test_the_state_history_is_read_only(admin_client, machine):
     assert 'type="submit" value="Save"' not in page
 
 
+NO_INLINE_ROWS = {
+    f"{prefix}-{count}": 0
+    for prefix in ("rate", "included_hours", "events")
+    for count in ("TOTAL_FORMS", "INITIAL_FORMS")
+}
+
+
 def test_an_admin_edit_is_checked_and_tells_the_gates(admin_client, machine, gate_calls):
     """The admin saves through the same service: unworkable rules refused, gates told."""
     url = reverse("admin:equipment_machine_change", args=[machine.pk])
@@ -53,8 +60,7 @@ def test_an_admin_edit_is_checked_and_tells_the_gates(admin_client, machine, gat
         "weekly_hours_per_member": 8,
         "daily_bookings_per_member": 2,
         "buffer_minutes": 0,
-        "events-TOTAL_FORMS": 0,
-        "events-INITIAL_FORMS": 0,
+        **NO_INLINE_ROWS,
     }
     refused = admin_client.post(url, data)
     assert "shorter than the shortest" in refused.content.decode()
@@ -64,3 +70,42 @@ def test_an_admin_edit_is_checked_and_tells_the_gates(admin_client, machine, gat
     assert response.status_code == 302
     assert Machine.objects.get(pk=machine.pk).min_minutes == 30
     assert gate_calls.machines() == [machine]
+
+
+def test_staff_meter_a_machine_and_include_hours_in_a_plan_on_its_admin_page(
+    admin_client, machine, plan
+):
+    """The rate and a plan's included hours are set with the machine; a rate in a currency's
+    unit Stripe does not take is refused."""
+    url = reverse("admin:equipment_machine_change", args=[machine.pk])
+    rules = {
+        "name": machine.name,
+        "slot_minutes": 30,
+        "min_minutes": 30,
+        "max_minutes": 240,
+        "book_ahead_days": 14,
+        "weekly_hours_per_member": 8,
+        "daily_bookings_per_member": 2,
+        "buffer_minutes": 0,
+    }
+    metered = {
+        **rules,
+        **NO_INLINE_ROWS,
+        "rate-TOTAL_FORMS": 1,
+        "rate-0-per_minute_minor": 55,
+        "rate-0-currency": "bhd",  # three decimals: Stripe takes multiples of 10
+        "rate-0-step_minutes": 15,
+        "rate-0-minimum_minor": 500,
+        "rate-0-metered_since_0": "2026-10-01",
+        "rate-0-metered_since_1": "00:00:00",
+        "included_hours-TOTAL_FORMS": 1,
+        "included_hours-0-plan": plan.pk,
+        "included_hours-0-hours": 10,
+    }
+    refused = admin_client.post(url, metered)
+    assert "Stripe takes BHD in multiples of 10." in refused.content.decode()
+
+    response = admin_client.post(url, {**metered, "rate-0-currency": "usd"})
+    assert response.status_code == 302
+    assert (machine.rate.per_minute_minor, machine.rate.step_minutes) == (55, 15)
+    assert machine.included_hours.get().hours == 10

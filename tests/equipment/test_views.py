@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from equipment.models import MachineState, ProblemReport
-from tests.factories.equipment import MachineFactory
+from tests.factories.equipment import IncludedHoursFactory, MachineFactory, MachineRateFactory
 
 
 @pytest.fixture
@@ -22,6 +22,21 @@ def test_machine_list_and_page(member_client, machine):
     assert "CNC router" in member_client.get(reverse("equipment:machine_list")).content.decode()
     page = member_client.get(reverse("equipment:machine_detail", args=["cnc"])).content.decode()
     assert "Report a problem" in page and "Change state" not in page
+
+
+def test_a_metered_machines_page_states_its_price_before_anyone_books(
+    member_client, member, machine
+):
+    page = member_client.get(reverse("equipment:machine_detail", args=["cnc"])).content.decode()
+    assert "data-machine-rate" not in page  # not metered
+
+    MachineRateFactory(machine=machine)
+    IncludedHoursFactory(machine=machine, plan=member.membership.plan, hours=10)
+    page = member_client.get(reverse("equipment:machine_detail", args=["cnc"])).content.decode()
+    assert (
+        "Metered: $0.50 a minute the machine is on, rounded up to 15 minutes, at least $5.00 a "
+        "session; 10 h a month included in Monthly membership</li>"
+    ) in page
 
 
 def test_qr_label_links_to_the_machine_page(member_client, machine):

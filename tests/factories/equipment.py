@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import factory
+from django.utils import timezone
 
 from equipment.models import (
+    IncludedHours,
     Machine,
     MachineEvent,
+    MachineRate,
     MachineState,
     MachineStateChange,
     ProblemReport,
 )
-from tests.factories.membership import UserFactory
+from tests.factories.membership import PlanFactory, UserFactory
 from tests.factories.third_party import EventFactory
 from training.models import Certification, MemberCertification
 
@@ -77,3 +82,27 @@ class MachineStateChangeFactory(factory.django.DjangoModelFactory):
     to_state = MachineState.OUT_OF_SERVICE
     reason = "The exhaust fan is broken"
     actor = factory.SubFactory(UserFactory)
+
+
+class MachineRateFactory(factory.django.DjangoModelFactory):
+    """50 cents a minute, rounded up to whole 15 minutes, at least $5 a session, metered for a
+    year already."""
+
+    class Meta:
+        model = MachineRate
+
+    machine = factory.SubFactory(MachineFactory)
+    per_minute_minor = 50
+    currency = "usd"
+    step_minutes = 15
+    minimum_minor = 500
+    metered_since = factory.LazyFunction(lambda: timezone.now() - timedelta(days=365))
+
+
+class IncludedHoursFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = IncludedHours
+
+    plan = factory.SubFactory(PlanFactory)
+    machine = factory.SubFactory(MachineFactory)
+    hours = 10

@@ -161,6 +161,17 @@ class FakeStripeAPI(stripe.HTTPClient):
                 }
             }
             return json.dumps(error), 402, {"Request-Id": new_id("req")}
+        if method == "post" and path == "/v1/invoiceitems":
+            item = {
+                "id": new_id("ii"),
+                "object": "invoiceitem",
+                "amount": int(params["amount"]),
+                "currency": params["currency"],
+                "customer": params["customer"],
+                "description": params.get("description"),
+                "invoice": None,
+            }
+            return self._ok(item)
         if method == "get" and path == "/v1/refunds":
             found = [r for r in self.refunds if r["payment_intent"] == params["payment_intent"]]
             return self._ok(

@@ -3,13 +3,12 @@ connections in two threads: one is paid, the other refused, the balance never be
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from membership.billing import desk, selectors, wallet
 from membership.models import LedgerEntry
+from tests.concurrency import at_once
 from tests.factories.membership import MaterialFactory, MembershipFactory, UserFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -29,29 +28,14 @@ def test_two_spends_at_once_never_take_the_credits_below_zero(round_):
         MaterialFactory(name="Acrylic 3 mm", stock=10, price_minor=1200),
         MaterialFactory(name="Plywood 6 mm", stock=10, price_minor=1200),
     ]
-    barrier = threading.Barrier(2)
-    results: list = [None, None]
-
-    def sell(index):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = desk.material_sell(
-                member=member,
-                material=materials[index],
-                quantity=1,
-                method="credits",
-                actor=cashier,
+    results = at_once(
+        *[
+            lambda material=material: desk.material_sell(
+                member=member, material=material, quantity=1, method="credits", actor=cashier
             )
-        except Exception as error:  # reported by the assertions below
-            results[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=sell, args=(i,)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+            for material in materials
+        ]
+    )
 
     sold = [r for r in results if not isinstance(r, Exception)]
     refused = [r for r in results if isinstance(r, Exception)]

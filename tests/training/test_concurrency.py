@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
+from tests.concurrency import at_once
 from tests.factories.membership import MembershipFactory
 from tests.factories.training import ClassSessionFactory, MemberCertificationFactory
 from training import services
@@ -17,24 +16,12 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 def _race(session, members) -> list:
     """Each member enrolls from its own thread (own connection), released at the same moment."""
-    barrier = threading.Barrier(len(members))
-    results: list = [None] * len(members)
-
-    def enroll(index, member):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = services.enrollment_create(member=member, session=session).status
-        except Exception as error:  # reported by the assertion below
-            results[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=enroll, args=(i, m)) for i, m in enumerate(members)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
+    return at_once(
+        *[
+            lambda member=member: services.enrollment_create(member=member, session=session).status
+            for member in members
+        ]
+    )
 
 
 @pytest.mark.parametrize("round_", range(5))

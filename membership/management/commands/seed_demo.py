@@ -7,7 +7,15 @@ from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-TOOLGATE_APPS = ["locations", "membership", "training", "equipment", "bookings", "access"]
+TOOLGATE_APPS = [
+    "locations",
+    "membership",
+    "training",
+    "equipment",
+    "bookings",
+    "access",
+    "metering",
+]
 
 
 class Command(BaseCommand):
