@@ -19,6 +19,7 @@ from equipment.models import Machine, MachineState
 from gate_agent.badges import InvalidBadgeUID, normalize_badge_uid
 from membership import selectors as membership_selectors
 from membership.models import Badge, Member
+from staffing.selectors import teaching_scopes
 from training.models import Certification
 from training.selectors import (
     certification_grants_held,
@@ -160,6 +161,8 @@ def gather_facts_many(scans: Sequence[Scan]) -> list[GatheredFacts]:
         Certification.instructors.through, "certification_id", certification_ids, user_ids
     )
     maintainers = _pairs(Machine.maintainers.through, "machine_id", machine_ids, user_ids)
+    teachers = {user_id for _, user_id in instructors}
+    teaches_at = teaching_scopes(b.member.user for _, b in known if b.member.user_id in teachers)
     memberships = [getattr(badge.member, "membership", None) for _, badge in known]
     named_locations = membership_selectors.plans_named_locations(
         {m.plan_id for m in memberships if m is not None and not m.plan.all_locations}
@@ -215,7 +218,9 @@ def gather_facts_many(scans: Sequence[Scan]) -> list[GatheredFacts]:
             certification_lapsed=lapsed,
             local_checkout_held=checkout_id is None
             or held_at(checkouts.get((member.pk, checkout_id), ()), at=at),
-            is_instructor=(certification_id, member.user_id) in instructors,
+            # An instructor of the machine's certification, where they teach.
+            is_instructor=(certification_id, member.user_id) in instructors
+            and teaches_at[member.user_id].includes(machine.location_id),
             is_maintainer=(machine.pk, member.user_id) in maintainers,
             booking_end=booking.end if booking else None,
         )

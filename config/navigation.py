@@ -18,6 +18,8 @@ class Item:
     url_name: str
     perm: str = ""  # shown only to users with this permission ("" = every logged-in user)
     role: str = ""  # or only to holders of this membership.roles role
+    # Only to the head office: what every location shares (staffing.shortcuts.head_office_only).
+    head_office: bool = False
     # Other address prefixes that belong to this entry (the longest matching prefix wins).
     also: tuple[str, ...] = ()
 
@@ -60,7 +62,12 @@ STAFF: dict[str, list[Item]] = {
         Item("Setup", "console:setup", perm="membership.manage_members"),
     ],
     "Integrations": [
-        Item("Webhooks", "webhooks:endpoint_list", perm="webhooks.manage_endpoints"),
+        Item(
+            "Webhooks",
+            "webhooks:endpoint_list",
+            perm="webhooks.manage_endpoints",
+            head_office=True,
+        ),
         Item("API keys", "api:keys", perm="api.manage_api_keys"),
     ],
     "Reports": [

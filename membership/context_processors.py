@@ -10,6 +10,7 @@ from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
 from membership import roles
+from staffing.selectors import staff_scope
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,8 @@ def _links(request, items) -> list[Link]:
         if item.perm and not user.has_perm(item.perm):
             continue
         if item.role and not roles.user_has_role(user, item.role):
+            continue
+        if getattr(item, "head_office", False) and not staff_scope(user).covers_every_location():
             continue
         try:
             url = reverse(item.url_name)

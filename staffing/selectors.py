@@ -4,10 +4,11 @@ location")."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from django.db.models import Model, Q, QuerySet
+from django.db.models import F, Model, Q, QuerySet
 
 from locations.models import Location
 from staffing.models import LocationRole, Role
@@ -35,15 +36,24 @@ class Scope:
         """Every location there is: the head office, or any staff of a one-location space."""
         return self.everywhere or not Location.objects.exclude(pk__in=self.location_ids).exists()
 
+    def union(self, other: Scope) -> Scope:
+        if self.everywhere or other.everywhere:
+            return EVERYWHERE
+        return Scope(False, self.location_ids | other.location_ids, self.default_id)
+
     def filter(self, queryset: QuerySet[M], path: str) -> QuerySet[M]:
         """`queryset` narrowed to rows whose `path` (a lookup to a location, e.g.
         "machine__location") is in scope; an empty `path` counts as the default location."""
+        return queryset if self.everywhere else queryset.filter(self.condition(path))
+
+    def condition(self, path: str) -> Q:
+        """The rows whose `path` is in scope, as a condition to combine with others."""
         if self.everywhere:
-            return queryset
+            return Q()
         condition = Q(**{f"{path}__in": self.location_ids})
         if self.default_id in self.location_ids:
             condition |= Q(**{f"{path}__isnull": True})
-        return queryset.filter(condition)
+        return condition
 
 
 EVERYWHERE = Scope(True, frozenset(), None)
@@ -52,26 +62,56 @@ NOWHERE = Scope(False, frozenset(), None)
 
 def role_scope(user: Any, role: Role = Role.STAFF) -> Scope:
     """Where `user` holds `role`. A superuser and a chain-wide role: everywhere. A person with no
-    location role of this kind: the default location only (a single-location space, or staff
-    from before the chain grew, work as they always did; a second location needs a grant)."""
+    location role at all: the default location only (a single-location space, or staff from
+    before the chain grew, work as they always did; a second location needs a grant)."""
     if user is None or not user.is_authenticated:
         return NOWHERE
     cache: dict[Role, Scope] = user.__dict__.setdefault("_role_scopes", {})
-    if role in cache:
-        return cache[role]
-    default_id = _default_location_id()
-    if user.is_superuser:
-        scope = EVERYWHERE
-    else:
-        held = set(
-            LocationRole.objects.filter(user=user, role=role).values_list("location_id", flat=True)
-        )
-        if None in held or default_id is None:
-            scope = EVERYWHERE
+    if role not in cache:
+        if user.is_superuser:
+            cache[role] = EVERYWHERE
         else:
-            scope = Scope(False, frozenset(held or {default_id}), default_id)
-    cache[role] = scope
-    return scope
+            held = LocationRole.objects.filter(user=user).values_list("role", "location_id")
+            cache[role] = _scope(list(held), role, _default_location_id())
+    return cache[role]
+
+
+def teaching_scopes(users: Iterable[Any]) -> dict[int, Scope]:
+    """Where each of these people may teach, by user id: where they hold the instructor or the
+    staff role (staff run the training of their locations), in two queries for any number."""
+    users = {user.pk: user for user in users}
+    if not users:
+        return {}
+    held: dict[int, list[tuple[str, int | None]]] = {pk: [] for pk in users}
+    for user_id, role, location_id in LocationRole.objects.filter(user_id__in=users).values_list(
+        "user_id", "role", "location_id"
+    ):
+        held[user_id].append((role, location_id))
+    default_id = _default_location_id()
+    return {
+        pk: EVERYWHERE
+        if users[pk].is_superuser
+        else _scope(roles, Role.INSTRUCTOR, default_id).union(_scope(roles, Role.STAFF, default_id))
+        for pk, roles in held.items()
+    }
+
+
+def teaching_scope(user: Any) -> Scope:
+    if user is None or not user.is_authenticated:
+        return NOWHERE
+    return teaching_scopes([user])[user.pk]
+
+
+def _scope(held: list[tuple[str, int | None]], role: Role, default_id: int | None) -> Scope:
+    """The scope of `role` for a person holding these (role, location) pairs."""
+    if default_id is None:
+        return EVERYWHERE  # no location yet: nothing to scope
+    if not held:
+        return Scope(False, frozenset({default_id}), default_id)
+    locations = {location_id for held_role, location_id in held if held_role == role}
+    if None in locations:
+        return EVERYWHERE
+    return Scope(False, frozenset(cast(set[int], locations)), default_id)
 
 
 def staff_scope(user: Any) -> Scope:
@@ -110,8 +150,9 @@ def location_roles(user: Any) -> QuerySet[LocationRole]:
 def _default_location_id() -> int | None:
     """The first open location (else the first), as `locations.models.default_location`, without
     creating one: with no location at all there is nothing to scope."""
-    location = (
-        Location.objects.open().order_by("pk").values_list("pk", flat=True).first()
-        or Location.objects.order_by("pk").values_list("pk", flat=True).first()
+    first: int | None = (
+        Location.objects.order_by(F("archived_at").asc(nulls_first=True), "pk")
+        .values_list("pk", flat=True)
+        .first()
     )
-    return location
+    return first

@@ -20,6 +20,9 @@ from core.time import add_duration, utc
 from locations import zones
 from locations.models import Area, Location, default_location
 from locations.zones import in_zone_of
+from staffing.models import Role
+from staffing.selectors import teaching_scope
+from staffing.services import require_at_location
 from training import notifications, selectors
 from training.errors import NotAllowed, TrainingError
 from training.models import Certification, ClassSeries, ClassSession, EnrollmentStatus
@@ -74,12 +77,17 @@ def _where(location: Location | None, area: Area | None) -> Location:
     return location
 
 
-def _require_manager(actor) -> None:
+def _require_manager(actor, location: Location) -> None:
     if not actor.has_perm("training.manage_training"):
         raise NotAllowed("Only training staff can schedule classes.")
+    require_at_location(
+        user=actor, obj=location, what=f"Schedule a class at {location}", role=Role.STAFF
+    )
 
 
-def _check_slot(*, certification: Certification, instructor, start, end, capacity) -> None:
+def _check_slot(
+    *, certification: Certification, instructor, location: Location, start, end, capacity
+) -> None:
     if end <= start:
         raise TrainingError("A class must end after it starts.")
     if start <= timezone.now():
@@ -88,6 +96,10 @@ def _check_slot(*, certification: Certification, instructor, start, end, capacit
         raise TrainingError("A class needs at least one seat.")
     if not certification.instructors.filter(pk=instructor.pk).exists():
         raise TrainingError(f"{instructor} is not an instructor of {certification}.")
+    if not teaching_scope(instructor).includes(location.pk):
+        raise TrainingError(
+            f"{instructor} does not teach at {location}: give them the instructor role there first."
+        )
 
 
 def session_create(
@@ -105,12 +117,13 @@ def session_create(
 ) -> ClassSession:
     """Schedule one class, at `location` (None: the default one) and in its `area`."""
     location = _where(location, area)
+    _require_manager(actor, location)  # before the transaction, so the refusal is kept
     with transaction.atomic():
         submission_claim(token)
-        _require_manager(actor)
         _check_slot(
             certification=certification,
             instructor=instructor,
+            location=location,
             start=start,
             end=end,
             capacity=capacity,
@@ -148,12 +161,13 @@ def series_create(
     across daylight-saving changes, wherever the person scheduling it sits.
     """
     location = _where(location, area)
+    _require_manager(actor, location)  # before the transaction, so the refusal is kept
     with transaction.atomic(), zones.at(location):
         submission_claim(token)
-        _require_manager(actor)
         _check_slot(
             certification=certification,
             instructor=instructor,
+            location=location,
             start=start,
             end=end,
             capacity=capacity,

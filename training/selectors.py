@@ -13,6 +13,7 @@ from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet
 from django.db.models.functions import Greatest
 
 from membership.models import Member, User
+from staffing.selectors import teaching_scope
 from training.models import (
     Certification,
     ClassSession,
@@ -362,6 +363,16 @@ def user_can_sign_off(user: User | AnonymousUser, certification: Certification) 
     )
 
 
+def user_can_mark_roster(user: User | AnonymousUser, session: ClassSession) -> bool:
+    """Who may sign off for the certification (`user_can_sign_off`), and is the class's own
+    instructor, training staff of its location or an instructor who teaches there."""
+    return user_can_sign_off(user, session.certification) and (
+        session.instructor_id == user.pk
+        or user.has_perm("training.manage_training", session)
+        or teaching_scope(user).includes(session.location_id)
+    )
+
+
 def user_can_manage_session(user: User | AnonymousUser, session: ClassSession) -> bool:
     """Training staff, or the session's own instructor (move, cancel, roster)."""
     return user.is_authenticated and (
@@ -397,8 +408,9 @@ def sessions_for_instructor(
     """Sessions the user teaches or may sign off, from `since` on (training staff: all)."""
     sessions = sessions_with_seats().filter(end__gte=since)
     if not user.has_perm("training.manage_training"):
+        where_they_teach = teaching_scope(user).condition("location")
         sessions = sessions.filter(
-            Q(instructor=user) | Q(certification__instructors=user)
+            Q(instructor=user) | Q(certification__instructors=user) & where_they_teach
         ).distinct()
     return sessions.order_by("start")
 

@@ -304,6 +304,11 @@ def roster_record(
         locked = ClassSession.objects.locked().select_related("certification").get(pk=session.pk)
         certification = locked.certification
         _require_sign_off_right(actor, certification)
+        if not selectors.user_can_mark_roster(actor, locked):
+            raise NotAllowed(
+                f"You do not teach at {locked.location}: the class's own instructor, an "
+                "instructor there or its training staff mark this roster."
+            )
         now = timezone.now()
         if locked.is_cancelled:
             raise SignOffRejected("This class was cancelled; there is no roster to mark.")

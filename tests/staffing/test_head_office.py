@@ -92,3 +92,10 @@ def test_setup_shows_one_locations_staff_the_shared_setup_without_links_to_chang
 
     assert "Basic" in page and reverse("console:plan_new") not in page
     assert "Set by the head office for every location." in page
+
+
+def test_the_menu_offers_webhooks_to_the_head_office_only(client, chain):
+    webhooks = f'href="{reverse("webhooks:endpoint_list")}"'
+    for user, shown in ((staff(at=chain), False), (staff(at=None), True)):
+        client.force_login(user)
+        assert (webhooks in client.get(reverse("dashboard")).content.decode()) is shown
