@@ -190,6 +190,11 @@ class SeriesForm(OnceForm):
             .order_by("name")
         )
         if series is not None:
+            here = Location.objects.filter(pk=series.location_id)
+            self.fields["area"].queryset = Area.objects.filter(location__in=here).order_by("name")
+            self.fields["machines"].queryset = self.fields["machines"].queryset.filter(
+                location__in=here
+            )
             for name in ("certification", "location"):
                 self.fields[name].disabled = True
             self.fields["first_date"].label = "Changes apply from"

@@ -100,7 +100,8 @@ class ClassSeries(models.Model):
         verbose_name_plural = "class series"
 
     def __str__(self) -> str:
-        return f"{self.certification} series ({self.event.rule or 'once'})"
+        rule = self.event.rule
+        return f"{self.certification} series ({rule.name if rule else 'once'})"
 
 
 # Generic, so that an annotated queryset of sessions keeps its annotations' types (django-stubs).
