@@ -432,7 +432,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=5),
     },
     "extend-class-series": {  # recurring classes' sessions up to 12 weeks ahead
-        "task": "training.tasks.extend_class_series",
+        "task": "bookings.tasks.extend_class_series",
         "schedule": crontab(hour=2, minute=15),
     },
     "post-usage-charges": {  # machine time of months that are over, then Stripe invoice items

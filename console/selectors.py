@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from access.models import EmergencyStop, GateDevice, UsageSession
@@ -25,7 +25,7 @@ from equipment import selectors as equipment_selectors
 from equipment.models import SEVERITY_ORDER, Machine, MachineState, ProblemReport
 from membership.models import Member, MembershipStatus, Plan, User, Waiver
 from membership.selectors import grace_ends, members_yet_to_sign_current_waiver, waiver_current
-from training.models import Certification, ClassSession, Enrollment, EnrollmentStatus
+from training.models import Certification, ClassSeries, ClassSession, Enrollment, EnrollmentStatus
 from training.selectors import sessions_with_seats
 
 # A member whose paid period ends this soon is "expiring" on the desk's list.
@@ -249,11 +249,17 @@ class SetupOverview:
     waiver_unsigned: int
     machines: list[Machine]
     history: list[SetupChange]
+    series: list[ClassSeries]
 
 
-def setup_overview(*, machines: QuerySet[Machine] | None = None) -> SetupOverview:
+def setup_overview(
+    *,
+    machines: QuerySet[Machine] | None = None,
+    series: QuerySet[ClassSeries] | None = None,
+) -> SetupOverview:
     """What the setup page lists, in a fixed number of queries."""
     machines = _machines_default() if machines is None else machines
+    series = ClassSeries.objects.all() if series is None else series
     return SetupOverview(
         certifications=list(
             Certification.objects.prefetch_related("prerequisites", "instructors")
@@ -265,6 +271,19 @@ def setup_overview(*, machines: QuerySet[Machine] | None = None) -> SetupOvervie
         waiver_unsigned=members_yet_to_sign_current_waiver().count(),
         machines=list(machines.select_related("required_certification").order_by("name")),
         history=list(SetupChange.objects.select_related("actor")[:15]),
+        series=list(
+            series.select_related("event__rule", "certification", "instructor", "location")
+            .annotate(
+                upcoming=Count(
+                    "event__class_sessions",
+                    filter=Q(
+                        event__class_sessions__start__gt=clock.now(),
+                        event__class_sessions__cancelled_at__isnull=True,
+                    ),
+                )
+            )
+            .order_by("certification__name", "pk")
+        ),
     )
 
 

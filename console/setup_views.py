@@ -9,18 +9,23 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from bookings import series as series_services
 from console import selectors
-from console.forms import CertificationForm, PlanForm, RoleForm, WaiverForm
+from console.forms import CertificationForm, PlanForm, RoleForm, SeriesForm, WaiverForm
 from core.errors import DomainError
+from locations import zones
+from locations.models import Location
 from membership import selectors as membership_selectors
 from membership import services as membership_services
 from membership.models import Plan
 from staffing.selectors import staff_scope
-from staffing.shortcuts import head_office_only
+from staffing.shortcuts import head_office_only, staff_object_or_404
+from training import scheduling
 from training import services as training_services
-from training.models import Certification
+from training.models import Certification, ClassSeries
 
 training_staff = permission_required("training.manage_training", raise_exception=True)
 member_staff = permission_required("membership.manage_members", raise_exception=True)
@@ -58,7 +63,9 @@ def setup_home(request):
         request,
         "console/setup.html",
         {
-            "setup": selectors.setup_overview(),
+            "setup": selectors.setup_overview(
+                series=staff_scope(user).filter(ClassSeries.objects.all(), "location")
+            ),
             "head_office": staff_scope(user).covers_every_location(),
         },
     )
@@ -175,4 +182,91 @@ def role_edit(request):
             "people": selectors.people_with_roles(),
             "history": selectors.setup_history("role"),
         },
+    )
+
+
+@login_required
+@training_staff
+def series_edit(request, pk: int | None = None):
+    """A recurring class: new at one of the viewer's locations, or changed from a day on."""
+    series = None
+    if pk:
+        series = staff_object_or_404(
+            request,
+            ClassSeries.objects.select_related("event__rule", "certification", "location"),
+            what="change a class series",
+            pk=pk,
+        )
+    locations = staff_scope(request.user).filter(Location.objects.open(), "pk")
+    initial = {}
+    if series is not None:
+        with zones.at(series):
+            event = series.event
+            last = event.end_recurring_period
+            initial = SeriesForm.initial_for(
+                series,
+                weekdays=scheduling.series_weekdays(series),
+                frequency=scheduling.series_frequency(series),
+                start=timezone.localtime(event.start),
+                last=timezone.localdate(last) if last else None,
+                today=timezone.localdate(),
+            )
+    form = SeriesForm(request.POST or None, initial=initial, locations=locations, series=series)
+
+    def schedule(data):
+        when = {
+            "frequency": data["frequency"],
+            "weekdays": data["weekdays"],
+            "first_date": data["first_date"],
+            "at": data["at"],
+            "minutes": data["minutes"],
+            "until": data["until"],
+            "capacity": data["capacity"],
+            "place": data["place"],
+            "area": data["area"],
+            "fee_minor": data["fee_minor"],
+            "instructor": data["instructor"],
+        }
+        if series is None:
+            return series_services.class_series_create(
+                certification=data["certification"],
+                location=data["location"],
+                count=data["count"],
+                machines=list(data["machines"]),
+                actor=request.user,
+                token=data["form_token"],
+                **when,
+            )
+        return series_services.class_series_change(
+            series=series,
+            count=data["count"],
+            machines=list(data["machines"]),
+            actor=request.user,
+            token=data["form_token"],
+            **when,
+        )
+
+    return _setup_page(
+        request,
+        form,
+        schedule,
+        success=_series_saved,
+        context={
+            "title": f"Class series: {series.certification}" if series else "New class series",
+            "note": "Times are on the location's clock. Each class holds the machines chosen: "
+            "bookings in the way are cancelled and their members emailed.",
+            "history": selectors.setup_history("class series", pk) if pk else [],
+        },
+    )
+
+
+def _series_saved(saved) -> str:
+    if isinstance(saved, ClassSeries):
+        count = saved.event.class_sessions.count()
+        return f"{saved.certification} series scheduled: {count} class(es) in the next 12 weeks."
+    kept = len(saved.kept)
+    return (
+        f"{saved.series.certification} series changed: {len(saved.created)} new class(es), "
+        f"{saved.removed + saved.cancelled} replaced"
+        + (f", {kept} kept as booked (their members are emailed)." if kept else ".")
     )

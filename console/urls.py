@@ -16,4 +16,6 @@ urlpatterns = [
     path("setup/plans/<int:pk>/", setup_views.plan_edit, name="plan_edit"),
     path("setup/waiver/", setup_views.waiver_publish, name="waiver_publish"),
     path("setup/roles/", setup_views.role_edit, name="roles"),
+    path("setup/series/new/", setup_views.series_edit, name="series_new"),
+    path("setup/series/<int:pk>/", setup_views.series_edit, name="series_edit"),
 ]

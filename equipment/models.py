@@ -77,6 +77,12 @@ class Machine(models.Model):
         related_name="machines",
         help_text="Class sessions held on this machine; they block bookings.",
     )
+    class_series = models.ManyToManyField(
+        "training.ClassSeries",
+        blank=True,
+        related_name="machines",
+        help_text="Recurring classes held on this machine: each of their sessions holds it.",
+    )
 
     # Booking rules.
     slot_minutes = models.PositiveIntegerField(

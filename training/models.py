@@ -86,6 +86,11 @@ class ClassSeries(models.Model):
     location = location_field(related_name="class_series", help_text=CLASS_LOCATION_HELP)
     area = area_field(related_name="class_series")
     place = models.CharField(max_length=200, blank=True)
+    fee_minor = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Each session's fee if not the certification's (minor units; 0: free).",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -95,7 +100,8 @@ class ClassSeries(models.Model):
         verbose_name_plural = "class series"
 
     def __str__(self) -> str:
-        return f"{self.certification} series ({self.event.rule or 'once'})"
+        rule = self.event.rule
+        return f"{self.certification} series ({rule.name if rule else 'once'})"
 
 
 # Generic, so that an annotated queryset of sessions keeps its annotations' types (django-stubs).

@@ -185,3 +185,36 @@ def session_changed_email(enrollment_id: int) -> None:
         },
         where=session,
     )
+
+
+@shared_task(base=EmailTask)
+def series_kept_email(enrollment_id: int) -> None:
+    """One member's email: their class's series changed, their class stays as booked."""
+    enrollment = Enrollment.objects.select_related("member__user", "session__certification").get(
+        pk=enrollment_id
+    )
+    session = enrollment.session
+    _send(
+        "series_kept",
+        f"Your {session.certification} class stays as booked",
+        enrollment.member.user.email,
+        {
+            "session": session,
+            "enrollment": enrollment,
+            "url": settings.SITE_URL + reverse("training:session_detail", args=[session.pk]),
+        },
+        where=session,
+    )
+
+
+def series_kept_notify(session_ids: list[int]) -> int:
+    """Queue (at commit) one email to each member enrolled or waitlisted in `session_ids`."""
+    enrollments = Enrollment.objects.filter(
+        session_id__in=session_ids,
+        status__in=[EnrollmentStatus.ENROLLED, EnrollmentStatus.WAITLISTED],
+    ).values_list("pk", flat=True)
+    queued = 0
+    for enrollment_id in enrollments:
+        series_kept_email.delay_on_commit(enrollment_id)
+        queued += 1
+    return queued

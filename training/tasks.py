@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
-from training import notifications, scheduling, selectors
+from training import notifications, selectors
 
 
 @shared_task
@@ -15,12 +15,6 @@ def send_training_reminders() -> dict[str, int]:
         at=timezone.now(), within=selectors.EXPIRING_SOON
     )
     return {"reminders": reminders, "promotions": promotions}
-
-
-@shared_task
-def extend_class_series() -> int:
-    """Create recurring classes' sessions up to the horizon; returns how many were created."""
-    return scheduling.series_extend_all()
 
 
 @shared_task

@@ -238,7 +238,7 @@ def test_the_query_count_does_not_grow_with_the_data(
     scale(12)
     with django_assert_max_num_queries(len(small)):
         staff_client.get(url, headers={"HX-Request": "true"})
-    with django_assert_max_num_queries(17):
+    with django_assert_max_num_queries(18):
         staff_client.get(url)
 
 

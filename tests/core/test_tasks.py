@@ -65,7 +65,7 @@ def test_the_worker_loads_every_task_of_the_apps_and_of_beats_schedule():
         "membership.tasks.lapse_memberships",
         "training.tasks.send_training_reminders",
         "membership.tasks.reconcile_billing",
-        "training.tasks.extend_class_series",
+        "bookings.tasks.extend_class_series",
         "core.tasks.prune_form_tokens",
     } <= scheduled
 

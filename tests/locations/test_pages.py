@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from locations import hours
 from locations.selectors import location_choice
+from staffing.models import Role
+from staffing.services import location_role_grant
 from tests.factories.equipment import MachineFactory
 from tests.factories.locations import AreaFactory, LocationFactory
 from tests.factories.membership import ready_member
@@ -177,7 +179,10 @@ def test_a_class_typed_for_raleigh_is_on_raleighs_clock(client, menlo, raleigh):
     instructor = UserFactory(role=roles.INSTRUCTOR)
     safety = CertificationFactory(name="Safety", instructors=[instructor])
     room = AreaFactory(location=raleigh, name="Classroom")
-    client.force_login(UserFactory(role=roles.STAFF))
+    staff = UserFactory(role=roles.STAFF)  # at Raleigh, and so is the instructor
+    for user, role in ((staff, Role.STAFF), (instructor, Role.INSTRUCTOR)):
+        location_role_grant(user=user, role=role, location=raleigh)
+    client.force_login(staff)
     day = (timezone.localdate() + timedelta(days=10)).isoformat()
     data = {
         "one-certification": safety.pk,

@@ -3,7 +3,7 @@ The task runner's beat runs the same job nightly (docs/tasks.md); this runs it o
 
 from django.core.management.base import BaseCommand
 
-from training.tasks import extend_class_series
+from bookings.tasks import extend_class_series
 
 
 class Command(BaseCommand):
