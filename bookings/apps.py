@@ -15,6 +15,9 @@ class BookingsConfig(AppConfig):
     def ready(self) -> None:
         post_migrate.connect(grant_booking_permissions, sender=self)
         from bookings.receivers import tell_booked_members
+        from bookings.rule_changes import BookingsUnderNewRules
+        from equipment import consequences
         from equipment.signals import machine_out_of_service
 
         machine_out_of_service.connect(tell_booked_members, dispatch_uid="bookings.out_of_service")
+        consequences.install(BookingsUnderNewRules())

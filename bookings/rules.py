@@ -7,14 +7,16 @@ A refusal carries a reason code (for logs, tests and the gate) and a sentence a 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Sequence
+import hashlib
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Self
 
 from bookings.states import ACTIVE_STATES, BookingState
-from core.time import add_duration, duration_between, minutes_between, utc
-from equipment.rules import LONGEST_BOOKING, LONGEST_BUFFER
+from core.time import add_duration, duration_between, minutes_between, utc, week_start
+from equipment.rules import LONGEST_BOOKING, LONGEST_BUFFER, WeeklyHours, weekly_hours_spans
 
 Interval = tuple[datetime, datetime]
 Block = tuple[datetime, datetime, str]
@@ -249,12 +251,15 @@ def check_opening(
     start: datetime, end: datetime, opening: Sequence[Interval] | None, rules: MachineRules
 ) -> Refused | None:
     """Within one opening interval (intervals arrive merged). None means always open."""
-    if opening is None:
-        return None
-    start, end = utc(start), utc(end)
-    if any(utc(open_) <= start and end <= utc(close) for open_, close in opening):
+    if opening is None or within_opening(start, end, opening):
         return None
     return refuse(Refusal.CLOSED, machine=rules.name)
+
+
+def within_opening(start: datetime, end: datetime, opening: Sequence[Interval]) -> bool:
+    """Does one of the (merged) opening intervals hold all of [start, end)."""
+    start, end = utc(start), utc(end)
+    return any(utc(open_) <= start and end <= utc(close) for open_, close in opening)
 
 
 def check_blocks(
@@ -485,6 +490,199 @@ def class_hold_refusal(
     if utc(now) >= utc(end):
         return refuse(Refusal.CLASS_CLOSED, what="over")
     return None
+
+
+# A change of a machine's rules (staff's dry run): which bookings to come it breaks.
+
+
+class Breach(enum.Enum):
+    """A rule a booking made under the old rules breaks under the new ones. `cancels`: the
+    booking could no longer be used, so it is cancelled; otherwise it only exceeds a limit
+    and is kept (limits judge new bookings)."""
+
+    _value_: str
+    cancels: bool
+    sentence: str
+
+    def __new__(cls, code: str, cancels: bool, sentence: str) -> Self:
+        member = object.__new__(cls)
+        member._value_ = code
+        member.cancels = cancels
+        member.sentence = sentence
+        return member
+
+    NOT_CERTIFIED = (
+        "not_certified",
+        True,
+        "{machine} now needs the {certification} certification",
+    )
+    CLOSED = ("closed", True, "{machine} is no longer open then (its opening hours changed)")
+    WEEKLY_QUOTA = ("weekly_quota", False, "over the new limit of {hours} booked hours a week")
+    DAILY_QUOTA = ("daily_quota", False, "over the new limit of {count} bookings a day")
+    BUFFER = (
+        "buffer",
+        False,
+        "the next booking starts within the new {minutes}-minute buffer after it",
+    )
+
+
+@dataclass(frozen=True)
+class RulesInForce:
+    """What a rule change compares, before and after it. `opening` empty: open at any time."""
+
+    certification_id: int | None = None
+    weekly_hours_per_member: int = 0
+    daily_bookings_per_member: int = 0
+    buffer_minutes: int = 0
+    opening: Sequence[WeeklyHours] = ()
+
+
+@dataclass(frozen=True)
+class BookedSlot:
+    """A booking on the machine as a rule change sees it.
+
+    `to_come`: active and not over, so the change may cancel or flag it; others (done, or a
+    no-show) only count towards the quotas. `holds_machine`: confirmed or checked in, so its
+    buffer and the next booking's start meet. `certified_after`: its member holds the new
+    certification at its start.
+    """
+
+    booking_id: int
+    member_id: int
+    start: datetime
+    end: datetime
+    to_come: bool = True
+    holds_machine: bool = True
+    certified_after: bool = True
+
+
+@dataclass(frozen=True)
+class Consequence:
+    """A booking to come that the change breaks, with every rule it breaks."""
+
+    booking_id: int
+    breaches: tuple[Breach, ...]
+
+    @property
+    def cancels(self) -> bool:
+        return any(breach.cancels for breach in self.breaches)
+
+
+def _open_under(slot: BookedSlot, hours: Sequence[WeeklyHours], zone: tzinfo) -> bool:
+    if not hours:
+        return True
+    # From the day before: hours that close at midnight end where the booking's day begins.
+    first_day = utc(slot.start).astimezone(zone).date() - timedelta(days=1)
+    last_day = utc(slot.end).astimezone(zone).date()
+    spans = weekly_hours_spans(hours, first_day=first_day, last_day=last_day, zone=zone)
+    return within_opening(slot.start, slot.end, spans)
+
+
+def _over_limit(
+    slots: Sequence[BookedSlot],
+    key: Callable[[BookedSlot], object],
+    amount: Callable[[BookedSlot], float],
+    limit: int,
+) -> set[object]:
+    """The groups (by `key`) whose `amount`s add up to more than `limit` (0: no limit)."""
+    totals: dict[object, float] = defaultdict(float)
+    for slot in slots:
+        totals[key(slot)] += amount(slot)
+    return {group for group, total in totals.items() if limit and total > limit}
+
+
+def rule_change_consequences(
+    *,
+    before: RulesInForce,
+    after: RulesInForce,
+    bookings: Sequence[BookedSlot],
+    zone: tzinfo,
+) -> list[Consequence]:
+    """The bookings to come that rules `after` break and rules `before` did not, in time order.
+
+    Cancelled: the member lacks the new certification at the booking's start, or the booking is
+    no longer inside one opening interval (on the wall clock of `zone`, daylight saving and
+    all). Kept and listed: the member goes over a lowered weekly hours or daily bookings limit
+    (weeks and days local, as the booking rules count them), or a raised buffer runs into the
+    next booking. Limits and buffers are judged without the bookings the change cancels.
+    """
+    to_come = sorted((slot for slot in bookings if slot.to_come), key=lambda s: utc(s.start))
+    found: dict[int, list[Breach]] = defaultdict(list)
+    if after.certification_id not in (None, before.certification_id):
+        for slot in to_come:
+            if not slot.certified_after:
+                found[slot.booking_id].append(Breach.NOT_CERTIFIED)
+    if tuple(after.opening) != tuple(before.opening):
+        for slot in to_come:
+            if not _open_under(slot, after.opening, zone) and _open_under(
+                slot, before.opening, zone
+            ):
+                found[slot.booking_id].append(Breach.CLOSED)
+    cancelled = {booking_id for booking_id, breaches in found.items() if breaches}
+    standing = [slot for slot in bookings if slot.booking_id not in cancelled]
+
+    def local_day(slot: BookedSlot) -> date:
+        return utc(slot.start).astimezone(zone).date()
+
+    def week(slot: BookedSlot) -> tuple[int, date]:
+        return slot.member_id, week_start(local_day(slot))
+
+    def day(slot: BookedSlot) -> tuple[int, date]:
+        return slot.member_id, local_day(slot)
+
+    def minutes(slot: BookedSlot) -> float:
+        return minutes_between(slot.start, slot.end) // 1
+
+    for breach, key, amount, limit_after, limit_before in (
+        (
+            Breach.WEEKLY_QUOTA,
+            week,
+            minutes,
+            after.weekly_hours_per_member * 60,
+            before.weekly_hours_per_member * 60,
+        ),
+        (
+            Breach.DAILY_QUOTA,
+            day,
+            lambda slot: 1,
+            after.daily_bookings_per_member,
+            before.daily_bookings_per_member,
+        ),
+    ):
+        over = _over_limit(standing, key, amount, limit_after) - _over_limit(
+            bookings, key, amount, limit_before
+        )
+        for slot in to_come:
+            if slot.booking_id not in cancelled and key(slot) in over:
+                found[slot.booking_id].append(breach)
+    if after.buffer_minutes > before.buffer_minutes:
+        starts = sorted(utc(slot.start) for slot in standing if slot.holds_machine)
+        for slot in to_come:
+            if slot.booking_id in cancelled:
+                continue
+            ends = utc(slot.end)
+            following = next((start for start in starts if start >= ends), None)
+            if following is not None and (
+                add_duration(ends, timedelta(minutes=before.buffer_minutes))
+                <= following
+                < add_duration(ends, timedelta(minutes=after.buffer_minutes))
+            ):
+                found[slot.booking_id].append(Breach.BUFFER)
+    return [
+        Consequence(slot.booking_id, tuple(found[slot.booking_id]))
+        for slot in to_come
+        if found.get(slot.booking_id)
+    ]
+
+
+def consequences_digest(consequences: Iterable[Consequence]) -> str:
+    """A short fingerprint of which bookings a change breaks and how: a confirm form carries it,
+    so a change confirmed after the bookings changed is shown again instead of carried out."""
+    text = ";".join(
+        f"{c.booking_id}:{','.join(b._value_ for b in c.breaches)}"
+        for c in sorted(consequences, key=lambda c: c.booking_id)
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
 def _state_words(state: str) -> str:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from bookings import notifications, rules, selectors
@@ -445,11 +446,19 @@ def _cancel_for_machine_block(
     actor: User | None,
     now: datetime,
 ) -> list[Booking]:
-    affected = list(
-        Booking.objects.select_for_update()
-        .filter(machine=machine, state__in=ACTIVE_STATES, start__lt=end, end__gt=start)
-        .filter(end__gt=now)
-    )
+    affected = Booking.objects.filter(
+        machine=machine, state__in=ACTIVE_STATES, start__lt=end, end__gt=start
+    ).filter(end__gt=now)
+    return bookings_cancel_for_machine(affected, reason=reason, actor=actor, now=now)
+
+
+def bookings_cancel_for_machine(
+    bookings: QuerySet[Booking], *, reason: str, actor: User | None, now: datetime
+) -> list[Booking]:
+    """Cancel the still active ones of `bookings` because of their machine (maintenance, a
+    class, new rules), in the caller's transaction: not the member's doing, so never late.
+    Each member is emailed `reason` after commit; the gates stop and re-list the machine."""
+    affected = list(bookings.select_for_update().filter(state__in=ACTIVE_STATES))
     for booking in affected:
         booking.state = BookingState.CANCELLED
         booking.cancelled_at = now

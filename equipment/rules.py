@@ -6,8 +6,14 @@ no other caller can store rules members could never book under.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import time, timedelta
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, time, timedelta, tzinfo
+
+from core.time import wall_clock_instant
+
+Interval = tuple[datetime, datetime]
+# Weekly opening hours as staff set them: (weekday, 0 = Monday; opens; closes, 00:00 = midnight).
+WeeklyHours = tuple[int, time, time]
 
 # No booking may last longer than this, and no buffer be longer than LONGEST_BUFFER, so "which
 # bookings could overlap" looks back a bounded span (bookings' queries stay fast as history grows).
@@ -109,3 +115,38 @@ def opening_hours_problem(
 def closing_label(closes: time) -> str:
     """A closing time as people write it: 00:00 closes at midnight, shown as 24:00."""
     return "24:00" if closes == time.min else f"{closes:%H:%M}"
+
+
+def merge_intervals(intervals: Iterable[Interval]) -> list[Interval]:
+    """Sorted, non-overlapping intervals; touching intervals are joined."""
+    merged: list[list[datetime]] = []
+    for start, end in sorted(intervals):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [(start, end) for start, end in merged]
+
+
+def weekly_hours_spans(
+    hours: Sequence[WeeklyHours], *, first_day: date, last_day: date, zone: tzinfo
+) -> list[Interval]:
+    """The instants (UTC, merged) weekly `hours` open the machine from `first_day` to `last_day`.
+
+    On the wall clock at both ends, as the calendar reads them (`selectors.machine_event_spans`):
+    a repeated time opens at its first pass and closes at its last, a skipped one at the jump.
+    """
+    spans = []
+    day = first_day
+    while day <= last_day:
+        for weekday, opens, closes in hours:
+            if weekday == day.weekday():
+                close_day = day + timedelta(days=1) if closes == time.min else day
+                spans.append(
+                    (
+                        wall_clock_instant(day, opens, zone),
+                        wall_clock_instant(close_day, closes, zone, last=True),
+                    )
+                )
+        day += timedelta(days=1)
+    return merge_intervals(spans)

@@ -20,11 +20,12 @@ from equipment.models import (
     ProblemReport,
     Severity,
 )
+from equipment.rules import merge_intervals
 from locations.zones import in_zone_of
 from membership.models import User
 from staffing.selectors import EVERYWHERE, Scope
 
-Interval = tuple[datetime, datetime]
+Interval = rules.Interval
 # How opening hours name weekdays in their django-scheduler rule ("byweekday:MO,TU").
 WEEKDAY_CODES = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
 
@@ -110,17 +111,6 @@ def problem_report_recipients(machine: Machine) -> list[str]:
         is_active=True,
     ).exclude(email="")
     return sorted(set(staff.values_list("email", flat=True)))
-
-
-def merge_intervals(intervals: list[Interval]) -> list[Interval]:
-    """Sorted, non-overlapping intervals; touching intervals are joined."""
-    merged: list[list[datetime]] = []
-    for start, end in sorted(intervals):
-        if merged and start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
-    return [(start, end) for start, end in merged]
 
 
 # django-scheduler may place an occurrence up to a daylight-saving shift away from its wall-clock

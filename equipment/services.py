@@ -1,7 +1,9 @@
 """Actions on machines: calendars, opening hours, maintenance windows, service state, reports.
 
 Cancelling bookings that a new maintenance window overlaps is the bookings app's job
-(`bookings.services.maintenance_window_create` calls `maintenance_window_add` here).
+(`bookings.services.maintenance_window_create` calls `maintenance_window_add` here). A change of
+a machine's rules asks the bookings what it breaks (`equipment.consequences`) and is refused
+until confirmed with that list, then carries it out in its own transaction.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from schedule.models import Calendar, Event, Rule
 
-from core import events
+from core import clock, events
 from core.gates import gates
 from core.submissions import submission_claim
 from core.time import add_duration, wall_time_exists
 from equipment import notifications, rules, selectors, signals
+from equipment.consequences import ChangeNeedsConfirmation, Consequences, RulesAfter, bookings_of
 from equipment.errors import EquipmentError
 from equipment.models import (
     Machine,
@@ -66,18 +69,61 @@ def machine_calendar(machine: Machine) -> Calendar:
     return calendar
 
 
+def _rules_after(machine: Machine, opening: Iterable[rules.WeeklyHours]) -> RulesAfter:
+    return RulesAfter(
+        certification=machine.required_certification,
+        weekly_hours_per_member=machine.weekly_hours_per_member,
+        daily_bookings_per_member=machine.daily_bookings_per_member,
+        buffer_minutes=machine.buffer_minutes,
+        opening=tuple(sorted(opening)),
+    )
+
+
+def _weekly_hours(locked: Machine) -> list[rules.WeeklyHours]:
+    return [(i.weekday, i.opens, i.closes) for i in selectors.opening_intervals(locked)]
+
+
+def _judge_change(
+    *, locked: Machine, after: RulesAfter, confirm: str | None, now: datetime
+) -> Consequences | None:
+    """What rules `after` would do to the bookings to come of `locked` (the machine as stored,
+    row locked): None when they are its rules already. Refused (nothing written) unless nothing
+    breaks or `confirm` is the digest of exactly what breaks."""
+    if after == _rules_after(locked, _weekly_hours(locked)):
+        return None
+    consequences = bookings_of().consequences(machine=locked, after=after, now=now)
+    if consequences.affected and consequences.digest != confirm:
+        raise ChangeNeedsConfirmation(consequences)
+    return consequences
+
+
+def _carry_out(
+    *, locked: Machine, consequences: Consequences | None, actor: User | None, now: datetime
+) -> None:
+    if consequences is not None and consequences.affected:
+        bookings_of().carry_out(
+            machine=locked, affected=consequences.affected, actor=actor, now=now
+        )
+
+
 def machine_save(
     *,
     machine: Machine,
     maintainers: Iterable[User],
     actor: User | None,
     token: uuid.UUID | None = None,
+    confirm: str | None = None,
+    now: datetime | None = None,
 ) -> Machine:
     """Add `machine` or store staff's changes to it (its fields already set) and its maintainers.
 
     Who may switch a machine on depends on its certification and its maintainers: when either
-    changes, the gates' offline allow-lists are renewed in the same transaction.
+    changes, the gates' offline allow-lists are renewed in the same transaction. A change that
+    breaks bookings to come (a new certification, lower limits, a longer buffer) raises
+    `ChangeNeedsConfirmation` unless `confirm` is the digest of what it breaks; confirmed, the
+    bookings it makes unusable are cancelled with it (`equipment.consequences`).
     """
+    now = now or clock.now()
     if actor is not None and not actor.has_perm("equipment.manage_machines", machine):
         raise EquipmentError("Only staff who manage machines can change them.")
     problems = rules.booking_rules_problems(
@@ -100,6 +146,12 @@ def machine_save(
                 before.required_certification_id,
                 set(before.maintainers.values_list("pk", flat=True)),
             )
+            consequences = _judge_change(
+                locked=before,
+                after=_rules_after(machine, _weekly_hours(before)),
+                confirm=confirm,
+                now=now,
+            )
         try:
             with transaction.atomic():
                 machine.save(update_fields=None if is_new else SETTINGS_FIELDS)
@@ -107,8 +159,10 @@ def machine_save(
             raise EquipmentError(f"Another machine is already called {machine.name}.") from None
         machine.maintainers.set(maintainer_ids)
         machine_calendar(machine)
-        if not is_new and before_access != (machine.required_certification_id, maintainer_ids):
-            gates().machines_changed(machines=[machine])
+        if not is_new:
+            if before_access != (machine.required_certification_id, maintainer_ids):
+                gates().machines_changed(machines=[machine])
+            _carry_out(locked=before, consequences=consequences, actor=actor, now=now)
     return machine
 
 
@@ -136,11 +190,16 @@ def opening_hours_add(
     starting: date | None = None,
     actor: User | None = None,
     token: uuid.UUID | None = None,
+    confirm: str | None = None,
+    now: datetime | None = None,
 ) -> MachineEvent:
     """Open the machine on `weekdays` (0 = Monday) from `opens` to `closes`, local time, weekly.
 
-    `closes` at 00:00 means midnight. Hours that overlap hours already set are refused.
+    `closes` at 00:00 means midnight. Hours that overlap hours already set are refused. The
+    first hours set close the machine at all other times: bookings to come outside them are
+    cancelled, once confirmed (`confirm`, as `machine_save`).
     """
+    now = now or clock.now()
     starting = starting or timezone.localdate()
     zone = timezone.get_current_timezone()
     if not wall_time_exists(starting, opens, zone):
@@ -164,6 +223,13 @@ def opening_hours_add(
         )
         if problem:
             raise EquipmentError(problem)
+        added = [(day, opens, closes) for day in sorted(set(weekdays))]
+        consequences = _judge_change(
+            locked=locked,
+            after=_rules_after(locked, [*_weekly_hours(locked), *added]),
+            confirm=confirm,
+            now=now,
+        )
         event = Event.objects.create(
             calendar=machine_calendar(machine),
             title=f"{machine.name} open",
@@ -172,22 +238,33 @@ def opening_hours_add(
             rule=_opening_rule(weekdays),
             creator=actor,
         )
-        return MachineEvent.objects.create(
+        opening = MachineEvent.objects.create(
             machine=machine, event=event, kind=MachineEvent.Kind.OPENING, created_by=actor
         )
+        _carry_out(locked=locked, consequences=consequences, actor=actor, now=now)
+        return opening
 
 
 def opening_hours_remove(
-    *, machine: Machine, opening_id: int, weekday: int, token: uuid.UUID | None = None
+    *,
+    machine: Machine,
+    opening_id: int,
+    weekday: int,
+    actor: User | None = None,
+    token: uuid.UUID | None = None,
+    confirm: str | None = None,
+    now: datetime | None = None,
 ) -> None:
     """Close the machine on `weekday` in the hours of opening event `opening_id`.
 
-    Hours set for several weekdays at once keep their other weekdays. Bookings already made in
-    the removed hours stand; only new bookings are refused.
+    Hours set for several weekdays at once keep their other weekdays. Bookings to come that
+    are no longer inside opening hours are cancelled with it, their members emailed, once
+    confirmed (`confirm`, as `machine_save`).
     """
+    now = now or clock.now()
     with transaction.atomic():
         submission_claim(token)
-        Machine.objects.select_for_update(of=("self",)).get(pk=machine.pk)
+        locked = Machine.objects.select_for_update(of=("self",)).get(pk=machine.pk)
         opening = (
             MachineEvent.objects.filter(
                 machine=machine, kind=MachineEvent.Kind.OPENING, pk=opening_id
@@ -198,12 +275,21 @@ def opening_hours_remove(
         weekdays = selectors.opening_weekdays(opening.event) if opening else []
         if opening is None or weekday not in weekdays:
             raise EquipmentError("Those opening hours were already removed.")
+        remaining = [
+            (i.weekday, i.opens, i.closes)
+            for i in selectors.opening_intervals(locked)
+            if (i.opening_id, i.weekday) != (opening_id, weekday)
+        ]
+        consequences = _judge_change(
+            locked=locked, after=_rules_after(locked, remaining), confirm=confirm, now=now
+        )
         weekdays.remove(weekday)
-        if not weekdays:
+        if weekdays:
+            opening.event.rule = _opening_rule(weekdays)
+            opening.event.save(update_fields=["rule"])
+        else:
             opening.event.delete()
-            return
-        opening.event.rule = _opening_rule(weekdays)
-        opening.event.save(update_fields=["rule"])
+        _carry_out(locked=locked, consequences=consequences, actor=actor, now=now)
 
 
 @in_zone_of("machine")
