@@ -18,7 +18,8 @@ from bookings.models import Booking
 from bookings.states import ACTIVE_STATES
 from core.time import utc
 from equipment.models import Machine
-from equipment.selectors import machine_calendar_facts, machines_bookable, merge_intervals
+from equipment.rules import merge_intervals
+from equipment.selectors import machine_calendar_facts, machines_bookable
 from membership.models import Badge, Member, User
 from membership.selectors import member_search
 from staffing.selectors import staff_scope

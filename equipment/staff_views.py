@@ -1,4 +1,9 @@
-"""Staff pages that set machines up: add a machine, edit its details and rules, opening hours."""
+"""Staff pages that set machines up: add a machine, edit its details and rules, opening hours.
+
+A change that breaks bookings to come is not saved at first: the page lists them and what will
+happen to each (`equipment.consequences`), and a confirm button sends the change again with the
+list's digest; if the bookings changed meanwhile, the new list is shown instead.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from django.views.decorators.http import require_POST
 from core.errors import DomainError
 from core.views import form_action
 from equipment import selectors, services
+from equipment.consequences import ChangeNeedsConfirmation, Consequences
 from equipment.forms import MachineAddForm, MachineForm, OpeningHoursForm, OpeningRemoveForm
 from equipment.models import Machine
 from locations.zones import activate
@@ -21,8 +27,17 @@ from staffing.shortcuts import staff_object_or_404
 manage_required = permission_required("equipment.manage_machines", raise_exception=True)
 
 
-def _save(request, form) -> Machine | None:
-    """Store a valid machine form through the service; None (and a form error) if refused."""
+CONFIRMED = "The bookings listed were dealt with as shown; members of cancelled ones are emailed."
+
+
+def _confirm(request) -> str | None:
+    """The digest of the list staff confirmed (the confirm button's value), if they did."""
+    return request.POST.get("confirm") or None
+
+
+def _save(request, form) -> Machine | Consequences | None:
+    """Store a valid machine form through the service; the bookings it breaks if it waits for a
+    confirmation; None (and a form error) if refused."""
     if not form.is_valid():
         return None
     try:
@@ -31,7 +46,10 @@ def _save(request, form) -> Machine | None:
             maintainers=form.cleaned_data["maintainers"],
             actor=request.user,
             token=form.cleaned_data["form_token"],
+            confirm=_confirm(request),
         )
+    except ChangeNeedsConfirmation as asked:
+        return asked.consequences
     except DomainError as error:
         form.add_error(None, error.message)
         return None
@@ -43,7 +61,7 @@ def machine_add(request):
     form = MachineAddForm(request.POST or None, request.FILES or None)
     if request.method == "POST":
         machine = _save(request, form)
-        if machine is not None:
+        if isinstance(machine, Machine):
             messages.success(request, f"{machine.name} added. Now set its opening hours.")
             return redirect(f"{reverse('equipment:machine_edit', args=[machine.slug])}#hours")
     return render(
@@ -66,15 +84,18 @@ def machine_edit(request, slug: str):
     activate(machine)  # its times in its location's zone
     # The form writes its values onto its own copy, so a refused edit leaves the page's title alone.
     form = MachineForm(request.POST or None, request.FILES or None, instance=copy.copy(machine))
+    consequences = None
     if request.method == "POST":
         saved = _save(request, form)
-        if saved is not None:
-            messages.success(request, f"{saved.name} saved.")
+        if isinstance(saved, Machine):
+            confirmed = f" {CONFIRMED}" if _confirm(request) else ""
+            messages.success(request, f"{saved.name} saved.{confirmed}")
             return redirect(saved)
+        consequences = saved
     return render(
         request,
         "equipment/machine_form.html",
-        {"form": form, "machine": machine, **_hours_context(machine)},
+        {"form": form, "consequences": consequences, **_hours_context(machine)},
         status=400 if form.errors else 200,
     )
 
@@ -90,26 +111,47 @@ def _hours_context(machine: Machine, **extra) -> dict:
 
 
 def _hours_action(request, slug: str, form_class, action, *, invalid: str, done: str):
-    """Run `action(machine, cleaned_data)` on the posted form: htmx gets the opening-hours panel
-    back with the outcome in it, a plain post goes back to the edit page (outcome flashed)."""
+    """Run `action(machine, cleaned_data, confirm)` on the posted form: htmx gets the opening-hours
+    panel back with the outcome in it (or the bookings the change breaks, to confirm), a plain
+    post goes back to the edit page (outcome flashed; the bookings shown on the page)."""
     machine = staff_object_or_404(request, Machine, what="opening hours", slug=slug)
     activate(machine)  # its times in its location's zone
     form = form_class(request.POST)
+    asked: list[Consequences] = []
+
+    def attempt(data):
+        try:
+            return action(machine, data, _confirm(request))
+        except ChangeNeedsConfirmation as needs:
+            asked.append(needs.consequences)
+
+    confirmed = f" {CONFIRMED}" if _confirm(request) else ""
     outcome = form_action(
         request,
         form,
-        lambda data: action(machine, data),
-        success=done,
+        attempt,
+        success=lambda _: "" if asked else done + confirmed,
         invalid=invalid,
         flash=not request.htmx,
     )
-    if not request.htmx:
+    said: dict = {}
+    if asked:
+        # The change again as hidden fields, without ids (the add form below has those).
+        pending = form_class(request.POST, auto_id=False)
+        said = {"hours_consequences": asked[0], "pending": pending, "pending_url": request.path}
+    elif not request.htmx:
         return redirect(f"{reverse('equipment:machine_edit', args=[machine.slug])}#hours")
-    said = {"notice": outcome.message} if outcome else {"error": outcome.message}
+    else:
+        said = {"notice": outcome.message} if outcome else {"error": outcome.message}
     # Only a refused add form is shown again with what was typed; the remove buttons are rebuilt.
     if not outcome and form_class is OpeningHoursForm:
         said["hours_form"] = form
-    return render(request, "equipment/_opening_hours.html", _hours_context(machine, **said))
+    if request.htmx:
+        return render(request, "equipment/_opening_hours.html", _hours_context(machine, **said))
+    edit = MachineForm(instance=machine)
+    return render(
+        request, "equipment/machine_form.html", {"form": edit, **_hours_context(machine, **said)}
+    )
 
 
 @login_required
@@ -120,13 +162,14 @@ def opening_hours_add(request, slug: str):
         request,
         slug,
         OpeningHoursForm,
-        lambda machine, data: services.opening_hours_add(
+        lambda machine, data, confirm: services.opening_hours_add(
             machine=machine,
             weekdays=data["weekdays"],
             opens=data["opens"],
             closes=data["closes"],
             actor=request.user,
             token=data["form_token"],
+            confirm=confirm,
         ),
         invalid="Choose the days and both times.",
         done="Opening hours added.",
@@ -141,11 +184,13 @@ def opening_hours_remove(request, slug: str):
         request,
         slug,
         OpeningRemoveForm,
-        lambda machine, data: services.opening_hours_remove(
+        lambda machine, data, confirm: services.opening_hours_remove(
             machine=machine,
             opening_id=data["opening_id"],
             weekday=data["weekday"],
+            actor=request.user,
             token=data["form_token"],
+            confirm=confirm,
         ),
         invalid="Choose the hours to remove.",
         done="Opening hours removed.",
