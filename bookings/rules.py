@@ -517,8 +517,16 @@ class Breach(enum.Enum):
         "{machine} now needs the {certification} certification",
     )
     CLOSED = ("closed", True, "{machine} is no longer open then (its opening hours changed)")
-    WEEKLY_QUOTA = ("weekly_quota", False, "over the new limit of {hours} booked hours a week")
-    DAILY_QUOTA = ("daily_quota", False, "over the new limit of {count} bookings a day")
+    WEEKLY_QUOTA = (
+        "weekly_quota",
+        False,
+        "over the new weekly limit of booked hours per member ({hours})",
+    )
+    DAILY_QUOTA = (
+        "daily_quota",
+        False,
+        "over the new daily limit of bookings per member ({count})",
+    )
     BUFFER = (
         "buffer",
         False,
