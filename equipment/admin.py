@@ -2,7 +2,11 @@
 a machine through `services.machine_save`, so rules are checked and gates told either way. The
 history models are read-only."""
 
+import copy
+
 from django.contrib import admin
+from django.forms.models import construct_instance
+from django.urls import reverse
 
 from equipment import services
 from equipment.forms import BookingRulesChecked
@@ -57,6 +61,25 @@ class IncludedHoursInline(admin.TabularInline):
     verbose_name_plural = "hours a month included in plans"
 
 
+class MachineAdminForm(BookingRulesChecked):
+    """The admin has no dry run to show: a change that breaks bookings to come is sent to the
+    machine's edit page, which lists them and asks before cancelling any."""
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if self.instance.pk and not self.errors:
+            edited = construct_instance(self, copy.copy(self.instance))
+            consequences = services.machine_change_consequences(machine=edited)
+            if consequences is not None and consequences.affected:
+                url = reverse("equipment:machine_edit", args=[self.instance.slug])
+                self.add_error(
+                    None,
+                    f"This change affects {len(consequences.affected)} booking(s) to come: make "
+                    f"it on the machine's edit page ({url}), which lists them before saving.",
+                )
+        return data
+
+
 @admin.register(Machine)
 class MachineAdmin(admin.ModelAdmin):
     list_display = [
@@ -74,7 +97,7 @@ class MachineAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug", "area__name", "description"]
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["maintainers"]
-    form = BookingRulesChecked
+    form = MachineAdminForm
     # State changes have their own logged action (gates switch off); class sessions are held from
     # the class page (overlapping bookings are cancelled); the address is printed on QR labels.
     readonly_fields = ["state", "state_reason", "calendar", "class_sessions"]

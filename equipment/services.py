@@ -83,16 +83,31 @@ def _weekly_hours(locked: Machine) -> list[rules.WeeklyHours]:
     return [(i.weekday, i.opens, i.closes) for i in selectors.opening_intervals(locked)]
 
 
+def _consequences(*, stored: Machine, after: RulesAfter, now: datetime) -> Consequences | None:
+    """What rules `after` would do to the bookings to come of `stored` (the machine as it is
+    stored): None when they are its rules already."""
+    if after == _rules_after(stored, _weekly_hours(stored)):
+        return None
+    return bookings_of().consequences(machine=stored, after=after, now=now)
+
+
+def machine_change_consequences(
+    *, machine: Machine, now: datetime | None = None
+) -> Consequences | None:
+    """What saving `machine` (new values set on it, not saved) would do to its bookings to come.
+    Reads only: `machine_save` works it out again, under the machine's lock, before it saves."""
+    stored = Machine.objects.select_related("required_certification").get(pk=machine.pk)
+    after = _rules_after(machine, _weekly_hours(stored))
+    return _consequences(stored=stored, after=after, now=now or clock.now())
+
+
 def _judge_change(
     *, locked: Machine, after: RulesAfter, confirm: str | None, now: datetime
 ) -> Consequences | None:
-    """What rules `after` would do to the bookings to come of `locked` (the machine as stored,
-    row locked): None when they are its rules already. Refused (nothing written) unless nothing
-    breaks or `confirm` is the digest of exactly what breaks."""
-    if after == _rules_after(locked, _weekly_hours(locked)):
-        return None
-    consequences = bookings_of().consequences(machine=locked, after=after, now=now)
-    if consequences.affected and consequences.digest != confirm:
+    """`_consequences` of the change to `locked` (row locked), refused (nothing written) unless
+    nothing breaks or `confirm` is the digest of exactly what breaks."""
+    consequences = _consequences(stored=locked, after=after, now=now)
+    if consequences is not None and consequences.affected and consequences.digest != confirm:
         raise ChangeNeedsConfirmation(consequences)
     return consequences
 
