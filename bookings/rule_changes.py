@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from django.db.models import Q
-
 from bookings import rules, services
 from bookings.models import Booking
 from bookings.selectors import QUOTA_STATES
@@ -69,39 +67,39 @@ class BookingsUnderNewRules:
             .select_related("member__user")
             .order_by("start", "id")
         )
-        slots: dict[int, rules.BookedSlot] = {}
+        future = {booking.pk for booking in to_come}
+        counted: list[Booking] = []
         if to_come:
             # The quotas count every booking of the weeks the bookings to come start in.
             first_day = utc(to_come[0].start).astimezone(zone).date()
             since, _ = local_day_bounds(week_start(first_day), zone)
-            counted = Booking.objects.filter(
-                Q(state__in=QUOTA_STATES, start__gte=since),
-                machine=machine,
-                member_id__in={booking.member_id for booking in to_come},
-            ).exclude(pk__in=[booking.pk for booking in to_come])
-            for booking in counted:
-                slots[booking.pk] = rules.BookedSlot(
-                    booking.pk,
-                    booking.member_id,
-                    booking.start,
-                    booking.end,
-                    to_come=False,
-                    holds_machine=booking.state in ACTIVE_STATES,
-                )
+            counted = list(
+                Booking.objects.filter(
+                    machine=machine,
+                    state__in=QUOTA_STATES,
+                    start__gte=since,
+                    member_id__in={booking.member_id for booking in to_come},
+                ).exclude(pk__in=future)
+            )
         certification = after.certification
-        for booking in to_come:
-            slots[booking.pk] = rules.BookedSlot(
+        slots = [
+            rules.BookedSlot(
                 booking.pk,
                 booking.member_id,
                 booking.start,
                 booking.end,
+                to_come=booking.pk in future,
+                holds_machine=booking.state in ACTIVE_STATES,
                 certified_after=certification is None
+                or booking.pk not in future
                 or member_holds_certification(
                     member=booking.member, certification=certification, at=max(booking.start, now)
                 ),
             )
+            for booking in [*counted, *to_come]
+        ]
         found = rules.rule_change_consequences(
-            before=before, after=_rules_in_force(after), bookings=list(slots.values()), zone=zone
+            before=before, after=_rules_in_force(after), bookings=slots, zone=zone
         )
         by_id = {booking.pk: booking for booking in to_come}
         affected = tuple(
