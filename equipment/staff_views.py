@@ -21,6 +21,7 @@ from equipment import selectors, services
 from equipment.consequences import ChangeNeedsConfirmation, Consequences
 from equipment.forms import MachineAddForm, MachineForm, OpeningHoursForm, OpeningRemoveForm
 from equipment.models import Machine
+from equipment.rules import WEEKDAY_NAMES, closing_label
 from locations.zones import activate
 from staffing.shortcuts import staff_object_or_404
 
@@ -110,7 +111,7 @@ def _hours_context(machine: Machine, **extra) -> dict:
     }
 
 
-def _hours_action(request, slug: str, form_class, action, *, invalid: str, done: str):
+def _hours_action(request, slug: str, form_class, action, *, invalid: str, done: str, change):
     """Run `action(machine, cleaned_data, confirm)` on the posted form: htmx gets the opening-hours
     panel back with the outcome in it (or the bookings the change breaks, to confirm), a plain
     post goes back to the edit page (outcome flashed; the bookings shown on the page)."""
@@ -138,7 +139,12 @@ def _hours_action(request, slug: str, form_class, action, *, invalid: str, done:
     if asked:
         # The change again as hidden fields, without ids (the add form below has those).
         pending = form_class(request.POST, auto_id=False)
-        said = {"hours_consequences": asked[0], "pending": pending, "pending_url": request.path}
+        said = {
+            "hours_consequences": asked[0],
+            "hours_change": change(machine, form.cleaned_data),
+            "pending": pending,
+            "pending_url": request.path,
+        }
     elif not request.htmx:
         return redirect(f"{reverse('equipment:machine_edit', args=[machine.slug])}#hours")
     else:
@@ -173,6 +179,7 @@ def opening_hours_add(request, slug: str):
         ),
         invalid="Choose the days and both times.",
         done="Opening hours added.",
+        change=_adding,
     )
 
 
@@ -194,4 +201,24 @@ def opening_hours_remove(request, slug: str):
         ),
         invalid="Choose the hours to remove.",
         done="Opening hours removed.",
+        change=_removing,
     )
+
+
+DASH = "\N{EN DASH}"
+
+
+def _adding(machine: Machine, data: dict) -> str:
+    """The hours change waiting for a confirmation, as its heading names it."""
+    names = [WEEKDAY_NAMES[day] for day in sorted(data["weekdays"])]
+    days = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
+    return f"Opening {days} {data['opens']:%H:%M}{DASH}{closing_label(data['closes'])}"
+
+
+def _removing(machine: Machine, data: dict) -> str:
+    hours = next(
+        i
+        for i in selectors.opening_intervals(machine)
+        if (i.opening_id, i.weekday) == (data["opening_id"], data["weekday"])
+    )
+    return f"Removing {WEEKDAY_NAMES[hours.weekday]} {hours.opens:%H:%M}{DASH}{hours.closes_label}"

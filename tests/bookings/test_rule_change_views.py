@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from bookings import services
 from bookings.models import Booking, BookingState
-from equipment.models import Machine
+from equipment.models import Machine, MachineEvent
 from equipment.selectors import opening_intervals
 from tests.bookings.conftest import at
 from tests.equipment.test_admin import NO_INLINE_ROWS
@@ -111,7 +111,10 @@ def test_removing_hours_in_the_panel_lists_then_cancels(laser, booking, staff_cl
     htmx = {"HX-Request": "true"}
     panel = staff_client.post(url, data, headers=htmx).content.decode()
     assert panel.startswith('<div id="opening-hours">')
-    assert "Before you change the hours" in panel and f'data-booking="{booking.pk}"' in panel
+    assert (
+        "Removing Tuesday 09:00\N{EN DASH}21:00: bookings it breaks" in panel
+        and f'data-booking="{booking.pk}"' in panel
+    )
     # The confirm form sends the same change again, without ids that clash with the add form.
     assert f'<input type="hidden" name="opening_id" value="{tuesday.opening_id}">' in panel
     assert 1 in {i.weekday for i in opening_intervals(laser)}
@@ -129,7 +132,7 @@ def test_without_javascript_the_hours_preview_is_the_edit_page(laser, booking, s
     )
     page = response.content.decode()
     assert response.status_code == 200 and "<h1>Edit Laser cutter</h1>" in page
-    assert "Before you change the hours" in page
+    assert "Removing Tuesday 09:00\N{EN DASH}21:00: bookings it breaks" in page
     assert 1 in {i.weekday for i in opening_intervals(laser)}
 
 
@@ -163,3 +166,16 @@ def test_the_admin_sends_a_change_that_breaks_bookings_to_the_edit_page(
     assert "affects 1 booking(s) to come" in response.content.decode()
     assert Machine.objects.get(pk=laser.pk).required_certification.name == "Laser cutter"
     assert Booking.objects.get(pk=booking.pk).state == BookingState.CONFIRMED
+
+
+def test_the_first_hours_name_themselves_and_the_bookings_outside_them(laser, maker, staff_client):
+    MachineEvent.objects.filter(machine=laser).delete()  # open at any time
+    evening = services.booking_create(member=maker, machine=laser, start=at(1, 19), end=at(1, 20))
+    panel = staff_client.post(
+        reverse("equipment:opening_hours_add", args=[laser.slug]),
+        {"form_token": str(uuid.uuid4()), "weekdays": [0, 1], "opens": "09:00", "closes": "18:00"},
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    assert "Opening Monday and Tuesday 09:00\N{EN DASH}18:00: bookings it breaks" in panel
+    assert f'data-booking="{evening.pk}"' in panel
+    assert not MachineEvent.objects.filter(machine=laser).exists()
