@@ -1,0 +1,15 @@
+"""The one lock every booking and waitlist action on a machine takes first."""
+
+from __future__ import annotations
+
+from equipment.models import Machine
+
+
+def machine_lock(machine: Machine) -> Machine:
+    """The machine row, locked until the transaction ends: actions on one machine run one after
+    another, so the rules' checks see each other's writes (quotas, overlaps, waitlist holds)."""
+    return (
+        Machine.objects.select_for_update(of=("self",))
+        .select_related("required_certification", "location", "required_checkout")
+        .get(pk=machine.pk)
+    )
