@@ -802,9 +802,7 @@ def test_what_a_freed_span_means_for_a_waiting_member(refusal, verdict):
     ],
 )
 def test_an_offer_lasts_its_minutes_but_never_past_the_start(now, start, deadline):
-    assert (
-        rules.offer_deadline(now=now, start=start, offer_minutes=30, slot_minutes=30) == deadline
-    )
+    assert rules.offer_deadline(now=now, start=start, offer_minutes=30, slot_minutes=30) == deadline
 
 
 @pytest.mark.parametrize(

@@ -37,7 +37,9 @@ def _grid(client, machine):
     ).content.decode()
 
 
-def test_a_member_joins_from_the_grid_and_sees_the_wait_on_my_bookings(client, maker, laser, booked):
+def test_a_member_joins_from_the_grid_and_sees_the_wait_on_my_bookings(
+    client, maker, laser, booked
+):
     client.force_login(maker.user)
     wait_url = reverse("bookings:wait_new", args=[laser.slug])
     assert "Wait for it" in _grid(client, laser) and wait_url in _grid(client, laser)
