@@ -66,6 +66,10 @@ MEMBER_PAGES = {
     "equipment:problem_report",
     "bookings:my_bookings",
     "bookings:area_day",
+    # The waitlist is a member's own: join, leave, and the offer page (404 for anyone else).
+    "bookings:wait_new",
+    "bookings:wait_leave",
+    "bookings:wait_offer",
     "profile",
     "bookings:feed_reset",
     "bookings:member_feed",
