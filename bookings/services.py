@@ -425,12 +425,10 @@ def bookings_release(*, now: datetime | None = None) -> dict[str, int]:
     with transaction.atomic():
         # Their machines first, in one order, as every action on a machine: the freed time is
         # offered to each machine's waitlist.
-        machines = list(
-            Machine.objects.select_for_update(of=("self",))
-            .filter(pk__in=due.values("machine_id"))
-            .select_related("required_certification", "location", "required_checkout")
-            .order_by("pk")
-        )
+        machines = [
+            machine_lock(machine)
+            for machine in Machine.objects.filter(pk__in=due.values("machine_id")).order_by("pk")
+        ]
         no_shows = list(due.select_for_update().values_list("pk", "machine_id"))
         Booking.objects.filter(pk__in=[pk for pk, _ in no_shows]).update(
             state=BookingState.NO_SHOW, released_at=now

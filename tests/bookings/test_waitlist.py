@@ -245,3 +245,36 @@ def test_two_accepts_at_once_book_once(laser, frozen):
     assert len(booked) == 1 and len(refused) == 1, results
     assert refused[0].reason is Refusal.OFFER_CLOSED
     assert Booking.objects.filter(member=waiting, state=BookingState.CONFIRMED).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_booking_actions_machine_lock_lets_rows_pointing_at_the_machine_be_written(laser):
+    """While a cancellation holds the machine (to offer the freed time), a gate still logs a
+    scan on it: the lock is NO KEY, so an insert referencing the machine is not held up (a
+    scan holding its booking while it waited would deadlock with the cancellation)."""
+    import threading
+
+    from bookings.locking import machine_lock
+    from tests.factories.bookings import BookingFactory
+
+    holding, written = threading.Event(), threading.Event()
+
+    def lock_and_hold():
+        with transaction.atomic():
+            machine_lock(laser)
+            holding.set()
+            assert written.wait(timeout=10)
+
+    def write_pointing_row():
+        assert holding.wait(timeout=10)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '3s'")
+            BookingFactory(machine=laser, start=at(3, 10), end=at(3, 11))
+        written.set()
+        return "written"
+
+    results = at_once(lock_and_hold, write_pointing_row)
+    written.set()  # never leave the holder waiting, whatever happened
+    assert results[1] == "written", results
