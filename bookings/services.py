@@ -21,7 +21,7 @@ from bookings.errors import BookingRejected
 from bookings.locking import machine_lock
 from bookings.models import Booking, CalendarFeed, Wait
 from bookings.rules import Refusal
-from bookings.states import ACTIVE_STATES, BookingState, WaitState
+from bookings.states import ACTIVE_STATES, OPEN_WAIT_STATES, BookingState, WaitState
 from bookings.waitlist import waits_offer
 from core import clock, events
 from core.gates import gates
@@ -92,6 +92,10 @@ def booking_create(
                 rules.refuse(Refusal.OVERLAP, machine=locked.name, buffer="")
             ) from None
         notifications.send_confirmation.delay_on_commit(booking.pk)
+        # Waiting for time one has now booked (from an offer, or the grid) is over.
+        Wait.objects.filter(
+            member=member, machine=locked, state__in=OPEN_WAIT_STATES, start__lt=end, end__gt=start
+        ).update(state=WaitState.BOOKED, ended_at=now)
         _announce_changed(booking.machine)
         events.emit(events.BOOKING_CREATED, booking)
     return booking

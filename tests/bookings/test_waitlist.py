@@ -115,6 +115,16 @@ def test_a_cancellation_offers_the_time_to_the_first_waiting_and_holds_it(
     assert (wait.state, wait.booking) == (WaitState.BOOKED, booking)
 
 
+def test_booking_the_offered_time_from_the_grid_ends_the_wait(
+    maker, laser, booked, django_capture_on_commit_callbacks
+):
+    """The member offered the time may book it as any booking; their wait is then over."""
+    wait = join(maker, laser)
+    cancel(booked, django_capture_on_commit_callbacks)
+    services.booking_create(member=maker, machine=laser, start=SPAN[0], end=SPAN[1])
+    assert Wait.objects.get(pk=wait.pk).state == WaitState.BOOKED
+
+
 def test_a_lapsed_offer_goes_to_the_next_member(
     maker, laser, booked, frozen, django_capture_on_commit_callbacks
 ):
