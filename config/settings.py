@@ -312,6 +312,9 @@ BOOKING_CHECK_IN_OPENS_MINUTES = int(os.environ.get("BOOKING_CHECK_IN_OPENS_MINU
 BOOKING_NO_SHOW_GRACE_MINUTES = int(os.environ.get("BOOKING_NO_SHOW_GRACE_MINUTES", "15"))
 BOOKING_LATE_CANCEL_MINUTES = int(os.environ.get("BOOKING_LATE_CANCEL_MINUTES", "120"))
 BOOKING_REMINDER_MINUTES = int(os.environ.get("BOOKING_REMINDER_MINUTES", "60"))
+# How long freed time is held for the member first on the machine's waitlist (never past its
+# start); then the bookings tick offers it to the next one.
+WAITLIST_OFFER_MINUTES = int(os.environ.get("WAITLIST_OFFER_MINUTES", "30"))
 
 
 # django-scheduler: its views, JSON API and feeds allow any logged-in user to edit any calendar by
@@ -407,7 +410,7 @@ TASK_EMAIL_RETRY_BACKOFF_SECONDS = int(os.environ.get("TASK_EMAIL_RETRY_BACKOFF_
 # The periodic jobs, run by `celery beat` (one beat per site). Each is idempotent, so a run missed
 # while beat was down is simply caught up by the next one.
 CELERY_BEAT_SCHEDULE = {
-    "bookings-tick": {  # release no-shows, complete finished bookings, queue reminders
+    "bookings-tick": {  # release no-shows, complete bookings, reminders, lapse waitlist offers
         "task": "bookings.tasks.bookings_tick",
         "schedule": timedelta(seconds=int(os.environ.get("BOOKINGS_TICK_SECONDS", "60"))),
     },
