@@ -312,6 +312,9 @@ BOOKING_CHECK_IN_OPENS_MINUTES = int(os.environ.get("BOOKING_CHECK_IN_OPENS_MINU
 BOOKING_NO_SHOW_GRACE_MINUTES = int(os.environ.get("BOOKING_NO_SHOW_GRACE_MINUTES", "15"))
 BOOKING_LATE_CANCEL_MINUTES = int(os.environ.get("BOOKING_LATE_CANCEL_MINUTES", "120"))
 BOOKING_REMINDER_MINUTES = int(os.environ.get("BOOKING_REMINDER_MINUTES", "60"))
+# The no-shows report flags members with at least this many no-shows and late cancellations
+# in the weeks it shows.
+REPORTS_MISSED_BOOKINGS_THRESHOLD = int(os.environ.get("REPORTS_MISSED_BOOKINGS_THRESHOLD", "3"))
 
 
 # django-scheduler: its views, JSON API and feeds allow any logged-in user to edit any calendar by
