@@ -1,7 +1,7 @@
 """Reports for staff: each a chart beside the table of its numbers, and the numbers as CSV.
 
-Each report is one location's (`?location=`, among those where the viewer is staff; the first
-by name when none is asked), with its days and months on that location's clock."""
+Each report is one location's (`?location=`, among those where the viewer is staff; the
+default location, else the first by name, when none is asked), with its days and months on that location's clock."""
 
 from __future__ import annotations
 
@@ -44,8 +44,10 @@ def _place(request) -> Place:
     scope = staff_scope(request.user)
     locations = list(scope.filter(Location.objects.open(), "pk").order_by("name"))
     asked = request.GET.get("location")
-    current = next(
-        (loc for loc in locations if loc.slug == asked), locations[0] if locations else None
+    # What was asked, else the default location (the first one), else the first by name.
+    current = next((loc for loc in locations if loc.slug == asked), None) or next(
+        (loc for loc in locations if loc.pk == scope.default_id),
+        locations[0] if locations else None,
     )
     if current is None:
         return Place(locations, None, scope)
