@@ -315,6 +315,9 @@ BOOKING_REMINDER_MINUTES = int(os.environ.get("BOOKING_REMINDER_MINUTES", "60"))
 # How long freed time is held for the member first on the machine's waitlist (never past its
 # start); then the bookings tick offers it to the next one.
 WAITLIST_OFFER_MINUTES = int(os.environ.get("WAITLIST_OFFER_MINUTES", "30"))
+# The no-shows report flags members with at least this many no-shows and late cancellations
+# in the weeks it shows.
+REPORTS_MISSED_BOOKINGS_THRESHOLD = int(os.environ.get("REPORTS_MISSED_BOOKINGS_THRESHOLD", "3"))
 
 
 # django-scheduler: its views, JSON API and feeds allow any logged-in user to edit any calendar by
