@@ -51,6 +51,8 @@ class LedgerEntry(models.Model):
         CREDIT_EXPIRY = "credit_expiry", "Credits expired"
         MATERIAL = "material", "Material sale"
         DAY_PASS = "day_pass", "Day pass"
+        # Charges on account paid by a Stripe invoice: negative, method "on account".
+        ACCOUNT_SETTLED = "account_settled", "On account settled"
         ADJUSTMENT = "adjustment", "Adjustment"
 
     class Method(models.TextChoices):

@@ -81,6 +81,17 @@ class SubscriptionFacts:
 
 
 @dataclass(frozen=True)
+class InvoiceLine:
+    """One line of a paid invoice that came from an invoice item Toolgate made (machine time)."""
+
+    line_id: str
+    amount: int
+    invoice_item_id: str  # parent.invoice_item_details.invoice_item
+    kind: str  # metadata.toolgate_kind: the invoice item's metadata, copied onto its line
+    reference: str  # metadata.toolgate_ref
+
+
+@dataclass(frozen=True)
 class InvoicePayment:
     """What a paid invoice records as a Payment."""
 
@@ -91,6 +102,10 @@ class InvoicePayment:
     period_start: datetime | None  # its first line's period, else the invoice's own
     period_end: datetime | None
     paid_at: datetime  # when it was paid, else when it was created
+    # Its invoice-item lines in the body; `lines_complete` False when Stripe left some out
+    # (`lines.has_more`): the rest are fetched before they are matched.
+    item_lines: tuple[InvoiceLine, ...] = ()
+    lines_complete: bool = True
 
 
 @dataclass(frozen=True)
@@ -234,6 +249,7 @@ def _payment(invoice: _Fields) -> InvoicePayment:
     currency = invoice.text("currency")
     if currency and not _CURRENCY.fullmatch(currency):
         raise EventBodyInvalid(f"{invoice.path}.currency is not a currency code")
+    lines = invoice.fields("lines")
     return InvoicePayment(
         invoice_id=invoice.text("id"),
         amount_paid=invoice.count("amount_paid", maximum=MAX_AMOUNT),
@@ -242,7 +258,42 @@ def _payment(invoice: _Fields) -> InvoicePayment:
         period_start=line_start or own_start,
         period_end=line_end or own_end,
         paid_at=paid_at,
+        item_lines=tuple(
+            line for item in lines.each("data") if (line := invoice_line_read(item)) is not None
+        ),
+        lines_complete=not lines.flag("has_more"),
     )
+
+
+def invoice_line_read(line: _Fields) -> InvoiceLine | None:
+    """An invoice line that bills an invoice item (None for a subscription's own line)."""
+    item_id = line.fields("parent").fields("invoice_item_details").reference("invoice_item")
+    metadata = line.fields("metadata")
+    kind, reference = metadata.text("toolgate_kind"), metadata.text("toolgate_ref")
+    if not item_id and not kind:
+        return None
+    return InvoiceLine(
+        line_id=line.text("id"),
+        amount=line.count("amount", maximum=MAX_AMOUNT),
+        invoice_item_id=item_id,
+        kind=kind,
+        reference=reference,
+    )
+
+
+def invoice_lines_read(items: list[Any], path: str) -> list[InvoiceLine]:
+    """The invoice-item lines of a page of lines fetched from Stripe (`GET .../lines`)."""
+    return [
+        line
+        for index, item in enumerate(items)
+        if (line := invoice_line_read(_Fields(_object(item, f"{path}[{index}]"), path))) is not None
+    ]
+
+
+def _object(value: Any, path: str) -> dict:
+    if not isinstance(value, dict):
+        raise EventBodyInvalid(f"{path} is {_kind(value)}, expected an object")
+    return value
 
 
 class _Fields:
@@ -293,6 +344,15 @@ class _Fields:
 
     def fields(self, key: str) -> _Fields:
         return _Fields(self._get(key, dict), f"{self.path}.{key}")
+
+    def each(self, key: str) -> list[_Fields]:
+        """Every object of a list (a Stripe list object's `data`)."""
+        items = self._get(key, list) or []
+        path = f"{self.path}.{key}"
+        return [
+            _Fields(_object(item, f"{path}[{index}]"), f"{path}[{index}]")
+            for index, item in enumerate(items)
+        ]
 
     def first(self, key: str) -> _Fields:
         """The first object of a list (a Stripe list object's `data`)."""

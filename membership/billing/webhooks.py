@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from membership.billing.client import BillingUnavailable, stripe_client
+from membership.billing.invoices import invoice_lines_settle
 from membership.billing.ledger import ledger_record
 from membership.billing.payments import CheckoutPayment, payment_handler
 from membership.billing.refunds import charge_refunds_record
@@ -304,7 +305,8 @@ def subscription_fetch(subscription_id: str) -> dict:
 
 
 def _record_invoice_payment(membership: Membership, invoice: InvoicePayment) -> bool:
-    """One Payment row per paid invoice, so the member and staff see Stripe payments too."""
+    """One Payment row per paid invoice, so the member and staff see Stripe payments too; the
+    on-account charges its invoice items carried are then settled (each line once)."""
     if invoice.amount_paid <= 0 or not invoice.invoice_id:
         return False
     payment, created = Payment.objects.get_or_create(
@@ -331,4 +333,5 @@ def _record_invoice_payment(membership: Membership, invoice: InvoicePayment) -> 
             memo=payment.note,
             occurred_at=invoice.paid_at,
         )
-    return created
+    settled = invoice_lines_settle(invoice=invoice, member=membership.member, payment=payment)
+    return created or settled > 0

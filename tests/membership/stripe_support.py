@@ -53,6 +53,9 @@ class FakeStripeAPI(stripe.HTTPClient):
         self.requests: list[Request] = []
         self.subscriptions: dict[str, dict] = {}
         self.refunds: list[dict] = []  # made through the API, or added as if in the dashboard
+        self.invoice_lines: dict[str, list[dict]] = {}  # every line of an invoice, by its id
+        self.invoice_items: dict[str, dict] = {}  # made through the API, by id
+        self.payment_intents: dict[str, dict] = {}  # made through the API, by id
         # What an off-session PaymentIntent does: "succeeded", "authentication_required" (SCA),
         # "card_declined"; and whether the customer has a saved card.
         self.card_outcome = "succeeded"
@@ -170,8 +173,31 @@ class FakeStripeAPI(stripe.HTTPClient):
                 "customer": params["customer"],
                 "description": params.get("description"),
                 "invoice": None,
+                "metadata": {
+                    key[len("metadata[") : -1]: value
+                    for key, value in params.items()
+                    if key.startswith("metadata[")
+                },
+                "created": int(time.time()),
             }
+            self.invoice_items[item["id"]] = item
             return self._ok(item)
+        if method == "get" and path.startswith("/v1/invoices/") and path.endswith("/lines"):
+            lines = self.invoice_lines[path.split("/")[3]]
+            start = 0
+            if "starting_after" in params:
+                start = 1 + next(
+                    i for i, x in enumerate(lines) if x["id"] == params["starting_after"]
+                )
+            page = lines[start : start + int(params.get("limit", 10))]
+            return self._ok(
+                {
+                    "object": "list",
+                    "data": page,
+                    "has_more": start + len(page) < len(lines),
+                    "url": path,
+                }
+            )
         if method == "get" and path == "/v1/refunds":
             found = [r for r in self.refunds if r["payment_intent"] == params["payment_intent"]]
             return self._ok(
@@ -214,6 +240,22 @@ def subscription_started(
         period_start=now,
         period_end=now + timedelta(days=30),
         membership_id=membership_id,
+    )
+    api.subscriptions[subscription["id"]] = subscription
+    return subscription
+
+
+def subscription_held(api: FakeStripeAPI, membership, *, status: str = "active") -> dict:
+    """Stripe holds `membership`'s own subscription (a StripeMembershipFactory's ids), its
+    period starting now."""
+    now = datetime.now(tz=UTC)
+    subscription = subscription_object(
+        subscription_id=membership.stripe_subscription_id,
+        customer=membership.stripe_customer_id,
+        status=status,
+        period_start=now,
+        period_end=now + timedelta(days=30),
+        membership_id=membership.pk,
     )
     api.subscriptions[subscription["id"]] = subscription
     return subscription
@@ -388,6 +430,52 @@ def invoice_object(
         "subtotal": 10000,
         "total": 10000,
     }
+
+
+def invoice_item_line(item: dict, *, invoice_id: str = "") -> dict:
+    """The invoice line Stripe makes of an invoice item (its metadata copied onto the line)."""
+    return {
+        "id": new_id("il"),
+        "object": "line_item",
+        "amount": item["amount"],
+        "currency": item["currency"],
+        "description": item.get("description"),
+        "invoice": invoice_id,
+        "metadata": dict(item.get("metadata") or {}),
+        "parent": {
+            "invoice_item_details": {
+                "invoice_item": item["id"],
+                "proration": False,
+                "proration_details": {"credited_items": None},
+                "subscription": None,
+            },
+            "subscription_item_details": None,
+            "type": "invoice_item_details",
+        },
+        "period": {"end": int(time.time()), "start": int(time.time())},
+        "quantity": 1,
+    }
+
+
+def invoice_with_items(
+    api: FakeStripeAPI, *, subscription: dict, items: list[dict], lines_in_event: int = 10
+) -> dict:
+    """The paid invoice of `subscription`'s next period carrying `items` (invoice items as
+    Toolgate made them); the event holds the first `lines_in_event` lines, as Stripe's does,
+    and the fake answers `GET /v1/invoices/<id>/lines` with all of them."""
+    invoice = invoice_object(subscription=subscription, paid=True)
+    lines = invoice["lines"]["data"] + [
+        invoice_item_line(item, invoice_id=invoice["id"]) for item in items
+    ]
+    total = sum(line["amount"] for line in lines)
+    api.invoice_lines[invoice["id"]] = lines
+    invoice.update(amount_due=total, amount_paid=total, subtotal=total, total=total)
+    invoice["lines"].update(
+        data=lines[:lines_in_event],
+        has_more=len(lines) > lines_in_event,
+        total_count=len(lines),
+    )
+    return invoice
 
 
 def checkout_session_object(*, membership_id: int, customer: str, subscription_id: str) -> dict:
