@@ -26,8 +26,17 @@ SUBSCRIPTION_EVENTS = frozenset(
 INVOICE_PAID = "invoice.paid"
 INVOICE_EVENTS = frozenset({INVOICE_PAID, "invoice.payment_failed"})
 CHARGE_REFUNDED = "charge.refunded"
+PAYMENT_INTENT_SUCCEEDED = "payment_intent.succeeded"
+PAYMENT_INTENT_FAILED = "payment_intent.payment_failed"
+PAYMENT_INTENT_EVENTS = frozenset({PAYMENT_INTENT_SUCCEEDED, PAYMENT_INTENT_FAILED})
 HANDLED_EVENTS = frozenset(
-    {*CHECKOUT_EVENTS, *SUBSCRIPTION_EVENTS, *INVOICE_EVENTS, CHARGE_REFUNDED}
+    {
+        *CHECKOUT_EVENTS,
+        *SUBSCRIPTION_EVENTS,
+        *INVOICE_EVENTS,
+        CHARGE_REFUNDED,
+        *PAYMENT_INTENT_EVENTS,
+    }
 )
 
 # Stripe's objects nest about ten levels deep; the bound keeps parsing, storing (JSON in the
@@ -128,6 +137,23 @@ class ChargeFacts:
 
 
 @dataclass(frozen=True)
+class PaymentIntentFacts:
+    """An off-session payment that ended: what Toolgate wrote into its metadata, and how."""
+
+    payment_intent_id: str
+    customer_id: str
+    kind: str
+    reference: str
+    succeeded: bool
+    amount: int
+    currency: str
+    failure: str  # last_payment_error: the decline code and message
+
+
+Facts = CheckoutFacts | SubscriptionFacts | InvoiceFacts | ChargeFacts | PaymentIntentFacts
+
+
+@dataclass(frozen=True)
 class StripeEventBody:
     id: str
     type: str
@@ -135,7 +161,7 @@ class StripeEventBody:
     livemode: bool
     api_version: str
     payload: dict  # the whole body, stored with the event
-    facts: CheckoutFacts | SubscriptionFacts | InvoiceFacts | ChargeFacts | None  # None: ignored
+    facts: Facts | None  # None: an event Toolgate does not act on
 
 
 def event_body_read(text: str) -> StripeEventBody:
@@ -175,9 +201,7 @@ def event_body_read(text: str) -> StripeEventBody:
         raise EventBodyInvalid(str(error), event_id=event_id) from None
 
 
-def _facts(
-    kind: str, obj: _Fields
-) -> CheckoutFacts | SubscriptionFacts | InvoiceFacts | ChargeFacts | None:
+def _facts(kind: str, obj: _Fields) -> Facts | None:
     # Where one field stands in for another, both are read first: a wrong type in either is
     # refused, whichever of them the event happens to use.
     if kind in CHECKOUT_EVENTS:
@@ -222,6 +246,23 @@ def _facts(
             customer_id=obj.reference("customer"),
             amount_refunded=obj.count("amount_refunded", maximum=MAX_AMOUNT),
             currency=currency,
+        )
+    if kind in PAYMENT_INTENT_EVENTS:
+        currency = obj.text("currency")
+        if currency and not _CURRENCY.fullmatch(currency):
+            raise EventBodyInvalid(f"{obj.path}.currency is not a currency code")
+        metadata, error = obj.fields("metadata"), obj.fields("last_payment_error")
+        reason = error.text("decline_code") or error.text("code")
+        message = error.text("message", max_length=500)
+        return PaymentIntentFacts(
+            payment_intent_id=obj.text("id"),
+            customer_id=obj.reference("customer"),
+            kind=metadata.text("toolgate_kind"),
+            reference=metadata.text("toolgate_ref"),
+            succeeded=kind == PAYMENT_INTENT_SUCCEEDED and obj.text("status") == "succeeded",
+            amount=obj.count("amount", maximum=MAX_AMOUNT),
+            currency=currency,
+            failure=": ".join(part for part in (reason, message) if part),
         )
     if kind in INVOICE_EVENTS:
         # The pinned version names the subscription under `parent`; versions before 2025 at the

@@ -151,8 +151,16 @@ class FakeStripeAPI(stripe.HTTPClient):
                 "customer": params["customer"],
                 "payment_method": params["payment_method"],
                 "status": "succeeded",
+                "metadata": {
+                    key[len("metadata[") : -1]: value
+                    for key, value in params.items()
+                    if key.startswith("metadata[")
+                },
+                "last_payment_error": None,
             }
-            if self.card_outcome == "succeeded":
+            self.payment_intents[intent["id"]] = intent
+            if self.card_outcome in {"succeeded", "processing", "requires_action"}:
+                intent["status"] = self.card_outcome
                 return self._ok(intent)
             intent["status"] = "requires_payment_method"
             error = {
@@ -556,6 +564,31 @@ def refund_in_dashboard(api: FakeStripeAPI, *, payment_intent: str, amount: int)
     }
     api.refunds.append(refund)
     return refund
+
+
+def payment_intent_ended(
+    api: FakeStripeAPI,
+    intent_id: str,
+    *,
+    succeeded: bool,
+    code: str = "card_declined",
+    decline_code: str = "insufficient_funds",
+) -> dict:
+    """Stripe finished an intent Toolgate made (the fake holds it): it succeeded, or failed
+    with the bank's reason. The object as its payment_intent.* event shows it."""
+    intent = api.payment_intents[intent_id]
+    intent["status"] = "succeeded" if succeeded else "requires_payment_method"
+    intent["last_payment_error"] = (
+        None
+        if succeeded
+        else {
+            "type": "card_error",
+            "code": code,
+            "decline_code": decline_code,
+            "message": "Your card has insufficient funds.",
+        }
+    )
+    return copy.deepcopy(intent)
 
 
 def charge_object(*, payment_intent: str, amount: int, amount_refunded: int, currency="usd"):
