@@ -130,6 +130,7 @@ class FakeStripeAPI(stripe.HTTPClient):
                 "payment_intent": params["payment_intent"],
                 "status": "succeeded",
                 "currency": "usd",
+                "created": int(time.time()),
             }
             self.refunds.append(refund)
             return self._ok(refund)
@@ -157,6 +158,7 @@ class FakeStripeAPI(stripe.HTTPClient):
                     if key.startswith("metadata[")
                 },
                 "last_payment_error": None,
+                "created": int(time.time()),
             }
             self.payment_intents[intent["id"]] = intent
             if self.card_outcome in {"succeeded", "processing", "requires_action"}:
@@ -206,7 +208,7 @@ class FakeStripeAPI(stripe.HTTPClient):
                     "url": path,
                 }
             )
-        if method == "get" and path == "/v1/refunds":
+        if method == "get" and path == "/v1/refunds" and "payment_intent" in params:
             found = [r for r in self.refunds if r["payment_intent"] == params["payment_intent"]]
             return self._ok(
                 {"object": "list", "data": found, "has_more": False, "url": "/v1/refunds"}
@@ -229,7 +231,37 @@ class FakeStripeAPI(stripe.HTTPClient):
                     "url": "/v1/subscriptions",
                 }
             )
+        for prefix, objects in (
+            ("/v1/payment_intents", self.payment_intents),
+            ("/v1/invoiceitems", self.invoice_items),
+            ("/v1/refunds", {r["id"]: r for r in self.refunds}),
+        ):
+            if method == "get" and path == prefix:
+                return self._listing(list(objects.values()), params, path)
+            if method == "get" and path.startswith(prefix + "/"):
+                found = objects.get(path.rsplit("/", 1)[1])
+                if found is None:
+                    return json.dumps(self._missing), 404, {}
+                return self._ok(found)
         raise AssertionError(f"Unexpected Stripe call {method.upper()} {path}")
+
+    _missing = {"error": {"type": "invalid_request_error", "code": "resource_missing"}}
+
+    def _listing(self, objects: list[dict], params: dict[str, str], url: str):
+        """A list answer: created on or after `created[gte]`, newest first, `limit` a page."""
+        since = int(params.get("created[gte]", 0))
+        found = sorted(
+            (o for o in objects if o.get("created", 0) >= since),
+            key=lambda o: (o.get("created", 0), o["id"]),
+            reverse=True,
+        )
+        start = 0
+        if "starting_after" in params:
+            start = 1 + next(i for i, o in enumerate(found) if o["id"] == params["starting_after"])
+        page = found[start : start + int(params.get("limit", 10))]
+        return self._ok(
+            {"object": "list", "data": page, "has_more": start + len(page) < len(found), "url": url}
+        )
 
     @staticmethod
     def _ok(body: dict):
@@ -561,6 +593,7 @@ def refund_in_dashboard(api: FakeStripeAPI, *, payment_intent: str, amount: int)
         "payment_intent": payment_intent,
         "status": "succeeded",
         "currency": "usd",
+        "created": int(time.time()),
     }
     api.refunds.append(refund)
     return refund
@@ -647,3 +680,14 @@ def sign(payload: str, *, secret: str = WEBHOOK_SECRET, timestamp: int | None = 
 def encode(event_body: dict) -> str:
     # Stripe sends pretty-printed JSON; the signature covers these exact bytes.
     return json.dumps(event_body, indent=2)
+
+
+def reconcile(*args: str) -> str:
+    """`manage.py reconcile_billing` with `args`: what it printed."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("reconcile_billing", *args, stdout=out)
+    return out.getvalue()
