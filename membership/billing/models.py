@@ -145,6 +145,15 @@ class LedgerEntry(models.Model):
 
         return f"{self.get_kind_display()} {money_format(self.amount_minor, self.currency)}"
 
+    @property
+    def is_payment(self) -> bool:
+        """Money the member paid (cash or card): it has a receipt."""
+        return (
+            self.amount_minor > 0
+            and self.method in {self.Method.CASH, self.Method.STRIPE}
+            and self.kind != self.Kind.REFUND
+        )
+
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise LedgerImmutable("Ledger entries are never changed; record a reversing entry.")
