@@ -145,6 +145,14 @@ class LedgerEntry(models.Model):
 
         return f"{self.get_kind_display()} {money_format(self.amount_minor, self.currency)}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise LedgerImmutable("Ledger entries are never changed; record a reversing entry.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise LedgerImmutable("Ledger entries are never deleted; record a reversing entry.")
+
     @property
     def is_payment(self) -> bool:
         """Money the member paid (cash or card): it has a receipt."""
@@ -153,11 +161,3 @@ class LedgerEntry(models.Model):
             and self.method in {self.Method.CASH, self.Method.STRIPE}
             and self.kind != self.Kind.REFUND
         )
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise LedgerImmutable("Ledger entries are never changed; record a reversing entry.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise LedgerImmutable("Ledger entries are never deleted; record a reversing entry.")
