@@ -6,7 +6,7 @@ invoice item and the member's own pages agree to the cent, and in won to the won
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
