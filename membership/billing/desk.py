@@ -181,7 +181,7 @@ def _sale_intent_ended(outcome: PaymentIntentFacts) -> tuple[str, str]:
     intent_id = outcome.payment_intent_id
     sale = (
         MaterialSale.objects.select_for_update()
-        .select_related("material", "member__membership")
+        .select_related("material", "member")
         # Both must match: a sale whose charge was declined at the desk was never kept, and
         # its number may since belong to another sale (SQLite reuses it).
         .filter(pk=int(outcome.reference) if outcome.reference.isdigit() else 0)
