@@ -298,6 +298,8 @@ CLASS_FEE_FULL_REFUND_HOURS = int(os.environ.get("CLASS_FEE_FULL_REFUND_HOURS", 
 CLASS_FEE_PAY_BY_HOURS = int(os.environ.get("CLASS_FEE_PAY_BY_HOURS", "24"))
 # Prepaid credits bought this many months ago and not spent expire (a ledger entry); 0: never.
 CREDITS_EXPIRE_MONTHS = int(os.environ.get("CREDITS_EXPIRE_MONTHS", "0"))
+# How far back `reconcile_billing` compares the ledger's payments, refunds and invoice items.
+BILLING_RECONCILE_DAYS = int(os.environ.get("BILLING_RECONCILE_DAYS", "45"))
 # Days a past-due membership keeps machine access after its paid period ends.
 MEMBERSHIP_GRACE_DAYS = int(os.environ.get("MEMBERSHIP_GRACE_DAYS", "3"))
 
