@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from django.utils import timezone
 
 from access.models import AccessEvent
+from core.spreadsheet import spreadsheet_cell
 from locations.zones import zone_of
 
 HEADER = [
@@ -25,9 +26,6 @@ HEADER = [
     "booking",
     "decision_microseconds",
 ]
-# A cell starting with one of these is a formula to a spreadsheet; member names are typed by
-# members themselves.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class _Echo:
@@ -42,7 +40,7 @@ def access_log_csv(events: Iterable[AccessEvent]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield writer.writerow(HEADER)
     for event in events:
-        yield writer.writerow([_cell(value) for value in _row(event)])
+        yield writer.writerow([spreadsheet_cell(value) for value in _row(event)])
 
 
 def _row(event: AccessEvent) -> list:
@@ -63,8 +61,3 @@ def _row(event: AccessEvent) -> list:
         event.booking_id or "",
         event.decision_microseconds,
     ]
-
-
-def _cell(value) -> str:
-    text = str(value)
-    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text

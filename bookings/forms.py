@@ -109,3 +109,10 @@ class SessionMachinesForm(OnceForm):
         self.fields["machines"].queryset = Machine.objects.filter(
             pk__in=[choice.machine.pk for choice in choices if not choice.held]
         )
+
+
+class WaitForm(OnceForm):
+    """Join the waitlist for a taken span of a machine."""
+
+    start = InstantField()
+    end = InstantField()

@@ -11,7 +11,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from bookings.constraints import PostgresExclusionConstraint, TsTzRange
-from bookings.states import ACTIVE_STATES, BookingState
+from bookings.states import ACTIVE_STATES, OPEN_WAIT_STATES, BookingState, WaitState
 
 
 class Booking(models.Model):
@@ -105,3 +105,44 @@ class CalendarFeed(models.Model):
         self.token = _new_feed_token()
         self.created_at = timezone.now()
         self.save(update_fields=["token", "created_at"])
+
+
+class Wait(models.Model):
+    """A member waiting for a taken span of a machine (bookings.waitlist). When the span frees up,
+    the first waiting member is offered it: the machine is held for them until `offer_until`."""
+
+    machine = models.ForeignKey("equipment.Machine", on_delete=models.PROTECT, related_name="waits")
+    member = models.ForeignKey("membership.Member", on_delete=models.PROTECT, related_name="waits")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    joined_at = models.DateTimeField(default=timezone.now)
+    state = models.CharField(max_length=20, choices=WaitState.choices, default=WaitState.WAITING)
+    offered_at = models.DateTimeField(null=True, blank=True)
+    offer_until = models.DateTimeField(null=True, blank=True)
+    # Why the member was passed over when the span last freed (lost certification, lapsed...).
+    skipped_at = models.DateTimeField(null=True, blank=True)
+    skip_reason = models.CharField(max_length=500, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    booking = models.OneToOneField(
+        Booking, null=True, blank=True, on_delete=models.PROTECT, related_name="wait"
+    )
+
+    class Meta:
+        ordering = ["joined_at", "id"]
+        indexes = [models.Index(fields=["machine", "state", "start"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="wait_ends_after_start"),
+            models.UniqueConstraint(
+                fields=["member", "machine", "start", "end"],
+                condition=Q(state__in=list(OPEN_WAIT_STATES)),
+                name="wait_once_per_member_and_span",
+                violation_error_message="You are already on the waitlist for that time.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state=WaitState.OFFERED) | Q(offer_until__isnull=False),
+                name="wait_offer_has_deadline",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} waits for {self.machine} {self.start:%Y-%m-%d %H:%M} ({self.state})"

@@ -10,7 +10,8 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from bookings.models import Booking
+from bookings.models import Booking, Wait
+from core import formats
 from core.tasks import EmailTask
 from locations import zones
 
@@ -56,3 +57,23 @@ def send_cancellation(booking_id: int) -> None:
 @shared_task(base=EmailTask)
 def send_machine_out_of_service(booking_id: int, reason: str) -> None:
     _send(booking_id, "out_of_service", "{machine} is out of service", reason=reason)
+
+
+@shared_task(base=EmailTask)
+def send_waitlist_offer(wait_id: int) -> None:
+    """The freed time, held for this member until the deadline, with the link that books it."""
+    wait = Wait.objects.select_related("machine", "member__user").get(pk=wait_id)
+    site = getattr(settings, "SITE_URL", "")
+    context = {
+        "wait": wait,
+        "member": wait.member,
+        "space_name": getattr(settings, "SPACE_NAME", "Toolgate"),
+        "offer_url": site + reverse("bookings:wait_offer", args=[wait.pk]),
+        "bookings_url": site + reverse("bookings:my_bookings"),
+    }
+    with zones.at(wait):  # its times as its location's clocks show them
+        body = render_to_string("bookings/email/waitlist_offer.txt", context)
+        until = formats.format_time(wait.offer_until) if wait.offer_until else "soon"
+    subject = f"[{context['space_name']}] Free: {wait.machine.name}, held for you until {until}"
+    send_mail(subject, body, None, [wait.member.user.email])
+    logger.info("Sent waitlist offer email for wait %s", wait_id)

@@ -121,7 +121,8 @@ class BookingsUnderNewRules:
         for one in affected:
             if one.cancelled:
                 services.bookings_cancel_for_machine(
-                    Booking.objects.filter(pk=one.booking_id, machine=machine),
+                    machine=machine,
+                    bookings=Booking.objects.filter(pk=one.booking_id),
                     reason=one.why,
                     actor=actor,
                     now=now,

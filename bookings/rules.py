@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Self
 
-from bookings.states import ACTIVE_STATES, BookingState
+from bookings.states import ACTIVE_STATES, OPEN_WAIT_STATES, BookingState, WaitState
 from core.time import add_duration, duration_between, minutes_between, utc, week_start
 from equipment.rules import LONGEST_BOOKING, LONGEST_BUFFER, WeeklyHours, weekly_hours_spans
 
@@ -108,6 +108,18 @@ class Refusal(enum.Enum):
         "class_closed",
         "This class is {what}; machines can no longer be held for it.",
     )
+    HELD = (
+        "held",
+        "{machine} is offered to the next member on its waitlist then; if they do not take it "
+        "by {until}, it is free again.",
+    )
+    WAIT_FREE = ("wait_free", "{machine} is free then: book it instead of waiting.")
+    WAIT_YOURS = ("wait_yours", "You have {machine} booked then already.")
+    WAIT_CLOSED = ("wait_closed", "You are no longer on this waitlist ({state}).")
+    OFFER_CLOSED = (
+        "offer_closed",
+        "This offer is no longer open ({state}): the next member on the waitlist may have it.",
+    )
 
 
 @dataclass(frozen=True)
@@ -162,6 +174,8 @@ class BookingFacts:
     member_week_minutes: int = 0
     member_day_bookings: int = 0
     extending: bool = False
+    # Spans held for another member's open waitlist offer: (start, held until, offer deadline).
+    held: Sequence[Block] = ()
 
 
 # The checks compare instants in UTC: aware datetimes of one zone compare on the wall clock with
@@ -288,6 +302,18 @@ def check_overlap(
     return None
 
 
+def check_held(
+    start: datetime, end: datetime, held: Sequence[Block], rules: MachineRules
+) -> Refused | None:
+    """A span offered to a waiting member is theirs until the offer's deadline (with the buffer
+    after it, as their booking would hold it)."""
+    held_until = add_duration(end, timedelta(minutes=rules.buffer_minutes))
+    for held_start, held_end, until in held:
+        if utc(held_start) < held_until and utc(start) < utc(held_end):
+            return refuse(Refusal.HELD, machine=rules.name, until=until)
+    return None
+
+
 def check_quotas(
     start: datetime,
     end: datetime,
@@ -331,6 +357,7 @@ def booking_refusal(facts: BookingFacts, rules: MachineRules) -> Refused | None:
         lambda: check_opening(start, end, facts.opening, rules),
         lambda: check_blocks(start, end, facts.blocks, rules),
         lambda: check_overlap(start, end, facts.taken, rules),
+        lambda: check_held(start, end, facts.held, rules),
         lambda: check_quotas(
             start,
             end,
@@ -701,5 +728,94 @@ def _state_words(state: str) -> str:
         BookingState.CANCELLED: "cancelled",
         BookingState.LATE_CANCELLED: "cancelled",
         BookingState.NO_SHOW: "released as a no-show",
+    }
+    return words.get(state, state)
+
+
+# The waitlist (bookings.waitlist): a member waits for a taken span and is offered it when it frees.
+
+
+def wait_refusal(facts: BookingFacts, rules: MachineRules, *, own_booking: bool) -> Refused | None:
+    """May this member wait for the span: every booking rule but "it is taken" must hold for
+    them (standing, certification, horizon, lengths, hours, quotas), and it must be taken by
+    someone else, by a booking or an offer held for another waiting member."""
+    refused = booking_refusal(replace(facts, taken=(), held=()), rules)
+    if refused is not None:
+        return refused
+    if own_booking:
+        return refuse(Refusal.WAIT_YOURS, machine=rules.name)
+    if not facts.taken and not facts.held:
+        return refuse(Refusal.WAIT_FREE, machine=rules.name)
+    return None
+
+
+class Verdict(enum.Enum):
+    """What a freed span means for one waiting member, from what `booking_refusal` says."""
+
+    OFFER = "offer"  # every rule allows it: offer it and hold it for them
+    WAIT = "wait"  # still not free for anyone (booked, held, blocked, closed): wait on
+    SKIP = "skip"  # free, but this member may not book it now: pass them over, with the reason
+    OVER = "over"  # too late to book: the wait is over
+
+
+# Refusals about the span itself, the same for every member: the wait goes on.
+_NOT_FREE_YET = frozenset(
+    {Refusal.OVERLAP, Refusal.HELD, Refusal.BLOCKED, Refusal.CLOSED, Refusal.OUT_OF_SERVICE}
+)
+
+
+def offer_verdict(refused: Refused | None) -> Verdict:
+    if refused is None:
+        return Verdict.OFFER
+    if refused.reason is Refusal.IN_PAST:
+        return Verdict.OVER
+    if refused.reason in _NOT_FREE_YET:
+        return Verdict.WAIT
+    return Verdict.SKIP
+
+
+def offer_deadline(
+    *, now: datetime, start: datetime, offer_minutes: int, slot_minutes: int
+) -> datetime | None:
+    """Until when an offer holds the span: `offer_minutes` from now, but never past the start
+    (once it has begun, never past the end of its first slot, the last moment it can be booked
+    as a walk-up). None when that moment has passed."""
+    latest = utc(start)
+    if latest <= utc(now):
+        latest = add_duration(start, timedelta(minutes=slot_minutes))
+    deadline = min(add_duration(now, timedelta(minutes=offer_minutes)), latest)
+    return deadline if deadline > utc(now) else None
+
+
+def accept_refusal(
+    *, is_owner: bool, state: str, offer_until: datetime | None, now: datetime
+) -> Refused | None:
+    """An offer is taken by its member, while it is open and before its deadline; booking it is
+    then judged by `booking_refusal` as any booking."""
+    if not is_owner:
+        return refuse(Refusal.NOT_YOURS)
+    if state != WaitState.OFFERED or offer_until is None or utc(now) >= utc(offer_until):
+        words = "it lapsed" if state == WaitState.OFFERED else _wait_words(state)
+        return refuse(Refusal.OFFER_CLOSED, state=words)
+    return None
+
+
+def leave_refusal(*, is_owner: bool, state: str) -> Refused | None:
+    """A member leaves their own open wait (an open offer is given up with it)."""
+    if not is_owner:
+        return refuse(Refusal.NOT_YOURS)
+    if state not in OPEN_WAIT_STATES:
+        return refuse(Refusal.WAIT_CLOSED, state=_wait_words(state))
+    return None
+
+
+def _wait_words(state: str) -> str:
+    words: dict[str, str] = {
+        WaitState.BOOKED: "you booked it",
+        WaitState.DECLINED: "declined",
+        WaitState.LAPSED: "the offer lapsed",
+        WaitState.LEFT: "you left",
+        WaitState.OVER: "its time has passed",
+        WaitState.WAITING: "not offered yet",
     }
     return words.get(state, state)

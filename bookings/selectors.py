@@ -12,10 +12,10 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from bookings.models import Booking
-from bookings.rules import LOOKBACK, BookingFacts, MachineRules, beyond_horizon
-from bookings.states import ACTIVE_STATES, BookingState
-from core import clock
+from bookings.models import Booking, Wait
+from bookings.rules import LOOKBACK, Block, BookingFacts, MachineRules, beyond_horizon
+from bookings.states import ACTIVE_STATES, OPEN_WAIT_STATES, BookingState, WaitState
+from core import clock, formats
 from core.time import (
     add_duration,
     day_slots,
@@ -120,6 +120,28 @@ def bookings_holding(
     return queryset.exclude(pk=exclude_pk) if exclude_pk else queryset
 
 
+def offers_holding(
+    machine: Machine, *, start: datetime, end: datetime, exclude_member: Member | None = None
+) -> list[Block]:
+    """Spans held for open waitlist offers that meet [start, end): (start, end plus the buffer,
+    the offer's deadline as the clock shows it). The offered member's own hold is left out."""
+    offers = Wait.objects.filter(
+        machine=machine,
+        state=WaitState.OFFERED,
+        start__gt=add_duration(start, -LOOKBACK),
+        start__lt=end,
+    )
+    if exclude_member is not None:
+        offers = offers.exclude(member=exclude_member)
+    buffer = timedelta(minutes=machine.buffer_minutes)
+    held = []
+    for offer in offers:
+        held_until = add_duration(offer.end, buffer)
+        if held_until > start and offer.offer_until is not None:
+            held.append((offer.start, held_until, formats.format_time(offer.offer_until)))
+    return held
+
+
 def _local_day_bounds(instant: datetime) -> tuple[datetime, datetime]:
     return local_day_bounds(timezone.localtime(instant).date(), timezone.get_current_timezone())
 
@@ -185,6 +207,7 @@ def booking_facts(
         member_week_minutes=week_minutes,
         member_day_bookings=day_count,
         extending=extending,
+        held=offers_holding(machine, start=start, end=span_end, exclude_member=member),
     )
 
 
@@ -198,6 +221,8 @@ class Cell:
     status: str
     label: str = ""
     booking: Booking | None = None
+    # Taken, and this member is on its waitlist.
+    waiting: bool = False
 
     @property
     def zone_name(self) -> str:
@@ -368,7 +393,24 @@ def week_grid(
     booked = [
         (b.start.timestamp(), b.end.timestamp(), b.blocked_until.timestamp(), b) for b in bookings
     ]
-    blocks = [(s.timestamp(), e.timestamp(), label) for s, e, label in calendar.blocks]
+    held = offers_holding(machine, start=week_start, end=week_end, exclude_member=member)
+    blocks = [
+        (s.timestamp(), e.timestamp(), label)
+        for s, e, label in [
+            *calendar.blocks,
+            *((s, e, f"Offered to the waitlist until {until}") for s, e, until in held),
+        ]
+    ]
+    waits = (
+        []
+        if member is None
+        else [
+            (w_start.timestamp(), w_end.timestamp())
+            for w_start, w_end in member_waits_open(member)
+            .filter(machine=machine, start__lt=week_end, end__gt=week_start)
+            .values_list("start", "end")
+        ]
+    )
     opening = (
         None
         if calendar.opening is None
@@ -399,6 +441,7 @@ def week_grid(
                         rules_=rules_,
                         zone=zone,
                         may_book=may_book,
+                        waits=waits,
                     )
                     for start in slots
                 ],
@@ -418,9 +461,19 @@ def week_grid(
 
 
 def _judged(
-    cell: Cell, *, now: datetime, rules_: MachineRules, zone: tzinfo, may_book: bool
+    cell: Cell,
+    *,
+    now: datetime,
+    rules_: MachineRules,
+    zone: tzinfo,
+    may_book: bool,
+    waits: Sequence[tuple[float, float]] = (),
 ) -> Cell:
-    """A free cell as this member may see it: beyond the horizon, or not theirs to book."""
+    """A free cell as this member may see it: beyond the horizon, or not theirs to book; a taken
+    one, whether they wait for it."""
+    if cell.status == "taken":
+        s, e = cell.start.timestamp(), cell.end.timestamp()
+        cell.waiting = any(w_start < e and s < w_end for w_start, w_end in waits)
     if cell.status != "free":
         return cell
     if beyond_horizon(cell.start, now, rules_, zone):
@@ -487,6 +540,25 @@ def member_bookings_past(member: Member, *, now: datetime | None = None) -> Quer
         .exclude(end__gt=now, state__in=ACTIVE_STATES)
         .select_related("machine__location")
         .order_by("-start")
+    )
+
+
+def member_waits_open(member: Member) -> QuerySet[Wait]:
+    """The member's places on waitlists, waiting or offered, soonest first (My bookings)."""
+    return (
+        Wait.objects.filter(member=member, state__in=OPEN_WAIT_STATES)
+        .select_related("machine__location")
+        .order_by("start", "id")
+    )
+
+
+def machine_waitlist(machine: Machine, *, now: datetime | None = None) -> QuerySet[Wait]:
+    """A machine's open waits still to come, in the order they are offered (staff's view)."""
+    now = now or clock.now()
+    return (
+        Wait.objects.filter(machine=machine, state__in=OPEN_WAIT_STATES, end__gt=now)
+        .select_related("member__user")
+        .order_by("start", "joined_at", "id")
     )
 
 

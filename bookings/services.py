@@ -19,9 +19,11 @@ from django.utils import timezone
 
 from bookings import notifications, rules, selectors
 from bookings.errors import BookingRejected
-from bookings.models import Booking, CalendarFeed
+from bookings.locking import machine_lock
+from bookings.models import Booking, CalendarFeed, Wait
 from bookings.rules import Refusal
-from bookings.states import ACTIVE_STATES, BookingState
+from bookings.states import ACTIVE_STATES, OPEN_WAIT_STATES, BookingState, WaitState
+from bookings.waitlist import waits_offer
 from core import clock, events
 from core.gates import gates
 from core.submissions import submission_claim
@@ -47,14 +49,6 @@ def _is_booking_staff(user: User | None, machine: Machine) -> bool:
     return user is not None and user.has_perm("bookings.manage_bookings", machine)
 
 
-def _lock_machine(machine: Machine) -> Machine:
-    return (
-        Machine.objects.select_for_update(of=("self",))
-        .select_related("required_certification")
-        .get(pk=machine.pk)
-    )
-
-
 def booking_create(
     *,
     member: Member,
@@ -75,7 +69,7 @@ def booking_create(
         raise BookingRejected(rules.refuse(Refusal.NOT_YOURS))
     with transaction.atomic():
         submission_claim(token)
-        locked = _lock_machine(machine)
+        locked = machine_lock(machine)
         facts = selectors.booking_facts(
             member=member, machine=locked, start=start, end=end, now=now
         )
@@ -99,8 +93,50 @@ def booking_create(
                 rules.refuse(Refusal.OVERLAP, machine=locked.name, buffer="")
             ) from None
         notifications.send_confirmation.delay_on_commit(booking.pk)
+        # Waiting for time one has now booked (from an offer, or the grid) is over.
+        Wait.objects.filter(
+            member=member, machine=locked, state__in=OPEN_WAIT_STATES, start__lt=end, end__gt=start
+        ).update(state=WaitState.BOOKED, ended_at=now)
         _announce_changed(booking.machine)
         events.emit(events.BOOKING_CREATED, booking)
+    return booking
+
+
+def wait_offer_accept(
+    *,
+    wait: Wait,
+    actor: User | None,
+    token: uuid.UUID | None = None,
+    now: datetime | None = None,
+) -> Booking:
+    """Take a waitlist offer: its member books the span held for them, judged by every rule of
+    `booking_create` (a certification lost since the offer refuses it). The offer's row is
+    locked, so a second click, or a lapse at the same moment, finds it taken or gone."""
+    now = now or clock.now()
+    with transaction.atomic():
+        submission_claim(token)
+        machine_lock(wait.machine)
+        locked = (
+            Wait.objects.select_for_update().select_related("member", "machine").get(pk=wait.pk)
+        )
+        refused = rules.accept_refusal(
+            is_owner=actor is not None and locked.member.user_id == actor.pk,
+            state=locked.state,
+            offer_until=locked.offer_until,
+            now=now,
+        )
+        if refused is not None:
+            raise BookingRejected(refused)
+        booking = booking_create(
+            member=locked.member,
+            machine=locked.machine,
+            start=locked.start,
+            end=locked.end,
+            actor=actor,
+            now=now,
+        )
+        locked.state, locked.booking, locked.ended_at = WaitState.BOOKED, booking, now
+        locked.save(update_fields=["state", "booking", "ended_at"])
     return booking
 
 
@@ -190,6 +226,8 @@ def booking_cancel(
     now = now or clock.now()
     with transaction.atomic():
         submission_claim(token)
+        # The machine first, as every action on it: the freed time is offered to its waitlist.
+        locked_machine = machine_lock(booking.machine)
         locked = Booking.objects.select_for_update().select_related("member").get(pk=booking.pk)
         is_staff = _is_booking_staff(actor, booking.machine)
         refused = rules.cancel_refusal(
@@ -211,6 +249,7 @@ def booking_cancel(
         locked.save(update_fields=["state", "cancelled_at", "cancelled_by", "cancel_reason"])
         _announce_cancelled(locked)
         events.emit(events.BOOKING_CANCELLED, locked)
+        _offer_freed(locked_machine, locked, now=now)
         if actor is None or actor.pk != locked.member.user_id:
             notifications.send_cancellation.delay_on_commit(locked.pk)
     return locked
@@ -259,7 +298,7 @@ def booking_extend(
             and not _is_booking_staff(actor, current.machine)
         ):
             raise BookingRejected(rules.refuse(Refusal.NOT_YOURS))
-        locked_machine = _lock_machine(current.machine)
+        locked_machine = machine_lock(current.machine)
         locked = Booking.objects.select_for_update().get(pk=booking.pk)
         refused = rules.extend_refusal(
             state=locked.state, start=locked.start, end=locked.end, new_end=new_end, now=now
@@ -309,7 +348,7 @@ def booking_hand_over(
     with transaction.atomic():
         submission_claim(token)
         current = Booking.objects.select_related("member").get(pk=booking.pk)
-        locked_machine = _lock_machine(current.machine)
+        locked_machine = machine_lock(current.machine)
         locked = Booking.objects.select_for_update().select_related("member").get(pk=booking.pk)
         refused = rules.hand_over_refusal(
             is_owner=actor is not None and locked.member.user_id == actor.pk,
@@ -351,7 +390,7 @@ def booking_finish(
     with transaction.atomic():
         submission_claim(token)
         current = Booking.objects.select_related("member").get(pk=booking.pk)
-        locked_machine = _lock_machine(current.machine)
+        locked_machine = machine_lock(current.machine)
         locked = Booking.objects.select_for_update().select_related("member").get(pk=booking.pk)
         refused = rules.finish_refusal(
             is_owner=actor is not None and locked.member.user_id == actor.pk,
@@ -363,6 +402,7 @@ def booking_finish(
         )
         if refused is not None:
             raise BookingRejected(refused)
+        held_until = locked.blocked_until
         locked.end = max(now, add_duration(locked.start, timedelta(seconds=1)))
         locked.blocked_until = add_duration(
             locked.end, timedelta(minutes=locked_machine.buffer_minutes)
@@ -371,6 +411,7 @@ def booking_finish(
         locked.released_at = now
         locked.save(update_fields=["end", "blocked_until", "state", "released_at"])
         gates().booking_finished(booking=locked)
+        waits_offer(machine=locked_machine, start=locked.blocked_until, end=held_until, now=now)
     return locked
 
 
@@ -383,24 +424,32 @@ def bookings_release(*, now: datetime | None = None) -> dict[str, int]:
     """
     now = now or clock.now()
     grace = timedelta(minutes=_setting("BOOKING_NO_SHOW_GRACE_MINUTES", 15))
+    due = Booking.objects.filter(
+        state=BookingState.CONFIRMED, start__lte=now - grace, created_at__lte=now - grace
+    )
     with transaction.atomic():
-        no_shows = list(
-            Booking.objects.select_for_update()
-            .filter(
-                state=BookingState.CONFIRMED, start__lte=now - grace, created_at__lte=now - grace
-            )
-            .values_list("pk", "machine_id")
-        )
+        # Their machines first, in one order, as every action on a machine: the freed time is
+        # offered to each machine's waitlist.
+        machines = [
+            machine_lock(machine)
+            for machine in Machine.objects.filter(pk__in=due.values("machine_id")).order_by("pk")
+        ]
+        no_shows = list(due.select_for_update().values_list("pk", "machine_id"))
         Booking.objects.filter(pk__in=[pk for pk, _ in no_shows]).update(
             state=BookingState.NO_SHOW, released_at=now
         )
         completed = Booking.objects.filter(state=BookingState.CHECKED_IN, end__lte=now).update(
             state=BookingState.COMPLETED, released_at=now
         )
-        events.emit_each(events.BOOKING_NO_SHOW, Booking.objects.filter(pk__in=dict(no_shows)))
+        released = Booking.objects.filter(pk__in=dict(no_shows))
+        events.emit_each(events.BOOKING_NO_SHOW, released)
+        by_machine = {machine.pk: machine for machine in machines}
+        for booking in released:
+            _offer_freed(by_machine[booking.machine_id], booking, now=now)
         # A released slot leaves the gates' offline allow-lists too.
-        for machine in Machine.objects.filter(pk__in={machine for _, machine in no_shows}):
-            _announce_changed(machine)
+        for machine in machines:
+            if machine.pk in {machine_id for _, machine_id in no_shows}:
+                _announce_changed(machine)
     return {"no_shows": len(no_shows), "completed": completed}
 
 
@@ -427,6 +476,11 @@ def bookings_send_reminders(*, now: datetime | None = None) -> int:
     return sent
 
 
+def _offer_freed(machine: Machine, booking: Booking, *, now: datetime) -> None:
+    """The time a booking held, from now on, goes to the first members waiting for it."""
+    waits_offer(machine=machine, start=max(booking.start, now), end=booking.blocked_until, now=now)
+
+
 def _announce_cancelled(booking: Booking) -> None:
     """Tell the gate, in this transaction: a running machine of this booking must stop."""
     gates().booking_cancelled(booking=booking)
@@ -449,16 +503,24 @@ def _cancel_for_machine_block(
     affected = Booking.objects.filter(
         machine=machine, state__in=ACTIVE_STATES, start__lt=end, end__gt=start
     ).filter(end__gt=now)
-    return bookings_cancel_for_machine(affected, reason=reason, actor=actor, now=now)
+    return bookings_cancel_for_machine(
+        machine=machine, bookings=affected, reason=reason, actor=actor, now=now
+    )
 
 
 def bookings_cancel_for_machine(
-    bookings: QuerySet[Booking], *, reason: str, actor: User | None, now: datetime
+    *,
+    machine: Machine,
+    bookings: QuerySet[Booking],
+    reason: str,
+    actor: User | None,
+    now: datetime,
 ) -> list[Booking]:
-    """Cancel the still active ones of `bookings` because of their machine (maintenance, a
-    class, new rules), in the caller's transaction: not the member's doing, so never late.
-    Each member is emailed `reason` after commit; the gates stop and re-list the machine."""
-    affected = list(bookings.select_for_update().filter(state__in=ACTIVE_STATES))
+    """Cancel the still active ones of `bookings` on `machine` (locked by the caller, as it now
+    stands) because of the machine: maintenance, a class, new rules. In the caller's
+    transaction; not the member's doing, so never late. Each member is emailed `reason` after
+    commit, the gates stop and re-list the machine, the freed time goes to its waitlist."""
+    affected = list(bookings.select_for_update().filter(machine=machine, state__in=ACTIVE_STATES))
     for booking in affected:
         booking.state = BookingState.CANCELLED
         booking.cancelled_at = now
@@ -467,6 +529,8 @@ def bookings_cancel_for_machine(
         booking.save(update_fields=["state", "cancelled_at", "cancelled_by", "cancel_reason"])
         _announce_cancelled(booking)
         notifications.send_cancellation.delay_on_commit(booking.pk)
+        # Mostly the block itself keeps the time from waiting members; around it, it is free.
+        _offer_freed(machine, booking, now=now)
     return affected
 
 
@@ -485,7 +549,7 @@ def maintenance_window_create(
     now = now or clock.now()
     with transaction.atomic():
         submission_claim(token)
-        locked = _lock_machine(machine)
+        locked = machine_lock(machine)
         window = equipment_services.maintenance_window_add(
             machine=locked,
             start=start,
@@ -529,7 +593,7 @@ def class_session_reserve_machines(
         submission_claim(token)
         cancelled: list[Booking] = []
         for machine in machines:
-            locked = _lock_machine(machine)
+            locked = machine_lock(machine)
             locked.class_sessions.add(session)
             cancelled += _cancel_for_machine_block(
                 machine=locked,
@@ -575,7 +639,7 @@ def class_session_release_machine(
     _refuse_class_hold(session=session, actor=actor, now=now or clock.now())
     with transaction.atomic():
         submission_claim(token)
-        _lock_machine(machine).class_sessions.remove(session)
+        machine_lock(machine).class_sessions.remove(session)
 
 
 def _refuse_class_hold(*, session: ClassSession, actor: User | None, now: datetime) -> None:
@@ -624,7 +688,7 @@ def machine_move(
     if area is not None and area.location_id != location.pk:
         raise EquipmentError(f"{area} is not an area of {location}.")
     with transaction.atomic():
-        locked = _lock_machine(machine)
+        locked = machine_lock(machine)
         if locked.location_id != location.pk:
             booked = Booking.objects.filter(
                 machine=locked, state__in=ACTIVE_STATES, end__gt=now

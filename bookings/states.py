@@ -17,3 +17,17 @@ class BookingState(models.TextChoices):
 
 # States that hold the machine: they take part in the double-booking guard.
 ACTIVE_STATES = (BookingState.CONFIRMED, BookingState.CHECKED_IN)
+
+
+class WaitState(models.TextChoices):
+    WAITING = "waiting", "Waiting"
+    OFFERED = "offered", "Offered"
+    BOOKED = "booked", "Booked"
+    DECLINED = "declined", "Declined"
+    LAPSED = "lapsed", "Offer lapsed"
+    LEFT = "left", "Left the waitlist"
+    OVER = "over", "Time passed"
+
+
+# A wait in these states holds its member's place; OFFERED also holds the machine for them.
+OPEN_WAIT_STATES = (WaitState.WAITING, WaitState.OFFERED)

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from bookings import series, services
+from bookings import series, services, waitlist
 
 
 @shared_task
 def bookings_tick() -> dict[str, int]:
-    """Release no-shows, complete finished bookings and queue reminders; safe to rerun.
-    `manage.py bookings_tick` runs the same."""
+    """Release no-shows, complete finished bookings, queue reminders, pass lapsed waitlist offers
+    on and drop waits whose time passed; safe to rerun. `manage.py bookings_tick` runs the same."""
     released = services.bookings_release()
-    return {**released, "reminders": services.bookings_send_reminders()}
+    waits = waitlist.waitlist_tick()
+    return {
+        **released,
+        "reminders": services.bookings_send_reminders(),
+        "offers_lapsed": waits["lapsed"],
+        "waits_over": waits["over"],
+    }
 
 
 @shared_task

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from bookings import session_views, views
+from bookings import session_views, views, waitlist_views
 
 app_name = "bookings"
 urlpatterns = [
@@ -12,6 +12,9 @@ urlpatterns = [
     path("machine/<slug:slug>/", views.machine_calendar, name="machine_calendar"),
     path("machine/<slug:slug>/grid/", views.week_grid, name="week_grid"),
     path("machine/<slug:slug>/new/", views.booking_new, name="booking_new"),
+    path("machine/<slug:slug>/wait/", waitlist_views.wait_new, name="wait_new"),
+    path("waits/<int:pk>/leave/", waitlist_views.wait_leave, name="wait_leave"),
+    path("waits/<int:pk>/offer/", waitlist_views.wait_offer, name="wait_offer"),
     path("machine/<slug:slug>/maintenance/", views.maintenance_new, name="maintenance_new"),
     path("machine/<slug:slug>/feed/<str:token>.ics", views.machine_feed, name="machine_feed"),
     path("class/<int:pk>/move/", session_views.session_move, name="session_move"),

@@ -93,6 +93,8 @@ def _area_context(
         "outlook": outlook,
         "show_names": show_names,
         "today": today,
+        # Staff of the machine's location see who waits for which time, in the order offered.
+        "waitlist": selectors.machine_waitlist(machine) if show_names else [],
         **extra,
     }
 
@@ -531,6 +533,11 @@ def my_bookings(request):
         {
             "upcoming": upcoming,
             "past": selectors.member_bookings_past(member, now=now)[:30],
+            # A token per leave button: leaving one wait must not spend another's.
+            "waits": [
+                (wait, OnceForm())
+                for wait in selectors.member_waits_open(member).filter(end__gt=now)
+            ],
             "machines": machines_bookable(),
             "now": now,
             "cancel_form": CancelForm(),

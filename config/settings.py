@@ -298,6 +298,8 @@ CLASS_FEE_FULL_REFUND_HOURS = int(os.environ.get("CLASS_FEE_FULL_REFUND_HOURS", 
 CLASS_FEE_PAY_BY_HOURS = int(os.environ.get("CLASS_FEE_PAY_BY_HOURS", "24"))
 # Prepaid credits bought this many months ago and not spent expire (a ledger entry); 0: never.
 CREDITS_EXPIRE_MONTHS = int(os.environ.get("CREDITS_EXPIRE_MONTHS", "0"))
+# How far back `reconcile_billing` compares the ledger's payments, refunds and invoice items.
+BILLING_RECONCILE_DAYS = int(os.environ.get("BILLING_RECONCILE_DAYS", "45"))
 # Days a past-due membership keeps machine access after its paid period ends.
 MEMBERSHIP_GRACE_DAYS = int(os.environ.get("MEMBERSHIP_GRACE_DAYS", "3"))
 
@@ -312,6 +314,12 @@ BOOKING_CHECK_IN_OPENS_MINUTES = int(os.environ.get("BOOKING_CHECK_IN_OPENS_MINU
 BOOKING_NO_SHOW_GRACE_MINUTES = int(os.environ.get("BOOKING_NO_SHOW_GRACE_MINUTES", "15"))
 BOOKING_LATE_CANCEL_MINUTES = int(os.environ.get("BOOKING_LATE_CANCEL_MINUTES", "120"))
 BOOKING_REMINDER_MINUTES = int(os.environ.get("BOOKING_REMINDER_MINUTES", "60"))
+# How long freed time is held for the member first on the machine's waitlist (never past its
+# start); then the bookings tick offers it to the next one.
+WAITLIST_OFFER_MINUTES = int(os.environ.get("WAITLIST_OFFER_MINUTES", "30"))
+# The no-shows report flags members with at least this many no-shows and late cancellations
+# in the weeks it shows.
+REPORTS_MISSED_BOOKINGS_THRESHOLD = int(os.environ.get("REPORTS_MISSED_BOOKINGS_THRESHOLD", "3"))
 
 
 # django-scheduler: its views, JSON API and feeds allow any logged-in user to edit any calendar by
@@ -407,7 +415,7 @@ TASK_EMAIL_RETRY_BACKOFF_SECONDS = int(os.environ.get("TASK_EMAIL_RETRY_BACKOFF_
 # The periodic jobs, run by `celery beat` (one beat per site). Each is idempotent, so a run missed
 # while beat was down is simply caught up by the next one.
 CELERY_BEAT_SCHEDULE = {
-    "bookings-tick": {  # release no-shows, complete finished bookings, queue reminders
+    "bookings-tick": {  # release no-shows, complete bookings, reminders, lapse waitlist offers
         "task": "bookings.tasks.bookings_tick",
         "schedule": timedelta(seconds=int(os.environ.get("BOOKINGS_TICK_SECONDS", "60"))),
     },

@@ -8,12 +8,17 @@ from html import escape
 
 from django.utils.safestring import SafeString, mark_safe
 
-# Two series at most (booked, powered); colours that stay apart in grey print too.
-SERIES_COLOURS = ("#9aa5b8", "#e8590c")
+# Three series at most (booked, powered; 30, 60, 90 days); colours that stay apart in grey
+# print too.
+SERIES_COLOURS = ("#9aa5b8", "#e8590c", "#1f3a5f")
 
 
-def _number(value: float) -> str:
-    return f"{value:,.1f}"
+def _number(value: float, digits: int = 1) -> str:
+    return f"{value:,.{digits}f}"
+
+
+def _with_unit(value: float, unit: str, digits: int) -> str:
+    return f"{_number(value, digits)} {unit}".strip()
 
 
 def bar_chart(
@@ -22,11 +27,13 @@ def bar_chart(
     labels: Sequence[str],
     series: Sequence[tuple[str, Sequence[float]]],
     unit: str = "h",
+    digits: int = 1,
 ) -> SafeString:
-    """Horizontal grouped bars: one group per label, one bar per series."""
+    """Horizontal grouped bars: one group per label, one bar per series (`digits` after the
+    point: 0 for counts)."""
     label_width, bar_height, gap, width = 150, 12, 10, 640
     plot = width - label_width - 70
-    largest = max([v for _, values in series for v in values] or [0]) or 1
+    largest = max([abs(v) for _, values in series for v in values] or [0]) or 1
     group = bar_height * len(series) + gap
     height = group * len(labels) + 30
     parts = [
@@ -48,14 +55,14 @@ def bar_chart(
         )
         for i, (name, values) in enumerate(series):
             value = values[row]
-            bar = plot * value / largest
+            bar = plot * max(value, 0) / largest
             by = y + i * bar_height
             parts.append(
                 f'<rect x="{label_width}" y="{by}" width="{bar:.1f}" height="{bar_height - 2}" '
                 f'fill="{SERIES_COLOURS[i]}"><title>{escape(label)}, {escape(name)}: '
-                f"{_number(value)} {unit}</title></rect>"
+                f"{_with_unit(value, unit, digits)}</title></rect>"
                 f'<text x="{label_width + bar + 4:.1f}" y="{by + bar_height - 3}" '
-                f'font-size="10">{_number(value)}</text>'
+                f'font-size="10">{_number(value, digits)}</text>'
             )
     parts.append("</svg>")
     return mark_safe("".join(parts))

@@ -7,6 +7,10 @@ urlpatterns = [
     path("today/", views.today, name="today"),
     path("reports/", report_views.report_list, name="reports"),
     path("reports/utilization/", report_views.utilization, name="utilization"),
+    path("reports/no-shows/", report_views.no_shows, name="report_no_shows"),
+    path("reports/certifications/", report_views.certifications, name="report_certifications"),
+    path("reports/members/", report_views.members, name="report_members"),
+    path("reports/money/", report_views.money, name="report_money"),
     path("setup/", setup_views.setup_home, name="setup"),
     path("setup/certifications/new/", setup_views.certification_edit, name="certification_new"),
     path(

@@ -83,7 +83,8 @@ class MachineBookings(Protocol):
     def carry_out(
         self, *, machine: Machine, affected: Sequence[Affected], actor: User | None, now: datetime
     ) -> None:
-        """Cancel the `affected` bookings marked cancelled (emails, gates), in this transaction."""
+        """Cancel the `affected` bookings marked cancelled (emails, gates, the waitlist), in this
+        transaction; `machine` is locked and already carries the new rules."""
 
 
 _installed: MachineBookings | None = None

@@ -177,7 +177,8 @@ def machine_save(
         if not is_new:
             if before_access != (machine.required_certification_id, maintainer_ids):
                 gates().machines_changed(machines=[machine])
-            _carry_out(locked=before, consequences=consequences, actor=actor, now=now)
+            # The machine as saved: members waiting for the freed time are judged by its new rules.
+            _carry_out(locked=machine, consequences=consequences, actor=actor, now=now)
     return machine
 
 

@@ -6,7 +6,7 @@ from celery import shared_task
 
 from membership.billing.config import stripe_enabled
 from membership.billing.lapse import memberships_lapse
-from membership.billing.reconcile import billing_reconcile
+from membership.billing.reconcile import billing_reconcile_report
 
 
 @shared_task
@@ -17,11 +17,13 @@ def lapse_memberships() -> int:
 
 @shared_task
 def reconcile_billing(*, dry_run: bool = False) -> list[str] | None:
-    """Repair drift from Stripe (missed webhooks): the drifts found, or None in manual billing
-    mode (no Stripe keys). Stripe out of reach raises BillingUnavailable: a failed run."""
+    """Repair drift from Stripe (missed webhooks) in memberships and money: a line per drift
+    found, or None in manual billing mode (no Stripe keys). Stripe out of reach raises
+    BillingUnavailable: a failed run."""
     if not stripe_enabled():
         return None
-    return [str(drift) for drift in billing_reconcile(dry_run=dry_run)]
+    report = billing_reconcile_report(dry_run=dry_run)
+    return report.lines() + report.summary()
 
 
 @shared_task

@@ -14,6 +14,7 @@ urlpatterns = [
     path("billing/checkout/", billing_views.checkout, name="billing_checkout"),
     path("billing/portal/", billing_views.portal, name="billing_portal"),
     path("billing/credits/<int:pk>/", billing_views.credit_pack_buy, name="billing_credit_pack"),
+    path("billing/receipts/<int:pk>/", billing_views.receipt, name="billing_receipt"),
     path("billing/status/", billing_views.status, name="billing_status"),
     path("billing/stripe/webhook/", billing_views.stripe_webhook, name="stripe_webhook"),
     path("staff/members/", staff_views.member_search, name="staff_member_search"),

@@ -17,7 +17,8 @@ from django.db.models import Exists, F, OuterRef, Sum
 from access.models import UsageSession
 from membership.billing.client import BillingUnavailable, stripe_client
 from membership.billing.config import stripe_enabled
-from membership.billing.ledger import ledger_record
+from membership.billing.invoices import PaidInvoice
+from membership.billing.ledger import ledger_entry_for_stripe, ledger_record
 from membership.billing.models import LedgerEntry
 from membership.billing.sync import ENDED_STATUSES
 from membership.models import Member
@@ -27,6 +28,7 @@ from metering.models import UsageCharge
 logger = logging.getLogger(__name__)
 
 Billing = UsageCharge.Billing
+INVOICE_KIND = "usage"  # metadata.toolgate_kind of machine time's invoice items
 
 
 @dataclass(frozen=True)
@@ -214,7 +216,70 @@ def _invoice_item_create(batch: uuid.UUID, charges: list[UsageCharge]) -> stripe
                 "start": int(min(c.part_start for c in charges).timestamp()),
                 "end": int(max(c.part_end for c in charges).timestamp()),
             },
-            "metadata": {"toolgate_kind": "usage", "toolgate_ref": str(batch)},
+            "metadata": {"toolgate_kind": INVOICE_KIND, "toolgate_ref": str(batch)},
         },
         options={"idempotency_key": f"toolgate-usage-{batch}"},
     )
+
+
+def _batch_charges(line_item_id: str, reference: str) -> list[UsageCharge]:
+    """The charges an invoice line billed: by the item id kept on them, else by the batch in
+    the item's metadata (the item was made but its id not kept yet: a lost answer)."""
+    charges = list(UsageCharge.objects.filter(stripe_invoice_item_id=line_item_id))
+    if charges or not reference:
+        return charges
+    try:
+        batch = uuid.UUID(reference)
+    except ValueError:
+        return []
+    return list(UsageCharge.objects.filter(invoice_batch=batch))
+
+
+def usage_invoice_settle(paid: PaidInvoice) -> int:
+    """A paid invoice carried machine time: settle each of its lines on the member's account.
+
+    One entry per invoice line (the line's id is its Stripe object, so a redelivered or
+    reordered `invoice.paid` settles nothing twice), of what the line paid, negative and on
+    account, caused by the invoice's payment. Returns how many lines were settled now.
+    """
+    settled = 0
+    for line in paid.lines:
+        if not line.line_id or line.amount <= 0:
+            continue
+        if ledger_entry_for_stripe(line.line_id) is not None:
+            continue
+        charges = _batch_charges(line.invoice_item_id, line.reference)
+        if not charges or any(c.member_id != paid.member.pk for c in charges):
+            logger.error(
+                "Invoice %s line %s (item %s, batch %r) matches no machine time of member %s",
+                paid.invoice_id,
+                line.line_id,
+                line.invoice_item_id,
+                line.reference,
+                paid.member.pk,
+            )
+            continue
+        billed = sum(c.amount_minor for c in charges)
+        if billed != line.amount:
+            logger.warning(
+                "Invoice %s line %s paid %s for machine time charged at %s",
+                paid.invoice_id,
+                line.line_id,
+                line.amount,
+                billed,
+            )
+        first = min(charges, key=lambda c: c.part_start)
+        ledger_record(
+            member=paid.member,
+            kind=LedgerEntry.Kind.ACCOUNT_SETTLED,
+            method=LedgerEntry.Method.ACCOUNT,
+            amount_minor=-line.amount,
+            currency=paid.currency,
+            cause=paid.payment,
+            stripe_object_id=line.line_id,
+            memo=f"Machine time paid on Stripe invoice {paid.number or paid.invoice_id}: "
+            f"{first.machine.name}, {first.month:%B %Y}",
+            occurred_at=paid.paid_at,
+        )
+        settled += 1
+    return settled

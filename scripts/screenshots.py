@@ -33,6 +33,11 @@ PAGES = [
     ("dashboard-past-due", "late@toolgate.test", "/dashboard/"),
     ("calendar-not-ready", "newbie@toolgate.test", "/bookings/machine/laser-a/"),
     ("staff-day", "staff@toolgate.test", "/bookings/day/"),
+    ("report-utilization", "staff@toolgate.test", "/staff/reports/utilization/"),
+    ("report-no-shows", "staff@toolgate.test", "/staff/reports/no-shows/"),
+    ("report-certifications", "staff@toolgate.test", "/staff/reports/certifications/"),
+    ("report-members", "staff@toolgate.test", "/staff/reports/members/"),
+    ("report-money", "staff@toolgate.test", "/staff/reports/money/"),
 ]
 
 

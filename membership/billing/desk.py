@@ -18,8 +18,8 @@ from django.urls import reverse
 from core import clock
 from core.submissions import submission_claim
 from membership.billing.catalogue import Material, MaterialSale
-from membership.billing.desk_emails import low_stock_email, pay_link_email
-from membership.billing.ledger import ledger_record
+from membership.billing.desk_emails import card_failed_email, low_stock_email, pay_link_email
+from membership.billing.ledger import ledger_entry_for_stripe, ledger_record
 from membership.billing.models import LedgerEntry
 from membership.billing.payments import (
     CheckoutPayment,
@@ -27,7 +27,9 @@ from membership.billing.payments import (
     card_charge_off_session,
     payment_checkout_start,
     payment_handler_register,
+    payment_intent_handler_register,
 )
+from membership.billing.stripe_events import PaymentIntentFacts
 from membership.billing.wallet import SaleRefused, credits_spend
 from membership.models import Member, User
 
@@ -107,7 +109,7 @@ def material_sell(
 
 def _charge_card(sale: MaterialSale, *, memo: str, actor: User) -> None:
     try:
-        intent_id = card_charge_off_session(
+        charge = card_charge_off_session(
             member=sale.member,
             amount_minor=sale.total_minor,
             currency=sale.currency,
@@ -119,25 +121,22 @@ def _charge_card(sale: MaterialSale, *, memo: str, actor: User) -> None:
         if not declined.needs_member:
             raise SaleRefused(declined.message) from None
         # The bank wants the member to confirm (SCA): the sale stands, they pay by link.
-        started = payment_checkout_start(
-            member=sale.member,
-            kind=KIND,
-            reference=str(sale.pk),
-            description=memo,
-            amount_minor=sale.total_minor,
-            currency=sale.currency,
-            success_url=settings.SITE_URL + reverse("membership_billing"),
-            cancel_url=settings.SITE_URL + reverse("membership_billing"),
-            idempotency_key=f"toolgate-sale-link-{sale.pk}",
-        )
-        MaterialSale.objects.filter(pk=sale.pk).update(
-            state=MaterialSale.State.AWAITING,
-            pay_url=started.url,
-            payment_intent_id=declined.payment_intent_id,
-        )
-        pay_link_email.delay_on_commit(sale_id=sale.pk)
+        _pay_link_send(sale, payment_intent_id=declined.payment_intent_id)
         return
-    MaterialSale.objects.filter(pk=sale.pk).update(payment_intent_id=intent_id)
+    if charge.pending:
+        # Stripe is still processing the card: payment_intent.succeeded records it, or
+        # payment_intent.payment_failed sends the member a pay-by link.
+        MaterialSale.objects.filter(pk=sale.pk).update(
+            state=MaterialSale.State.AWAITING, payment_intent_id=charge.payment_intent_id
+        )
+        return
+    MaterialSale.objects.filter(pk=sale.pk).update(payment_intent_id=charge.payment_intent_id)
+    _card_payment_record(sale, payment_intent_id=charge.payment_intent_id, actor=actor, memo=memo)
+
+
+def _card_payment_record(
+    sale: MaterialSale, *, payment_intent_id: str, actor: User | None, memo: str
+) -> None:
     ledger_record(
         member=sale.member,
         kind=Kind.MATERIAL,
@@ -146,9 +145,69 @@ def _charge_card(sale: MaterialSale, *, memo: str, actor: User) -> None:
         currency=sale.currency,
         cause=sale,
         recorded_by=actor,
-        stripe_object_id=intent_id,
+        stripe_object_id=payment_intent_id,
         memo=memo,
     )
+
+
+def _pay_link_send(sale: MaterialSale, *, payment_intent_id: str) -> None:
+    """The sale waits for the member: a Checkout session for its total, emailed to them."""
+    started = payment_checkout_start(
+        member=sale.member,
+        kind=KIND,
+        reference=str(sale.pk),
+        description=f"{sale.quantity} × {sale.material.name}",  # noqa: RUF001
+        amount_minor=sale.total_minor,
+        currency=sale.currency,
+        success_url=settings.SITE_URL + reverse("membership_billing"),
+        cancel_url=settings.SITE_URL + reverse("membership_billing"),
+        idempotency_key=f"toolgate-sale-link-{sale.pk}",
+    )
+    MaterialSale.objects.filter(pk=sale.pk).update(
+        state=MaterialSale.State.AWAITING,
+        pay_url=started.url,
+        payment_intent_id=payment_intent_id,
+    )
+    pay_link_email.delay_on_commit(sale_id=sale.pk)
+
+
+def _sale_intent_ended(outcome: PaymentIntentFacts) -> tuple[str, str]:
+    """The off-session card payment of a sale ended (its event, possibly late, repeated or out of
+    order): a success is recorded once; a failure sends the member a pay-by link and tells the
+    staff member who sold it, once. A sale already paid, or already waiting on its link, is
+    left as it is."""
+    from membership.billing.webhooks import WebhookRejected
+
+    intent_id = outcome.payment_intent_id
+    sale = (
+        MaterialSale.objects.select_for_update()
+        .select_related("material", "member")
+        # Both must match: a sale whose charge was declined at the desk was never kept, and
+        # its number may since belong to another sale (SQLite reuses it).
+        .filter(pk=int(outcome.reference) if outcome.reference.isdigit() else 0)
+        .filter(payment_intent_id=intent_id)
+        .exclude(payment_intent_id="")
+        .first()
+    )
+    if sale is None:
+        return "ignored", f"payment {intent_id} is not the card payment of a sale kept here"
+    customer = getattr(sale.member, "membership", None)
+    if customer is None or customer.stripe_customer_id != outcome.customer_id:
+        raise WebhookRejected(f"payment {intent_id} is not of sale {sale.pk}'s member")
+    if sale.state == MaterialSale.State.PAID or ledger_entry_for_stripe(intent_id) is not None:
+        return "unchanged", f"sale {sale.pk} is already paid"
+    if outcome.succeeded:
+        if (outcome.amount, outcome.currency) != (sale.total_minor, sale.currency):
+            raise WebhookRejected(f"payment {intent_id} does not pay sale {sale.pk}")
+        memo = f"{sale.quantity} × {sale.material.name}"  # noqa: RUF001
+        _card_payment_record(sale, payment_intent_id=intent_id, actor=None, memo=memo)
+        MaterialSale.objects.filter(pk=sale.pk).update(state=MaterialSale.State.PAID)
+        return "applied", f"sale {sale.pk} paid by card"
+    if sale.pay_url:
+        return "unchanged", f"sale {sale.pk} already waits on its pay-by link"
+    _pay_link_send(sale, payment_intent_id=intent_id)
+    card_failed_email.delay_on_commit(sale_id=sale.pk, reason=outcome.failure)
+    return "applied", f"sale {sale.pk}: card failed ({outcome.failure or 'no reason'}), link sent"
 
 
 def _sale_paid_by_link(payment: CheckoutPayment) -> tuple[str, str]:
@@ -168,14 +227,10 @@ def _sale_paid_by_link(payment: CheckoutPayment) -> tuple[str, str]:
         return "unchanged", f"sale {sale.pk} is already paid"
     if payment.currency != sale.currency or payment.amount_total != sale.total_minor:
         raise WebhookRejected(f"session {payment.session_id} does not pay sale {sale.pk}")
-    ledger_record(
-        member=sale.member,
-        kind=Kind.MATERIAL,
-        method=Method.STRIPE,
-        amount_minor=sale.total_minor,
-        currency=sale.currency,
-        cause=sale,
-        stripe_object_id=payment.payment_intent_id,
+    _card_payment_record(
+        sale,
+        payment_intent_id=payment.payment_intent_id,
+        actor=None,
         memo=f"{sale.quantity} × {sale.material.name} (paid by link)",  # noqa: RUF001
     )
     MaterialSale.objects.filter(pk=sale.pk).update(state=MaterialSale.State.PAID)
@@ -184,6 +239,7 @@ def _sale_paid_by_link(payment: CheckoutPayment) -> tuple[str, str]:
 
 def register() -> None:
     payment_handler_register(KIND, _sale_paid_by_link)
+    payment_intent_handler_register(KIND, _sale_intent_ended)
 
 
 def material_restock(*, material: Material, added: int, actor: User) -> Material:

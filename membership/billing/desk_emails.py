@@ -37,10 +37,28 @@ def pay_link_email(*, sale_id: int) -> None:
     sale = MaterialSale.objects.select_related("member__user", "material").get(pk=sale_id)
     send_mail(
         f"[{settings.SPACE_NAME}] Please confirm your payment",
-        f"Hello {sale.member.display_name},\n\nYour bank asked you to confirm the payment of "
+        f"Hello {sale.member.display_name},\n\nThe payment of "
         f"{money_format(sale.total_minor, sale.currency)} for {sale.quantity} x "
-        f"{sale.material.name} bought at the desk. Pay it here:\n{sale.pay_url}\n\n"
+        f"{sale.material.name} bought at the desk needs you: your bank asked you to confirm "
+        f"it, or the card on file did not pay it. Pay it here:\n{sale.pay_url}\n\n"
         f"{settings.SPACE_NAME}\n",
         settings.DEFAULT_FROM_EMAIL,
         [sale.member.user.email],
+    )
+
+
+@shared_task(base=EmailTask)
+def card_failed_email(*, sale_id: int, reason: str = "") -> None:
+    """The staff member who sold it: the card on file did not pay after all."""
+    sale = MaterialSale.objects.select_related("member", "material", "sold_by").get(pk=sale_id)
+    if not sale.sold_by.email:
+        return
+    send_mail(
+        f"[{settings.SPACE_NAME}] Card payment failed: {sale.member.display_name}",
+        f"The card payment of {money_format(sale.total_minor, sale.currency)} for "
+        f"{sale.quantity} x {sale.material.name} sold to {sale.member.display_name} failed"
+        f"{f' ({reason})' if reason else ''}. They were emailed a pay-by link; the sale shows "
+        f"as awaiting payment on their member page until they pay.\n",
+        settings.DEFAULT_FROM_EMAIL,
+        [sale.sold_by.email],
     )

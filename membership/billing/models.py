@@ -51,6 +51,8 @@ class LedgerEntry(models.Model):
         CREDIT_EXPIRY = "credit_expiry", "Credits expired"
         MATERIAL = "material", "Material sale"
         DAY_PASS = "day_pass", "Day pass"
+        # Charges on account paid by a Stripe invoice: negative, method "on account".
+        ACCOUNT_SETTLED = "account_settled", "On account settled"
         ADJUSTMENT = "adjustment", "Adjustment"
 
     class Method(models.TextChoices):
@@ -150,3 +152,12 @@ class LedgerEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise LedgerImmutable("Ledger entries are never deleted; record a reversing entry.")
+
+    @property
+    def is_payment(self) -> bool:
+        """Money the member paid (cash or card): it has a receipt."""
+        return (
+            self.amount_minor > 0
+            and self.method in {self.Method.CASH, self.Method.STRIPE}
+            and self.kind != self.Kind.REFUND
+        )

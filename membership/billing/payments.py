@@ -20,6 +20,7 @@ from stripe.params.checkout import SessionCreateParams, SessionCreateParamsPayme
 from core import clock
 from membership.billing.client import BillingUnavailable, stripe_client
 from membership.billing.models import LedgerEntry
+from membership.billing.stripe_events import PaymentIntentFacts
 from membership.models import Member, Membership
 
 logger = logging.getLogger(__name__)
@@ -126,6 +127,30 @@ def payment_checkout_start(
     return StartedCheckout(session_id=session.id, url=session.url, expires_at=expires_at)
 
 
+@dataclass(frozen=True)
+class OffSessionCharge:
+    """A card payment Stripe took without the member. `pending`: Stripe is still processing it,
+    and `payment_intent.succeeded` or `payment_intent.payment_failed` will say how it ended."""
+
+    payment_intent_id: str
+    pending: bool = False
+
+
+# How an off-session PaymentIntent Toolgate made ended (`payment_intent.*` events), handed to
+# the app its metadata names. Like a Checkout handler: returns (outcome, note); raises
+# WebhookRejected for an intent that does not fit the object its metadata names.
+IntentHandler = Callable[[PaymentIntentFacts], tuple[str, str]]
+_intent_handlers: dict[str, IntentHandler] = {}
+
+
+def payment_intent_handler_register(kind: str, handler: IntentHandler) -> None:
+    _intent_handlers[kind] = handler
+
+
+def payment_intent_handler(kind: str) -> IntentHandler | None:
+    return _intent_handlers.get(kind)
+
+
 class OffSessionDeclined(Exception):
     """The saved card did not pay. `needs_member`: the bank wants the member to confirm (SCA)."""
 
@@ -144,9 +169,10 @@ def card_charge_off_session(
     description: str,
     metadata: dict[str, str],
     idempotency_key: str,
-) -> str:
+) -> OffSessionCharge:
     """Charge the card Stripe holds for the member, now, without them; returns the payment
-    intent's id once it succeeded. Raises OffSessionDeclined (declined, or SCA needed)."""
+    intent once it succeeded or while Stripe processes it. Raises OffSessionDeclined (declined,
+    or the bank wants the member: SCA)."""
     membership = Membership.objects.filter(member=member).first()
     if membership is None or not membership.stripe_customer_id:
         raise OffSessionDeclined("This member has no card on file with Stripe.", needs_member=False)
@@ -191,11 +217,17 @@ def card_charge_off_session(
         raise BillingUnavailable(
             "Stripe could not be reached just now; nothing was charged. Please try again."
         ) from error
-    if intent.status != "succeeded":
+    if intent.status in {"succeeded", "processing"}:
+        return OffSessionCharge(intent.id, pending=intent.status == "processing")
+    if intent.status == "requires_action":
         raise OffSessionDeclined(
-            f"The card payment is {intent.status}; take cash or credits.", needs_member=False
+            "The bank wants the member to confirm this payment: a pay-by link was sent.",
+            needs_member=True,
+            payment_intent_id=intent.id,
         )
-    return intent.id
+    raise OffSessionDeclined(
+        f"The card payment is {intent.status}; take cash or credits.", needs_member=False
+    )
 
 
 def payment_refund(

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 
 import stripe
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from membership.billing.client import BillingUnavailable, stripe_client
+from membership.billing.reconcile_money import MoneyDrift, money_reconcile
 from membership.billing.sync import (
     SubscriptionState,
     membership_apply_subscription,
@@ -107,3 +110,37 @@ def billing_reconcile(*, dry_run: bool) -> list[Drift]:
                     f"subscription {state.stripe_status}",
                 )
     return drifts
+
+
+@dataclass(frozen=True)
+class ReconcileReport:
+    """What a reconcile run found: memberships that drifted from their subscriptions, and money
+    the ledger and Stripe disagree about over the last BILLING_RECONCILE_DAYS."""
+
+    dry_run: bool
+    memberships: list[Drift] = field(default_factory=list)
+    money: list[MoneyDrift] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        verb = "would fix" if self.dry_run else "fixed"
+        return [f"{verb}: {drift}" for drift in self.memberships] + [
+            f"{verb if drift.fixable else 'needs staff'}: {drift}" for drift in self.money
+        ]
+
+    def summary(self) -> list[str]:
+        verb = "would fix" if self.dry_run else "fixed"
+        fixable = sum(1 for drift in self.money if drift.fixable)
+        return [
+            f"{len(self.memberships)} membership(s) drifted from Stripe; "
+            f"{verb} {len(self.memberships)}.",
+            f"{len(self.money)} money difference(s) between the ledger and Stripe; "
+            f"{verb} {fixable}, {len(self.money) - fixable} for staff.",
+        ]
+
+
+def billing_reconcile_report(*, dry_run: bool) -> ReconcileReport:
+    """Memberships, then money, compared with Stripe; unless `dry_run`, drift is repaired."""
+    memberships = billing_reconcile(dry_run=dry_run)
+    since = timezone.now() - timedelta(days=settings.BILLING_RECONCILE_DAYS)
+    money = money_reconcile(client=stripe_client(), since=since, dry_run=dry_run)
+    return ReconcileReport(dry_run=dry_run, memberships=memberships, money=money)

@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from core.money import from_minor
+from core.spreadsheet import spreadsheet_cell
 from membership.billing import selectors
 from staffing.selectors import Scope, staff_scope
 
@@ -72,12 +73,7 @@ def _csv(day: date, start: datetime, end: datetime, scope: Scope) -> HttpRespons
                 entry.amount_minor,
                 entry.stripe_object_id,
                 str(entry.recorded_by or ""),
-                _safe(entry.memo),
+                spreadsheet_cell(entry.memo),
             ]
         )
     return response
-
-
-def _safe(text: str) -> str:
-    """A cell a spreadsheet would run as a formula (=, +, -, @) is prefixed with a quote."""
-    return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text

@@ -26,8 +26,17 @@ SUBSCRIPTION_EVENTS = frozenset(
 INVOICE_PAID = "invoice.paid"
 INVOICE_EVENTS = frozenset({INVOICE_PAID, "invoice.payment_failed"})
 CHARGE_REFUNDED = "charge.refunded"
+PAYMENT_INTENT_SUCCEEDED = "payment_intent.succeeded"
+PAYMENT_INTENT_FAILED = "payment_intent.payment_failed"
+PAYMENT_INTENT_EVENTS = frozenset({PAYMENT_INTENT_SUCCEEDED, PAYMENT_INTENT_FAILED})
 HANDLED_EVENTS = frozenset(
-    {*CHECKOUT_EVENTS, *SUBSCRIPTION_EVENTS, *INVOICE_EVENTS, CHARGE_REFUNDED}
+    {
+        *CHECKOUT_EVENTS,
+        *SUBSCRIPTION_EVENTS,
+        *INVOICE_EVENTS,
+        CHARGE_REFUNDED,
+        *PAYMENT_INTENT_EVENTS,
+    }
 )
 
 # Stripe's objects nest about ten levels deep; the bound keeps parsing, storing (JSON in the
@@ -81,6 +90,17 @@ class SubscriptionFacts:
 
 
 @dataclass(frozen=True)
+class InvoiceLine:
+    """One line of a paid invoice that came from an invoice item Toolgate made (machine time)."""
+
+    line_id: str
+    amount: int
+    invoice_item_id: str  # parent.invoice_item_details.invoice_item
+    kind: str  # metadata.toolgate_kind: the invoice item's metadata, copied onto its line
+    reference: str  # metadata.toolgate_ref
+
+
+@dataclass(frozen=True)
 class InvoicePayment:
     """What a paid invoice records as a Payment."""
 
@@ -91,6 +111,10 @@ class InvoicePayment:
     period_start: datetime | None  # its first line's period, else the invoice's own
     period_end: datetime | None
     paid_at: datetime  # when it was paid, else when it was created
+    # Its invoice-item lines in the body; `lines_complete` False when Stripe left some out
+    # (`lines.has_more`): the rest are fetched before they are matched.
+    item_lines: tuple[InvoiceLine, ...] = ()
+    lines_complete: bool = True
 
 
 @dataclass(frozen=True)
@@ -113,6 +137,23 @@ class ChargeFacts:
 
 
 @dataclass(frozen=True)
+class PaymentIntentFacts:
+    """An off-session payment that ended: what Toolgate wrote into its metadata, and how."""
+
+    payment_intent_id: str
+    customer_id: str
+    kind: str
+    reference: str
+    succeeded: bool
+    amount: int
+    currency: str
+    failure: str  # last_payment_error: the decline code and message
+
+
+Facts = CheckoutFacts | SubscriptionFacts | InvoiceFacts | ChargeFacts | PaymentIntentFacts
+
+
+@dataclass(frozen=True)
 class StripeEventBody:
     id: str
     type: str
@@ -120,7 +161,7 @@ class StripeEventBody:
     livemode: bool
     api_version: str
     payload: dict  # the whole body, stored with the event
-    facts: CheckoutFacts | SubscriptionFacts | InvoiceFacts | ChargeFacts | None  # None: ignored
+    facts: Facts | None  # None: an event Toolgate does not act on
 
 
 def event_body_read(text: str) -> StripeEventBody:
@@ -160,9 +201,7 @@ def event_body_read(text: str) -> StripeEventBody:
         raise EventBodyInvalid(str(error), event_id=event_id) from None
 
 
-def _facts(
-    kind: str, obj: _Fields
-) -> CheckoutFacts | SubscriptionFacts | InvoiceFacts | ChargeFacts | None:
+def _facts(kind: str, obj: _Fields) -> Facts | None:
     # Where one field stands in for another, both are read first: a wrong type in either is
     # refused, whichever of them the event happens to use.
     if kind in CHECKOUT_EVENTS:
@@ -208,6 +247,23 @@ def _facts(
             amount_refunded=obj.count("amount_refunded", maximum=MAX_AMOUNT),
             currency=currency,
         )
+    if kind in PAYMENT_INTENT_EVENTS:
+        currency = obj.text("currency")
+        if currency and not _CURRENCY.fullmatch(currency):
+            raise EventBodyInvalid(f"{obj.path}.currency is not a currency code")
+        metadata, error = obj.fields("metadata"), obj.fields("last_payment_error")
+        reason = error.text("decline_code") or error.text("code")
+        message = error.text("message", max_length=500)
+        return PaymentIntentFacts(
+            payment_intent_id=obj.text("id"),
+            customer_id=obj.reference("customer"),
+            kind=metadata.text("toolgate_kind"),
+            reference=metadata.text("toolgate_ref"),
+            succeeded=kind == PAYMENT_INTENT_SUCCEEDED and obj.text("status") == "succeeded",
+            amount=obj.count("amount", maximum=MAX_AMOUNT),
+            currency=currency,
+            failure=": ".join(part for part in (reason, message) if part),
+        )
     if kind in INVOICE_EVENTS:
         # The pinned version names the subscription under `parent`; versions before 2025 at the
         # top level.
@@ -234,6 +290,7 @@ def _payment(invoice: _Fields) -> InvoicePayment:
     currency = invoice.text("currency")
     if currency and not _CURRENCY.fullmatch(currency):
         raise EventBodyInvalid(f"{invoice.path}.currency is not a currency code")
+    lines = invoice.fields("lines")
     return InvoicePayment(
         invoice_id=invoice.text("id"),
         amount_paid=invoice.count("amount_paid", maximum=MAX_AMOUNT),
@@ -242,7 +299,42 @@ def _payment(invoice: _Fields) -> InvoicePayment:
         period_start=line_start or own_start,
         period_end=line_end or own_end,
         paid_at=paid_at,
+        item_lines=tuple(
+            line for item in lines.each("data") if (line := invoice_line_read(item)) is not None
+        ),
+        lines_complete=not lines.flag("has_more"),
     )
+
+
+def invoice_line_read(line: _Fields) -> InvoiceLine | None:
+    """An invoice line that bills an invoice item (None for a subscription's own line)."""
+    item_id = line.fields("parent").fields("invoice_item_details").reference("invoice_item")
+    metadata = line.fields("metadata")
+    kind, reference = metadata.text("toolgate_kind"), metadata.text("toolgate_ref")
+    if not item_id and not kind:
+        return None
+    return InvoiceLine(
+        line_id=line.text("id"),
+        amount=line.count("amount", maximum=MAX_AMOUNT),
+        invoice_item_id=item_id,
+        kind=kind,
+        reference=reference,
+    )
+
+
+def invoice_lines_read(items: list[Any], path: str) -> list[InvoiceLine]:
+    """The invoice-item lines of a page of lines fetched from Stripe (`GET .../lines`)."""
+    return [
+        line
+        for index, item in enumerate(items)
+        if (line := invoice_line_read(_Fields(_object(item, f"{path}[{index}]"), path))) is not None
+    ]
+
+
+def _object(value: Any, path: str) -> dict:
+    if not isinstance(value, dict):
+        raise EventBodyInvalid(f"{path} is {_kind(value)}, expected an object")
+    return value
 
 
 class _Fields:
@@ -293,6 +385,15 @@ class _Fields:
 
     def fields(self, key: str) -> _Fields:
         return _Fields(self._get(key, dict), f"{self.path}.{key}")
+
+    def each(self, key: str) -> list[_Fields]:
+        """Every object of a list (a Stripe list object's `data`)."""
+        items = self._get(key, list) or []
+        path = f"{self.path}.{key}"
+        return [
+            _Fields(_object(item, f"{path}[{index}]"), f"{path}[{index}]")
+            for index, item in enumerate(items)
+        ]
 
     def first(self, key: str) -> _Fields:
         """The first object of a list (a Stripe list object's `data`)."""

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.forms import OnceForm
 from core.views import form_action
 from membership import services
-from membership.billing import selectors
+from membership.billing import receipts, selectors
 from membership.billing.catalogue import CreditPack
 from membership.billing.client import BillingUnavailable
 from membership.billing.services import billing_checkout_start, billing_portal_url
@@ -41,6 +41,17 @@ def checkout(request):
         invalid="Please try again from this page.",
     )
     return redirect(started.value if started else "membership_billing")
+
+
+@require_GET
+@login_required
+def receipt(request, pk: int):
+    """A printable receipt of one of the member's own payments."""
+    member = services.member_get_or_create(user=request.user)
+    found = receipts.payment_receipt(member, pk)
+    if found is None:
+        raise Http404("No such payment of yours.")
+    return render(request, "membership/receipt.html", {"receipt": found})
 
 
 @require_POST

@@ -16,8 +16,13 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from membership.billing.client import BillingUnavailable, stripe_client
+from membership.billing.invoices import invoice_lines_settle
 from membership.billing.ledger import ledger_record
-from membership.billing.payments import CheckoutPayment, payment_handler
+from membership.billing.payments import (
+    CheckoutPayment,
+    payment_handler,
+    payment_intent_handler,
+)
 from membership.billing.refunds import charge_refunds_record
 from membership.billing.stripe_events import (
     CHECKOUT_EXPIRED,
@@ -26,6 +31,7 @@ from membership.billing.stripe_events import (
     EventBodyInvalid,
     InvoiceFacts,
     InvoicePayment,
+    PaymentIntentFacts,
     StripeEventBody,
     SubscriptionFacts,
     event_body_read,
@@ -112,6 +118,8 @@ def webhook_event_handle(event: StripeEventBody) -> StripeEvent:
                 return known
             if _is_payment_checkout(event):
                 return _payment_checkout_handle(event)
+            if isinstance(event.facts, PaymentIntentFacts):
+                return _payment_intent_handle(event, event.facts)
             if isinstance(event.facts, ChargeFacts):
                 outcome, note = charge_refunds_record(event.facts)
                 return _store(event, _membership_of(event.facts.customer_id), outcome, note)
@@ -163,6 +171,21 @@ def _payment_checkout_handle(event: StripeEventBody) -> StripeEvent:
                 paid=facts.paid,
             )
         )
+    return _store(event, _membership_of(facts.customer_id), outcome, note)
+
+
+def _payment_intent_handle(event: StripeEventBody, facts: PaymentIntentFacts) -> StripeEvent:
+    """An off-session payment succeeded or failed: the app whose kind its metadata names
+    applies it (a desk sale); intents Toolgate did not make off-session (a subscription's
+    invoice, a Checkout payment: their own events record them) are stored as ignored."""
+    handler = payment_intent_handler(facts.kind) if facts.kind else None
+    if handler is None:
+        outcome, note = (
+            StripeEvent.Outcome.IGNORED,
+            f"payment {facts.payment_intent_id} is not an off-session payment Toolgate follows",
+        )
+    else:
+        outcome, note = handler(facts)
     return _store(event, _membership_of(facts.customer_id), outcome, note)
 
 
@@ -304,7 +327,8 @@ def subscription_fetch(subscription_id: str) -> dict:
 
 
 def _record_invoice_payment(membership: Membership, invoice: InvoicePayment) -> bool:
-    """One Payment row per paid invoice, so the member and staff see Stripe payments too."""
+    """One Payment row per paid invoice, so the member and staff see Stripe payments too; the
+    on-account charges its invoice items carried are then settled (each line once)."""
     if invoice.amount_paid <= 0 or not invoice.invoice_id:
         return False
     payment, created = Payment.objects.get_or_create(
@@ -331,4 +355,5 @@ def _record_invoice_payment(membership: Membership, invoice: InvoicePayment) -> 
             memo=payment.note,
             occurred_at=invoice.paid_at,
         )
-    return created
+    settled = invoice_lines_settle(invoice=invoice, member=membership.member, payment=payment)
+    return created or settled > 0

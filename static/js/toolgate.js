@@ -43,3 +43,8 @@ document.addEventListener("htmx:afterSwap", function (event) {
     (field || dialog || target).focus({preventScroll: true});
   }
 });
+
+// A receipt's Print button (the browser's own print works as well: the print CSS does the rest).
+document.addEventListener("click", function (event) {
+  if (event.target.closest("[data-print]")) window.print();
+});

@@ -725,3 +725,110 @@ def test_hand_over_rules(is_owner, is_staff, same_member, state, now, expected):
         is_owner=is_owner, is_staff=is_staff, same_member=same_member, state=state, start=T, now=now
     )
     assert (refused.reason if refused else None) == expected
+
+
+# The waitlist: who may wait, what a freed span means for each waiting member, the offer's clock.
+
+TAKEN = [(T, T + H)]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "own", "reason"),
+    [
+        ({"taken": TAKEN}, False, None),
+        ({"held": [(T, T + H, "10:30")]}, False, None),  # held for another waiting member
+        ({}, False, Refusal.WAIT_FREE),
+        ({"taken": TAKEN}, True, Refusal.WAIT_YOURS),
+        ({"taken": TAKEN, "certified": False}, False, Refusal.NOT_CERTIFIED),
+        ({"taken": TAKEN, "may_use_machines": False}, False, Refusal.MEMBERSHIP_INACTIVE),
+        ({"taken": TAKEN, "member_week_minutes": 6 * 60}, False, Refusal.WEEKLY_QUOTA),
+        ({"taken": TAKEN, "blocks": [(T, T + H, "Class")]}, False, Refusal.BLOCKED),
+    ],
+)
+def test_who_may_wait_for_a_span(kwargs, own, reason):
+    """A member waits only for a span taken by someone else, and only if every other booking
+    rule would let them book it: the refusal is the one the booking would get."""
+    refused = rules.wait_refusal(facts(**kwargs), LASER, own_booking=own)
+    assert (refused.reason if refused else None) == reason
+
+
+def test_waiting_beyond_the_horizon_is_refused_as_booking_is():
+    """The booking horizon holds for waits too, with the booking's sentence."""
+    far = T + timedelta(days=20)
+    refused = rules.wait_refusal(
+        facts(far, far + H, opening=None, taken=[(far, far + H)]), LASER, own_booking=False
+    )
+    assert refused.reason is Refusal.TOO_FAR_AHEAD
+    assert "open 14 days ahead" in refused.message
+
+
+def test_a_span_held_for_a_waiting_member_refuses_others_until_the_deadline():
+    """While an offer is open, nobody else books into it, nor into its buffer."""
+    held = [(T, T + H + 15 * M, "10:30")]
+    refused = rules.booking_refusal(facts(T + H, T + 2 * H, held=held), LASER)
+    assert refused.reason is Refusal.HELD
+    assert "by 10:30" in refused.message
+    assert rules.booking_refusal(facts(T + H + 30 * M, T + 2 * H, held=held), LASER) is None
+
+
+@pytest.mark.parametrize(
+    ("refusal", "verdict"),
+    [
+        (None, rules.Verdict.OFFER),
+        (Refusal.OVERLAP, rules.Verdict.WAIT),
+        (Refusal.HELD, rules.Verdict.WAIT),
+        (Refusal.BLOCKED, rules.Verdict.WAIT),
+        (Refusal.OUT_OF_SERVICE, rules.Verdict.WAIT),
+        (Refusal.NOT_CERTIFIED, rules.Verdict.SKIP),
+        (Refusal.MEMBERSHIP_INACTIVE, rules.Verdict.SKIP),
+        (Refusal.DAILY_QUOTA, rules.Verdict.SKIP),
+        (Refusal.IN_PAST, rules.Verdict.OVER),
+    ],
+)
+def test_what_a_freed_span_means_for_a_waiting_member(refusal, verdict):
+    """Free for them: offer; still taken for everyone: wait on; refused for them alone (a lost
+    certification): pass them over; too late: the wait is over."""
+    refused = rules.Refused(refusal, "why") if refusal else None
+    assert rules.offer_verdict(refused) is verdict
+
+
+@pytest.mark.parametrize(
+    ("now", "start", "deadline"),
+    [
+        (NOW, T, NOW + 30 * M),  # a day ahead: the whole offer time
+        (T - 10 * M, T, T),  # starts in ten minutes: held until the start
+        (T + 5 * M, T, T + 30 * M),  # begun: until its first slot ends (a walk-up booking)
+        (T + 30 * M, T, None),  # its first slot is over: too late to offer
+    ],
+)
+def test_an_offer_lasts_its_minutes_but_never_past_the_start(now, start, deadline):
+    assert rules.offer_deadline(now=now, start=start, offer_minutes=30, slot_minutes=30) == deadline
+
+
+@pytest.mark.parametrize(
+    ("owner", "state", "until", "reason"),
+    [
+        (True, "offered", T, None),
+        (False, "offered", T, Refusal.NOT_YOURS),
+        (True, "offered", NOW, Refusal.OFFER_CLOSED),  # the deadline has come
+        (True, "booked", T, Refusal.OFFER_CLOSED),  # taken already (a second click)
+        (True, "waiting", None, Refusal.OFFER_CLOSED),
+    ],
+)
+def test_an_offer_is_taken_by_its_member_before_its_deadline(owner, state, until, reason):
+    refused = rules.accept_refusal(is_owner=owner, state=state, offer_until=until, now=NOW)
+    assert (refused.reason if refused else None) == reason
+
+
+@pytest.mark.parametrize(
+    ("owner", "state", "reason"),
+    [
+        (True, "waiting", None),
+        (True, "offered", None),
+        (False, "waiting", Refusal.NOT_YOURS),
+        (True, "left", Refusal.WAIT_CLOSED),
+    ],
+)
+def test_a_member_leaves_their_own_open_wait(owner, state, reason):
+    refused = rules.leave_refusal(is_owner=owner, state=state)
+    assert (refused.reason if refused else None) == reason

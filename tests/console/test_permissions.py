@@ -22,7 +22,18 @@ PAGES = [
     ("equipment:problem_list", None),
     ("console:reports", None),
     ("console:utilization", None),
+    ("console:report_no_shows", None),
+    ("console:report_certifications", None),
+    ("console:report_members", None),
+    ("console:report_money", None),
 ]
+REPORTS = {
+    "console:utilization",
+    "console:report_no_shows",
+    "console:report_certifications",
+    "console:report_members",
+    "console:report_money",
+}
 
 
 @pytest.fixture
@@ -37,7 +48,7 @@ def test_members_and_instructors_get_403(client, subjects, role, name, arg):
     url = reverse(name, args=[subjects[arg]] if arg else [])
     assert client.get(url).status_code == 403
     assert client.get(url, headers={"HX-Request": "true"}).status_code == 403
-    if name in ("console:utilization",):
+    if name in REPORTS:
         assert client.get(url + "?format=csv").status_code == 403
     elif name not in ("console:today", "console:setup", "console:reports"):
         assert client.post(url, {"name": "X"}).status_code in (403, 405)

@@ -174,7 +174,7 @@ def test_the_page_shows_charts_with_tables_and_a_csv(
 
     with time_machine.travel(datetime(2026, 11, 4, 12, tzinfo=LA)):
         client.get(url)
-        with django_assert_max_num_queries(14):
+        with django_assert_max_num_queries(15):
             page = client.get(url).content.decode()
         csv = client.get(url + "&format=csv").content.decode()
     assert page.count('<svg class="chart') == 3

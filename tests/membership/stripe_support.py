@@ -53,6 +53,9 @@ class FakeStripeAPI(stripe.HTTPClient):
         self.requests: list[Request] = []
         self.subscriptions: dict[str, dict] = {}
         self.refunds: list[dict] = []  # made through the API, or added as if in the dashboard
+        self.invoice_lines: dict[str, list[dict]] = {}  # every line of an invoice, by its id
+        self.invoice_items: dict[str, dict] = {}  # made through the API, by id
+        self.payment_intents: dict[str, dict] = {}  # made through the API, by id
         # What an off-session PaymentIntent does: "succeeded", "authentication_required" (SCA),
         # "card_declined"; and whether the customer has a saved card.
         self.card_outcome = "succeeded"
@@ -127,6 +130,7 @@ class FakeStripeAPI(stripe.HTTPClient):
                 "payment_intent": params["payment_intent"],
                 "status": "succeeded",
                 "currency": "usd",
+                "created": int(time.time()),
             }
             self.refunds.append(refund)
             return self._ok(refund)
@@ -148,8 +152,17 @@ class FakeStripeAPI(stripe.HTTPClient):
                 "customer": params["customer"],
                 "payment_method": params["payment_method"],
                 "status": "succeeded",
+                "metadata": {
+                    key[len("metadata[") : -1]: value
+                    for key, value in params.items()
+                    if key.startswith("metadata[")
+                },
+                "last_payment_error": None,
+                "created": int(time.time()),
             }
-            if self.card_outcome == "succeeded":
+            self.payment_intents[intent["id"]] = intent
+            if self.card_outcome in {"succeeded", "processing", "requires_action"}:
+                intent["status"] = self.card_outcome
                 return self._ok(intent)
             intent["status"] = "requires_payment_method"
             error = {
@@ -170,9 +183,32 @@ class FakeStripeAPI(stripe.HTTPClient):
                 "customer": params["customer"],
                 "description": params.get("description"),
                 "invoice": None,
+                "metadata": {
+                    key[len("metadata[") : -1]: value
+                    for key, value in params.items()
+                    if key.startswith("metadata[")
+                },
+                "created": int(time.time()),
             }
+            self.invoice_items[item["id"]] = item
             return self._ok(item)
-        if method == "get" and path == "/v1/refunds":
+        if method == "get" and path.startswith("/v1/invoices/") and path.endswith("/lines"):
+            lines = self.invoice_lines[path.split("/")[3]]
+            start = 0
+            if "starting_after" in params:
+                start = 1 + next(
+                    i for i, x in enumerate(lines) if x["id"] == params["starting_after"]
+                )
+            page = lines[start : start + int(params.get("limit", 10))]
+            return self._ok(
+                {
+                    "object": "list",
+                    "data": page,
+                    "has_more": start + len(page) < len(lines),
+                    "url": path,
+                }
+            )
+        if method == "get" and path == "/v1/refunds" and "payment_intent" in params:
             found = [r for r in self.refunds if r["payment_intent"] == params["payment_intent"]]
             return self._ok(
                 {"object": "list", "data": found, "has_more": False, "url": "/v1/refunds"}
@@ -195,7 +231,37 @@ class FakeStripeAPI(stripe.HTTPClient):
                     "url": "/v1/subscriptions",
                 }
             )
+        for prefix, objects in (
+            ("/v1/payment_intents", self.payment_intents),
+            ("/v1/invoiceitems", self.invoice_items),
+            ("/v1/refunds", {r["id"]: r for r in self.refunds}),
+        ):
+            if method == "get" and path == prefix:
+                return self._listing(list(objects.values()), params, path)
+            if method == "get" and path.startswith(prefix + "/"):
+                found = objects.get(path.rsplit("/", 1)[1])
+                if found is None:
+                    return json.dumps(self._missing), 404, {}
+                return self._ok(found)
         raise AssertionError(f"Unexpected Stripe call {method.upper()} {path}")
+
+    _missing = {"error": {"type": "invalid_request_error", "code": "resource_missing"}}
+
+    def _listing(self, objects: list[dict], params: dict[str, str], url: str):
+        """A list answer: created on or after `created[gte]`, newest first, `limit` a page."""
+        since = int(params.get("created[gte]", 0))
+        found = sorted(
+            (o for o in objects if o.get("created", 0) >= since),
+            key=lambda o: (o.get("created", 0), o["id"]),
+            reverse=True,
+        )
+        start = 0
+        if "starting_after" in params:
+            start = 1 + next(i for i, o in enumerate(found) if o["id"] == params["starting_after"])
+        page = found[start : start + int(params.get("limit", 10))]
+        return self._ok(
+            {"object": "list", "data": page, "has_more": start + len(page) < len(found), "url": url}
+        )
 
     @staticmethod
     def _ok(body: dict):
@@ -214,6 +280,22 @@ def subscription_started(
         period_start=now,
         period_end=now + timedelta(days=30),
         membership_id=membership_id,
+    )
+    api.subscriptions[subscription["id"]] = subscription
+    return subscription
+
+
+def subscription_held(api: FakeStripeAPI, membership, *, status: str = "active") -> dict:
+    """Stripe holds `membership`'s own subscription (a StripeMembershipFactory's ids), its
+    period starting now."""
+    now = datetime.now(tz=UTC)
+    subscription = subscription_object(
+        subscription_id=membership.stripe_subscription_id,
+        customer=membership.stripe_customer_id,
+        status=status,
+        period_start=now,
+        period_end=now + timedelta(days=30),
+        membership_id=membership.pk,
     )
     api.subscriptions[subscription["id"]] = subscription
     return subscription
@@ -390,6 +472,52 @@ def invoice_object(
     }
 
 
+def invoice_item_line(item: dict, *, invoice_id: str = "") -> dict:
+    """The invoice line Stripe makes of an invoice item (its metadata copied onto the line)."""
+    return {
+        "id": new_id("il"),
+        "object": "line_item",
+        "amount": item["amount"],
+        "currency": item["currency"],
+        "description": item.get("description"),
+        "invoice": invoice_id,
+        "metadata": dict(item.get("metadata") or {}),
+        "parent": {
+            "invoice_item_details": {
+                "invoice_item": item["id"],
+                "proration": False,
+                "proration_details": {"credited_items": None},
+                "subscription": None,
+            },
+            "subscription_item_details": None,
+            "type": "invoice_item_details",
+        },
+        "period": {"end": int(time.time()), "start": int(time.time())},
+        "quantity": 1,
+    }
+
+
+def invoice_with_items(
+    api: FakeStripeAPI, *, subscription: dict, items: list[dict], lines_in_event: int = 10
+) -> dict:
+    """The paid invoice of `subscription`'s next period carrying `items` (invoice items as
+    Toolgate made them); the event holds the first `lines_in_event` lines, as Stripe's does,
+    and the fake answers `GET /v1/invoices/<id>/lines` with all of them."""
+    invoice = invoice_object(subscription=subscription, paid=True)
+    lines = invoice["lines"]["data"] + [
+        invoice_item_line(item, invoice_id=invoice["id"]) for item in items
+    ]
+    total = sum(line["amount"] for line in lines)
+    api.invoice_lines[invoice["id"]] = lines
+    invoice.update(amount_due=total, amount_paid=total, subtotal=total, total=total)
+    invoice["lines"].update(
+        data=lines[:lines_in_event],
+        has_more=len(lines) > lines_in_event,
+        total_count=len(lines),
+    )
+    return invoice
+
+
 def checkout_session_object(*, membership_id: int, customer: str, subscription_id: str) -> dict:
     session_id = new_id("cs_test")
     base = settings.SITE_URL + "/billing/"
@@ -465,9 +593,35 @@ def refund_in_dashboard(api: FakeStripeAPI, *, payment_intent: str, amount: int)
         "payment_intent": payment_intent,
         "status": "succeeded",
         "currency": "usd",
+        "created": int(time.time()),
     }
     api.refunds.append(refund)
     return refund
+
+
+def payment_intent_ended(
+    api: FakeStripeAPI,
+    intent_id: str,
+    *,
+    succeeded: bool,
+    code: str = "card_declined",
+    decline_code: str = "insufficient_funds",
+) -> dict:
+    """Stripe finished an intent Toolgate made (the fake holds it): it succeeded, or failed
+    with the bank's reason. The object as its payment_intent.* event shows it."""
+    intent = api.payment_intents[intent_id]
+    intent["status"] = "succeeded" if succeeded else "requires_payment_method"
+    intent["last_payment_error"] = (
+        None
+        if succeeded
+        else {
+            "type": "card_error",
+            "code": code,
+            "decline_code": decline_code,
+            "message": "Your card has insufficient funds.",
+        }
+    )
+    return copy.deepcopy(intent)
 
 
 def charge_object(*, payment_intent: str, amount: int, amount_refunded: int, currency="usd"):
@@ -526,3 +680,14 @@ def sign(payload: str, *, secret: str = WEBHOOK_SECRET, timestamp: int | None = 
 def encode(event_body: dict) -> str:
     # Stripe sends pretty-printed JSON; the signature covers these exact bytes.
     return json.dumps(event_body, indent=2)
+
+
+def reconcile(*args: str) -> str:
+    """`manage.py reconcile_billing` with `args`: what it printed."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("reconcile_billing", *args, stdout=out)
+    return out.getvalue()

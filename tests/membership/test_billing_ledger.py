@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 from membership.billing import selectors
 from membership.models import LedgerEntry, Payment
 from tests.factories.membership import PlanFactory, StripeMembershipFactory
@@ -11,15 +9,7 @@ from tests.membership import stripe_support as s
 
 
 def _paid_invoice(stripe_api, membership, *, currency: str, amount: int) -> dict:
-    now = datetime.now(tz=UTC)
-    subscription = s.subscription_object(
-        subscription_id=membership.stripe_subscription_id,
-        customer=membership.stripe_customer_id,
-        status="active",
-        period_start=now,
-        period_end=now + timedelta(days=30),
-    )
-    stripe_api.subscriptions[subscription["id"]] = subscription
+    subscription = s.subscription_held(stripe_api, membership)
     invoice = s.invoice_object(subscription=subscription, paid=True)
     invoice.update(currency=currency, amount_paid=amount, amount_due=amount, total=amount)
     return invoice

@@ -9,7 +9,7 @@ import pytest
 from access.models import UsageSession
 from tests.factories.access import GateDeviceFactory, UsageSessionFactory
 from tests.factories.equipment import IncludedHoursFactory, MachineRateFactory
-from tests.membership.conftest import stripe_api  # noqa: F401 (a fixture)
+from tests.membership.conftest import deliver, stripe_api  # noqa: F401 (fixtures)
 
 
 @pytest.fixture

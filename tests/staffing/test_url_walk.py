@@ -37,11 +37,12 @@ from tests.factories.membership import (
     UserFactory,
 )
 from tests.factories.training import (
+    ClassSeriesFactory,
     ClassSessionFactory,
     EnrollmentFactory,
     MemberCertificationFactory,
 )
-from training.models import ClassSession, Enrollment
+from training.models import ClassSeries, ClassSession, Enrollment
 
 # Pages for members (or anyone): what a staff member of another location sees there is checked
 # below (SHARED) or is the same as any member's. Every other URL is a staff URL.
@@ -66,6 +67,10 @@ MEMBER_PAGES = {
     "equipment:problem_report",
     "bookings:my_bookings",
     "bookings:area_day",
+    # The waitlist is a member's own: join, leave, and the offer page (404 for anyone else).
+    "bookings:wait_new",
+    "bookings:wait_leave",
+    "bookings:wait_offer",
     "profile",
     "bookings:feed_reset",
     "bookings:member_feed",
@@ -198,8 +203,9 @@ def build_chain() -> Chain:
         machine=machine, member=member, badge_uid=badge.uid, source=AccessSource.GATE
     )
     entry = LedgerEntryFactory(id=FAR + 12, member=member)  # a cash payment at Raleigh's desk
+    series = ClassSeriesFactory(id=FAR + 13, certification=laser, location=raleigh)
     pks = [member.pk, badge.pk, booking.pk, running.pk, session.pk, enrollment.pk, grant.pk]
-    pks += [report.pk, laser.pk, entry.pk]
+    pks += [report.pk, laser.pk, entry.pk, series.pk]
     return Chain(
         menlo,
         raleigh,
@@ -236,6 +242,7 @@ def snapshot(chain: Chain) -> dict:
         "memberships": list(Membership.objects.values_list("pk", "status", "current_period_end")),
         "machines": list(Machine.objects.values_list("pk", "state", "name")),
         "sessions": list(ClassSession.objects.values_list("pk", "start", "cancelled_at")),
+        "series": list(ClassSeries.objects.values_list("pk", "capacity", "instructor_id")),
         "enrollments": list(Enrollment.objects.values_list("pk", "status")),
         "gates": list(
             chain.machine.gate_devices.values_list("device_id", "enabled", "secret", "machine_id")

@@ -16,5 +16,6 @@ class Command(BaseCommand):
         done = bookings_tick()
         self.stdout.write(
             f"no-shows released: {done['no_shows']}, completed: {done['completed']}, "
-            f"reminders queued: {done['reminders']}"
+            f"reminders queued: {done['reminders']}, waitlist offers lapsed: "
+            f"{done['offers_lapsed']}, waits over: {done['waits_over']}"
         )

@@ -1,4 +1,4 @@
-"""Compare memberships with their Stripe subscriptions and repair drift (for missed webhooks).
+"""Compare memberships and the ledger with Stripe and repair drift (for missed webhooks).
 The task runner's beat runs the same job nightly (docs/tasks.md); this runs it once, now."""
 
 from django.core.management.base import BaseCommand, CommandError
@@ -8,7 +8,10 @@ from membership.tasks import reconcile_billing
 
 
 class Command(BaseCommand):
-    help = "Compare memberships with Stripe subscriptions and fix drift. --dry-run only reports."
+    help = (
+        "Compare memberships with Stripe subscriptions, and the ledger's card payments, refunds "
+        "and invoice items with Stripe's; fix drift. --dry-run only reports."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(
@@ -23,7 +26,5 @@ class Command(BaseCommand):
         if drifts is None:
             self.stdout.write("Manual billing mode (no STRIPE_SECRET_KEY): nothing to reconcile.")
             return
-        verb = "would fix" if dry_run else "fixed"
-        for drift in drifts:
-            self.stdout.write(f"{verb}: {drift}")
-        self.stdout.write(f"{len(drifts)} membership(s) drifted from Stripe; {verb} {len(drifts)}.")
+        for line in drifts:
+            self.stdout.write(line)

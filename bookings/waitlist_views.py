@@ -1,0 +1,139 @@
+"""Waitlist pages: join the waitlist for a taken span (from the grid), leave it, and the offer
+page an email links to, which books the held time in one click or passes it on."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import BadRequest
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from bookings import services, waitlist
+from bookings.forms import WaitForm
+from bookings.models import Wait
+from bookings.outlook import member_outlook
+from bookings.states import WaitState
+from core import formats
+from core.errors import DomainError, DuplicateSubmission
+from core.forms import OnceForm
+from core.time import parse_instant, week_start
+from equipment.selectors import machines_bookable
+from locations.zones import activate
+from membership.services import member_get_or_create
+
+
+def _calendar_url(wait_or_machine, start) -> str:
+    slug = getattr(wait_or_machine, "slug", None) or wait_or_machine.machine.slug
+    monday = week_start(timezone.localtime(start).date())
+    return f"{reverse('bookings:machine_calendar', args=[slug])}?week={monday}"
+
+
+@login_required
+def wait_new(request, slug: str):
+    """GET: "Join the waitlist for this time?" (a panel by htmx, or a page). POST: join."""
+    machine = get_object_or_404(machines_bookable(), slug=slug)
+    activate(machine)  # its times in its location's zone
+    member = member_get_or_create(user=request.user)
+    if request.method == "GET":
+        zone = timezone.get_current_timezone()
+        start = parse_instant(request.GET.get("start", ""), zone)
+        end = parse_instant(request.GET.get("end", ""), zone)
+        if start is None or end is None:
+            raise BadRequest("Choose a booked time on the grid: that link names no time.")
+        context = {
+            "machine": machine,
+            "start": start,
+            "end": end,
+            "form": WaitForm(initial={"start": start, "end": end}),
+            "outlook": member_outlook(member=member, machine=machine),
+            "calendar_url": _calendar_url(machine, start),
+        }
+        template = "bookings/_wait_confirm.html" if request.htmx else "bookings/wait_new.html"
+        return render(request, template, context)
+    form = WaitForm(request.POST)
+    if not form.is_valid():
+        raise BadRequest("Choose a booked time on the grid to wait for.")
+    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    try:
+        waitlist.wait_join(
+            member=member,
+            machine=machine,
+            start=start,
+            end=end,
+            token=form.cleaned_data["form_token"],
+        )
+    except DuplicateSubmission:
+        pass  # the first submit joined and says so on the page it went to
+    except DomainError as rejected:
+        messages.error(request, rejected.message)
+    else:
+        messages.success(
+            request,
+            f"You are on the waitlist for {machine.name}, {formats.format_span(start, end)}. "
+            "If it frees up and you are first, we email you a link to book it.",
+        )
+    return redirect(_calendar_url(machine, start))
+
+
+def _own_wait(request, pk: int) -> Wait:
+    wait = get_object_or_404(Wait.objects.select_related("machine", "member"), pk=pk)
+    if wait.member.user_id != request.user.pk:
+        raise Http404  # someone else's place in line is none of this member's business
+    activate(wait)  # its times in its location's zone
+    return wait
+
+
+@login_required
+@require_POST
+def wait_leave(request, pk: int):
+    wait = _own_wait(request, pk)
+    form = OnceForm(request.POST)
+    if form.is_valid():
+        try:
+            waitlist.wait_leave(
+                wait=wait, actor=request.user, token=form.cleaned_data["form_token"]
+            )
+        except DuplicateSubmission:
+            pass
+        except DomainError as rejected:
+            messages.error(request, rejected.message)
+        else:
+            messages.success(request, f"You left the {wait.machine.name} waitlist.")
+    return redirect("bookings:my_bookings")
+
+
+@login_required
+def wait_offer(request, pk: int):
+    """GET: the offer, with "Book it" and "No thanks". POST: book it (the same rules as any
+    booking), or decline it (`decline` in the form) so the next member gets it."""
+    wait = _own_wait(request, pk)
+    if request.method == "POST":
+        form = OnceForm(request.POST)
+        if not form.is_valid():
+            raise BadRequest("The offer form was incomplete; nothing was changed.")
+        token = form.cleaned_data["form_token"]
+        try:
+            if "decline" in request.POST:
+                waitlist.wait_offer_decline(wait=wait, actor=request.user, token=token)
+                messages.success(request, "Passed on to the next member waiting. Thank you.")
+                return redirect("bookings:my_bookings")
+            booking = services.wait_offer_accept(wait=wait, actor=request.user, token=token)
+        except DuplicateSubmission:
+            return redirect("bookings:my_bookings")
+        except DomainError as rejected:
+            messages.error(request, rejected.message)
+            return redirect(reverse("bookings:wait_offer", args=[wait.pk]))
+        messages.success(
+            request,
+            f"Booked {booking.machine.name}, {formats.format_moment(booking.start)}"
+            f" to {formats.format_time(booking.end)}.",
+        )
+        return redirect("bookings:my_bookings")
+    is_open = wait.state == WaitState.OFFERED and wait.offer_until > timezone.now()
+    return render(
+        request, "bookings/wait_offer.html", {"wait": wait, "form": OnceForm(), "open": is_open}
+    )

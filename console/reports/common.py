@@ -1,0 +1,47 @@
+"""What every report shares: its period of whole local days, and percentages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.utils import timezone
+
+from core.time import local_midnight, week_start
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole local days, `first_day` to `last_day` inclusive, in the current time zone (the
+    report's location's: the view activates it)."""
+
+    first_day: date
+    last_day: date
+
+    @property
+    def start(self) -> datetime:
+        return local_midnight(self.first_day, timezone.get_current_timezone())
+
+    @property
+    def end(self) -> datetime:
+        """The local midnight after `last_day` (23, 24 or 25 hours after the day began)."""
+        return local_midnight(self.last_day + timedelta(days=1), timezone.get_current_timezone())
+
+
+def weeks_until(weeks: int, until: date | None = None) -> Period:
+    """The `weeks` local weeks (Monday to Sunday) ending with `until`'s week (today's)."""
+    last_week = week_start(until or timezone.localdate())
+    return Period(last_week - timedelta(weeks=weeks - 1), last_week + timedelta(days=6))
+
+
+def days_until(days: int, until: date | None = None) -> Period:
+    """The `days` local days ending with `until` (today)."""
+    last = until or timezone.localdate()
+    return Period(last - timedelta(days=days - 1), last)
+
+
+def share(part: int | float, whole: int | float) -> int | None:
+    """`part` as a whole percentage of `whole`; None when `whole` is nothing."""
+    if not whole:
+        return None
+    return round(100 * part / whole)

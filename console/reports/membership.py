@@ -1,0 +1,175 @@
+"""Members per local month: active at the month's end, new and churned in it; past due now.
+Two grouped queries whatever the data (and one for the past-due list).
+
+"Active" is a membership active or past due (it still opens machines in its grace period). A
+month's end state is read from the membership's history (`MembershipChange`): the last change
+before the month ended, else the state before the first change after it, else its state now;
+members who had not joined yet do not count. "New" is a change into active or past due from
+pending or cancelled (a member coming back counts again); "churned" a change out of them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from dateutil.relativedelta import relativedelta
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
+
+from console.reports.common import share
+from core.spreadsheet import spreadsheet_cell
+from core.time import local_midnight
+from membership.models import Membership, MembershipChange, MembershipStatus
+from membership.selectors import grace_ends
+from staffing.selectors import EVERYWHERE, Scope
+
+STANDING = (MembershipStatus.ACTIVE, MembershipStatus.PAST_DUE)
+
+
+@dataclass(frozen=True)
+class MemberMonth:
+    month: date  # its first day
+    active: int  # at the month's end (the current month: now)
+    new: int
+    churned: int
+    active_before: int  # at the month's start
+
+    @property
+    def churn_share(self) -> int | None:
+        return share(self.churned, self.active_before)
+
+
+@dataclass(frozen=True)
+class PastDue:
+    name: str
+    email: str
+    plan: str
+    paid_through: datetime | None
+    grace_end: datetime | None
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Memberships in good standing at one moment, per currency: how many and their monthly
+    prices' sum (MRR)."""
+
+    at: datetime
+    members: int
+    mrr: dict[str, int]  # currency -> minor units
+
+
+@dataclass(frozen=True)
+class MembersReport:
+    months: list[MemberMonth]
+    past_due: list[PastDue]
+
+
+def month_starts(months: int, until: date | None = None) -> list[date]:
+    """The first days of the `months` local months ending with `until`'s (today's)."""
+    last = (until or timezone.localdate()).replace(day=1)
+    return [last - relativedelta(months=months - 1 - i) for i in range(months)]
+
+
+def memberships_in(scope: Scope) -> QuerySet[Membership]:
+    return scope.filter(Membership.objects.all(), "member__home_location")
+
+
+def standing_at(moments: list[datetime], *, scope: Scope = EVERYWHERE) -> list[Standing]:
+    """How many memberships were in good standing at each of `moments`, and their MRR, in one
+    query (two correlated subqueries a moment)."""
+    changes = MembershipChange.objects.filter(membership=OuterRef("pk"))
+    annotations, sums = {}, {}
+    for i, moment in enumerate(moments):
+        before = changes.filter(created_at__lt=moment).order_by("-created_at", "-id")
+        after = changes.filter(created_at__gte=moment).order_by("created_at", "id")
+        annotations[f"s{i}"] = Coalesce(
+            Subquery(before.values("to_status")[:1]),
+            Subquery(after.values("from_status")[:1]),
+            F("status"),
+        )
+        counted = Q(**{f"s{i}__in": STANDING}, member__joined_at__lt=moment)
+        sums[f"n{i}"] = Count("pk", filter=counted)
+        sums[f"m{i}"] = Sum("plan__monthly_price_cents", filter=counted)
+    rows = list(
+        memberships_in(scope)
+        .annotate(**annotations)
+        .values("plan__currency")
+        .annotate(**sums)
+        .order_by("plan__currency")
+    )
+    return [
+        Standing(
+            moment,
+            sum(r[f"n{i}"] for r in rows),
+            {r["plan__currency"]: r[f"m{i}"] for r in rows if r[f"m{i}"]},
+        )
+        for i, moment in enumerate(moments)
+    ]
+
+
+def members(
+    *, months: int = 12, until: date | None = None, scope: Scope = EVERYWHERE
+) -> MembersReport:
+    zone = timezone.get_current_timezone()
+    firsts = month_starts(months, until)
+    bounds = [local_midnight(first, zone) for first in firsts]
+    now = timezone.now()
+    ends = [*bounds[1:], min(local_midnight(firsts[-1] + relativedelta(months=1), zone), now)]
+    standing = standing_at([bounds[0], *ends], scope=scope)
+    flows = {
+        _local_date(r["month"], zone): r
+        for r in scope.filter(MembershipChange.objects.all(), "membership__member__home_location")
+        .filter(created_at__gte=bounds[0], created_at__lt=ends[-1])
+        .annotate(month=TruncMonth("created_at", tzinfo=zone))
+        .values("month")
+        .annotate(
+            new=Count("id", filter=~Q(from_status__in=STANDING) & Q(to_status__in=STANDING)),
+            churned=Count("id", filter=Q(from_status__in=STANDING) & ~Q(to_status__in=STANDING)),
+        )
+    }
+    rows = []
+    for i, first in enumerate(firsts):
+        flow = flows.get(first, {})
+        rows.append(
+            MemberMonth(
+                first, standing[i + 1].members, flow.get("new", 0), flow.get("churned", 0),
+                standing[i].members,
+            )
+        )  # fmt: skip
+    past_due = [
+        PastDue(
+            m.member.display_name, m.member.user.email, m.plan.name, m.current_period_end,
+            grace_ends(m.current_period_end) if m.current_period_end else None,
+        )
+        for m in memberships_in(scope)
+        .filter(status=MembershipStatus.PAST_DUE)
+        .select_related("member__user", "plan")
+        .order_by("current_period_end", "pk")
+    ]  # fmt: skip
+    return MembersReport(rows, past_due)
+
+
+def _local_date(value: date | datetime, zone) -> date:
+    """TruncMonth gives an aware datetime (PostgreSQL) or one in `zone` (SQLite): its local date."""
+    if isinstance(value, datetime):
+        return timezone.localtime(value, zone).date() if timezone.is_aware(value) else value.date()
+    return value
+
+
+def members_csv_rows(report: MembersReport) -> list[list[str]]:
+    rows = [["section", "month", "active_at_end", "new", "churned", "churn_percent"]]
+    for m in report.months:
+        rows.append(
+            ["month", f"{m.month:%Y-%m}", str(m.active), str(m.new), str(m.churned),
+             "" if m.churn_share is None else str(m.churn_share)]
+        )  # fmt: skip
+    rows.append(["section", "member", "email", "plan", "paid_through", "machines_stop"])
+    zone = timezone.get_current_timezone()
+    for p in report.past_due:
+        rows.append(
+            ["past_due", spreadsheet_cell(p.name), spreadsheet_cell(p.email), p.plan,
+             p.paid_through.astimezone(zone).isoformat(timespec="minutes") if p.paid_through else "",
+             p.grace_end.astimezone(zone).isoformat(timespec="minutes") if p.grace_end else ""]
+        )  # fmt: skip
+    return rows

@@ -1,0 +1,164 @@
+"""A desk sale's off-session card payment that ends later: payment_intent.succeeded records it,
+payment_intent.payment_failed ends in a pay-by link for the member and a note to staff; each once,
+whatever order or how often Stripe delivers them."""
+
+from __future__ import annotations
+
+import pytest
+
+from membership.billing import desk
+from membership.models import LedgerEntry, Material, MaterialSale, StripeEvent
+from tests.factories.membership import StripeMembershipFactory
+from tests.membership import stripe_support as s
+
+
+@pytest.fixture
+def acrylic(db):
+    return Material.objects.create(
+        name="Acrylic 3 mm", unit="sheet", price_minor=1200, stock=5, low_stock_threshold=0
+    )
+
+
+@pytest.fixture
+def sell(stripe_api, acrylic, staff_user, django_capture_on_commit_callbacks):
+    """Sell two sheets to a Stripe member's card on file, the card doing `outcome`."""
+
+    def make(outcome: str) -> MaterialSale:
+        stripe_api.card_outcome = outcome
+        member = StripeMembershipFactory().member
+        with django_capture_on_commit_callbacks(execute=True):
+            sale = desk.material_sell(
+                member=member, material=acrylic, quantity=2, method="stripe", actor=staff_user
+            )
+        sale.refresh_from_db()
+        return sale
+
+    return make
+
+
+def _ledger(sale):
+    return list(
+        LedgerEntry.objects.filter(member=sale.member).values_list("method", "amount_minor")
+    )
+
+
+def _ended(stripe_api, sale, *, succeeded: bool, **kwargs) -> dict:
+    kind = "payment_intent.succeeded" if succeeded else "payment_intent.payment_failed"
+    intent = s.payment_intent_ended(
+        stripe_api, sale.payment_intent_id, succeeded=succeeded, **kwargs
+    )
+    return s.event(kind, intent)
+
+
+def test_a_card_still_processing_leaves_the_sale_awaiting_until_it_succeeds(
+    sell, stripe_api, deliver, mailoutbox
+):
+    sale = sell("processing")
+    assert (sale.state, sale.pay_url, _ledger(sale)) == ("awaiting", "", [])
+    assert mailoutbox == []
+
+    succeeded = _ended(stripe_api, sale, succeeded=True)
+    assert deliver(succeeded).json()["outcome"] == "applied"
+    assert deliver(succeeded).json()["outcome"] == "applied"  # the stored answer, unchanged
+    sale.refresh_from_db()
+    assert sale.state == "paid"
+    assert _ledger(sale) == [("stripe", 2400)]
+    # A late failure of the same payment (out of order) changes nothing.
+    assert deliver(_ended(stripe_api, sale, succeeded=False)).json()["outcome"] == "unchanged"
+    assert _ledger(sale) == [("stripe", 2400)] and mailoutbox == []
+
+
+def test_a_failed_card_ends_in_a_pay_by_link_once_and_staff_are_told(
+    sell, stripe_api, deliver, mailoutbox, staff_user
+):
+    sale = sell("processing")
+    failed = _ended(stripe_api, sale, succeeded=False)
+    assert deliver(failed).json()["outcome"] == "applied"
+    sale.refresh_from_db()
+    assert sale.state == "awaiting" and sale.pay_url.startswith("https://checkout.stripe.com/")
+    (link,) = stripe_api.calls("post", "/v1/checkout/sessions")
+    assert link.params["line_items[0][price_data][unit_amount]"] == "2400"
+    assert link.params["metadata[toolgate_ref]"] == str(sale.pk)
+    assert link.headers["Idempotency-Key"] == f"toolgate-sale-link-{sale.pk}"
+    to_member, to_staff = sorted(mailoutbox, key=lambda m: m.to != [sale.member.user.email])
+    assert to_member.to == [sale.member.user.email] and sale.pay_url in to_member.body
+    assert to_staff.to == [staff_user.email]
+    assert "insufficient_funds" in to_staff.body and "$24.00" in to_staff.body
+
+    # The same failure again, in a second event, sends no second link or email.
+    again = _ended(stripe_api, sale, succeeded=False)
+    assert deliver(again).json()["outcome"] == "unchanged"
+    assert len(stripe_api.calls("post", "/v1/checkout/sessions")) == 1 and len(mailoutbox) == 2
+
+    # The member pays by the link: recorded once, and the sale is paid.
+    paid = s.event("checkout.session.completed", s.payment_session_object(link))
+    assert deliver(paid).json()["outcome"] == "applied"
+    sale.refresh_from_db()
+    assert sale.state == "paid" and _ledger(sale) == [("stripe", 2400)]
+
+
+def test_sca_needed_at_the_desk_sends_one_link_whatever_the_failure_event_says(
+    sell, stripe_api, deliver, mailoutbox
+):
+    """Stripe also sends payment_intent.payment_failed for the intent that wanted
+    authentication: the link the desk sent stands, nothing is sent twice."""
+    sale = sell("authentication_required")
+    assert sale.state == "awaiting" and sale.pay_url and len(mailoutbox) == 1
+    failed = _ended(stripe_api, sale, succeeded=False, code="authentication_required")
+    assert deliver(failed).json()["outcome"] == "unchanged"
+    assert len(stripe_api.calls("post", "/v1/checkout/sessions")) == 1 and len(mailoutbox) == 1
+
+
+def test_requires_action_without_an_error_is_sca_too(sell, stripe_api):
+    sale = sell("requires_action")
+    assert sale.state == "awaiting" and sale.pay_url
+    assert sale.payment_intent_id in stripe_api.payment_intents
+
+
+def test_a_failure_of_a_sale_declined_at_the_desk_is_ignored(
+    sell, stripe_api, deliver, acrylic, staff_user
+):
+    """The declined sale was never kept; a later sale with the same number is not touched."""
+    with pytest.raises(desk.SaleRefused):
+        sell("card_declined")
+    (declined,) = stripe_api.payment_intents.values()
+    later = sell("succeeded")
+    failed = s.event(
+        "payment_intent.payment_failed",
+        s.payment_intent_ended(stripe_api, declined["id"], succeeded=False),
+    )
+    failed["data"]["object"]["metadata"]["toolgate_ref"] = str(later.pk)
+    assert deliver(failed).json()["outcome"] == "ignored"
+    later.refresh_from_db()
+    assert later.state == "paid" and later.pay_url == ""
+
+
+def test_intents_toolgate_did_not_make_off_session_are_ignored(stripe_api, deliver):
+    intent = {
+        "id": "pi_Subscription",
+        "object": "payment_intent",
+        "amount": 10000,
+        "currency": "usd",
+        "customer": "cus_Someone",
+        "metadata": {},
+        "status": "requires_payment_method",
+    }
+    response = deliver(s.event("payment_intent.payment_failed", intent))
+    assert response.json()["outcome"] == "ignored"
+
+
+def test_a_failure_naming_another_customer_or_forged_changes_nothing(
+    sell, stripe_api, deliver, mailoutbox
+):
+    sale = sell("processing")
+    failed = _ended(stripe_api, sale, succeeded=False)
+    failed["data"]["object"]["customer"] = "cus_SomeoneElse"
+    assert deliver(failed).status_code == 400
+    forged = _ended(stripe_api, sale, succeeded=False)
+    assert deliver(forged, secret="whsec_not_ours").status_code == 400
+    succeeded = _ended(stripe_api, sale, succeeded=True)
+    succeeded["data"]["object"]["amount"] = 1
+    assert deliver(succeeded).status_code == 400
+    sale.refresh_from_db()
+    assert (sale.state, sale.pay_url, _ledger(sale)) == ("awaiting", "", [])
+    assert not StripeEvent.objects.exists() and mailoutbox == []
