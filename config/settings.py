@@ -298,6 +298,8 @@ CLASS_FEE_FULL_REFUND_HOURS = int(os.environ.get("CLASS_FEE_FULL_REFUND_HOURS", 
 CLASS_FEE_PAY_BY_HOURS = int(os.environ.get("CLASS_FEE_PAY_BY_HOURS", "24"))
 # Prepaid credits bought this many months ago and not spent expire (a ledger entry); 0: never.
 CREDITS_EXPIRE_MONTHS = int(os.environ.get("CREDITS_EXPIRE_MONTHS", "0"))
+# Day passes (docs/billing.md, "Day passes") are sold for today or up to this many days ahead.
+DAY_PASS_AHEAD_DAYS = int(os.environ.get("DAY_PASS_AHEAD_DAYS", "30"))
 # Days a past-due membership keeps machine access after its paid period ends.
 MEMBERSHIP_GRACE_DAYS = int(os.environ.get("MEMBERSHIP_GRACE_DAYS", "3"))
 

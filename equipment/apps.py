@@ -15,4 +15,7 @@ class EquipmentConfig(AppConfig):
     verbose_name = "Equipment"
 
     def ready(self) -> None:
+        from equipment.daypasses import services as day_passes
+
         post_migrate.connect(grant_equipment_permissions, sender=self)
+        day_passes.register()
