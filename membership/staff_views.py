@@ -12,6 +12,7 @@ from membership.billing import desk
 from membership.billing import selectors as billing_selectors
 from membership.billing.config import billing_mode
 from membership.billing.ledger import ledger_reverse
+from membership.billing.sections import staff_sections
 from membership.errors import CardTokenInvalid
 from membership.forms import (
     BadgeAssignForm,
@@ -80,6 +81,7 @@ def _detail_context(member: Member, **forms) -> dict:
         "reverse_form": LedgerReverseForm(),
         "sale_form": MaterialSaleForm(),
         "sales": member.material_sales.select_related("material")[:20],
+        "staff_sections": staff_sections(member),
     }
     context.update(forms)
     return context

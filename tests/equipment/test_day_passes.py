@@ -3,10 +3,12 @@ Checkout, each payment one ledger entry of kind day pass; webhooks applied once.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
+from django.urls import reverse
 
 from equipment.daypasses import services
 from equipment.daypasses.services import DayPassRefused
@@ -63,9 +65,7 @@ def test_a_pass_sold_for_cash_is_paid_and_in_the_ledger(member, product, cashier
     assert entry.memo == "Day pass: Laser day on 2026-12-03"
 
 
-def test_a_pass_bought_twice_for_the_same_day_is_refused_and_charged_once(
-    member, product, cashier
-):
+def test_a_pass_bought_twice_for_the_same_day_is_refused_and_charged_once(member, product, cashier):
     services.day_pass_sell_at_desk(
         holder=member, product=product, day=TODAY, method="cash", actor=cashier
     )
@@ -108,9 +108,7 @@ def test_today_is_read_in_the_zone_of_the_passes_location(member, cashier):
     )
 
 
-def test_a_product_no_longer_sold_or_a_seller_without_the_permission_sells_nothing(
-    member, product
-):
+def test_a_product_no_longer_sold_or_a_seller_without_the_permission_sells_nothing(member, product):
     with pytest.raises(DayPassRefused, match="Only staff who may take payments"):
         services.day_pass_sell_at_desk(
             holder=member, product=product, day=TODAY, method="cash", actor=UserFactory()
@@ -270,9 +268,12 @@ def test_a_pass_paid_through_two_checkouts_is_refunded_the_second_time(
     first, second = stripe_api.calls("post", "/v1/checkout/sessions")
     deliver(s.event("checkout.session.completed", s.payment_session_object(second)))
     stale = s.payment_session_object(first)
-    assert deliver(s.event("checkout.session.expired", dict(stale, status="expired"))).json()[
-        "outcome"
-    ] == "unchanged"
+    assert (
+        deliver(s.event("checkout.session.expired", dict(stale, status="expired"))).json()[
+            "outcome"
+        ]
+        == "unchanged"
+    )
     deliver(s.event("checkout.session.completed", stale))
     (refund,) = stripe_api.calls("post", "/v1/refunds")
     assert refund.params["payment_intent"] == stale["payment_intent"]
@@ -292,3 +293,53 @@ def test_a_session_for_an_unknown_pass_is_refused(stripe_api, deliver, product):
     session["metadata"] = {"toolgate_kind": "day_pass", "toolgate_ref": "999999"}
     assert deliver(s.event("checkout.session.completed", session)).status_code == 400
     assert not LedgerEntry.objects.exists()
+
+
+# The pages: the member's billing page buys, the member's staff page sells.
+
+
+def _token(html: str) -> str:
+    return re.search(r'name="form_token" value="([^"]+)"', html).group(1)
+
+
+def test_a_member_buys_a_pass_from_the_billing_page(stripe_api, client, product):
+    holder = MemberFactory()
+    client.force_login(holder.user)
+    page = client.get(reverse("membership_billing")).content.decode()
+    assert f'data-day-pass-product="{product.pk}"' in page and "Laser LA" in page
+    response = client.post(
+        reverse("equipment:day_pass_buy", args=[product.pk]),
+        {"form_token": _token(page), "day": "2026-12-03"},
+    )
+    assert response["Location"].startswith("https://checkout.stripe.com/")
+    assert DayPass.objects.get(holder=holder).state == DayPassState.AWAITING
+    past = client.post(
+        reverse("equipment:day_pass_buy", args=[product.pk]),
+        {"form_token": _token(page), "day": "2026-12-01"},
+        follow=True,
+    )
+    assert "That day is over" in past.content.decode()
+
+
+def test_staff_sell_a_pass_from_the_members_page(client, member, product, cashier):
+    client.force_login(cashier)
+    page = client.get(reverse("staff_member_detail", args=[member.pk])).content.decode()
+    assert "Sell a day pass" in page
+    response = client.post(
+        reverse("equipment:day_pass_sell", args=[member.pk]),
+        {"form_token": _token(page), "product": product.pk, "day": "2026-12-03", "method": "cash"},
+        follow=True,
+    )
+    assert "Laser day for 2026-12-03 sold." in response.content.decode()
+    assert _ledger(member) == [("day_pass", "cash", 4000, "usd")]
+    billing = client.get(reverse("staff_member_detail", args=[member.pk])).content.decode()
+    assert "Thu 3 Dec 2026: Laser day · Paid" in billing
+
+
+def test_someone_who_may_not_take_payments_cannot_sell_a_pass(client, member, product):
+    client.force_login(UserFactory())
+    response = client.post(
+        reverse("equipment:day_pass_sell", args=[member.pk]),
+        {"product": product.pk, "day": "2026-12-03", "method": "cash"},
+    )
+    assert response.status_code == 403 and not DayPass.objects.exists()
