@@ -20,7 +20,6 @@ from tests.factories.equipment import MachineFactory
 from tests.factories.locations import LocationFactory
 from tests.factories.membership import MemberFactory, StripeMembershipFactory, UserFactory
 from tests.membership import stripe_support as s
-from tests.membership.conftest import deliver, stripe_api  # noqa: F401 (fixtures)
 
 # 20:00 on 3 December in Los Angeles; already the 4th in Seoul.
 NOW = datetime(2026, 12, 4, 4, 0, tzinfo=UTC)
