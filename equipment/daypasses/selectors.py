@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.db.models import QuerySet
 
@@ -15,7 +16,7 @@ from locations.models import Location
 from membership.models import Member
 
 
-def _named(through: type, column: str, product_ids: set[int]) -> dict[int, frozenset[int]]:
+def _named(through: Any, column: str, product_ids: set[int]) -> dict[int, frozenset[int]]:
     named: dict[int, set[int]] = {}
     for product_id, other in through.objects.filter(daypassproduct_id__in=product_ids).values_list(
         "daypassproduct_id", column
@@ -67,15 +68,17 @@ def pass_machines(machines: Iterable[Machine]) -> dict[int, PassMachine]:
             "pk", "time_zone"
         )
     }
-    return {
-        machine.pk: PassMachine(
+    opened = {}
+    for machine in machines:
+        location_id = machine.location_id
+        assert location_id is not None, "every machine stands at a location"
+        opened[machine.pk] = PassMachine(
             machine_id=machine.pk,
             certification_id=machine.required_certification_id,
-            location_id=machine.location_id,
-            zone=zones[machine.location_id],
+            location_id=location_id,
+            zone=zones[location_id],
         )
-        for machine in machines
-    }
+    return opened
 
 
 def day_pass_opens_span(
