@@ -206,10 +206,11 @@ def ledger_entry_reverse(request, pk: int):
 def material_sell(request, pk: int):
     """Sell material to the member at the desk (cash, their credits, or their card on file)."""
     member = staff_object_or_404(request, Member, what="sell material", pk=pk)
+    form = MaterialSaleForm(request.POST)
     return _run(
         request,
         member,
-        MaterialSaleForm(request.POST),
+        form,
         lambda data: desk.material_sell(
             member=member,
             material=data["material"],
@@ -217,6 +218,7 @@ def material_sell(request, pk: int):
             method=data["method"],
             actor=request.user,
             token=data["form_token"],
+            discount=form.discount(data["material"].currency),
         ),
         "Sold.",
         "sale_form",

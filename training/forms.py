@@ -9,6 +9,7 @@ from django.utils import timezone
 from core.forms import OnceForm
 from locations.models import Area, Location
 from locations.selectors import is_chain
+from membership.forms import DiscountForm
 from training.models import Certification, Outcome
 from training.scheduling import Frequency
 
@@ -22,6 +23,10 @@ class DateTimeLocalInput(forms.DateTimeInput):
 
 class ActionForm(OnceForm):
     """A button with nothing to fill in: enroll, cancel, request training."""
+
+
+class FeeCashForm(DiscountForm):
+    """Staff took a class fee in cash, perhaps less a discount they give."""
 
 
 class ReasonForm(OnceForm):

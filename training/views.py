@@ -30,6 +30,7 @@ from training import fees, scheduling, selectors, services
 from training.errors import TrainingError
 from training.forms import (
     ActionForm,
+    FeeCashForm,
     MoveForm,
     ReasonForm,
     RosterForm,
@@ -260,11 +261,15 @@ def enrollment_pay(request, pk: int):
 @permission_required("membership.record_payment", raise_exception=True)
 def enrollment_fee_cash(request, pk: int):
     enrollment = staff_object_or_404(request, Enrollment, what="record a class fee", pk=pk)
+    form = FeeCashForm(request.POST)
     form_action(
         request,
-        ActionForm(request.POST),
+        form,
         lambda data: fees.class_fee_record_cash(
-            enrollment=enrollment, actor=request.user, token=data["form_token"]
+            enrollment=enrollment,
+            actor=request.user,
+            token=data["form_token"],
+            discount=form.discount(enrollment.fee_currency),
         ),
         success=f"Class fee of {enrollment.member} recorded as paid in cash.",
     )

@@ -7,13 +7,14 @@ from django import forms
 from core.forms import OnceForm
 from equipment.daypasses.models import DayPassProduct
 from membership.billing.models import LedgerEntry
+from membership.forms import DiscountForm
 
 
 class DayPassBuyForm(OnceForm):
     day = forms.DateField(label="Day", widget=forms.DateInput(attrs={"type": "date"}))
 
 
-class DayPassSellForm(OnceForm):
+class DayPassSellForm(DiscountForm):
     product = forms.ModelChoiceField(
         queryset=DayPassProduct.objects.filter(active=True), label="Day pass"
     )

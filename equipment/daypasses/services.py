@@ -18,6 +18,7 @@ from core.submissions import submission_claim
 from equipment.daypasses.models import DayPass, DayPassProduct, DayPassState
 from equipment.daypasses.rules import day_pass_day_refusal
 from membership.billing.config import stripe_enabled
+from membership.billing.discounts import NO_CARD_DISCOUNT, DiscountAsked, desk_payment_record
 from membership.billing.ledger import (
     ledger_entry_for_stripe,
     ledger_record,
@@ -32,7 +33,7 @@ from membership.billing.payments import (
     payment_handler_register,
     payment_refund,
 )
-from membership.billing.wallet import SaleRefused, credits_spend
+from membership.billing.wallet import SaleRefused
 from membership.billing.webhooks import WebhookRejected
 from membership.models import Member, User
 
@@ -93,11 +94,15 @@ def day_pass_sell_at_desk(
     method: str,
     actor: User,
     token: uuid.UUID | None = None,
+    discount: DiscountAsked | None = None,
 ) -> DayPass:
     """Staff sell a pass, paid now: cash, the holder's prepaid credits, or their card on file
-    (off-session; a card the bank wants the holder to confirm sells nothing: they buy online)."""
+    (off-session; a card the bank wants the holder to confirm sells nothing: they buy online).
+    A discount staff give (cash or credits) keeps its reason beside the entry."""
     if method not in DESK_METHODS:
         raise DayPassRefused("Choose cash, credits or the card on file.")
+    if discount is not None and method == Method.STRIPE:
+        raise DayPassRefused(NO_CARD_DISCOUNT)
     if not actor.has_perm("membership.record_payment"):
         raise DayPassRefused("Only staff who may take payments can sell day passes.")
     with transaction.atomic():
@@ -113,39 +118,39 @@ def day_pass_sell_at_desk(
             sold_by=actor,
         )
         memo = _memo(locked, day)
-        if method == Method.CREDITS:
-            credits_spend(
+        if method != Method.STRIPE:
+            desk_payment_record(
                 member=holder,
-                amount_minor=day_pass.price_minor,
-                currency=day_pass.currency,
                 kind=Kind.DAY_PASS,
+                method=method,
+                list_minor=day_pass.price_minor,
+                currency=day_pass.currency,
                 cause=day_pass,
                 actor=actor,
                 memo=memo,
+                discount=discount,
             )
             return day_pass
-        intent_id = ""
-        if method == Method.STRIPE:
-            try:
-                intent_id = card_charge_off_session(
-                    member=holder,
-                    amount_minor=day_pass.price_minor,
-                    currency=day_pass.currency,
-                    description=memo,
-                    metadata={"toolgate_kind": KIND, "toolgate_ref": str(day_pass.pk)},
-                    idempotency_key=f"toolgate-day-pass-{day_pass.pk}",
-                )
-            except OffSessionDeclined as declined:
-                if declined.needs_member:
-                    raise DayPassRefused(
-                        "The bank wants the holder to confirm this card payment: take cash or "
-                        "credits, or they buy the pass online."
-                    ) from None
-                raise DayPassRefused(declined.message) from None
+        try:
+            intent_id = card_charge_off_session(
+                member=holder,
+                amount_minor=day_pass.price_minor,
+                currency=day_pass.currency,
+                description=memo,
+                metadata={"toolgate_kind": KIND, "toolgate_ref": str(day_pass.pk)},
+                idempotency_key=f"toolgate-day-pass-{day_pass.pk}",
+            )
+        except OffSessionDeclined as declined:
+            if declined.needs_member:
+                raise DayPassRefused(
+                    "The bank wants the holder to confirm this card payment: take cash or "
+                    "credits, or they buy the pass online."
+                ) from None
+            raise DayPassRefused(declined.message) from None
         ledger_record(
             member=holder,
             kind=Kind.DAY_PASS,
-            method=method,
+            method=Method.STRIPE,
             amount_minor=day_pass.price_minor,
             currency=day_pass.currency,
             cause=day_pass,

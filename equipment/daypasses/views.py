@@ -35,9 +35,10 @@ def day_pass_buy(request, pk: int):
 def day_pass_sell(request, pk: int):
     """Sell a pass at the desk to the member of the staff page (cash, credits, card on file)."""
     holder = staff_object_or_404(request, Member, what="sell a day pass", pk=pk)
+    form = DayPassSellForm(request.POST)
     form_action(
         request,
-        DayPassSellForm(request.POST),
+        form,
         lambda data: services.day_pass_sell_at_desk(
             holder=holder,
             product=data["product"],
@@ -45,6 +46,7 @@ def day_pass_sell(request, pk: int):
             method=data["method"],
             actor=request.user,
             token=data["form_token"],
+            discount=form.discount(data["product"].currency),
         ),
         success=lambda sold: f"{sold.product.name} for {sold.day:%Y-%m-%d} sold.",
     )

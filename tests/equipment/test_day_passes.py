@@ -14,6 +14,7 @@ from equipment.daypasses import services
 from equipment.daypasses.services import DayPassRefused
 from equipment.models import DayPass, DayPassState
 from membership.billing import wallet
+from membership.billing.discounts import DiscountAsked
 from membership.models import LedgerEntry, StripeEvent
 from tests.factories.daypasses import DayPassProductFactory
 from tests.factories.equipment import MachineFactory
@@ -62,6 +63,19 @@ def test_a_pass_sold_for_cash_is_paid_and_in_the_ledger(member, product, cashier
     entry = LedgerEntry.objects.get(member=member)
     assert (entry.cause, entry.recorded_by) == (day_pass, cashier)
     assert entry.memo == "Day pass: Laser day on 2026-12-03"
+
+
+def test_a_pass_sold_for_cash_less_a_staff_discount(member, product, cashier):
+    services.day_pass_sell_at_desk(
+        holder=member,
+        product=product,
+        day=TODAY,
+        method="cash",
+        actor=cashier,
+        discount=DiscountAsked(kind="percent", value=25, reason="Open day"),
+    )
+    assert _ledger(member) == [("day_pass", "cash", 3000, "usd")]
+    assert LedgerEntry.objects.get().discount.discount_minor == 1000
 
 
 def test_a_pass_bought_twice_for_the_same_day_is_refused_and_charged_once(member, product, cashier):
