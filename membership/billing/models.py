@@ -39,7 +39,22 @@ class LedgerQuerySet(ImmutableQuerySet["LedgerEntry"]):
     pass
 
 
-class LedgerEntry(models.Model):
+class WrittenOnce(models.Model):
+    """A row saved once and never changed or deleted (a ledger entry, a discount)."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise LedgerImmutable("Ledger entries are never changed; record a reversing entry.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise LedgerImmutable("Ledger entries are never deleted; record a reversing entry.")
+
+
+class LedgerEntry(WrittenOnce):
     """One movement of money between a member and the space.
 
     `amount_minor` is signed from the space's side: positive when the member pays or is charged,
@@ -150,16 +165,8 @@ class LedgerEntry(models.Model):
 
         return f"{self.get_kind_display()} {money_format(self.amount_minor, self.currency)}"
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise LedgerImmutable("Ledger entries are never changed; record a reversing entry.")
-        super().save(*args, **kwargs)
 
-    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise LedgerImmutable("Ledger entries are never deleted; record a reversing entry.")
-
-
-class Discount(models.Model):
+class Discount(WrittenOnce):
     """A discount staff gave on a payment taken at the desk (manual mode's coupons): what the
     list price was, what came off, why, and who gave it. Its entry holds the amount paid.
 
@@ -199,11 +206,3 @@ class Discount(models.Model):
         from core.money import money_format
 
         return f"{money_format(self.discount_minor, self.entry.currency)} off: {self.reason}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise LedgerImmutable("A discount is never changed; reverse its entry instead.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise LedgerImmutable("A discount is never deleted; reverse its entry instead.")
