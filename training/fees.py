@@ -36,7 +36,7 @@ from membership.billing.payments import (
 )
 from membership.billing.webhooks import WebhookRejected
 from membership.models import Member, User
-from training import selectors, services
+from training import guests, selectors, services
 from training.errors import EnrollmentRejected, NotAllowed
 from training.models import (
     ClassSession,
@@ -315,6 +315,7 @@ def _release(locked: Enrollment, *, now: datetime) -> None:
     locked.cancelled_at = now
     locked.fee_state, locked.fee_due_by = FeeState.FREE, None
     locked.save(update_fields=["status", "cancelled_at", "fee_state", "fee_due_by"])
+    guests.enrollment_guest_seats_release(locked, actor=None, now=now)
     services.seats_refill(session=session, now=now)
 
 

@@ -29,6 +29,14 @@ class FeeCashForm(DiscountForm):
     """Staff took a class fee in cash, perhaps less a discount they give."""
 
 
+class GuestForm(OnceForm):
+    name = forms.CharField(max_length=150, label="Guest's full name")
+    email = forms.EmailField(label="Guest's email")
+    signed_name = forms.CharField(
+        max_length=150, label="The guest signs the safety waiver: their full name"
+    )
+
+
 class ReasonForm(OnceForm):
     reason = forms.CharField(max_length=500, label="Reason")
 

@@ -20,9 +20,15 @@ from core.time import add_duration, utc
 from locations import zones
 from locations.models import Area, Location, default_location
 from locations.zones import in_zone_of
-from training import notifications, selectors
+from training import guests, notifications, selectors
 from training.errors import NotAllowed, TrainingError
-from training.models import Certification, ClassSeries, ClassSession, EnrollmentStatus
+from training.models import (
+    Certification,
+    ClassSeries,
+    ClassSession,
+    EnrollmentStatus,
+    GuestSeat,
+)
 
 CLASSES_CALENDAR = "classes"
 # How far ahead a series has concrete sessions members can enroll in; `extend_class_series`
@@ -329,6 +335,11 @@ def session_cancel(
         )
         locked.enrollments.filter(pk__in=affected).update(
             status=EnrollmentStatus.CANCELLED, cancelled_at=now, cancelled_by=actor
+        )
+        guests.guest_seats_release(
+            list(GuestSeat.objects.filter(enrollment_id__in=affected, cancelled_at__isnull=True)),
+            actor=actor,
+            now=now,
         )
         notifications.session_changed_notify.delay_on_commit(locked.pk, enrollment_ids=affected)
     return locked
