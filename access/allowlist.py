@@ -43,7 +43,8 @@ def _window_entries(device: GateDevice, *, now: datetime, until: datetime) -> li
     # A window is listed only if the access decision allows it at its start. A booking window
     # allowed as a booking runs to its own end: at its check-in the member's booking just before
     # it may be the one covering the instant, and the decision's grant ends with that one. One
-    # allowed on a staff grant (an instructor's booking) is cut at the grant's end.
+    # allowed on a staff grant (an instructor's booking) is cut at the grant's end, one allowed
+    # on a day pass at the end of the pass's day.
     results = access_decide_many(
         [Scan(badge_uid=uid, machine=machine, at=start, now=False) for uid, start, _, _ in windows],
         source=AccessSource.ALLOWLIST,
@@ -61,6 +62,9 @@ def _window_entries(device: GateDevice, *, now: datetime, until: datetime) -> li
 
 
 def _window_end(decision: Decision, end: datetime, *, booked: bool) -> datetime:
+    # Allowed on a day pass alone: never past the pass's day, whatever the booking says.
+    if decision.standing_until is not None:
+        end = min(end, decision.standing_until)
     if not booked or decision.reason == Reason.ALLOWED_BOOKING:
         return end
     return min(decision.grant_end, end)

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 from access.policy import AccessFacts
 from bookings.models import Booking
 from bookings.selectors import bookings_covering
+from equipment.daypasses.rules import pass_open_until
+from equipment.daypasses.selectors import days_around, pass_covers_held, pass_machines
 from equipment.models import Machine, MachineState
 from gate_agent.badges import InvalidBadgeUID, normalize_badge_uid
 from membership import selectors as membership_selectors
@@ -136,8 +138,25 @@ def _held_chain(grants, member_id: int, chain: frozenset[int], at: datetime) -> 
     return not missing, lapsed
 
 
+def _day_passes(known, standing: list[bool]):
+    """The day passes of the members who are not members in good standing everywhere they
+    scanned (none asked about otherwise), and the scanned machines as the pass rules read them;
+    five queries at most, none when every scan has a member's standing."""
+    lacking = [(scan, badge) for (scan, badge), ok in zip(known, standing, strict=True) if not ok]
+    if not lacking:
+        return [], {}
+    covers = pass_covers_held(
+        holder_ids={badge.member_id for _, badge in lacking},
+        days=days_around(scan.at for scan, _ in lacking),
+    )
+    if not covers:
+        return [], {}
+    return covers, pass_machines({scan.machine.pk: scan.machine for scan, _ in lacking}.values())
+
+
 def gather_facts_many(scans: Sequence[Scan]) -> list[GatheredFacts]:
-    """The facts of each scan, in order, in twelve queries whatever the number of scans."""
+    """The facts of each scan, in order, in twelve queries whatever the number of scans (and up
+    to five more for the day passes of scans by someone who is not a member in good standing)."""
     canonical = [_canonical(scan.badge_uid) for scan in scans]
     badges = _badges({uid for uid in canonical if uid is not None})
     badge_of = [badges.get(uid) if uid is not None else None for uid in canonical]
@@ -178,6 +197,23 @@ def gather_facts_many(scans: Sequence[Scan]) -> list[GatheredFacts]:
     covering = iter(
         bookings_covering([(badge.member_id, scan.machine.pk, scan.at) for scan, badge in known])
     )
+    in_good_standing = [
+        membership_selectors.membership_in_good_standing(m, at=scan.at)
+        for (scan, _), m in zip(known, memberships, strict=True)
+    ]
+    plan_covers = [
+        membership_selectors.plan_opens_location(
+            m.plan if m is not None else None,
+            scan.machine.location_id,
+            named=named_locations.get(m.plan_id, ()) if m is not None else (),
+        )
+        for (scan, _), m in zip(known, memberships, strict=True)
+    ]
+    pass_covers, machines_for_passes = _day_passes(
+        known,
+        [paid and opens for paid, opens in zip(in_good_standing, plan_covers, strict=True)],
+    )
+    standing_of, plan_covers_of = iter(in_good_standing), iter(plan_covers)
 
     gathered = []
     for scan, badge in zip(scans, badge_of, strict=True):
@@ -191,20 +227,15 @@ def gather_facts_many(scans: Sequence[Scan]) -> list[GatheredFacts]:
         else:
             certified, lapsed = _held_chain(grants, member.pk, chains[certification_id], at)
         booking = next(covering)
-        membership = getattr(member, "membership", None)
-        plan = membership.plan if membership is not None else None
         checkout_id = machine.required_checkout_id
+        pass_machine = machines_for_passes.get(machine.pk)
         facts = AccessFacts(
             at=at,
             badge_known=True,
             badge_enabled=badge.enabled,
             member_name=member.display_name,
-            membership_in_good_standing=membership_selectors.membership_in_good_standing(
-                getattr(member, "membership", None), at=at
-            ),
-            plan_covers_location=membership_selectors.plan_opens_location(
-                plan, machine.location_id, named=named_locations.get(plan.pk, ()) if plan else ()
-            ),
+            membership_in_good_standing=next(standing_of),
+            plan_covers_location=next(plan_covers_of),
             waiver_signed=member.pk in signed,
             machine_in_service=machine.state == MachineState.IN_SERVICE,
             machine_retired=machine.state == MachineState.RETIRED,
@@ -223,6 +254,11 @@ def gather_facts_many(scans: Sequence[Scan]) -> list[GatheredFacts]:
             and teaches_at[member.user_id].includes(machine.location_id),
             is_maintainer=(machine.pk, member.user_id) in maintainers,
             booking_end=booking.end if booking else None,
+            day_pass_until=pass_open_until(
+                pass_covers, holder_id=member.pk, machine=pass_machine, at=at
+            )
+            if pass_machine is not None
+            else None,
         )
         gathered.append(GatheredFacts(facts, member, booking))
     return gathered

@@ -86,6 +86,10 @@ class AccessFacts:
     is_instructor: bool = False
     is_maintainer: bool = False
     booking_end: datetime | None = None
+    # A paid day pass of the member opens this machine at `at`: the local midnight its day ends
+    # (equipment.daypasses). It stands in for the membership and the plan's locations, never for
+    # the certification, the waiver or the booking.
+    day_pass_until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,8 @@ class Decision:
     reason: Reason
     grant_end: datetime | None = None
     member_name: str | None = None
+    # Allowed on a day pass alone: no grant runs past this (the end of the pass's day).
+    standing_until: datetime | None = None
 
     @property
     def allowed(self) -> bool:
@@ -112,19 +118,32 @@ def decide(facts: AccessFacts, *, staff_grant: timedelta) -> Decision:
     the machine's location, the machine's whole certification chain and its local check-out, and
     the current waiver, and they never take over another member's running session. Nobody
     powers an emergency-stopped machine until staff clear the stop.
+
+    A day pass that opens the machine now stands in for a membership in good standing whose
+    plan includes the location; every other condition holds for its holder as for anyone, and
+    a grant on the pass alone ends with the pass's day at the latest.
     """
     name = facts.member_name
+    member_standing = facts.membership_in_good_standing and facts.plan_covers_location
+    until = facts.day_pass_until
+    by_pass = not member_standing and until is not None and until > facts.at
+    standing_until = until if by_pass else None
 
     def refuse(reason: Reason) -> Decision:
         return Decision(reason, None, name)
+
+    def allow(reason: Reason, grant_end: datetime) -> Decision:
+        if standing_until is not None:
+            grant_end = min(grant_end, standing_until)
+        return Decision(reason, grant_end, name, standing_until)
 
     if not facts.badge_known:
         return Decision(Reason.UNKNOWN_BADGE)
     if not facts.badge_enabled:
         return refuse(Reason.BADGE_DISABLED)
-    if not facts.membership_in_good_standing:
+    if not facts.membership_in_good_standing and not by_pass:
         return refuse(Reason.MEMBERSHIP_INACTIVE)
-    if not facts.plan_covers_location:
+    if not facts.plan_covers_location and not by_pass:
         return refuse(Reason.PLAN_EXCLUDES_LOCATION)
     if not facts.waiver_signed:
         return refuse(Reason.WAIVER_MISSING)
@@ -141,11 +160,11 @@ def decide(facts: AccessFacts, *, staff_grant: timedelta) -> Decision:
     if facts.machine_in_use_by_another:
         return refuse(Reason.MACHINE_IN_USE)
     if facts.is_maintainer:
-        return Decision(Reason.ALLOWED_MAINTAINER, facts.at + staff_grant, name)
+        return allow(Reason.ALLOWED_MAINTAINER, facts.at + staff_grant)
     if not facts.machine_in_service:
         return refuse(Reason.MACHINE_OUT_OF_SERVICE)
     if facts.is_instructor:
-        return Decision(Reason.ALLOWED_INSTRUCTOR, facts.at + staff_grant, name)
+        return allow(Reason.ALLOWED_INSTRUCTOR, facts.at + staff_grant)
     if facts.booking_end is None or facts.booking_end <= facts.at:
         return refuse(Reason.NO_BOOKING_NOW)
-    return Decision(Reason.ALLOWED_BOOKING, facts.booking_end, name)
+    return allow(Reason.ALLOWED_BOOKING, facts.booking_end)

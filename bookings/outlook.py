@@ -19,6 +19,7 @@ from bookings.rules import Refusal, Refused
 from bookings.selectors import Cell, booking_facts, check_in_opens, machine_rules, week_grid
 from core import clock, formats
 from core.time import add_duration, utc, week_start
+from equipment.daypasses.selectors import day_pass_machines_ahead
 from equipment.models import Machine
 from equipment.selectors import machines_bookable
 from locations.models import Area
@@ -70,18 +71,27 @@ def machines_outlook(
         member_ids=[member.pk],
         checkout_ids={m.required_checkout_id for m in machines if m.required_checkout_id},
     )
+    # A day pass (today or ahead) lets its holder try its machines; the booking itself is
+    # checked against the pass's day.
+    payment = membership_selectors.PAYMENT
+    by_pass = (
+        day_pass_machines_ahead(member=member, machines=machines, now=now)
+        if payment in blockers or plan is None or not plan.all_locations
+        else set()
+    )
     outlooks = {}
     for machine in machines:
         certification_id, checkout_id = (
             machine.required_certification_id,
             machine.required_checkout_id,
         )
+        passed = machine.pk in by_pass
+        left = [b for b in blockers if b != payment] if passed else blockers
         # The same facts `booking_facts` gathers for a booking, read now rather than at a start.
         refused = rules.member_refusal(
-            may_use_machines=not blockers,
-            plan_covers_location=membership_selectors.plan_opens_location(
-                plan, machine.location_id, named=named
-            ),
+            may_use_machines=not left,
+            plan_covers_location=passed
+            or membership_selectors.plan_opens_location(plan, machine.location_id, named=named),
             certified=certification_id is None
             or any(
                 training_selectors.grant_valid_at(grant, at=now)
@@ -92,7 +102,7 @@ def machines_outlook(
             rules=machine_rules(machine),
         )
         outlooks[machine.pk] = _explain(
-            refused, member=member, machine=machine, blockers=blockers, now=now
+            refused, member=member, machine=machine, blockers=left, now=now
         )
     return outlooks
 

@@ -25,11 +25,12 @@ from core.time import (
     utc,
     week_start,
 )
+from equipment.daypasses.selectors import day_pass_opens_span
 from equipment.models import Machine
 from equipment.selectors import machine_calendar_facts, machines_bookable
 from locations.zones import in_zone_of
 from membership.models import Member, User
-from membership.selectors import member_may_use_machines, member_plan_opens
+from membership.selectors import PAYMENT, member_machine_blockers, member_plan_opens
 from staffing.selectors import EVERYWHERE, Scope
 from training.models import ClassSession
 from training.selectors import (
@@ -190,13 +191,20 @@ def booking_facts(
     ):
         week_minutes += int((b_end - b_start).total_seconds() // 60)
     day_count = mine.filter(start__gte=day_start, start__lt=day_end).count()
+    blockers = member_machine_blockers(member, at=now)
+    plan_covers = member_plan_opens(member, machine.location_id)
+    if (PAYMENT in blockers or not plan_covers) and day_pass_opens_span(
+        member=member, machine=machine, start=start, end=end
+    ):
+        # A day pass for the whole booking stands in for the membership and the plan.
+        blockers, plan_covers = [b for b in blockers if b != PAYMENT], True
     return BookingFacts(
         start=start,
         end=end,
         now=now,
         zone=timezone.get_current_timezone(),
-        may_use_machines=member_may_use_machines(member, at=now),
-        plan_covers_location=member_plan_opens(member, machine.location_id),
+        may_use_machines=not blockers,
+        plan_covers_location=plan_covers,
         certified=certified,
         checked_out=member_holds_checkout(
             member=member, checkout_id=machine.required_checkout_id, at=max(start, now)

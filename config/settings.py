@@ -300,6 +300,8 @@ CLASS_FEE_PAY_BY_HOURS = int(os.environ.get("CLASS_FEE_PAY_BY_HOURS", "24"))
 CREDITS_EXPIRE_MONTHS = int(os.environ.get("CREDITS_EXPIRE_MONTHS", "0"))
 # How far back `reconcile_billing` compares the ledger's payments, refunds and invoice items.
 BILLING_RECONCILE_DAYS = int(os.environ.get("BILLING_RECONCILE_DAYS", "45"))
+# Day passes (docs/billing.md, "Day passes") are sold for today or up to this many days ahead.
+DAY_PASS_AHEAD_DAYS = int(os.environ.get("DAY_PASS_AHEAD_DAYS", "30"))
 # Days a past-due membership keeps machine access after its paid period ends.
 MEMBERSHIP_GRACE_DAYS = int(os.environ.get("MEMBERSHIP_GRACE_DAYS", "3"))
 

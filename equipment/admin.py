@@ -11,6 +11,8 @@ from django.urls import reverse
 from equipment import services
 from equipment.forms import BookingRulesChecked
 from equipment.models import (
+    DayPass,
+    DayPassProduct,
     IncludedHours,
     Machine,
     MachineEvent,
@@ -150,3 +152,24 @@ class ProblemReportAdmin(admin.ModelAdmin):
     @admin.display(description="Description")
     def short_description(self, obj: ProblemReport) -> str:
         return obj.description[:80]
+
+
+@admin.register(DayPassProduct)
+class DayPassProductAdmin(admin.ModelAdmin):
+    """Day passes staff sell (docs/billing.md, "Day passes"): what one opens, where, for how much."""
+
+    list_display = ["name", "price_minor", "currency", "active"]
+    list_filter = ["active", "locations"]
+    search_fields = ["name", "description"]
+    filter_horizontal = ["machines", "certifications", "locations"]
+
+
+@admin.register(DayPass)
+class DayPassAdmin(ReadOnlyAdmin):
+    """Passes are sold at the desk or through Checkout, each paid by a ledger entry: a log here."""
+
+    list_display = ["day", "product", "holder", "state", "method", "price_minor", "currency"]
+    list_filter = ["state", "method", "product"]
+    search_fields = ["product__name", "holder__user__email", "holder__user__last_name"]
+    date_hierarchy = "day"
+    list_select_related = ["product", "holder__user"]

@@ -15,4 +15,11 @@ class EquipmentConfig(AppConfig):
     verbose_name = "Equipment"
 
     def ready(self) -> None:
+        from equipment.daypasses import sections
+        from equipment.daypasses import services as day_passes
+        from membership.billing.sections import billing_section_register, staff_section_register
+
         post_migrate.connect(grant_equipment_permissions, sender=self)
+        day_passes.register()
+        billing_section_register(sections.billing_day_pass_section)
+        staff_section_register(sections.staff_day_pass_section)

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from core.time import add_duration, week_start
 from equipment import services
-from equipment.models import Machine, MachineEvent
+from equipment.models import DayPassProduct, Machine, MachineEvent
 from locations.models import Location, default_location
 from locations.services import area_ensure
 from membership.models import User
@@ -181,7 +181,31 @@ def seed() -> list[str]:
             actor=staff,
             repeat_weekly_until=start + timedelta(weeks=52),
         )
-    return [f"Machines: {', '.join(Machine.objects.values_list('name', flat=True))}"]
+    passes = _demo_day_passes(certifications["3d-printer"])
+    return [
+        f"Machines: {', '.join(Machine.objects.values_list('name', flat=True))}",
+        f"Day passes: {', '.join(passes)}",
+    ]
+
+
+def _demo_day_passes(printing: Certification) -> list[str]:
+    """A laser day pass (Laser cutter A) and a 3D printing one (every printer), in Menlo Park."""
+    home = default_location()
+    laser, created = DayPassProduct.objects.get_or_create(
+        name="Laser day pass",
+        defaults={"price_minor": 4500, "description": "A day on Laser cutter A."},
+    )
+    if created:
+        laser.machines.set(Machine.objects.filter(slug="laser-a"))
+        laser.locations.set([home])
+    printers, created = DayPassProduct.objects.get_or_create(
+        name="3D printing day pass",
+        defaults={"price_minor": 2500, "description": "A day on any 3D printer."},
+    )
+    if created:
+        printers.certifications.set([printing])
+        printers.locations.set([home])
+    return [str(laser), str(printers)]
 
 
 def _open_shop_hours(machine: Machine, monday: date) -> None:

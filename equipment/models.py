@@ -305,3 +305,6 @@ class IncludedHours(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plan.name}: {self.hours} h of {self.machine} a month"
+
+
+from equipment.daypasses.models import DayPass, DayPassProduct, DayPassState  # noqa: E402, F401

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from equipment import staff_views, views
+from equipment.daypasses import views as day_pass_views
 
 app_name = "equipment"
 urlpatterns = [
@@ -8,6 +9,8 @@ urlpatterns = [
     path("problems/", views.problem_list, name="problem_list"),
     path("problems/<int:pk>/resolve/", views.problem_resolve, name="problem_resolve"),
     path("new/", staff_views.machine_add, name="machine_add"),
+    path("day-passes/<int:pk>/buy/", day_pass_views.day_pass_buy, name="day_pass_buy"),
+    path("day-passes/sell-to/<int:pk>/", day_pass_views.day_pass_sell, name="day_pass_sell"),
     path("<slug:slug>/", views.machine_detail, name="machine_detail"),
     path("<slug:slug>/label/", views.machine_label, name="machine_label"),
     path("<slug:slug>/state/", views.machine_state, name="machine_state"),

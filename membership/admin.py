@@ -5,6 +5,7 @@ from membership import services
 from membership.models import (
     Badge,
     CreditPack,
+    Discount,
     LedgerEntry,
     Material,
     Member,
@@ -152,3 +153,20 @@ class LedgerEntryAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+@admin.register(Discount)
+class DiscountAdmin(LedgerEntryAdmin):
+    """Read only: the discounts staff gave at the desk, each beside the entry it reduced."""
+
+    list_display = (
+        "created_at",
+        "entry",
+        "kind",
+        "value",
+        "discount_minor",
+        "reason",
+        "granted_by",
+    )
+    list_filter = ("kind",)
+    search_fields = ("reason", "entry__member__user__email")

@@ -5,7 +5,10 @@ from __future__ import annotations
 from django import forms
 
 from core.forms import OnceForm
-from membership.models import LedgerEntry, Material, MembershipStatus
+from core.money import CurrencyError, to_minor
+from membership.billing.discounts import DiscountAsked
+from membership.billing.ledger import LedgerRefused
+from membership.models import Discount, LedgerEntry, Material, MembershipStatus
 
 
 class SignupExtraForm(forms.Form):
@@ -77,7 +80,44 @@ class LedgerReverseForm(OnceForm):
     reason = forms.CharField(max_length=400, label="Why is this entry wrong?")
 
 
-class MaterialSaleForm(OnceForm):
+class DiscountForm(OnceForm):
+    """A payment taken at the desk, with an optional staff-set discount: a percent or an amount
+    off (in the currency's usual units, 5.00), and why."""
+
+    discount_kind = forms.ChoiceField(
+        label="Discount",
+        required=False,
+        choices=[
+            ("", "None"),
+            (Discount.Kind.PERCENT, "Percent off"),
+            (Discount.Kind.FIXED, "Amount off"),
+        ],
+    )
+    discount_value = forms.CharField(label="Percent or amount off", required=False, max_length=20)
+    discount_reason = forms.CharField(label="Why the discount", required=False, max_length=300)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("discount_kind") and not (data.get("discount_value") or "").strip():
+            self.add_error("discount_value", "Say how much comes off.")
+        if data.get("discount_kind") and not (data.get("discount_reason") or "").strip():
+            self.add_error("discount_reason", "Say why; the reason is kept in the ledger.")
+        return data
+
+    def discount(self, currency: str) -> DiscountAsked | None:
+        """The discount asked for in `currency`, or None; an amount that is not one is refused."""
+        kind = self.cleaned_data.get("discount_kind")
+        if not kind:
+            return None
+        raw = self.cleaned_data["discount_value"].strip().rstrip("%").strip()
+        try:
+            value = int(raw) if kind == Discount.Kind.PERCENT else to_minor(raw, currency)
+        except (ValueError, CurrencyError):
+            raise LedgerRefused(f"{raw!r} is not a discount in {currency.upper()}.") from None
+        return DiscountAsked(kind=kind, value=value, reason=self.cleaned_data["discount_reason"])
+
+
+class MaterialSaleForm(DiscountForm):
     material = forms.ModelChoiceField(
         queryset=Material.objects.filter(active=True), label="Material"
     )

@@ -12,6 +12,7 @@ from membership.billing import desk
 from membership.billing import selectors as billing_selectors
 from membership.billing.config import billing_mode
 from membership.billing.ledger import ledger_reverse
+from membership.billing.sections import staff_sections
 from membership.errors import CardTokenInvalid
 from membership.forms import (
     BadgeAssignForm,
@@ -80,6 +81,7 @@ def _detail_context(member: Member, **forms) -> dict:
         "reverse_form": LedgerReverseForm(),
         "sale_form": MaterialSaleForm(),
         "sales": member.material_sales.select_related("material")[:20],
+        "staff_sections": staff_sections(member),
     }
     context.update(forms)
     return context
@@ -204,10 +206,11 @@ def ledger_entry_reverse(request, pk: int):
 def material_sell(request, pk: int):
     """Sell material to the member at the desk (cash, their credits, or their card on file)."""
     member = staff_object_or_404(request, Member, what="sell material", pk=pk)
+    form = MaterialSaleForm(request.POST)
     return _run(
         request,
         member,
-        MaterialSaleForm(request.POST),
+        form,
         lambda data: desk.material_sell(
             member=member,
             material=data["material"],
@@ -215,6 +218,7 @@ def material_sell(request, pk: int):
             method=data["method"],
             actor=request.user,
             token=data["form_token"],
+            discount=form.discount(data["material"].currency),
         ),
         "Sold.",
         "sale_form",

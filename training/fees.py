@@ -18,6 +18,7 @@ from django.utils import timezone
 from core.money import money_format
 from core.submissions import submission_claim
 from membership.billing.config import stripe_enabled
+from membership.billing.discounts import DiscountAsked, desk_payment_record
 from membership.billing.ledger import (
     LedgerRefused,
     ledger_entry_for_stripe,
@@ -35,7 +36,7 @@ from membership.billing.payments import (
 )
 from membership.billing.webhooks import WebhookRejected
 from membership.models import Member, User
-from training import selectors, services
+from training import guests, selectors, services
 from training.errors import EnrollmentRejected, NotAllowed
 from training.models import (
     ClassSession,
@@ -115,9 +116,14 @@ def class_fee_checkout(*, enrollment: Enrollment, actor: User) -> str:
 
 
 def class_fee_record_cash(
-    *, enrollment: Enrollment, actor: User, token: uuid.UUID | None = None
+    *,
+    enrollment: Enrollment,
+    actor: User,
+    token: uuid.UUID | None = None,
+    discount: DiscountAsked | None = None,
 ) -> LedgerEntry:
-    """Staff took the fee at the desk: the seat is paid."""
+    """Staff took the fee at the desk (less a discount they give, with its reason): the seat is
+    paid."""
     if not actor.has_perm("membership.record_payment"):
         raise NotAllowed("Only staff who may take payments can record a class fee.")
     with transaction.atomic():
@@ -125,15 +131,16 @@ def class_fee_record_cash(
         locked = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
         if locked.fee_state != FeeState.DUE or locked.status == EnrollmentStatus.CANCELLED:
             raise EnrollmentRejected("This enrollment has no class fee to pay.")
-        entry = ledger_record(
+        entry = desk_payment_record(
             member=locked.member,
             kind=Kind.CLASS_FEE,
             method=Method.CASH,
-            amount_minor=locked.fee_minor,
+            list_minor=locked.fee_minor,
             currency=locked.fee_currency,
             cause=locked,
-            recorded_by=actor,
+            actor=actor,
             memo=f"Class fee: {locked.session}",
+            discount=discount,
         )
         locked.fee_state, locked.fee_due_by = FeeState.PAID, None
         locked.save(update_fields=["fee_state", "fee_due_by"])
@@ -308,6 +315,7 @@ def _release(locked: Enrollment, *, now: datetime) -> None:
     locked.cancelled_at = now
     locked.fee_state, locked.fee_due_by = FeeState.FREE, None
     locked.save(update_fields=["status", "cancelled_at", "fee_state", "fee_due_by"])
+    guests.enrollment_guest_seats_release(locked, actor=None, now=now)
     services.seats_refill(session=session, now=now)
 
 

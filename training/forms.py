@@ -9,6 +9,7 @@ from django.utils import timezone
 from core.forms import OnceForm
 from locations.models import Area, Location
 from locations.selectors import is_chain
+from membership.forms import DiscountForm
 from training.models import Certification, Outcome
 from training.scheduling import Frequency
 
@@ -22,6 +23,18 @@ class DateTimeLocalInput(forms.DateTimeInput):
 
 class ActionForm(OnceForm):
     """A button with nothing to fill in: enroll, cancel, request training."""
+
+
+class FeeCashForm(DiscountForm):
+    """Staff took a class fee in cash, perhaps less a discount they give."""
+
+
+class GuestForm(OnceForm):
+    name = forms.CharField(max_length=150, label="Guest's full name")
+    email = forms.EmailField(label="Guest's email")
+    signed_name = forms.CharField(
+        max_length=150, label="The guest signs the safety waiver: their full name"
+    )
 
 
 class ReasonForm(OnceForm):

@@ -365,3 +365,48 @@ class MemberCheckout(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member}: {self.checkout}"
+
+
+class Guest(models.Model):
+    """Someone a member brings to classes: registered with a name and an email, and the waiver
+    signed (the version they signed is kept: a new waiver must be signed again)."""
+
+    host = models.ForeignKey("membership.Member", on_delete=models.PROTECT, related_name="guests")
+    name = models.CharField(max_length=150)
+    email = models.EmailField()
+    waiver = models.ForeignKey("membership.Waiver", on_delete=models.PROTECT, related_name="+")
+    signed_name = models.CharField(max_length=150)
+    signed_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["host", "email"], name="guest_once_per_host_and_email")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (guest of {self.host})"
+
+
+class GuestSeat(models.Model):
+    """A seat a guest takes on the host's enrollment, within the class's seats. Never deleted:
+    given up, it is marked cancelled; it goes with the host's seat."""
+
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.PROTECT, related_name="guest_seats")
+    guest = models.ForeignKey(Guest, on_delete=models.PROTECT, related_name="seats")
+    created_at = models.DateTimeField(default=timezone.now)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrollment", "guest"],
+                condition=models.Q(cancelled_at__isnull=True),
+                name="guest_seat_once_per_enrollment",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.guest.name} on {self.enrollment}"

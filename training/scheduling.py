@@ -26,7 +26,7 @@ from locations.zones import in_zone_of
 from staffing.models import Role
 from staffing.selectors import teaching_scope
 from staffing.services import require_at_location
-from training import notifications, rules, selectors
+from training import guests, notifications, rules, selectors
 from training.errors import NotAllowed, TrainingError
 from training.models import (
     Certification,
@@ -34,6 +34,7 @@ from training.models import (
     ClassSession,
     Enrollment,
     EnrollmentStatus,
+    GuestSeat,
 )
 
 CLASSES_CALENDAR = "classes"
@@ -637,6 +638,11 @@ def session_cancel(
         )
         locked.enrollments.filter(pk__in=affected).update(
             status=EnrollmentStatus.CANCELLED, cancelled_at=now, cancelled_by=actor
+        )
+        guests.guest_seats_release(
+            list(GuestSeat.objects.filter(enrollment_id__in=affected, cancelled_at__isnull=True)),
+            actor=actor,
+            now=now,
         )
         notifications.session_changed_notify.delay_on_commit(locked.pk, enrollment_ids=affected)
     return locked

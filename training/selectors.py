@@ -221,7 +221,8 @@ def base_certifications() -> QuerySet[Certification]:
 
 
 def sessions_with_seats() -> QuerySet[WithAnnotations[ClassSession, SeatCounts]]:
-    """Sessions annotated with `seats_taken`, `seats_free` and `waitlisted` counts.
+    """Sessions annotated with `seats_taken` (members and their guests), `seats_free` and
+    `waitlisted` counts.
 
     `seats_free` is the one reading of free seats, for pages and services alike: never below
     zero, since staff may lower a class's capacity under the number already enrolled.
@@ -229,13 +230,27 @@ def sessions_with_seats() -> QuerySet[WithAnnotations[ClassSession, SeatCounts]]
     return (
         ClassSession.objects.select_related("certification", "instructor", "location", "area")
         .annotate(
-            seats_taken=Count(
-                "enrollments", filter=Q(enrollments__status=EnrollmentStatus.ENROLLED)
+            members_seated=Count(
+                "enrollments",
+                filter=Q(enrollments__status=EnrollmentStatus.ENROLLED),
+                distinct=True,
+            ),
+            # Guests sit on their host's seat's enrollment, while it holds a seat.
+            guests_seated=Count(
+                "enrollments__guest_seats",
+                filter=Q(
+                    enrollments__status=EnrollmentStatus.ENROLLED,
+                    enrollments__guest_seats__cancelled_at__isnull=True,
+                ),
+                distinct=True,
             ),
             waitlisted=Count(
-                "enrollments", filter=Q(enrollments__status=EnrollmentStatus.WAITLISTED)
+                "enrollments",
+                filter=Q(enrollments__status=EnrollmentStatus.WAITLISTED),
+                distinct=True,
             ),
         )
+        .annotate(seats_taken=F("members_seated") + F("guests_seated"))
         .annotate(seats_free=Greatest(F("capacity") - F("seats_taken"), 0))
     )
 
@@ -263,8 +278,10 @@ def session_seats_free(session: ClassSession) -> int:
 
 
 def session_roster(session: ClassSession) -> QuerySet[Enrollment]:
-    return session.enrollments.filter(status=EnrollmentStatus.ENROLLED).select_related(
-        "member__user"
+    return (
+        session.enrollments.filter(status=EnrollmentStatus.ENROLLED)
+        .select_related("member__user")
+        .prefetch_related("guest_seats__guest")
     )
 
 

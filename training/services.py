@@ -23,7 +23,7 @@ from core.time import local_midnight
 from membership.billing.config import stripe_enabled
 from membership.models import Member, User
 from staffing.services import require_head_office
-from training import notifications, selectors
+from training import guests, notifications, selectors
 from training.errors import EnrollmentRejected, NotAllowed, SignOffRejected, TrainingError
 from training.models import (
     Certification,
@@ -143,6 +143,7 @@ def enrollment_cancel(
         locked.cancelled_at = now
         locked.cancelled_by = actor
         locked.save(update_fields=["status", "cancelled_at", "cancelled_by"])
+        guests.enrollment_guest_seats_release(locked, actor=actor, now=now)
         if had_seat:
             _promote_from_waitlist(session, now)
     return locked

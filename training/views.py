@@ -26,10 +26,12 @@ from membership.models import Member
 from membership.services import member_get_or_create
 from staffing.services import require_at_location
 from staffing.shortcuts import staff_object_or_404
-from training import fees, scheduling, selectors, services
+from training import fees, guests, scheduling, selectors, services
 from training.errors import TrainingError
 from training.forms import (
     ActionForm,
+    FeeCashForm,
+    GuestForm,
     MoveForm,
     ReasonForm,
     RosterForm,
@@ -43,6 +45,7 @@ from training.models import (
     Enrollment,
     EnrollmentStatus,
     FeeState,
+    GuestSeat,
     MemberCertification,
 )
 
@@ -203,8 +206,50 @@ def session_detail(request, pk: int):
             "stripe_billing": stripe_enabled(),
             "refund_hours": settings.CLASS_FEE_FULL_REFUND_HOURS,
             "checkout_returned": request.GET.get("checkout") == "success",
+            "guest_form": GuestForm(),
+            "guest_seats": enrollment.guest_seats.filter(cancelled_at__isnull=True).select_related(
+                "guest"
+            )
+            if enrollment
+            else [],
         },
     )
+
+
+@require_POST
+@login_required
+def guest_bring(request, pk: int):
+    """The member brings a registered guest (waiver signed) on their own seat."""
+    enrollment = get_object_or_404(Enrollment, pk=pk)
+    form_action(
+        request,
+        GuestForm(request.POST),
+        lambda data: guests.guest_bring(
+            enrollment=enrollment,
+            name=data["name"],
+            email=data["email"],
+            signed_name=data["signed_name"],
+            actor=request.user,
+            token=data["form_token"],
+        ),
+        success=lambda seat: f"{seat.guest.name} has a seat as your guest.",
+    )
+    return redirect("training:session_detail", pk=enrollment.session_id)
+
+
+@require_POST
+@login_required
+def guest_seat_cancel(request, pk: int):
+    seat = get_object_or_404(GuestSeat.objects.select_related("enrollment"), pk=pk)
+    form_action(
+        request,
+        ActionForm(request.POST),
+        lambda data: guests.guest_seat_cancel(
+            seat=seat, actor=request.user, token=data["form_token"]
+        ),
+        success="The guest's seat is given up.",
+    )
+    return redirect("training:session_detail", pk=seat.enrollment.session_id)
 
 
 @require_POST
@@ -260,11 +305,15 @@ def enrollment_pay(request, pk: int):
 @permission_required("membership.record_payment", raise_exception=True)
 def enrollment_fee_cash(request, pk: int):
     enrollment = staff_object_or_404(request, Enrollment, what="record a class fee", pk=pk)
+    form = FeeCashForm(request.POST)
     form_action(
         request,
-        ActionForm(request.POST),
+        form,
         lambda data: fees.class_fee_record_cash(
-            enrollment=enrollment, actor=request.user, token=data["form_token"]
+            enrollment=enrollment,
+            actor=request.user,
+            token=data["form_token"],
+            discount=form.discount(enrollment.fee_currency),
         ),
         success=f"Class fee of {enrollment.member} recorded as paid in cash.",
     )

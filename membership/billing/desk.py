@@ -19,6 +19,7 @@ from core import clock
 from core.submissions import submission_claim
 from membership.billing.catalogue import Material, MaterialSale
 from membership.billing.desk_emails import card_failed_email, low_stock_email, pay_link_email
+from membership.billing.discounts import NO_CARD_DISCOUNT, DiscountAsked, desk_payment_record
 from membership.billing.ledger import ledger_entry_for_stripe, ledger_record
 from membership.billing.models import LedgerEntry
 from membership.billing.payments import (
@@ -30,7 +31,7 @@ from membership.billing.payments import (
     payment_intent_handler_register,
 )
 from membership.billing.stripe_events import PaymentIntentFacts
-from membership.billing.wallet import SaleRefused, credits_spend
+from membership.billing.wallet import SaleRefused
 from membership.models import Member, User
 
 Kind, Method = LedgerEntry.Kind, LedgerEntry.Method
@@ -46,12 +47,18 @@ def material_sell(
     method: str,
     actor: User,
     token: uuid.UUID | None = None,
+    discount: DiscountAsked | None = None,
 ) -> MaterialSale:
-    """Sell `quantity` units to `member`: the stock goes down and the sale is paid, together."""
+    """Sell `quantity` units to `member`: the stock goes down and the sale is paid, together.
+
+    A discount staff give (cash or credits) is paid off the sale's list total, with its reason
+    kept beside the entry (membership.billing.discounts)."""
     if type(quantity) is not int or quantity <= 0:
         raise SaleRefused("Sell a whole number of units, at least one.")
     if method not in SALE_METHODS:
         raise SaleRefused("Choose cash, credits or the card on file.")
+    if discount is not None and method == Method.STRIPE:
+        raise SaleRefused(NO_CARD_DISCOUNT)
     if not actor.has_perm("membership.record_payment"):
         raise SaleRefused("Only staff who may take payments can sell materials.")
     with transaction.atomic():
@@ -78,26 +85,17 @@ def material_sell(
             created_at=clock.now(),
         )
         memo = f"{quantity} × {locked.name}"  # noqa: RUF001
-        if method == Method.CREDITS:
-            credits_spend(
+        if method in (Method.CREDITS, Method.CASH):
+            desk_payment_record(
                 member=member,
-                amount_minor=sale.total_minor,
-                currency=sale.currency,
                 kind=Kind.MATERIAL,
+                method=method,
+                list_minor=sale.total_minor,
+                currency=sale.currency,
                 cause=sale,
                 actor=actor,
                 memo=memo,
-            )
-        elif method == Method.CASH:
-            ledger_record(
-                member=member,
-                kind=Kind.MATERIAL,
-                method=Method.CASH,
-                amount_minor=sale.total_minor,
-                currency=sale.currency,
-                cause=sale,
-                recorded_by=actor,
-                memo=memo,
+                discount=discount,
             )
         else:
             _charge_card(sale, memo=memo, actor=actor)

@@ -8,7 +8,7 @@ update or delete an entry (triggers, migration 0005_ledger).
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -24,7 +24,10 @@ class LedgerImmutable(Exception):
     """Something tried to change or delete a ledger entry: record a reversing entry instead."""
 
 
-class LedgerQuerySet(models.QuerySet["LedgerEntry"]):
+_M = TypeVar("_M", bound=models.Model)
+
+
+class ImmutableQuerySet(models.QuerySet[_M]):
     def update(self, **kwargs: Any) -> NoReturn:
         raise LedgerImmutable("Ledger entries are never changed; record a reversing entry.")
 
@@ -32,7 +35,26 @@ class LedgerQuerySet(models.QuerySet["LedgerEntry"]):
         raise LedgerImmutable("Ledger entries are never deleted; record a reversing entry.")
 
 
-class LedgerEntry(models.Model):
+class LedgerQuerySet(ImmutableQuerySet["LedgerEntry"]):
+    pass
+
+
+class WrittenOnce(models.Model):
+    """A row saved once and never changed or deleted (a ledger entry, a discount)."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise LedgerImmutable("Ledger entries are never changed; record a reversing entry.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise LedgerImmutable("Ledger entries are never deleted; record a reversing entry.")
+
+
+class LedgerEntry(WrittenOnce):
     """One movement of money between a member and the space.
 
     `amount_minor` is signed from the space's side: positive when the member pays or is charged,
@@ -145,14 +167,6 @@ class LedgerEntry(models.Model):
 
         return f"{self.get_kind_display()} {money_format(self.amount_minor, self.currency)}"
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise LedgerImmutable("Ledger entries are never changed; record a reversing entry.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise LedgerImmutable("Ledger entries are never deleted; record a reversing entry.")
-
     @property
     def is_payment(self) -> bool:
         """Money the member paid (cash or card): it has a receipt."""
@@ -161,3 +175,45 @@ class LedgerEntry(models.Model):
             and self.method in {self.Method.CASH, self.Method.STRIPE}
             and self.kind != self.Kind.REFUND
         )
+
+
+class Discount(WrittenOnce):
+    """A discount staff gave on a payment taken at the desk (manual mode's coupons): what the
+    list price was, what came off, why, and who gave it. Its entry holds the amount paid.
+
+    Written once with its entry and never changed, like the entry itself.
+    """
+
+    class Kind(models.TextChoices):
+        PERCENT = "percent", "Percent off"
+        FIXED = "fixed", "Amount off"
+
+    entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, related_name="discount")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    value = models.PositiveIntegerField(help_text="Percent, or minor units off.")
+    list_minor = models.PositiveBigIntegerField(help_text="The price before the discount.")
+    discount_minor = models.PositiveBigIntegerField(help_text="What came off, in minor units.")
+    reason = models.CharField(max_length=300)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ImmutableQuerySet["Discount"].as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(discount_minor__gt=0) & Q(discount_minor__lt=models.F("list_minor")),
+                name="discount_leaves_something_to_pay",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="percent") | Q(value__gte=1, value__lte=99),
+                name="discount_percent_between_1_and_99",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        from core.money import money_format
+
+        return f"{money_format(self.discount_minor, self.entry.currency)} off: {self.reason}"

@@ -170,3 +170,61 @@ def test_the_new_reasons_travel_as_their_codes():
     assert "check-out" in Reason.LOCAL_CHECKOUT_MISSING.sentence
     assert not Reason.PLAN_EXCLUDES_LOCATION.allowed
     assert not Reason.LOCAL_CHECKOUT_MISSING.allowed
+
+
+# A day pass stands in for the membership and the plan's locations, never for the rest; a grant
+# on the pass alone ends at the pass's midnight (`standing_until`, which the allow-list cuts at).
+MIDNIGHT = AT + timedelta(minutes=30)
+LATER = AT + timedelta(hours=5)
+VISITOR = {"membership_in_good_standing": False, "plan_covers_location": False}
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason", "grant_end", "standing_until"),
+    [
+        ({**VISITOR, "day_pass_until": MIDNIGHT}, Reason.ALLOWED_BOOKING, MIDNIGHT, MIDNIGHT),
+        ({**VISITOR, "day_pass_until": LATER}, Reason.ALLOWED_BOOKING, BOOKING_END, LATER),
+        ({**VISITOR, "day_pass_until": AT}, Reason.MEMBERSHIP_INACTIVE, None, None),  # just ended
+        ({**VISITOR, "day_pass_until": None}, Reason.MEMBERSHIP_INACTIVE, None, None),
+        (
+            {"plan_covers_location": False, "day_pass_until": MIDNIGHT},
+            Reason.ALLOWED_BOOKING,
+            MIDNIGHT,
+            MIDNIGHT,
+        ),
+        ({"plan_covers_location": False}, Reason.PLAN_EXCLUDES_LOCATION, None, None),
+        (
+            {**VISITOR, "day_pass_until": MIDNIGHT, "certified": False},
+            Reason.NOT_CERTIFIED,
+            None,
+            None,
+        ),
+        (
+            {**VISITOR, "day_pass_until": MIDNIGHT, "waiver_signed": False},
+            Reason.WAIVER_MISSING,
+            None,
+            None,
+        ),
+        (
+            {**VISITOR, "day_pass_until": MIDNIGHT, "booking_end": None},
+            Reason.NO_BOOKING_NOW,
+            None,
+            None,
+        ),
+        (
+            {**VISITOR, "day_pass_until": MIDNIGHT, "booking_end": None, "is_instructor": True},
+            Reason.ALLOWED_INSTRUCTOR,
+            MIDNIGHT,
+            MIDNIGHT,
+        ),
+        # A member in good standing is not cut at midnight by a pass they also hold.
+        ({"day_pass_until": MIDNIGHT}, Reason.ALLOWED_BOOKING, BOOKING_END, None),
+    ],
+)
+def test_a_day_pass_in_the_decision(changes, reason, grant_end, standing_until):
+    decision = decide(replace(READY, **changes), staff_grant=STAFF_GRANT)
+    assert (decision.reason, decision.grant_end, decision.standing_until) == (
+        reason,
+        grant_end,
+        standing_until,
+    )

@@ -13,6 +13,7 @@ from membership.models import (
     Badge,
     ChangeCause,
     CreditPack,
+    Discount,
     LedgerEntry,
     Material,
     Member,
@@ -207,3 +208,18 @@ class CreditPackFactory(factory.django.DjangoModelFactory):
     name = "$50 of credits"
     amount_minor = 5000
     currency = "usd"
+
+
+class DiscountFactory(factory.django.DjangoModelFactory):
+    """A discount beside a cash entry of $9.00 that was $10.00."""
+
+    class Meta:
+        model = Discount
+
+    entry = factory.SubFactory(LedgerEntryFactory, amount_minor=900)
+    kind = Discount.Kind.FIXED
+    value = 100
+    list_minor = 1000
+    discount_minor = 100
+    reason = "Volunteer"
+    granted_by = factory.SubFactory(UserFactory)

@@ -56,6 +56,10 @@ MEMBER_PAGES = {
     "billing_portal",
     "billing_status",
     "billing_credit_pack",
+    "billing_receipt",  # the viewer's own payment's (404 for anyone else's)
+    "equipment:day_pass_buy",  # for oneself
+    "training:guest_bring",  # on one's own seat
+    "training:guest_seat_cancel",  # the host's; staff only at the class's location
     "training:enrollment_pay",
     "stripe_webhook",
     "training:class_list",

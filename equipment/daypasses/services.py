@@ -1,0 +1,314 @@
+"""Selling day passes: online through Stripe Checkout (membership.billing.payments) or at the
+desk (cash, prepaid credits, the card on file). Each payment is one ledger entry of kind day
+pass whose cause is the pass; the pass opens its machines only once it is paid.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+
+from core import clock
+from core.money import money_format
+from core.submissions import submission_claim
+from equipment.daypasses.models import DayPass, DayPassProduct, DayPassState
+from equipment.daypasses.rules import day_pass_day_refusal
+from membership.billing.config import stripe_enabled
+from membership.billing.discounts import NO_CARD_DISCOUNT, DiscountAsked, desk_payment_record
+from membership.billing.ledger import (
+    ledger_entry_for_stripe,
+    ledger_record,
+    ledger_refund,
+)
+from membership.billing.models import LedgerEntry
+from membership.billing.payments import (
+    CheckoutPayment,
+    OffSessionDeclined,
+    card_charge_off_session,
+    payment_checkout_start,
+    payment_handler_register,
+    payment_intent_handler_register,
+    payment_refund,
+)
+from membership.billing.stripe_events import PaymentIntentFacts
+from membership.billing.wallet import SaleRefused
+from membership.billing.webhooks import WebhookRejected
+from membership.models import Member, User
+
+KIND = "day_pass"
+Kind, Method = LedgerEntry.Kind, LedgerEntry.Method
+DESK_METHODS = (Method.CASH, Method.CREDITS, Method.STRIPE)
+
+
+class DayPassRefused(SaleRefused):
+    """A day pass that cannot be sold as asked (the message says why)."""
+
+
+def _check_day(product: DayPassProduct, day: date) -> None:
+    if not product.active:
+        raise DayPassRefused(f"{product.name} is no longer sold.")
+    zones = [location.zone for location in product.locations.all()]
+    if not zones:
+        raise DayPassRefused(f"{product.name} names no location yet: ask the front desk.")
+    now = clock.now()
+    refusal = day_pass_day_refusal(
+        day=day,
+        todays=[now.astimezone(zone).date() for zone in zones],
+        ahead_days=settings.DAY_PASS_AHEAD_DAYS,
+    )
+    if refusal:
+        raise DayPassRefused(refusal)
+
+
+def _memo(product: DayPassProduct, day: date) -> str:
+    return f"Day pass: {product.name} on {day:%Y-%m-%d}"
+
+
+def _create(
+    *, holder: Member, product: DayPassProduct, day: date, method: str, **fields: object
+) -> DayPass:
+    """A new pass row; one live pass per holder, product and day (the database says so)."""
+    try:
+        with transaction.atomic():
+            return DayPass.objects.create(
+                product=product,
+                holder=holder,
+                day=day,
+                price_minor=product.price_minor,
+                currency=product.currency,
+                method=method,
+                created_at=clock.now(),
+                **fields,
+            )
+    except IntegrityError:
+        raise DayPassRefused(f"{holder} already has {product.name} for {day:%Y-%m-%d}.") from None
+
+
+def day_pass_sell_at_desk(
+    *,
+    holder: Member,
+    product: DayPassProduct,
+    day: date,
+    method: str,
+    actor: User,
+    token: uuid.UUID | None = None,
+    discount: DiscountAsked | None = None,
+) -> DayPass:
+    """Staff sell a pass, paid now: cash, the holder's prepaid credits, or their card on file
+    (off-session; a card the bank wants the holder to confirm sells nothing: they buy online).
+    A discount staff give (cash or credits) keeps its reason beside the entry."""
+    if method not in DESK_METHODS:
+        raise DayPassRefused("Choose cash, credits or the card on file.")
+    if discount is not None and method == Method.STRIPE:
+        raise DayPassRefused(NO_CARD_DISCOUNT)
+    if not actor.has_perm("membership.record_payment"):
+        raise DayPassRefused("Only staff who may take payments can sell day passes.")
+    with transaction.atomic():
+        submission_claim(token)
+        locked = DayPassProduct.objects.select_for_update().get(pk=product.pk)
+        _check_day(locked, day)
+        day_pass = _create(
+            holder=holder,
+            product=locked,
+            day=day,
+            method=method,
+            state=DayPassState.PAID,
+            sold_by=actor,
+        )
+        memo = _memo(locked, day)
+        if method != Method.STRIPE:
+            desk_payment_record(
+                member=holder,
+                kind=Kind.DAY_PASS,
+                method=method,
+                list_minor=day_pass.price_minor,
+                currency=day_pass.currency,
+                cause=day_pass,
+                actor=actor,
+                memo=memo,
+                discount=discount,
+            )
+            return day_pass
+        try:
+            charge = card_charge_off_session(
+                member=holder,
+                amount_minor=day_pass.price_minor,
+                currency=day_pass.currency,
+                description=memo,
+                metadata={"toolgate_kind": KIND, "toolgate_ref": str(day_pass.pk)},
+                idempotency_key=f"toolgate-day-pass-{day_pass.pk}",
+            )
+        except OffSessionDeclined as declined:
+            if declined.needs_member:
+                raise DayPassRefused(
+                    "The bank wants the holder to confirm this card payment: take cash or "
+                    "credits, or they buy the pass online."
+                ) from None
+            raise DayPassRefused(declined.message) from None
+        if charge.pending:
+            # Stripe is still processing the card: the pass opens nothing until
+            # payment_intent.succeeded records the payment (`_card_ended`).
+            DayPass.objects.filter(pk=day_pass.pk).update(state=DayPassState.AWAITING)
+            day_pass.state = DayPassState.AWAITING
+            return day_pass
+        _card_payment_record(day_pass, payment_intent_id=charge.payment_intent_id, actor=actor)
+    return day_pass
+
+
+def _card_payment_record(day_pass: DayPass, *, payment_intent_id: str, actor: User | None) -> None:
+    ledger_record(
+        member=day_pass.holder,
+        kind=Kind.DAY_PASS,
+        method=Method.STRIPE,
+        amount_minor=day_pass.price_minor,
+        currency=day_pass.currency,
+        cause=day_pass,
+        recorded_by=actor,
+        stripe_object_id=payment_intent_id,
+        memo=_memo(day_pass.product, day_pass.day),
+    )
+
+
+def day_pass_checkout(*, holder: Member, product: DayPassProduct, day: date) -> str:
+    """Start Checkout for a pass; returns the URL. The pass opens machines once the webhook
+    says it is paid. An unpaid pass of the same day is paid through a new Checkout."""
+    if not stripe_enabled():
+        raise DayPassRefused("This space sells day passes at the front desk.")
+    with transaction.atomic():
+        locked = DayPassProduct.objects.select_for_update().get(pk=product.pk)
+        _check_day(locked, day)
+        waiting = (
+            DayPass.objects.select_for_update()
+            .filter(holder=holder, product=locked, day=day, state=DayPassState.AWAITING)
+            .first()
+        )
+        day_pass = waiting or _create(holder=holder, product=locked, day=day, method=Method.STRIPE)
+        billing = settings.SITE_URL + reverse("membership_billing")
+        started = payment_checkout_start(
+            member=holder,
+            kind=KIND,
+            reference=str(day_pass.pk),
+            description=_memo(locked, day),
+            amount_minor=day_pass.price_minor,
+            currency=day_pass.currency,
+            success_url=billing + "?day_pass=success",
+            cancel_url=billing + "?checkout=canceled",
+            idempotency_key=f"toolgate-day-pass-{day_pass.pk}-{uuid.uuid4().hex[:8]}",
+        )
+        DayPass.objects.filter(pk=day_pass.pk).update(checkout_session_id=started.session_id)
+    return started.url
+
+
+def _refund_late(day_pass: DayPass, entry: LedgerEntry, why: str) -> None:
+    # Held until the refund is in the ledger (charge.refunded waits, then finds it).
+    refund_id = payment_refund(
+        payment=entry,
+        amount_minor=entry.amount_minor,
+        reason=why,
+        idempotency_key=f"toolgate-refund-{entry.pk}-{entry.amount_minor}",
+    )
+    ledger_refund(
+        payment=entry,
+        amount_minor=entry.amount_minor,
+        recorded_by=None,
+        memo=why,
+        stripe_object_id=refund_id,
+    )
+
+
+def _checkout_applied(payment: CheckoutPayment) -> tuple[str, str]:
+    """A day pass's Checkout session completed or expired (inside the webhook's transaction)."""
+    day_pass = (
+        DayPass.objects.select_for_update()
+        .select_related("product", "holder")
+        .filter(pk=int(payment.reference) if payment.reference.isdigit() else 0)
+        .first()
+    )
+    if day_pass is None:
+        raise WebhookRejected(f"day pass session for unknown pass {payment.reference!r}")
+    if payment.event_type == "checkout.session.expired":
+        if (
+            day_pass.state != DayPassState.AWAITING
+            or day_pass.checkout_session_id != payment.session_id
+        ):
+            return "unchanged", f"session {payment.session_id} no longer pays pass {day_pass.pk}"
+        DayPass.objects.filter(pk=day_pass.pk).update(state=DayPassState.EXPIRED)
+        return "applied", f"Checkout expired unpaid: day pass {day_pass.pk} not sold"
+    if not payment.paid:
+        return "unchanged", f"session {payment.session_id} completed but is not paid yet"
+    if ledger_entry_for_stripe(payment.payment_intent_id) is not None:
+        return "unchanged", f"payment {payment.payment_intent_id} is already in the ledger"
+    if payment.currency != day_pass.currency or not payment.payment_intent_id:
+        raise WebhookRejected(
+            f"session {payment.session_id} paid {payment.amount_total} {payment.currency} "
+            f"without a payment intent or not in {day_pass.currency}"
+        )
+    if payment.amount_total > day_pass.price_minor:
+        raise WebhookRejected(f"session {payment.session_id} paid more than pass {day_pass.pk}")
+    memo = _memo(day_pass.product, day_pass.day)
+    if payment.amount_total <= 0:
+        if day_pass.state != DayPassState.AWAITING:
+            return "unchanged", f"day pass {day_pass.pk} is already {day_pass.state}"
+        # A 100 % promotion code: nothing moved, yet the pass is paid for.
+        DayPass.objects.filter(pk=day_pass.pk).update(state=DayPassState.PAID)
+        return "applied", f"day pass {day_pass.pk} free with a promotion code"
+    entry = ledger_record(
+        member=day_pass.holder,
+        kind=Kind.DAY_PASS,
+        method=Method.STRIPE,
+        amount_minor=payment.amount_total,
+        currency=payment.currency,
+        cause=day_pass,
+        stripe_object_id=payment.payment_intent_id,
+        memo=memo,
+    )
+    if day_pass.state != DayPassState.AWAITING:
+        # Paid twice (two Checkouts of one pass) or after its Checkout lapsed: give it back.
+        _refund_late(day_pass, entry, f"Day pass {day_pass.pk} was already {day_pass.state}")
+        return "applied", (
+            f"paid {money_format(payment.amount_total, payment.currency)} for pass "
+            f"{day_pass.pk}, already {day_pass.state}: refunded"
+        )
+    DayPass.objects.filter(pk=day_pass.pk).update(state=DayPassState.PAID)
+    return "applied", f"day pass {day_pass.pk} paid"
+
+
+def _card_ended(outcome: PaymentIntentFacts) -> tuple[str, str]:
+    """A desk pass's card payment that Stripe was still processing ended (its event, possibly
+    repeated or late): a success pays the pass once; a failure leaves it unpaid (it opens
+    nothing; the desk sells it again another way)."""
+    day_pass = (
+        DayPass.objects.select_for_update(of=("self",))
+        .select_related("product", "holder")
+        .filter(pk=int(outcome.reference) if outcome.reference.isdigit() else 0)
+        .filter(method=Method.STRIPE, checkout_session_id="")
+        .first()
+    )
+    if day_pass is None:
+        return "ignored", f"payment {outcome.payment_intent_id} is not a desk day pass's"
+    customer = getattr(day_pass.holder, "membership", None)
+    if customer is None or customer.stripe_customer_id != outcome.customer_id:
+        raise WebhookRejected(f"payment {outcome.payment_intent_id} is not of day pass's holder")
+    if ledger_entry_for_stripe(outcome.payment_intent_id) is not None:
+        return "unchanged", f"payment {outcome.payment_intent_id} is already in the ledger"
+    if day_pass.state != DayPassState.AWAITING:
+        return "unchanged", f"day pass {day_pass.pk} is already {day_pass.state}"
+    if not outcome.succeeded:
+        DayPass.objects.filter(pk=day_pass.pk).update(state=DayPassState.EXPIRED)
+        return "applied", f"card declined ({outcome.failure}): day pass {day_pass.pk} not sold"
+    if (outcome.amount, outcome.currency) != (day_pass.price_minor, day_pass.currency):
+        raise WebhookRejected(
+            f"payment {outcome.payment_intent_id} does not pay day pass {day_pass.pk}"
+        )
+    _card_payment_record(day_pass, payment_intent_id=outcome.payment_intent_id, actor=None)
+    DayPass.objects.filter(pk=day_pass.pk).update(state=DayPassState.PAID)
+    return "applied", f"day pass {day_pass.pk} paid by card"
+
+
+def register() -> None:
+    payment_handler_register(KIND, _checkout_applied)
+    payment_intent_handler_register(KIND, _card_ended)

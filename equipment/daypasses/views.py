@@ -1,0 +1,58 @@
+"""Day pass endpoints: a member buys one through Checkout; staff sell one at the desk."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required, permission_required
+from django.shortcuts import get_object_or_404, redirect
+from django.views.decorators.http import require_POST
+
+from core.views import form_action
+from equipment.daypasses import services
+from equipment.daypasses.forms import DayPassBuyForm, DayPassSellForm
+from equipment.daypasses.models import DayPassProduct, DayPassState
+from membership import services as membership_services
+from membership.models import Member
+from staffing.shortcuts import staff_object_or_404
+
+
+@require_POST
+@login_required
+def day_pass_buy(request, pk: int):
+    """Buy a pass for a day through Checkout; it opens its machines once the webhook says paid."""
+    holder = membership_services.member_get_or_create(user=request.user)
+    product = get_object_or_404(DayPassProduct, pk=pk, active=True)
+    bought = form_action(
+        request,
+        DayPassBuyForm(request.POST),
+        lambda data: services.day_pass_checkout(holder=holder, product=product, day=data["day"]),
+    )
+    return redirect(bought.value if bought else "membership_billing")
+
+
+@require_POST
+@login_required
+@permission_required("membership.record_payment", raise_exception=True)
+def day_pass_sell(request, pk: int):
+    """Sell a pass at the desk to the member of the staff page (cash, credits, card on file)."""
+    holder = staff_object_or_404(request, Member, what="sell a day pass", pk=pk)
+    form = DayPassSellForm(request.POST)
+    form_action(
+        request,
+        form,
+        lambda data: services.day_pass_sell_at_desk(
+            holder=holder,
+            product=data["product"],
+            day=data["day"],
+            method=data["method"],
+            actor=request.user,
+            token=data["form_token"],
+            discount=form.discount(data["product"].currency),
+        ),
+        success=lambda sold: (
+            f"{sold.product.name} for {sold.day:%Y-%m-%d} sold."
+            if sold.state == DayPassState.PAID
+            else f"{sold.product.name} for {sold.day:%Y-%m-%d}: the card payment is processing; "
+            "the pass opens machines once Stripe confirms it."
+        ),
+    )
+    return redirect("staff_member_detail", pk=holder.pk)

@@ -1,0 +1,71 @@
+"""A day pass holder books the machines their pass names, inside the pass's local day only."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from bookings.errors import BookingRejected
+from bookings.outlook import member_outlook
+from bookings.rules import Refusal
+from bookings.services import booking_create
+from tests.factories.daypasses import DayPassFactory, DayPassProductFactory
+from tests.factories.equipment import MachineFactory
+from tests.factories.locations import LocationFactory
+from tests.factories.membership import (
+    BadgeFactory,
+    MemberFactory,
+    WaiverFactory,
+    WaiverSignatureFactory,
+)
+
+# 08:00 on 10 December in Los Angeles.
+NOW = datetime(2026, 12, 10, 16, 0, tzinfo=UTC)
+H = timedelta(hours=1)
+
+
+@pytest.fixture
+def scene(db):
+    la = LocationFactory(name="Los Angeles", slug="la", time_zone="America/Los_Angeles")
+    laser = MachineFactory(name="Laser LA", slug="laser-la", location=la)
+    lathe = MachineFactory(name="Lathe LA", slug="lathe-la", location=la)
+    holder = MemberFactory()
+    WaiverSignatureFactory(member=holder, waiver=WaiverFactory())
+    BadgeFactory(member=holder)
+    product = DayPassProductFactory(name="Laser day", machines=[laser], locations=[la])
+    DayPassFactory(product=product, holder=holder, day=date(2026, 12, 10))
+    return holder, laser, lathe
+
+
+def test_a_pass_holder_books_the_passes_machine_on_its_day(scene):
+    holder, laser, _ = scene
+    booking = booking_create(member=holder, machine=laser, start=NOW + H, end=NOW + 2 * H, now=NOW)
+    assert booking.member == holder
+    assert member_outlook(member=holder, machine=laser, now=NOW).may_book
+
+
+@pytest.mark.parametrize(
+    ("machine", "start", "end"),
+    [
+        ("laser", NOW + 24 * H, NOW + 25 * H),  # the next day
+        ("laser", NOW + 15 * H, NOW + 17 * H),  # 23:00 to 01:00: past the pass's midnight
+        ("lathe", NOW + H, NOW + 2 * H),  # a machine it does not name
+    ],
+)
+def test_a_pass_holder_cannot_book_outside_the_pass(scene, machine, start, end):
+    holder, laser, lathe = scene
+    with pytest.raises(BookingRejected) as refused:
+        booking_create(
+            member=holder,
+            machine={"laser": laser, "lathe": lathe}[machine],
+            start=start,
+            end=end,
+            now=NOW,
+        )
+    assert refused.value.reason is Refusal.MEMBERSHIP_INACTIVE
+
+
+def test_the_lathe_tells_a_pass_holder_it_is_not_theirs(scene):
+    holder, _, lathe = scene
+    assert not member_outlook(member=holder, machine=lathe, now=NOW).may_book
