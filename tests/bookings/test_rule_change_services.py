@@ -9,8 +9,8 @@ from datetime import time
 import pytest
 from django.core import mail
 
-from bookings import services
-from bookings.models import Booking, BookingState
+from bookings import services, waitlist
+from bookings.models import Booking, BookingState, Wait, WaitState
 from equipment import services as equipment_services
 from equipment.consequences import ChangeNeedsConfirmation
 from equipment.models import Machine, MachineEvent
@@ -192,3 +192,27 @@ def test_a_failure_while_cancelling_cancels_nothing_and_saves_nothing(
     assert laser.required_certification.name == "Laser cutter"
     assert Booking.objects.filter(state=BookingState.CONFIRMED).count() == 2
     assert mail.outbox == []
+
+
+def test_the_freed_time_goes_to_the_first_waiting_member_the_new_rules_allow(
+    maker, laser, advanced, django_capture_on_commit_callbacks
+):
+    """As every cancellation for the machine: the time goes to the waitlist, each waiting
+    member judged by the rules as saved (the earlier one without the new certification is
+    passed over)."""
+    holder = ready_member()
+    certify(holder, laser.required_certification)
+    booked = book(holder, laser, at(1, 10), at(1, 12))
+    earlier = ready_member()
+    certify(earlier, laser.required_certification)
+    certify(maker, advanced)
+    for member in (earlier, maker):
+        waitlist.wait_join(member=member, machine=laser, start=at(1, 10), end=at(1, 12))
+    edit = changed(laser, required_certification=advanced)
+    digest = asked(lambda: save(edit)).consequences.digest
+    with django_capture_on_commit_callbacks(execute=True):
+        save(edit, confirm=digest)
+    assert Booking.objects.get(pk=booked.pk).state == BookingState.CANCELLED
+    assert Wait.objects.get(member=maker).state == WaitState.OFFERED
+    passed_over = Wait.objects.get(member=earlier)
+    assert passed_over.state == WaitState.WAITING and passed_over.skipped_at is not None
