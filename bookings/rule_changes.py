@@ -81,7 +81,10 @@ class BookingsUnderNewRules:
                     member_id__in={booking.member_id for booking in to_come},
                 ).exclude(pk__in=future)
             )
+        # Asked only of a new certification (one query a booking to come).
         certification = after.certification
+        if certification is not None and certification.pk == machine.required_certification_id:
+            certification = None
         slots = [
             rules.BookedSlot(
                 booking.pk,

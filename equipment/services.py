@@ -113,11 +113,12 @@ def _judge_change(
 
 
 def _carry_out(
-    *, locked: Machine, consequences: Consequences | None, actor: User | None, now: datetime
+    *, machine: Machine, consequences: Consequences | None, actor: User | None, now: datetime
 ) -> None:
+    """Cancel what `_judge_change` listed as cancelled; `machine` (locked) carries its new rules."""
     if consequences is not None and consequences.affected:
         bookings_of().carry_out(
-            machine=locked, affected=consequences.affected, actor=actor, now=now
+            machine=machine, affected=consequences.affected, actor=actor, now=now
         )
 
 
@@ -178,7 +179,7 @@ def machine_save(
             if before_access != (machine.required_certification_id, maintainer_ids):
                 gates().machines_changed(machines=[machine])
             # The machine as saved: members waiting for the freed time are judged by its new rules.
-            _carry_out(locked=machine, consequences=consequences, actor=actor, now=now)
+            _carry_out(machine=machine, consequences=consequences, actor=actor, now=now)
     return machine
 
 
@@ -257,7 +258,7 @@ def opening_hours_add(
         opening = MachineEvent.objects.create(
             machine=machine, event=event, kind=MachineEvent.Kind.OPENING, created_by=actor
         )
-        _carry_out(locked=locked, consequences=consequences, actor=actor, now=now)
+        _carry_out(machine=locked, consequences=consequences, actor=actor, now=now)
         return opening
 
 
@@ -305,7 +306,7 @@ def opening_hours_remove(
             opening.event.save(update_fields=["rule"])
         else:
             opening.event.delete()
-        _carry_out(locked=locked, consequences=consequences, actor=actor, now=now)
+        _carry_out(machine=locked, consequences=consequences, actor=actor, now=now)
 
 
 @in_zone_of("machine")

@@ -135,7 +135,6 @@ def _hours_action(request, slug: str, form_class, action, *, invalid: str, done:
         invalid=invalid,
         flash=not request.htmx,
     )
-    said: dict = {}
     if asked:
         # The change again as hidden fields, without ids (the add form below has those).
         pending = form_class(request.POST, auto_id=False)
