@@ -51,6 +51,9 @@ PACKAGES = [name for name in TREE[:10]]
 # The chain's access tests (plans and local check-outs): they kill the mutants of those lines in
 # the decision's facts, the allow-list and the booking rules.
 CHAIN = "tests/locations/test_chain_access.py"
+# Where an instructor teaches, and what a day pass opens: at the gate and on its offline list.
+INSTRUCTORS = "tests/locations/test_instructors.py"
+ONE_DAY_ACCESS = "tests/access/test_day_pass_access.py"
 GATE_AGENT_TESTS = [
     "tests/gate_agent/test_agent.py",
     "tests/gate_agent/test_agent_record.py",
@@ -109,9 +112,22 @@ TARGETS = [
     Target(
         "facts",
         "access/facts.py",
-        ["tests/access/test_services.py", "tests/access/test_selectors.py", CHAIN],
+        [
+            "tests/access/test_services.py",
+            "tests/access/test_selectors.py",
+            CHAIN,
+            INSTRUCTORS,
+            ONE_DAY_ACCESS,
+        ],
     ),
-    Target("allowlist", "access/allowlist.py", ["tests/access/test_allowlist.py", CHAIN]),
+    Target(
+        "allowlist",
+        "access/allowlist.py",
+        ["tests/access/test_allowlist.py", CHAIN, ONE_DAY_ACCESS],
+    ),
+    Target(
+        "day-pass-rules", "equipment/daypasses/rules.py", ["tests/equipment/test_day_pass_rules.py"]
+    ),
     Target("metering-rules", "metering/rules.py", ["tests/metering/test_rules.py"]),
 ]
 
