@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from core.time import utc
 from equipment.daypasses.models import DayPass, DayPassProduct, DayPassState
@@ -108,6 +108,17 @@ def day_pass_machines_ahead(
         if any(c.day >= today and pass_names_machine(c, machine) for c in covers):
             opened.add(machine.machine_id)
     return opened
+
+
+def day_pass_product_machines(product: DayPassProduct) -> list[Machine]:
+    """Every machine `product` opens: those it names and those of its machine classes, at the
+    locations it names."""
+    return list(
+        Machine.objects.filter(location__in=product.locations.all()).filter(
+            Q(pk__in=product.machines.all())
+            | Q(required_certification__in=product.certifications.all())
+        )
+    )
 
 
 def member_day_passes(member: Member) -> QuerySet[DayPass]:
