@@ -110,6 +110,31 @@ def day_pass_machines_ahead(
     return opened
 
 
+def day_pass_openings(*, member: Member, now: datetime) -> list[str]:
+    """What `member`'s paid passes open today or on a day to come, read in each machine's
+    zone, a sentence each: "Day pass: Laser cutter A today until midnight"."""
+    covers = pass_covers_held(holder_ids=[member.pk], from_day=now.date() - timedelta(days=1))
+    if not covers:
+        return []
+    named = Machine.objects.filter(
+        location__in=set().union(*(c.location_ids for c in covers))
+    ).filter(
+        Q(pk__in=set().union(*(c.machine_ids for c in covers)))
+        | Q(required_certification__in=set().union(*(c.certification_ids for c in covers)))
+    )
+    names = {machine.pk: machine.name for machine in named}
+    opened = pass_machines(named)
+    lines = []
+    for cover in sorted(covers, key=lambda c: c.day):
+        for machine in opened.values():
+            today = utc(now).astimezone(machine.zone).date()
+            if cover.day < today or not pass_names_machine(cover, machine):
+                continue
+            when = "today until midnight" if cover.day == today else f"on {cover.day:%a %-d %b}"
+            lines.append(f"Day pass: {names[machine.machine_id]} {when}")
+    return lines
+
+
 def day_pass_product_machines(product: DayPassProduct) -> list[Machine]:
     """Every machine `product` opens: those it names and those of its machine classes, at the
     locations it names."""
