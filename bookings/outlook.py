@@ -19,7 +19,7 @@ from bookings.rules import Refusal, Refused
 from bookings.selectors import Cell, booking_facts, check_in_opens, machine_rules, week_grid
 from core import clock, formats
 from core.time import add_duration, utc, week_start
-from equipment.daypasses.selectors import day_pass_machines_ahead
+from equipment.daypasses.selectors import day_pass_machines_ahead, day_pass_openings
 from equipment.models import Machine
 from equipment.selectors import machines_bookable
 from locations.models import Area
@@ -79,6 +79,8 @@ def machines_outlook(
         if payment in blockers or plan is None or not plan.all_locations
         else set()
     )
+    # What the passes open, said on the machines they do not (read only for a member refused).
+    opened: list[str] | None = None
     outlooks = {}
     for machine in machines:
         certification_id, checkout_id = (
@@ -101,9 +103,20 @@ def machines_outlook(
             or training_selectors.held_at(checkouts.get((member.pk, checkout_id), []), at=now),
             rules=machine_rules(machine),
         )
+        if (
+            refused is not None
+            and refused.reason is Refusal.MEMBERSHIP_INACTIVE
+            and payment in left
+        ):
+            opened = day_pass_openings(member=member, now=now) if opened is None else opened
         outlooks[machine.pk] = _explain(
             refused, member=member, machine=machine, blockers=left, now=now
         )
+        if opened and refused is not None and refused.reason is Refusal.MEMBERSHIP_INACTIVE:
+            outlooks[machine.pk] = replace(
+                outlooks[machine.pk],
+                why=f"Your day pass does not open {machine.name}. " + "; ".join(opened) + ".",
+            )
     return outlooks
 
 

@@ -17,9 +17,12 @@ class EquipmentConfig(AppConfig):
     def ready(self) -> None:
         from equipment.daypasses import sections
         from equipment.daypasses import services as day_passes
+        from equipment.daypasses.selectors import day_pass_openings
+        from membership import readiness
         from membership.billing.sections import billing_section_register, staff_section_register
 
         post_migrate.connect(grant_equipment_permissions, sender=self)
         day_passes.register()
         billing_section_register(sections.billing_day_pass_section)
         staff_section_register(sections.staff_day_pass_section)
+        readiness.stand_in_register(lambda member, now: day_pass_openings(member=member, now=now))

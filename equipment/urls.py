@@ -11,6 +11,7 @@ urlpatterns = [
     path("new/", staff_views.machine_add, name="machine_add"),
     path("day-passes/<int:pk>/buy/", day_pass_views.day_pass_buy, name="day_pass_buy"),
     path("day-passes/sell-to/<int:pk>/", day_pass_views.day_pass_sell, name="day_pass_sell"),
+    path("day-passes/<int:pk>/cancel/", day_pass_views.day_pass_cancel, name="day_pass_cancel"),
     path("<slug:slug>/", views.machine_detail, name="machine_detail"),
     path("<slug:slug>/label/", views.machine_label, name="machine_label"),
     path("<slug:slug>/state/", views.machine_state, name="machine_state"),

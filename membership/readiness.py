@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.urls import reverse
 from django.utils import timezone
@@ -48,6 +49,18 @@ class Readiness:
     @property
     def missing(self) -> list[Step]:
         return [step for step in self.steps if not step.done]
+
+
+# What opens some machines without a paid membership (a day pass, from equipment): each says
+# what `member` may use at `now`, a sentence each, so the checklist tells a pass holder what
+# their pass opens rather than that their membership is inactive.
+StandIn = Callable[[Member, datetime], list[str]]
+_stand_ins: list[StandIn] = []
+
+
+def stand_in_register(provider: StandIn) -> None:
+    if provider not in _stand_ins:
+        _stand_ins.append(provider)
 
 
 def member_readiness(member: Member) -> Readiness:
@@ -99,6 +112,19 @@ def membership_steps(member: Member) -> list[Step]:
             f"Paid through {formats.format_date(membership.current_period_end)}.",
             billing,
         )
+    if not paid:
+        opened = [line for provider in _stand_ins for line in provider(member, now)]
+        if opened:
+            payment = Step(
+                "payment",
+                "; ".join(opened),
+                True,
+                "Your pass opens only these machines, on its day; a membership opens every "
+                "machine, every day.",
+                billing,
+                warning=True,
+                url_label="Membership",
+            )
     signed = selectors.member_signed_current_waiver(member)
     badge = selectors.member_enabled_badge(member)
     return [

@@ -23,17 +23,15 @@ from membership.billing.ledger import (
     LedgerRefused,
     ledger_entry_for_stripe,
     ledger_record,
-    ledger_refund,
     ledger_reverse,
-    refundable_minor,
 )
 from membership.billing.models import LedgerEntry
 from membership.billing.payments import (
     CheckoutPayment,
     payment_checkout_start,
     payment_handler_register,
-    payment_refund,
 )
+from membership.billing.refunds import payments_refund_all
 from membership.billing.webhooks import WebhookRejected
 from membership.models import Member, User
 from training import guests, selectors, services
@@ -147,50 +145,8 @@ def class_fee_record_cash(
     return entry
 
 
-def _fee_payments(enrollment: Enrollment) -> list[LedgerEntry]:
-    return list(
-        LedgerEntry.objects.filter(
-            cause_type__app_label="training",
-            cause_type__model="enrollment",
-            cause_id=enrollment.pk,
-            kind=Kind.CLASS_FEE,
-            amount_minor__gt=0,
-        ).order_by("pk")
-    )
-
-
 def _refund_all(enrollment: Enrollment, *, actor: User | None, reason: str) -> int:
-    """Give back everything paid for the seat, the way it was paid; cash goes back as credits
-    (nobody hands cash over on a website). Returns the minor units refunded."""
-    total = 0
-    for payment in _fee_payments(enrollment):
-        left = refundable_minor(payment)
-        if left <= 0:
-            continue
-        refund_id = ""
-        method = payment.method
-        if payment.method == Method.STRIPE:
-            # Held until this refund is in the ledger: Stripe's charge.refunded for it, were it
-            # to arrive first, waits here and then finds it (membership.billing.refunds).
-            LedgerEntry.objects.select_for_update().get(pk=payment.pk)
-            refund_id = payment_refund(
-                payment=payment,
-                amount_minor=left,
-                reason=reason,
-                idempotency_key=f"toolgate-refund-{payment.pk}-{left}",
-            )
-        else:
-            method = Method.CREDITS
-        ledger_refund(
-            payment=payment,
-            amount_minor=left,
-            recorded_by=actor,
-            memo=reason,
-            stripe_object_id=refund_id,
-            method=method,
-        )
-        total += left
-    return total
+    return payments_refund_all(cause=enrollment, kind=Kind.CLASS_FEE, actor=actor, reason=reason)
 
 
 def enrollment_cancel_refunding(

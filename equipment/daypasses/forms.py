@@ -28,3 +28,8 @@ class DayPassSellForm(DiscountForm):
         ],
         initial=LedgerEntry.Method.CASH,
     )
+
+
+class DayPassCancelForm(OnceForm):
+    reason = forms.CharField(label="Why", max_length=300)
+    refund = forms.BooleanField(label="Refund what was paid", required=False)

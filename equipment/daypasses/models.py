@@ -69,6 +69,12 @@ class DayPassState(models.TextChoices):
     AWAITING = "awaiting", "Awaiting payment"  # Checkout is open
     PAID = "paid", "Paid"  # opens its machines on its day
     EXPIRED = "expired", "Not paid"  # Checkout expired: the day is free to buy again
+    REFUNDED = "refunded", "Refunded"  # its payment given back: it opens nothing any more
+    CANCELLED = "cancelled", "Cancelled"  # by staff, with a reason (refunded or not)
+
+
+# A pass in one of these opens nothing, and its holder may buy that product for that day again.
+ENDED_STATES = (DayPassState.EXPIRED, DayPassState.REFUNDED, DayPassState.CANCELLED)
 
 
 class DayPass(models.Model):
@@ -93,6 +99,10 @@ class DayPass(models.Model):
         help_text="Empty when bought online.",
     )
     created_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_reason = models.CharField(
+        max_length=500, blank=True, help_text="Why it was refunded or cancelled, and by whom."
+    )
 
     class Meta:
         ordering = ["-day", "-id"]
@@ -101,7 +111,7 @@ class DayPass(models.Model):
             # Bought twice (two tabs, a double click at the desk): the second is refused.
             models.UniqueConstraint(
                 fields=["holder", "product", "day"],
-                condition=~Q(state="expired"),
+                condition=~Q(state__in=[state.value for state in ENDED_STATES]),
                 name="day_pass_once_per_holder_product_day",
             ),
         ]

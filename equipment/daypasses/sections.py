@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from equipment.daypasses.forms import DayPassBuyForm, DayPassSellForm
+from equipment.daypasses.forms import DayPassBuyForm, DayPassCancelForm, DayPassSellForm
 from equipment.daypasses.selectors import day_pass_products_on_sale, member_day_passes
 from membership.billing.sections import BillingSection
 from membership.models import Member
@@ -26,5 +26,8 @@ def staff_day_pass_section(member: Member) -> BillingSection | None:
         return None
     return BillingSection(
         "equipment/day_passes_staff.html",
-        {"form": DayPassSellForm(), "passes": list(member_day_passes(member)[:20])},
+        {
+            "form": DayPassSellForm(),
+            "passes": [(p, DayPassCancelForm()) for p in member_day_passes(member)[:20]],
+        },
     )

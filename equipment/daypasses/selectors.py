@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from core.time import utc
 from equipment.daypasses.models import DayPass, DayPassProduct, DayPassState
@@ -108,6 +108,42 @@ def day_pass_machines_ahead(
         if any(c.day >= today and pass_names_machine(c, machine) for c in covers):
             opened.add(machine.machine_id)
     return opened
+
+
+def day_pass_openings(*, member: Member, now: datetime) -> list[str]:
+    """What `member`'s paid passes open today or on a day to come, read in each machine's
+    zone, a sentence each: "Day pass: Laser cutter A today until midnight"."""
+    covers = pass_covers_held(holder_ids=[member.pk], from_day=now.date() - timedelta(days=1))
+    if not covers:
+        return []
+    named = Machine.objects.filter(
+        location__in=set().union(*(c.location_ids for c in covers))
+    ).filter(
+        Q(pk__in=set().union(*(c.machine_ids for c in covers)))
+        | Q(required_certification__in=set().union(*(c.certification_ids for c in covers)))
+    )
+    names = {machine.pk: machine.name for machine in named}
+    opened = pass_machines(named)
+    lines = []
+    for cover in sorted(covers, key=lambda c: c.day):
+        for machine in opened.values():
+            today = utc(now).astimezone(machine.zone).date()
+            if cover.day < today or not pass_names_machine(cover, machine):
+                continue
+            when = "today until midnight" if cover.day == today else f"on {cover.day:%a %-d %b}"
+            lines.append(f"Day pass: {names[machine.machine_id]} {when}")
+    return lines
+
+
+def day_pass_product_machines(product: DayPassProduct) -> list[Machine]:
+    """Every machine `product` opens: those it names and those of its machine classes, at the
+    locations it names."""
+    return list(
+        Machine.objects.filter(location__in=product.locations.all()).filter(
+            Q(pk__in=product.machines.all())
+            | Q(required_certification__in=product.certifications.all())
+        )
+    )
 
 
 def member_day_passes(member: Member) -> QuerySet[DayPass]:

@@ -13,16 +13,21 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from core import clock
+from core.gates import gates
 from core.money import money_format
 from core.submissions import submission_claim
 from equipment.daypasses.models import DayPass, DayPassProduct, DayPassState
 from equipment.daypasses.rules import day_pass_day_refusal
+from equipment.daypasses.selectors import day_pass_product_machines
+from membership import selectors as membership_selectors
 from membership.billing.config import stripe_enabled
 from membership.billing.discounts import NO_CARD_DISCOUNT, DiscountAsked, desk_payment_record
 from membership.billing.ledger import (
     ledger_entry_for_stripe,
     ledger_record,
     ledger_refund,
+    money_returned_handler_register,
+    payments_net_minor,
 )
 from membership.billing.models import LedgerEntry
 from membership.billing.payments import (
@@ -34,6 +39,7 @@ from membership.billing.payments import (
     payment_intent_handler_register,
     payment_refund,
 )
+from membership.billing.refunds import payments_refund_all
 from membership.billing.stripe_events import PaymentIntentFacts
 from membership.billing.wallet import SaleRefused
 from membership.billing.webhooks import WebhookRejected
@@ -309,6 +315,98 @@ def _card_ended(outcome: PaymentIntentFacts) -> tuple[str, str]:
     return "applied", f"day pass {day_pass.pk} paid by card"
 
 
+def _pass_end(day_pass: DayPass, *, state: str, reason: str, message: str) -> None:
+    """`day_pass` (locked) opens nothing from now on; if it opened machines, their gates are
+    told in this transaction: the holder's sessions on them stop unless a membership in good
+    standing whose plan opens the machine's location lets them go on, and the allow-lists
+    carrying the holder are rebuilt. As when a membership ends (`membership.billing.lapse`)."""
+    was_open = day_pass.state == DayPassState.PAID
+    now = clock.now()
+    DayPass.objects.filter(pk=day_pass.pk).update(
+        state=state, ended_at=now, ended_reason=reason[:500]
+    )
+    day_pass.state, day_pass.ended_at, day_pass.ended_reason = state, now, reason[:500]
+    if not was_open:
+        return
+    holder = day_pass.holder
+    standing = membership_selectors.membership_in_good_standing(
+        getattr(holder, "membership", None), at=now
+    )
+    stopped = [
+        machine
+        for machine in day_pass_product_machines(day_pass.product)
+        if not (standing and membership_selectors.member_plan_opens(holder, machine.location_id))
+    ]
+    if stopped:
+        gates().member_lost_access(
+            member=holder, reason="day_pass_ended", message=message, machines=stopped
+        )
+
+
+def _locked(pass_id: int) -> DayPass:
+    return (
+        DayPass.objects.select_for_update(of=("self",))
+        .select_related("product", "holder")
+        .get(pk=pass_id)
+    )
+
+
+def _money_returned(payment: LedgerEntry) -> None:
+    """A payment for a pass was refunded (by Stripe's `charge.refunded`, the desk, Toolgate
+    itself) or reversed by staff: once nothing of what was paid for it is left, the paid pass
+    is refunded and opens nothing. A partial refund (a goodwill gesture) leaves it open, and so
+    does giving back a second payment of a pass paid twice."""
+    if (payment.cause_type.app_label, payment.cause_type.model) != ("equipment", "daypass"):
+        return
+    day_pass = _locked(payment.cause_id)
+    if day_pass.state != DayPassState.PAID:
+        return  # already cancelled (its refund is being recorded), or never opened anything
+    if payments_net_minor(cause=day_pass, kind=Kind.DAY_PASS) > 0:
+        return
+    how = "reversed" if LedgerEntry.objects.filter(reverses=payment).exists() else "refunded"
+    _pass_end(
+        day_pass,
+        state=DayPassState.REFUNDED,
+        reason=f"Payment {how} (ledger entry {payment.pk})",
+        message="Your day pass was refunded: it opens no machine any more.",
+    )
+
+
+def day_pass_cancel(
+    *,
+    day_pass: DayPass,
+    actor: User,
+    reason: str,
+    refund: bool,
+    token: uuid.UUID | None = None,
+) -> int:
+    """Staff cancel a pass, saying why: it opens nothing from now on (a session running on it
+    alone stops). With `refund`, what was paid goes back the way it came (cash as credits).
+    Returns the minor units refunded."""
+    reason = reason.strip()
+    if not reason:
+        raise DayPassRefused("Say why the pass is cancelled; the reason is kept with it.")
+    if not actor.has_perm("membership.record_payment"):
+        raise DayPassRefused("Only staff who may take payments can cancel day passes.")
+    with transaction.atomic():
+        submission_claim(token)
+        locked = _locked(day_pass.pk)
+        if locked.state not in (DayPassState.PAID, DayPassState.AWAITING):
+            raise DayPassRefused(f"That pass is already {locked.get_state_display().lower()}.")
+        why = f"Cancelled by {actor}: {reason}"
+        # Ended first: the refunds below find it cancelled and leave it so.
+        _pass_end(
+            locked,
+            state=DayPassState.CANCELLED,
+            reason=why,
+            message=f"Your day pass was cancelled: {reason}",
+        )
+        if not refund:
+            return 0
+        return payments_refund_all(cause=locked, kind=Kind.DAY_PASS, actor=actor, reason=why)
+
+
 def register() -> None:
     payment_handler_register(KIND, _checkout_applied)
     payment_intent_handler_register(KIND, _card_ended)
+    money_returned_handler_register(Kind.DAY_PASS, _money_returned)

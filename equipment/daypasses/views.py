@@ -1,4 +1,5 @@
-"""Day pass endpoints: a member buys one through Checkout; staff sell one at the desk."""
+"""Day pass endpoints: a member buys one through Checkout; staff sell one at the desk, or
+cancel one."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
+from core.money import money_format
 from core.views import form_action
 from equipment.daypasses import services
-from equipment.daypasses.forms import DayPassBuyForm, DayPassSellForm
-from equipment.daypasses.models import DayPassProduct, DayPassState
+from equipment.daypasses.forms import DayPassBuyForm, DayPassCancelForm, DayPassSellForm
+from equipment.daypasses.models import DayPass, DayPassProduct, DayPassState
 from membership import services as membership_services
 from membership.models import Member
 from staffing.shortcuts import staff_object_or_404
@@ -53,6 +55,31 @@ def day_pass_sell(request, pk: int):
             if sold.state == DayPassState.PAID
             else f"{sold.product.name} for {sold.day:%Y-%m-%d}: the card payment is processing; "
             "the pass opens machines once Stripe confirms it."
+        ),
+    )
+    return redirect("staff_member_detail", pk=holder.pk)
+
+
+@require_POST
+@login_required
+@permission_required("membership.record_payment", raise_exception=True)
+def day_pass_cancel(request, pk: int):
+    """Cancel a pass from its holder's staff page, with a reason (and a refund, if asked)."""
+    day_pass = get_object_or_404(DayPass.objects.select_related("product"), pk=pk)
+    holder = staff_object_or_404(request, Member, what="cancel a day pass", pk=day_pass.holder_id)
+    form_action(
+        request,
+        DayPassCancelForm(request.POST),
+        lambda data: services.day_pass_cancel(
+            day_pass=day_pass,
+            actor=request.user,
+            reason=data["reason"],
+            refund=data["refund"],
+            token=data["form_token"],
+        ),
+        success=lambda refunded: (
+            f"{day_pass.product.name} for {day_pass.day:%Y-%m-%d} cancelled"
+            + (f"; {money_format(refunded, day_pass.currency)} refunded." if refunded else ".")
         ),
     )
     return redirect("staff_member_detail", pk=holder.pk)

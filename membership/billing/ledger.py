@@ -7,11 +7,12 @@ with the change it pays for (an enrollment, a sale) or not at all.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
-from django.db.models import Model, Sum
+from django.db.models import Model, Q, Sum
 
 from core import clock
 from core.money import CurrencyError, currency_code, minor_step, money_format
@@ -27,6 +28,22 @@ class LedgerRefused(MembershipError):
 
 Kind = LedgerEntry.Kind
 Method = LedgerEntry.Method
+
+# What money given back means beyond the ledger (a refunded day pass opens no machine), by the
+# kind of the payment: each app registers its own at start-up. The handler runs inside the
+# refund's or reversal's transaction, after the entry, so both commit together or not at all.
+MoneyReturnedHandler = Callable[[LedgerEntry], None]
+_returned_handlers: dict[str, MoneyReturnedHandler] = {}
+
+
+def money_returned_handler_register(kind: str, handler: MoneyReturnedHandler) -> None:
+    _returned_handlers[kind] = handler
+
+
+def _money_returned(payment: LedgerEntry) -> None:
+    handler = _returned_handlers.get(payment.kind)
+    if handler is not None:
+        handler(payment)
 
 
 def ledger_record(
@@ -117,7 +134,7 @@ def ledger_reverse(
             raise LedgerRefused(
                 "That money moved through Stripe: refund it instead, so the card is credited."
             )
-        return ledger_record(
+        reversal = ledger_record(
             member=locked.member,
             kind=locked.kind,
             method=locked.method,
@@ -128,6 +145,9 @@ def ledger_reverse(
             memo=f"Reverses entry {locked.pk}: {reason}",
             reverses=locked,
         )
+        if locked.amount_minor > 0:
+            _money_returned(locked)
+        return reversal
 
 
 def refundable_minor(entry: LedgerEntry) -> int:
@@ -165,7 +185,7 @@ def ledger_refund(
                 f"A refund of {money_format(amount_minor, locked.currency)} is more than is left "
                 f"of that payment ({money_format(left, locked.currency)})."
             )
-        return ledger_record(
+        refund = ledger_record(
             member=locked.member,
             kind=Kind.REFUND,
             method=method or locked.method,
@@ -178,3 +198,13 @@ def ledger_refund(
             occurred_at=occurred_at,
             refund_of=locked,
         )
+        _money_returned(locked)
+        return refund
+
+
+def payments_net_minor(*, cause: Model, kind: str) -> int:
+    """What was paid for `cause` in payments of `kind`, less what was refunded or reversed."""
+    entries = LedgerEntry.objects.filter(
+        cause_type=ContentType.objects.get_for_model(cause), cause_id=cause.pk
+    ).filter(Q(kind=kind) | Q(kind=Kind.REFUND, refund_of__kind=kind))
+    return entries.aggregate(total=Sum("amount_minor"))["total"] or 0

@@ -10,12 +10,16 @@ from __future__ import annotations
 import logging
 
 import stripe
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Model
 
 from core.money import money_format
 from membership.billing.client import BillingUnavailable, stripe_client
 from membership.billing.ledger import LedgerRefused, ledger_refund, refundable_minor
 from membership.billing.models import LedgerEntry
+from membership.billing.payments import payment_refund
 from membership.billing.stripe_events import ChargeFacts
+from membership.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -66,3 +70,44 @@ def charge_refunds_record(charge: ChargeFacts) -> tuple[str, str]:
     if not recorded:
         return "unchanged", f"every refund of {charge.payment_intent_id} is in the ledger"
     return "applied", f"refunds recorded: {', '.join(recorded)}"
+
+
+def payments_refund_all(*, cause: Model, kind: str, actor: User | None, reason: str) -> int:
+    """Give back everything paid for `cause` in payments of `kind`, the way it was paid; cash
+    goes back as prepaid credits (nobody hands cash over on a website). Returns the minor units
+    refunded. The caller holds `cause` locked."""
+    payments = LedgerEntry.objects.filter(
+        cause_type=ContentType.objects.get_for_model(cause),
+        cause_id=cause.pk,
+        kind=kind,
+        amount_minor__gt=0,
+    ).order_by("pk")
+    total = 0
+    for payment in payments:
+        left = refundable_minor(payment)
+        if left <= 0:
+            continue
+        refund_id = ""
+        method = payment.method
+        if payment.method == LedgerEntry.Method.STRIPE:
+            # Held until this refund is in the ledger: Stripe's charge.refunded for it, were it
+            # to arrive first, waits here and then finds it (`charge_refunds_record`).
+            LedgerEntry.objects.select_for_update().get(pk=payment.pk)
+            refund_id = payment_refund(
+                payment=payment,
+                amount_minor=left,
+                reason=reason,
+                idempotency_key=f"toolgate-refund-{payment.pk}-{left}",
+            )
+        else:
+            method = LedgerEntry.Method.CREDITS
+        ledger_refund(
+            payment=payment,
+            amount_minor=left,
+            recorded_by=actor,
+            memo=reason,
+            stripe_object_id=refund_id,
+            method=method,
+        )
+        total += left
+    return total

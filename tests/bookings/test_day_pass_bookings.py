@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 
 from bookings.errors import BookingRejected
 from bookings.outlook import member_outlook
 from bookings.rules import Refusal
 from bookings.services import booking_create
+from equipment.models import DayPass, DayPassState
+from membership.readiness import member_readiness
 from tests.factories.daypasses import DayPassFactory, DayPassProductFactory
 from tests.factories.equipment import MachineFactory
 from tests.factories.locations import LocationFactory
@@ -69,3 +72,31 @@ def test_a_pass_holder_cannot_book_outside_the_pass(scene, machine, start, end):
 def test_the_lathe_tells_a_pass_holder_it_is_not_theirs(scene):
     holder, _, lathe = scene
     assert not member_outlook(member=holder, machine=lathe, now=NOW).may_book
+
+
+def test_a_machine_the_pass_does_not_open_says_what_it_does(scene):
+    holder, _, lathe = scene
+    DayPassFactory(
+        product=DayPassProductFactory(name="Laser tomorrow", machines=[lathe]),
+        holder=holder,
+        day=date(2026, 12, 11),
+    )
+    other = MachineFactory(name="Mill LA", slug="mill-la", location=lathe.location)
+    outlook = member_outlook(member=holder, machine=other, now=NOW)
+    assert outlook.code == "membership_inactive"
+    assert outlook.why == (
+        "Your day pass does not open Mill LA. Day pass: Laser LA today until midnight; "
+        "Day pass: Lathe LA on Fri 11 Dec."
+    )
+
+
+def test_the_checklist_tells_a_pass_holder_what_their_pass_opens(scene):
+    holder, *_ = scene
+    with time_machine.travel(NOW, tick=False):
+        ready = member_readiness(holder)
+        payment = next(step for step in ready.steps if step.key == "payment")
+        assert payment.title == "Day pass: Laser LA today until midnight"
+        assert payment.done and payment.warning and not ready.missing
+        DayPass.objects.update(state=DayPassState.REFUNDED)
+        payment = next(step for step in member_readiness(holder).steps if step.key == "payment")
+    assert not payment.done and payment.detail == "You have no membership yet."

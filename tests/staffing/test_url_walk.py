@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from access.models import AccessSource
 from bookings.models import Booking
-from equipment.models import Machine
+from equipment.models import DayPass, Machine
 from locations.models import Location
 from membership import cards, roles
 from membership.models import Badge, Member, Membership
@@ -28,6 +28,7 @@ from staffing.models import LocationRole, RefusedAction, Role
 from staffing.services import location_role_grant
 from tests.factories.access import AccessEventFactory, GateDeviceFactory
 from tests.factories.bookings import BookingFactory
+from tests.factories.daypasses import DayPassFactory
 from tests.factories.equipment import MachineFactory, ProblemReportFactory, certification
 from tests.factories.locations import LocationFactory
 from tests.factories.membership import (
@@ -208,8 +209,9 @@ def build_chain() -> Chain:
     )
     entry = LedgerEntryFactory(id=FAR + 12, member=member)  # a cash payment at Raleigh's desk
     series = ClassSeriesFactory(id=FAR + 13, certification=laser, location=raleigh)
+    day_pass = DayPassFactory(id=FAR + 14, holder=member)  # paid, cancellable by Raleigh's staff
     pks = [member.pk, badge.pk, booking.pk, running.pk, session.pk, enrollment.pk, grant.pk]
-    pks += [report.pk, laser.pk, entry.pk, series.pk]
+    pks += [report.pk, laser.pk, entry.pk, series.pk, day_pass.pk]
     return Chain(
         menlo,
         raleigh,
@@ -251,6 +253,7 @@ def snapshot(chain: Chain) -> dict:
         "gates": list(
             chain.machine.gate_devices.values_list("device_id", "enabled", "secret", "machine_id")
         ),
+        "day_passes": list(DayPass.objects.values_list("pk", "state")),
         "payments": chain.member.payments.count(),
         "ledger": chain.member.ledger_entries.count(),
     }
