@@ -9,6 +9,7 @@ from django import template
 
 from bookings import selectors
 from bookings.outlook import Outlook, booking_actions, member_outlook
+from bookings.states import WaitState
 from core import clock
 from membership.services import member_get_or_create
 
@@ -41,6 +42,9 @@ def member_bookings_home(context, member):
     )
     top = booking_actions(upcoming[0], user=request.user, now=now) if upcoming else None
     return {
+        "offers": selectors.member_waits_open(member).filter(
+            state=WaitState.OFFERED, offer_until__gt=now
+        ),
         "top": top,
         "later": upcoming[1:],
         "now": now,

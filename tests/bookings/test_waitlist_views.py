@@ -119,3 +119,14 @@ def test_staff_of_the_machines_location_see_its_waitlist(client, maker, laser, b
     assert maker.display_name not in page and 'id="waitlist-h"' not in page
     client.force_login(maker.user)
     assert 'id="waitlist-h"' not in _grid(client, laser)
+
+
+def test_the_dashboard_puts_an_open_offer_on_top(client, maker, laser, booked):
+    wait = waitlist.wait_join(member=maker, machine=laser, start=SPAN[0], end=SPAN[1])
+    client.force_login(maker.user)
+    offer_url = reverse("bookings:wait_offer", args=[wait.pk])
+    assert offer_url not in client.get(reverse("dashboard")).content.decode()  # only waiting
+
+    services.booking_cancel(booking=booked, actor=booked.member.user)
+    page = client.get(reverse("dashboard")).content.decode()
+    assert "Freed for you from the waitlist" in page and offer_url in page
