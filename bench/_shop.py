@@ -85,8 +85,9 @@ def seed(*, machines: int, members: int, seed_value: int = 18) -> Shop:
 
 
 def add_bookings(shop: Shop, *, first_day: date, days: int, count: int) -> int:
-    """About `count` bookings of free 2-hour blocks spread over `days` from `first_day`: past
-    ones mostly completed (some cancelled, no-show), future ones confirmed."""
+    """`count` bookings of free 2-hour blocks spread at random over `days` from `first_day` (fewer
+    only if the span has no more free blocks): past ones mostly completed (some cancelled,
+    no-show), future ones confirmed."""
     from django.utils import timezone
 
     from bookings.models import Booking, BookingState
@@ -101,13 +102,17 @@ def add_bookings(shop: Shop, *, first_day: date, days: int, count: int) -> int:
     rng = shop.rng
     rows: list = []
     written = 0
-    for _ in range(count):
+    made = 0
+    for _ in range(4 * count):  # bounded: a nearly full span gives up rather than spin
+        if made == count:
+            break
         machine = rng.choice(shop.machines)
         day = first_day + timedelta(days=rng.randrange(days))
         block = rng.randrange(len(BLOCKS))
         if (machine.pk, day, block) in shop.taken:
-            continue  # a clash: drop it rather than retry (the count is "about")
+            continue  # taken already: draw again
         shop.taken.add((machine.pk, day, block))
+        made += 1
         start = datetime.combine(day, BLOCKS[block], tzinfo=zone)
         end = start + timedelta(hours=2)
         rows.append(
