@@ -51,7 +51,8 @@ mutation: $(STAMP)
 	$(BIN)/python scripts/mutation.py
 
 # The site under load (docs/performance.md): gunicorn on PostgreSQL on loopback, driven by locust
-# from its own virtualenv (.venv-load), for MINUTES minutes. Needs PostgreSQL on 127.0.0.1:5432.
+# from its own virtualenv (.venv-load), for MINUTES minutes (LOAD_ARGS: more of bench/load.py's
+# options). Needs PostgreSQL on 127.0.0.1:5432.
 MINUTES ?= 5
 LOAD_VENV := .venv-load
 $(LOAD_VENV)/.installed: bench/requirements-load.txt
@@ -60,7 +61,7 @@ $(LOAD_VENV)/.installed: bench/requirements-load.txt
 	touch $@
 
 bench-load: $(STAMP) $(LOAD_VENV)/.installed
-	nice $(BIN)/python bench/load.py --minutes $(MINUTES) --locust $(LOAD_VENV)/bin/locust
+	nice $(BIN)/python bench/load.py --minutes $(MINUTES) --locust $(LOAD_VENV)/bin/locust $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) $(LOAD_VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache .mypy_cache

@@ -48,6 +48,9 @@ def main() -> int:
     parser.add_argument(
         "--wait", type=float, nargs=2, default=(1.0, 5.0), help="think time between clicks, s"
     )
+    parser.add_argument(
+        "--spawn-rate", type=float, default=10, help="people starting per second (and logging in)"
+    )
     parser.add_argument("--locust", default=str(ROOT / ".venv-load" / "bin" / "locust"))
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
@@ -202,7 +205,7 @@ class Load:
                 "--users",
                 str(users),
                 "--spawn-rate",
-                "10",
+                str(self.args.spawn_rate),
                 "--run-time",
                 f"{round(self.args.minutes * 60)}s",
                 "--host",
