@@ -85,7 +85,7 @@ def test_the_dashboard_asks_no_query_per_booking(
     fill_the_week(maker, laser)
     with django_assert_max_num_queries(quiet):
         maker_client.get(url)
-    with django_assert_max_num_queries(36):
+    with django_assert_max_num_queries(24):
         maker_client.get(url)
 
 
