@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run gate-demo test lint mutation screenshots venv system-packages clean
+.PHONY: run gate-demo test lint mutation screenshots venv system-packages bench-load clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,5 +50,18 @@ screenshots: $(STAMP) system-packages
 mutation: $(STAMP)
 	$(BIN)/python scripts/mutation.py
 
+# The site under load (docs/performance.md): gunicorn on PostgreSQL on loopback, driven by locust
+# from its own virtualenv (.venv-load), for MINUTES minutes (LOAD_ARGS: more of bench/load.py's
+# options). Needs PostgreSQL on 127.0.0.1:5432.
+MINUTES ?= 5
+LOAD_VENV := .venv-load
+$(LOAD_VENV)/.installed: bench/requirements-load.txt
+	test -x $(LOAD_VENV)/bin/python || $(PYTHON) -m venv $(LOAD_VENV)
+	$(LOAD_VENV)/bin/pip install --quiet -r bench/requirements-load.txt
+	touch $@
+
+bench-load: $(STAMP) $(LOAD_VENV)/.installed
+	nice $(BIN)/python bench/load.py --minutes $(MINUTES) --locust $(LOAD_VENV)/bin/locust $(LOAD_ARGS)
+
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) $(LOAD_VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache .mypy_cache

@@ -16,15 +16,11 @@ def certification_steps(member: Member) -> list[Step]:
     foundations = list(selectors.base_certifications())
     if not foundations:
         return []
-    missing = [
-        c
-        for c in foundations
-        if not selectors.member_holds_certification(member=member, certification=c, at=now)
-    ]
+    holds = selectors.member_holds_certifications(member=member, certifications=foundations, at=now)
+    missing = [c for c in foundations if c.pk not in holds]
+    summary = selectors.member_certification_summary(member, at=now)
     held = [
-        h
-        for h in selectors.member_certification_summary(member, at=now)
-        if h.state in (selectors.GrantState.VALID, selectors.GrantState.EXPIRING)
+        h for h in summary if h.state in (selectors.GrantState.VALID, selectors.GrantState.EXPIRING)
     ]
     held_text = (
         "You hold " + ", ".join(_held(h) for h in held) + "."
@@ -49,15 +45,16 @@ def certification_steps(member: Member) -> list[Step]:
     title = " and ".join(str(c) for c in foundations)
     return [
         Step("certifications", f"{title} certified", not missing, detail, url),
-        *lapsed_steps(member, now=now),
+        *lapsed_steps(summary, now=now),
     ]
 
 
-def lapsed_steps(member: Member, *, now) -> list[Step]:
+def lapsed_steps(summary: list[selectors.HeldCertification], *, now) -> list[Step]:
     """A certification the member held that no longer counts (expired or revoked), and no valid
-    grant of it: "Laser cutter: expired Wed 16 Dec 2026", with the next class to take again."""
+    grant of it: "Laser cutter: expired Wed 16 Dec 2026", with the next class to take again.
+    `summary` is the member's `member_certification_summary` at `now`."""
     steps = []
-    for held in selectors.member_certification_summary(member, at=now):
+    for held in summary:
         if held.state not in (selectors.GrantState.EXPIRED, selectors.GrantState.REVOKED):
             continue
         certification = held.certification

@@ -78,6 +78,17 @@ def member_holds_certification(
     )
 
 
+def member_holds_certifications(
+    *, member: Member, certifications: Iterable[Certification], at: datetime
+) -> set[int]:
+    """The ids of those of `certifications` that `member` holds at `at`: one query for many."""
+    return set(
+        certification_grants_valid_at(at=at)
+        .filter(member=member, certification__in=list(certifications))
+        .values_list("certification_id", flat=True)
+    )
+
+
 class NeedsCertification(Protocol):
     """Equipment's Machine, as training sees it (training does not import equipment)."""
 

@@ -54,6 +54,12 @@ def test_grant_state_and_machine_certification_at_an_instant(
     )
     # The in-memory twin the gate's batched decision uses agrees with the SQL.
     assert selectors.grant_valid_at(grant, at=NOW) is certified
+    # So does the dashboard's question about many certifications at once.
+    other = CertificationFactory()
+    held = selectors.member_holds_certifications(
+        member=grant.member, certifications=[laser, other], at=NOW
+    )
+    assert held == ({laser.pk} if certified else set())
 
 
 def test_a_machine_needing_no_certification_needs_none(make_member):
