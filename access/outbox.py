@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 
 from access.allowlist import allowlist_build
 from access.models import (
@@ -182,11 +182,22 @@ def outbox_claim(*, now: datetime | None = None, limit: int = 100) -> list[Outgo
     )
     if not due.exists():  # the common case, without opening a write transaction
         return []
+    # A gate's older commands still waiting (for their retry, their ack, or another bridge's
+    # lease) go again before a newer one that is due: a command that failed while the broker
+    # was down would otherwise reach the gate after the ones queued during the outage. The
+    # gate applies a command id once, so sending one again changes nothing there.
+    newer_command_due = due.filter(
+        kind=GateMessageKind.COMMAND, device_id=OuterRef("device_id"), pk__gt=OuterRef("pk")
+    )
     with transaction.atomic():
         rows = list(
             GateMessage.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("device__machine")
-            .filter(state__in=PENDING_STATES, next_attempt_at__lte=now, give_up_at__gt=now)
+            .filter(state__in=PENDING_STATES, give_up_at__gt=now)
+            .filter(
+                Q(next_attempt_at__lte=now)
+                | Q(kind=GateMessageKind.COMMAND) & Exists(newer_command_due)
+            )
             .order_by("id")[:limit]
         )
         # Building a list bumps its gate's version (a row lock on the gate).

@@ -46,6 +46,23 @@ def test_a_gate_back_online_is_sent_at_once_what_waited_for_a_retry(scene):
     }
 
 
+def test_a_gates_commands_go_in_the_order_they_were_queued_after_an_outage(scene):
+    """A switch-off that failed while the broker was down waits for its retry; the commands
+    queued after it, due at once, must not reach the gate first: the older one goes again,
+    ahead of them, in the same round."""
+    now = timezone.now()
+    device, other = GateDeviceFactory(machine=scene.machine), GateDeviceFactory()
+    first, elsewhere = switch_off(device, now), switch_off(other, now)
+    outbox.outbox_claim(now=now)
+    outbox.outbox_sent(
+        delivered=[], failed={first.pk: "broker gone", elsewhere.pk: "broker gone"}, now=now
+    )
+    then = switch_off(device, now)
+
+    claimed = [item.message_pk for item in outbox.outbox_claim(now=now)]
+    assert claimed == [first.pk, then.pk]  # the other gate's failed one keeps its retry
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_list_being_built_by_a_bridge_does_not_stand_for_a_change_made_meanwhile(scene):
