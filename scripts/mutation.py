@@ -90,7 +90,12 @@ TARGETS = [
     Target(
         "booking-span",
         "bookings/selectors.py",
-        ["tests/bookings/test_services.py", CHAIN],
+        [
+            "tests/bookings/test_services.py",
+            CHAIN,
+            "tests/bookings/test_day_pass_bookings.py",
+            "tests/bookings/test_waitlist.py",
+        ],
         functions=["booking_facts"],
     ),
     Target(

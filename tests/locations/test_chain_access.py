@@ -289,6 +289,11 @@ def test_booking_a_machine_needing_a_check_out_is_refused_without_it(lasers, eve
     with pytest.raises(BookingRejected, match="also needs the Raleigh laser check-out"):
         services.booking_create(member=member, machine=raleigh_laser, start=start, end=start + H)
     assert not Booking.objects.exists()
+    MemberCheckout.objects.create(
+        member=member, checkout=checkout, granted_by=UserFactory(), granted_at=NOW - 2 * H
+    )
+    services.booking_create(member=member, machine=raleigh_laser, start=start, end=start + H)
+    assert Booking.objects.get().member == member
 
 
 def test_the_calendar_says_before_any_click_what_the_plan_or_a_check_out_leaves_out(
