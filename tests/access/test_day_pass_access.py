@@ -6,12 +6,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from access.allowlist import allowlist_build
+from access.facts import Scan
 from access.models import AccessSource
 from access.policy import Reason
-from access.services import access_decide
-from equipment.models import DayPassState
+from access.services import access_decide, access_decide_many
+from equipment.models import DayPass, DayPassProduct, DayPassState
 from membership.models import WaiverSignature
 from tests.factories.access import GateDeviceFactory
 from tests.factories.bookings import BookingFactory
@@ -165,3 +168,74 @@ def test_the_offline_allow_list_stops_a_pass_holders_booking_at_local_midnight(c
     built = allowlist_build(device, now=start - 2 * H)
     (entry,) = built.entries
     assert entry.window_end == int((LA_MIDNIGHT + 24 * H).timestamp())
+
+
+def test_a_batch_mixing_pass_holders_and_members_decides_each_scan_as_alone(chain):
+    """A bridge's burst of scans: each pass is read for its own holder's scan, and a member in
+    good standing who also holds a pass is not cut at midnight by it."""
+    machines, holder, day_pass = chain
+    day_pass.product.machines.add(machines["other_laser"])
+    laser, lathe = machines["la"].required_certification, machines["lathe"].required_certification
+    paid_up = {"current_period_end": LA_MIDNIGHT + 40 * 24 * H}
+    member = ready_member(**paid_up)
+    # Paid up, on a plan that opens no location (the factory's plans are shared by name).
+    elsewhere = {"plan__name": "Elsewhere", "plan__is_default": False, "plan__all_locations": False}
+    excluded, excluded_without_pass = (ready_member(**elsewhere, **paid_up) for _ in "ab")
+    stranger = visitor()
+    for person in (member, excluded, excluded_without_pass, stranger):
+        certify(person, laser, granted_at=LA_MIDNIGHT - timedelta(days=30))
+    certify(member, lathe, granted_at=LA_MIDNIGHT - timedelta(days=30))
+    for person in (member, excluded):
+        DayPassFactory(product=day_pass.product, holder=person, day=DAY)
+    late = LA_MIDNIGHT + 23.5 * H  # 23:30 in Los Angeles; these bookings run to 00:30
+    expected = [
+        (member, machines["lathe"], late, Reason.ALLOWED_BOOKING, late + H),
+        (
+            excluded_without_pass,
+            machines["la"],
+            LA_MIDNIGHT + 12 * H,
+            Reason.PLAN_EXCLUDES_LOCATION,
+            None,
+        ),
+        (holder, machines["la"], late, Reason.ALLOWED_BOOKING, LA_MIDNIGHT + 24 * H),
+        (stranger, machines["la"], LA_MIDNIGHT + 15 * H, Reason.MEMBERSHIP_INACTIVE, None),
+        (excluded, machines["other_laser"], late, Reason.ALLOWED_BOOKING, LA_MIDNIGHT + 24 * H),
+        # Already 11 December in Seoul.
+        (holder, machines["seoul"], LA_MIDNIGHT + 12 * H, Reason.MEMBERSHIP_INACTIVE, None),
+    ]
+    for person, machine, at, _, _ in expected:
+        BookingFactory(machine=machine, member=person, start=at - H, end=at + H)
+    scans = [
+        Scan(badge_uid=person.badges.get().uid, machine=machine, at=at)
+        for person, machine, at, _, _ in expected
+    ]
+
+    decisions = [r.decision for r in access_decide_many(scans, source=AccessSource.WEB)]
+
+    assert [(d.reason, d.grant_end if d.allowed else None) for d in decisions] == [
+        (reason, grant_end) for *_, reason, grant_end in expected
+    ]
+    alone = [_scan(p, m, at, booked=False) for p, m, at, _, _ in expected]
+    assert [(d.reason, d.grant_end) for d in alone] == [(d.reason, d.grant_end) for d in decisions]
+
+
+def _day_pass_queries(scans):
+    tables = {DayPass._meta.db_table, DayPassProduct._meta.db_table}
+    with CaptureQueriesContext(connection) as queries:
+        access_decide_many(scans, source=AccessSource.WEB)
+    return [q["sql"] for q in queries if any(f'"{table}"' in q["sql"] for table in tables)]
+
+
+def test_day_passes_are_looked_up_only_for_scans_by_someone_not_in_good_standing_there(chain):
+    machines, holder, day_pass = chain
+    at = LA_MIDNIGHT + 12 * H
+    members = [ready_member(current_period_end=LA_MIDNIGHT + 40 * 24 * H) for _ in range(2)]
+    for member in members:  # passes held, but never needed
+        DayPassFactory(product=day_pass.product, holder=member, day=DAY)
+    paid_up = [Scan(badge_uid=m.badges.get().uid, machine=machines["la"], at=at) for m in members]
+    assert _day_pass_queries(paid_up) == []
+    with_a_visitor = [
+        *paid_up,
+        Scan(badge_uid=holder.badges.get().uid, machine=machines["la"], at=at),
+    ]
+    assert _day_pass_queries(with_a_visitor) != []
