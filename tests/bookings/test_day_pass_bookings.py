@@ -12,6 +12,7 @@ from bookings.outlook import member_outlook
 from bookings.rules import Refusal
 from bookings.services import booking_create
 from equipment.models import DayPass, DayPassState
+from membership.models import MembershipStatus
 from membership.readiness import member_readiness
 from tests.factories.daypasses import DayPassFactory, DayPassProductFactory
 from tests.factories.equipment import MachineFactory
@@ -19,6 +20,8 @@ from tests.factories.locations import LocationFactory
 from tests.factories.membership import (
     BadgeFactory,
     MemberFactory,
+    MembershipFactory,
+    PlanFactory,
     WaiverFactory,
     WaiverSignatureFactory,
 )
@@ -100,3 +103,30 @@ def test_the_checklist_tells_a_pass_holder_what_their_pass_opens(scene):
         DayPass.objects.update(state=DayPassState.REFUNDED)
         payment = next(step for step in member_readiness(holder).steps if step.key == "payment")
     assert not payment.done and payment.detail == "You have no membership yet."
+
+
+@pytest.mark.parametrize("standing", ["lapsed", "plan elsewhere"])
+def test_a_pass_stands_in_for_what_the_membership_lacks(scene, standing):
+    """A lapsed membership on an all-locations plan, or a paid one whose plan names another
+    location: either way the pass for the machine's day lets its holder book it, and without
+    the pass the same member is refused for what the membership lacks."""
+    holder, laser, _ = scene
+    if standing == "lapsed":
+        MembershipFactory(member=holder, status=MembershipStatus.CANCELED)
+        refusal = Refusal.MEMBERSHIP_INACTIVE
+    else:
+        elsewhere = PlanFactory(name="Elsewhere only", is_default=False, all_locations=False)
+        elsewhere.locations.set([LocationFactory(slug="elsewhere")])
+        MembershipFactory(member=holder, plan=elsewhere, current_period_end=NOW + 20 * 24 * H)
+        refusal = Refusal.PLAN_EXCLUDES_LOCATION
+    with time_machine.travel(NOW, tick=False):
+        booking = booking_create(
+            member=holder, machine=laser, start=NOW + H, end=NOW + 2 * H, now=NOW
+        )
+        assert booking.member == holder
+        DayPass.objects.filter(holder=holder).update(state=DayPassState.REFUNDED)
+        with pytest.raises(BookingRejected) as refused:
+            booking_create(
+                member=holder, machine=laser, start=NOW + 3 * H, end=NOW + 4 * H, now=NOW
+            )
+    assert refused.value.reason is refusal
