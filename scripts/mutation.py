@@ -85,7 +85,12 @@ TARGETS = [
     Target(
         "booking-rules",
         "bookings/rules.py",
-        ["tests/bookings/test_rules.py", "tests/bookings/test_services.py", CHAIN],
+        [
+            "tests/bookings/test_rules.py",
+            "tests/bookings/test_rule_change.py",
+            "tests/bookings/test_services.py",
+            CHAIN,
+        ],
     ),
     Target(
         "booking-span",

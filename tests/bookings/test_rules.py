@@ -832,3 +832,64 @@ def test_an_offer_is_taken_by_its_member_before_its_deadline(owner, state, until
 def test_a_member_leaves_their_own_open_wait(owner, state, reason):
     refused = rules.leave_refusal(is_owner=owner, state=state)
     assert (refused.reason if refused else None) == reason
+
+
+def test_the_sentences_a_member_reads_when_they_may_not_wait():
+    free = rules.wait_refusal(facts(), LASER, own_booking=False)
+    assert free.message == "Laser cutter is free then: book it instead of waiting."
+    yours = rules.wait_refusal(facts(taken=TAKEN), LASER, own_booking=True)
+    assert yours.message == "You have Laser cutter booked then already."
+
+
+def test_a_held_span_and_its_neighbours_meet_exactly():
+    """Held 11:15 to 12:00: a booking 10:00-11:00 (its 15-minute buffer ends at 11:15) and one
+    from 12:00 both fit; one from 11:59 does not, and is told whose it is and until when."""
+    held = [(T + H + 15 * M, T + 2 * H, "10:30")]
+    assert rules.check_held(T, T + H, held, LASER) is None
+    assert rules.check_held(T + 2 * H, T + 3 * H, held, LASER) is None
+    refused = rules.check_held(T + H + 59 * M, T + 3 * H, held, LASER)
+    assert refused.message == (
+        "Laser cutter is offered to the next member on its waitlist then; if they do not take it "
+        "by 10:30, it is free again."
+    )
+
+
+def test_an_offer_made_at_the_very_start_lasts_until_its_first_slot_ends():
+    assert rules.offer_deadline(now=T, start=T, offer_minutes=60, slot_minutes=30) == T + 30 * M
+
+
+OFFER_CLOSED = "This offer is no longer open ({}): the next member on the waitlist may have it."
+
+
+@pytest.mark.parametrize(
+    ("state", "until", "words"),
+    [
+        ("offered", NOW, "it lapsed"),  # its deadline is this moment
+        ("offered", NOW - M, "it lapsed"),
+        ("offered", None, "it lapsed"),
+        ("waiting", None, "not offered yet"),
+        ("booked", T, "you booked it"),
+        ("declined", T, "declined"),
+        ("lapsed", None, "the offer lapsed"),
+        ("left", None, "you left"),
+        ("over", None, "its time has passed"),
+    ],
+)
+def test_the_sentence_a_member_reads_for_an_offer_no_longer_open(state, until, words):
+    refused = rules.accept_refusal(is_owner=True, state=state, offer_until=until, now=NOW)
+    assert refused.message == OFFER_CLOSED.format(words)
+
+
+@pytest.mark.parametrize(
+    ("state", "words"),
+    [
+        ("booked", "you booked it"),
+        ("declined", "declined"),
+        ("lapsed", "the offer lapsed"),
+        ("left", "you left"),
+        ("over", "its time has passed"),
+    ],
+)
+def test_the_sentence_a_member_reads_for_a_wait_no_longer_open(state, words):
+    refused = rules.leave_refusal(is_owner=True, state=state)
+    assert refused.message == f"You are no longer on this waitlist ({words})."
