@@ -103,7 +103,14 @@ class Mosquitto:
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.terminate()
-            self.process.wait(timeout=10)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                # A location broker whose bridge to the centre is mid-reconnect over a cut cable
+                # can outlast SIGTERM's 10 s on a loaded machine (CI): the test has already
+                # asserted what it needed; the process must not outlive it.
+                self.process.kill()
+                self.process.wait(timeout=10)
         self.process = None
 
     def reload(self) -> None:
