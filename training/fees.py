@@ -21,13 +21,13 @@ from membership.billing.config import stripe_enabled
 from membership.billing.discounts import DiscountAsked, desk_payment_record
 from membership.billing.ledger import (
     LedgerRefused,
-    ledger_entry_for_stripe,
     ledger_record,
     ledger_reverse,
 )
 from membership.billing.models import LedgerEntry
 from membership.billing.payments import (
     CheckoutPayment,
+    checkout_payment_unapplied,
     payment_checkout_start,
     payment_handler_register,
 )
@@ -212,15 +212,9 @@ def _checkout_applied(payment: CheckoutPayment) -> tuple[str, str]:
     )
     if payment.event_type == "checkout.session.expired":
         return _hold_expired(locked, payment)
-    if not payment.paid:
-        return "unchanged", f"session {payment.session_id} completed but is not paid yet"
-    if ledger_entry_for_stripe(payment.payment_intent_id) is not None:
-        return "unchanged", f"payment {payment.payment_intent_id} is already in the ledger"
-    if payment.currency != locked.fee_currency or not payment.payment_intent_id:
-        raise WebhookRejected(
-            f"session {payment.session_id} paid {payment.amount_total} {payment.currency} "
-            f"without a payment intent or not in {locked.fee_currency}"
-        )
+    unapplied = checkout_payment_unapplied(payment, currency=locked.fee_currency)
+    if unapplied is not None:
+        return unapplied
     if payment.amount_total <= 0:
         # A 100 % promotion code: nothing moved, yet the seat is paid for.
         locked.fee_state, locked.fee_due_by = FeeState.PAID, None

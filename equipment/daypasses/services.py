@@ -34,6 +34,7 @@ from membership.billing.payments import (
     CheckoutPayment,
     OffSessionDeclined,
     card_charge_off_session,
+    checkout_payment_unapplied,
     payment_checkout_start,
     payment_handler_register,
     payment_intent_handler_register,
@@ -244,15 +245,9 @@ def _checkout_applied(payment: CheckoutPayment) -> tuple[str, str]:
             return "unchanged", f"session {payment.session_id} no longer pays pass {day_pass.pk}"
         DayPass.objects.filter(pk=day_pass.pk).update(state=DayPassState.EXPIRED)
         return "applied", f"Checkout expired unpaid: day pass {day_pass.pk} not sold"
-    if not payment.paid:
-        return "unchanged", f"session {payment.session_id} completed but is not paid yet"
-    if ledger_entry_for_stripe(payment.payment_intent_id) is not None:
-        return "unchanged", f"payment {payment.payment_intent_id} is already in the ledger"
-    if payment.currency != day_pass.currency or not payment.payment_intent_id:
-        raise WebhookRejected(
-            f"session {payment.session_id} paid {payment.amount_total} {payment.currency} "
-            f"without a payment intent or not in {day_pass.currency}"
-        )
+    unapplied = checkout_payment_unapplied(payment, currency=day_pass.currency)
+    if unapplied is not None:
+        return unapplied
     if payment.amount_total > day_pass.price_minor:
         raise WebhookRejected(f"session {payment.session_id} paid more than pass {day_pass.pk}")
     memo = _memo(day_pass.product, day_pass.day)

@@ -143,6 +143,27 @@ IntentHandler = Callable[[PaymentIntentFacts], tuple[str, str]]
 _intent_handlers: dict[str, IntentHandler] = {}
 
 
+def checkout_payment_unapplied(
+    payment: CheckoutPayment, *, currency: str
+) -> tuple[str, str] | None:
+    """What a completed session that changes nothing answers (not paid yet, or its payment is
+    already in the ledger: a redelivery), else None. A session paid in another currency than
+    `currency`, or without a payment intent, is refused (WebhookRejected)."""
+    from membership.billing.ledger import ledger_entry_for_stripe
+    from membership.billing.webhooks import WebhookRejected  # webhooks imports this module
+
+    if not payment.paid:
+        return "unchanged", f"session {payment.session_id} completed but is not paid yet"
+    if ledger_entry_for_stripe(payment.payment_intent_id) is not None:
+        return "unchanged", f"payment {payment.payment_intent_id} is already in the ledger"
+    if payment.currency != currency or not payment.payment_intent_id:
+        raise WebhookRejected(
+            f"session {payment.session_id} paid {payment.amount_total} {payment.currency} "
+            f"without a payment intent or not in {currency}"
+        )
+    return None
+
+
 def payment_intent_handler_register(kind: str, handler: IntentHandler) -> None:
     _intent_handlers[kind] = handler
 
