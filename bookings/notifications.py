@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from celery import shared_task
 from django.conf import settings
@@ -59,21 +60,41 @@ def send_machine_out_of_service(booking_id: int, reason: str) -> None:
     _send(booking_id, "out_of_service", "{machine} is out of service", reason=reason)
 
 
-@shared_task(base=EmailTask)
-def send_waitlist_offer(wait_id: int) -> None:
-    """The freed time, held for this member until the deadline, with the link that books it."""
+def _send_about_wait(wait_id: int, kind: str, subject: Callable[[Wait], str], **urls: str) -> None:
     wait = Wait.objects.select_related("machine", "member__user").get(pk=wait_id)
     site = getattr(settings, "SITE_URL", "")
     context = {
         "wait": wait,
         "member": wait.member,
         "space_name": getattr(settings, "SPACE_NAME", "Toolgate"),
-        "offer_url": site + reverse("bookings:wait_offer", args=[wait.pk]),
         "bookings_url": site + reverse("bookings:my_bookings"),
+        **{name: site + path for name, path in urls.items()},
     }
     with zones.at(wait):  # its times as its location's clocks show them
-        body = render_to_string("bookings/email/waitlist_offer.txt", context)
+        body = render_to_string(f"bookings/email/{kind}.txt", context)
+        line = subject(wait)
+    send_mail(f"[{context['space_name']}] {line}", body, None, [wait.member.user.email])
+    logger.info("Sent %s email for wait %s", kind, wait_id)
+
+
+@shared_task(base=EmailTask)
+def send_waitlist_offer(wait_id: int) -> None:
+    """The freed time, held for this member until the deadline, with the link that books it."""
+
+    def subject(wait: Wait) -> str:
         until = formats.format_time(wait.offer_until) if wait.offer_until else "soon"
-    subject = f"[{context['space_name']}] Free: {wait.machine.name}, held for you until {until}"
-    send_mail(subject, body, None, [wait.member.user.email])
-    logger.info("Sent waitlist offer email for wait %s", wait_id)
+        return f"Free: {wait.machine.name}, held for you until {until}"
+
+    offer_url = reverse("bookings:wait_offer", args=[wait_id])
+    _send_about_wait(wait_id, "waitlist_offer", subject, offer_url=offer_url)
+
+
+@shared_task(base=EmailTask)
+def send_waitlist_passed_over(wait_id: int) -> None:
+    """Time the member waits for came free, but the rules refused it to them: why, what fixes
+    it, and that they keep their place."""
+
+    def subject(wait: Wait) -> str:
+        return f"{wait.machine.name} came free, but not for you yet"
+
+    _send_about_wait(wait_id, "waitlist_passed_over", subject, dashboard_url=reverse("dashboard"))

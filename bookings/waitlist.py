@@ -149,8 +149,11 @@ def waits_offer(*, machine: Machine, start: datetime, end: datetime, now: dateti
                 notifications.send_waitlist_offer.delay_on_commit(wait.pk)
                 offered.append(wait)
         if verdict is Verdict.SKIP and refused is not None:
+            newly_refused = wait.skip_reason != refused.message
             wait.skipped_at, wait.skip_reason = now, refused.message
             wait.save(update_fields=["skipped_at", "skip_reason"])
+            if newly_refused:  # told once per reason, not on every span freed while it holds
+                notifications.send_waitlist_passed_over.delay_on_commit(wait.pk)
         if verdict is Verdict.OVER:
             wait.state, wait.ended_at = WaitState.OVER, now
             wait.save(update_fields=["state", "ended_at"])

@@ -169,6 +169,26 @@ def test_a_member_who_lost_their_certification_is_passed_over_with_the_reason(
     assert first.state == WaitState.WAITING
     assert "Laser cutter certification" in first.skip_reason
     assert Wait.objects.get(member=second).state == WaitState.OFFERED
+    told = [m for m in mail.outbox if m.to == [maker.user.email]]
+    assert len(told) == 1
+    assert "came free, but not for you" in told[0].subject
+    assert first.skip_reason in told[0].body
+    assert reverse("dashboard") in told[0].body
+
+
+def test_a_member_passed_over_again_for_the_same_reason_is_not_emailed_again(
+    maker, laser, booked, django_capture_on_commit_callbacks
+):
+    wait = join(maker, laser)
+    MemberCertification.objects.filter(member=maker).update(revoked_at=NOW)
+    with django_capture_on_commit_callbacks(execute=True):
+        waitlist.waits_offer(machine=laser, start=SPAN[0], end=SPAN[1], now=NOW)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        waitlist.waits_offer(machine=laser, start=SPAN[0], end=SPAN[1], now=NOW)
+    wait.refresh_from_db()
+    assert "Laser cutter certification" in wait.skip_reason
+    assert mail.outbox == []
 
 
 def test_taking_an_offer_is_judged_by_the_booking_rules(
