@@ -62,8 +62,11 @@ class BookingsUnderNewRules:
                 sorted((i.weekday, i.opens, i.closes) for i in opening_intervals(machine))
             ),
         )
+        # A booking already under way (a member at the machine, checked in or about to be) is
+        # kept: new rules apply from now on, never by cutting the power mid-job. It still counts
+        # towards its member's quotas, with the rest of the week.
         to_come = list(
-            Booking.objects.filter(machine=machine, state__in=ACTIVE_STATES, end__gt=now)
+            Booking.objects.filter(machine=machine, state__in=ACTIVE_STATES, start__gt=now)
             .select_related("member__user")
             .order_by("start", "id")
         )

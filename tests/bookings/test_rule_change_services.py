@@ -4,7 +4,7 @@ it cancels those that can no longer be used (email, gates) and keeps the rest, i
 from __future__ import annotations
 
 import copy
-from datetime import time
+from datetime import time, timedelta
 
 import pytest
 from django.core import mail
@@ -216,3 +216,21 @@ def test_the_freed_time_goes_to_the_first_waiting_member_the_new_rules_allow(
     assert Wait.objects.get(member=maker).state == WaitState.OFFERED
     passed_over = Wait.objects.get(member=earlier)
     assert passed_over.state == WaitState.WAITING and passed_over.skipped_at is not None
+
+
+def test_a_booking_under_way_is_kept_whatever_the_new_rules_say(
+    maker, laser, advanced, frozen, django_capture_on_commit_callbacks
+):
+    """The member at the machine keeps it: the change saves at once and cancels nothing; their
+    next booking, which the new certification breaks, is listed."""
+    running = book(maker, laser, at(0, 9), at(0, 11))
+    frozen.shift(timedelta(hours=1, minutes=5))
+    services.booking_check_in(booking=running)
+    later = book(maker, laser, at(1, 10), at(1, 11))
+
+    refusal = asked(lambda: save(changed(laser, required_certification=advanced)))
+    assert [a.booking_id for a in refusal.consequences.affected] == [later.pk]
+    with django_capture_on_commit_callbacks(execute=True):
+        save(changed(laser, required_certification=advanced), confirm=refusal.consequences.digest)
+    assert Booking.objects.get(pk=running.pk).state == BookingState.CHECKED_IN
+    assert Booking.objects.get(pk=later.pk).state == BookingState.CANCELLED
