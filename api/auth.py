@@ -24,6 +24,7 @@ class Need(enum.Enum):
     READ = frozenset({Scope.READ, Scope.BOOKINGS, Scope.ADMIN})
     WRITE = frozenset({Scope.BOOKINGS, Scope.ADMIN})
     ACCESS_LOG = frozenset({Scope.ACCESS_LOG, Scope.ADMIN})
+    ADMIN = frozenset({Scope.ADMIN})  # staff changes to members' data: badges
 
 
 class CredentialAuth(HttpBearer):

@@ -1,4 +1,5 @@
-"""Staff operations (by permission and scope): members, badges, access events, usage, gates.
+"""Staff operations (by permission and scope): members, badges, access events, usage, gates;
+and the badge changes an integration makes (a card enrolled at a kiosk, a lost card disabled).
 
 Read from `api.selectors`' staff functions, which take the staff user: a per-location scope
 narrows them there.
@@ -7,20 +8,22 @@ narrows them there.
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from api import present, schemas
 from api import selectors as api_selectors
 from api.auth import Need, staff
 from api.errors import NotFound
 from api.pagination import paginate
-from api.responses import READ_ERRORS, check_span, user
+from api.responses import READ_ERRORS, WRITE_ERRORS, check_span, recorded_write, user
 from api.schemas import Instant, Limit
+from membership import services as membership_services
 
 router = Router(tags=["staff"])
 
 members_read = staff(Need.READ, "membership.manage_members")
 access_read = staff(Need.ACCESS_LOG, "access.manage_gates")
+members_write = staff(Need.ADMIN, "membership.manage_members")
 
 
 @router.get("/members", response={200: schemas.MemberPage, **READ_ERRORS}, auth=members_read)
@@ -62,6 +65,44 @@ def badges_list(
     rows = api_selectors.staff_badges(user(request), member_id=member_id, enabled=enabled)
     page, next_cursor = paginate(rows, key="issued_at", descending=True, cursor=cursor, limit=limit)
     return schemas.BadgePage(items=[present.badge(b) for b in page], next_cursor=next_cursor)
+
+
+@router.post(
+    "/members/{member_id}/badges",
+    response={201: schemas.Badge, **WRITE_ERRORS},
+    auth=members_write,
+)
+def badge_assign(
+    request: HttpRequest, member_id: int, body: schemas.BadgeAssign
+) -> Status[schemas.Badge]:
+    """Give a member a badge, as the front desk does: the UID is normalised and must not be
+    enabled for anyone else (409 `badge`)."""
+    found = api_selectors.staff_member(user(request), member_id)
+    if found is None:
+        raise NotFound("There is no member with this id.")
+    with recorded_write(request, "badge assigned", "badge") as record:
+        made = membership_services.badge_assign(member=found, uid=body.uid, actor=user(request))
+        record["id"] = made.pk
+    return Status(201, present.badge(made))
+
+
+@router.post(
+    "/badges/{badge_id}/disable",
+    response={200: schemas.Badge, **WRITE_ERRORS},
+    auth=members_write,
+)
+def badge_disable(request: HttpRequest, badge_id: int, body: schemas.BadgeDisable) -> schemas.Badge:
+    """Disable a lost or stolen card at once: the gates stop its sessions and drop it from their
+    allow-lists. The record stays, with the reason."""
+    found = api_selectors.staff_badge(user(request), badge_id)
+    if found is None:
+        raise NotFound("There is no badge with this id.")
+    with recorded_write(request, "badge disabled", "badge") as record:
+        disabled = membership_services.badge_disable(
+            badge=found, reason=body.reason, actor=user(request)
+        )
+        record["id"] = disabled.pk
+    return present.badge(disabled)
 
 
 @router.get(

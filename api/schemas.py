@@ -253,6 +253,20 @@ class Badge(Schema):
     disabled_reason: str
 
 
+class BadgeAssign(Input):
+    uid: str = Field(
+        min_length=1,
+        max_length=64,
+        description="The card's UID as a reader gives it (hex, any case, with or without separators).",
+    )
+
+
+class BadgeDisable(Input):
+    reason: str = Field(
+        min_length=1, max_length=500, description="Why: lost, stolen, left the space..."
+    )
+
+
 class BadgePage(Page):
     items: list[Badge]
 

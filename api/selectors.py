@@ -167,6 +167,10 @@ def staff_badges(
     return rows
 
 
+def staff_badge(user: User, badge_id: int) -> Badge | None:
+    return staff_badges(user).select_related("member").filter(pk=badge_id).first()
+
+
 def staff_access_events(
     user: User,
     *,
