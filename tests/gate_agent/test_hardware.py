@@ -93,6 +93,29 @@ def test_wedge_ignores_key_up_repeat_and_unknown_keys_and_empty_lines():
     assert list(keys_to_uids([*events, ("KEY_ENTER", 1)])) == ["1"]
 
 
+def test_evdev_reader_reads_the_uids_a_wedge_types_through_evdev():
+    """The reader on evdev's own reading of kernel input events (a virtual wedge's socket)."""
+    pytest.importorskip("evdev")
+    from gate_agent.hardware.evdev_reader import EvdevReader
+    from gate_agent.hardware.fakeinput import VirtualWedge
+
+    wedge = VirtualWedge()
+    reader = EvdevReader(wedge.device)
+    try:
+        assert isinstance(reader, BadgeReader)
+        assert reader.read(0.05) is None
+        wedge.type("04:a3:2b:1c")
+        wedge.type("0077802268")
+        assert reader.read(1.0) == "04:A3:2B:1C"
+        assert reader.read(1.0) == "0077802268"
+        assert reader.read(0.05) is None
+        with pytest.raises(ValueError, match="does not type"):
+            wedge.type("04#")
+    finally:
+        reader.close()
+        wedge.close()
+
+
 def test_wedge_drops_runaway_input():
     decoder = WedgeDecoder()
     for _ in range(100):
