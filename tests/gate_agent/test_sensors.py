@@ -6,7 +6,16 @@ from __future__ import annotations
 import pytest
 
 from gate_agent.badges import normalize_badge_uid
-from gate_agent.hardware.fakebus import FakeAds1115, FakeI2C, FakePn532, ct_signal
+from gate_agent.config import PN532_INTERFACES
+from gate_agent.hardware.fakebus import (
+    FakeAds1115,
+    FakeI2C,
+    FakePin,
+    FakePn532,
+    FakeSPI,
+    FakeUart,
+    ct_signal,
+)
 from gate_agent.hardware.nfc import CardPresence, PollingReader
 from gate_agent.interfaces import BadgeReader, Display, PowerMeter, SensorError
 
@@ -19,13 +28,36 @@ CARD = bytes.fromhex("04a32b1c")
 SEVEN_BYTE = bytes.fromhex("04112233445566")
 
 
-@pytest.fixture
-def pn532():
+def _pn532_on(interface: str):
     from gate_agent.hardware.nfc import Pn532Reader
 
-    bus, chip = FakeI2C(), FakePn532()
+    chip = FakePn532()
+    if interface == "spi":
+        chip_select = FakePin()
+        return Pn532Reader.on_spi(FakeSPI(chip, chip_select), chip_select), chip
+    if interface == "uart":
+        return Pn532Reader.on_uart(FakeUart(chip)), chip
+    bus = FakeI2C()
     bus.attach(0x24, chip)
     return Pn532Reader.on_i2c(bus), chip
+
+
+@pytest.fixture
+def pn532():
+    return _pn532_on("i2c")
+
+
+@pytest.mark.parametrize("interface", PN532_INTERFACES)
+def test_pn532_on_each_interface_reads_a_card_held_on_it_once(interface):
+    """The Adafruit driver's I2C, SPI (bits reversed, chip select) and UART (wake-up preamble)
+    framings, each on its fake bus."""
+    reader, chip = _pn532_on(interface)
+    assert reader.read(0.05) is None
+    chip.place(SEVEN_BYTE)
+    assert reader.read(0.5) == "04112233445566"
+    assert reader.read(0.2) is None  # still lying there
+    assert {0x02, 0x14} <= set(chip.commands[:3])  # firmware version, SAM configuration
+    assert chip.commands.count(0x4A) >= 2  # polled again, not reported again
 
 
 def test_pn532_reads_the_uid_in_the_canonical_form(pn532):
