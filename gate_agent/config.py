@@ -240,7 +240,7 @@ def parse_config(data: dict[str, Any], *, base: Path = Path()) -> AgentConfig:
     top.finish()
     if config.power.source == "relay" and config.relay.backend not in SMART_RELAYS:
         raise ConfigError(
-            '[power] source = "relay" needs a metering relay (backend shelly or tasmota)'
+            '[power] source = "relay" needs a metering relay (shelly, tasmota or tasmota_mqtt)'
         )
     return config
 
@@ -319,6 +319,12 @@ def _relay(s: _Section, base: Path) -> RelayConfig:
         raise ConfigError("[relay] topic is required for tasmota_mqtt (the plug's MQTT topic)")
     if topic is not None and any(c in topic for c in "/+# "):
         raise ConfigError("[relay] topic is the plug's Topic setting: no '/', '+', '#' or space")
+    if backend != "tasmota_mqtt":
+        for key in ("topic", "username", "port"):
+            if key in s.data:
+                raise ConfigError(f"[relay] {key} is for the tasmota_mqtt backend only")
+    elif (inline or from_file) and "username" not in s.data:
+        raise ConfigError("[relay] username is required with a password for tasmota_mqtt")
     relay = RelayConfig(
         backend=backend,
         pin=s.pin(backend == "gpio"),

@@ -69,6 +69,18 @@ def test_minimal_config_has_safe_defaults():
         ({"relay": {"backend": "tasmota_mqtt", "host": "mqtt"}}, "[relay] topic is required"),
         ({"relay": {"backend": "tasmota_mqtt", "host": "m", "topic": "a/b"}}, "no '/'"),
         ({"relay": {"backend": "tasmota_mqtt", "host": "m", "topic": "t", "port": 0}}, "1-65535"),
+        (
+            {"relay": {"backend": "tasmota_mqtt", "host": "m", "topic": "t", "password": "pw"}},
+            "[relay] username is required with a password for tasmota_mqtt",
+        ),
+        (
+            {"relay": {"backend": "tasmota", "host": "p", "topic": "t"}},
+            "[relay] topic is for the tasmota_mqtt backend only",
+        ),
+        (
+            {"relay": {"backend": "shelly", "host": "p", "username": "admin"}},
+            "[relay] username is for the tasmota_mqtt backend only",
+        ),
         ({"reader": {"backend": "pn532", "interface": "spi"}}, "[reader] cs_pin is required"),
         ({"reader": {"backend": "pn532", "interface": "uart"}}, "[reader] device is required"),
         ({"reader": {"backend": "mfrc522", "spi_device": 2.0}}, "[reader] spi_device: expected"),
