@@ -248,3 +248,90 @@ def test_mfrc522_ignores_a_corrupted_answer(rc522, monkeypatch):
 
     monkeypatch.setattr(chip, "_card_answer", noisy)
     assert reader.read(0.1) is None
+
+
+# -- from the config: the boards' own modules stood in for by the fakes above -------------------
+
+
+@pytest.mark.parametrize("interface", PN532_INTERFACES)
+def test_a_pn532_is_built_from_its_config_on_each_interface(interface, monkeypatch):
+    """`build_reader` opens the bus the config names: Blinka's board pins and busio bus (I2C,
+    SPI with the chip select on `cs_pin`) or the serial port."""
+    import sys
+    import types
+
+    from gate_agent.config import ReaderConfig
+    from gate_agent.hardware import build_reader
+
+    chip, opened = FakePn532(), []
+    chip_select = FakePin()
+
+    def i2c(scl, sda):
+        opened.append(("i2c", scl, sda))
+        bus = FakeI2C()
+        bus.attach(0x24, chip)
+        return bus
+
+    def spi(sck, mosi, miso):
+        opened.append(("spi", sck, mosi, miso))
+        return FakeSPI(chip, chip_select)
+
+    def pin(name):
+        opened.append(("cs", name))
+        return chip_select
+
+    def uart(device, *, baudrate, timeout):
+        opened.append(("uart", device, baudrate))
+        return FakeUart(chip)
+
+    board = types.SimpleNamespace(
+        SCL="SCL", SDA="SDA", SCK="SCK", MOSI="MOSI", MISO="MISO", D8="D8"
+    )
+    monkeypatch.setitem(sys.modules, "board", board)
+    monkeypatch.setitem(sys.modules, "busio", types.SimpleNamespace(I2C=i2c, SPI=spi))
+    monkeypatch.setitem(sys.modules, "digitalio", types.SimpleNamespace(DigitalInOut=pin))
+    monkeypatch.setitem(sys.modules, "serial", types.SimpleNamespace(Serial=uart))
+    config = ReaderConfig(
+        backend="pn532", interface=interface, cs_pin=8, device="/dev/serial0", baudrate=115200
+    )
+    reader = build_reader(config)
+    chip.place(CARD)
+    assert reader.read(0.5) == "04A32B1C"
+    assert (
+        opened
+        == {
+            "i2c": [("i2c", "SCL", "SDA")],
+            "spi": [("spi", "SCK", "MOSI", "MISO"), ("cs", "D8")],
+            "uart": [("uart", "/dev/serial0", 115200)],
+        }[interface]
+    )
+
+
+def test_an_mfrc522_is_built_from_its_config_on_its_spidev_device(monkeypatch):
+    import sys
+    import types
+
+    from gate_agent.config import ReaderConfig
+    from gate_agent.hardware import build_reader
+    from gate_agent.hardware.mfrc522 import FakeMfrc522
+
+    devices = []
+
+    class SpiDev(FakeMfrc522):
+        """spidev's SpiDev, with the fake chip on its other end."""
+
+        def open(self, bus: int, device: int) -> None:
+            self.opened, self.closed = (bus, device), False
+            devices.append(self)
+
+        def close(self) -> None:
+            self.closed = True
+
+    monkeypatch.setitem(sys.modules, "spidev", types.SimpleNamespace(SpiDev=SpiDev))
+    reader = build_reader(ReaderConfig(backend="mfrc522", spi_bus=0, spi_device=1))
+    [spi] = devices
+    spi.place(CARD)
+    assert reader.read(0.5) == "04A32B1C"
+    assert spi.opened == (0, 1) and spi.max_speed_hz == 1_000_000
+    reader.close()
+    assert spi.closed
