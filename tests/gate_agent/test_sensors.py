@@ -182,6 +182,27 @@ def test_oled_shows_the_line_wrapped():
     assert len(display.rows) == 6  # what fits on 64 pixels
 
 
+def test_an_ssd1306_is_built_from_its_config_on_its_i2c_port(monkeypatch):
+    """luma's real SSD1306 driver, its I2C interface stood in for by luma's own `noop` one."""
+    pytest.importorskip("luma.oled")
+    import luma.core.interface.serial as luma_serial
+
+    from gate_agent.config import DisplayConfig
+    from gate_agent.hardware import build_display
+
+    opened = []
+
+    def i2c(*, port, address):
+        opened.append((port, address))
+        return luma_serial.noop()
+
+    monkeypatch.setattr(luma_serial, "i2c", i2c)
+    display = build_display(DisplayConfig(backend="ssd1306", i2c_port=1, i2c_address=0x3D))
+    assert opened == [(1, 0x3D)]
+    display.show("Extended: on until 22:30")
+    assert display.rows == ["Extended: on until", "22:30"]
+
+
 # -- MFRC522 over SPI (our driver; the fake speaks the chip's register protocol) ----------------
 
 
