@@ -116,6 +116,26 @@ def test_evdev_reader_reads_the_uids_a_wedge_types_through_evdev():
         wedge.close()
 
 
+@pytest.mark.parametrize("grab", [True, False])
+def test_an_evdev_reader_is_built_from_its_config_and_grabs_its_device(monkeypatch, grab):
+    evdev = pytest.importorskip("evdev")
+    from gate_agent.config import ReaderConfig
+    from gate_agent.hardware import build_reader
+    from gate_agent.hardware.fakeinput import VirtualWedge
+
+    wedge, opened, grabbed = VirtualWedge(), [], []
+    wedge.device.grab = lambda: grabbed.append(True)
+    monkeypatch.setattr(evdev, "InputDevice", lambda path: opened.append(path) or wedge.device)
+    path = "/dev/input/by-id/usb-RFID_Reader-event-kbd"
+    reader = build_reader(ReaderConfig(backend="evdev", device=path, grab=grab))
+    try:
+        wedge.type("04A32B1C")
+        assert reader.read(1.0) == "04A32B1C"
+        assert opened == [path] and grabbed == ([True] if grab else [])
+    finally:
+        wedge.close()
+
+
 def test_wedge_drops_runaway_input():
     decoder = WedgeDecoder()
     for _ in range(100):
