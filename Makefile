@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# make gate-demo RELAY=shelly READER=pn532: the demo gate on any backend's twin (docs/pi-install.md).
+RELAY ?= simulated
+READER ?= stdin
 
 .PHONY: run gate-demo test lint mutation screenshots venv system-packages bench-load clean
 
@@ -30,7 +33,7 @@ run: $(STAMP)
 
 # A simulated gate on Laser cutter A in this terminal, against the broker and bridge of `make run`.
 gate-demo: $(STAMP)
-	DEBUG=1 $(BIN)/python manage.py gate_demo
+	DEBUG=1 $(BIN)/python manage.py gate_demo --relay $(RELAY) --reader $(READER)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

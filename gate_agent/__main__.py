@@ -29,7 +29,7 @@ from gate_agent.config import (
 from gate_agent.interfaces import BadgeReader, Display, PowerMeter, Relay
 from gate_agent.protocol import new_device_secret
 from gate_agent.protocol.fields import DEVICE_ID_RE
-from gate_agent.simulator import SIMULATED_READERS, SIMULATED_RELAYS
+from gate_agent.simulator import METERED_RELAYS, SIMULATED_READERS, SIMULATED_RELAYS
 
 SECRET_ENV = "TOOLGATE_GATE_SECRET"  # noqa: S105 - the variable's name, not a secret
 
@@ -52,7 +52,11 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signum, lambda *_: stop.set())
     closers: list[Callable[[], None]] = []
     try:
-        runners = [_runner(config, args, closers) for config in configs]
+        try:
+            runners = [_runner(config, args, closers) for config in configs]
+        except ConfigError as exc:
+            print(f"Configuration error: {exc}", file=sys.stderr)
+            return 2
         # One process, one thread per gate: each has its own broker connection and state.
         threads = [
             threading.Thread(target=r.run, args=(stop,), name=f"gate-{r.config.device_id}")
@@ -90,7 +94,8 @@ def _runner(
     if args.simulate:
         from gate_agent.simulator import simulated_hardware
 
-        hardware = simulated_hardware(args.relay, args.reader, on_change=_show_relay)
+        broker = (config.broker.host, config.broker.port)
+        hardware = simulated_hardware(args.relay, args.reader, on_change=_show_relay, broker=broker)
         relay, reader, meter = hardware.relay, hardware.reader, hardware.meter
         display = TerminalDisplay()
         closers.append(hardware.close)
@@ -174,7 +179,7 @@ def _simulated_config(args: argparse.Namespace) -> AgentConfig:
         )
     # The simulator never drives real hardware, whatever the config file says; it keeps the
     # file's power thresholds, reading the simulated plug's (or a settable) meter.
-    source = "relay" if args.relay in ("shelly", "tasmota") else "simulated"
+    source = "relay" if args.relay in METERED_RELAYS else "simulated"
     power = dataclasses.replace(base.power, source=source)
     if args.idle_minutes is not None:
         if args.idle_minutes <= 0:

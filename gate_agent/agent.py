@@ -300,12 +300,16 @@ class Agent:
         if pending is not None and reply.nonce == pending.nonce:
             self._guard.consume(reply, payload)
             self._pending = None
+            # The site's sentence for a grant says "until your booking ends"; the gate knows when.
+            detail = reply.message
+            if reply.allowed and reply.grant_end is not None:
+                detail = f"until {self._screen.at(reply.grant_end)}"
             log.info(
                 "Site: %s for %s (%s) %s",
                 "allowed" if reply.allowed else "denied",
                 pending.badge_uid,
                 reply.member_name or "unknown",
-                reply.message,
+                detail,
             )
             self._apply(
                 pending,
@@ -444,10 +448,10 @@ class Agent:
             # A running session is never taken over by another badge, whoever it belongs to:
             # the next member scans again once this grant has ended and the relay is off.
             log.warning(
-                "Scan of %s refused: the session of %s runs until %d",
+                "Scan of %s refused: the session of %s runs until %s",
                 pending.badge_uid,
                 session.badge_uid,
-                session.grant_end,
+                self._screen.at(session.grant_end),
             )
             self._indicator.denied()
             self._screen.denied("the machine is in use")

@@ -240,7 +240,7 @@ def parse_config(data: dict[str, Any], *, base: Path = Path()) -> AgentConfig:
     top.finish()
     if config.power.source == "relay" and config.relay.backend not in SMART_RELAYS:
         raise ConfigError(
-            '[power] source = "relay" needs a metering relay (backend shelly or tasmota)'
+            '[power] source = "relay" needs a metering relay (shelly, tasmota or tasmota_mqtt)'
         )
     return config
 
@@ -319,6 +319,12 @@ def _relay(s: _Section, base: Path) -> RelayConfig:
         raise ConfigError("[relay] topic is required for tasmota_mqtt (the plug's MQTT topic)")
     if topic is not None and any(c in topic for c in "/+# "):
         raise ConfigError("[relay] topic is the plug's Topic setting: no '/', '+', '#' or space")
+    if backend != "tasmota_mqtt":
+        for key in ("topic", "username", "port"):
+            if key in s.data:
+                raise ConfigError(f"[relay] {key} is for the tasmota_mqtt backend only")
+    elif (inline or from_file) and "username" not in s.data:
+        raise ConfigError("[relay] username is required with a password for tasmota_mqtt")
     relay = RelayConfig(
         backend=backend,
         pin=s.pin(backend == "gpio"),
@@ -409,13 +415,30 @@ def check_gates_apart(configs: list[AgentConfig]) -> None:
             ("device_id", config.device_id),
             ("state_dir", config.state_dir.resolve()),
         ]
-        if config.relay.backend == "gpio":
-            keys.append(("[relay] pin", config.relay.pin))
-        elif config.relay.backend in SMART_RELAYS:
-            keys.append(("[relay] host and channel", (config.relay.host, config.relay.channel)))
-        if config.reader.backend != "stdin":
-            keys.append(("[reader]", (config.reader.backend, config.reader.device)))
+        relay, reader = config.relay, config.reader
+        if relay.backend == "gpio":
+            keys.append(("[relay] pin", relay.pin))
+        elif relay.backend == "tasmota_mqtt":
+            # Every plug of the room reports to the same broker: the topic tells them apart.
+            plug = (relay.host, relay.port, relay.topic, relay.channel)
+            keys.append(("[relay] broker, topic and channel", plug))
+        elif relay.backend in SMART_RELAYS:
+            keys.append(("[relay] host and channel", (relay.host, relay.channel)))
+        if reader.backend != "stdin":
+            keys.append(("[reader]", _reader_wiring(reader)))
         for key in keys:
             if key in seen:
                 raise ConfigError(f"gates {seen[key]} and {number} share the same {key[0]}")
             seen[key] = number
+
+
+def _reader_wiring(reader: ReaderConfig) -> tuple[object, ...]:
+    """What one reader occupies: its device file, SPI chip select, or the PN532's fixed I2C
+    address (two PN532 boards cannot share one I2C bus)."""
+    if reader.backend == "mfrc522":
+        return ("spi", reader.spi_bus, reader.spi_device)
+    if reader.backend == "pn532" and reader.interface == "spi":
+        return ("spi", "gpio", reader.cs_pin)
+    if reader.backend == "pn532" and reader.interface == "i2c":
+        return ("i2c", "pn532")
+    return ("device", reader.device)

@@ -1,9 +1,11 @@
 """The hardware of `python -m gate_agent --simulate`: any relay and reader backend, driven from the
 terminal. `--relay shelly` or `tasmota` runs the real backend against a twin of the plug on a
-local port (with a power meter); `--relay gpio` drives gpiozero's mock pins. `--reader pn532`
-runs the real PN532 driver on a simulated I2C bus, `--reader mfrc522` the MFRC522 driver on a
-simulated chip, `--reader serial` the serial reader on a pseudo-terminal. Each line typed is a
-badge UID (held on the NFC reader for a moment), or a command:
+local port (with a power meter), `--relay tasmota_mqtt` against a twin on the gate's broker;
+`--relay gpio` drives gpiozero's mock pins. `--reader pn532` runs the real PN532 driver on a
+simulated I2C bus, `--reader mfrc522` the MFRC522 driver on a simulated chip, `--reader serial`
+the serial reader on a pseudo-terminal, `--reader evdev` the keyboard-wedge reader on evdev
+events from a virtual wedge. Each line typed is a badge UID (held on the NFC reader for a
+moment), or a command:
 
     :load 800    the machine draws 800 W while powered (0: idle)
     :weld        the relay's contact welds shut: power flows with the relay off (:unweld)
@@ -15,11 +17,13 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TextIO
 
 from gate_agent.badges import normalize_badge_uid
+from gate_agent.config import ConfigError
 from gate_agent.interfaces import BadgeReader, PowerMeter, Relay
 
 from .hardware.simulated import ScriptedReader, SimulatedMeter, SimulatedRelay
@@ -27,10 +31,14 @@ from .hardware.simulated import ScriptedReader, SimulatedMeter, SimulatedRelay
 if TYPE_CHECKING:
     from .hardware.shelly import ShellyRelay
     from .hardware.tasmota import TasmotaRelay
+    from .hardware.tasmota_mqtt import TasmotaMqttRelay
+    from .hardware.twins import ShellyTwin, TasmotaMqttTwin, TasmotaTwin
 
 log = logging.getLogger(__name__)
-SIMULATED_RELAYS = ("simulated", "gpio", "shelly", "tasmota")
-SIMULATED_READERS = ("stdin", "serial", "pn532", "mfrc522")
+SIMULATED_RELAYS = ("simulated", "gpio", "shelly", "tasmota", "tasmota_mqtt")
+SIMULATED_READERS = ("stdin", "serial", "evdev", "pn532", "mfrc522")
+# The backends whose twin meters the power the machine draws, like the plug it stands for.
+METERED_RELAYS = ("shelly", "tasmota", "tasmota_mqtt")
 CARD_ON_READER_SECONDS = 1.5
 
 
@@ -52,19 +60,17 @@ def simulated_hardware(
     *,
     on_change: Callable[[bool], None] | None = None,
     stream: TextIO | None = None,
+    broker: tuple[str, int] = ("127.0.0.1", 1883),
 ) -> SimulatedHardware:
-    """Build the relay, meter and reader, and start reading the terminal into them."""
+    """Build the relay, meter and reader, and start reading the terminal into them. `broker`
+    (host, port) is where a `tasmota_mqtt` twin and its relay meet: the gate's broker."""
     commands: dict[str, Callable[[str], None]] = {}
     closers: list[Callable[[], None]] = []
     relay: Relay
     meter: PowerMeter
     fake_meter: SimulatedMeter | None = None
-    if relay_backend in ("shelly", "tasmota"):
-        from .hardware.twins import ShellyTwin, TasmotaTwin
-
-        twin = ShellyTwin() if relay_backend == "shelly" else TasmotaTwin()
-        closers.append(twin.close)
-        smart = _smart_relay(relay_backend, twin.host)
+    if relay_backend in METERED_RELAYS:
+        twin, smart = _plug(relay_backend, broker, closers)
         relay, meter = smart, smart
         commands.update(
             load=lambda arg: setattr(twin, "load_watts", float(arg or 0)),
@@ -73,7 +79,6 @@ def simulated_hardware(
             hang=lambda arg: twin.hang(),
             resume=lambda arg: twin.resume(),
         )
-        print(f"Simulated {relay_backend} plug at http://{twin.host}", flush=True)
     elif relay_backend == "gpio":
         from gpiozero.pins.mock import MockFactory
 
@@ -97,6 +102,7 @@ def simulated_hardware(
 
         commands["load"] = load
     reader: BadgeReader
+    badge: Callable[[str], None]  # what a typed UID does: a card placed, a wedge typing it
     if reader_backend == "pn532":
         from .hardware.fakebus import FakeI2C, FakePn532
         from .hardware.nfc import Pn532Reader
@@ -129,6 +135,14 @@ def simulated_hardware(
             os.write(writer, b"\x02" + uid.encode() + b"\r\n")  # STX ... CR LF, as EM4100 readers
 
         badge = send
+    elif reader_backend == "evdev":
+        from .hardware.evdev_reader import EvdevReader
+        from .hardware.fakeinput import VirtualWedge
+
+        wedge = VirtualWedge()
+        closers.append(wedge.close)
+        reader = EvdevReader(wedge.device)
+        badge = wedge.type
     elif reader_backend == "mfrc522":
         from .hardware.mfrc522 import FakeMfrc522, Mfrc522
         from .hardware.nfc import Mfrc522Reader
@@ -150,13 +164,36 @@ def simulated_hardware(
     return SimulatedHardware(relay, reader, meter, closers)
 
 
-def _smart_relay(backend: str, host: str) -> ShellyRelay | TasmotaRelay:
+def _plug(
+    backend: str, broker: tuple[str, int], closers: list[Callable[[], None]]
+) -> tuple[
+    ShellyTwin | TasmotaTwin | TasmotaMqttTwin, ShellyRelay | TasmotaRelay | TasmotaMqttRelay
+]:
+    """A twin of the plug, and the real backend driving it."""
     from .hardware.shelly import ShellyRelay
     from .hardware.tasmota import TasmotaRelay
+    from .hardware.twins import ShellyTwin, TasmotaMqttTwin, TasmotaTwin
 
-    return (
-        ShellyRelay(host, timeout=1.0) if backend == "shelly" else TasmotaRelay(host, timeout=1.0)
-    )
+    if backend == "tasmota_mqtt":
+        from .hardware.tasmota_mqtt import TasmotaMqttRelay
+
+        host, port = broker
+        topic = f"toolgate_sim_{uuid.uuid4().hex[:6]}"
+        try:
+            mqtt_twin = TasmotaMqttTwin(host=host, port=port, topic=topic)
+        except (OSError, RuntimeError) as exc:
+            raise ConfigError(f"the plug's twin found no broker at {host}:{port}: {exc}") from None
+        closers.append(mqtt_twin.close)
+        mqtt_relay = TasmotaMqttRelay(host, port=port, topic=topic, timeout=1.0)
+        closers.append(mqtt_relay.close)
+        print(f"Simulated Tasmota plug on the broker at {host}:{port}, topic {topic}", flush=True)
+        return mqtt_twin, mqtt_relay
+    twin = ShellyTwin() if backend == "shelly" else TasmotaTwin()
+    closers.append(twin.close)
+    print(f"Simulated {backend} plug at http://{twin.host}", flush=True)
+    if backend == "shelly":
+        return twin, ShellyRelay(twin.host, timeout=1.0)
+    return twin, TasmotaRelay(twin.host, timeout=1.0)
 
 
 def _pump(

@@ -95,7 +95,7 @@ def build_reader(config: ReaderConfig) -> BadgeReader:
         from .evdev_reader import EvdevReader
 
         assert config.device is not None, "parse_config requires a device for this backend"
-        return EvdevReader(config.device, grab=config.grab)
+        return EvdevReader.open(config.device, grab=config.grab)
     if config.backend == "serial":
         from .serial_reader import SerialReader
 

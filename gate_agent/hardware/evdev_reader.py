@@ -6,8 +6,10 @@
 from __future__ import annotations
 
 import select
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 KEY_DOWN = 1
 # A real UID is at most 30 characters even with separators; longer input is noise, not a badge.
@@ -65,23 +67,36 @@ def keys_to_uids(events: Iterable[tuple[str, int]]) -> Iterator[str]:
 
 
 class EvdevReader:
-    """Reads one input device; `grab` keeps the typed UIDs from reaching a console or desktop."""
+    """Reads one input device: an evdev `InputDevice`, or any evdev `EventIO` (the simulator's
+    `VirtualWedge`)."""
 
-    def __init__(self, device: str, *, grab: bool = True) -> None:
-        import evdev
+    def __init__(self, device: Any) -> None:
+        from evdev import ecodes
 
-        self._ecodes = evdev.ecodes
-        self._device = evdev.InputDevice(device)
-        if grab:
-            self._device.grab()
+        self._ecodes = ecodes
+        self._device = device
         self._decoder = WedgeDecoder()
         self._ready: deque[str] = deque()
 
+    @classmethod
+    def open(cls, path: str, *, grab: bool = True) -> EvdevReader:
+        """The reader at `path`; `grab` keeps the typed UIDs from reaching a console or desktop."""
+        import evdev
+
+        device = evdev.InputDevice(path)
+        if grab:
+            device.grab()
+        return cls(device)
+
     def read(self, timeout: float) -> str | None:
-        if not self._ready:
-            readable, _, _ = select.select([self._device.fd], [], [], timeout)
-            if readable:
-                self._drain()
+        # A UID arrives as a burst of key events: read them until Enter, or the time is up.
+        deadline = time.monotonic() + timeout
+        while not self._ready:
+            remaining = max(0.0, deadline - time.monotonic())
+            readable, _, _ = select.select([self._device.fd], [], [], remaining)
+            if not readable:
+                break
+            self._drain()
         return self._ready.popleft() if self._ready else None
 
     def _drain(self) -> None:

@@ -1,8 +1,10 @@
-"""A simulated I2C bus with simulated chips on it: a PN532 NFC reader and an ADS1115 ADC.
+"""Simulated buses with simulated chips on them: a PN532 NFC reader (on I2C, SPI or a UART) and
+an ADS1115 ADC (I2C).
 
-The bus has the `busio.I2C` methods the Adafruit drivers call (`try_lock`, `writeto`,
-`readfrom_into`, ...), so the real drivers run unchanged on top of it: the lowest seam those
-libraries offer. The tests use it, and so can the simulator (a card "placed" on the PN532).
+The buses have the methods the Adafruit drivers call (`busio.I2C`'s `try_lock`, `writeto`,
+`readfrom_into`, ...; `busio.SPI`'s `configure`, `write`, `write_readinto`; a serial port's
+`read`, `write`, `in_waiting`), so the real drivers run unchanged on top of them: the lowest seam
+those libraries offer. The tests use them, and so does the simulator (a card "placed" on the PN532).
 """
 
 from __future__ import annotations
@@ -87,11 +89,14 @@ def pn532_frame(data: bytes) -> bytes:
 
 
 class FakePn532:
-    """A PN532 on I2C (address 0x24): firmware version, SAM configuration, and
-    InListPassiveTarget answered with the card on it (`place()`), if any.
+    """A PN532: firmware version, SAM configuration, and InListPassiveTarget answered with the
+    card on it (`place()`), if any. `write()` takes a frame from the host; `answer()` hands the
+    host the chip's next frame (the ACK, then the response), once it has one.
 
-    Every I2C read starts with the status byte (0x01 ready) followed by the pending frame, as
-    the chip does; a frame is consumed by a read longer than the status byte.
+    `write` and `read` are also the chip on I2C (address 0x24, `FakeI2C`): every read starts with
+    the status byte (0x01 ready) followed by the pending frame, as the chip does, and a frame is
+    consumed by a read longer than the status byte. `FakeSPI` and `FakeUart` carry the same frames
+    over the PN532's SPI and UART framing.
     """
 
     def __init__(self) -> None:
@@ -127,9 +132,27 @@ class FakePn532:
             elif command == _IN_LIST_PASSIVE_TARGET:
                 self._listening = True  # answers once a card is there
 
+    def ready(self) -> bool:
+        """The chip has a frame for the host."""
+        return self._next() is not None
+
+    def answer(self) -> bytes | None:
+        """The chip's next frame for the host, taken; None while it has none."""
+        frame = self._next()
+        if frame is not None:
+            with self._lock:
+                self._out.pop(0)
+        return frame
+
     def read(self, count: int) -> bytes:
         if self.broken:
             raise OSError(5, "Input/output error")
+        frame = self.answer() if count > 1 else self._next()
+        if frame is None:
+            return bytes([0x00] * count)  # not ready
+        return (bytes([0x01]) + frame + bytes(count))[:count]
+
+    def _next(self) -> bytes | None:
         with self._lock:
             if not self._out and self._listening and self.card is not None:
                 self._listening = False
@@ -137,12 +160,107 @@ class FakePn532:
                 target = bytes([0x01, 0x00, 0x04, 0x08, len(uid), *uid])  # Tg, SENS_RES, SEL_RES
                 reply = bytes([_PN532_TO_HOST, _IN_LIST_PASSIVE_TARGET + 1, 0x01, *target])
                 self._out.append(pn532_frame(reply))
-            if not self._out:
-                return bytes([0x00] * count)  # not ready
-            frame = self._out[0]
-            if count > 1:
-                self._out.pop(0)
-            return (bytes([0x01]) + frame + bytes(count))[:count]
+            return self._out[0] if self._out else None
+
+
+def _reversed_bits(data: bytes) -> bytes:
+    """The PN532 talks SPI least significant bit first; the Adafruit driver reverses each byte."""
+    return bytes(int(f"{byte:08b}"[::-1], 2) for byte in data)
+
+
+# The first byte of every SPI transfer to a PN532: what the host does in it.
+_SPI_DATA_WRITE, _SPI_STATUS_READ, _SPI_DATA_READ = 0x01, 0x02, 0x03
+
+
+class FakePin:
+    """A `digitalio.DigitalInOut` output: the chip select line."""
+
+    def __init__(self) -> None:
+        self.value = True
+
+    def switch_to_output(self, value: bool = False, **_: Any) -> None:
+        self.value = value
+
+
+class FakeSPI:
+    """A `busio.SPI` bus with a PN532 on it, which listens while `chip_select` is low."""
+
+    def __init__(self, chip: FakePn532, chip_select: FakePin) -> None:
+        self._chip, self._select = chip, chip_select
+        self._lock = threading.Lock()
+
+    def try_lock(self) -> bool:
+        return self._lock.acquire(blocking=False)
+
+    def unlock(self) -> None:
+        self._lock.release()
+
+    def configure(self, **settings: Any) -> None:
+        """Baud rate, polarity and phase: the fake reads every setting."""
+
+    def write(self, buffer: Any, *, start: int = 0, end: int | None = None) -> None:
+        data = self._transfer_in(buffer, start, end)
+        if data[:1] == bytes([_SPI_DATA_WRITE]):
+            self._chip.write(data[1:])
+        # Anything else is the driver's wake-up byte.
+
+    def write_readinto(
+        self,
+        out_buffer: Any,
+        in_buffer: Any,
+        *,
+        out_start: int = 0,
+        out_end: int | None = None,
+        in_start: int = 0,
+        in_end: int | None = None,
+    ) -> None:
+        data = self._transfer_in(out_buffer, out_start, out_end)
+        answer = bytes(len(data))
+        if data[:1] == bytes([_SPI_STATUS_READ]):
+            answer = bytes([0x00, 0x01 if self._chip.ready() else 0x00])
+        elif data[:1] == bytes([_SPI_DATA_READ]):
+            frame = self._chip.answer() or b""
+            answer = (bytes(1) + frame + bytes(len(data)))[: len(data)]
+        end = len(in_buffer) if in_end is None else in_end
+        in_buffer[in_start:end] = _reversed_bits(answer)[: end - in_start]
+
+    def _transfer_in(self, buffer: Any, start: int, end: int | None) -> bytes:
+        if self._select.value:
+            raise AssertionError("SPI transfer with the PN532's chip select high")
+        if self._chip.broken:
+            return bytes(len(buffer[start:end]))  # a reader unplugged reads as zeros
+        return _reversed_bits(bytes(buffer[start:end]))
+
+
+class FakeUart:
+    """A serial port (pyserial or `busio.UART`) with a PN532 on its other end."""
+
+    def __init__(self, chip: FakePn532) -> None:
+        self._chip = chip
+        self._received = b""
+
+    def write(self, data: Any) -> int:
+        data = bytes(data)
+        if not data.startswith(b"\x55"):  # the driver's wake-up: 0x55 0x55 then zeros
+            self._chip.write(data)
+        return len(data)
+
+    @property
+    def in_waiting(self) -> int:
+        self._receive()
+        return len(self._received)
+
+    def read(self, count: int) -> bytes:
+        self._receive()
+        data, self._received = self._received[:count], self._received[count:]
+        return data
+
+    def reset_input_buffer(self) -> None:
+        self._received = b""
+
+    def _receive(self) -> None:
+        while not self._chip.broken and (frame := self._chip.answer()) is not None:
+            self._received += frame
 
 
 # -- ADS1115 -----------------------------------------------------------------------------------

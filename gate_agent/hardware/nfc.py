@@ -93,25 +93,36 @@ class Pn532Reader(PollingReader):
         return cls(PN532_I2C(i2c, address=address), **kwargs)
 
     @classmethod
+    def on_spi(cls, spi: Any, chip_select: Any, **kwargs: Any) -> Pn532Reader:
+        from adafruit_pn532.spi import PN532_SPI
+
+        return cls(PN532_SPI(spi, chip_select), **kwargs)
+
+    @classmethod
+    def on_uart(cls, uart: Any, **kwargs: Any) -> Pn532Reader:
+        from adafruit_pn532.uart import PN532_UART
+
+        return cls(PN532_UART(uart), **kwargs)
+
+    @classmethod
     def from_config(cls, config: ReaderConfig) -> Pn532Reader:
+        release = config.release_seconds
         if config.interface == "uart":
             import serial
-            from adafruit_pn532.uart import PN532_UART
 
             assert config.device is not None, "parse_config requires a device for uart"
             uart = serial.Serial(config.device, baudrate=config.baudrate, timeout=0.1)
-            return cls(PN532_UART(uart), release_seconds=config.release_seconds)
+            return cls.on_uart(uart, release_seconds=release)
         import board
         import busio
 
         if config.interface == "spi":
-            from adafruit_pn532.spi import PN532_SPI
             from digitalio import DigitalInOut
 
             spi = busio.SPI(board.SCK, board.MOSI, board.MISO)
-            cs = DigitalInOut(getattr(board, f"D{config.cs_pin}"))
-            return cls(PN532_SPI(spi, cs), release_seconds=config.release_seconds)
-        return cls.on_i2c(busio.I2C(board.SCL, board.SDA), release_seconds=config.release_seconds)
+            chip_select = DigitalInOut(getattr(board, f"D{config.cs_pin}"))
+            return cls.on_spi(spi, chip_select, release_seconds=release)
+        return cls.on_i2c(busio.I2C(board.SCL, board.SDA), release_seconds=release)
 
 
 class Mfrc522Reader(PollingReader):

@@ -1,11 +1,12 @@
-"""Simulated smart relays that speak the real devices' HTTP protocols, on a local port.
+"""Simulated smart relays that speak the real devices' protocols.
 
-`ShellyTwin` answers Shelly Gen2+ RPC (`/rpc/Switch.Set`, `/rpc/Switch.GetStatus`), with
-SHA-256 digest auth when it has a password; `TasmotaTwin` answers Tasmota's `/cm?cmnd=...`. Both
-model the machine behind them: `load_watts` is drawn while the output is on, or always when
-`welded` (a contact that no longer opens); `stuck` ignores switching; `hang()` stops answering
-(requests time out) until `resume()`. The tests and `python -m gate_agent --simulate` use them.
-Standard library only.
+`ShellyTwin` answers Shelly Gen2+ RPC (`/rpc/Switch.Set`, `/rpc/Switch.GetStatus`) on a local
+port, with SHA-256 digest auth when it has a password; `TasmotaTwin` answers Tasmota's
+`/cm?cmnd=...` there, and `TasmotaMqttTwin` Tasmota's `cmnd/<topic>/...` on an MQTT broker. All
+model the machine behind them (`Plug`): `load_watts` is drawn while the output is on, or always
+when `welded` (a contact that no longer opens); `stuck` ignores switching; `hang()` stops
+answering (requests time out) until `resume()`. The tests and `python -m gate_agent --simulate`
+use them. Standard library only, and paho-mqtt for the MQTT twin.
 """
 
 from __future__ import annotations
@@ -21,15 +22,30 @@ from urllib.parse import parse_qs, urlsplit
 DIGEST_REALM = "shellyplus1pm-twin"
 
 
-class _Twin:
+class Plug:
+    """The relay of a twin and the machine it powers."""
+
+    def __init__(self) -> None:
+        self.output, self.load_watts, self.welded, self.stuck = False, 0.0, False, False
+
+    @property
+    def watts(self) -> float:
+        return self.load_watts if self.output or self.welded else 0.0
+
+    def switch(self, on: bool) -> bool:
+        """Switch (unless `stuck`); returns whether the output was on before."""
+        was_on = self.output
+        if not self.stuck:
+            self.output = on
+        return was_on
+
+
+class _Twin(Plug):
     """A device on 127.0.0.1:<port> served by a daemon thread; `close()` stops it."""
 
     def __init__(self, *, password: str | None = None, port: int = 0) -> None:
+        super().__init__()
         self.password = password
-        self.output = False
-        self.load_watts = 0.0
-        self.welded = False
-        self.stuck = False
         self.requests: list[str] = []  # the path and query of each request answered
         self._lock = threading.Lock()
         self._answering = threading.Event()
@@ -53,10 +69,6 @@ class _Twin:
     @property
     def host(self) -> str:
         return f"127.0.0.1:{self._server.server_address[1]}"
-
-    @property
-    def watts(self) -> float:
-        return self.load_watts if self.output or self.welded else 0.0
 
     def hang(self) -> None:
         """Stop answering: connections are accepted and never replied to."""
@@ -92,12 +104,6 @@ class _Twin:
             request.wfile.write(payload)
         except (BrokenPipeError, ConnectionResetError):
             request.close_connection = True  # the client gave up waiting
-
-    def switch(self, on: bool) -> bool:
-        was_on = self.output
-        if not self.stuck:
-            self.output = on
-        return was_on
 
     def answer(
         self, request: BaseHTTPRequestHandler, path: str, query: dict[str, str]
@@ -194,21 +200,31 @@ class TasmotaTwin(_Twin):
         return 200, {"Command": "Unknown"}, {}
 
 
-class TasmotaMqttTwin:
+class TasmotaMqttTwin(Plug):
     """A Tasmota plug on an MQTT broker: answers `cmnd/<topic>/Power1` and `Status 8` on
-    `stat/<topic>/...` as the firmware does. Shares `TasmotaTwin`'s machine model."""
+    `stat/<topic>/...` as the firmware does, logged in as `username` if given."""
 
-    def __init__(self, *, host: str, port: int, topic: str) -> None:
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        topic: str,
+        username: str | None = None,
+        password: str | None = None,
+    ) -> None:
         import paho.mqtt.client as mqtt
         from paho.mqtt.enums import CallbackAPIVersion
 
+        super().__init__()
         self.topic = topic
-        self.device = _MqttDevice()
-        self.answering = True
+        self._answering = True
         ready = threading.Event()
         self._client = mqtt.Client(
             callback_api_version=CallbackAPIVersion.VERSION2, client_id=f"tasmota-twin-{topic}"
         )
+        if username is not None:
+            self._client.username_pw_set(username, password)
 
         def on_connect(client: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
             client.subscribe(f"cmnd/{topic}/#", qos=1)
@@ -222,39 +238,32 @@ class TasmotaMqttTwin:
         self._client.connect(host, port)
         self._client.loop_start()
         if not ready.wait(5):
+            self.close()
             raise RuntimeError("the Tasmota twin could not subscribe")
+
+    def hang(self) -> None:
+        """Stop answering (the plug unplugged): commands are received and dropped."""
+        self._answering = False
+
+    def resume(self) -> None:
+        self._answering = True
 
     def close(self) -> None:
         self._client.disconnect()
         self._client.loop_stop()
 
     def _on_message(self, client: Any, userdata: Any, message: Any) -> None:
-        if not self.answering:
+        if not self._answering:
             return
         command = message.topic.rsplit("/", 1)[-1].upper()
         payload = message.payload.decode().strip().upper()
         stat = f"stat/{self.topic}"
         if command in ("POWER", "POWER1"):
             if payload in ("ON", "OFF"):
-                self.device.switch(payload == "ON")
-            state = "ON" if self.device.output else "OFF"
+                self.switch(payload == "ON")
+            state = "ON" if self.output else "OFF"
             client.publish(f"{stat}/RESULT", json.dumps({command: state}), qos=1)
             client.publish(f"{stat}/{command}", state, qos=1)
         elif command == "STATUS" and payload == "8":
-            energy = {"Power": round(self.device.watts), "Voltage": 230}
+            energy = {"Power": round(self.watts), "Voltage": 230}
             client.publish(f"{stat}/STATUS8", json.dumps({"StatusSNS": {"ENERGY": energy}}))
-
-
-class _MqttDevice:
-    """The relay and load behind a twin that is not an HTTP server."""
-
-    def __init__(self) -> None:
-        self.output, self.load_watts, self.welded, self.stuck = False, 0.0, False, False
-
-    @property
-    def watts(self) -> float:
-        return self.load_watts if self.output or self.welded else 0.0
-
-    def switch(self, on: bool) -> None:
-        if not self.stuck:
-            self.output = on

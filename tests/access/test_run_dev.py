@@ -98,6 +98,34 @@ def test_gate_demo_with_a_broker_but_no_site_says_the_bridge_is_not_answering(se
             call_command("gate_demo")
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize(("relay", "reader"), [("simulated", "stdin"), ("tasmota_mqtt", "evdev")])
+def test_gate_demo_runs_the_simulator_on_the_backends_asked_for(
+    settings, monkeypatch, relay, reader
+):
+    """`make gate-demo RELAY=... READER=...` hands both to the simulated gate, with the demo
+    gate's secret in the environment only."""
+    from access.demo import DEMO_DEVICE_ID
+    from access.management.commands import gate_demo
+    from tests.factories.access import GateDeviceFactory
+
+    device = GateDeviceFactory(device_id=DEMO_DEVICE_ID)
+    ran: list[tuple[list[str], dict[str, str]]] = []
+    monkeypatch.setattr(gate_demo.os, "execve", lambda path, argv, env: ran.append((argv, env)))
+    with socket.socket() as broker, socket.socket() as site:
+        for listening in (broker, site):
+            listening.bind(("127.0.0.1", 0))
+            listening.listen()
+        settings.GATE_BROKER_URL = f"mqtt://127.0.0.1:{broker.getsockname()[1]}"
+        settings.SITE_URL = f"http://127.0.0.1:{site.getsockname()[1]}"
+        options = {} if relay == "simulated" else {"relay": relay, "reader": reader}
+        call_command("gate_demo", **options)
+    [(argv, env)] = ran
+    assert argv[argv.index("--relay") + 1] == relay
+    assert argv[argv.index("--reader") + 1] == reader
+    assert device.secret not in argv and env["TOOLGATE_GATE_SECRET"] == device.secret
+
+
 def _processes_marked(marker: str) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():

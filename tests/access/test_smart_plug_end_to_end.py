@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 
 from access.models import GateAlarm, UsageSession
 from equipment.models import MachineState
@@ -44,7 +45,7 @@ def _status_reads(twin: ShellyTwin) -> int:
     return sum(1 for r in twin.requests if r.startswith("/rpc/Switch.GetStatus"))
 
 
-def test_scan_busy_idle_off_then_a_welded_contactor_is_caught(shelly, gate_for):
+def test_scan_busy_idle_off_then_a_welded_contactor_is_caught(shelly, gate_for, staff_client):
     scene = build_scene()
     scene.machine.maintainers.add(UserFactory(email="maintainer@example.org"))
     relay = ShellyRelay(shelly.host, password=PASSWORD, timeout=1.0)
@@ -85,3 +86,6 @@ def test_scan_busy_idle_off_then_a_welded_contactor_is_caught(shelly, gate_for):
         lambda: any(email.to == ["maintainer@example.org"] for email in mail.outbox),
         "the maintainers' email",
     )
+    page = staff_client.get(reverse("access:live")).content.decode()
+    card = page[page.index(f'data-machine="{scene.machine.slug}"') :]
+    assert "Gate alarm" in card and "welded contactor" in card and "Out of service" in card

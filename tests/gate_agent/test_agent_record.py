@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+from datetime import UTC
 
 from gate_agent import protocol as p
 from gate_agent.agent import Phase
@@ -191,7 +192,10 @@ def test_a_reply_that_comes_minutes_late_is_still_known(gate):
     assert gate.relay.is_on
 
 
-def test_the_gate_log_tells_the_maintainer_what_happened(gate, caplog):
+def test_the_gate_log_tells_the_maintainer_what_happened(make_gate, caplog):
+    """Times as the gate's clock shows them (T0 is 08:00 UTC), not the site's "until your
+    booking ends" nor a UNIX time."""
+    gate = make_gate(zone=UTC)
     caplog.set_level(logging.INFO, logger="gate_agent")
     gate.scan_and_reply(grant_for=600)
     gate.scan_and_reply(OTHER_UID, grant_for=600, member_name=None)
@@ -214,9 +218,9 @@ def test_the_gate_log_tells_the_maintainer_what_happened(gate, caplog):
         ),
     )
     assert agent_log(caplog) == [
-        "Site: allowed for 04A32B1C (Ada Lovelace) Welcome",
-        "Site: allowed for 0499AABBCCDDEE (unknown) Welcome",
-        f"Scan of 0499AABBCCDDEE refused: the session of 04A32B1C runs until {T0 + 600}",
+        "Site: allowed for 04A32B1C (Ada Lovelace) until 08:10",
+        "Site: allowed for 0499AABBCCDDEE (unknown) until 08:10",
+        "Scan of 0499AABBCCDDEE refused: the session of 04A32B1C runs until 08:10",
         "Site: denied for 0499AABBCCDDEE (Ada Lovelace) No booking now",
         "Ignored command message: switch_off for a badge that is not running this machine",
         "Ignored command message: extend to an earlier end",

@@ -69,6 +69,18 @@ def test_minimal_config_has_safe_defaults():
         ({"relay": {"backend": "tasmota_mqtt", "host": "mqtt"}}, "[relay] topic is required"),
         ({"relay": {"backend": "tasmota_mqtt", "host": "m", "topic": "a/b"}}, "no '/'"),
         ({"relay": {"backend": "tasmota_mqtt", "host": "m", "topic": "t", "port": 0}}, "1-65535"),
+        (
+            {"relay": {"backend": "tasmota_mqtt", "host": "m", "topic": "t", "password": "pw"}},
+            "[relay] username is required with a password for tasmota_mqtt",
+        ),
+        (
+            {"relay": {"backend": "tasmota", "host": "p", "topic": "t"}},
+            "[relay] topic is for the tasmota_mqtt backend only",
+        ),
+        (
+            {"relay": {"backend": "shelly", "host": "p", "username": "admin"}},
+            "[relay] username is for the tasmota_mqtt backend only",
+        ),
         ({"reader": {"backend": "pn532", "interface": "spi"}}, "[reader] cs_pin is required"),
         ({"reader": {"backend": "pn532", "interface": "uart"}}, "[reader] device is required"),
         ({"reader": {"backend": "mfrc522", "spi_device": 2.0}}, "[reader] spi_device: expected"),
@@ -179,6 +191,56 @@ def test_gates_in_one_process_share_nothing(tmp_path, second, shared):
     args = _parser().parse_args(["--config", str(first), "--config", str(other)])
     with pytest.raises(ConfigError, match=re.escape(f"gates 1 and 2 share the same {shared}")):
         _real_configs(args)
+
+
+def _gate_with(name: str, **sections):
+    return parse_config({"device_id": name, "secret": SECRET, "state_dir": name, **sections})
+
+
+def test_tasmota_plugs_on_one_broker_are_told_apart_by_their_topic():
+    from gate_agent.config import check_gates_apart
+
+    def plug(name: str, topic: str):
+        return _gate_with(name, relay={"backend": "tasmota_mqtt", "host": "mqtt", "topic": topic})
+
+    check_gates_apart([plug("laser", "tasmota_laser"), plug("lathe", "tasmota_lathe")])
+    with pytest.raises(ConfigError, match=r"share the same \[relay\] broker, topic and channel"):
+        check_gates_apart([plug("laser", "tasmota_laser"), plug("lathe", "tasmota_laser")])
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "apart"),
+    [
+        ({"backend": "mfrc522"}, {"backend": "mfrc522", "spi_device": 1}, True),
+        ({"backend": "mfrc522"}, {"backend": "mfrc522"}, False),
+        (
+            {"backend": "pn532", "interface": "spi", "cs_pin": 8},
+            {"backend": "pn532", "interface": "spi", "cs_pin": 7},
+            True,
+        ),
+        ({"backend": "pn532"}, {"backend": "pn532"}, False),  # one I2C address for every PN532
+        ({"backend": "pn532"}, {"backend": "mfrc522"}, True),
+        (
+            {"backend": "serial", "device": "/dev/ttyUSB0"},
+            {"backend": "serial", "device": "/dev/ttyUSB1"},
+            True,
+        ),
+        (
+            {"backend": "evdev", "device": "/dev/input/event0"},
+            {"backend": "evdev", "device": "/dev/input/event0"},
+            False,
+        ),
+    ],
+)
+def test_gates_in_one_process_need_readers_wired_apart(first, second, apart):
+    from gate_agent.config import check_gates_apart
+
+    gates = [_gate_with("laser", reader=first), _gate_with("lathe", reader=second)]
+    if apart:
+        check_gates_apart(gates)
+    else:
+        with pytest.raises(ConfigError, match=r"share the same \[reader\]"):
+            check_gates_apart(gates)
 
 
 def test_gpio_gates_in_one_process_need_their_own_pins():

@@ -93,6 +93,49 @@ def test_wedge_ignores_key_up_repeat_and_unknown_keys_and_empty_lines():
     assert list(keys_to_uids([*events, ("KEY_ENTER", 1)])) == ["1"]
 
 
+def test_evdev_reader_reads_the_uids_a_wedge_types_through_evdev():
+    """The reader on evdev's own reading of kernel input events (a virtual wedge's socket)."""
+    pytest.importorskip("evdev")
+    from gate_agent.hardware.evdev_reader import EvdevReader
+    from gate_agent.hardware.fakeinput import VirtualWedge
+
+    wedge = VirtualWedge()
+    reader = EvdevReader(wedge.device)
+    try:
+        assert isinstance(reader, BadgeReader)
+        assert reader.read(0.05) is None
+        wedge.type("04:a3:2b:1c")
+        wedge.type("0077802268")
+        assert reader.read(1.0) == "04:A3:2B:1C"
+        assert reader.read(1.0) == "0077802268"
+        assert reader.read(0.05) is None
+        with pytest.raises(ValueError, match="does not type"):
+            wedge.type("04#")
+    finally:
+        reader.close()
+        wedge.close()
+
+
+@pytest.mark.parametrize("grab", [True, False])
+def test_an_evdev_reader_is_built_from_its_config_and_grabs_its_device(monkeypatch, grab):
+    evdev = pytest.importorskip("evdev")
+    from gate_agent.config import ReaderConfig
+    from gate_agent.hardware import build_reader
+    from gate_agent.hardware.fakeinput import VirtualWedge
+
+    wedge, opened, grabbed = VirtualWedge(), [], []
+    wedge.device.grab = lambda: grabbed.append(True)
+    monkeypatch.setattr(evdev, "InputDevice", lambda path: opened.append(path) or wedge.device)
+    path = "/dev/input/by-id/usb-RFID_Reader-event-kbd"
+    reader = build_reader(ReaderConfig(backend="evdev", device=path, grab=grab))
+    try:
+        wedge.type("04A32B1C")
+        assert reader.read(1.0) == "04A32B1C"
+        assert opened == [path] and grabbed == ([True] if grab else [])
+    finally:
+        wedge.close()
+
+
 def test_wedge_drops_runaway_input():
     decoder = WedgeDecoder()
     for _ in range(100):

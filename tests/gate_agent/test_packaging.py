@@ -25,3 +25,49 @@ def test_the_pi_extra_installs_the_pin_driver_on_every_pi_architecture(machine):
 def test_the_pi_extra_leaves_the_pin_driver_off_a_pc():
     lgpio = pi_requirements()["lgpio"]
     assert not lgpio.marker.evaluate({"sys_platform": "linux", "platform_machine": "x86_64"})
+
+
+HARDWARE_LIBRARIES = (
+    "gpiozero",
+    "lgpio",
+    "evdev",
+    "serial",
+    "requests",
+    "spidev",
+    "adafruit_pn532",
+    "adafruit_ads1x15",
+    "adafruit_bus_device",
+    "board",
+    "busio",
+    "digitalio",
+    "luma",
+)
+_IMPORT_EVERYTHING = """
+import importlib, pkgutil, sys
+import gate_agent, gate_agent.hardware
+from gate_agent.config import DisplayConfig, PowerConfig, ReaderConfig, RelayConfig
+from gate_agent.hardware import build_display, build_meter, build_reader, build_relay
+for module in pkgutil.walk_packages(gate_agent.__path__, "gate_agent."):
+    importlib.import_module(module.name)
+relay = build_relay(RelayConfig())
+build_reader(ReaderConfig()), build_meter(PowerConfig(source="simulated"), relay)
+build_display(DisplayConfig(backend="terminal"))
+print(" ".join(sorted({name.split(".")[0] for name in sys.modules} & set(sys.argv[1:]))))
+"""
+
+
+def test_hardware_libraries_are_imported_only_by_the_backend_that_uses_them():
+    """Every gate_agent module imports, and a simulated gate builds, with none of them loaded:
+    a Pi installs only the libraries its config names."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(  # noqa: S603 - this interpreter, our own code
+        [sys.executable, "-c", _IMPORT_EVERYTHING, *HARDWARE_LIBRARIES],
+        capture_output=True,
+        text=True,
+        check=True,
+        stdin=subprocess.DEVNULL,
+        cwd=PYPROJECT.parent,
+    )
+    assert done.stdout.split() == []

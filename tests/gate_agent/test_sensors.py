@@ -6,7 +6,16 @@ from __future__ import annotations
 import pytest
 
 from gate_agent.badges import normalize_badge_uid
-from gate_agent.hardware.fakebus import FakeAds1115, FakeI2C, FakePn532, ct_signal
+from gate_agent.config import PN532_INTERFACES
+from gate_agent.hardware.fakebus import (
+    FakeAds1115,
+    FakeI2C,
+    FakePin,
+    FakePn532,
+    FakeSPI,
+    FakeUart,
+    ct_signal,
+)
 from gate_agent.hardware.nfc import CardPresence, PollingReader
 from gate_agent.interfaces import BadgeReader, Display, PowerMeter, SensorError
 
@@ -19,13 +28,36 @@ CARD = bytes.fromhex("04a32b1c")
 SEVEN_BYTE = bytes.fromhex("04112233445566")
 
 
-@pytest.fixture
-def pn532():
+def _pn532_on(interface: str):
     from gate_agent.hardware.nfc import Pn532Reader
 
-    bus, chip = FakeI2C(), FakePn532()
+    chip = FakePn532()
+    if interface == "spi":
+        chip_select = FakePin()
+        return Pn532Reader.on_spi(FakeSPI(chip, chip_select), chip_select), chip
+    if interface == "uart":
+        return Pn532Reader.on_uart(FakeUart(chip)), chip
+    bus = FakeI2C()
     bus.attach(0x24, chip)
     return Pn532Reader.on_i2c(bus), chip
+
+
+@pytest.fixture
+def pn532():
+    return _pn532_on("i2c")
+
+
+@pytest.mark.parametrize("interface", PN532_INTERFACES)
+def test_pn532_on_each_interface_reads_a_card_held_on_it_once(interface):
+    """The Adafruit driver's I2C, SPI (bits reversed, chip select) and UART (wake-up preamble)
+    framings, each on its fake bus."""
+    reader, chip = _pn532_on(interface)
+    assert reader.read(0.05) is None
+    chip.place(SEVEN_BYTE)
+    assert reader.read(0.5) == "04112233445566"
+    assert reader.read(0.2) is None  # still lying there
+    assert {0x02, 0x14} <= set(chip.commands[:3])  # firmware version, SAM configuration
+    assert chip.commands.count(0x4A) >= 2  # polled again, not reported again
 
 
 def test_pn532_reads_the_uid_in_the_canonical_form(pn532):
@@ -150,6 +182,27 @@ def test_oled_shows_the_line_wrapped():
     assert len(display.rows) == 6  # what fits on 64 pixels
 
 
+def test_an_ssd1306_is_built_from_its_config_on_its_i2c_port(monkeypatch):
+    """luma's real SSD1306 driver, its I2C interface stood in for by luma's own `noop` one."""
+    pytest.importorskip("luma.oled")
+    import luma.core.interface.serial as luma_serial
+
+    from gate_agent.config import DisplayConfig
+    from gate_agent.hardware import build_display
+
+    opened = []
+
+    def i2c(*, port, address):
+        opened.append((port, address))
+        return luma_serial.noop()
+
+    monkeypatch.setattr(luma_serial, "i2c", i2c)
+    display = build_display(DisplayConfig(backend="ssd1306", i2c_port=1, i2c_address=0x3D))
+    assert opened == [(1, 0x3D)]
+    display.show("Extended: on until 22:30")
+    assert display.rows == ["Extended: on until", "22:30"]
+
+
 # -- MFRC522 over SPI (our driver; the fake speaks the chip's register protocol) ----------------
 
 
@@ -216,3 +269,90 @@ def test_mfrc522_ignores_a_corrupted_answer(rc522, monkeypatch):
 
     monkeypatch.setattr(chip, "_card_answer", noisy)
     assert reader.read(0.1) is None
+
+
+# -- from the config: the boards' own modules stood in for by the fakes above -------------------
+
+
+@pytest.mark.parametrize("interface", PN532_INTERFACES)
+def test_a_pn532_is_built_from_its_config_on_each_interface(interface, monkeypatch):
+    """`build_reader` opens the bus the config names: Blinka's board pins and busio bus (I2C,
+    SPI with the chip select on `cs_pin`) or the serial port."""
+    import sys
+    import types
+
+    from gate_agent.config import ReaderConfig
+    from gate_agent.hardware import build_reader
+
+    chip, opened = FakePn532(), []
+    chip_select = FakePin()
+
+    def i2c(scl, sda):
+        opened.append(("i2c", scl, sda))
+        bus = FakeI2C()
+        bus.attach(0x24, chip)
+        return bus
+
+    def spi(sck, mosi, miso):
+        opened.append(("spi", sck, mosi, miso))
+        return FakeSPI(chip, chip_select)
+
+    def pin(name):
+        opened.append(("cs", name))
+        return chip_select
+
+    def uart(device, *, baudrate, timeout):
+        opened.append(("uart", device, baudrate))
+        return FakeUart(chip)
+
+    board = types.SimpleNamespace(
+        SCL="SCL", SDA="SDA", SCK="SCK", MOSI="MOSI", MISO="MISO", D8="D8"
+    )
+    monkeypatch.setitem(sys.modules, "board", board)
+    monkeypatch.setitem(sys.modules, "busio", types.SimpleNamespace(I2C=i2c, SPI=spi))
+    monkeypatch.setitem(sys.modules, "digitalio", types.SimpleNamespace(DigitalInOut=pin))
+    monkeypatch.setitem(sys.modules, "serial", types.SimpleNamespace(Serial=uart))
+    config = ReaderConfig(
+        backend="pn532", interface=interface, cs_pin=8, device="/dev/serial0", baudrate=115200
+    )
+    reader = build_reader(config)
+    chip.place(CARD)
+    assert reader.read(0.5) == "04A32B1C"
+    assert (
+        opened
+        == {
+            "i2c": [("i2c", "SCL", "SDA")],
+            "spi": [("spi", "SCK", "MOSI", "MISO"), ("cs", "D8")],
+            "uart": [("uart", "/dev/serial0", 115200)],
+        }[interface]
+    )
+
+
+def test_an_mfrc522_is_built_from_its_config_on_its_spidev_device(monkeypatch):
+    import sys
+    import types
+
+    from gate_agent.config import ReaderConfig
+    from gate_agent.hardware import build_reader
+    from gate_agent.hardware.mfrc522 import FakeMfrc522
+
+    devices = []
+
+    class SpiDev(FakeMfrc522):
+        """spidev's SpiDev, with the fake chip on its other end."""
+
+        def open(self, bus: int, device: int) -> None:
+            self.opened, self.closed = (bus, device), False
+            devices.append(self)
+
+        def close(self) -> None:
+            self.closed = True
+
+    monkeypatch.setitem(sys.modules, "spidev", types.SimpleNamespace(SpiDev=SpiDev))
+    reader = build_reader(ReaderConfig(backend="mfrc522", spi_bus=0, spi_device=1))
+    [spi] = devices
+    spi.place(CARD)
+    assert reader.read(0.5) == "04A32B1C"
+    assert spi.opened == (0, 1) and spi.max_speed_hz == 1_000_000
+    reader.close()
+    assert spi.closed

@@ -1,5 +1,6 @@
 """`manage.py gate_demo`, what `make gate-demo` runs: the demo gate on Laser cutter A, simulated in
-this terminal (type a badge UID, press Enter), against the broker and bridge `make run` started."""
+this terminal (type a badge UID, press Enter), against the broker and bridge `make run` started.
+`--relay` and `--reader` pick the backend the simulator runs on its twin of the device."""
 
 import os
 import sys
@@ -13,10 +14,15 @@ from access.management.commands.run_dev import is_listening
 from access.models import GateDevice
 from access.mqtt import BrokerSettings
 from gate_agent.__main__ import SECRET_ENV
+from gate_agent.simulator import SIMULATED_READERS, SIMULATED_RELAYS
 
 
 class Command(BaseCommand):
     help = "Run the demo gate (laser-a) in this terminal; needs `make run` in another one."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--relay", choices=SIMULATED_RELAYS, default="simulated")
+        parser.add_argument("--reader", choices=SIMULATED_READERS, default="stdin")
 
     def handle(self, *args, **options) -> None:
         broker = BrokerSettings.from_settings()
@@ -53,6 +59,10 @@ class Command(BaseCommand):
             broker.host,
             "--port",
             str(broker.port),
+            "--relay",
+            options["relay"],
+            "--reader",
+            options["reader"],
         ]
         sys.stdout.flush()
         # The secret travels in the environment, never on the command line.
