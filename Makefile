@@ -9,7 +9,7 @@ PORT ?= 8000
 RELAY ?= simulated
 READER ?= stdin
 
-.PHONY: run gate-demo test lint mutation screenshots venv system-packages bench-load clean
+.PHONY: run gate-demo test lint messages mutation screenshots venv system-packages bench-load clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,12 @@ lint: $(STAMP)
 
 test: $(STAMP) system-packages lint
 	$(BIN)/pytest
+
+# Every catalogue brought up to date with the code and compiled (docs/i18n.md); the compiled .mo
+# files are committed, so `make run` and `make test` need no gettext. APPS=membership: only one.
+messages: $(STAMP)
+	scripts/ensure-system-packages gettext
+	scripts/messages $(APPS)
 
 # Screenshots of the main pages at desktop and phone sizes (docs/screenshots/, and the README's
 # docs/screenshot.png), from a fresh demo site in headless Chromium.

@@ -7,6 +7,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.models import StateChange
 
@@ -14,10 +15,10 @@ from core.models import StateChange
 class Scope(models.TextChoices):
     """What a credential may do, on top of what its user's permissions allow (docs/api.md)."""
 
-    READ = "read", "Read only"
-    BOOKINGS = "bookings", "Bookings and class enrolments"
-    ACCESS_LOG = "access-log", "Access log, usage sessions and gates"
-    ADMIN = "admin", "Everything its user may do"
+    READ = "read", _("Read only")
+    BOOKINGS = "bookings", _("Bookings and class enrolments")
+    ACCESS_LOG = "access-log", _("Access log, usage sessions and gates")
+    ADMIN = "admin", _("Everything its user may do")
 
 
 class CredentialKind(models.TextChoices):

@@ -83,6 +83,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After sessions, before common (docs/i18n.md): the language from the switcher's cookie, else
+    # Accept-Language, else LANGUAGE_CODE; addresses carry no language prefix.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -104,6 +107,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "membership.context_processors.toolgate",
@@ -111,7 +115,12 @@ TEMPLATES = [
                 "equipment.context_processors.problem_reports",
             ],
             # One way to write dates and times on every page: |day |clock |moment |stamp.
-            "builtins": ["core.templatetags.when", "core.templatetags.pages"],
+            # And {% translate %} on every page without a {% load i18n %} (docs/i18n.md).
+            "builtins": [
+                "core.templatetags.when",
+                "core.templatetags.pages",
+                "django.templatetags.i18n",
+            ],
         },
     },
 ]
@@ -245,7 +254,15 @@ EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Toolgate <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-LANGUAGE_CODE = "en-us"
+# The languages the site speaks (docs/i18n.md). English is the fallback for anything untranslated
+# and for browsers that ask for neither. Catalogues: each app's <app>/locale, and locale/ for the
+# project's templates/ and config/.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("ko", "한국어")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# The switcher's choice (django.views.i18n.set_language) outlives the session: a year.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 # The space's zone: everything is stored in UTC and shown in this zone.
 TIME_ZONE = os.environ.get("TIME_ZONE", "America/Los_Angeles")
 USE_I18N = True

@@ -12,6 +12,8 @@ urlpatterns = [
     path("staff/background-tasks/", background_tasks, name="background_tasks"),
     path("staff/", include("console.urls")),
     path("accounts/", include("allauth.urls")),
+    # The language switcher posts here (django.views.i18n.set_language: a cookie, then back).
+    path("i18n/", include("django.conf.urls.i18n")),
     path("training/", include("training.urls")),
     path("machines/", include("equipment.urls")),
     path("bookings/", include("bookings.urls")),

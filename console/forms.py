@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django import forms
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from core.forms import OnceForm
 from core.money import CurrencyError, from_minor, to_minor
@@ -70,7 +71,7 @@ class CertificationForm(OnceForm, forms.ModelForm):
 
 class PlanForm(OnceForm, forms.ModelForm):
     price = forms.DecimalField(
-        min_value=Decimal(0), decimal_places=2, max_digits=9, label="Price per month"
+        min_value=Decimal(0), decimal_places=2, max_digits=9, label=_("Price per month")
     )
 
     class Meta:
@@ -87,7 +88,7 @@ class PlanForm(OnceForm, forms.ModelForm):
     def clean_currency(self) -> str:
         currency = self.cleaned_data["currency"].strip().lower()
         if len(currency) != 3 or not currency.isalpha():
-            raise forms.ValidationError("A currency is three letters, e.g. usd.")
+            raise forms.ValidationError(_("A currency is three letters, e.g. usd."))
         return currency
 
     def save(self, commit: bool = False) -> Plan:
@@ -98,22 +99,22 @@ class PlanForm(OnceForm, forms.ModelForm):
 
 class WaiverForm(OnceForm):
     title = forms.CharField(max_length=200)
-    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 14}), label="Waiver text")
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 14}), label=_("Waiver text"))
 
 
 class RoleForm(OnceForm):
-    email = forms.EmailField(label="Their email")
+    email = forms.EmailField(label=_("Their email"))
     role = forms.ChoiceField(choices=[("Instructor", "Instructor"), ("Staff", "Staff")])
     held = forms.TypedChoiceField(
         choices=[("1", "Give the role"), ("0", "Take it away")],
         coerce=lambda value: value == "1",
-        label="Change",
+        label=_("Change"),
     )
 
     def clean_email(self) -> User:
         user = User.objects.filter(email__iexact=self.cleaned_data["email"]).first()
         if user is None:
-            raise forms.ValidationError("Nobody has an account with that email.")
+            raise forms.ValidationError(_("Nobody has an account with that email."))
         return user
 
 
@@ -125,52 +126,57 @@ class SeriesForm(OnceForm):
     certification = forms.ModelChoiceField(queryset=Certification.objects.order_by("name"))
     location = forms.ModelChoiceField(queryset=Location.objects.none())
     area = forms.ModelChoiceField(
-        queryset=Area.objects.none(), required=False, help_text="A room of the location."
+        queryset=Area.objects.none(), required=False, help_text=_("A room of the location.")
     )
     instructor = forms.ModelChoiceField(queryset=User.objects.none())
-    frequency = forms.ChoiceField(choices=Frequency.CHOICES, label="Repeats")
+    frequency = forms.ChoiceField(choices=Frequency.CHOICES, label=_("Repeats"))
     weekdays = forms.TypedMultipleChoiceField(
         choices=list(enumerate(WEEKDAY_NAMES)),
         coerce=int,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        label="On",
-        help_text="Every week only: one or more days. Every two weeks and every month repeat "
-        "on the first class's day.",
+        label=_("On"),
+        help_text=_(
+            "Every week only: one or more days. Every two weeks and every month repeat "
+            "on the first class's day."
+        ),
     )
     first_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     at = forms.TimeField(
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
-        label="Starts at",
-        help_text="On the location's clock, also across daylight-saving changes.",
+        label=_("Starts at"),
+        help_text=_("On the location's clock, also across daylight-saving changes."),
     )
-    minutes = forms.IntegerField(min_value=5, max_value=24 * 60, initial=120, label="Length (min)")
+    minutes = forms.IntegerField(
+        min_value=5, max_value=24 * 60, initial=120, label=_("Length (min)")
+    )
     until = forms.DateField(
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        label="Last date",
-        help_text="Or a number of classes below; neither: it keeps going.",
+        label=_("Last date"),
+        help_text=_("Or a number of classes below; neither: it keeps going."),
     )
     count = forms.IntegerField(
-        required=False, min_value=1, max_value=500, label="Number of classes"
+        required=False, min_value=1, max_value=500, label=_("Number of classes")
     )
-    capacity = forms.IntegerField(min_value=1, max_value=500, initial=6, label="Seats")
+    capacity = forms.IntegerField(min_value=1, max_value=500, initial=6, label=_("Seats"))
     price = forms.DecimalField(
         required=False,
         min_value=Decimal(0),
         max_digits=9,
         decimal_places=2,
-        label="Price per seat",
-        help_text="Empty: the certification's class fee. 0: free.",
+        label=_("Price per seat"),
+        help_text=_("Empty: the certification's class fee. 0: free."),
     )
     place = forms.CharField(max_length=200, required=False)
     machines = forms.ModelMultipleChoiceField(
         queryset=Machine.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        label="Machines held",
-        help_text="Each class holds them: bookings in the way are cancelled and their members "
-        "emailed.",
+        label=_("Machines held"),
+        help_text=_(
+            "Each class holds them: bookings in the way are cancelled and their members emailed."
+        ),
     )
 
     def __init__(

@@ -7,6 +7,8 @@ DomainError, not another app's base.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
+
 
 class DomainError(Exception):
     """A request the rules refuse; `message` is written for the person and shown unchanged."""
@@ -20,4 +22,6 @@ class DuplicateSubmission(DomainError):
     """A one-time form token came back: the first submit was handled, this one changes nothing."""
 
     def __init__(self) -> None:
-        super().__init__("This form was already submitted; nothing was changed the second time.")
+        super().__init__(
+            gettext("This form was already submitted; nothing was changed the second time.")
+        )

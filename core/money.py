@@ -3,15 +3,18 @@
 Every amount Toolgate stores or sends to Stripe is an integer count of the currency's smallest
 unit as Stripe counts it: 10000 means $100.00 in USD but ₩10,000 in KRW (a zero-decimal currency)
 and 10.000 BHD in Bahraini dinars (three decimals). `money_format` renders an amount in the space's
-locale (`SPACE_LOCALE`) with CLDR's symbols and grouping (Babel). Pure: no database.
+locale (`SPACE_LOCALE`) with CLDR's symbols and grouping (Babel), in the reader's language
+(docs/i18n.md): Korean writes its own won after the number, 100,000원. Pure: no database.
 """
 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from babel import Locale
 from babel.numbers import format_currency
 from django.conf import settings
+from django.utils.translation import get_language
 
 # https://docs.stripe.com/currencies#zero-decimal: the amount is the whole number of units.
 ZERO_DECIMAL = frozenset(
@@ -111,15 +114,36 @@ def round_minor(amount: Decimal, currency: str) -> int:
     return int((amount / step).quantize(Decimal(1), rounding=ROUND_HALF_UP)) * step
 
 
+# Where a language writes a currency its own way rather than CLDR's (whose Korean puts ₩ first,
+# as a foreign symbol): the pattern for Babel, by language and currency. Zero-decimal stays so.
+OWN_PATTERN = {("ko", "krw"): "#,##0원"}
+
+
+def _reader_language() -> str:
+    return (get_language() or settings.LANGUAGE_CODE).split("-")[0]
+
+
+def _reader_locale(language: str) -> str:
+    """The space's locale for readers of its own language or of the site's default one (English
+    readers of a US space see `$100.00` as before); the language itself for anyone else."""
+    space = settings.SPACE_LOCALE
+    if language in {Locale.parse(space).language, settings.LANGUAGE_CODE.split("-")[0]}:
+        return space
+    return language
+
+
 def money_format(amount_minor: int | None, currency: str, *, locale: str | None = None) -> str:
-    """The amount as a person reads it in the space's locale: `$100.00`, `₩10,000`, `-€5,00`."""
+    """The amount as a person reads it in the space's locale and the active language: `$100.00`,
+    `₩10,000`, `-€5,00`; in Korean `100,000원`."""
     if amount_minor is None:
         return ""
     code = currency_code(currency)
+    language = _reader_language()
     return format_currency(
         from_minor(amount_minor, code),
         code.upper(),
-        locale=locale or settings.SPACE_LOCALE,
+        format=OWN_PATTERN.get((language, code)),
+        locale=locale or _reader_locale(language),
         # CLDR's own decimals for display (ISK shows no decimals even though Stripe counts two).
         currency_digits=True,
     )

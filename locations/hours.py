@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 from schedule.models import Calendar, Event, Rule
 
 from core.time import add_duration, wall_time_exists
@@ -60,9 +61,9 @@ def location_hours_add(
 ) -> LocationEvent:
     """Open `location` on `weekdays` from `opens` to `closes` (00:00: midnight), its own clock."""
     if not weekdays:
-        raise LocationError("Choose at least one weekday.")
+        raise LocationError(_("Choose at least one weekday."))
     if closes != time.min and closes <= opens:
-        raise LocationError("Closing time must be after opening time (use 00:00 for midnight).")
+        raise LocationError(_("Closing time must be after opening time (use 00:00 for midnight)."))
     zone = location.zone
     if not wall_time_exists(starting, opens, zone):
         starting += timedelta(days=1)

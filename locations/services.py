@@ -8,6 +8,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from locations.errors import LocationError
 from locations.models import Area, Location
@@ -19,7 +20,7 @@ def area_ensure(*, location: Location, name: str) -> Area:
     """The area of `location` called `name` (any case), added when it does not exist yet."""
     name = name.strip()
     if not name:
-        raise LocationError("An area needs a name.")
+        raise LocationError(_("An area needs a name."))
     existing = Area.objects.filter(location=location, name__iexact=name).first()
     if existing is not None:
         return existing
@@ -76,9 +77,11 @@ def location_archive(*, location: Location, now: datetime | None = None) -> Loca
     with transaction.atomic():
         locked = Location.objects.select_for_update().get(pk=location.pk)
         if locked.archived:
-            raise LocationError(f"{locked.name} is already archived.")
+            raise LocationError(_("%(name)s is already archived.") % {"name": locked.name})
         if not Location.objects.open().exclude(pk=locked.pk).exists():
-            raise LocationError(f"{locked.name} is the only open location; add another first.")
+            raise LocationError(
+                _("%(name)s is the only open location; add another first.") % {"name": locked.name}
+            )
         working = locked.machines.exclude(state="retired").count()
         if working:
             raise LocationError(
@@ -86,7 +89,10 @@ def location_archive(*, location: Location, now: datetime | None = None) -> Loca
                 "them first."
             )
         if locked.class_sessions.filter(start__gt=now, cancelled_at__isnull=True).exists():
-            raise LocationError(f"{locked.name} has classes to come: move or cancel them first.")
+            raise LocationError(
+                _("%(name)s has classes to come: move or cancel them first.")
+                % {"name": locked.name}
+            )
         locked.archived_at = now
         locked.save(update_fields=["archived_at"])
     location.archived_at = locked.archived_at
@@ -111,7 +117,10 @@ def area_move(*, area: Area, location: Location) -> Area:
                 f"{location}. Add an area there and move the machines one by one."
             )
         if Area.objects.filter(location=location, name__iexact=locked.name).exists():
-            raise LocationError(f"{location} already has an area called {locked.name}.")
+            raise LocationError(
+                _("%(location)s already has an area called %(name)s.")
+                % {"location": location, "name": locked.name}
+            )
         locked.location = location
         locked.save(update_fields=["location"])
     return locked

@@ -61,11 +61,13 @@ def navigation(request) -> dict:
     if not request.user.is_authenticated:
         (visitor,) = _mark_current(request.path, [_links(request, nav.VISITOR)])
         return {"nav_main": visitor, "nav_account": [], "nav_staff": []}
-    staff_names = list(nav.STAFF)
+    # Iterated, never looked up by name: the headings are lazy translations, whose hash follows
+    # the active language.
+    staff_names = [name for name, _ in nav.STAFF.items()]
     groups = [
         _links(request, nav.MEMBER + nav.TEACHING),
         _links(request, nav.ACCOUNT),
-        *(_links(request, nav.STAFF[name]) for name in staff_names),
+        *(_links(request, items) for _, items in nav.STAFF.items()),
     ]
     marked = _mark_current(request.path, groups)
     staff = [(name, links) for name, links in zip(staff_names, marked[2:], strict=True) if links]

@@ -7,6 +7,7 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.models import StateChange
 
@@ -118,10 +119,10 @@ class Plan(models.Model):
 
 
 class MembershipStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    ACTIVE = "active", "Active"
-    PAST_DUE = "past_due", "Past due"
-    CANCELED = "canceled", "Cancelled"
+    PENDING = "pending", _("Pending")
+    ACTIVE = "active", _("Active")
+    PAST_DUE = "past_due", _("Past due")
+    CANCELED = "canceled", _("Cancelled")
 
 
 class Membership(models.Model):
@@ -179,8 +180,8 @@ class MembershipChange(StateChange):
 
 class Payment(models.Model):
     class Method(models.TextChoices):
-        MANUAL = "manual", "Manual (recorded by staff)"
-        STRIPE = "stripe", "Stripe"
+        MANUAL = "manual", _("Manual (recorded by staff)")
+        STRIPE = "stripe", _("Stripe")
 
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="payments")
     amount_cents = models.PositiveIntegerField()

@@ -13,6 +13,9 @@ from datetime import datetime
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core import formats
 from membership import selectors
@@ -22,14 +25,15 @@ from membership.models import Member, MembershipStatus
 @dataclass(frozen=True)
 class Step:
     key: str
-    title: str
+    title: str  # the sentences are translated when the steps are gathered, for the viewer
     done: bool
     detail: str
     url: str = ""
     # Holds for now, but will not for long (past due in the grace period): shown as a warning,
     # with its link, though nothing is missing yet.
     warning: bool = False
-    url_label: str = "Do it now"
+    # A lazy translation is immutable and read in the viewer's language when shown.
+    url_label: str | Promise = gettext_lazy("Do it now")  # noqa: RUF009
 
 
 StepCheck = Callable[[Member], list[Step]]
@@ -73,43 +77,53 @@ def membership_steps(member: Member) -> list[Step]:
     now = timezone.now()
     paid = selectors.membership_in_good_standing(membership, at=now)
     billing = reverse("membership_billing")
-    payment = Step("payment", "Membership paid", paid, "Your membership is paid up.", billing)
+    payment = Step("payment", _("Membership paid"), paid, _("Your membership is paid up."), billing)
     if membership is None:
-        payment = Step("payment", "Membership paid", False, "You have no membership yet.", billing)
+        payment = Step(
+            "payment", _("Membership paid"), False, _("You have no membership yet."), billing
+        )
     elif membership.status == MembershipStatus.PAST_DUE and paid:
         assert membership.current_period_end is not None  # in good standing while past due
         payment = Step(
             "payment",
-            "Membership past due",
+            _("Membership past due"),
             True,
-            f"Past due: paid through {formats.format_date(membership.current_period_end)}, "
-            "access continues until "
-            f"{formats.format_date(selectors.grace_ends(membership.current_period_end))} (grace).",
+            _("Past due: paid through %(paid)s, access continues until %(grace)s (grace).")
+            % {
+                "paid": formats.format_date(membership.current_period_end),
+                "grace": formats.format_date(selectors.grace_ends(membership.current_period_end)),
+            },
             billing,
             warning=True,
-            url_label="Pay now",
+            url_label=_("Pay now"),
         )
     elif not paid:
-        through = (
-            f" (paid through {formats.format_date(membership.current_period_end)})"
+        status = membership.get_status_display().lower()
+        detail = (
+            _(
+                "Your membership is %(status)s (paid through %(paid)s): pay the monthly fee to "
+                "use machines."
+            )
+            % {"status": status, "paid": formats.format_date(membership.current_period_end)}
             if membership.current_period_end
-            else ""
+            else _("Your membership is %(status)s: pay the monthly fee to use machines.")
+            % {"status": status}
         )
         payment = Step(
             "payment",
-            "Membership paid",
+            _("Membership paid"),
             False,
-            f"Your membership is {membership.get_status_display().lower()}{through}: "
-            "pay the monthly fee to use machines.",
+            detail,
             billing,
-            url_label="Pay",
+            url_label=_("Pay"),
         )
     elif membership.current_period_end:
         payment = Step(
             "payment",
-            "Membership paid",
+            _("Membership paid"),
             True,
-            f"Paid through {formats.format_date(membership.current_period_end)}.",
+            _("Paid through %(day)s.")
+            % {"day": formats.format_date(membership.current_period_end)},
             billing,
         )
     if not paid:
@@ -119,11 +133,13 @@ def membership_steps(member: Member) -> list[Step]:
                 "payment",
                 "; ".join(opened),
                 True,
-                "Your pass opens only these machines, on its day; a membership opens every "
-                "machine, every day.",
+                _(
+                    "Your pass opens only these machines, on its day; a membership opens every "
+                    "machine, every day."
+                ),
                 billing,
                 warning=True,
-                url_label="Membership",
+                url_label=_("Membership"),
             )
     signed = selectors.member_signed_current_waiver(member)
     badge = selectors.member_enabled_badge(member)
@@ -131,18 +147,20 @@ def membership_steps(member: Member) -> list[Step]:
         payment,
         Step(
             "waiver",
-            "Safety waiver signed",
+            _("Safety waiver signed"),
             signed,
-            "You signed the current safety waiver."
+            _("You signed the current safety waiver.")
             if signed
-            else "Read and sign the current safety waiver.",
+            else _("Read and sign the current safety waiver."),
             reverse("waiver_sign"),
-            url_label="Sign it",
+            url_label=_("Sign it"),
         ),
         Step(
             "badge",
-            "Badge issued",
+            _("Badge issued"),
             badge is not None,
-            f"Badge {badge.uid} is active." if badge else "Pick up a badge at the front desk.",
+            _("Badge %(uid)s is active.") % {"uid": badge.uid}
+            if badge
+            else _("Pick up a badge at the front desk."),
         ),
     ]

@@ -10,6 +10,7 @@ from dateutil.relativedelta import relativedelta
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core import events
 from core.gates import gates
@@ -80,7 +81,7 @@ def membership_for(member: Member) -> Membership:
         return membership
     plan = _default_plan()
     if plan is None:
-        raise MembershipError("There is no membership plan yet: add one in the admin (Plans).")
+        raise MembershipError(_("There is no membership plan yet: add one in the admin (Plans)."))
     return Membership.objects.get_or_create(member=member, defaults={"plan": plan})[0]
 
 
@@ -106,9 +107,9 @@ def membership_set_status(
     """Move a membership to `status`, recording why; the gate hears when access is lost."""
     reason = reason.strip()
     if status not in MembershipStatus.values:
-        raise MembershipError(f"{status!r} is not a membership state.")
+        raise MembershipError(_("%(status)s is not a membership state.") % {"status": repr(status)})
     if not reason:
-        raise MembershipError("Say why the membership state changes; the reason is kept.")
+        raise MembershipError(_("Say why the membership state changes; the reason is kept."))
     if (
         status == MembershipStatus.ACTIVE
         and cause == ChangeCause.STAFF
@@ -224,7 +225,10 @@ def badge_assign(
         holder = Badge.objects.filter(uid=canonical, enabled=True).select_related("member").first()
         if holder is not None:
             owner = "this member" if holder.member_id == member.pk else "another member"
-            raise BadgeRejected(f"Badge {canonical} is already enabled for {owner}.")
+            raise BadgeRejected(
+                _("Badge %(canonical)s is already enabled for %(owner)s.")
+                % {"canonical": canonical, "owner": owner}
+            )
         try:
             with transaction.atomic():
                 return Badge.objects.create(uid=canonical, member=member, issued_by=actor)
@@ -241,14 +245,14 @@ def badge_disable(
     """Disable a badge with a reason; the record stays as history."""
     reason = reason.strip()
     if not reason:
-        raise BadgeRejected("Say why the badge is disabled (lost, stolen, left the space...).")
+        raise BadgeRejected(_("Say why the badge is disabled (lost, stolen, left the space...)."))
     if actor is not None:
         require_at_location(user=actor, obj=badge.member, what="disable a badge")
     with transaction.atomic():
         submission_claim(token)
         locked = Badge.objects.select_for_update().get(pk=badge.pk)
         if not locked.enabled:
-            raise BadgeRejected(f"Badge {locked.uid} is already disabled.")
+            raise BadgeRejected(_("Badge %(uid)s is already disabled.") % {"uid": locked.uid})
         had_access = selectors.member_may_use_machines(locked.member)
         locked.enabled = False
         locked.disabled_at = timezone.now()
@@ -286,17 +290,21 @@ def waiver_sign(
     """Sign the current waiver version with a typed full name."""
     signed_name = signed_name.strip()
     if not signed_name:
-        raise MembershipError("Type your full name to sign the waiver.")
+        raise MembershipError(_("Type your full name to sign the waiver."))
     current = selectors.waiver_current()
     if current is None or current.pk != waiver.pk:
-        raise MembershipError("This waiver version is no longer current; please read the new one.")
+        raise MembershipError(
+            _("This waiver version is no longer current; please read the new one.")
+        )
     with transaction.atomic():
         submission_claim(token)
         signature, created = WaiverSignature.objects.get_or_create(
             member=member, waiver=waiver, defaults={"signed_name": signed_name}
         )
     if not created:
-        raise MembershipError(f"You already signed version {waiver.version} of the waiver.")
+        raise MembershipError(
+            _("You already signed version %(version)s of the waiver.") % {"version": waiver.version}
+        )
     return signature
 
 
@@ -309,7 +317,7 @@ def _require_setup_staff(actor: User | None, *, what: str) -> None:
     if actor is None:
         return
     if not actor.has_perm("membership.manage_members"):
-        raise MembershipError("Only staff can change plans and waivers.")
+        raise MembershipError(_("Only staff can change plans and waivers."))
     require_head_office(user=actor, what=what)
 
 
@@ -321,7 +329,7 @@ def plan_save(*, plan: Plan, actor: User | None, token: uuid.UUID | None = None)
     """
     _require_setup_staff(actor, what="change a plan")
     if not plan.name.strip():
-        raise MembershipError("Name the plan.")
+        raise MembershipError(_("Name the plan."))
     with transaction.atomic():
         submission_claim(token)
         before = None
@@ -333,7 +341,9 @@ def plan_save(*, plan: Plan, actor: User | None, token: uuid.UUID | None = None)
             with transaction.atomic():
                 plan.save()
         except IntegrityError:
-            raise MembershipError(f"Another plan is already called {plan.name}.") from None
+            raise MembershipError(
+                _("Another plan is already called %(name)s.") % {"name": plan.name}
+            ) from None
         setup_change_record(
             subject_type="plan",
             subject=plan,
@@ -353,20 +363,20 @@ def waiver_publish(
     _require_setup_staff(actor, what="publish a waiver")
     title, text = title.strip(), text.strip()
     if not title or not text:
-        raise MembershipError("A waiver needs a title and its text.")
+        raise MembershipError(_("A waiver needs a title and its text."))
     with transaction.atomic():
         submission_claim(token)
         # Two staff publishing at once: the unique version refuses the second.
         current = Waiver.objects.select_for_update().order_by("-version").first()
         if current is not None and (current.title, current.text) == (title, text):
-            raise MembershipError("This is the current waiver's text already: change it first.")
+            raise MembershipError(_("This is the current waiver's text already: change it first."))
         try:
             with transaction.atomic():
                 waiver = Waiver.objects.create(
                     version=(current.version + 1) if current else 1, title=title, text=text
                 )
         except IntegrityError:
-            raise MembershipError("Someone published a version meanwhile: reload.") from None
+            raise MembershipError(_("Someone published a version meanwhile: reload.")) from None
         setup_change_record(
             subject_type="waiver",
             subject=waiver,
@@ -388,7 +398,7 @@ def role_set(
     make staff, nor remove each other).
     """
     if role not in (roles.INSTRUCTOR, roles.STAFF):
-        raise MembershipError(f"{role!r} is not a role staff hand out.")
+        raise MembershipError(_("%(role)s is not a role staff hand out.") % {"role": repr(role)})
     if actor is not None and not (
         actor.is_superuser
         or (role == roles.INSTRUCTOR and actor.has_perm("membership.manage_members"))
@@ -425,7 +435,7 @@ def plan_locations_set(
     the gates of locations it newly opens are sent new lists.
     """
     if actor is not None and not actor.has_perm("membership.change_plan"):
-        raise MembershipError("Only staff who manage plans can change the locations they open.")
+        raise MembershipError(_("Only staff who manage plans can change the locations they open."))
     every = set(Location.objects.values_list("pk", flat=True))
     with transaction.atomic():
         locked = Plan.objects.select_for_update().get(pk=plan.pk)

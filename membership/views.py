@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from core.errors import DomainError
 from core.forms import OnceForm
@@ -75,7 +76,7 @@ def profile(request):
         except DomainError as error:
             messages.error(request, error.message)
         else:
-            messages.success(request, "Saved your details.")
+            messages.success(request, _("Saved your details."))
         return redirect("profile")
     return render(request, "membership/profile.html", {"form": form, "member": member})
 
@@ -97,7 +98,7 @@ def waiver_sign(request):
         except DomainError as error:
             messages.error(request, error.message)
         else:
-            messages.success(request, f"Thank you: you signed {waiver}.")
+            messages.success(request, _("Thank you: you signed %(waiver)s.") % {"waiver": waiver})
         return redirect("dashboard")
     return render(
         request, "membership/waiver.html", {"waiver": waiver, "signed": signed, "form": form}
@@ -126,9 +127,9 @@ def billing(request):
     member = _member(request)
     checkout = request.GET.get("checkout", "")
     if request.GET.get("credits") == "success":
-        messages.success(request, "Paid: your credits appear here as soon as Stripe confirms.")
+        messages.success(request, _("Paid: your credits appear here as soon as Stripe confirms."))
     if checkout == "canceled":
-        messages.info(request, "Checkout was cancelled; nothing was charged.")
+        messages.info(request, _("Checkout was cancelled; nothing was charged."))
     context = billing_selectors.billing_overview(member, checkout_returned=checkout == "success")
     context.update(
         payments=member.payments.all()[:24],

@@ -24,6 +24,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Model, Q
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from core import clock
 from core.submissions import submission_claim
@@ -54,11 +55,16 @@ def _checked(*, url: str, event_types: Sequence[str], payload_format: str) -> tu
         raise WebhookError(str(refused)) from None
     unknown = set(event_types) - set(EventType.values)
     if unknown:
-        raise WebhookError(f"Unknown event types: {', '.join(sorted(unknown))}.")
+        raise WebhookError(
+            _("Unknown event types: %(value)s.") % {"value": ", ".join(sorted(unknown))}
+        )
     if not event_types:
-        raise WebhookError("Choose at least one event type for the endpoint to receive.")
+        raise WebhookError(_("Choose at least one event type for the endpoint to receive."))
     if payload_format not in PayloadFormat.values:
-        raise WebhookError(f"{payload_format!r} is not a payload format.")
+        raise WebhookError(
+            _("%(payload_format)s is not a payload format.")
+            % {"payload_format": repr(payload_format)}
+        )
     # In the order of EventType, so that the page lists them as the form does.
     return url, [value for value in EventType.values if value in set(event_types)]
 
@@ -111,7 +117,7 @@ def endpoint_disable(*, endpoint: Endpoint, reason: str) -> Endpoint:
     with transaction.atomic():
         locked = Endpoint.objects.select_for_update().get(pk=endpoint.pk)
         if not locked.is_active:
-            raise WebhookError(f"{locked.name} is disabled already.")
+            raise WebhookError(_("%(name)s is disabled already.") % {"name": locked.name})
         _disable(locked, reason=reason.strip() or "Disabled by staff.", now=clock.now())
     return locked
 
@@ -121,7 +127,7 @@ def endpoint_enable(*, endpoint: Endpoint) -> Endpoint:
     with transaction.atomic():
         locked = Endpoint.objects.select_for_update().get(pk=endpoint.pk)
         if locked.is_active:
-            raise WebhookError(f"{locked.name} is enabled already.")
+            raise WebhookError(_("%(name)s is enabled already.") % {"name": locked.name})
         locked.is_active, locked.disabled_at, locked.disabled_reason = True, None, ""
         locked.failing_since = None
         locked.save(update_fields=["is_active", "disabled_at", "disabled_reason", "failing_since"])
@@ -142,7 +148,7 @@ def endpoint_send_test(*, endpoint: Endpoint) -> Delivery:
     now = clock.now()
     with transaction.atomic():
         if not Endpoint.objects.filter(pk=endpoint.pk, is_active=True).exists():
-            raise WebhookError("Enable the endpoint before sending it a test event.")
+            raise WebhookError(_("Enable the endpoint before sending it a test event."))
         data = {"endpoint": {"id": endpoint.pk, "name": endpoint.name}}
         sentence = f"Test message from Toolgate to {endpoint.name}: webhooks work."
         (delivery,) = _deliveries_for(

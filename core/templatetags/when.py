@@ -30,7 +30,7 @@ def clock(value: datetime | time | None, zone: tzinfo | str | None = None) -> st
     if value is None or value == "":
         return ""
     if isinstance(value, time):
-        return value.strftime(formats.TIME)
+        return formats.format_clock(value)
     return formats.format_time(value, _zone(zone))
 
 

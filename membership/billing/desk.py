@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from core import clock
 from core.submissions import submission_claim
@@ -54,18 +55,18 @@ def material_sell(
     A discount staff give (cash or credits) is paid off the sale's list total, with its reason
     kept beside the entry (membership.billing.discounts)."""
     if type(quantity) is not int or quantity <= 0:
-        raise SaleRefused("Sell a whole number of units, at least one.")
+        raise SaleRefused(_("Sell a whole number of units, at least one."))
     if method not in SALE_METHODS:
-        raise SaleRefused("Choose cash, credits or the card on file.")
+        raise SaleRefused(_("Choose cash, credits or the card on file."))
     if discount is not None and method == Method.STRIPE:
         raise SaleRefused(NO_CARD_DISCOUNT)
     if not actor.has_perm("membership.record_payment"):
-        raise SaleRefused("Only staff who may take payments can sell materials.")
+        raise SaleRefused(_("Only staff who may take payments can sell materials."))
     with transaction.atomic():
         submission_claim(token)
         locked = Material.objects.select_for_update().get(pk=material.pk)
         if not locked.active:
-            raise SaleRefused(f"{locked.name} is no longer sold.")
+            raise SaleRefused(_("%(name)s is no longer sold.") % {"name": locked.name})
         if quantity > locked.stock:
             raise SaleRefused(
                 f"Only {locked.stock} {locked.unit} of {locked.name} in stock; "
@@ -243,7 +244,7 @@ def register() -> None:
 def material_restock(*, material: Material, added: int, actor: User) -> Material:
     """Count new stock in; the low-stock alert can go out again next time."""
     if type(added) is not int or added <= 0:
-        raise SaleRefused("Restock a positive number of units.")
+        raise SaleRefused(_("Restock a positive number of units."))
     with transaction.atomic():
         Material.objects.filter(pk=material.pk).update(
             stock=F("stock") + added, low_stock_alerted_at=None

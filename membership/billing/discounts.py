@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Model
+from django.utils.translation import gettext as _
 
 from core.money import minor_step, money_format, round_minor
 from membership.billing.ledger import LedgerRefused, ledger_record
@@ -79,7 +80,7 @@ def discount_price(
     if asked is None:
         return None
     if not actor.has_perm("membership.record_payment"):
-        raise LedgerRefused("Only staff who may take payments can give a discount.")
+        raise LedgerRefused(_("Only staff who may take payments can give a discount."))
     refusal = discount_refusal(asked=asked, list_minor=list_minor, currency=currency)
     if refusal:
         raise LedgerRefused(refusal)

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from core.tasks import EmailTask
 from membership.models import Membership
@@ -20,10 +21,10 @@ MEMBERSHIP_ENDING = "membership_ending"
 MEMBERSHIP_ENDED = "membership_ended"
 
 _SUBJECTS = {
-    WELCOME: "Welcome: your membership is active",
-    PAYMENT_FAILED: "Your membership payment failed",
-    MEMBERSHIP_ENDING: "Your membership is ending",
-    MEMBERSHIP_ENDED: "Your membership has ended",
+    WELCOME: _("Welcome: your membership is active"),
+    PAYMENT_FAILED: _("Your membership payment failed"),
+    MEMBERSHIP_ENDING: _("Your membership is ending"),
+    MEMBERSHIP_ENDED: _("Your membership has ended"),
 }
 
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.db.models import Model, Q, Sum
+from django.utils.translation import gettext as _
 
 from core import clock
 from core.money import CurrencyError, currency_code, minor_step, money_format
@@ -63,19 +64,22 @@ def ledger_record(
 ) -> LedgerEntry:
     """One new entry. A Stripe object already recorded raises LedgerRefused (never twice)."""
     if kind not in Kind.values:
-        raise LedgerRefused(f"{kind!r} is not a kind of ledger entry.")
+        raise LedgerRefused(_("%(kind)s is not a kind of ledger entry.") % {"kind": repr(kind)})
     if method not in Method.values:
-        raise LedgerRefused(f"{method!r} is not a way of paying.")
+        raise LedgerRefused(_("%(method)s is not a way of paying.") % {"method": repr(method)})
     if type(amount_minor) is not int or amount_minor == 0:
-        raise LedgerRefused("A ledger entry moves a whole, non-zero number of minor units.")
+        raise LedgerRefused(_("A ledger entry moves a whole, non-zero number of minor units."))
     try:
         code = currency_code(currency)
     except CurrencyError as error:
         raise LedgerRefused(str(error)) from None
     if amount_minor % minor_step(code):
-        raise LedgerRefused(f"{amount_minor} is not an amount Stripe takes in {code.upper()}.")
+        raise LedgerRefused(
+            _("%(amount_minor)s is not an amount Stripe takes in %(value)s.")
+            % {"amount_minor": amount_minor, "value": code.upper()}
+        )
     if cause.pk is None:
-        raise LedgerRefused("The cause of a ledger entry must be saved first.")
+        raise LedgerRefused(_("The cause of a ledger entry must be saved first."))
     try:
         with transaction.atomic():
             return LedgerEntry.objects.create(
@@ -96,9 +100,12 @@ def ledger_record(
             )
     except IntegrityError:
         if stripe_object_id and ledger_entry_for_stripe(stripe_object_id) is not None:
-            raise LedgerRefused(f"Stripe {stripe_object_id} is already in the ledger.") from None
+            raise LedgerRefused(
+                _("Stripe %(stripe_object_id)s is already in the ledger.")
+                % {"stripe_object_id": stripe_object_id}
+            ) from None
         if reverses is not None:
-            raise LedgerRefused("That entry has already been reversed.") from None
+            raise LedgerRefused(_("That entry has already been reversed.")) from None
         raise
 
 
@@ -120,16 +127,16 @@ def ledger_reverse(
     """
     reason = reason.strip()
     if not reason:
-        raise LedgerRefused("Say why the entry is reversed; the reason is kept in the ledger.")
+        raise LedgerRefused(_("Say why the entry is reversed; the reason is kept in the ledger."))
     with transaction.atomic():
         submission_claim(token)
         locked = LedgerEntry.objects.select_for_update().get(pk=entry.pk)
         if locked.reverses_id is not None:
-            raise LedgerRefused("A reversal cannot itself be reversed: record a new entry.")
+            raise LedgerRefused(_("A reversal cannot itself be reversed: record a new entry."))
         if LedgerEntry.objects.filter(reverses=locked).exists():
-            raise LedgerRefused("That entry has already been reversed.")
+            raise LedgerRefused(_("That entry has already been reversed."))
         if locked.refunds.exists():
-            raise LedgerRefused("Part of that payment was refunded: reverse the refunds first.")
+            raise LedgerRefused(_("Part of that payment was refunded: reverse the refunds first."))
         if locked.method == Method.STRIPE:
             raise LedgerRefused(
                 "That money moved through Stripe: refund it instead, so the card is credited."
@@ -176,7 +183,7 @@ def ledger_refund(
     refunds at once cannot together give back more than was paid.
     """
     if type(amount_minor) is not int or amount_minor <= 0:
-        raise LedgerRefused("A refund gives back a positive amount.")
+        raise LedgerRefused(_("A refund gives back a positive amount."))
     with transaction.atomic():
         locked = LedgerEntry.objects.select_for_update().get(pk=payment.pk)
         left = refundable_minor(locked)

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.db.models.functions import Length, Lower
 from django.db.models.lookups import Exact
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class LedgerImmutable(Exception):
@@ -64,24 +65,24 @@ class LedgerEntry(WrittenOnce):
     """
 
     class Kind(models.TextChoices):
-        MEMBERSHIP = "membership", "Membership"
-        CLASS_FEE = "class_fee", "Class fee"
-        NO_SHOW_FEE = "no_show_fee", "No-show fee"
-        REFUND = "refund", "Refund"
-        USAGE = "usage", "Machine time"
-        CREDIT_PURCHASE = "credit_purchase", "Credit purchase"
-        CREDIT_EXPIRY = "credit_expiry", "Credits expired"
-        MATERIAL = "material", "Material sale"
-        DAY_PASS = "day_pass", "Day pass"
+        MEMBERSHIP = "membership", _("Membership")
+        CLASS_FEE = "class_fee", _("Class fee")
+        NO_SHOW_FEE = "no_show_fee", _("No-show fee")
+        REFUND = "refund", _("Refund")
+        USAGE = "usage", _("Machine time")
+        CREDIT_PURCHASE = "credit_purchase", _("Credit purchase")
+        CREDIT_EXPIRY = "credit_expiry", _("Credits expired")
+        MATERIAL = "material", _("Material sale")
+        DAY_PASS = "day_pass", _("Day pass")
         # Charges on account paid by a Stripe invoice: negative, method "on account".
-        ACCOUNT_SETTLED = "account_settled", "On account settled"
-        ADJUSTMENT = "adjustment", "Adjustment"
+        ACCOUNT_SETTLED = "account_settled", _("On account settled")
+        ADJUSTMENT = "adjustment", _("Adjustment")
 
     class Method(models.TextChoices):
-        CASH = "cash", "Cash at the desk"
-        STRIPE = "stripe", "Card (Stripe)"
-        CREDITS = "credits", "Prepaid credits"
-        ACCOUNT = "account", "On account"
+        CASH = "cash", _("Cash at the desk")
+        STRIPE = "stripe", _("Card (Stripe)")
+        CREDITS = "credits", _("Prepaid credits")
+        ACCOUNT = "account", _("On account")
 
     member = models.ForeignKey(
         "membership.Member", on_delete=models.PROTECT, related_name="ledger_entries"
@@ -185,8 +186,8 @@ class Discount(WrittenOnce):
     """
 
     class Kind(models.TextChoices):
-        PERCENT = "percent", "Percent off"
-        FIXED = "fixed", "Amount off"
+        PERCENT = "percent", _("Percent off")
+        FIXED = "fixed", _("Amount off")
 
     entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, related_name="discount")
     kind = models.CharField(max_length=10, choices=Kind.choices)

@@ -10,6 +10,7 @@ import stripe
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from core.submissions import submission_claim
 from membership.billing.client import BillingUnavailable, stripe_client
@@ -56,10 +57,10 @@ def billing_checkout_start(*, member: Member, token: uuid.UUID | None = None) ->
     through its customer id; Checkout also carries our membership id as its reference.
     """
     if not stripe_enabled():
-        raise MembershipError("This space takes membership payments at the front desk.")
+        raise MembershipError(_("This space takes membership payments at the front desk."))
     membership = Membership.objects.select_related("plan").filter(member=member).first()
     if membership is None:
-        raise MembershipError("You have no membership yet; ask the front desk.")
+        raise MembershipError(_("You have no membership yet; ask the front desk."))
     if not membership.plan.stripe_price_id:
         raise MembershipError(
             f"The {membership.plan.name} plan is not connected to Stripe yet; ask the front desk."
@@ -124,10 +125,12 @@ def _customer_ensure(*, membership: Membership, token: uuid.UUID | None) -> str:
 def billing_portal_url(*, member: Member) -> str:
     """A Customer Portal session for the member (change card, invoices, cancel)."""
     if not stripe_enabled():
-        raise MembershipError("This space takes membership payments at the front desk.")
+        raise MembershipError(_("This space takes membership payments at the front desk."))
     membership = Membership.objects.filter(member=member).first()
     if not membership_has_online_billing(membership):
-        raise MembershipError("You have no online billing yet; join with the button below first.")
+        raise MembershipError(
+            _("You have no online billing yet; join with the button below first.")
+        )
     try:
         session = stripe_client().v1.billing_portal.sessions.create(
             params={

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Model, Sum
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from core.money import money_format
 from core.submissions import submission_claim
@@ -83,7 +84,7 @@ def credits_buy_at_desk(
 ) -> LedgerEntry:
     """A credit pack paid in cash at the desk."""
     if type(amount_minor) is not int or amount_minor <= 0:
-        raise SaleRefused("A credit pack has a positive price.")
+        raise SaleRefused(_("A credit pack has a positive price."))
     with transaction.atomic():
         submission_claim(token)
         return ledger_record(
@@ -101,9 +102,9 @@ def credits_buy_at_desk(
 def credit_pack_checkout(*, member: Member, pack: CreditPack) -> str:
     """Checkout for a credit pack; returns the URL. The credits arrive with the webhook."""
     if not stripe_enabled():
-        raise SaleRefused("This space sells credit packs at the front desk.")
+        raise SaleRefused(_("This space sells credit packs at the front desk."))
     if not pack.active:
-        raise SaleRefused(f"{pack.name} is no longer sold.")
+        raise SaleRefused(_("%(name)s is no longer sold.") % {"name": pack.name})
     billing = settings.SITE_URL + reverse("membership_billing")
     started = payment_checkout_start(
         member=member,

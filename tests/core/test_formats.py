@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.template import Context, Template
+from django.utils import translation
 
 from core import formats
 
@@ -63,3 +64,25 @@ def test_a_span_within_a_day_and_across_midnight():
     assert formats.format_span(start, datetime(2026, 12, 6, 9, tzinfo=UTC), LA) == (
         "Sat 5 Dec 2026, 14:00 \u2013 Sun 6 Dec 2026, 01:00"
     )
+
+
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        ("{{ t|day }}", "2026년 12월 5일 (토)"),
+        ("{{ t|clock }}", "14:00"),
+        ("{{ t|moment }}", "2026년 12월 5일 (토) 14:00"),
+        ("{{ t|moment_tz }}", "2026년 12월 5일 (토) 14:00 PST"),
+        ("{{ t|stamp }}", "2026-12-05 14:00:07 PST"),
+        ("{% span t end %}", "2026년 12월 5일 (토) 14:00\u201315:30"),
+        ("{{ d|day }}", "2026년 12월 21일 (월)"),
+    ],
+)
+def test_filters_write_korean_when_korean_is_active(settings, template, expected):
+    """The same filters follow the active language (docs/i18n.md)."""
+    settings.TIME_ZONE = "America/Los_Angeles"
+    context = Context(
+        {"t": INSTANT, "end": INSTANT.replace(hour=23, minute=30), "d": date(2026, 12, 21)}
+    )
+    with translation.override("ko"):
+        assert Template(template).render(context) == expected

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from core.money import (
     CurrencyError,
@@ -92,3 +93,25 @@ def test_the_space_locale_is_the_default(settings):
     settings.SPACE_LOCALE = "ko_KR"
     assert money_format(10000, "krw") == "₩10,000"
     assert money_format(None, "krw") == ""
+
+
+@pytest.mark.parametrize(
+    ("language", "space", "minor", "currency", "shown"),
+    [
+        ("ko", "en_US", 100000, "krw", "100,000원"),
+        ("ko", "ko_KR", -5000, "krw", "-5,000원"),
+        ("en", "en_US", 100000, "krw", "₩100,000"),
+        ("en", "ko_KR", 100000, "krw", "₩100,000"),
+        ("en", "en_US", 10000, "usd", "$100.00"),
+        ("ko", "en_US", 10000, "usd", "US$100.00"),
+        ("en", "de_DE", 123456, "eur", "1.234,56\xa0€"),
+    ],
+)
+def test_money_is_written_in_the_readers_language(
+    settings, language, space, minor, currency, shown
+):
+    """Korean readers see won after the number and no decimals; English readers keep the space's
+    locale (docs/i18n.md)."""
+    settings.SPACE_LOCALE = space
+    with translation.override(language):
+        assert money_format(minor, currency) == shown
