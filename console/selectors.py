@@ -20,9 +20,10 @@ from bookings.selectors import check_in_opens
 from bookings.states import ACTIVE_STATES, BookingState
 from core import clock
 from core.models import SetupChange
-from core.time import local_day_bounds
+from core.time import add_duration, local_day_bounds
 from equipment import selectors as equipment_selectors
 from equipment.models import SEVERITY_ORDER, Machine, MachineState, ProblemReport
+from equipment.rules import LONGEST_BOOKING
 from membership.models import Member, MembershipStatus, Plan, User, Waiver
 from membership.selectors import grace_ends, members_yet_to_sign_current_waiver, waiver_current
 from training.models import Certification, ClassSeries, ClassSession, Enrollment, EnrollmentStatus
@@ -125,7 +126,14 @@ def today(
     ids = list(rows)
 
     bookings = list(
-        Booking.objects.filter(machine_id__in=ids, start__lt=end, end__gt=start)
+        Booking.objects.filter(
+            machine_id__in=ids,
+            # The lower bound lets the (machine, start) index skip the history: without it the
+            # day's bookings were found by reading every booking (2.5 s at 2,000,000).
+            start__gt=add_duration(start, -LONGEST_BOOKING),
+            start__lt=end,
+            end__gt=start,
+        )
         .select_related("member__user", "member__membership")
         .order_by("start", "pk")
     )
