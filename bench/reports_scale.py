@@ -105,7 +105,7 @@ def _seed(args) -> None:
     print(f"rolled up {rows:,} machine-hours in {time.perf_counter() - rolled:.0f} s", flush=True)
 
 
-def _measure(samples: int) -> int:
+def _measure(rounds: int) -> int:
     import _django
     from django.conf import settings
     from django.contrib.auth.models import Group
@@ -146,7 +146,7 @@ def _measure(samples: int) -> int:
     for name, (url, headers) in pages.items():
         client.get(url, headers=headers, secure=True)  # warm (DEBUG=0 redirects http)
         samples = []
-        for _ in range(samples):
+        for _ in range(rounds):
             t0 = time.perf_counter()
             response = client.get(url, headers=headers, secure=True)
             samples.append((time.perf_counter() - t0) * 1000)
