@@ -217,7 +217,11 @@ class UsageSession(models.Model):
 
     class Meta:
         ordering = ["-started_at"]
-        indexes = [models.Index(fields=["machine", "ended_at"])]
+        indexes = [
+            models.Index(fields=["machine", "ended_at"]),
+            # The reports' hourly rollup: sessions running or ended since a moment, every machine.
+            models.Index(fields=["ended_at"], name="usage_session_ended_at"),
+        ]
 
     @property
     def duration(self) -> timedelta | None:

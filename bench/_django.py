@@ -34,7 +34,9 @@ def fresh_database(kind: str) -> None:
             Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
 
 
-def setup(kind: str) -> None:
+def setup(kind: str, *, fresh: bool = True) -> None:
+    """Django on the benchmark database: dropped, recreated and migrated (`fresh`), or as the last
+    run left it, migrated to the code's latest (to time pages again after a change)."""
     sys.path.insert(0, str(ROOT))
     os.environ["DATABASE_URL"] = database_url(kind)
     # DEBUG off, as in production: no query log in memory skewing the timings.
@@ -44,7 +46,8 @@ def setup(kind: str) -> None:
     os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    fresh_database(kind)
+    if fresh:
+        fresh_database(kind)
     import django
 
     django.setup()

@@ -8,7 +8,7 @@ is every machine that is not retired.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -20,9 +20,10 @@ from bookings.selectors import check_in_opens
 from bookings.states import ACTIVE_STATES, BookingState
 from core import clock
 from core.models import SetupChange
-from core.time import local_day_bounds
+from core.time import add_duration, local_day_bounds
 from equipment import selectors as equipment_selectors
 from equipment.models import SEVERITY_ORDER, Machine, MachineState, ProblemReport
+from equipment.rules import LONGEST_BOOKING
 from membership.models import Member, MembershipStatus, Plan, User, Waiver
 from membership.selectors import grace_ends, members_yet_to_sign_current_waiver, waiver_current
 from training.models import Certification, ClassSeries, ClassSession, Enrollment, EnrollmentStatus
@@ -44,7 +45,6 @@ class MachineDay:
     now: Booking | None = None
     next: Booking | None = None
     stopped: EmergencyStop | None = None
-    bookings: list[Booking] = field(default_factory=list)
 
     @property
     def has_gate(self) -> bool:
@@ -125,20 +125,28 @@ def today(
     ids = list(rows)
 
     bookings = list(
-        Booking.objects.filter(machine_id__in=ids, start__lt=end, end__gt=start)
+        Booking.objects.filter(
+            machine_id__in=ids,
+            # The lower bound lets the (machine, start) index skip the history: without it the
+            # day's bookings were found by reading every booking (2.5 s at 2,000,000).
+            start__gt=add_duration(start, -LONGEST_BOOKING),
+            start__lt=end,
+            # Only what the desk still acts on (now, next, members arriving): not the day's
+            # finished, missed or cancelled bookings, thousands of rows in a big space's day.
+            end__gt=at,
+            state__in=ACTIVE_STATES,
+        )
         .select_related("member__user", "member__membership")
         .order_by("start", "pk")
     )
     for booking in bookings:
         row = rows[booking.machine_id]
         booking.machine = row.machine
-        row.bookings.append(booking)
         booking.desk_state = check_in_state(booking, at=at)  # type: ignore[attr-defined]
-        if booking.state in ACTIVE_STATES:
-            if booking.start <= at < booking.end and row.now is None:
-                row.now = booking
-            elif booking.start > at and row.next is None:
-                row.next = booking
+        if booking.start <= at and row.now is None:
+            row.now = booking
+        elif booking.start > at and row.next is None:
+            row.next = booking
 
     for session in (
         UsageSession.objects.filter(machine_id__in=ids, ended_at__isnull=True)

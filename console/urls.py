@@ -6,11 +6,16 @@ app_name = "console"
 urlpatterns = [
     path("today/", views.today, name="today"),
     path("reports/", report_views.report_list, name="reports"),
-    path("reports/utilization/", report_views.utilization, name="utilization"),
-    path("reports/no-shows/", report_views.no_shows, name="report_no_shows"),
-    path("reports/certifications/", report_views.certifications, name="report_certifications"),
-    path("reports/members/", report_views.members, name="report_members"),
-    path("reports/money/", report_views.money, name="report_money"),
+    *(
+        path(f"reports/{slug}/", report_views.report_page, {"report": report}, name=name)
+        for slug, report, name in [
+            ("utilization", report_views.UTILIZATION, "utilization"),
+            ("no-shows", report_views.NO_SHOWS, "report_no_shows"),
+            ("certifications", report_views.CERTIFICATIONS, "report_certifications"),
+            ("members", report_views.MEMBERS, "report_members"),
+            ("money", report_views.MONEY, "report_money"),
+        ]
+    ),
     path("setup/", setup_views.setup_home, name="setup"),
     path("setup/certifications/new/", setup_views.certification_edit, name="certification_new"),
     path(

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db.models import QuerySet, Sum
-from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate
 from django.utils import timezone
 
 from console.models import MachineHour
@@ -75,31 +74,24 @@ def utilization(
         for machine in machines.order_by("name")
     ]
 
-    # The local date of each hour, then weeks in Python: seven rows a week at most, and a week
-    # is found from the local date the same way on every database.
-    per_day = rows.annotate(day=TruncDate("hour", tzinfo=zone)).values("day").annotate(**sums)
+    # Per real hour over all the machines (a few thousand rows), then its local date, week,
+    # weekday and hour in Python: one pass over the rollup for the weeks and the heat map, and
+    # the night the clocks go back puts both 01:00s in the 01:00 cell.
     by_week: dict[date, list[int]] = {}
-    for r in per_day:
-        totals = by_week.setdefault(week_start(r["day"]), [0, 0])
+    heat = [[0.0] * 24 for _ in WEEKDAYS]
+    for r in rows.values("hour").annotate(**sums):
+        local = timezone.localtime(r["hour"], zone)
+        totals = by_week.setdefault(week_start(local.date()), [0, 0])
         totals[0] += r["booked"] or 0
         totals[1] += r["powered"] or 0
+        heat[local.weekday()][local.hour] += (r["powered"] or 0) / 3600
+    heat = [[round(v, 2) for v in day] for day in heat]
     week_uses = []
     for i in range(weeks):
         monday = first_day + timedelta(weeks=i)
         booked, powered = by_week.get(monday, [0, 0])
         week_uses.append(Use(f"{monday:%d %b}", _hours(booked), _hours(powered)))
 
-    heat = [[0.0] * 24 for _ in WEEKDAYS]
-    cells = (
-        rows.annotate(
-            weekday=ExtractIsoWeekDay("hour", tzinfo=zone),
-            local_hour=ExtractHour("hour", tzinfo=zone),
-        )
-        .values("weekday", "local_hour")
-        .annotate(powered=Sum("powered_seconds"))
-    )
-    for r in cells:
-        heat[r["weekday"] - 1][r["local_hour"]] = _hours(r["powered"])
     return Utilization(first_day, end_day - timedelta(days=1), machine_uses, week_uses, heat)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpResponse
@@ -12,8 +12,10 @@ from django.utils import timezone
 
 from core.money import from_minor
 from core.spreadsheet import spreadsheet_cell
+from core.time import local_day_bounds
 from membership.billing import selectors
-from staffing.selectors import Scope, staff_scope
+from staffing.selectors import Scope
+from staffing.shortcuts import staff_place
 
 
 def _day(request) -> date:
@@ -23,26 +25,22 @@ def _day(request) -> date:
         return timezone.localdate()
 
 
-def _bounds(day: date) -> tuple[datetime, datetime]:
-    """The local day in the space's zone, as UTC bounds (23 or 25 hours on a DST change)."""
-    start = timezone.make_aware(datetime.combine(day, time.min))
-    end = timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
-    return start, end
-
-
 @login_required
 @permission_required("membership.record_payment", raise_exception=True)
 def takings(request):
+    # One location's day on its own clock (23 or 25 hours on a clock change), with the members
+    # whose home it is: the location asked for among those where the viewer is staff.
+    place = staff_place(request)
     day = _day(request)
-    start, end = _bounds(day)
-    # Only the members of the locations where the viewer is staff (a member's home location).
-    scope = staff_scope(request.user)
+    start, end = local_day_bounds(day, timezone.get_current_timezone())
+    scope = place.scope
     if request.GET.get("format") == "csv":
         return _csv(day, start, end, scope)
     return render(
         request,
         "membership/staff/takings.html",
         {
+            "place": place,
             "day": day,
             "previous": day - timedelta(days=1),
             "next": day + timedelta(days=1),

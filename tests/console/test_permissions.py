@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from membership import roles
 from tests.factories.membership import PlanFactory, UserFactory
-from tests.factories.training import CertificationFactory
+from tests.factories.training import CertificationFactory, ClassSeriesFactory
 
 PAGES = [
     ("console:today", None),
@@ -19,6 +19,9 @@ PAGES = [
     ("console:plan_edit", "plan"),
     ("console:waiver_publish", None),
     ("console:roles", None),
+    ("console:series_new", None),
+    ("console:series_edit", "series"),
+    ("staff_takings", None),
     ("equipment:problem_list", None),
     ("console:reports", None),
     ("console:utilization", None),
@@ -33,12 +36,17 @@ REPORTS = {
     "console:report_certifications",
     "console:report_members",
     "console:report_money",
+    "staff_takings",
 }
 
 
 @pytest.fixture
 def subjects(db):
-    return {"certification": CertificationFactory().pk, "plan": PlanFactory().pk}
+    return {
+        "certification": CertificationFactory().pk,
+        "plan": PlanFactory().pk,
+        "series": ClassSeriesFactory().pk,
+    }
 
 
 @pytest.mark.parametrize("role", [roles.MEMBER, roles.INSTRUCTOR])
