@@ -17,7 +17,7 @@ from core.money import money_format
 from membership.billing.client import BillingUnavailable, stripe_client
 from membership.billing.ledger import LedgerRefused, ledger_refund, refundable_minor
 from membership.billing.models import LedgerEntry
-from membership.billing.payments import payment_refund
+from membership.billing.payments import PaymentFor, card_payment_record, payment_refund
 from membership.billing.stripe_events import ChargeFacts
 from membership.models import User
 
@@ -111,3 +111,29 @@ def payments_refund_all(*, cause: Model, kind: str, actor: User | None, reason: 
         )
         total += left
     return total
+
+
+def payment_duplicate_refund(what: PaymentFor, *, payment_intent_id: str, why: str) -> LedgerEntry:
+    """A card payment Stripe took for `what` when its cause no longer wants one (already paid
+    another way: a pay-by link while the card was processing, a second Checkout; or ended
+    meanwhile): it goes into the ledger as it happened, then back to the card in full through
+    Stripe Refunds, both entries in this transaction. Returns the refund's entry.
+
+    The refund's idempotency key is the payment intent's, so a webhook retried after a lost
+    answer (its transaction rolled back, the entry numbers with it) asks for the same refund.
+    docs/billing.md ("Paid twice").
+    """
+    payment = card_payment_record(what, payment_intent_id=payment_intent_id, actor=None)
+    refund_id = payment_refund(
+        payment=payment,
+        amount_minor=what.amount_minor,
+        reason=why,
+        idempotency_key=f"toolgate-refund-duplicate-{payment_intent_id}",
+    )
+    return ledger_refund(
+        payment=payment,
+        amount_minor=what.amount_minor,
+        recorded_by=None,
+        memo=why,
+        stripe_object_id=refund_id,
+    )
