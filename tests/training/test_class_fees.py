@@ -448,3 +448,29 @@ def test_a_seat_paid_through_two_checkouts_is_refunded_the_second_time(
     ]
     enrollment.refresh_from_db()
     assert (enrollment.status, enrollment.fee_state) == (EnrollmentStatus.ENROLLED, FeeState.PAID)
+
+
+def test_a_class_fee_paid_whose_webhook_was_missed_is_confirmed_by_reconcile_once(
+    stripe_api, client, maker, paid_class
+):
+    """The member paid in Checkout; checkout.session.completed never arrived. The dry run
+    reports it; the fix run confirms the seat through the webhook's own handler; again: nothing."""
+    _enroll(client, paid_class)
+    (checkout,) = stripe_api.calls("post", "/v1/checkout/sessions")
+    session = s.checkout_paid(stripe_api, checkout)
+    enrollment = Enrollment.objects.get(member=maker)
+
+    assert f"would fix: charge {session['payment_intent']}" in s.reconcile("--dry-run")
+    enrollment.refresh_from_db()
+    assert enrollment.fee_state == FeeState.DUE and _ledger(maker) == []
+
+    assert f"fixed: charge {session['payment_intent']}" in s.reconcile()
+    enrollment.refresh_from_db()
+    assert (enrollment.status, enrollment.fee_state, enrollment.fee_due_by) == (
+        EnrollmentStatus.ENROLLED,
+        FeeState.PAID,
+        None,
+    )
+    assert _ledger(maker) == [("class_fee", "stripe", 3000, "usd")]
+    assert "0 money difference(s)" in s.reconcile()
+    assert _ledger(maker) == [("class_fee", "stripe", 3000, "usd")]
