@@ -16,6 +16,7 @@ from django.db.models import F
 from django.urls import reverse
 
 from core import clock
+from core.money import money_format
 from core.submissions import submission_claim
 from membership.billing.catalogue import Material, MaterialSale
 from membership.billing.desk_emails import card_failed_email, low_stock_email, pay_link_email
@@ -40,6 +41,11 @@ from membership.models import Member, User
 Kind, Method = LedgerEntry.Kind, LedgerEntry.Method
 SALE_METHODS = (Method.CASH, Method.CREDITS, Method.STRIPE)
 KIND = "material_sale"
+_PAID_HOW: dict[str, str] = {
+    Method.CASH: "in cash",
+    Method.CREDITS: "from credits",
+    Method.STRIPE: "by card",
+}
 
 
 def material_sell(
@@ -105,7 +111,30 @@ def material_sell(
         if locked.stock <= locked.low_stock_threshold and locked.low_stock_alerted_at is None:
             Material.objects.filter(pk=locked.pk).update(low_stock_alerted_at=clock.now())
             low_stock_email.delay_on_commit(material_id=locked.pk)
+    sale.refresh_from_db()  # the card's answer may have left it awaiting payment
     return sale
+
+
+def material_sale_told(sale: MaterialSale) -> str:
+    """What the desk is told a sale came to: paid, or waiting for the member's card (the
+    material is handed over and counted out of stock either way; the ledger has the payment
+    only once Stripe says it was made)."""
+    what = (
+        f"{sale.quantity} × {sale.material.name}, {money_format(sale.total_minor, sale.currency)}"  # noqa: RUF001
+    )
+    if sale.state == MaterialSale.State.PAID:
+        return f"Sold: {what}, paid {_PAID_HOW[sale.method]}."
+    if sale.pay_url:
+        return (
+            f"Awaiting payment ({what}): the card needs the member's confirmation; a pay-by "
+            f"link was emailed to {sale.member.user.email}. Nothing is in the ledger until "
+            "they pay."
+        )
+    return (
+        f"Awaiting payment ({what}): the card payment is still processing at the bank. It "
+        "goes into the ledger when Stripe confirms it; if it fails, the member is emailed a "
+        "pay-by link and you are told."
+    )
 
 
 def _payment_for(sale: MaterialSale, *, memo: str = "") -> PaymentFor:

@@ -176,3 +176,57 @@ def test_a_won_sale(member, cashier, settings):
     )
     desk.material_sell(member=member, material=plywood, quantity=2, method="cash", actor=cashier)
     assert str(LedgerEntry.objects.get(member=member)) == "Material sale ₩30,000"
+
+
+@pytest.mark.parametrize(
+    ("outcome", "told", "state", "ledger"),
+    [
+        (
+            "succeeded",
+            "Sold: 2 × Acrylic 3 mm, $24.00, paid by card.",  # noqa: RUF001
+            "paid",
+            [("material", "stripe", 2400)],
+        ),
+        (
+            "authentication_required",
+            "Awaiting payment (2 × Acrylic 3 mm, $24.00): the card needs the member's "  # noqa: RUF001
+            "confirmation; a pay-by link was emailed to {email}. Nothing is in the ledger "
+            "until they pay.",
+            "awaiting",
+            [],
+        ),
+        (
+            "processing",
+            "Awaiting payment (2 × Acrylic 3 mm, $24.00): the card payment is still "  # noqa: RUF001
+            "processing at the bank.",
+            "awaiting",
+            [],
+        ),
+    ],
+)
+def test_the_desk_is_told_what_a_card_sale_came_to(
+    stripe_api, client, acrylic, cashier, outcome, told, state, ledger
+):
+    """'Sold.' only for a sale that is paid: one waiting for the member's card says so and
+    how it will be paid; the stock is counted out either way, the ledger waits for Stripe."""
+    import re
+
+    from django.urls import reverse
+
+    member = StripeMembershipFactory().member
+    stripe_api.card_outcome = outcome
+    client.force_login(cashier)
+    page = client.get(reverse("staff_member_detail", args=[member.pk])).content.decode()
+    token = re.search(
+        r'action="/staff/members/\d+/sales/">.*?name="form_token" value="([^"]+)"', page, re.S
+    ).group(1)
+    response = client.post(
+        reverse("staff_material_sell", args=[member.pk]),
+        {"form_token": token, "material": acrylic.pk, "quantity": 2, "method": "stripe"},
+        follow=True,
+    )
+    said = [str(m) for m in response.context["messages"]]
+    assert len(said) == 1 and said[0].startswith(told.format(email=member.user.email))
+    (sale,) = MaterialSale.objects.filter(member=member)
+    acrylic.refresh_from_db()
+    assert (sale.state, acrylic.stock, _ledger(member)) == (state, 3, ledger)
