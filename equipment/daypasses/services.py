@@ -380,6 +380,8 @@ def day_pass_cancel(
         raise DayPassRefused("Only staff who may take payments can cancel day passes.")
     with transaction.atomic():
         submission_claim(token)
+        # The pass, then its payments (in payments_refund_all): the order a refund webhook and
+        # a staff reversal take them in too (membership.billing.ledger.entry_cause_lock).
         locked = _locked(day_pass.pk)
         if locked.state not in (DayPassState.PAID, DayPassState.AWAITING):
             raise DayPassRefused(f"That pass is already {locked.get_state_display().lower()}.")

@@ -109,11 +109,27 @@ def ledger_entry_for_stripe(stripe_object_id: str) -> LedgerEntry | None:
     return LedgerEntry.objects.filter(stripe_object_id=stripe_object_id).first()
 
 
+def entry_cause_lock(entry: LedgerEntry) -> Model:
+    """Lock the row an entry pays for (a day pass, an enrollment, a sale), before the entry's.
+
+    Every path that gives money back takes its locks in this one order, cause then payment:
+    staff cancelling a day pass lock the pass and then refund its payments, while Stripe's
+    `charge.refunded` and a staff reversal start from the payment and reach the pass through
+    its money-returned handler. Taken the other way round, two of them at once would each hold
+    the row the other waits for (a deadlock PostgreSQL breaks by failing one).
+    """
+    model = entry.cause_type.model_class()
+    if model is None:
+        raise LedgerRefused(f"Entry {entry.pk} pays for a kind of thing that no longer exists.")
+    return model._default_manager.select_for_update().get(pk=entry.cause_id)
+
+
 def ledger_reverse(
-    *, entry: LedgerEntry, actor: User, reason: str, token: uuid.UUID | None = None
+    *, entry: LedgerEntry, actor: User | None, reason: str, token: uuid.UUID | None = None
 ) -> LedgerEntry:
     """Cancel a mistaken entry with its mirror image (same kind, method and cause; the amount
-    negated), recorded by `actor` with the reason. The mistaken entry stays as it was.
+    negated), recorded by `actor` with the reason (None: Toolgate itself, as when a guest's
+    seat is given up). The mistaken entry stays as it was.
 
     Only for mistakes in the ledger itself: money given back through Stripe is a refund
     (`ledger_refund`), and a Stripe entry cannot be reversed here while Stripe still holds it.
@@ -123,6 +139,7 @@ def ledger_reverse(
         raise LedgerRefused("Say why the entry is reversed; the reason is kept in the ledger.")
     with transaction.atomic():
         submission_claim(token)
+        cause = entry_cause_lock(entry)
         locked = LedgerEntry.objects.select_for_update().get(pk=entry.pk)
         if locked.reverses_id is not None:
             raise LedgerRefused("A reversal cannot itself be reversed: record a new entry.")
@@ -140,7 +157,7 @@ def ledger_reverse(
             method=locked.method,
             amount_minor=-locked.amount_minor,
             currency=locked.currency,
-            cause=locked.cause_type.get_object_for_this_type(pk=locked.cause_id),
+            cause=cause,
             recorded_by=actor,
             memo=f"Reverses entry {locked.pk}: {reason}",
             reverses=locked,

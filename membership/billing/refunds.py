@@ -15,7 +15,12 @@ from django.db.models import Model
 
 from core.money import money_format
 from membership.billing.client import BillingUnavailable, stripe_client
-from membership.billing.ledger import LedgerRefused, ledger_refund, refundable_minor
+from membership.billing.ledger import (
+    LedgerRefused,
+    entry_cause_lock,
+    ledger_refund,
+    refundable_minor,
+)
 from membership.billing.models import LedgerEntry
 from membership.billing.payments import PaymentFor, card_payment_record, payment_refund
 from membership.billing.stripe_events import ChargeFacts
@@ -28,13 +33,12 @@ def charge_refunds_record(charge: ChargeFacts) -> tuple[str, str]:
     """Record the charge's refunds missing from the ledger; (outcome, note) for the event log."""
     if not charge.payment_intent_id:
         return "ignored", f"charge {charge.charge_id} has no payment intent"
-    payment = (
-        LedgerEntry.objects.select_for_update()
-        .filter(stripe_object_id=charge.payment_intent_id)
-        .first()
-    )
+    payment = LedgerEntry.objects.filter(stripe_object_id=charge.payment_intent_id).first()
     if payment is None:
         return "ignored", f"payment {charge.payment_intent_id} is not in the ledger"
+    # What it paid for first, then the payment: the order staff cancelling it take them in.
+    entry_cause_lock(payment)
+    payment = LedgerEntry.objects.select_for_update().get(pk=payment.pk)
     try:
         refunds = stripe_client().v1.refunds.list(
             params={"payment_intent": charge.payment_intent_id, "limit": 100}
