@@ -16,15 +16,16 @@ from core import clock
 from core.gates import gates
 from core.money import money_format
 from core.submissions import submission_claim
-from equipment.daypasses.models import DayPass, DayPassProduct, DayPassState
+from equipment.daypasses.models import ENDED_STATES, DayPass, DayPassProduct, DayPassState
 from equipment.daypasses.rules import day_pass_day_refusal
 from equipment.daypasses.selectors import day_pass_product_machines
 from membership import selectors as membership_selectors
 from membership.billing.config import stripe_enabled
 from membership.billing.discounts import NO_CARD_DISCOUNT, DiscountAsked, desk_payment_record
 from membership.billing.ledger import (
+    LedgerRefused,
     ledger_entry_for_stripe,
-    money_returned_handler_register,
+    payment_changed_handler_register,
     payments_net_minor,
 )
 from membership.billing.models import LedgerEntry
@@ -341,17 +342,25 @@ def _locked(pass_id: int) -> DayPass:
     )
 
 
-def _money_returned(payment: LedgerEntry) -> None:
-    """A payment for a pass was refunded (by Stripe's `charge.refunded`, the desk, Toolgate
-    itself) or reversed by staff: once nothing of what was paid for it is left, the paid pass
-    is refunded and opens nothing. A partial refund (a goodwill gesture) leaves it open, and so
-    does giving back a second payment of a pass paid twice."""
+def _payment_changed(payment: LedgerEntry) -> None:
+    """What is left of a payment for a pass changed (a refund by Stripe's `charge.refunded`,
+    the desk or Toolgate itself; a staff reversal; a refund staff undid). Once nothing of what
+    was paid for it is left, the paid pass is refunded and opens nothing. A partial refund (a
+    goodwill gesture) leaves it open, and so does giving back a second payment of a pass paid
+    twice. When money comes back to a pass that a refund closed (staff reverse the refund's
+    entry: it was a mistake), the pass is paid again and opens its machines again, for its day
+    only, as the access decision reads it; a pass staff cancelled stays cancelled (that was a
+    decision about the pass, not about the money)."""
     if (payment.cause_type.app_label, payment.cause_type.model) != ("equipment", "daypass"):
         return
     day_pass = _locked(payment.cause_id)
+    left = payments_net_minor(cause=day_pass, kind=Kind.DAY_PASS)
+    if day_pass.state == DayPassState.REFUNDED and left > 0:
+        _pass_reopen(day_pass)
+        return
     if day_pass.state != DayPassState.PAID:
         return  # already cancelled (its refund is being recorded), or never opened anything
-    if payments_net_minor(cause=day_pass, kind=Kind.DAY_PASS) > 0:
+    if left > 0:
         return
     how = "reversed" if LedgerEntry.objects.filter(reverses=payment).exists() else "refunded"
     _pass_end(
@@ -360,6 +369,27 @@ def _money_returned(payment: LedgerEntry) -> None:
         reason=f"Payment {how} (ledger entry {payment.pk})",
         message="Your day pass was refunded: it opens no machine any more.",
     )
+
+
+def _pass_reopen(day_pass: DayPass) -> None:
+    """The refund that closed `day_pass` (locked) was undone: it is paid and open again, and
+    the gates of its machines rebuild their lists with it. Refused when the holder has since
+    bought another pass of the product for that day (that sale is the one to correct)."""
+    if (
+        DayPass.objects.filter(holder=day_pass.holder, product=day_pass.product, day=day_pass.day)
+        .exclude(pk=day_pass.pk)
+        .exclude(state__in=ENDED_STATES)
+        .exists()
+    ):
+        raise LedgerRefused(
+            f"{day_pass.holder} has another {day_pass.product.name} for "
+            f"{day_pass.day:%Y-%m-%d} since this refund: reverse or cancel that one instead."
+        )
+    DayPass.objects.filter(pk=day_pass.pk).update(
+        state=DayPassState.PAID, ended_at=None, ended_reason=""
+    )
+    day_pass.state, day_pass.ended_at, day_pass.ended_reason = DayPassState.PAID, None, ""
+    gates().machines_changed(machines=day_pass_product_machines(day_pass.product))
 
 
 def day_pass_cancel(
@@ -401,4 +431,4 @@ def day_pass_cancel(
 def register() -> None:
     payment_handler_register(KIND, _checkout_applied)
     payment_intent_handler_register(KIND, _card_ended)
-    money_returned_handler_register(Kind.DAY_PASS, _money_returned)
+    payment_changed_handler_register(Kind.DAY_PASS, _payment_changed)

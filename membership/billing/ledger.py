@@ -29,19 +29,21 @@ class LedgerRefused(MembershipError):
 Kind = LedgerEntry.Kind
 Method = LedgerEntry.Method
 
-# What money given back means beyond the ledger (a refunded day pass opens no machine), by the
-# kind of the payment: each app registers its own at start-up. The handler runs inside the
-# refund's or reversal's transaction, after the entry, so both commit together or not at all.
-MoneyReturnedHandler = Callable[[LedgerEntry], None]
-_returned_handlers: dict[str, MoneyReturnedHandler] = {}
+# What a change in what is left of a payment means beyond the ledger (a refunded day pass opens
+# no machine; one whose refund staff undo opens again), by the kind of the payment: each app
+# registers its own at start-up. The handler runs inside the refund's or reversal's transaction,
+# after the entry, so both commit together or not at all; it reads what is left
+# (`payments_net_minor`) and may refuse (LedgerRefused), which undoes the entry too.
+PaymentChangedHandler = Callable[[LedgerEntry], None]
+_changed_handlers: dict[str, PaymentChangedHandler] = {}
 
 
-def money_returned_handler_register(kind: str, handler: MoneyReturnedHandler) -> None:
-    _returned_handlers[kind] = handler
+def payment_changed_handler_register(kind: str, handler: PaymentChangedHandler) -> None:
+    _changed_handlers[kind] = handler
 
 
-def _money_returned(payment: LedgerEntry) -> None:
-    handler = _returned_handlers.get(payment.kind)
+def _payment_changed(payment: LedgerEntry) -> None:
+    handler = _changed_handlers.get(payment.kind)
     if handler is not None:
         handler(payment)
 
@@ -145,7 +147,7 @@ def ledger_reverse(
             raise LedgerRefused("A reversal cannot itself be reversed: record a new entry.")
         if LedgerEntry.objects.filter(reverses=locked).exists():
             raise LedgerRefused("That entry has already been reversed.")
-        if locked.refunds.exists():
+        if locked.refunds.filter(reversed_by__isnull=True).exists():
             raise LedgerRefused("Part of that payment was refunded: reverse the refunds first.")
         if locked.method == Method.STRIPE:
             raise LedgerRefused(
@@ -163,7 +165,10 @@ def ledger_reverse(
             reverses=locked,
         )
         if locked.amount_minor > 0:
-            _money_returned(locked)
+            _payment_changed(locked)
+        elif locked.refund_of is not None:
+            # A refund undone: what it gave back is the payment's again.
+            _payment_changed(locked.refund_of)
         return reversal
 
 
@@ -171,7 +176,9 @@ def refundable_minor(entry: LedgerEntry) -> int:
     """How much of a payment can still be refunded: its amount less the refunds so far."""
     if entry.amount_minor <= 0 or entry.kind == Kind.REFUND:
         return 0
-    refunded = entry.refunds.aggregate(total=Sum("amount_minor"))["total"] or 0
+    # Refunds are negative; a refund staff undid is cancelled by its (positive) reversal.
+    refunds = LedgerEntry.objects.filter(Q(refund_of=entry) | Q(reverses__refund_of=entry))
+    refunded = refunds.aggregate(total=Sum("amount_minor"))["total"] or 0
     reversed_ = LedgerEntry.objects.filter(reverses=entry).exists()
     return 0 if reversed_ else entry.amount_minor + refunded
 
@@ -215,7 +222,7 @@ def ledger_refund(
             occurred_at=occurred_at,
             refund_of=locked,
         )
-        _money_returned(locked)
+        _payment_changed(locked)
         return refund
 
 
@@ -223,5 +230,9 @@ def payments_net_minor(*, cause: Model, kind: str) -> int:
     """What was paid for `cause` in payments of `kind`, less what was refunded or reversed."""
     entries = LedgerEntry.objects.filter(
         cause_type=ContentType.objects.get_for_model(cause), cause_id=cause.pk
-    ).filter(Q(kind=kind) | Q(kind=Kind.REFUND, refund_of__kind=kind))
+    ).filter(
+        Q(kind=kind)
+        | Q(kind=Kind.REFUND, refund_of__kind=kind)
+        | Q(kind=Kind.REFUND, reverses__refund_of__kind=kind)  # a refund undone
+    )
     return entries.aggregate(total=Sum("amount_minor"))["total"] or 0
