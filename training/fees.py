@@ -328,13 +328,19 @@ def roster_record_charging(
     outcomes: dict[int, str],
     actor: User,
     token: uuid.UUID | None = None,
+    guests_attended: dict[int, bool | None] | None = None,
 ) -> list[MemberCertification]:
     """Mark the roster (services.roster_record) and settle no-show fees with it: a member marked
     absent is charged the certification's no-show fee on account, once; marked otherwise later,
-    the fee is reversed."""
+    the fee is reversed. Guests are marked present or absent only (their host already paid
+    their seat on account; no no-show fee is charged for a guest)."""
     with transaction.atomic():
         grants = services.roster_record(
-            session=session, outcomes=outcomes, actor=actor, token=token
+            session=session,
+            outcomes=outcomes,
+            actor=actor,
+            token=token,
+            guests_attended=guests_attended,
         )
         fee = session.certification.no_show_fee_minor
         currency = session.certification.class_fee_currency
