@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -72,13 +74,10 @@ def _detail_context(member: Member, **forms) -> dict:
         "badge_form": BadgeAssignForm(),
         "payment_form": ManualPaymentForm(),
         "status_form": MembershipStatusForm(initial={"status": getattr(membership, "status", "")}),
-        "disable_form": BadgeDisableForm(),
-        "replace_form": BadgeReplaceForm(),
         "billing_mode": billing_mode(),
         "stripe_events": billing_selectors.membership_stripe_events(membership)[:50],
         "ledger": billing_selectors.member_ledger(member)[:100],
         "balances": billing_selectors.member_balances(member),
-        "reverse_form": LedgerReverseForm(),
         "sale_form": MaterialSaleForm(),
         "sales": member.material_sales.select_related("material")[:20],
         "staff_sections": staff_sections(member),
@@ -87,7 +86,7 @@ def _detail_context(member: Member, **forms) -> dict:
     return context
 
 
-def _run(request, member: Member, form, action, success: str, form_name: str):
+def _run(request, member: Member, form, action, success: str | Callable, form_name: str):
     """Run the form action; done, back to the member page, else the page again with the form."""
     if form_action(request, form, action, success=success):
         return redirect("staff_member_detail", pk=member.pk)
@@ -220,7 +219,7 @@ def material_sell(request, pk: int):
             token=data["form_token"],
             discount=form.discount(data["material"].currency),
         ),
-        "Sold.",
+        desk.material_sale_told,
         "sale_form",
     )
 

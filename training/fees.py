@@ -27,11 +27,12 @@ from membership.billing.ledger import (
 from membership.billing.models import LedgerEntry
 from membership.billing.payments import (
     CheckoutPayment,
+    PaymentFor,
     checkout_payment_unapplied,
     payment_checkout_start,
     payment_handler_register,
 )
-from membership.billing.refunds import payments_refund_all
+from membership.billing.refunds import payment_duplicate_refund, payments_refund_all
 from membership.billing.webhooks import WebhookRejected
 from membership.models import Member, User
 from training import guests, selectors, services
@@ -220,6 +221,25 @@ def _checkout_applied(payment: CheckoutPayment) -> tuple[str, str]:
         locked.fee_state, locked.fee_due_by = FeeState.PAID, None
         locked.save(update_fields=["fee_state", "fee_due_by"])
         return "applied", "class fee waived by a promotion code"
+    if locked.status != EnrollmentStatus.CANCELLED and locked.fee_state != FeeState.DUE:
+        # Paid already (a second Checkout from another tab, or cash at the desk meanwhile):
+        # this payment goes back to the card; the seat stays as it was.
+        paid = PaymentFor(
+            locked.member,
+            Kind.CLASS_FEE,
+            locked,
+            payment.amount_total,
+            payment.currency,
+            f"Class fee: {locked.session} (paid twice)",
+        )
+        payment_duplicate_refund(
+            paid,
+            payment_intent_id=payment.payment_intent_id,
+            why=f"The seat in {locked.session} was already {locked.get_fee_state_display().lower()}",
+        )
+        return "applied", (
+            f"class fee paid twice: {money_format(payment.amount_total, payment.currency)} refunded"
+        )
     try:
         ledger_record(
             member=locked.member,
@@ -308,13 +328,19 @@ def roster_record_charging(
     outcomes: dict[int, str],
     actor: User,
     token: uuid.UUID | None = None,
+    guests_attended: dict[int, bool | None] | None = None,
 ) -> list[MemberCertification]:
     """Mark the roster (services.roster_record) and settle no-show fees with it: a member marked
     absent is charged the certification's no-show fee on account, once; marked otherwise later,
-    the fee is reversed."""
+    the fee is reversed. Guests are marked present or absent only (their host already paid
+    their seat on account; no no-show fee is charged for a guest)."""
     with transaction.atomic():
         grants = services.roster_record(
-            session=session, outcomes=outcomes, actor=actor, token=token
+            session=session,
+            outcomes=outcomes,
+            actor=actor,
+            token=token,
+            guests_attended=guests_attended,
         )
         fee = session.certification.no_show_fee_minor
         currency = session.certification.class_fee_currency

@@ -125,22 +125,45 @@ ROSTER_CHOICES = [
 ]
 
 
-class RosterForm(OnceForm):
-    """One outcome choice per seat, named `outcome_<enrollment id>`."""
+# A guest is marked present or absent, never passed: attending certifies nobody.
+GUEST_CHOICES = [("", "—"), ("absent", "Absent"), ("attended", "Attended")]
+_GUEST_MARK = {"": None, "absent": False, "attended": True}
 
-    def __init__(self, *args, enrollments, **kwargs) -> None:
+
+class RosterForm(OnceForm):
+    """One outcome choice per seat, named `outcome_<enrollment id>`, and one attendance choice
+    per guest on a member's seat, named `guest_<guest seat id>`, beneath their host."""
+
+    def __init__(self, *args, enrollments, guest_seats=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.enrollments = list(enrollments)
+        self.guest_seats = list(guest_seats)
         for enrollment in self.enrollments:
             self.fields[f"outcome_{enrollment.pk}"] = forms.ChoiceField(
                 choices=ROSTER_CHOICES,
                 initial=enrollment.outcome,
                 label=str(enrollment.member),
             )
+        for seat in self.guest_seats:
+            self.fields[f"guest_{seat.pk}"] = forms.ChoiceField(
+                choices=GUEST_CHOICES,
+                required=False,
+                initial={None: "", False: "absent", True: "attended"}[seat.attended],
+                label=f"{seat.guest.name}, guest of {seat.enrollment.member}",
+            )
 
     def rows(self):
+        """(enrollment, its field, [(guest seat, its field), ...]) in roster order."""
         for enrollment in self.enrollments:
-            yield enrollment, self[f"outcome_{enrollment.pk}"]
+            guests = [
+                (seat, self[f"guest_{seat.pk}"])
+                for seat in self.guest_seats
+                if seat.enrollment_id == enrollment.pk
+            ]
+            yield enrollment, self[f"outcome_{enrollment.pk}"], guests
 
     def outcomes(self) -> dict[int, str]:
         return {e.pk: self.cleaned_data[f"outcome_{e.pk}"] for e in self.enrollments}
+
+    def guests_attended(self) -> dict[int, bool | None]:
+        return {s.pk: _GUEST_MARK[self.cleaned_data[f"guest_{s.pk}"]] for s in self.guest_seats}

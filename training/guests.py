@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.submissions import submission_claim
-from membership.billing.ledger import ledger_record
+from membership.billing.ledger import ledger_record, ledger_reverse
 from membership.billing.models import LedgerEntry
 from membership.models import Member, User
 from membership.selectors import waiver_current
@@ -167,17 +167,7 @@ def guest_seats_release(seats: list[GuestSeat], *, actor: User | None, now: date
             reversed_by__isnull=True,
         ).first()
         if charged is not None:
-            ledger_record(
-                member=charged.member,
-                kind=charged.kind,
-                method=charged.method,
-                amount_minor=-charged.amount_minor,
-                currency=charged.currency,
-                cause=seat,
-                recorded_by=actor,
-                memo=f"Reverses entry {charged.pk}: the guest's seat was given up",
-                reverses=charged,
-            )
+            ledger_reverse(entry=charged, actor=actor, reason="the guest's seat was given up")
 
 
 def enrollment_guest_seats_release(

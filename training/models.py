@@ -397,6 +397,13 @@ class GuestSeat(models.Model):
     guest = models.ForeignKey(Guest, on_delete=models.PROTECT, related_name="seats")
     created_at = models.DateTimeField(default=timezone.now)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # Attendance the instructor marks on the roster (None: not marked yet). A guest is not a
+    # member: attending certifies nobody, and no no-show fee is charged for them.
+    attended = models.BooleanField(null=True, blank=True)
+    marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    marked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]

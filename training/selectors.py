@@ -19,6 +19,7 @@ from training.models import (
     ClassSession,
     Enrollment,
     EnrollmentStatus,
+    GuestSeat,
     MemberCertification,
     MemberCheckout,
     TrainingRequest,
@@ -293,6 +294,19 @@ def session_roster(session: ClassSession) -> QuerySet[Enrollment]:
         session.enrollments.filter(status=EnrollmentStatus.ENROLLED)
         .select_related("member__user")
         .prefetch_related("guest_seats__guest")
+    )
+
+
+def session_guest_seats(session: ClassSession) -> QuerySet[GuestSeat]:
+    """The guests on the class's roster: each on a seat its host still holds."""
+    return (
+        GuestSeat.objects.filter(
+            enrollment__session=session,
+            enrollment__status=EnrollmentStatus.ENROLLED,
+            cancelled_at__isnull=True,
+        )
+        .select_related("guest", "enrollment__member__user", "marked_by")
+        .order_by("enrollment_id", "created_at", "pk")
     )
 
 

@@ -31,6 +31,7 @@ from training.models import (
     Enrollment,
     EnrollmentStatus,
     FeeState,
+    GuestSeat,
     LocalCheckout,
     MemberCertification,
     MemberCheckout,
@@ -295,8 +296,11 @@ def roster_record(
     outcomes: dict[int, str],
     actor: User,
     token: uuid.UUID | None = None,
+    guests_attended: dict[int, bool | None] | None = None,
 ) -> list[MemberCertification]:
     """Mark attendance and results for the enrolled members; every pass grants the certification.
+    Guests on members' seats (`guests_attended`, by guest seat) are marked present or absent
+    only: a guest is not a member, so attending certifies nobody.
 
     All or nothing: one refused sign-off leaves the whole roster as it was.
     """
@@ -343,6 +347,15 @@ def roster_record(
             enrollment.marked_by = actor
             enrollment.marked_at = now
             enrollment.save(update_fields=["outcome", "marked_by", "marked_at"])
+        seats = {seat.pk: seat for seat in selectors.session_guest_seats(locked)}
+        for pk, attended in (guests_attended or {}).items():
+            seat = seats.get(pk)
+            if seat is None:
+                raise SignOffRejected("That guest does not have a seat in this class.")
+            if attended is not None and attended != seat.attended:
+                GuestSeat.objects.filter(pk=seat.pk).update(
+                    attended=attended, marked_by=actor, marked_at=now
+                )
     return grants
 
 

@@ -427,7 +427,8 @@ def roster(request, pk: int):
     if not selectors.user_can_mark_roster(request.user, session):
         raise PermissionDenied
     enrollments = selectors.session_roster(session)
-    form = RosterForm(request.POST or None, enrollments=enrollments)
+    guest_seats = selectors.session_guest_seats(session)
+    form = RosterForm(request.POST or None, enrollments=enrollments, guest_seats=guest_seats)
     if request.method == "POST":
         done = form_action(
             request,
@@ -437,12 +438,16 @@ def roster(request, pk: int):
                 outcomes=form.outcomes(),
                 actor=request.user,
                 token=data["form_token"],
+                guests_attended=form.guests_attended(),
             ),
             success="Roster saved. Members who passed are certified.",
         )
         if done:
             return redirect("training:roster", pk=pk)
-        form = RosterForm(enrollments=selectors.session_roster(session))
+        form = RosterForm(
+            enrollments=selectors.session_roster(session),
+            guest_seats=selectors.session_guest_seats(session),
+        )
     return render(
         request,
         "training/roster.html",

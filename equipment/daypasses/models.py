@@ -90,6 +90,9 @@ class DayPass(models.Model):
     currency = models.CharField(max_length=3)
     method = models.CharField(max_length=20)  # a LedgerEntry.Method
     checkout_session_id = models.CharField(max_length=255, blank=True)
+    # The desk's off-session card payment while Stripe processes it: only its payment_intent.*
+    # events settle the pass (a Checkout's intent carries the same metadata, not this id).
+    payment_intent_id = models.CharField(max_length=255, blank=True)
     sold_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

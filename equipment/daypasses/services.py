@@ -16,31 +16,31 @@ from core import clock
 from core.gates import gates
 from core.money import money_format
 from core.submissions import submission_claim
-from equipment.daypasses.models import DayPass, DayPassProduct, DayPassState
+from equipment.daypasses.models import ENDED_STATES, DayPass, DayPassProduct, DayPassState
 from equipment.daypasses.rules import day_pass_day_refusal
 from equipment.daypasses.selectors import day_pass_product_machines
 from membership import selectors as membership_selectors
 from membership.billing.config import stripe_enabled
 from membership.billing.discounts import NO_CARD_DISCOUNT, DiscountAsked, desk_payment_record
 from membership.billing.ledger import (
+    LedgerRefused,
     ledger_entry_for_stripe,
-    ledger_record,
-    ledger_refund,
-    money_returned_handler_register,
+    payment_changed_handler_register,
     payments_net_minor,
 )
 from membership.billing.models import LedgerEntry
 from membership.billing.payments import (
     CheckoutPayment,
     OffSessionDeclined,
-    card_charge_off_session,
+    PaymentFor,
+    card_charge_for,
+    card_payment_record,
     checkout_payment_unapplied,
     payment_checkout_start,
     payment_handler_register,
     payment_intent_handler_register,
-    payment_refund,
 )
-from membership.billing.refunds import payments_refund_all
+from membership.billing.refunds import payment_duplicate_refund, payments_refund_all
 from membership.billing.stripe_events import PaymentIntentFacts
 from membership.billing.wallet import SaleRefused
 from membership.billing.webhooks import WebhookRejected
@@ -141,12 +141,10 @@ def day_pass_sell_at_desk(
             )
             return day_pass
         try:
-            charge = card_charge_off_session(
-                member=holder,
-                amount_minor=day_pass.price_minor,
-                currency=day_pass.currency,
-                description=memo,
-                metadata={"toolgate_kind": KIND, "toolgate_ref": str(day_pass.pk)},
+            charge = card_charge_for(
+                _payment_for(day_pass, amount_minor=day_pass.price_minor),
+                payment_kind=KIND,
+                actor=actor,
                 idempotency_key=f"toolgate-day-pass-{day_pass.pk}",
             )
         except OffSessionDeclined as declined:
@@ -159,24 +157,18 @@ def day_pass_sell_at_desk(
         if charge.pending:
             # Stripe is still processing the card: the pass opens nothing until
             # payment_intent.succeeded records the payment (`_card_ended`).
-            DayPass.objects.filter(pk=day_pass.pk).update(state=DayPassState.AWAITING)
+            DayPass.objects.filter(pk=day_pass.pk).update(
+                state=DayPassState.AWAITING, payment_intent_id=charge.payment_intent_id
+            )
             day_pass.state = DayPassState.AWAITING
-            return day_pass
-        _card_payment_record(day_pass, payment_intent_id=charge.payment_intent_id, actor=actor)
     return day_pass
 
 
-def _card_payment_record(day_pass: DayPass, *, payment_intent_id: str, actor: User | None) -> None:
-    ledger_record(
-        member=day_pass.holder,
-        kind=Kind.DAY_PASS,
-        method=Method.STRIPE,
-        amount_minor=day_pass.price_minor,
-        currency=day_pass.currency,
-        cause=day_pass,
-        recorded_by=actor,
-        stripe_object_id=payment_intent_id,
-        memo=_memo(day_pass.product, day_pass.day),
+def _payment_for(day_pass: DayPass, *, amount_minor: int) -> PaymentFor:
+    """A card payment for the pass (its price at the desk; online, what Checkout took)."""
+    memo = _memo(day_pass.product, day_pass.day)
+    return PaymentFor(
+        day_pass.holder, Kind.DAY_PASS, day_pass, amount_minor, day_pass.currency, memo
     )
 
 
@@ -210,20 +202,17 @@ def day_pass_checkout(*, holder: Member, product: DayPassProduct, day: date) -> 
     return started.url
 
 
-def _refund_late(day_pass: DayPass, entry: LedgerEntry, why: str) -> None:
-    # Held until the refund is in the ledger (charge.refunded waits, then finds it).
-    refund_id = payment_refund(
-        payment=entry,
-        amount_minor=entry.amount_minor,
-        reason=why,
-        idempotency_key=f"toolgate-refund-{entry.pk}-{entry.amount_minor}",
+def _refund_late(day_pass: DayPass, *, amount_minor: int, payment_intent_id: str) -> str:
+    """A payment for a pass that wanted none any more (paid twice, or ended meanwhile): it is
+    recorded and given back (membership.billing.refunds.payment_duplicate_refund)."""
+    payment_duplicate_refund(
+        _payment_for(day_pass, amount_minor=amount_minor),
+        payment_intent_id=payment_intent_id,
+        why=f"Day pass {day_pass.pk} was already {day_pass.state}",
     )
-    ledger_refund(
-        payment=entry,
-        amount_minor=entry.amount_minor,
-        recorded_by=None,
-        memo=why,
-        stripe_object_id=refund_id,
+    return (
+        f"paid {money_format(amount_minor, day_pass.currency)} for pass {day_pass.pk}, "
+        f"already {day_pass.state}: refunded"
     )
 
 
@@ -250,30 +239,23 @@ def _checkout_applied(payment: CheckoutPayment) -> tuple[str, str]:
         return unapplied
     if payment.amount_total > day_pass.price_minor:
         raise WebhookRejected(f"session {payment.session_id} paid more than pass {day_pass.pk}")
-    memo = _memo(day_pass.product, day_pass.day)
     if payment.amount_total <= 0:
         if day_pass.state != DayPassState.AWAITING:
             return "unchanged", f"day pass {day_pass.pk} is already {day_pass.state}"
         # A 100 % promotion code: nothing moved, yet the pass is paid for.
         DayPass.objects.filter(pk=day_pass.pk).update(state=DayPassState.PAID)
         return "applied", f"day pass {day_pass.pk} free with a promotion code"
-    entry = ledger_record(
-        member=day_pass.holder,
-        kind=Kind.DAY_PASS,
-        method=Method.STRIPE,
-        amount_minor=payment.amount_total,
-        currency=payment.currency,
-        cause=day_pass,
-        stripe_object_id=payment.payment_intent_id,
-        memo=memo,
-    )
     if day_pass.state != DayPassState.AWAITING:
-        # Paid twice (two Checkouts of one pass) or after its Checkout lapsed: give it back.
-        _refund_late(day_pass, entry, f"Day pass {day_pass.pk} was already {day_pass.state}")
-        return "applied", (
-            f"paid {money_format(payment.amount_total, payment.currency)} for pass "
-            f"{day_pass.pk}, already {day_pass.state}: refunded"
+        # Paid twice (two Checkouts of one pass, or the desk's card charge and then online) or
+        # after its Checkout lapsed: give it back.
+        return "applied", _refund_late(
+            day_pass, amount_minor=payment.amount_total, payment_intent_id=payment.payment_intent_id
         )
+    card_payment_record(
+        _payment_for(day_pass, amount_minor=payment.amount_total),
+        payment_intent_id=payment.payment_intent_id,
+        actor=None,
+    )
     DayPass.objects.filter(pk=day_pass.pk).update(state=DayPassState.PAID)
     return "applied", f"day pass {day_pass.pk} paid"
 
@@ -286,7 +268,8 @@ def _card_ended(outcome: PaymentIntentFacts) -> tuple[str, str]:
         DayPass.objects.select_for_update(of=("self",))
         .select_related("product", "holder")
         .filter(pk=int(outcome.reference) if outcome.reference.isdigit() else 0)
-        .filter(method=Method.STRIPE, checkout_session_id="")
+        .filter(method=Method.STRIPE, payment_intent_id=outcome.payment_intent_id)
+        .exclude(payment_intent_id="")
         .first()
     )
     if day_pass is None:
@@ -296,16 +279,29 @@ def _card_ended(outcome: PaymentIntentFacts) -> tuple[str, str]:
         raise WebhookRejected(f"payment {outcome.payment_intent_id} is not of day pass's holder")
     if ledger_entry_for_stripe(outcome.payment_intent_id) is not None:
         return "unchanged", f"payment {outcome.payment_intent_id} is already in the ledger"
+    if outcome.succeeded and (outcome.amount, outcome.currency) != (
+        day_pass.price_minor,
+        day_pass.currency,
+    ):
+        raise WebhookRejected(
+            f"payment {outcome.payment_intent_id} does not pay day pass {day_pass.pk}"
+        )
     if day_pass.state != DayPassState.AWAITING:
+        if outcome.succeeded:
+            # Bought online while the desk's card charge was processing, or cancelled
+            # meanwhile: the holder is not charged for it twice, nor for nothing.
+            return "applied", _refund_late(
+                day_pass, amount_minor=outcome.amount, payment_intent_id=outcome.payment_intent_id
+            )
         return "unchanged", f"day pass {day_pass.pk} is already {day_pass.state}"
     if not outcome.succeeded:
         DayPass.objects.filter(pk=day_pass.pk).update(state=DayPassState.EXPIRED)
         return "applied", f"card declined ({outcome.failure}): day pass {day_pass.pk} not sold"
-    if (outcome.amount, outcome.currency) != (day_pass.price_minor, day_pass.currency):
-        raise WebhookRejected(
-            f"payment {outcome.payment_intent_id} does not pay day pass {day_pass.pk}"
-        )
-    _card_payment_record(day_pass, payment_intent_id=outcome.payment_intent_id, actor=None)
+    card_payment_record(
+        _payment_for(day_pass, amount_minor=outcome.amount),
+        payment_intent_id=outcome.payment_intent_id,
+        actor=None,
+    )
     DayPass.objects.filter(pk=day_pass.pk).update(state=DayPassState.PAID)
     return "applied", f"day pass {day_pass.pk} paid by card"
 
@@ -346,17 +342,25 @@ def _locked(pass_id: int) -> DayPass:
     )
 
 
-def _money_returned(payment: LedgerEntry) -> None:
-    """A payment for a pass was refunded (by Stripe's `charge.refunded`, the desk, Toolgate
-    itself) or reversed by staff: once nothing of what was paid for it is left, the paid pass
-    is refunded and opens nothing. A partial refund (a goodwill gesture) leaves it open, and so
-    does giving back a second payment of a pass paid twice."""
+def _payment_changed(payment: LedgerEntry) -> None:
+    """What is left of a payment for a pass changed (a refund by Stripe's `charge.refunded`,
+    the desk or Toolgate itself; a staff reversal; a refund staff undid). Once nothing of what
+    was paid for it is left, the paid pass is refunded and opens nothing. A partial refund (a
+    goodwill gesture) leaves it open, and so does giving back a second payment of a pass paid
+    twice. When money comes back to a pass that a refund closed (staff reverse the refund's
+    entry: it was a mistake), the pass is paid again and opens its machines again, for its day
+    only, as the access decision reads it; a pass staff cancelled stays cancelled (that was a
+    decision about the pass, not about the money)."""
     if (payment.cause_type.app_label, payment.cause_type.model) != ("equipment", "daypass"):
         return
     day_pass = _locked(payment.cause_id)
+    left = payments_net_minor(cause=day_pass, kind=Kind.DAY_PASS)
+    if day_pass.state == DayPassState.REFUNDED and left > 0:
+        _pass_reopen(day_pass)
+        return
     if day_pass.state != DayPassState.PAID:
         return  # already cancelled (its refund is being recorded), or never opened anything
-    if payments_net_minor(cause=day_pass, kind=Kind.DAY_PASS) > 0:
+    if left > 0:
         return
     how = "reversed" if LedgerEntry.objects.filter(reverses=payment).exists() else "refunded"
     _pass_end(
@@ -365,6 +369,27 @@ def _money_returned(payment: LedgerEntry) -> None:
         reason=f"Payment {how} (ledger entry {payment.pk})",
         message="Your day pass was refunded: it opens no machine any more.",
     )
+
+
+def _pass_reopen(day_pass: DayPass) -> None:
+    """The refund that closed `day_pass` (locked) was undone: it is paid and open again, and
+    the gates of its machines rebuild their lists with it. Refused when the holder has since
+    bought another pass of the product for that day (that sale is the one to correct)."""
+    if (
+        DayPass.objects.filter(holder=day_pass.holder, product=day_pass.product, day=day_pass.day)
+        .exclude(pk=day_pass.pk)
+        .exclude(state__in=ENDED_STATES)
+        .exists()
+    ):
+        raise LedgerRefused(
+            f"{day_pass.holder} has another {day_pass.product.name} for "
+            f"{day_pass.day:%Y-%m-%d} since this refund: reverse or cancel that one instead."
+        )
+    DayPass.objects.filter(pk=day_pass.pk).update(
+        state=DayPassState.PAID, ended_at=None, ended_reason=""
+    )
+    day_pass.state, day_pass.ended_at, day_pass.ended_reason = DayPassState.PAID, None, ""
+    gates().machines_changed(machines=day_pass_product_machines(day_pass.product))
 
 
 def day_pass_cancel(
@@ -385,6 +410,8 @@ def day_pass_cancel(
         raise DayPassRefused("Only staff who may take payments can cancel day passes.")
     with transaction.atomic():
         submission_claim(token)
+        # The pass, then its payments (in payments_refund_all): the order a refund webhook and
+        # a staff reversal take them in too (membership.billing.ledger.entry_cause_lock).
         locked = _locked(day_pass.pk)
         if locked.state not in (DayPassState.PAID, DayPassState.AWAITING):
             raise DayPassRefused(f"That pass is already {locked.get_state_display().lower()}.")
@@ -404,4 +431,4 @@ def day_pass_cancel(
 def register() -> None:
     payment_handler_register(KIND, _checkout_applied)
     payment_intent_handler_register(KIND, _card_ended)
-    money_returned_handler_register(Kind.DAY_PASS, _money_returned)
+    payment_changed_handler_register(Kind.DAY_PASS, _payment_changed)

@@ -17,20 +17,24 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from core import clock
+from core.money import money_format
 from core.submissions import submission_claim
 from membership.billing.catalogue import Material, MaterialSale
 from membership.billing.desk_emails import card_failed_email, low_stock_email, pay_link_email
 from membership.billing.discounts import NO_CARD_DISCOUNT, DiscountAsked, desk_payment_record
-from membership.billing.ledger import ledger_entry_for_stripe, ledger_record
+from membership.billing.ledger import ledger_entry_for_stripe
 from membership.billing.models import LedgerEntry
 from membership.billing.payments import (
     CheckoutPayment,
     OffSessionDeclined,
-    card_charge_off_session,
+    PaymentFor,
+    card_charge_for,
+    card_payment_record,
     payment_checkout_start,
     payment_handler_register,
     payment_intent_handler_register,
 )
+from membership.billing.refunds import payment_duplicate_refund
 from membership.billing.stripe_events import PaymentIntentFacts
 from membership.billing.wallet import SaleRefused
 from membership.models import Member, User
@@ -38,6 +42,11 @@ from membership.models import Member, User
 Kind, Method = LedgerEntry.Kind, LedgerEntry.Method
 SALE_METHODS = (Method.CASH, Method.CREDITS, Method.STRIPE)
 KIND = "material_sale"
+_PAID_HOW: dict[str, str] = {
+    Method.CASH: "in cash",
+    Method.CREDITS: "from credits",
+    Method.STRIPE: "by card",
+}
 
 
 def material_sell(
@@ -103,17 +112,43 @@ def material_sell(
         if locked.stock <= locked.low_stock_threshold and locked.low_stock_alerted_at is None:
             Material.objects.filter(pk=locked.pk).update(low_stock_alerted_at=clock.now())
             low_stock_email.delay_on_commit(material_id=locked.pk)
+    sale.refresh_from_db()  # the card's answer may have left it awaiting payment
     return sale
+
+
+def material_sale_told(sale: MaterialSale) -> str:
+    """What the desk is told a sale came to: paid, or waiting for the member's card (the
+    material is handed over and counted out of stock either way; the ledger has the payment
+    only once Stripe says it was made)."""
+    what = (
+        f"{sale.quantity} × {sale.material.name}, {money_format(sale.total_minor, sale.currency)}"  # noqa: RUF001
+    )
+    if sale.state == MaterialSale.State.PAID:
+        return f"Sold: {what}, paid {_PAID_HOW[sale.method]}."
+    if sale.pay_url:
+        return (
+            f"Awaiting payment ({what}): the card needs the member's confirmation; a pay-by "
+            f"link was emailed to {sale.member.user.email}. Nothing is in the ledger until "
+            "they pay."
+        )
+    return (
+        f"Awaiting payment ({what}): the card payment is still processing at the bank. It "
+        "goes into the ledger when Stripe confirms it; if it fails, the member is emailed a "
+        "pay-by link and you are told."
+    )
+
+
+def _payment_for(sale: MaterialSale, *, memo: str = "") -> PaymentFor:
+    memo = memo or f"{sale.quantity} × {sale.material.name}"  # noqa: RUF001
+    return PaymentFor(sale.member, Kind.MATERIAL, sale, sale.total_minor, sale.currency, memo)
 
 
 def _charge_card(sale: MaterialSale, *, memo: str, actor: User) -> None:
     try:
-        charge = card_charge_off_session(
-            member=sale.member,
-            amount_minor=sale.total_minor,
-            currency=sale.currency,
-            description=memo,
-            metadata={"toolgate_kind": KIND, "toolgate_ref": str(sale.pk)},
+        charge = card_charge_for(
+            _payment_for(sale, memo=memo),
+            payment_kind=KIND,
+            actor=actor,
             idempotency_key=f"toolgate-sale-{sale.pk}",
         )
     except OffSessionDeclined as declined:
@@ -122,31 +157,23 @@ def _charge_card(sale: MaterialSale, *, memo: str, actor: User) -> None:
         # The bank wants the member to confirm (SCA): the sale stands, they pay by link.
         _pay_link_send(sale, payment_intent_id=declined.payment_intent_id)
         return
-    if charge.pending:
-        # Stripe is still processing the card: payment_intent.succeeded records it, or
-        # payment_intent.payment_failed sends the member a pay-by link.
-        MaterialSale.objects.filter(pk=sale.pk).update(
-            state=MaterialSale.State.AWAITING, payment_intent_id=charge.payment_intent_id
-        )
-        return
-    MaterialSale.objects.filter(pk=sale.pk).update(payment_intent_id=charge.payment_intent_id)
-    _card_payment_record(sale, payment_intent_id=charge.payment_intent_id, actor=actor, memo=memo)
-
-
-def _card_payment_record(
-    sale: MaterialSale, *, payment_intent_id: str, actor: User | None, memo: str
-) -> None:
-    ledger_record(
-        member=sale.member,
-        kind=Kind.MATERIAL,
-        method=Method.STRIPE,
-        amount_minor=sale.total_minor,
-        currency=sale.currency,
-        cause=sale,
-        recorded_by=actor,
-        stripe_object_id=payment_intent_id,
-        memo=memo,
+    # Still processing: payment_intent.succeeded records it, or payment_intent.payment_failed
+    # sends the member a pay-by link.
+    state = MaterialSale.State.AWAITING if charge.pending else MaterialSale.State.PAID
+    MaterialSale.objects.filter(pk=sale.pk).update(
+        state=state, payment_intent_id=charge.payment_intent_id
     )
+
+
+def _paid_twice(sale: MaterialSale, *, payment_intent_id: str, how: str) -> tuple[str, str]:
+    """The sale was already paid when this card payment of it succeeded: it is given back."""
+    memo = f"{sale.quantity} × {sale.material.name} ({how})"  # noqa: RUF001
+    payment_duplicate_refund(
+        _payment_for(sale, memo=memo),
+        payment_intent_id=payment_intent_id,
+        why=f"Sale {sale.pk} was already paid: this payment is refunded",
+    )
+    return "applied", f"sale {sale.pk} was already paid: {payment_intent_id} refunded"
 
 
 def _pay_link_send(sale: MaterialSale, *, payment_intent_id: str) -> None:
@@ -193,13 +220,20 @@ def _sale_intent_ended(outcome: PaymentIntentFacts) -> tuple[str, str]:
     customer = getattr(sale.member, "membership", None)
     if customer is None or customer.stripe_customer_id != outcome.customer_id:
         raise WebhookRejected(f"payment {intent_id} is not of sale {sale.pk}'s member")
-    if sale.state == MaterialSale.State.PAID or ledger_entry_for_stripe(intent_id) is not None:
+    if ledger_entry_for_stripe(intent_id) is not None:
+        return "unchanged", f"payment {intent_id} of sale {sale.pk} is already in the ledger"
+    if outcome.succeeded and (outcome.amount, outcome.currency) != (
+        sale.total_minor,
+        sale.currency,
+    ):
+        raise WebhookRejected(f"payment {intent_id} does not pay sale {sale.pk}")
+    if sale.state == MaterialSale.State.PAID:
+        if outcome.succeeded:
+            # Confirmed by the member (or done processing) after they paid the pay-by link.
+            return _paid_twice(sale, payment_intent_id=intent_id, how="card, paid twice")
         return "unchanged", f"sale {sale.pk} is already paid"
     if outcome.succeeded:
-        if (outcome.amount, outcome.currency) != (sale.total_minor, sale.currency):
-            raise WebhookRejected(f"payment {intent_id} does not pay sale {sale.pk}")
-        memo = f"{sale.quantity} × {sale.material.name}"  # noqa: RUF001
-        _card_payment_record(sale, payment_intent_id=intent_id, actor=None, memo=memo)
+        card_payment_record(_payment_for(sale), payment_intent_id=intent_id, actor=None)
         MaterialSale.objects.filter(pk=sale.pk).update(state=MaterialSale.State.PAID)
         return "applied", f"sale {sale.pk} paid by card"
     if sale.pay_url:
@@ -222,15 +256,18 @@ def _sale_paid_by_link(payment: CheckoutPayment) -> tuple[str, str]:
         raise WebhookRejected(f"material sale session for unknown sale {payment.reference!r}")
     if payment.event_type == "checkout.session.expired" or not payment.paid:
         return "unchanged", f"sale {sale.pk} is still awaiting payment"
-    if sale.state == MaterialSale.State.PAID:
-        return "unchanged", f"sale {sale.pk} is already paid"
+    if ledger_entry_for_stripe(payment.payment_intent_id) is not None:
+        return "unchanged", f"payment {payment.payment_intent_id} is already in the ledger"
     if payment.currency != sale.currency or payment.amount_total != sale.total_minor:
         raise WebhookRejected(f"session {payment.session_id} does not pay sale {sale.pk}")
-    _card_payment_record(
-        sale,
-        payment_intent_id=payment.payment_intent_id,
-        actor=None,
-        memo=f"{sale.quantity} × {sale.material.name} (paid by link)",  # noqa: RUF001
+    if sale.state == MaterialSale.State.PAID:
+        # The card the bank wanted confirmed was confirmed, and the link was paid too.
+        return _paid_twice(
+            sale, payment_intent_id=payment.payment_intent_id, how="link, paid twice"
+        )
+    memo = f"{sale.quantity} × {sale.material.name} (paid by link)"  # noqa: RUF001
+    card_payment_record(
+        _payment_for(sale, memo=memo), payment_intent_id=payment.payment_intent_id, actor=None
     )
     MaterialSale.objects.filter(pk=sale.pk).update(state=MaterialSale.State.PAID)
     return "applied", f"sale {sale.pk} paid by link"

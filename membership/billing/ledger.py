@@ -30,19 +30,21 @@ class LedgerRefused(MembershipError):
 Kind = LedgerEntry.Kind
 Method = LedgerEntry.Method
 
-# What money given back means beyond the ledger (a refunded day pass opens no machine), by the
-# kind of the payment: each app registers its own at start-up. The handler runs inside the
-# refund's or reversal's transaction, after the entry, so both commit together or not at all.
-MoneyReturnedHandler = Callable[[LedgerEntry], None]
-_returned_handlers: dict[str, MoneyReturnedHandler] = {}
+# What a change in what is left of a payment means beyond the ledger (a refunded day pass opens
+# no machine; one whose refund staff undo opens again), by the kind of the payment: each app
+# registers its own at start-up. The handler runs inside the refund's or reversal's transaction,
+# after the entry, so both commit together or not at all; it reads what is left
+# (`payments_net_minor`) and may refuse (LedgerRefused), which undoes the entry too.
+PaymentChangedHandler = Callable[[LedgerEntry], None]
+_changed_handlers: dict[str, PaymentChangedHandler] = {}
 
 
-def money_returned_handler_register(kind: str, handler: MoneyReturnedHandler) -> None:
-    _returned_handlers[kind] = handler
+def payment_changed_handler_register(kind: str, handler: PaymentChangedHandler) -> None:
+    _changed_handlers[kind] = handler
 
 
-def _money_returned(payment: LedgerEntry) -> None:
-    handler = _returned_handlers.get(payment.kind)
+def _payment_changed(payment: LedgerEntry) -> None:
+    handler = _changed_handlers.get(payment.kind)
     if handler is not None:
         handler(payment)
 
@@ -116,11 +118,27 @@ def ledger_entry_for_stripe(stripe_object_id: str) -> LedgerEntry | None:
     return LedgerEntry.objects.filter(stripe_object_id=stripe_object_id).first()
 
 
+def entry_cause_lock(entry: LedgerEntry) -> Model:
+    """Lock the row an entry pays for (a day pass, an enrollment, a sale), before the entry's.
+
+    Every path that gives money back takes its locks in this one order, cause then payment:
+    staff cancelling a day pass lock the pass and then refund its payments, while Stripe's
+    `charge.refunded` and a staff reversal start from the payment and reach the pass through
+    its money-returned handler. Taken the other way round, two of them at once would each hold
+    the row the other waits for (a deadlock PostgreSQL breaks by failing one).
+    """
+    model = entry.cause_type.model_class()
+    if model is None:
+        raise LedgerRefused(f"Entry {entry.pk} pays for a kind of thing that no longer exists.")
+    return model._default_manager.select_for_update().get(pk=entry.cause_id)
+
+
 def ledger_reverse(
-    *, entry: LedgerEntry, actor: User, reason: str, token: uuid.UUID | None = None
+    *, entry: LedgerEntry, actor: User | None, reason: str, token: uuid.UUID | None = None
 ) -> LedgerEntry:
     """Cancel a mistaken entry with its mirror image (same kind, method and cause; the amount
-    negated), recorded by `actor` with the reason. The mistaken entry stays as it was.
+    negated), recorded by `actor` with the reason (None: Toolgate itself, as when a guest's
+    seat is given up). The mistaken entry stays as it was.
 
     Only for mistakes in the ledger itself: money given back through Stripe is a refund
     (`ledger_refund`), and a Stripe entry cannot be reversed here while Stripe still holds it.
@@ -130,12 +148,13 @@ def ledger_reverse(
         raise LedgerRefused(_("Say why the entry is reversed; the reason is kept in the ledger."))
     with transaction.atomic():
         submission_claim(token)
+        cause = entry_cause_lock(entry)
         locked = LedgerEntry.objects.select_for_update().get(pk=entry.pk)
         if locked.reverses_id is not None:
             raise LedgerRefused(_("A reversal cannot itself be reversed: record a new entry."))
         if LedgerEntry.objects.filter(reverses=locked).exists():
             raise LedgerRefused(_("That entry has already been reversed."))
-        if locked.refunds.exists():
+        if locked.refunds.filter(reversed_by__isnull=True).exists():
             raise LedgerRefused(_("Part of that payment was refunded: reverse the refunds first."))
         if locked.method == Method.STRIPE:
             raise LedgerRefused(
@@ -147,13 +166,16 @@ def ledger_reverse(
             method=locked.method,
             amount_minor=-locked.amount_minor,
             currency=locked.currency,
-            cause=locked.cause_type.get_object_for_this_type(pk=locked.cause_id),
+            cause=cause,
             recorded_by=actor,
             memo=f"Reverses entry {locked.pk}: {reason}",
             reverses=locked,
         )
         if locked.amount_minor > 0:
-            _money_returned(locked)
+            _payment_changed(locked)
+        elif locked.refund_of is not None:
+            # A refund undone: what it gave back is the payment's again.
+            _payment_changed(locked.refund_of)
         return reversal
 
 
@@ -161,7 +183,9 @@ def refundable_minor(entry: LedgerEntry) -> int:
     """How much of a payment can still be refunded: its amount less the refunds so far."""
     if entry.amount_minor <= 0 or entry.kind == Kind.REFUND:
         return 0
-    refunded = entry.refunds.aggregate(total=Sum("amount_minor"))["total"] or 0
+    # Refunds are negative; a refund staff undid is cancelled by its (positive) reversal.
+    refunds = LedgerEntry.objects.filter(Q(refund_of=entry) | Q(reverses__refund_of=entry))
+    refunded = refunds.aggregate(total=Sum("amount_minor"))["total"] or 0
     reversed_ = LedgerEntry.objects.filter(reverses=entry).exists()
     return 0 if reversed_ else entry.amount_minor + refunded
 
@@ -205,7 +229,7 @@ def ledger_refund(
             occurred_at=occurred_at,
             refund_of=locked,
         )
-        _money_returned(locked)
+        _payment_changed(locked)
         return refund
 
 
@@ -213,5 +237,9 @@ def payments_net_minor(*, cause: Model, kind: str) -> int:
     """What was paid for `cause` in payments of `kind`, less what was refunded or reversed."""
     entries = LedgerEntry.objects.filter(
         cause_type=ContentType.objects.get_for_model(cause), cause_id=cause.pk
-    ).filter(Q(kind=kind) | Q(kind=Kind.REFUND, refund_of__kind=kind))
+    ).filter(
+        Q(kind=kind)
+        | Q(kind=Kind.REFUND, refund_of__kind=kind)
+        | Q(kind=Kind.REFUND, reverses__refund_of__kind=kind)  # a refund undone
+    )
     return entries.aggregate(total=Sum("amount_minor"))["total"] or 0

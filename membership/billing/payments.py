@@ -15,13 +15,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import stripe
+from django.db.models import Model
 from stripe.params.checkout import SessionCreateParams, SessionCreateParamsPaymentIntentData
 
 from core import clock
 from membership.billing.client import BillingUnavailable, stripe_client
+from membership.billing.ledger import ledger_entry_for_stripe, ledger_record
 from membership.billing.models import LedgerEntry
 from membership.billing.stripe_events import PaymentIntentFacts
-from membership.models import Member, Membership
+from membership.models import Member, Membership, User
 
 logger = logging.getLogger(__name__)
 
@@ -149,7 +151,6 @@ def checkout_payment_unapplied(
     """What a completed session that changes nothing answers (not paid yet, or its payment is
     already in the ledger: a redelivery), else None. A session paid in another currency than
     `currency`, or without a payment intent, is refused (WebhookRejected)."""
-    from membership.billing.ledger import ledger_entry_for_stripe
     from membership.billing.webhooks import WebhookRejected  # webhooks imports this module
 
     if not payment.paid:
@@ -249,6 +250,59 @@ def card_charge_off_session(
     raise OffSessionDeclined(
         f"The card payment is {intent.status}; take cash or credits.", needs_member=False
     )
+
+
+@dataclass(frozen=True)
+class PaymentFor:
+    """What a card payment pays for, as its ledger entry records it: whose, of which kind
+    (a LedgerEntry.Kind), for which cause (a sale, a pass, a seat), how much and the memo."""
+
+    member: Member
+    kind: str
+    cause: Model
+    amount_minor: int
+    currency: str
+    memo: str
+
+
+def card_payment_record(
+    what: PaymentFor, *, payment_intent_id: str, actor: User | None
+) -> LedgerEntry:
+    """The ledger entry of a card payment Stripe took (at the desk, or when its success event
+    or its Checkout session arrives later)."""
+    return ledger_record(
+        member=what.member,
+        kind=what.kind,
+        method=LedgerEntry.Method.STRIPE,
+        amount_minor=what.amount_minor,
+        currency=what.currency,
+        cause=what.cause,
+        recorded_by=actor,
+        stripe_object_id=payment_intent_id,
+        memo=what.memo,
+    )
+
+
+def card_charge_for(
+    what: PaymentFor, *, payment_kind: str, actor: User | None, idempotency_key: str
+) -> OffSessionCharge:
+    """Charge the member's card on file for `what`, in the caller's transaction: the intent's
+    metadata names the cause, so its later `payment_intent.*` event (or reconcile_billing)
+    reaches the app registered for `payment_kind`. A payment that succeeded at once is in the
+    ledger when this returns; a pending one is not (its success event records it). Raises
+    OffSessionDeclined as `card_charge_off_session` does: each caller says what a declined
+    card, or a bank that wants the member, means for what it sells."""
+    charge = card_charge_off_session(
+        member=what.member,
+        amount_minor=what.amount_minor,
+        currency=what.currency,
+        description=what.memo,
+        metadata={KIND_KEY: payment_kind, REFERENCE_KEY: str(what.cause.pk)},
+        idempotency_key=idempotency_key,
+    )
+    if not charge.pending:
+        card_payment_record(what, payment_intent_id=charge.payment_intent_id, actor=actor)
+    return charge
 
 
 def payment_refund(

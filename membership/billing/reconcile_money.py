@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 import stripe
 from django.db import transaction
@@ -19,7 +20,13 @@ from django.db import transaction
 from core.money import money_format
 from membership.billing.client import BillingUnavailable
 from membership.billing.models import LedgerEntry
-from membership.billing.payments import payment_intent_handler
+from membership.billing.payments import (
+    KIND_KEY,
+    REFERENCE_KEY,
+    CheckoutPayment,
+    payment_handler,
+    payment_intent_handler,
+)
 from membership.billing.refunds import charge_refunds_record
 from membership.billing.stripe_events import ChargeFacts, PaymentIntentFacts
 
@@ -130,13 +137,17 @@ def _charges(client: stripe.StripeClient, since: datetime, dry_run: bool) -> lis
             continue  # not ours (a subscription's invoice), or no money moved
         if intent_id in ours or LedgerEntry.objects.filter(stripe_object_id=intent_id).exists():
             continue
-        drifts.append(_missing_payment(intent, dry_run))
+        drifts.append(_missing_payment(client, intent, dry_run))
     return drifts
 
 
-def _missing_payment(intent: dict, dry_run: bool) -> MoneyDrift:
-    """A payment Stripe took for Toolgate that the ledger lacks: the app that made it records it
-    as its success event would have (desk sales); other kinds are for staff."""
+def _missing_payment(client: stripe.StripeClient, intent: dict, dry_run: bool) -> MoneyDrift:
+    """A payment Stripe took for Toolgate that the ledger lacks: the app that asked for it
+    records it as the webhook it missed would have. A payment made through Checkout (a class
+    fee, a credit pack, a pay-by link) goes to its `checkout.session.completed` handler (the
+    seat confirmed, the credits added), an off-session one (a desk sale or day pass) to its
+    `payment_intent.succeeded` handler; a payment no app claims is for staff. Once applied,
+    the payment intent is in the ledger, so a second run finds nothing to do."""
     metadata = intent["metadata"]
     facts = PaymentIntentFacts(
         payment_intent_id=intent["id"],
@@ -148,16 +159,19 @@ def _missing_payment(intent: dict, dry_run: bool) -> MoneyDrift:
         currency=str(intent.get("currency") or ""),
         failure="",
     )
-    handler = payment_intent_handler(facts.kind)
+    apply = _checkout_handled(client, facts)
+    intent_handler = payment_intent_handler(facts.kind)
+    if apply is None and intent_handler is not None:
+        apply = partial(intent_handler, facts)
     amount = money_format(facts.amount, facts.currency)
     difference = f"{amount} paid on Stripe ({facts.kind} {facts.reference}), not in the ledger"
-    drift = MoneyDrift("charge", facts.payment_intent_id, "", difference, handler is not None)
-    if handler is not None and not dry_run:
+    drift = MoneyDrift("charge", facts.payment_intent_id, "", difference, apply is not None)
+    if apply is not None and not dry_run:
         from membership.billing.webhooks import WebhookRejected
 
         try:
             with transaction.atomic():
-                outcome, note = handler(facts)
+                outcome, note = apply()
         except WebhookRejected as error:
             logger.error("Payment %s not recorded: %s", facts.payment_intent_id, error)
             return MoneyDrift(
@@ -166,6 +180,37 @@ def _missing_payment(intent: dict, dry_run: bool) -> MoneyDrift:
         if outcome != "applied":
             return MoneyDrift("charge", facts.payment_intent_id, "", f"{difference}: {note}", False)
     return drift
+
+
+def _checkout_handled(
+    client: stripe.StripeClient, facts: PaymentIntentFacts
+) -> Callable[[], tuple[str, str]] | None:
+    """The completed Checkout session that took this payment, handed to the handler of its
+    kind as its `checkout.session.completed` would have been; None when the payment did not
+    come through a Checkout session of that kind (one request, for missing payments only)."""
+    handler = payment_handler(facts.kind)
+    if handler is None:
+        return None
+    sessions = client.v1.checkout.sessions.list(
+        params={"payment_intent": facts.payment_intent_id, "limit": 1}
+    )
+    session = sessions.data[0].to_dict() if sessions.data else None
+    if session is None or session.get("status") != "complete":
+        return None
+    metadata = session.get("metadata") or {}
+    if metadata.get(KIND_KEY) != facts.kind:
+        return None
+    payment = CheckoutPayment(
+        event_type="checkout.session.completed",
+        session_id=str(session["id"]),
+        kind=facts.kind,
+        reference=str(metadata.get(REFERENCE_KEY) or ""),
+        payment_intent_id=facts.payment_intent_id,
+        amount_total=int(session.get("amount_total") or 0),
+        currency=str(session.get("currency") or ""),
+        paid=session.get("payment_status") == "paid",
+    )
+    return partial(handler, payment)
 
 
 def _refunds(client: stripe.StripeClient, since: datetime, dry_run: bool) -> list[MoneyDrift]:

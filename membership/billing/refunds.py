@@ -15,9 +15,14 @@ from django.db.models import Model
 
 from core.money import money_format
 from membership.billing.client import BillingUnavailable, stripe_client
-from membership.billing.ledger import LedgerRefused, ledger_refund, refundable_minor
+from membership.billing.ledger import (
+    LedgerRefused,
+    entry_cause_lock,
+    ledger_refund,
+    refundable_minor,
+)
 from membership.billing.models import LedgerEntry
-from membership.billing.payments import payment_refund
+from membership.billing.payments import PaymentFor, card_payment_record, payment_refund
 from membership.billing.stripe_events import ChargeFacts
 from membership.models import User
 
@@ -28,13 +33,12 @@ def charge_refunds_record(charge: ChargeFacts) -> tuple[str, str]:
     """Record the charge's refunds missing from the ledger; (outcome, note) for the event log."""
     if not charge.payment_intent_id:
         return "ignored", f"charge {charge.charge_id} has no payment intent"
-    payment = (
-        LedgerEntry.objects.select_for_update()
-        .filter(stripe_object_id=charge.payment_intent_id)
-        .first()
-    )
+    payment = LedgerEntry.objects.filter(stripe_object_id=charge.payment_intent_id).first()
     if payment is None:
         return "ignored", f"payment {charge.payment_intent_id} is not in the ledger"
+    # What it paid for first, then the payment: the order staff cancelling it take them in.
+    entry_cause_lock(payment)
+    payment = LedgerEntry.objects.select_for_update().get(pk=payment.pk)
     try:
         refunds = stripe_client().v1.refunds.list(
             params={"payment_intent": charge.payment_intent_id, "limit": 100}
@@ -111,3 +115,29 @@ def payments_refund_all(*, cause: Model, kind: str, actor: User | None, reason: 
         )
         total += left
     return total
+
+
+def payment_duplicate_refund(what: PaymentFor, *, payment_intent_id: str, why: str) -> LedgerEntry:
+    """A card payment Stripe took for `what` when its cause no longer wants one (already paid
+    another way: a pay-by link while the card was processing, a second Checkout; or ended
+    meanwhile): it goes into the ledger as it happened, then back to the card in full through
+    Stripe Refunds, both entries in this transaction. Returns the refund's entry.
+
+    The refund's idempotency key is the payment intent's, so a webhook retried after a lost
+    answer (its transaction rolled back, the entry numbers with it) asks for the same refund.
+    docs/billing.md ("Paid twice").
+    """
+    payment = card_payment_record(what, payment_intent_id=payment_intent_id, actor=None)
+    refund_id = payment_refund(
+        payment=payment,
+        amount_minor=what.amount_minor,
+        reason=why,
+        idempotency_key=f"toolgate-refund-duplicate-{payment_intent_id}",
+    )
+    return ledger_refund(
+        payment=payment,
+        amount_minor=what.amount_minor,
+        recorded_by=None,
+        memo=why,
+        stripe_object_id=refund_id,
+    )

@@ -23,7 +23,7 @@ def test_staff_sell_a_sheet_of_acrylic_for_cash(page, log_in, tmp_path):
     sale.get_by_label("Quantity").fill("1")
     sale.get_by_label("Paid by").select_option("cash")
     sale.get_by_role("button", name="Sell").click()
-    page.get_by_text("Sold.").wait_for()
+    page.get_by_text("Acrylic 3 mm, $12.00, paid in cash.").wait_for()
     page.locator("[data-ledger]").get_by_text("$12.00").wait_for()
     assert Material.objects.get(pk=acrylic.pk).stock == 2
     (entry,) = LedgerEntry.objects.filter(member=member)

@@ -255,3 +255,83 @@ def test_someone_who_may_not_take_payments_cannot_cancel_a_pass(client, product,
     )
     assert response.status_code == 403
     assert DayPass.objects.get().state == DayPassState.PAID
+
+
+def _refunded_as_credits(holder, product, cashier):
+    from membership.billing.ledger import ledger_refund
+
+    day_pass = services.day_pass_sell_at_desk(
+        holder=holder, product=product, day=TODAY, method="cash", actor=cashier
+    )
+    refund = ledger_refund(
+        payment=LedgerEntry.objects.get(member=holder),
+        amount_minor=4000,
+        recorded_by=cashier,
+        memo="Laser was down",
+        method="credits",
+    )
+    day_pass.refresh_from_db()
+    assert day_pass.state == DayPassState.REFUNDED
+    return day_pass, refund
+
+
+def test_a_refund_staff_undo_opens_the_pass_again_at_the_gate(product, laser, cashier):
+    """The refund was a mistake: staff reverse its entry, the money is the pass's again and
+    the gate lets the holder in again for the pass's day."""
+    holder = MemberFactory()
+    day_pass, refund = _refunded_as_credits(holder, product, cashier)
+    assert _at_the_laser(holder, laser).reason is Reason.MEMBERSHIP_INACTIVE
+
+    ledger_reverse(entry=refund, actor=cashier, reason="Refunded the wrong pass")
+    day_pass.refresh_from_db()
+    assert (day_pass.state, day_pass.ended_at, day_pass.ended_reason) == (
+        DayPassState.PAID,
+        None,
+        "",
+    )
+    assert _scan(holder, laser).reason is Reason.ALLOWED_BOOKING
+    amounts = LedgerEntry.objects.filter(member=holder).values_list("amount_minor", flat=True)
+    assert sorted(amounts) == [-4000, 4000, 4000]
+    # The payment can be refunded (or reversed) again, in full: the undone refund is not counted.
+    from membership.billing.ledger import refundable_minor
+
+    assert refundable_minor(LedgerEntry.objects.get(member=holder, kind="day_pass")) == 4000
+
+    # And the day after, the reopened pass opens nothing: it was for its day only.
+    with time_machine.travel(NOW + 24 * H, tick=False):
+        assert (
+            access_decide(
+                badge_uid=holder.badges.get().uid,
+                machine=laser,
+                source=AccessSource.WEB,
+                at=NOW + 24 * H,
+            ).decision.reason
+            is not Reason.ALLOWED_BOOKING
+        )
+
+
+def test_a_refund_is_not_undone_onto_a_pass_bought_again_for_that_day(product, cashier):
+    from membership.billing.ledger import LedgerRefused
+
+    holder = MemberFactory()
+    day_pass, refund = _refunded_as_credits(holder, product, cashier)
+    services.day_pass_sell_at_desk(
+        holder=holder, product=product, day=TODAY, method="cash", actor=cashier
+    )
+    with pytest.raises(LedgerRefused, match="has another Laser day for 2026-12-03"):
+        ledger_reverse(entry=refund, actor=cashier, reason="Refunded the wrong pass")
+    day_pass.refresh_from_db()
+    assert day_pass.state == DayPassState.REFUNDED
+    assert not LedgerEntry.objects.filter(reverses=refund).exists()
+
+
+def test_undoing_the_refund_of_a_pass_staff_cancelled_leaves_it_cancelled(product, cashier):
+    holder = MemberFactory()
+    day_pass = services.day_pass_sell_at_desk(
+        holder=holder, product=product, day=TODAY, method="cash", actor=cashier
+    )
+    services.day_pass_cancel(day_pass=day_pass, actor=cashier, reason="Wrong member", refund=True)
+    refund = LedgerEntry.objects.get(member=holder, kind="refund")
+    ledger_reverse(entry=refund, actor=cashier, reason="Kept the money after all")
+    day_pass.refresh_from_db()
+    assert day_pass.state == DayPassState.CANCELLED

@@ -383,3 +383,56 @@ def test_someone_who_may_not_take_payments_cannot_sell_a_pass(client, member, pr
         {"product": product.pk, "day": "2026-12-03", "method": "cash"},
     )
     assert response.status_code == 403 and not DayPass.objects.exists()
+
+
+def _processing_at_the_desk(stripe_api, product, cashier):
+    holder = StripeMembershipFactory().member
+    stripe_api.card_outcome = "processing"
+    day_pass = services.day_pass_sell_at_desk(
+        holder=holder, product=product, day=TODAY, method="stripe", actor=cashier
+    )
+    (call,) = stripe_api.calls("post", "/v1/payment_intents")
+    return holder, day_pass, call.answer["id"]
+
+
+def test_a_desk_card_payment_that_succeeds_after_the_pass_was_bought_online_is_refunded(
+    stripe_api, deliver, product, cashier
+):
+    """The desk's card payment was still processing; the holder bought the pass online
+    meanwhile (the same waiting pass). When the card payment succeeds it goes back."""
+    holder, day_pass, intent_id = _processing_at_the_desk(stripe_api, product, cashier)
+    assert _bought_online(holder, product).pk == day_pass.pk
+    (checkout,) = stripe_api.calls("post", "/v1/checkout/sessions")
+    online = s.payment_session_object(checkout)
+    assert deliver(s.event("checkout.session.completed", online)).json()["outcome"] == "applied"
+
+    succeeded = s.event(
+        "payment_intent.succeeded", s.payment_intent_ended(stripe_api, intent_id, succeeded=True)
+    )
+    assert deliver(succeeded).json()["outcome"] == "applied"
+    (refund,) = stripe_api.calls("post", "/v1/refunds")
+    assert (refund.params["payment_intent"], refund.params["amount"]) == (intent_id, "4000")
+    assert _ledger(holder) == [
+        ("day_pass", "stripe", 4000, "usd"),
+        ("day_pass", "stripe", 4000, "usd"),
+        ("refund", "stripe", -4000, "usd"),
+    ]
+    day_pass.refresh_from_db()
+    assert day_pass.state == DayPassState.PAID  # still open on the payment it keeps
+
+
+def test_a_desk_card_payment_that_succeeds_after_staff_cancelled_the_pass_is_refunded(
+    stripe_api, deliver, product, cashier
+):
+    holder, day_pass, intent_id = _processing_at_the_desk(stripe_api, product, cashier)
+    services.day_pass_cancel(day_pass=day_pass, actor=cashier, reason="Wrong day", refund=True)
+    succeeded = s.event(
+        "payment_intent.succeeded", s.payment_intent_ended(stripe_api, intent_id, succeeded=True)
+    )
+    assert deliver(succeeded).json()["outcome"] == "applied"
+    assert [r.params["payment_intent"] for r in stripe_api.calls("post", "/v1/refunds")] == [
+        intent_id
+    ]
+    assert sum(a for *_, a, _c in _ledger(holder)) == 0
+    day_pass.refresh_from_db()
+    assert day_pass.state == DayPassState.CANCELLED

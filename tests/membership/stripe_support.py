@@ -43,6 +43,11 @@ class Request:
     answer: dict | None = None  # the body the fake answered with, when it succeeded
 
 
+def _metadata(params: dict[str, str], prefix: str = "metadata[") -> dict[str, str]:
+    """The metadata hash of a form-encoded request (`metadata[key]=value`), under `prefix`."""
+    return {key[len(prefix) : -1]: value for key, value in params.items() if key.startswith(prefix)}
+
+
 class FakeStripeAPI(stripe.HTTPClient):
     """Answers the Stripe API calls Toolgate makes and records each request as sent on the wire."""
 
@@ -56,6 +61,7 @@ class FakeStripeAPI(stripe.HTTPClient):
         self.invoice_lines: dict[str, list[dict]] = {}  # every line of an invoice, by its id
         self.invoice_items: dict[str, dict] = {}  # made through the API, by id
         self.payment_intents: dict[str, dict] = {}  # made through the API, by id
+        self.checkout_sessions: list[dict] = []  # payment-mode sessions members paid
         # What an off-session PaymentIntent does: "succeeded", "authentication_required" (SCA),
         # "card_declined"; and whether the customer has a saved card.
         self.card_outcome = "succeeded"
@@ -152,11 +158,7 @@ class FakeStripeAPI(stripe.HTTPClient):
                 "customer": params["customer"],
                 "payment_method": params["payment_method"],
                 "status": "succeeded",
-                "metadata": {
-                    key[len("metadata[") : -1]: value
-                    for key, value in params.items()
-                    if key.startswith("metadata[")
-                },
+                "metadata": _metadata(params),
                 "last_payment_error": None,
                 "created": int(time.time()),
             }
@@ -183,11 +185,7 @@ class FakeStripeAPI(stripe.HTTPClient):
                 "customer": params["customer"],
                 "description": params.get("description"),
                 "invoice": None,
-                "metadata": {
-                    key[len("metadata[") : -1]: value
-                    for key, value in params.items()
-                    if key.startswith("metadata[")
-                },
+                "metadata": _metadata(params),
                 "created": int(time.time()),
             }
             self.invoice_items[item["id"]] = item
@@ -231,6 +229,11 @@ class FakeStripeAPI(stripe.HTTPClient):
                     "url": "/v1/subscriptions",
                 }
             )
+        if method == "get" and path == "/v1/checkout/sessions" and "payment_intent" in params:
+            found = [
+                c for c in self.checkout_sessions if c["payment_intent"] == params["payment_intent"]
+            ]
+            return self._ok({"object": "list", "data": found, "has_more": False, "url": path})
         for prefix, objects in (
             ("/v1/payment_intents", self.payment_intents),
             ("/v1/invoiceitems", self.invoice_items),
@@ -582,6 +585,27 @@ def payment_session_object(
         "ui_mode": "hosted",
         "url": None,
     }
+
+
+def checkout_paid(api: FakeStripeAPI, checkout_call: Request) -> dict:
+    """The member paid the payment-mode session of `checkout_call`: Stripe now holds the
+    completed session and its succeeded payment intent (with the metadata Toolgate asked
+    Checkout to put on it), whether or not its webhook arrives. Returns the session."""
+    session = payment_session_object(checkout_call)
+    params = checkout_call.params
+    api.checkout_sessions.append(session)
+    api.payment_intents[session["payment_intent"]] = {
+        "id": session["payment_intent"],
+        "object": "payment_intent",
+        "amount": session["amount_total"],
+        "currency": session["currency"],
+        "customer": session["customer"],
+        "status": "succeeded",
+        "metadata": _metadata(params, "payment_intent_data[metadata]["),
+        "last_payment_error": None,
+        "created": int(time.time()),
+    }
+    return session
 
 
 def refund_in_dashboard(api: FakeStripeAPI, *, payment_intent: str, amount: int) -> dict:

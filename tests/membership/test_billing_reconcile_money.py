@@ -131,3 +131,39 @@ def test_another_kind_of_payment_missing_from_the_ledger_is_for_staff(stripe_api
         "needs staff: charge pi_ClassFee (no member): $75.00 paid on Stripe (class_fee 12), "
         "not in the ledger" in s.reconcile()
     )
+
+
+def test_a_credit_pack_paid_in_checkout_whose_webhook_was_missed_is_credited_once(stripe_api):
+    """Paid on Stripe, never in the ledger: the dry run reports it, the fix run credits the
+    pack through the handler the webhook uses, and a second run finds nothing."""
+    from membership.billing import wallet
+    from membership.billing.catalogue import CreditPack
+    from membership.billing.selectors import member_balances
+
+    pack = CreditPack.objects.create(name="$50 of credits", amount_minor=5000, currency="usd")
+    membership = StripeMembershipFactory()
+    s.subscription_held(stripe_api, membership)
+    member = membership.member
+    wallet.credit_pack_checkout(member=member, pack=pack)
+    (checkout,) = stripe_api.calls("post", "/v1/checkout/sessions")
+    session = s.checkout_paid(stripe_api, checkout)
+    intent_id = session["payment_intent"]
+
+    assert (
+        f"would fix: charge {intent_id} (no member): $50.00 paid on Stripe "
+        f"(credit_pack {pack.pk}-{member.pk}), not in the ledger"
+    ) in s.reconcile("--dry-run")
+    assert not LedgerEntry.objects.filter(member=member).exists()
+
+    assert f"fixed: charge {intent_id}" in s.reconcile()
+    assert list(
+        LedgerEntry.objects.filter(member=member).values_list(
+            "kind", "amount_minor", "stripe_object_id"
+        )
+    ) == [("credit_purchase", 5000, intent_id)]
+    (balance,) = member_balances(member)
+    assert balance.credits == 5000
+    assert "0 money difference(s)" in s.reconcile()
+    assert LedgerEntry.objects.filter(member=member).count() == 1
+    (lookup, *_) = stripe_api.calls("get", "/v1/checkout/sessions")
+    assert lookup.params == {"payment_intent": intent_id, "limit": "1"}

@@ -151,14 +151,12 @@ def test_sca_ends_in_a_pay_by_link_paid_once(
     assert sale.pay_url in email.body and "$24.00" in email.body
     assert _ledger(member) == []  # nothing moved yet
     (link,) = stripe_api.calls("post", "/v1/checkout/sessions")
-    paid = s.event("checkout.session.completed", s.payment_session_object(link))
-    assert deliver(paid).json()["outcome"] == "applied"
-    assert (
-        deliver(s.event("checkout.session.completed", s.payment_session_object(link))).json()[
-            "outcome"
-        ]
-        == "unchanged"
-    )
+    session = s.payment_session_object(link)
+    assert deliver(s.event("checkout.session.completed", session)).json()["outcome"] == "applied"
+    # The same session again under another event id (Stripe's events of one session carry its
+    # one payment intent): nothing more.
+    again = s.event("checkout.session.completed", session)
+    assert deliver(again).json()["outcome"] == "unchanged"
     sale.refresh_from_db()
     assert sale.state == "paid"
     assert _ledger(member) == [("material", "stripe", 2400)]
@@ -178,3 +176,57 @@ def test_a_won_sale(member, cashier, settings):
     )
     desk.material_sell(member=member, material=plywood, quantity=2, method="cash", actor=cashier)
     assert str(LedgerEntry.objects.get(member=member)) == "Material sale ₩30,000"
+
+
+@pytest.mark.parametrize(
+    ("outcome", "told", "state", "ledger"),
+    [
+        (
+            "succeeded",
+            "Sold: 2 × Acrylic 3 mm, $24.00, paid by card.",  # noqa: RUF001
+            "paid",
+            [("material", "stripe", 2400)],
+        ),
+        (
+            "authentication_required",
+            "Awaiting payment (2 × Acrylic 3 mm, $24.00): the card needs the member's "  # noqa: RUF001
+            "confirmation; a pay-by link was emailed to {email}. Nothing is in the ledger "
+            "until they pay.",
+            "awaiting",
+            [],
+        ),
+        (
+            "processing",
+            "Awaiting payment (2 × Acrylic 3 mm, $24.00): the card payment is still "  # noqa: RUF001
+            "processing at the bank.",
+            "awaiting",
+            [],
+        ),
+    ],
+)
+def test_the_desk_is_told_what_a_card_sale_came_to(
+    stripe_api, client, acrylic, cashier, outcome, told, state, ledger
+):
+    """'Sold.' only for a sale that is paid: one waiting for the member's card says so and
+    how it will be paid; the stock is counted out either way, the ledger waits for Stripe."""
+    import re
+
+    from django.urls import reverse
+
+    member = StripeMembershipFactory().member
+    stripe_api.card_outcome = outcome
+    client.force_login(cashier)
+    page = client.get(reverse("staff_member_detail", args=[member.pk])).content.decode()
+    token = re.search(
+        r'action="/staff/members/\d+/sales/">.*?name="form_token" value="([^"]+)"', page, re.S
+    ).group(1)
+    response = client.post(
+        reverse("staff_material_sell", args=[member.pk]),
+        {"form_token": token, "material": acrylic.pk, "quantity": 2, "method": "stripe"},
+        follow=True,
+    )
+    said = [str(m) for m in response.context["messages"]]
+    assert len(said) == 1 and said[0].startswith(told.format(email=member.user.email))
+    (sale,) = MaterialSale.objects.filter(member=member)
+    acrylic.refresh_from_db()
+    assert (sale.state, acrylic.stock, _ledger(member)) == (state, 3, ledger)

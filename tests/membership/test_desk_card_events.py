@@ -162,3 +162,58 @@ def test_a_failure_naming_another_customer_or_forged_changes_nothing(
     sale.refresh_from_db()
     assert (sale.state, sale.pay_url, _ledger(sale)) == ("awaiting", "", [])
     assert not StripeEvent.objects.exists() and mailoutbox == []
+
+
+def _refunds_asked(stripe_api):
+    return [
+        (r.params["payment_intent"], r.params["amount"], r.headers["Idempotency-Key"])
+        for r in stripe_api.calls("post", "/v1/refunds")
+    ]
+
+
+def test_a_card_confirmed_after_the_pay_by_link_was_paid_is_refunded_once(
+    sell, stripe_api, deliver
+):
+    """The bank wanted the member (SCA): they paid the emailed link, then also confirmed the
+    desk's card payment in their bank's app. The sale is paid once; the card payment goes back
+    through Stripe Refunds, and both it and its refund are in the ledger."""
+    sale = sell("authentication_required")
+    (link,) = stripe_api.calls("post", "/v1/checkout/sessions")
+    by_link = s.payment_session_object(link)
+    assert deliver(s.event("checkout.session.completed", by_link)).json()["outcome"] == "applied"
+
+    confirmed = _ended(stripe_api, sale, succeeded=True)
+    assert deliver(confirmed).json()["outcome"] == "applied"
+    assert deliver(_ended(stripe_api, sale, succeeded=True)).json()["outcome"] == "unchanged"
+
+    key = f"toolgate-refund-duplicate-{sale.payment_intent_id}"
+    assert _refunds_asked(stripe_api) == [(sale.payment_intent_id, "2400", key)]
+    sale.refresh_from_db()
+    assert sale.state == "paid"
+    entries = LedgerEntry.objects.filter(member=sale.member).order_by("pk")
+    assert [(e.kind, e.amount_minor, e.stripe_object_id[:3]) for e in entries] == [
+        ("material", 2400, "pi_"),
+        ("material", 2400, "pi_"),
+        ("refund", -2400, "re_"),
+    ]
+    assert entries[2].refund_of == entries[1]
+    assert entries[1].stripe_object_id == sale.payment_intent_id
+    assert sum(e.amount_minor for e in entries) == 2400
+
+
+def test_a_pay_by_link_paid_after_the_card_was_confirmed_is_refunded(sell, stripe_api, deliver):
+    """The other order: the card payment succeeded first, then the link was paid as well."""
+    sale = sell("authentication_required")
+    assert deliver(_ended(stripe_api, sale, succeeded=True)).json()["outcome"] == "applied"
+    (link,) = stripe_api.calls("post", "/v1/checkout/sessions")
+    by_link = s.payment_session_object(link)
+    assert deliver(s.event("checkout.session.completed", by_link)).json()["outcome"] == "applied"
+    assert deliver(s.event("checkout.session.completed", by_link)).json()["outcome"] == (
+        "unchanged"
+    )
+    (refund,) = stripe_api.calls("post", "/v1/refunds")
+    assert refund.params["payment_intent"] == by_link["payment_intent"]
+    assert (
+        sum(LedgerEntry.objects.filter(member=sale.member).values_list("amount_minor", flat=True))
+        == 2400
+    )

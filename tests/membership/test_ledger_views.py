@@ -64,3 +64,29 @@ def test_members_see_their_entries_and_balances_in_their_currency(client, staff_
     assert "Paid: <strong>₩50,000</strong>" in page
     assert "data-ledger" in page and "Cash at the desk" in page
     assert "Reverse" not in page
+
+
+def test_each_reverse_button_on_one_page_has_its_own_form_token(staff_client, staff_user, member):
+    """Two mistaken entries reversed from one rendering of the page: both are reversed (one
+    shared token would make the second a 'sent twice' that changes nothing)."""
+    import re
+
+    services.payment_record_manual(member=member, actor=staff_user)
+    services.payment_record_manual(member=member, actor=staff_user)
+    entries = list(LedgerEntry.objects.filter(member=member).order_by("pk"))
+    page = staff_client.get(reverse("staff_member_detail", args=[member.pk])).content.decode()
+    tokens = {
+        int(pk): token
+        for pk, token in re.findall(
+            r'action="/staff/ledger/(\d+)/reverse/">.*?name="form_token" value="([^"]+)"',
+            page,
+            re.S,
+        )
+    }
+    assert set(tokens) == {e.pk for e in entries} and len(set(tokens.values())) == 2
+    for entry in entries:
+        staff_client.post(
+            reverse("staff_ledger_reverse", args=[entry.pk]),
+            {"reason": "Recorded twice", "form_token": tokens[entry.pk]},
+        )
+    assert LedgerEntry.objects.filter(reverses__in=entries).count() == 2

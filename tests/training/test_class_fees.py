@@ -416,3 +416,61 @@ def test_a_no_show_is_charged_on_account_once_and_reversed_if_marked_present(
     )
     assert _ledger(maker)[-1] == ("no_show_fee", "account", -1500, "usd")
     assert member_balances(maker)[0].on_account == 0
+
+
+def test_a_seat_paid_through_two_checkouts_is_refunded_the_second_time(
+    stripe_api, deliver, client, maker, paid_class
+):
+    """Two tabs each opened Checkout for the same seat and both were paid: the seat is paid
+    once, the second payment goes back through Stripe Refunds, both in the ledger."""
+    _enroll(client, paid_class)
+    enrollment = Enrollment.objects.get(member=maker)
+    fees.class_fee_checkout(enrollment=enrollment, actor=maker.user)
+    first, second = stripe_api.calls("post", "/v1/checkout/sessions")
+    assert (
+        deliver(s.event("checkout.session.completed", s.payment_session_object(first))).json()[
+            "outcome"
+        ]
+        == "applied"
+    )
+    late = s.payment_session_object(second)
+    assert deliver(s.event("checkout.session.completed", late)).json()["outcome"] == "applied"
+    assert deliver(s.event("checkout.session.completed", late)).json()["outcome"] == "unchanged"
+    (refund,) = stripe_api.calls("post", "/v1/refunds")
+    assert (refund.params["payment_intent"], refund.params["amount"]) == (
+        late["payment_intent"],
+        "3000",
+    )
+    assert _ledger(maker) == [
+        ("class_fee", "stripe", 3000, "usd"),
+        ("class_fee", "stripe", 3000, "usd"),
+        ("refund", "stripe", -3000, "usd"),
+    ]
+    enrollment.refresh_from_db()
+    assert (enrollment.status, enrollment.fee_state) == (EnrollmentStatus.ENROLLED, FeeState.PAID)
+
+
+def test_a_class_fee_paid_whose_webhook_was_missed_is_confirmed_by_reconcile_once(
+    stripe_api, client, maker, paid_class
+):
+    """The member paid in Checkout; checkout.session.completed never arrived. The dry run
+    reports it; the fix run confirms the seat through the webhook's own handler; again: nothing."""
+    _enroll(client, paid_class)
+    (checkout,) = stripe_api.calls("post", "/v1/checkout/sessions")
+    session = s.checkout_paid(stripe_api, checkout)
+    enrollment = Enrollment.objects.get(member=maker)
+
+    assert f"would fix: charge {session['payment_intent']}" in s.reconcile("--dry-run")
+    enrollment.refresh_from_db()
+    assert enrollment.fee_state == FeeState.DUE and _ledger(maker) == []
+
+    assert f"fixed: charge {session['payment_intent']}" in s.reconcile()
+    enrollment.refresh_from_db()
+    assert (enrollment.status, enrollment.fee_state, enrollment.fee_due_by) == (
+        EnrollmentStatus.ENROLLED,
+        FeeState.PAID,
+        None,
+    )
+    assert _ledger(maker) == [("class_fee", "stripe", 3000, "usd")]
+    assert "0 money difference(s)" in s.reconcile()
+    assert _ledger(maker) == [("class_fee", "stripe", 3000, "usd")]

@@ -178,3 +178,77 @@ def test_staff_give_up_a_guests_seat_only_at_the_class_location(waiver, host):
     here = UserFactory(role=roles.STAFF)
     location_role_grant(user=here, role=Role.STAFF, location=session.location)
     assert guests.guest_seat_cancel(seat=seat, actor=here).cancelled_at is not None
+
+
+def _started(session):
+    """The class began an hour ago (guests are brought before it starts)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from training.models import ClassSession
+
+    now = timezone.now()
+    ClassSession.objects.filter(pk=session.pk).update(
+        start=now - timedelta(hours=1), end=now + timedelta(hours=1)
+    )
+
+
+def _roster_post(client, session, **fields):
+    url = reverse("training:roster", args=[session.pk])
+    page = client.get(url).content.decode()
+    token = re.search(r'name="form_token" value="([^"]+)"', page).group(1)
+    return client.post(url, {"form_token": token, **fields}, follow=True)
+
+
+def test_guests_are_on_the_roster_as_guests_of_their_host_and_marked_present_only(
+    waiver, host, client
+):
+    """The instructor sees each guest beneath their host, marks them present or absent; the
+    host passing certifies the host, the guest's attendance certifies nobody."""
+    from training.models import MemberCertification
+
+    session = _class(capacity=3)
+    enrollment = services.enrollment_create(member=host, session=session)
+    seat = _bring(enrollment)
+    _started(session)
+    client.force_login(session.instructor)
+
+    page = client.get(reverse("training:roster", args=[session.pk])).content.decode()
+    row = re.search(rf'<tr data-guest-seat="{seat.pk}">.*?</tr>', page, re.S).group(0)
+    assert "Gina Guest" in row and f"Guest of {host}" in row
+    assert 'value="attended"' in row and 'value="passed"' not in row
+
+    # A guest cannot be passed: the whole roster is refused, nothing is marked.
+    refused = _roster_post(
+        client, session, **{f"outcome_{enrollment.pk}": "passed", f"guest_{seat.pk}": "passed"}
+    )
+    assert refused.status_code == 200
+    seat.refresh_from_db()
+    assert seat.attended is None and not MemberCertification.objects.exists()
+
+    _roster_post(
+        client, session, **{f"outcome_{enrollment.pk}": "passed", f"guest_{seat.pk}": "attended"}
+    )
+    seat.refresh_from_db()
+    assert (seat.attended, seat.marked_by) == (True, session.instructor)
+    assert list(MemberCertification.objects.values_list("member", flat=True)) == [host.pk]
+    page = client.get(reverse("training:roster", args=[session.pk])).content.decode()
+    row = re.search(rf'<tr data-guest-seat="{seat.pk}">.*?</tr>', page, re.S).group(0)
+    assert '<option value="attended" selected>' in row
+
+    # Marked again (the page sends the host's pass as a hidden field): the guest was absent.
+    _roster_post(
+        client, session, **{f"outcome_{enrollment.pk}": "passed", f"guest_{seat.pk}": "absent"}
+    )
+    seat.refresh_from_db()
+    assert seat.attended is False
+    assert not LedgerEntry.objects.filter(kind="no_show_fee").exists()  # none for a guest
+
+
+def test_a_guest_whose_seat_was_given_up_is_not_on_the_roster(waiver, host):
+    session = _class(capacity=3)
+    enrollment = services.enrollment_create(member=host, session=session)
+    seat = _bring(enrollment)
+    guests.guest_seat_cancel(seat=seat, actor=host.user)
+    assert list(selectors.session_guest_seats(session)) == []
