@@ -9,7 +9,7 @@ Seeds a throwaway database (PostgreSQL `toolgate_webbench`, SQLite
 machines open 08:00-20:00 in 30-minute slots, --members members with ten certifications each, and
 bookings in six 2-hour blocks a day: first only this week and next (at the full year's density),
 then history up to --bookings over 52 weeks. At both sizes it times, with Django's test client
-(in-process, `DEBUG=0`, every middleware), creating a booking (htmx POST answered with the week,
+(in-process, `DEBUG=0`, every middleware), creating a booking (htmx POST answered with the booked cells,
 and the plain form POST answered with a 302), one machine's week grid (htmx), the machine page,
 the machine's booking page, the member dashboard and the member's iCal feed, in --rounds rounds
 of --samples requests each; the median round counts. It prints p50/p95 and the queries of one

@@ -6,10 +6,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from bookings.models import Booking, Wait
@@ -234,6 +236,14 @@ class Cell:
     booking: Booking | None = None
     # Taken, and this member is on its waitlist.
     waiting: bool = False
+    # The strings the grid's template prints, set by `week_grid` once per cell (`_dressed`):
+    # template filters (`|date`, `|urlencode`, `{% url %}`) per cell were most of the page's time.
+    css: str = ""
+    iso: str = ""  # the start as ISO 8601 with its offset: the repeated hour's two 01:00s differ
+    moment: str = ""  # "Tue 8 Dec 2026, 10:00", for the cell's spoken label
+    title: str = ""  # the booking's span, where the viewer may see whose it is
+    action_url: str = ""  # book it (free), or wait for it (taken), with the start in the query
+    cancellable: bool = False  # the cell where the viewer's confirmed, future booking begins
 
     @property
     def zone_name(self) -> str:
@@ -304,6 +314,8 @@ class WeekGrid:
     # The day a narrow screen shows alone (today, or the first day of another week).
     focus: date | None = None
     now: datetime | None = None
+    # "?next=" of the cancel links: back to this week's booking page.
+    cancel_next: str = ""
 
     @property
     def focus_day(self) -> date:
@@ -458,6 +470,16 @@ def week_grid(
                 ],
             )
         )
+    focus = focus if focus and monday <= focus <= monday + timedelta(days=6) else None
+    _dressed(
+        days,
+        machine=machine,
+        focus_day=focus or monday,
+        now=now,
+        show_names=show_names,
+        may_book=may_book,
+    )
+    page_url = reverse("bookings:machine_calendar", args=[machine.slug])
     return WeekGrid(
         machine=machine,
         monday=monday,
@@ -466,9 +488,70 @@ def week_grid(
         clock_changes=[
             change for day in days if (change := clock_change(day.date, zone)) is not None
         ],
-        focus=focus if focus and monday <= focus <= monday + timedelta(days=6) else None,
+        focus=focus,
         now=now,
+        cancel_next=f"?next={quote(page_url, safe='/')}%3Fweek%3D{monday.isoformat()}",
     )
+
+
+def _dressed(
+    days: list[Day],
+    *,
+    machine: Machine,
+    focus_day: date,
+    now: datetime,
+    show_names: bool,
+    may_book: bool,
+) -> None:
+    """Set each cell's strings: its class, start, spoken moment, title and link.
+
+    The booking and waitlist addresses are reversed once per grid and each booking's texts made
+    once, however many cells it covers.
+    """
+    book_url = reverse("bookings:booking_new", args=[machine.slug]) + "?start="
+    wait_url = reverse("bookings:wait_new", args=[machine.slug]) + "?start="
+    said: dict[int, tuple[str, str, str]] = {}  # booking pk: moment, span, wait query
+    for day in days:
+        other_day = " other-day" if day.date != focus_day else ""
+        for cell in day.cells:
+            cell.css = f"slot {cell.status}{other_day}"
+            cell.iso = cell.start.isoformat()
+            booking = cell.booking
+            if booking is None:
+                if cell.status in ("free", "locked"):
+                    cell.moment = formats.format_moment(cell.start)
+                if cell.status == "free":
+                    cell.action_url = book_url + quote(cell.iso, safe="/")
+                continue
+            if booking.pk not in said:
+                said[booking.pk] = (
+                    formats.format_moment(booking.start),
+                    formats.format_span(booking.start, booking.end),
+                    # Its instants as stored (UTC): the waitlist form reads them back.
+                    f"{quote(booking.start.isoformat(), safe='/')}"
+                    f"&end={quote(booking.end.isoformat(), safe='/')}",
+                )
+            cell.moment, span, wait_query = said[booking.pk]
+            if cell.status == "mine" or show_names:
+                cell.title = span
+                cell.cancellable = (
+                    cell.starts_booking
+                    and booking.state == BookingState.CONFIRMED
+                    and booking.start > now
+                )
+            elif may_book and booking.start > now:
+                cell.action_url = wait_url + wait_query
+
+
+def grid_cells_between(grid: WeekGrid, *, start: datetime, end: datetime) -> list[Cell]:
+    """The grid's cells that overlap [start, end): what one booking and its buffer change."""
+    s, e = start.timestamp(), end.timestamp()
+    return [
+        cell
+        for day in grid.days
+        for cell in day.cells
+        if cell.start.timestamp() < e and s < cell.end.timestamp()
+    ]
 
 
 def _judged(

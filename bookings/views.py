@@ -10,9 +10,11 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import BadRequest
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import reswap
 
 from bookings import feeds, selectors, services
 from bookings.errors import BookingRejected, FeedTokenInvalid
@@ -106,6 +108,42 @@ def _render_area(request, machine, monday, status=200, **extra):
         _area_context(request, machine, monday, focus=extra.pop("focus", None), **extra),
         status=status,
     )
+
+
+def _render_booked(request, machine: Machine, member: Member, booking: Booking, *, notice: str):
+    """A member's own booking, by htmx: the notice and the cells it changed, not the week.
+
+    What one booking changes on its member's grid is the cells it and its buffer cover: their
+    standing and the other cells stay as they were (a refusal, a series, a booking for several
+    machines and staff's grid, with names and the waitlist, are drawn again whole).
+    """
+    start = timezone.localtime(booking.start)
+    try:
+        focus = date.fromisoformat(request.POST.get("focus", ""))
+    except ValueError:
+        focus = start.date()
+    grid = selectors.week_grid(
+        machine=machine,
+        monday=week_start(start.date()),
+        member=member,
+        # The rules just let this member book here: their standing opens the machine to them.
+        may_book=True,
+        focus=focus,
+    )
+    # Without the request: the menus' context processors would read roles for a page not drawn.
+    response = HttpResponse(
+        render_to_string(
+            "bookings/_booking_made.html",
+            {
+                "grid": grid,
+                "cells": selectors.grid_cells_between(
+                    grid, start=booking.start, end=booking.blocked_until
+                ),
+                "notice": notice,
+            },
+        )
+    )
+    return reswap(response, "none")
 
 
 @login_required
@@ -220,6 +258,8 @@ def booking_new(request, slug: str):
                     f"Booked {machine.name}, {formats.format_moment(booking.start)}"
                     f" to {formats.format_time(booking.end)}."
                 )
+                if request.htmx and not for_staff:
+                    return _render_booked(request, machine, member, booking, notice=notice)
                 if request.htmx:
                     focus = timezone.localtime(start).date()
                     return _render_area(request, machine, monday, notice=notice, focus=focus)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, tzinfo
 
 from django.contrib.auth.models import AnonymousUser, Permission
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
@@ -149,7 +150,7 @@ def machine_event_spans(
     start, end = utc(start), utc(end)
     spans = []
     # Asked in the space's zone: django-scheduler expands the rule in the zone of its arguments.
-    for occurrence in event.get_occurrences(
+    for occurrence in _series_near(event, start - _OCCURRENCE_MARGIN, zone).get_occurrences(
         timezone.localtime(start - _OCCURRENCE_MARGIN, zone),
         timezone.localtime(end + _OCCURRENCE_MARGIN, zone),
         clear_prefetch=False,
@@ -169,6 +170,44 @@ def machine_event_spans(
         if span[0] < end and start < span[1]:
             spans.append(span)
     return spans
+
+
+# Rules whose series may start again a whole number of weeks later with the same occurrences from
+# there on: every day or every week, no count, no interval (django-scheduler's `Rule.params`).
+_WEEK_SHIFTABLE = {"DAILY", "WEEKLY"}
+_SHIFT_BREAKERS = {"count", "interval", "bysetpos", "byyearday", "byweekno", "bymonthday"}
+
+
+def _series_near(event: Event, before: datetime, zone: tzinfo) -> Event:
+    """`event`, or a copy of it whose series starts whole weeks later, up to a week before `before`.
+
+    django-scheduler's rrule walks from the series' first occurrence to the span asked for: ~340
+    steps a year after opening hours were set, growing every day. Started near the span it walks
+    a week's worth. Chosen over caching each machine-week's expansion: nothing to invalidate when
+    hours, maintenance or a moved occurrence change, and the same answer in every process.
+    The copy keeps the event's id and its prefetched occurrences, so moved and cancelled
+    occurrences still replace theirs; a rule that counts or skips (count, interval...) is left
+    as it is, and so is a shift that would change the wall-clock start or the rule's parameters.
+    """
+    rule = event.rule
+    if rule is None or rule.frequency not in _WEEK_SHIFTABLE or event.start >= before:
+        return event
+    if _SHIFT_BREAKERS & set(rule.get_params()):
+        return event
+    wall = timezone.localtime(event.start, zone).replace(tzinfo=None)
+    weeks = (before - event.start) // timedelta(weeks=1) - 1
+    if weeks <= 0:
+        return event
+    shifted_wall = wall + timedelta(weeks=weeks)
+    near = copy.copy(event)
+    near.start = utc(timezone.make_aware(shifted_wall, zone))
+    # django-scheduler reads the wall clock back from the instant: it must be the same time.
+    if timezone.localtime(near.start, zone).replace(tzinfo=None) != shifted_wall:
+        return event
+    near.end = near.start + (event.end - event.start)
+    if near._event_params() != event._event_params():
+        return event
+    return near
 
 
 @in_zone_of("machine")

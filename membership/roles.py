@@ -40,4 +40,17 @@ def sync_roles_after_migrate(**kwargs) -> None:
 
 
 def user_has_role(user, role: str) -> bool:
-    return user.is_authenticated and (user.is_superuser or user.groups.filter(name=role).exists())
+    """Asked once per request for each role (the menu and the page both ask): the answer is kept
+    on `user`, as Django keeps its permissions; `role_forget` drops it when a role changes."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    held: dict[str, bool] = user.__dict__.setdefault("_roles_held", {})
+    if role not in held:
+        held[role] = user.groups.filter(name=role).exists()
+    return held[role]
+
+
+def role_forget(user) -> None:
+    user.__dict__.pop("_roles_held", None)

@@ -93,7 +93,11 @@ PAYMENT, WAIVER, BADGE = "payment", "waiver", "badge"
 def member_machine_blockers(member: Member, *, at: datetime | None = None) -> list[str]:
     """Which membership-level conditions of machine use `member` does not meet: PAYMENT (paid up
     or inside the grace period), WAIVER (the current one signed), BADGE (one enabled)."""
-    membership = Membership.objects.filter(member=member).first()
+    membership = Membership.objects.select_related("plan").filter(member=member).first()
+    if membership is not None:
+        # Read fresh here (inside a booking's transaction, say), and kept on the member: the
+        # plan's locations and the grid's outlook read this one instead of asking again.
+        member.membership = membership
     blockers = []
     if not membership_in_good_standing(membership, at=at or clock.now()):
         blockers.append(PAYMENT)

@@ -45,11 +45,22 @@ def _default_plan() -> Plan | None:
 
 
 def member_get_or_create(*, user: User) -> Member:
-    """The member profile of `user`, created with a pending membership on the default plan."""
+    """The member profile of `user`, created with a pending membership on the default plan.
+
+    Almost always a read: a plain get, with no transaction, so a page that only reads never
+    takes SQLite's write lock (`transaction_mode` IMMEDIATE takes it at every BEGIN). The member
+    is kept on `user` (the one-to-one's cache), so one request reads it once however many
+    callers ask, and what the member's relations cache (the membership) is shared with them.
+    """
+    try:
+        return user.member
+    except Member.DoesNotExist:
+        pass
     with transaction.atomic():
         member, created = Member.objects.get_or_create(user=user)
         if created and (plan := _default_plan()) is not None:
             Membership.objects.create(member=member, plan=plan)
+    user.member = member
     return member
 
 
@@ -415,6 +426,7 @@ def role_set(
         if user.groups.filter(pk=group.pk).exists() == held:
             return False
         (user.groups.add if held else user.groups.remove)(group)
+        roles.role_forget(user)
         setup_change_record(
             subject_type="role",
             subject=user,

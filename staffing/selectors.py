@@ -5,10 +5,10 @@ location")."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar, cast
 
-from django.db.models import F, Model, Q, QuerySet
+from django.db.models import Exists, F, Model, OuterRef, Q, QuerySet
 
 from locations.models import Location
 from staffing.models import LocationRole, Role
@@ -24,6 +24,9 @@ class Scope:
     everywhere: bool
     location_ids: frozenset[int]
     default_id: int | None
+    # Every location's id, when the scope was read with them (`role_scope`): then
+    # `covers_every_location` needs no query.
+    all_ids: frozenset[int] | None = field(default=None, compare=False)
 
     def includes(self, location_id: int | None) -> bool:
         if self.everywhere:
@@ -34,7 +37,11 @@ class Scope:
 
     def covers_every_location(self) -> bool:
         """Every location there is: the head office, or any staff of a one-location space."""
-        return self.everywhere or not Location.objects.exclude(pk__in=self.location_ids).exists()
+        if self.everywhere:
+            return True
+        if self.all_ids is not None:
+            return self.all_ids <= self.location_ids
+        return not Location.objects.exclude(pk__in=self.location_ids).exists()
 
     def union(self, other: Scope) -> Scope:
         if self.everywhere or other.everywhere:
@@ -68,12 +75,35 @@ def role_scope(user: Any, role: Role = Role.STAFF) -> Scope:
         return NOWHERE
     cache: dict[Role, Scope] = user.__dict__.setdefault("_role_scopes", {})
     if role not in cache:
-        if user.is_superuser:
-            cache[role] = EVERYWHERE
-        else:
-            held = LocationRole.objects.filter(user=user).values_list("role", "location_id")
-            cache[role] = _scope(list(held), role, _default_location_id())
+        cache[role] = EVERYWHERE if user.is_superuser else _scope_read(user, role)
     return cache[role]
+
+
+def _scope_read(user: Any, role: Role) -> Scope:
+    """`_scope` of what `user` holds, in one query: every location (the default first), each
+    with whether `user` holds `role` there, holds it chain-wide, or holds any role at all."""
+    roles = LocationRole.objects.filter(user=user)
+    rows = list(
+        Location.objects.order_by(F("archived_at").asc(nulls_first=True), "pk")
+        .annotate(
+            here=Exists(roles.filter(role=role, location=OuterRef("pk"))),
+            chain_wide=Exists(roles.filter(role=role, location__isnull=True)),
+            any_role=Exists(roles),
+        )
+        .values_list("pk", "here", "chain_wide", "any_role")
+    )
+    if not rows:
+        return _scope([], role, None)
+    _, _, chain_wide, any_role = rows[0]
+    held: list[tuple[str, int | None]] = [(role, pk) for pk, here, _, _ in rows if here]
+    if chain_wide:
+        held.append((role, None))
+    elif any_role and not held:
+        held.append(("", None))  # some other role: not none at all, and not this one anywhere
+    scope = _scope(held, role, rows[0][0])
+    if scope.everywhere:
+        return scope
+    return replace(scope, all_ids=frozenset(pk for pk, _, _, _ in rows))
 
 
 def teaching_scopes(users: Iterable[Any]) -> dict[int, Scope]:

@@ -84,6 +84,38 @@ def test_book_by_htmx_and_see_it_on_the_grid(maker_client, laser):
     assert Booking.objects.get().end == at(1, 11)
 
 
+def test_a_booking_by_htmx_answers_with_the_notice_and_only_its_cells(maker_client, laser):
+    """Out of band: the notice, the panel emptied, and the cells the booking and its buffer
+    cover, each aimed at its own cell of the grid; nothing else of the week is sent."""
+    laser.buffer_minutes = 30
+    laser.save()
+    response = maker_client.post(
+        reverse("bookings:booking_new", args=[laser.slug]),
+        {
+            "start": at(1, 10).isoformat(),
+            "minutes": 60,
+            "form_token": uuid.uuid4(),
+            "focus": at(1, 0).date().isoformat(),
+        },
+        headers={"HX-Request": "true"},
+    )
+    body = response.content.decode()
+    assert response.status_code == 200 and response["HX-Reswap"] == "none"
+    assert 'hx-swap-oob="innerHTML:#booking-notices"' in body and "Booked Laser cutter" in body
+    assert 'hx-swap-oob="innerHTML:#booking-panel"' in body
+    cells = re.findall(
+        r'<td class="([^"]+)" data-status="(\w+)" data-start="([^"]+)" hx-swap-oob="outerHTML:#booking-area td\[data-start=\'([^\']+)\'\]"',
+        body,
+    )
+    assert [(css, status, start) for css, status, start, _ in cells] == [
+        ("slot mine", "mine", at(1, 10).isoformat()),
+        ("slot mine", "mine", at(1, 10, 30).isoformat()),
+        ("slot buffer", "buffer", at(1, 11).isoformat()),
+    ]
+    assert all(start == aimed for _, _, start, aimed in cells)
+    assert body.count("<td") == 3 and "Cancel booking" in body  # the cell where it starts
+
+
 def test_a_refused_booking_says_why_and_writes_nothing(maker_client, laser):
     """The refusal sentence is shown in the page; nothing is written."""
     response = maker_client.post(

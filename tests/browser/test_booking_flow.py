@@ -61,3 +61,36 @@ def test_the_machine_page_loads_its_calendar_in_place_and_books_from_it(page, lo
     assert page.url.endswith(f"/machines/{machine.slug}/")  # never left the machine page
     assert page.locator("header.topbar").count() == 1  # the grid, not a page inside the page
     assert Booking.objects.get().member == member
+
+
+@pytest.mark.parametrize(
+    "viewport",
+    [{"width": 1280, "height": 800}, {"width": 390, "height": 844}],
+    ids=["desktop", "phone"],
+)
+def test_a_booking_changes_only_its_cells_and_the_notice(page, log_in, viewport):
+    """The answer swaps the notice, closes the panel and replaces the booked cells in place: the
+    grid around them is the same element, where it was (a phone still shows the booked day)."""
+    page.set_viewport_size(viewport)
+    member = ready_member()
+    machine = MachineFactory(name="Laser cutter A", slug="laser-a", required_certification=None)
+    today = timezone.localdate()
+    next_monday = today + timedelta(days=7 - today.weekday())
+    day = next_monday + timedelta(days=2)
+    slot = datetime.combine(day, time(14), tzinfo=timezone.get_current_timezone())
+    log_in(member.user, PASSWORD)
+    page.goto(f"/bookings/machine/{machine.slug}/?day={day.isoformat()}")
+    page.wait_for_function("window.htmx !== undefined")
+    page.evaluate("document.querySelector('table.week-grid').dataset.before = 'yes'")
+
+    page.get_by_label(f"Free: {slot:%a} {slot.day} {slot:%b %Y}, 14:00").click()
+    page.get_by_role("combobox", name="Length").select_option("60")
+    page.get_by_role("button", name="Book", exact=True).click()
+
+    page.get_by_text("Booked Laser cutter A").wait_for()
+    mine = page.locator('td[data-status="mine"]')
+    assert mine.count() == 2 and mine.first.is_visible()
+    assert page.locator("table.week-grid[data-before='yes']").count() == 1  # not re-drawn
+    assert page.locator("#booking-panel > *").count() == 0  # the form closed
+    assert page.get_by_role("link", name="Cancel booking").is_visible()
+    assert Booking.objects.get().start == slot

@@ -99,3 +99,19 @@ def test_the_menu_offers_webhooks_to_the_head_office_only(client, chain):
     for user, shown in ((staff(at=chain), False), (staff(at=None), True)):
         client.force_login(user)
         assert (webhooks in client.get(reverse("dashboard")).content.decode()) is shown
+
+
+@pytest.mark.parametrize("at", ["menlo-park", None], ids=["one location", "head office"])
+def test_the_menus_head_office_check_asks_one_query(rf, chain, at, django_assert_num_queries):
+    """Where the person holds the role, every location and the default one: one statement, and
+    the check that every location is covered is answered from it (it ran on every staff page)."""
+    from membership.context_processors import navigation
+
+    user = staff(at=Location.objects.get(slug=at) if at else None)
+    request = rf.get("/")
+    request.user = user
+    user.has_perm("webhooks.manage_endpoints")  # Django's permission cache, read apart
+    roles.user_has_role(user, roles.INSTRUCTOR)
+    with django_assert_num_queries(1):
+        links = navigation(request)["nav_staff"]
+    assert any(link.label == "Webhooks" for _, group in links for link in group) is (at is None)
