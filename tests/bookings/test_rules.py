@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import translation
 
 from bookings import rules
 from bookings.rules import BookingFacts, MachineRules, Refusal
@@ -261,6 +262,33 @@ def test_booking_rules(request_facts, machine, expected):
 
 
 @pytest.mark.parametrize(
+    ("language", "sentence"),
+    [
+        ("en", "Laser cutter is already booked at that time."),
+        ("ko", "그 시간에는 Laser cutter 장비가 이미 예약되어 있습니다."),
+    ],
+)
+def test_a_refusal_reads_in_the_active_language(language, sentence):
+    """A refusal made while Korean is active is a Korean sentence with the machine filled in;
+    its reason code stays the same in every language."""
+    no_buffer = MachineRules(name="Laser cutter", buffer_minutes=0)
+    with translation.override(language):
+        refused = rules.check_overlap(T, T + H, [(T, T + H)], no_buffer)
+    assert refused is not None
+    assert (refused.code, refused.message) == ("overlap", sentence)
+
+
+def test_a_refusal_with_a_state_reads_wholly_in_korean():
+    """The words filled into a sentence (a booking's state) are translated with it."""
+    with translation.override("ko"):
+        refused = rules.check_in_refusal(
+            state="cancelled", start=T, end=T + H, now=NOW, opens_minutes=15
+        )
+    assert refused is not None
+    assert refused.message == "이 예약은 취소 상태라 더 이상 변경할 수 없습니다."
+
+
+@pytest.mark.parametrize(
     ("request_facts", "machine", "sentence"),
     [
         (facts(T, T + 15 * M), LASER, "Bookings on Laser cutter last at least 30 minutes."),
@@ -466,7 +494,7 @@ def test_class_hold_rules(may_teach, cancelled, now, sentence):
 def test_every_refusal_has_a_sentence():
     """Every reason code comes with a sentence a member understands."""
     for reason in Refusal:
-        assert reason.sentence.endswith(".") or reason.sentence.endswith("}")
+        assert reason.sentence.endswith(".") or reason.sentence.endswith(")s")
         assert reason.value == reason.value.lower()
 
 
