@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gate_agent.i18n import LANGUAGES, SOURCE_LANGUAGE, translations
 from gate_agent.protocol.fields import DEVICE_ID_RE
 
 MIN_SECRET_CHARS = 16
@@ -122,6 +123,8 @@ class AgentConfig:
     display: DisplayConfig = field(default_factory=DisplayConfig)
     # The gate's time zone (IANA name) for the times it shows; None: the Pi's own zone.
     timezone: str | None = None
+    # The language of the lines it shows (gate_agent.i18n.LANGUAGES).
+    language: str = SOURCE_LANGUAGE
 
 
 class _Section:
@@ -236,6 +239,7 @@ def parse_config(data: dict[str, Any], *, base: Path = Path()) -> AgentConfig:
         power=_power(_Section(top.get("power", dict, {}), "power")),
         display=_display(_Section(top.get("display", dict, {}), "display")),
         timezone=_timezone(top),
+        language=_language(top),
     )
     top.finish()
     if config.power.source == "relay" and config.relay.backend not in SMART_RELAYS:
@@ -254,6 +258,16 @@ def _timezone(top: _Section) -> str | None:
             ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
             raise ConfigError(f"timezone {name!r} is not a known IANA zone") from None
+    return name
+
+
+def _language(top: _Section) -> str:
+    """One the package has a catalogue for, so a typo stops the agent at start-up, not later."""
+    name = top.choice("language", LANGUAGES, SOURCE_LANGUAGE)
+    try:
+        translations(name)
+    except OSError:
+        raise ConfigError(f"language {name!r}: its catalogue is not installed") from None
     return name
 
 
