@@ -97,6 +97,9 @@ class DisplayConfig:
     backend: str = "log"
     i2c_port: int = 1
     i2c_address: int = 0x3C
+    # A TrueType font for the OLED; None: luma's built-in one, which has Latin letters only.
+    font: Path | None = None
+    font_size: int = 12
 
 
 @dataclass(frozen=True)
@@ -237,11 +240,18 @@ def parse_config(data: dict[str, Any], *, base: Path = Path()) -> AgentConfig:
         reader=_reader(_Section(top.get("reader", dict, {}), "reader")),
         indicator=_indicator(_Section(top.get("indicator", dict, {}), "indicator")),
         power=_power(_Section(top.get("power", dict, {}), "power")),
-        display=_display(_Section(top.get("display", dict, {}), "display")),
+        display=_display(_Section(top.get("display", dict, {}), "display"), base),
         timezone=_timezone(top),
         language=_language(top),
     )
     top.finish()
+    oled = config.display.backend == "ssd1306"
+    if config.language != SOURCE_LANGUAGE and oled and config.display.font is None:
+        raise ConfigError(
+            f"[display] font is required for language {config.language!r} on the ssd1306 "
+            "(its built-in font has Latin letters only), e.g. "
+            "/usr/share/fonts/truetype/nanum/NanumGothic.ttf (Debian's fonts-nanum)"
+        )
     if config.power.source == "relay" and config.relay.backend not in SMART_RELAYS:
         raise ConfigError(
             '[power] source = "relay" needs a metering relay (backend shelly or tasmota)'
@@ -395,13 +405,18 @@ def _power(s: _Section) -> PowerConfig:
     return power
 
 
-def _display(s: _Section) -> DisplayConfig:
+def _display(s: _Section, base: Path) -> DisplayConfig:
+    font = s.path("font")
     display = DisplayConfig(
         backend=s.choice("backend", DISPLAY_BACKENDS, "log"),
         i2c_port=s.integer("i2c_port", 1, 0, 22),
         i2c_address=s.integer("i2c_address", 0x3C, 0x3C, 0x3D),
+        font=None if font is None else base / font,
+        font_size=s.integer("font_size", 12, 6, 32),
     )
     s.finish()
+    if display.font is not None and not display.font.is_file():
+        raise ConfigError(f"[display] font: no such file {display.font}")
     return display
 
 

@@ -3,6 +3,11 @@
 The catalogues ship inside the package (`gate_agent/locale/<language>/LC_MESSAGES/gate_agent.mo`,
 built from the `.po` beside it by `msgfmt`); the agent's config names the language and start-up
 refuses one without a catalogue. English is the source text and needs none.
+
+After changing a line the gate shows, from `gate_agent/`:
+    xgettext -L Python -k_ -kN_ --from-code=UTF-8 -o locale/gate_agent.pot i18n.py screen.py
+    msgmerge -U locale/ko/LC_MESSAGES/gate_agent.po locale/gate_agent.pot   # then translate
+    msgfmt --check -o locale/ko/LC_MESSAGES/gate_agent.mo locale/ko/LC_MESSAGES/gate_agent.po
 """
 
 from __future__ import annotations

@@ -91,6 +91,11 @@ def test_a_language_with_a_catalogue_is_taken():
         ({"timezone": "Mars/Olympus"}, "timezone 'Mars/Olympus' is not a known"),
         ({"language": "fr"}, "language must be one of en, ko"),
         ({"language": 1}, "language: expected str"),
+        (
+            {"language": "ko", "display": {"backend": "ssd1306"}},
+            "[display] font is required for language 'ko' on the ssd1306",
+        ),
+        ({"display": {"backend": "ssd1306", "font": "missing.ttf"}}, "[display] font: no such"),
     ],
 )
 def test_mistakes_are_reported_clearly(change, message):
