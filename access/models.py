@@ -247,25 +247,26 @@ class UsageSession(models.Model):
             return gettext("Running")
         return str(
             SESSION_END_SENTENCES.get(
-                self.end_reason, self.end_reason.replace("_", " ").capitalize() or gettext("Ended")
+                self.end_reason,
+                self.end_reason.replace("_", " ").capitalize() or gettext("Ended"),
             )
         )
 
 
 class DeliveryState(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    DELIVERED = "delivered", "Delivered to the broker"
-    ACKNOWLEDGED = "acknowledged", "Acknowledged by the gate"
-    SUPERSEDED = "superseded", "Superseded by a newer allow-list"
-    NOT_DELIVERED = "not_delivered", "Not delivered"
+    QUEUED = "queued", _("Queued")
+    DELIVERED = "delivered", _("Delivered to the broker")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged by the gate")
+    SUPERSEDED = "superseded", _("Superseded by a newer allow-list")
+    NOT_DELIVERED = "not_delivered", _("Not delivered")
 
 
 PENDING_STATES = (DeliveryState.QUEUED, DeliveryState.DELIVERED)
 
 
 class GateMessageKind(models.TextChoices):
-    COMMAND = "command", "Command"
-    ALLOWLIST = "allowlist", "Allow-list"
+    COMMAND = "command", _("Command")
+    ALLOWLIST = "allowlist", _("Allow-list")
 
 
 class GateMessage(models.Model):
@@ -361,10 +362,10 @@ class EmergencyStop(models.Model):
 
 
 class GateChangeKind(models.TextChoices):
-    DISABLED = "disabled", "Disabled"
-    ENABLED = "enabled", "Enabled"
-    CREDENTIALS_REPLACED = "credentials_replaced", "Credentials replaced"
-    MOVED = "moved", "Moved to another machine"
+    DISABLED = "disabled", _("Disabled")
+    ENABLED = "enabled", _("Enabled")
+    CREDENTIALS_REPLACED = "credentials_replaced", _("Credentials replaced")
+    MOVED = "moved", _("Moved to another machine")
 
 
 class GateChange(StateChange):
