@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -286,6 +287,82 @@ def test_a_refusal_with_a_state_reads_wholly_in_korean():
         )
     assert refused is not None
     assert refused.message == "이 예약은 취소 상태라 더 이상 변경할 수 없습니다."
+
+
+BOOKING = {"start": T, "end": T + H, "now": NOW}
+
+
+@pytest.mark.parametrize(
+    ("refusal", "context", "korean"),
+    [
+        *(
+            (
+                rules.cancel_refusal,
+                {"is_owner": True, "is_staff": False, "state": state, **BOOKING},
+                f"이 예약은 {words} 상태라 더 이상 변경할 수 없습니다.",
+            )
+            for state, words in [
+                ("completed", "완료"),
+                ("cancelled", "취소"),
+                ("late_cancelled", "취소"),
+                ("no_show", "노쇼로 해제"),
+            ]
+        ),
+        (
+            rules.check_in_refusal,
+            {"state": "checked_in", "opens_minutes": 15, **BOOKING},
+            "이 예약은 체크인 상태라 더 이상 변경할 수 없습니다.",
+        ),
+        (
+            rules.class_hold_refusal,
+            {"may_teach": True, "cancelled": True, "end": T + H, "now": NOW},
+            "이 교육은 취소 상태라 더 이상 장비를 잡아 둘 수 없습니다.",
+        ),
+        (
+            rules.class_hold_refusal,
+            {"may_teach": True, "cancelled": False, "end": T, "now": T + H},
+            "이 교육은 종료 상태라 더 이상 장비를 잡아 둘 수 없습니다.",
+        ),
+        (
+            rules.check_machine_state,
+            {"rules": replace(LASER, state="out_of_service")},
+            "Laser cutter 장비는 사용 중지 상태입니다: 사유 없음",
+        ),
+        (
+            rules.accept_refusal,
+            {"is_owner": True, "state": "offered", "offer_until": T, "now": T + H},
+            "이 제안은 더 이상 유효하지 않습니다 (기한이 지남). "
+            "대기자 명단의 다음 회원에게 넘어갈 수 있습니다.",
+        ),
+        (
+            rules.accept_refusal,
+            {"is_owner": True, "state": "waiting", "offer_until": None, "now": NOW},
+            "이 제안은 더 이상 유효하지 않습니다 (아직 제안되지 않음). "
+            "대기자 명단의 다음 회원에게 넘어갈 수 있습니다.",
+        ),
+        *(
+            (
+                rules.leave_refusal,
+                {"is_owner": True, "state": state},
+                f"더 이상 이 대기자 명단에 없습니다 ({words}).",
+            )
+            for state, words in [
+                ("booked", "예약하셨음"),
+                ("declined", "거절함"),
+                ("lapsed", "제안 기한이 지남"),
+                ("left", "명단에서 나가셨음"),
+                ("over", "시간이 지남"),
+            ]
+        ),
+    ],
+)
+def test_the_words_filled_into_a_sentence_are_korean_too(refusal, context, korean):
+    """Every state word a refusal names (booking, class, waitlist, a machine's missing reason)
+    is translated in its own context, so a Korean sentence never carries an English word."""
+    with translation.override("ko"):
+        refused = refusal(**context)
+    assert refused is not None
+    assert refused.message == korean
 
 
 @pytest.mark.parametrize(
