@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from access.models import ALARM_SENTENCES, ALARMS_OUT_OF_SERVICE, GateAlarm, GateDevice
 from access.tasks import gate_alarm_email
@@ -39,7 +40,8 @@ def gate_alarm_record(
             machine_set_state(
                 machine=machine,
                 state=MachineState.OUT_OF_SERVICE,
-                reason=f"Gate {device.device_id} alarm: {ALARM_SENTENCES[reason]}",
+                reason=_("Gate %(device)s alarm: %(alarm)s")
+                % {"device": device.device_id, "alarm": ALARM_SENTENCES[reason]},
                 actor=None,
             )
             alarm.took_out_of_service = True

@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from access.allowlist import allowlist_empty
 from access.broker import mosquitto_password_hash
@@ -47,12 +48,16 @@ def gate_device_register(
             protocol.gate_topic(device_id, protocol.Topic.REQUEST)
         except protocol.ProtocolError:
             raise AccessError(
-                "A device id uses letters, digits, '-' and '_' only (for example laser-1)."
+                _("A device id uses letters, digits, '-' and '_' only (for example laser-1).")
             ) from None
         if device_id in RESERVED_DEVICE_IDS:
-            raise AccessError(f"{device_id!r} names a staff page; choose another id.")
+            raise AccessError(
+                _("%(device)r names a staff page; choose another id.") % {"device": device_id}
+            )
         if GateDevice.objects.filter(device_id=device_id).exists():
-            raise AccessError(f"A gate called {device_id!r} is already registered.")
+            raise AccessError(
+                _("A gate called %(device)r is already registered.") % {"device": device_id}
+            )
         secret, password = _new_secrets()
         device = GateDevice.objects.create(
             machine=machine,
@@ -71,14 +76,16 @@ def gate_device_disable(
     its offline allow-list emptied first, while the gate still trusts the site's signature."""
     reason = reason.strip()
     if not reason:
-        raise AccessError("Say why the gate is disabled; the reason is kept with it.")
+        raise AccessError(_("Say why the gate is disabled; the reason is kept with it."))
     _staff_at(actor, device, "disable a gate")
     with transaction.atomic():
         submission_claim(token)
         device = _locked(device)
         if not device.enabled:
-            raise AccessError(f"Gate {device.device_id} is already disabled.")
-        _silence(device, reason="gate_disabled", message="This gate was disabled.", actor=actor)
+            raise AccessError(
+                _("Gate %(device)s is already disabled.") % {"device": device.device_id}
+            )
+        _silence(device, reason="gate_disabled", message=_("This gate was disabled."), actor=actor)
         device.enabled = False
         device.disabled_reason = reason
         device.save(update_fields=["enabled", "disabled_reason"])
@@ -95,7 +102,9 @@ def gate_device_enable(*, device: GateDevice, actor, token: uuid.UUID | None = N
         submission_claim(token)
         device = _locked(device)
         if device.enabled:
-            raise AccessError(f"Gate {device.device_id} is already enabled.")
+            raise AccessError(
+                _("Gate %(device)s is already enabled.") % {"device": device.device_id}
+            )
         device.enabled = True
         device.disabled_reason = ""
         device.save(update_fields=["enabled", "disabled_reason"])
@@ -122,7 +131,7 @@ def gate_device_replace_credentials(
             _silence(
                 device,
                 reason="credentials_replaced",
-                message="This gate's credentials were replaced.",
+                message=_("This gate's credentials were replaced."),
                 actor=actor,
             )
         secret, password = _new_secrets()
@@ -155,10 +164,14 @@ def gate_device_move(
         device = _locked(device)
         left = device.machine
         if machine.pk == left.pk:
-            raise AccessError(f"Gate {device.device_id} is already on {machine}.")
+            raise AccessError(
+                _("Gate %(device)s is already on %(machine)s.")
+                % {"device": device.device_id, "machine": machine}
+            )
         if device.relay_on:
             raise AccessError(
-                f"Gate {device.device_id} reports its relay on: move it once {left} is off."
+                _("Gate %(device)s reports its relay on: move it once %(machine)s is off.")
+                % {"device": device.device_id, "machine": left}
             )
         device.machine = machine
         device.save(update_fields=["machine"])

@@ -1,6 +1,7 @@
 """Forms of the gate pages."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from access.models import AccessSource
 from access.selectors import AccessLogFilter
@@ -13,15 +14,17 @@ def _machines_in_use():
 
 
 class DeviceRegisterForm(OnceForm):
-    machine = forms.ModelChoiceField(queryset=_machines_in_use())
+    machine = forms.ModelChoiceField(queryset=_machines_in_use(), label=_("Machine"))
     device_id = forms.SlugField(
-        max_length=64, label="Device id", help_text="Letters, digits, '-' and '_', e.g. laser-1."
+        max_length=64,
+        label=_("Device id"),
+        help_text=_("Letters, digits, '-' and '_', e.g. laser-1."),
     )
 
 
 class AccessCheckForm(forms.Form):
-    machine = forms.ModelChoiceField(queryset=Machine.objects.all())
-    badge_uid = forms.CharField(max_length=64, label="Badge UID")
+    machine = forms.ModelChoiceField(queryset=Machine.objects.all(), label=_("Machine"))
+    badge_uid = forms.CharField(max_length=64, label=_("Badge UID"))
 
 
 class GateForm(OnceForm):
@@ -37,7 +40,7 @@ class GateForm(OnceForm):
 class GateDisableForm(GateForm):
     id_prefix = "disable"
     reason = forms.CharField(
-        max_length=500, label="Why", help_text="Kept with the gate, e.g. 'Pi stolen'."
+        max_length=500, label=_("Why"), help_text=_("Kept with the gate, e.g. 'Pi stolen'.")
     )
 
 
@@ -47,13 +50,13 @@ class GateEnableForm(GateForm):
 
 class GateCredentialsForm(GateForm):
     id_prefix = "credentials"
-    reason = forms.CharField(max_length=500, required=False, label="Why (optional)")
+    reason = forms.CharField(max_length=500, required=False, label=_("Why (optional)"))
 
 
 class GateMoveForm(GateForm):
     id_prefix = "move"
-    machine = forms.ModelChoiceField(queryset=_machines_in_use(), label="New machine")
-    reason = forms.CharField(max_length=500, required=False, label="Why (optional)")
+    machine = forms.ModelChoiceField(queryset=_machines_in_use(), label=_("New machine"))
+    reason = forms.CharField(max_length=500, required=False, label=_("Why (optional)"))
 
 
 class AccessLogFilterForm(forms.Form):
@@ -61,28 +64,41 @@ class AccessLogFilterForm(forms.Form):
 
     OUTCOMES = {"allowed": True, "refused": False}
 
-    machine = forms.ModelChoiceField(queryset=Machine.objects.all(), required=False)
-    member = forms.CharField(max_length=200, required=False, help_text="Name, email or badge UID.")
+    machine = forms.ModelChoiceField(
+        queryset=Machine.objects.all(), required=False, label=_("Machine")
+    )
+    member = forms.CharField(
+        max_length=200,
+        required=False,
+        label=_("Member"),
+        help_text=_("Name, email or badge UID."),
+    )
     since = forms.DateField(
-        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+        required=False, label=_("From"), widget=forms.DateInput(attrs={"type": "date"})
     )
     until = forms.DateField(
-        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+        required=False, label=_("To"), widget=forms.DateInput(attrs={"type": "date"})
     )
     outcome = forms.ChoiceField(
         required=False,
-        choices=[("", "Allowed and refused"), ("allowed", "Allowed"), ("refused", "Refused")],
+        label=_("Outcome"),
+        choices=[
+            ("", _("Allowed and refused")),
+            ("allowed", _("Allowed")),
+            ("refused", _("Refused")),
+        ],
     )
     source = forms.ChoiceField(
         required=False,
-        choices=[("", "Scans and checks (no allow-list builds)"), *AccessSource.choices],
+        label=_("Source"),
+        choices=[("", _("Scans and checks (no allow-list builds)")), *AccessSource.choices],
     )
 
     def clean(self):
         cleaned = super().clean()
         since, until = cleaned.get("since"), cleaned.get("until")
         if since and until and since > until:
-            raise forms.ValidationError("The start date is after the end date.")
+            raise forms.ValidationError(_("The start date is after the end date."))
         return cleaned
 
     def log_filter(self) -> AccessLogFilter:

@@ -13,6 +13,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from access.errors import AccessError
 from access.models import EmergencyStop, GateDevice, GateMessage
@@ -130,7 +131,8 @@ def gate_extend_booking(*, booking: Booking) -> list[GateMessage]:
         devices=booking.machine.gate_devices.filter(enabled=True),
         action=protocol.ACTION_EXTEND,
         reason="booking_extended",
-        message=f"Your booking now ends at {timezone.localtime(booking.end, zone_of(booking)):%H:%M}.",
+        message=_("Your booking now ends at %(time)s.")
+        % {"time": f"{timezone.localtime(booking.end, zone_of(booking)):%H:%M}"},
         only_badges=_recent_badges(booking.member),
         grant_end=booking.end,
     )
@@ -151,7 +153,7 @@ def gate_emergency_stop(*, machine: Machine, actor: User) -> list[GateMessage]:
         messages = gate_switch_off(
             machine=machine,
             reason="emergency_stop",
-            message=f"Emergency stop by {actor}",
+            message=_("Emergency stop by %(actor)s") % {"actor": actor},
             actor=actor,
         )
         allowlists_refresh([machine])
@@ -162,7 +164,7 @@ def gate_emergency_clear(*, machine: Machine, actor: User, reason: str) -> Emerg
     """Staff release an emergency-stopped machine, saying why; scans are decided again."""
     reason = reason.strip()
     if not reason:
-        raise AccessError("Say why the emergency stop is cleared; the reason is kept.")
+        raise AccessError(_("Say why the emergency stop is cleared; the reason is kept."))
     require_at_location(user=actor, obj=machine, what="clear an emergency stop")
     with transaction.atomic():
         stop = (
@@ -171,7 +173,7 @@ def gate_emergency_clear(*, machine: Machine, actor: User, reason: str) -> Emerg
             .first()
         )
         if stop is None:
-            raise AccessError(f"{machine} is not emergency-stopped.")
+            raise AccessError(_("%(machine)s is not emergency-stopped.") % {"machine": machine})
         stop.cleared_at, stop.cleared_by, stop.clear_reason = timezone.now(), actor, reason
         stop.save(update_fields=["cleared_at", "cleared_by", "clear_reason"])
         allowlists_refresh([machine])
@@ -197,7 +199,8 @@ class SiteGates:
             gate_switch_off(
                 machine=machine,
                 reason="badge_disabled",
-                message=f"Badge {badge.uid} was disabled: {badge.disabled_reason}",
+                message=_("Badge %(badge)s was disabled: %(reason)s")
+                % {"badge": badge.uid, "reason": badge.disabled_reason},
                 only_badges=[badge.uid],
             )
         allowlists_refresh({*machines, *machines_listing(badge.member)})
@@ -206,7 +209,7 @@ class SiteGates:
         gate_switch_off_member(
             member=booking.member,
             reason="booking_cancelled",
-            message="Your booking was cancelled.",
+            message=_("Your booking was cancelled."),
             machines=[booking.machine],
         )
         allowlists_refresh([booking.machine])
@@ -215,7 +218,7 @@ class SiteGates:
         gate_switch_off_member(
             member=booking.member,
             reason="booking_finished",
-            message="You ended your booking. Thank you!",
+            message=_("You ended your booking. Thank you!"),
             machines=[booking.machine],
         )
         allowlists_refresh([booking.machine])

@@ -6,8 +6,11 @@ from datetime import timedelta
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from access.policy import Reason
+from access.sentences import reason_sentence
 from core.models import StateChange
 
 
@@ -39,7 +42,10 @@ class GateDevice(models.Model):
     class Meta:
         ordering = ["machine__name", "device_id"]
         permissions = [
-            ("manage_gates", "Can register gate devices, see the live gate page and stop machines"),
+            (
+                "manage_gates",
+                _("Can register gate devices, see the live gate page and stop machines"),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -54,18 +60,20 @@ class GateDevice(models.Model):
 
 
 OFFLINE_REASON_SENTENCES = {
-    "offline_allowlist": "Allowed by the gate's offline allow-list while the site was unreachable.",
-    "offline_not_listed": "Refused offline: the badge had no window on the gate's allow-list.",
-    "offline_allowlist_stale": "Refused offline: the gate's allow-list was too old to trust.",
-    "offline_no_allowlist": "Refused offline: the gate had no allow-list.",
+    "offline_allowlist": _(
+        "Allowed by the gate's offline allow-list while the site was unreachable."
+    ),
+    "offline_not_listed": _("Refused offline: the badge had no window on the gate's allow-list."),
+    "offline_allowlist_stale": _("Refused offline: the gate's allow-list was too old to trust."),
+    "offline_no_allowlist": _("Refused offline: the gate had no allow-list."),
 }
 
 
 class AccessSource(models.TextChoices):
-    GATE = "gate", "Badge scan at the gate"
-    WEB = "web", "Staff web check"
-    ALLOWLIST = "allowlist", "Offline allow-list"
-    OFFLINE = "offline", "Decided offline by the gate"
+    GATE = "gate", _("Badge scan at the gate")
+    WEB = "web", _("Staff web check")
+    ALLOWLIST = "allowlist", _("Offline allow-list")
+    OFFLINE = "offline", _("Decided offline by the gate")
 
 
 class AccessEvent(models.Model):
@@ -115,41 +123,45 @@ class AccessEvent(models.Model):
     @property
     def reason_sentence(self) -> str:
         try:
-            return Reason(self.reason).sentence
+            return reason_sentence(Reason(self.reason))
         except ValueError:  # a reason only an offline gate gives
-            return OFFLINE_REASON_SENTENCES.get(
-                self.reason, self.reason.replace("_", " ").capitalize()
+            return str(
+                OFFLINE_REASON_SENTENCES.get(
+                    self.reason, self.reason.replace("_", " ").capitalize()
+                )
             )
 
 
 SESSION_END_SENTENCES = {
-    "grant_expired": "The booking ended.",
-    "handover": "Another member took over the machine (gates before the outbox).",
-    "message_rejected": "The gate refused a message it could not trust.",
-    "agent_error": "The gate stopped on an error.",
-    "agent_restart": "The gate restarted.",
-    "agent_stopped": "The gate was shut down.",
-    "emergency_stop": "Emergency stop by staff.",
-    "booking_cancelled": "The booking was cancelled.",
-    "access_lost": "Access was lost (membership, waiver or certification).",
-    "badge_disabled": "The badge was disabled.",
-    "certification_revoked": "The certification was revoked.",
-    "out_of_service": "The machine was taken out of service.",
-    "gate_disabled": "Staff disabled the gate.",
-    "credentials_replaced": "Staff replaced the gate's credentials.",
-    "idle_timeout": "The machine stood idle too long and was switched off.",
-    "relay_failed": "The relay did not switch on; the gate switched it off again.",
+    "grant_expired": _("The booking ended."),
+    "handover": _("Another member took over the machine (gates before the outbox)."),
+    "message_rejected": _("The gate refused a message it could not trust."),
+    "agent_error": _("The gate stopped on an error."),
+    "agent_restart": _("The gate restarted."),
+    "agent_stopped": _("The gate was shut down."),
+    "emergency_stop": _("Emergency stop by staff."),
+    "booking_cancelled": _("The booking was cancelled."),
+    "access_lost": _("Access was lost (membership, waiver or certification)."),
+    "badge_disabled": _("The badge was disabled."),
+    "certification_revoked": _("The certification was revoked."),
+    "out_of_service": _("The machine was taken out of service."),
+    "gate_disabled": _("Staff disabled the gate."),
+    "credentials_replaced": _("Staff replaced the gate's credentials."),
+    "idle_timeout": _("The machine stood idle too long and was switched off."),
+    "relay_failed": _("The relay did not switch on; the gate switched it off again."),
 }
 
 
 # Alarms a gate raises (gate_agent/switch.py), each with what staff read.
 ALARM_SENTENCES = {
-    "current_while_off": "Current is flowing while the gate has the relay off: a welded "
-    "contactor or a bypass. The machine cannot be switched off by the gate.",
-    "relay_stuck_on": "The relay reports on after the gate switched it off.",
-    "relay_not_on": "The relay did not switch on when the gate told it to.",
-    "relay_unreachable": "The gate could not reach its relay (smart plug offline?).",
-    "meter_failed": "The gate gets no power reading from its meter.",
+    "current_while_off": _(
+        "Current is flowing while the gate has the relay off: a welded "
+        "contactor or a bypass. The machine cannot be switched off by the gate."
+    ),
+    "relay_stuck_on": _("The relay reports on after the gate switched it off."),
+    "relay_not_on": _("The relay did not switch on when the gate told it to."),
+    "relay_unreachable": _("The gate could not reach its relay (smart plug offline?)."),
+    "meter_failed": _("The gate gets no power reading from its meter."),
 }
 # These mean the gate cannot cut the power: the machine goes out of service at once.
 ALARMS_OUT_OF_SERVICE = frozenset({"current_while_off", "relay_stuck_on"})
@@ -179,7 +191,7 @@ class GateAlarm(models.Model):
 
     @property
     def sentence(self) -> str:
-        return ALARM_SENTENCES.get(self.reason, self.reason.replace("_", " ").capitalize())
+        return str(ALARM_SENTENCES.get(self.reason, self.reason.replace("_", " ").capitalize()))
 
 
 class UsageSession(models.Model):
@@ -236,26 +248,29 @@ class UsageSession(models.Model):
     @property
     def end_sentence(self) -> str:
         if self.ended_at is None:
-            return "Running"
-        return SESSION_END_SENTENCES.get(
-            self.end_reason, self.end_reason.replace("_", " ").capitalize() or "Ended"
+            return gettext("Running")
+        return str(
+            SESSION_END_SENTENCES.get(
+                self.end_reason,
+                self.end_reason.replace("_", " ").capitalize() or gettext("Ended"),
+            )
         )
 
 
 class DeliveryState(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    DELIVERED = "delivered", "Delivered to the broker"
-    ACKNOWLEDGED = "acknowledged", "Acknowledged by the gate"
-    SUPERSEDED = "superseded", "Superseded by a newer allow-list"
-    NOT_DELIVERED = "not_delivered", "Not delivered"
+    QUEUED = "queued", _("Queued")
+    DELIVERED = "delivered", _("Delivered to the broker")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged by the gate")
+    SUPERSEDED = "superseded", _("Superseded by a newer allow-list")
+    NOT_DELIVERED = "not_delivered", _("Not delivered")
 
 
 PENDING_STATES = (DeliveryState.QUEUED, DeliveryState.DELIVERED)
 
 
 class GateMessageKind(models.TextChoices):
-    COMMAND = "command", "Command"
-    ALLOWLIST = "allowlist", "Allow-list"
+    COMMAND = "command", _("Command")
+    ALLOWLIST = "allowlist", _("Allow-list")
 
 
 class GateMessage(models.Model):
@@ -351,10 +366,10 @@ class EmergencyStop(models.Model):
 
 
 class GateChangeKind(models.TextChoices):
-    DISABLED = "disabled", "Disabled"
-    ENABLED = "enabled", "Enabled"
-    CREDENTIALS_REPLACED = "credentials_replaced", "Credentials replaced"
-    MOVED = "moved", "Moved to another machine"
+    DISABLED = "disabled", _("Disabled")
+    ENABLED = "enabled", _("Enabled")
+    CREDENTIALS_REPLACED = "credentials_replaced", _("Credentials replaced")
+    MOVED = "moved", _("Moved to another machine")
 
 
 class GateChange(StateChange):

@@ -39,26 +39,51 @@ class Reason(StrEnum):
         return SENTENCES[self]
 
 
+def gettext_noop(sentence: str) -> str:
+    """Marks a sentence for the translation catalogues (makemessages knows the name) and leaves
+    it as it is: the decision stays pure and English on the wire; `access.sentences` translates
+    it where a person reads it."""
+    return sentence
+
+
 ALLOWING = frozenset({Reason.ALLOWED_BOOKING, Reason.ALLOWED_INSTRUCTOR, Reason.ALLOWED_MAINTAINER})
 
 SENTENCES = {
-    Reason.UNKNOWN_BADGE: "This badge is not registered. Ask the front desk.",
-    Reason.BADGE_DISABLED: "This badge has been disabled. Ask the front desk for a new one.",
-    Reason.MEMBERSHIP_INACTIVE: "Your membership is not active. Pay your membership to use machines.",
-    Reason.PLAN_EXCLUDES_LOCATION: "Your plan does not include this location. Ask the front desk "
-    "about a plan for all locations.",
-    Reason.WAIVER_MISSING: "Sign the current safety waiver on the website first.",
-    Reason.MACHINE_OUT_OF_SERVICE: "This machine is out of service.",
-    Reason.EMERGENCY_STOPPED: "Emergency stop: the machine is locked until staff clear it.",
-    Reason.MACHINE_IN_USE: "Another member's session is running on this machine until it ends.",
-    Reason.NOT_CERTIFIED: "You are not certified on this machine. Take its safety class first.",
-    Reason.CERTIFICATION_EXPIRED: "Your certification for this machine has expired or was revoked.",
-    Reason.LOCAL_CHECKOUT_MISSING: "This machine needs a check-out by this location's staff, "
-    "on top of your certification. Ask the staff here.",
-    Reason.NO_BOOKING_NOW: "You have no booking on this machine right now. Book it online.",
-    Reason.ALLOWED_BOOKING: "Welcome! The machine is on until your booking ends.",
-    Reason.ALLOWED_INSTRUCTOR: "Instructor access: the machine is on (logged).",
-    Reason.ALLOWED_MAINTAINER: "Maintainer access: the machine is on (logged).",
+    Reason.UNKNOWN_BADGE: gettext_noop("This badge is not registered. Ask the front desk."),
+    Reason.BADGE_DISABLED: gettext_noop(
+        "This badge has been disabled. Ask the front desk for a new one."
+    ),
+    Reason.MEMBERSHIP_INACTIVE: gettext_noop(
+        "Your membership is not active. Pay your membership to use machines."
+    ),
+    Reason.PLAN_EXCLUDES_LOCATION: gettext_noop(
+        "Your plan does not include this location. Ask the front desk "
+        "about a plan for all locations."
+    ),
+    Reason.WAIVER_MISSING: gettext_noop("Sign the current safety waiver on the website first."),
+    Reason.MACHINE_OUT_OF_SERVICE: gettext_noop("This machine is out of service."),
+    Reason.EMERGENCY_STOPPED: gettext_noop(
+        "Emergency stop: the machine is locked until staff clear it."
+    ),
+    Reason.MACHINE_IN_USE: gettext_noop(
+        "Another member's session is running on this machine until it ends."
+    ),
+    Reason.NOT_CERTIFIED: gettext_noop(
+        "You are not certified on this machine. Take its safety class first."
+    ),
+    Reason.CERTIFICATION_EXPIRED: gettext_noop(
+        "Your certification for this machine has expired or was revoked."
+    ),
+    Reason.LOCAL_CHECKOUT_MISSING: gettext_noop(
+        "This machine needs a check-out by this location's staff, "
+        "on top of your certification. Ask the staff here."
+    ),
+    Reason.NO_BOOKING_NOW: gettext_noop(
+        "You have no booking on this machine right now. Book it online."
+    ),
+    Reason.ALLOWED_BOOKING: gettext_noop("Welcome! The machine is on until your booking ends."),
+    Reason.ALLOWED_INSTRUCTOR: gettext_noop("Instructor access: the machine is on (logged)."),
+    Reason.ALLOWED_MAINTAINER: gettext_noop("Maintainer access: the machine is on (logged)."),
 }
 
 

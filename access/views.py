@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from access import devices, gates, selectors, services
@@ -73,8 +74,11 @@ def emergency_stop(request, slug: str):
     queued = gates.gate_emergency_stop(machine=machine, actor=request.user)
     messages.warning(
         request,
-        f"Emergency stop queued for {len(queued)} gate(s) of {machine}: it is locked, every scan "
-        "is refused until you clear it. Delivery to each gate shows below.",
+        _(
+            "Emergency stop queued for %(count)s gate(s) of %(machine)s: it is locked, every scan "
+            "is refused until you clear it. Delivery to each gate shows below."
+        )
+        % {"count": len(queued), "machine": machine},
     )
     return redirect("access:live")
 
@@ -92,7 +96,11 @@ def emergency_clear(request, slug: str):
     except AccessError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"Emergency stop of {machine} cleared: scans are decided again.")
+        messages.success(
+            request,
+            _("Emergency stop of %(machine)s cleared: scans are decided again.")
+            % {"machine": machine},
+        )
     return redirect("access:live")
 
 
@@ -231,7 +239,7 @@ def gate_disable(request, device_id: str):
         lambda device, data: devices.gate_device_disable(
             device=device, reason=data["reason"], actor=request.user, token=data["form_token"]
         ),
-        success=f"Gate {device_id} disabled: the site ignores it now.",
+        success=_("Gate %(device)s disabled: the site ignores it now.") % {"device": device_id},
         level=messages.WARNING,
     )
 
@@ -248,8 +256,11 @@ def gate_enable(request, device_id: str):
         lambda device, data: devices.gate_device_enable(
             device=device, actor=request.user, token=data["form_token"]
         ),
-        success=f"Gate {device_id} enabled. Run gate_broker_config and reload Mosquitto "
-        "so the broker accepts its MQTT user again.",
+        success=_(
+            "Gate %(device)s enabled. Run gate_broker_config and reload Mosquitto so the broker "
+            "accepts its MQTT user again."
+        )
+        % {"device": device_id},
     )
 
 
@@ -285,7 +296,10 @@ def gate_move(request, device_id: str):
             actor=request.user,
             token=data["form_token"],
         ),
-        success=lambda moved: f"Gate {moved.device_id} now switches {moved.machine}.",
+        success=lambda moved: (
+            _("Gate %(device)s now switches %(machine)s.")
+            % {"device": moved.device_id, "machine": moved.machine}
+        ),
     )
 
 

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core import signing
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
+from django.utils.translation import gettext as _
 from icalendar import Calendar, Event
 
 from bookings.errors import FeedTokenInvalid
@@ -81,7 +82,7 @@ def member_feed(member: Member) -> bytes:
     """The member's bookings (last 30 days to 60 ahead) and the classes they are enrolled in."""
     now = timezone.now()
     space = getattr(settings, "SPACE_NAME", "Toolgate")
-    calendar = _calendar(f"{space}: my bookings")
+    calendar = _calendar(_("%(space)s: my bookings") % {"space": space})
     bookings = Booking.objects.filter(
         member=member,
         start__gte=now - PAST,
@@ -92,7 +93,7 @@ def member_feed(member: Member) -> bytes:
         calendar.add_component(
             _event(
                 f"booking-{booking.pk}",
-                f"{booking.machine.name} (booked)",
+                _("%(machine)s (booked)") % {"machine": booking.machine.name},
                 booking.start,
                 booking.end,
                 str(booking.machine.area or ""),
@@ -103,7 +104,7 @@ def member_feed(member: Member) -> bytes:
         calendar.add_component(
             _event(
                 f"class-{session.pk}",
-                f"Class: {session.certification.name}",
+                _("Class: %(certification)s") % {"certification": session.certification.name},
                 session.start,
                 session.end,
                 session.place,
@@ -139,13 +140,13 @@ def machine_feed(machine: Machine) -> bytes:
     """Who booked stays private: bookings show as "Booked"; maintenance and classes by name."""
     now = timezone.now()
     zone = zones.zone_of(machine)
-    calendar = _calendar(f"{machine.name} bookings")
+    calendar = _calendar(_("%(machine)s bookings") % {"machine": machine.name})
     bookings = Booking.objects.filter(
         machine=machine, state__in=ACTIVE_STATES, start__gte=now - PAST, start__lt=now + AHEAD
     )
     for booking in bookings:
         calendar.add_component(
-            _event(f"booking-{booking.pk}", "Booked", booking.start, booking.end, where=machine)
+            _event(f"booking-{booking.pk}", _("Booked"), booking.start, booking.end, where=machine)
         )
     facts = machine_calendar_facts(machine, start=now - PAST, end=now + AHEAD)
     for index, (start, end, label) in enumerate(facts.blocks):

@@ -6,6 +6,8 @@ from datetime import datetime
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from core.forms import OnceForm
 from equipment.models import Machine
@@ -27,26 +29,37 @@ class InstantField(forms.DateTimeField):
         return value
 
 
+def repeat_choices() -> list[tuple[int, str]]:
+    """Called when the form is shown, so the labels are in the language of that request."""
+    return [(1, gettext("Just this once"))] + [
+        (n, gettext("Every week, %(count)s times") % {"count": n}) for n in range(2, 9)
+    ]
+
+
 class BookingForm(OnceForm):
     start = InstantField()
-    minutes = forms.TypedChoiceField(coerce=int, label="Length")
+    minutes = forms.TypedChoiceField(coerce=int, label=_("Length"))
     repeat_weeks = forms.TypedChoiceField(
         coerce=int,
         required=False,
         empty_value=1,
-        label="Repeat",
-        choices=[(1, "Just this once")] + [(n, f"Every week, {n} times") for n in range(2, 9)],
-        help_text="Each week is checked by the same rules; weeks that cannot be booked are listed.",
+        label=_("Repeat"),
+        choices=repeat_choices,
+        help_text=_(
+            "Each week is checked by the same rules; weeks that cannot be booked are listed."
+        ),
     )
     also = forms.ModelMultipleChoiceField(
         queryset=Machine.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        label="Book at the same time",
-        help_text="All or none: if one cannot be booked, nothing is.",
+        label=_("Book at the same time"),
+        help_text=_("All or none: if one cannot be booked, nothing is."),
     )
     member_email = forms.EmailField(
-        required=False, label="For member (email)", help_text="Staff: book for this member."
+        required=False,
+        label=_("For member (email)"),
+        help_text=_("Staff: book for this member."),
     )
 
     def __init__(self, *args, machine, for_staff: bool = False, lengths=None, **kwargs) -> None:
@@ -70,20 +83,22 @@ class BookingForm(OnceForm):
 def length_label(minutes: int) -> str:
     hours, rest = divmod(minutes, 60)
     if hours and rest:
-        return f"{hours} h {rest} min"
-    return f"{hours} h" if hours else f"{rest} min"
+        return gettext("%(hours)s h %(minutes)s min") % {"hours": hours, "minutes": rest}
+    if hours:
+        return gettext("%(hours)s h") % {"hours": hours}
+    return gettext("%(minutes)s min") % {"minutes": rest}
 
 
 class CancelForm(OnceForm):
-    reason = forms.CharField(max_length=500, required=False, label="Reason (optional)")
+    reason = forms.CharField(max_length=500, required=False, label=_("Reason (optional)"))
 
 
 class HandOverForm(OnceForm):
-    email = forms.EmailField(label="Member's email")
+    email = forms.EmailField(label=_("Member's email"))
 
 
 class ExtendForm(OnceForm):
-    minutes = forms.IntegerField(min_value=1, max_value=24 * 60, label="Extend by (minutes)")
+    minutes = forms.IntegerField(min_value=1, max_value=24 * 60, label=_("Extend by (minutes)"))
 
 
 class MaintenanceForm(OnceForm):
@@ -93,7 +108,7 @@ class MaintenanceForm(OnceForm):
     repeat_weekly_until = forms.DateTimeField(
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-        help_text="Leave empty for a one-off window.",
+        help_text=_("Leave empty for a one-off window."),
     )
 
 
@@ -101,7 +116,7 @@ class SessionMachinesForm(OnceForm):
     machines = forms.ModelMultipleChoiceField(
         queryset=Machine.objects.none(),
         widget=forms.CheckboxSelectMultiple,
-        label="Machines to hold for this class",
+        label=_("Machines to hold for this class"),
     )
 
     def __init__(self, *args, choices, **kwargs) -> None:

@@ -9,6 +9,7 @@ from django.contrib.postgres.fields import RangeOperators
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from bookings.constraints import PostgresExclusionConstraint, TsTzRange
 from bookings.states import ACTIVE_STATES, OPEN_WAIT_STATES, BookingState, WaitState
@@ -47,7 +48,7 @@ class Booking(models.Model):
     )
     cancel_reason = models.CharField(max_length=500, blank=True)
     released_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the booking was completed or released as no-show."
+        null=True, blank=True, help_text=_("When the booking was completed or released as no-show.")
     )
     extended_count = models.PositiveIntegerField(default=0)
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
@@ -55,7 +56,7 @@ class Booking(models.Model):
     class Meta:
         ordering = ["start", "id"]
         permissions = [
-            ("manage_bookings", "Can see who booked, and book, cancel and check in for members"),
+            ("manage_bookings", _("Can see who booked, and book, cancel and check in for members")),
         ]
         indexes = [
             models.Index(fields=["machine", "start"]),
@@ -76,7 +77,7 @@ class Booking(models.Model):
                     (TsTzRange("start", "blocked_until"), RangeOperators.OVERLAPS),
                 ],
                 condition=Q(state__in=list(ACTIVE_STATES)),
-                violation_error_message="This machine is already booked at that time.",
+                violation_error_message=_("This machine is already booked at that time."),
             ),
         ]
 
@@ -136,7 +137,7 @@ class Wait(models.Model):
                 fields=["member", "machine", "start", "end"],
                 condition=Q(state__in=list(OPEN_WAIT_STATES)),
                 name="wait_once_per_member_and_span",
-                violation_error_message="You are already on the waitlist for that time.",
+                violation_error_message=_("You are already on the waitlist for that time."),
             ),
             models.CheckConstraint(
                 condition=~Q(state=WaitState.OFFERED) | Q(offer_until__isnull=False),

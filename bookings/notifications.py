@@ -10,6 +10,9 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from bookings.models import Booking, Wait
 from core import formats
@@ -19,7 +22,7 @@ from locations import zones
 logger = logging.getLogger(__name__)
 
 
-def _send(booking_id: int, kind: str, subject: str, **extra: str) -> None:
+def _send(booking_id: int, kind: str, subject: StrOrPromise, **extra: str) -> None:
     booking = Booking.objects.select_related("machine", "member__user").get(pk=booking_id)
     context = {
         **extra,
@@ -32,7 +35,7 @@ def _send(booking_id: int, kind: str, subject: str, **extra: str) -> None:
         body = render_to_string(f"bookings/email/{kind}.txt", context)
     prefix = f"[{context['space_name']}] "
     send_mail(
-        prefix + subject.format(machine=booking.machine.name),
+        prefix + str(subject) % {"machine": booking.machine.name},
         body,
         None,
         [booking.member.user.email],
@@ -42,22 +45,22 @@ def _send(booking_id: int, kind: str, subject: str, **extra: str) -> None:
 
 @shared_task(base=EmailTask)
 def send_confirmation(booking_id: int) -> None:
-    _send(booking_id, "confirmation", "Booked: {machine}")
+    _send(booking_id, "confirmation", _("Booked: %(machine)s"))
 
 
 @shared_task(base=EmailTask)
 def send_reminder(booking_id: int) -> None:
-    _send(booking_id, "reminder", "Reminder: your {machine} booking starts soon")
+    _send(booking_id, "reminder", _("Reminder: your %(machine)s booking starts soon"))
 
 
 @shared_task(base=EmailTask)
 def send_cancellation(booking_id: int) -> None:
-    _send(booking_id, "cancellation", "Cancelled: your {machine} booking")
+    _send(booking_id, "cancellation", _("Cancelled: your %(machine)s booking"))
 
 
 @shared_task(base=EmailTask)
 def send_machine_out_of_service(booking_id: int, reason: str) -> None:
-    _send(booking_id, "out_of_service", "{machine} is out of service", reason=reason)
+    _send(booking_id, "out_of_service", _("%(machine)s is out of service"), reason=reason)
 
 
 def _send_about_wait(wait_id: int, kind: str, subject: Callable[[Wait], str], **urls: str) -> None:
@@ -82,8 +85,14 @@ def send_waitlist_offer(wait_id: int) -> None:
     """The freed time, held for this member until the deadline, with the link that books it."""
 
     def subject(wait: Wait) -> str:
-        until = formats.format_time(wait.offer_until) if wait.offer_until else "soon"
-        return f"Free: {wait.machine.name}, held for you until {until}"
+        if wait.offer_until is None:
+            return gettext("Free: %(machine)s, held for you until soon") % {
+                "machine": wait.machine.name
+            }
+        return gettext("Free: %(machine)s, held for you until %(until)s") % {
+            "machine": wait.machine.name,
+            "until": formats.format_time(wait.offer_until),
+        }
 
     offer_url = reverse("bookings:wait_offer", args=[wait_id])
     _send_about_wait(wait_id, "waitlist_offer", subject, offer_url=offer_url)
@@ -95,6 +104,8 @@ def send_waitlist_passed_over(wait_id: int) -> None:
     it, and that they keep their place."""
 
     def subject(wait: Wait) -> str:
-        return f"{wait.machine.name} came free, but not for you yet"
+        return gettext("%(machine)s came free, but not for you yet") % {
+            "machine": wait.machine.name
+        }
 
     _send_about_wait(wait_id, "waitlist_passed_over", subject, dashboard_url=reverse("dashboard"))

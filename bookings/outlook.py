@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from bookings import rules
 from bookings.models import Booking
@@ -115,7 +116,8 @@ def machines_outlook(
         if opened and refused is not None and refused.reason is Refusal.MEMBERSHIP_INACTIVE:
             outlooks[machine.pk] = replace(
                 outlooks[machine.pk],
-                why=f"Your day pass does not open {machine.name}. " + "; ".join(opened) + ".",
+                why=_("Your day pass does not open %(machine)s. %(openings)s.")
+                % {"machine": machine.name, "openings": "; ".join(opened)},
             )
     return outlooks
 
@@ -135,21 +137,27 @@ def _explain(
 def _membership_fix(refused: Refused, *, member: Member, blocker: str, now: datetime) -> Outlook:
     if blocker == membership_selectors.WAIVER:
         return Outlook(
-            refused, "Sign the current safety waiver first.", "Sign it", reverse("waiver_sign")
+            refused,
+            _("Sign the current safety waiver first."),
+            _("Sign it"),
+            reverse("waiver_sign"),
         )
     if blocker == membership_selectors.BADGE:
-        return Outlook(refused, "Pick up your badge at the front desk first.")
+        return Outlook(refused, _("Pick up your badge at the front desk first."))
     membership = getattr(member, "membership", None)
     billing = reverse("membership_billing")
     if membership is None:
-        return Outlook(refused, "You have no membership yet.", "Start one", billing)
+        return Outlook(refused, _("You have no membership yet."), _("Start one"), billing)
     status = membership.get_status_display().lower()
     if membership.current_period_end:
         paid = formats.format_date(membership.current_period_end)
-        why = f"Your membership is {status} (paid through {paid})."
+        why = _("Your membership is %(status)s (paid through %(date)s).") % {
+            "status": status,
+            "date": paid,
+        }
     else:
-        why = f"Your membership is {status}."
-    return Outlook(refused, why, "Pay", billing)
+        why = _("Your membership is %(status)s.") % {"status": status}
+    return Outlook(refused, why, _("Pay"), billing)
 
 
 def _certification_fix(
@@ -167,24 +175,31 @@ def _certification_fix(
     )
     if held is not None and held.state == training_selectors.GrantState.EXPIRED:
         expired = formats.format_date(held.grant.expires_at) if held.grant.expires_at else ""
-        why = f"Your {certification.name} certification expired {expired}: take a refresher."
+        why = _("Your %(certification)s certification expired %(date)s: take a refresher.") % {
+            "certification": certification.name,
+            "date": expired,
+        }
     elif held is not None and held.state == training_selectors.GrantState.REVOKED:
-        why = f"Your {certification.name} certification was revoked: take the class again."
+        why = _("Your %(certification)s certification was revoked: take the class again.") % {
+            "certification": certification.name
+        }
     else:
-        why = f"Needs the {certification.name} certification."
+        why = _("Needs the %(certification)s certification.") % {
+            "certification": certification.name
+        }
     session = training_selectors.sessions_upcoming(at=now, certification=certification).first()
     if session is None:
         return Outlook(
             refused,
-            f"{why} No class is scheduled yet.",
-            "Ask for one",
+            " ".join([why, _("No class is scheduled yet.")]),
+            _("Ask for one"),
             reverse("training:class_list"),
         )
     when = formats.format_moment(session.start)
     return Outlook(
         refused,
-        f"{why} Next class {when}.",
-        "Enrol",
+        " ".join([why, _("Next class %(when)s.") % {"when": when}]),
+        _("Enrol"),
         reverse("training:session_detail", args=[session.pk]),
     )
 
@@ -235,7 +250,7 @@ def booking_lengths(
 
 
 def horizon_label(machine: Machine) -> str:
-    return f"Opens {machine.book_ahead_days} days ahead"
+    return _("Opens %(days)s days ahead") % {"days": machine.book_ahead_days}
 
 
 @dataclass(frozen=True)

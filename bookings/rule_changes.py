@@ -43,7 +43,7 @@ def _why(consequence: rules.Consequence, *, after: RulesAfter, name: str) -> str
         "count": after.daily_bookings_per_member,
         "minutes": after.buffer_minutes,
     }
-    sentences = [breach.sentence.format(**words) for breach in consequence.breaches]
+    sentences = [str(breach.sentence) % words for breach in consequence.breaches]
     text = "; ".join(sentences)
     return text[:1].upper() + text[1:] + "."
 

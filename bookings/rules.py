@@ -1,7 +1,8 @@
 """Every booking rule, as pure checks over plain values: each returns a refusal or None.
 
 No database, no settings, no clock: `bookings.services` gathers the facts, calls these, and acts.
-A refusal carries a reason code (for logs, tests and the gate) and a sentence a member understands.
+A refusal carries a reason code (for logs, tests and the gate) and a sentence a member understands,
+translated into the active language when the refusal is made (the sentences are marked lazily).
 """
 
 from __future__ import annotations
@@ -13,6 +14,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Self
+
+from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from bookings.states import ACTIVE_STATES, OPEN_WAIT_STATES, BookingState, WaitState
 from core.time import add_duration, duration_between, minutes_between, utc, week_start
@@ -30,95 +35,106 @@ class Refusal(enum.Enum):
     """Why a booking action is refused: a code and the sentence shown to the member."""
 
     _value_: str
-    sentence: str
+    sentence: StrOrPromise
 
-    def __new__(cls, code: str, sentence: str) -> Self:
+    def __new__(cls, code: str, sentence: StrOrPromise) -> Self:
         member = object.__new__(cls)
         member._value_ = code
         member.sentence = sentence
         return member
 
-    ENDS_BEFORE_START = ("ends_before_start", "A booking must end after it starts.")
-    TOO_SHORT = ("too_short", "Bookings on {machine} last at least {minutes} minutes.")
-    TOO_LONG = ("too_long", "Bookings on {machine} last at most {minutes} minutes.")
+    ENDS_BEFORE_START = ("ends_before_start", _("A booking must end after it starts."))
+    TOO_SHORT = ("too_short", _("Bookings on %(machine)s last at least %(minutes)s minutes."))
+    TOO_LONG = ("too_long", _("Bookings on %(machine)s last at most %(minutes)s minutes."))
     OFF_GRID = (
         "off_grid",
-        "Bookings on {machine} start and end on its {minutes}-minute grid (for example at :00).",
+        _(
+            "Bookings on %(machine)s start and end on its %(minutes)s-minute grid (for example at :00)."
+        ),
     )
-    IN_PAST = ("in_past", "That time has already passed; choose a time in the future.")
+    IN_PAST = ("in_past", _("That time has already passed; choose a time in the future."))
     TOO_FAR_AHEAD = (
         "too_far_ahead",
-        "Bookings on {machine} open {days} days ahead; choose an earlier day.",
+        _("Bookings on %(machine)s open %(days)s days ahead; choose an earlier day."),
     )
-    OUT_OF_SERVICE = ("out_of_service", "{machine} is out of service: {reason}")
-    RETIRED = ("retired", "{machine} is retired and cannot be booked.")
+    OUT_OF_SERVICE = ("out_of_service", _("%(machine)s is out of service: %(reason)s"))
+    RETIRED = ("retired", _("%(machine)s is retired and cannot be booked."))
     MEMBERSHIP_INACTIVE = (
         "membership_inactive",
-        "Booking machines needs a paid-up membership, the current safety waiver signed and a "
-        "badge.",
+        _(
+            "Booking machines needs a paid-up membership, the current safety waiver signed and a "
+            "badge."
+        ),
     )
     PLAN_EXCLUDES_LOCATION = (
         "plan_excludes_location",
-        "Your plan does not include {location}, where {machine} is. Ask the front desk about a "
-        "plan for all locations.",
+        _(
+            "Your plan does not include %(location)s, where %(machine)s is. Ask the front desk about a "
+            "plan for all locations."
+        ),
     )
     NOT_CERTIFIED = (
         "not_certified",
-        "You need the {certification} certification to book {machine}.",
+        _("You need the %(certification)s certification to book %(machine)s."),
     )
     LOCAL_CHECKOUT_MISSING = (
         "local_checkout_missing",
-        "{machine} also needs the {checkout}, given by the staff at {location}.",
+        _("%(machine)s also needs the %(checkout)s, given by the staff at %(location)s."),
     )
-    CLOSED = ("closed", "{machine} is not open for bookings then; see its opening hours.")
-    BLOCKED = ("blocked", "{machine} is not available then ({what}).")
-    OVERLAP = ("overlap", "{machine} is already booked at that time{buffer}.")
+    CLOSED = ("closed", _("%(machine)s is not open for bookings then; see its opening hours."))
+    BLOCKED = ("blocked", _("%(machine)s is not available then (%(what)s)."))
+    OVERLAP = ("overlap", _("%(machine)s is already booked at that time."))
     WEEKLY_QUOTA = (
         "weekly_quota",
-        "That would take you over {hours} booked hours on {machine} in that week.",
+        _("That would take you over %(hours)s booked hours on %(machine)s in that week."),
     )
     DAILY_QUOTA = (
         "daily_quota",
-        "You already have {count} booking(s) on {machine} that day, the most allowed.",
+        _("You already have %(count)s booking(s) on %(machine)s that day, the most allowed."),
     )
-    NOT_YOURS = ("not_yours", "You can only change your own bookings.")
-    NOT_ACTIVE = ("not_active", "This booking is {state}; it can no longer be changed.")
+    NOT_YOURS = ("not_yours", _("You can only change your own bookings."))
+    NOT_ACTIVE = ("not_active", _("This booking is %(state)s; it can no longer be changed."))
     ALREADY_STARTED = (
         "already_started",
-        "This booking has already started; it can no longer be cancelled.",
+        _("This booking has already started; it can no longer be cancelled."),
     )
     CHECK_IN_NOT_OPEN = (
         "check_in_not_open",
-        "Check-in opens {minutes} minutes before the booking starts.",
+        _("Check-in opens %(minutes)s minutes before the booking starts."),
     )
-    BOOKING_OVER = ("booking_over", "This booking has already ended.")
-    NOT_RUNNING = ("not_running", "Only a booking that is running now can be extended.")
-    NOT_RUNNING_TO_END = ("not_running_to_end", "Only a booking that is running now can be ended.")
+    BOOKING_OVER = ("booking_over", _("This booking has already ended."))
+    NOT_RUNNING = ("not_running", _("Only a booking that is running now can be extended."))
+    NOT_RUNNING_TO_END = (
+        "not_running_to_end",
+        _("Only a booking that is running now can be ended."),
+    )
     HAND_OVER_CLOSED = (
         "hand_over_closed",
-        "Only a confirmed booking that has not started can be handed to another member.",
+        _("Only a confirmed booking that has not started can be handed to another member."),
     )
-    HAND_OVER_SELF = ("hand_over_self", "That member already holds this booking.")
-    NOT_LATER = ("not_later", "The new end must be later than the current end.")
+    HAND_OVER_SELF = ("hand_over_self", _("That member already holds this booking."))
+    NOT_LATER = ("not_later", _("The new end must be later than the current end."))
     NOT_TEACHER = (
         "not_teacher",
-        "Only this class's instructors and training staff can hold machines for it.",
+        _("Only this class's instructors and training staff can hold machines for it."),
     )
     CLASS_CLOSED = (
         "class_closed",
-        "This class is {what}; machines can no longer be held for it.",
+        _("This class is %(what)s; machines can no longer be held for it."),
     )
     HELD = (
         "held",
-        "{machine} is offered to the next member on its waitlist then; if they do not take it "
-        "by {until}, it is free again.",
+        _(
+            "%(machine)s is offered to the next member on its waitlist then; if they do not take it "
+            "by %(until)s, it is free again."
+        ),
     )
-    WAIT_FREE = ("wait_free", "{machine} is free then: book it instead of waiting.")
-    WAIT_YOURS = ("wait_yours", "You have {machine} booked then already.")
-    WAIT_CLOSED = ("wait_closed", "You are no longer on this waitlist ({state}).")
+    WAIT_FREE = ("wait_free", _("%(machine)s is free then: book it instead of waiting."))
+    WAIT_YOURS = ("wait_yours", _("You have %(machine)s booked then already."))
+    WAIT_CLOSED = ("wait_closed", _("You are no longer on this waitlist (%(state)s)."))
     OFFER_CLOSED = (
         "offer_closed",
-        "This offer is no longer open ({state}): the next member on the waitlist may have it.",
+        _("This offer is no longer open (%(state)s): the next member on the waitlist may have it."),
     )
 
 
@@ -133,8 +149,20 @@ class Refused:
         return self.reason._value_
 
 
-def refuse(refusal: Refusal, /, **context: object) -> Refused:
-    return Refused(refusal, refusal.sentence.format(**context))
+# OVERLAP's sentence on a machine that keeps minutes free between bookings: a whole sentence of its
+# own, not a fragment added to the other, so that a translation can order its words.
+OVERLAP_WITH_BUFFER = _(
+    "%(machine)s is already booked at that time (with %(minutes)s minutes kept free between "
+    "bookings)."
+)
+
+
+def refuse(
+    refusal: Refusal, /, *, sentence: StrOrPromise | None = None, **context: object
+) -> Refused:
+    """The refusal, its sentence (or `sentence`, a variant for the same reason) in the active
+    language with `context` filled in."""
+    return Refused(refusal, str(refusal.sentence if sentence is None else sentence) % context)
 
 
 @dataclass(frozen=True)
@@ -232,7 +260,9 @@ def check_machine_state(rules: MachineRules) -> Refused | None:
         return refuse(Refusal.RETIRED, machine=rules.name)
     if rules.state != "in_service":
         return refuse(
-            Refusal.OUT_OF_SERVICE, machine=rules.name, reason=rules.state_reason or "no reason"
+            Refusal.OUT_OF_SERVICE,
+            machine=rules.name,
+            reason=rules.state_reason or gettext("no reason"),
         )
     return None
 
@@ -293,12 +323,14 @@ def check_overlap(
     held_until = add_duration(end, timedelta(minutes=rules.buffer_minutes))
     for other_start, other_held_until in taken:
         if utc(other_start) < held_until and utc(start) < utc(other_held_until):
-            buffer = (
-                f" (with {rules.buffer_minutes} minutes kept free between bookings)"
-                if rules.buffer_minutes
-                else ""
-            )
-            return refuse(Refusal.OVERLAP, machine=rules.name, buffer=buffer)
+            if rules.buffer_minutes:
+                return refuse(
+                    Refusal.OVERLAP,
+                    sentence=OVERLAP_WITH_BUFFER,
+                    machine=rules.name,
+                    minutes=rules.buffer_minutes,
+                )
+            return refuse(Refusal.OVERLAP, machine=rules.name)
     return None
 
 
@@ -513,9 +545,9 @@ def class_hold_refusal(
     if not may_teach:
         return refuse(Refusal.NOT_TEACHER)
     if cancelled:
-        return refuse(Refusal.CLASS_CLOSED, what="cancelled")
+        return refuse(Refusal.CLASS_CLOSED, what=pgettext("class state", "cancelled"))
     if utc(now) >= utc(end):
-        return refuse(Refusal.CLASS_CLOSED, what="over")
+        return refuse(Refusal.CLASS_CLOSED, what=pgettext("class state", "over"))
     return None
 
 
@@ -529,9 +561,9 @@ class Breach(enum.Enum):
 
     _value_: str
     cancels: bool
-    sentence: str
+    sentence: StrOrPromise
 
-    def __new__(cls, code: str, cancels: bool, sentence: str) -> Self:
+    def __new__(cls, code: str, cancels: bool, sentence: StrOrPromise) -> Self:
         member = object.__new__(cls)
         member._value_ = code
         member.cancels = cancels
@@ -541,23 +573,23 @@ class Breach(enum.Enum):
     NOT_CERTIFIED = (
         "not_certified",
         True,
-        "{machine} now needs the {certification} certification",
+        _("%(machine)s now needs the %(certification)s certification"),
     )
-    CLOSED = ("closed", True, "{machine} is no longer open then (its opening hours changed)")
+    CLOSED = ("closed", True, _("%(machine)s is no longer open then (its opening hours changed)"))
     WEEKLY_QUOTA = (
         "weekly_quota",
         False,
-        "over the new weekly limit of booked hours per member ({hours})",
+        _("over the new weekly limit of booked hours per member (%(hours)s)"),
     )
     DAILY_QUOTA = (
         "daily_quota",
         False,
-        "over the new daily limit of bookings per member ({count})",
+        _("over the new daily limit of bookings per member (%(count)s)"),
     )
     BUFFER = (
         "buffer",
         False,
-        "the next booking starts within the new {minutes}-minute buffer after it",
+        _("the next booking starts within the new %(minutes)s-minute buffer after it"),
     )
 
 
@@ -722,12 +754,12 @@ def consequences_digest(consequences: Iterable[Consequence]) -> str:
 
 def _state_words(state: str) -> str:
     words: dict[str, str] = {
-        BookingState.CONFIRMED: "confirmed",
-        BookingState.CHECKED_IN: "checked in",
-        BookingState.COMPLETED: "completed",
-        BookingState.CANCELLED: "cancelled",
-        BookingState.LATE_CANCELLED: "cancelled",
-        BookingState.NO_SHOW: "released as a no-show",
+        BookingState.CONFIRMED: pgettext("booking state", "confirmed"),
+        BookingState.CHECKED_IN: pgettext("booking state", "checked in"),
+        BookingState.COMPLETED: pgettext("booking state", "completed"),
+        BookingState.CANCELLED: pgettext("booking state", "cancelled"),
+        BookingState.LATE_CANCELLED: pgettext("booking state", "cancelled"),
+        BookingState.NO_SHOW: pgettext("booking state", "released as a no-show"),
     }
     return words.get(state, state)
 
@@ -795,7 +827,11 @@ def accept_refusal(
     if not is_owner:
         return refuse(Refusal.NOT_YOURS)
     if state != WaitState.OFFERED or offer_until is None or utc(now) >= utc(offer_until):
-        words = "it lapsed" if state == WaitState.OFFERED else _wait_words(state)
+        words = (
+            pgettext("waitlist state", "it lapsed")
+            if state == WaitState.OFFERED
+            else _wait_words(state)
+        )
         return refuse(Refusal.OFFER_CLOSED, state=words)
     return None
 
@@ -811,11 +847,11 @@ def leave_refusal(*, is_owner: bool, state: str) -> Refused | None:
 
 def _wait_words(state: str) -> str:
     words: dict[str, str] = {
-        WaitState.BOOKED: "you booked it",
-        WaitState.DECLINED: "declined",
-        WaitState.LAPSED: "the offer lapsed",
-        WaitState.LEFT: "you left",
-        WaitState.OVER: "its time has passed",
-        WaitState.WAITING: "not offered yet",
+        WaitState.BOOKED: pgettext("waitlist state", "you booked it"),
+        WaitState.DECLINED: pgettext("waitlist state", "declined"),
+        WaitState.LAPSED: pgettext("waitlist state", "the offer lapsed"),
+        WaitState.LEFT: pgettext("waitlist state", "you left"),
+        WaitState.OVER: pgettext("waitlist state", "its time has passed"),
+        WaitState.WAITING: pgettext("waitlist state", "not offered yet"),
     }
     return words.get(state, state)

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from bookings import notifications, rules, selectors
 from bookings.errors import BookingRejected
@@ -567,7 +568,7 @@ def maintenance_window_create(
                 machine=locked,
                 start=span_start,
                 end=span_end,
-                reason=f"Maintenance: {window.reason}",
+                reason=_("Maintenance: %(reason)s") % {"reason": window.reason},
                 actor=actor,
                 now=now,
             )
@@ -599,7 +600,8 @@ def class_session_reserve_machines(
                 machine=locked,
                 start=session.start,
                 end=session.end,
-                reason=f"Class on this machine: {session.certification.name}",
+                reason=_("Class on this machine: %(certification)s")
+                % {"certification": session.certification.name},
                 actor=actor,
                 now=now,
             )
@@ -682,11 +684,16 @@ def machine_move(
     """
     now = now or clock.now()
     if actor is not None and not actor.has_perm("equipment.manage_machines"):
-        raise EquipmentError("Only staff who manage machines can move them.")
+        raise EquipmentError(_("Only staff who manage machines can move them."))
     if location.archived:
-        raise EquipmentError(f"{location} is archived: machines move to open locations only.")
+        raise EquipmentError(
+            _("%(location)s is archived: machines move to open locations only.")
+            % {"location": location}
+        )
     if area is not None and area.location_id != location.pk:
-        raise EquipmentError(f"{area} is not an area of {location}.")
+        raise EquipmentError(
+            _("%(area)s is not an area of %(location)s.") % {"area": area, "location": location}
+        )
     with transaction.atomic():
         locked = machine_lock(machine)
         if locked.location_id != location.pk:

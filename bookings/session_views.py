@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from bookings import selectors, services
@@ -94,7 +95,7 @@ def session_machines(request, pk: int):
             token=data["form_token"],
         ),
         success=lambda cancelled: _held_notice(list(form.cleaned_data["machines"]), cancelled),
-        invalid="Choose at least one machine to hold.",
+        invalid=_("Choose at least one machine to hold."),
         flash=not request.htmx,
     )
     return _outcome(request, session, outcome, form=form)
@@ -103,16 +104,23 @@ def session_machines(request, pk: int):
 def _held_notice(machines: list[Machine], cancelled: list[Booking]) -> str:
     held = ", ".join(machine.name for machine in machines)
     if not cancelled:
-        return f"Held {held} for this class; no bookings were in the way."
+        return _("Held %(machines)s for this class; no bookings were in the way.") % {
+            "machines": held
+        }
     who = "; ".join(
-        f"{booking.member.display_name} ({booking.machine.name}, "
-        f"{formats.format_moment(booking.start)} to {formats.format_time(booking.end)})"
+        _("%(member)s (%(machine)s, %(start)s to %(end)s)")
+        % {
+            "member": booking.member.display_name,
+            "machine": booking.machine.name,
+            "start": formats.format_moment(booking.start),
+            "end": formats.format_time(booking.end),
+        }
         for booking in cancelled
     )
-    return (
-        f"Held {held} for this class. Cancelled {len(cancelled)} booking(s), and emailed "
-        f"the members why: {who}."
-    )
+    return _(
+        "Held %(machines)s for this class. Cancelled %(count)s booking(s), and emailed the "
+        "members why: %(who)s."
+    ) % {"machines": held, "count": len(cancelled), "who": who}
 
 
 @login_required
@@ -127,8 +135,8 @@ def session_machine_release(request, pk: int, slug: str):
         lambda data: services.class_session_release_machine(
             session=session, machine=machine, actor=request.user, token=data["form_token"]
         ),
-        success=f"{machine.name} is no longer held for this class.",
-        invalid="The form was incomplete; nothing was changed.",
+        success=_("%(machine)s is no longer held for this class.") % {"machine": machine.name},
+        invalid=_("The form was incomplete; nothing was changed."),
         flash=not request.htmx,
     )
     return _outcome(request, session, outcome)
@@ -151,6 +159,6 @@ def session_move(request, pk: int):
             actor=request.user,
             token=data["form_token"],
         ),
-        success="Class moved; everyone enrolled is emailed the new time.",
+        success=_("Class moved; everyone enrolled is emailed the new time."),
     )
     return redirect("training:session_detail", pk=pk)

@@ -4,15 +4,16 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class BookingState(models.TextChoices):
-    CONFIRMED = "confirmed", "Confirmed"
-    CHECKED_IN = "checked_in", "Checked in"
-    COMPLETED = "completed", "Completed"
-    CANCELLED = "cancelled", "Cancelled"
-    LATE_CANCELLED = "late_cancelled", "Cancelled late"
-    NO_SHOW = "no_show", "No-show"
+    CONFIRMED = "confirmed", _("Confirmed")
+    CHECKED_IN = "checked_in", _("Checked in")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
+    LATE_CANCELLED = "late_cancelled", _("Cancelled late")
+    NO_SHOW = "no_show", _("No-show")
 
 
 # States that hold the machine: they take part in the double-booking guard.
@@ -20,13 +21,13 @@ ACTIVE_STATES = (BookingState.CONFIRMED, BookingState.CHECKED_IN)
 
 
 class WaitState(models.TextChoices):
-    WAITING = "waiting", "Waiting"
-    OFFERED = "offered", "Offered"
-    BOOKED = "booked", "Booked"
-    DECLINED = "declined", "Declined"
-    LAPSED = "lapsed", "Offer lapsed"
-    LEFT = "left", "Left the waitlist"
-    OVER = "over", "Time passed"
+    WAITING = "waiting", _("Waiting")
+    OFFERED = "offered", _("Offered")
+    BOOKED = "booked", _("Booked")
+    DECLINED = "declined", _("Declined")
+    LAPSED = "lapsed", _("Offer lapsed")
+    LEFT = "left", _("Left the waitlist")
+    OVER = "over", _("Time passed")
 
 
 # A wait in these states holds its member's place; OFFERED also holds the machine for them.

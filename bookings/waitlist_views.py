@@ -10,6 +10,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from bookings import services, waitlist
@@ -43,7 +44,7 @@ def wait_new(request, slug: str):
         start = parse_instant(request.GET.get("start", ""), zone)
         end = parse_instant(request.GET.get("end", ""), zone)
         if start is None or end is None:
-            raise BadRequest("Choose a booked time on the grid: that link names no time.")
+            raise BadRequest(_("Choose a booked time on the grid: that link names no time."))
         context = {
             "machine": machine,
             "start": start,
@@ -56,7 +57,7 @@ def wait_new(request, slug: str):
         return render(request, template, context)
     form = WaitForm(request.POST)
     if not form.is_valid():
-        raise BadRequest("Choose a booked time on the grid to wait for.")
+        raise BadRequest(_("Choose a booked time on the grid to wait for."))
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]
     try:
         waitlist.wait_join(
@@ -73,8 +74,11 @@ def wait_new(request, slug: str):
     else:
         messages.success(
             request,
-            f"You are on the waitlist for {machine.name}, {formats.format_span(start, end)}. "
-            "If it frees up and you are first, we email you a link to book it.",
+            _(
+                "You are on the waitlist for %(machine)s, %(span)s. If it frees up and you are "
+                "first, we email you a link to book it."
+            )
+            % {"machine": machine.name, "span": formats.format_span(start, end)},
         )
     return redirect(_calendar_url(machine, start))
 
@@ -102,7 +106,9 @@ def wait_leave(request, pk: int):
         except DomainError as rejected:
             messages.error(request, rejected.message)
         else:
-            messages.success(request, f"You left the {wait.machine.name} waitlist.")
+            messages.success(
+                request, _("You left the %(machine)s waitlist.") % {"machine": wait.machine.name}
+            )
     return redirect("bookings:my_bookings")
 
 
@@ -114,12 +120,12 @@ def wait_offer(request, pk: int):
     if request.method == "POST":
         form = OnceForm(request.POST)
         if not form.is_valid():
-            raise BadRequest("The offer form was incomplete; nothing was changed.")
+            raise BadRequest(_("The offer form was incomplete; nothing was changed."))
         token = form.cleaned_data["form_token"]
         try:
             if "decline" in request.POST:
                 waitlist.wait_offer_decline(wait=wait, actor=request.user, token=token)
-                messages.success(request, "Passed on to the next member waiting. Thank you.")
+                messages.success(request, _("Passed on to the next member waiting. Thank you."))
                 return redirect("bookings:my_bookings")
             booking = services.wait_offer_accept(wait=wait, actor=request.user, token=token)
         except DuplicateSubmission:
@@ -129,8 +135,12 @@ def wait_offer(request, pk: int):
             return redirect(reverse("bookings:wait_offer", args=[wait.pk]))
         messages.success(
             request,
-            f"Booked {booking.machine.name}, {formats.format_moment(booking.start)}"
-            f" to {formats.format_time(booking.end)}.",
+            _("Booked %(machine)s, %(start)s to %(end)s.")
+            % {
+                "machine": booking.machine.name,
+                "start": formats.format_moment(booking.start),
+                "end": formats.format_time(booking.end),
+            },
         )
         return redirect("bookings:my_bookings")
     is_open = wait.state == WaitState.OFFERED and wait.offer_until > timezone.now()

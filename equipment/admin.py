@@ -7,6 +7,7 @@ import copy
 from django.contrib import admin
 from django.forms.models import construct_instance
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from equipment import services
 from equipment.forms import BookingRulesChecked
@@ -76,8 +77,11 @@ class MachineAdminForm(BookingRulesChecked):
                 url = reverse("equipment:machine_edit", args=[self.instance.slug])
                 self.add_error(
                     None,
-                    f"This change affects {len(consequences.affected)} booking(s) to come: make "
-                    f"it on the machine's edit page ({url}), which lists them before saving.",
+                    _(
+                        "This change affects %(count)s booking(s) to come: make it on the "
+                        "machine's edit page (%(url)s), which lists them before saving."
+                    )
+                    % {"count": len(consequences.affected), "url": url},
                 )
         return data
 

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext as _
 
 from equipment.errors import EquipmentError
 from equipment.rules import WeeklyHours
@@ -70,8 +71,11 @@ class ChangeNeedsConfirmation(EquipmentError):
 
     def __init__(self, consequences: Consequences) -> None:
         super().__init__(
-            f"This change affects {len(consequences.affected)} booking(s) to come "
-            f"({len(consequences.cancelled)} to cancel): confirm it to save."
+            _(
+                "This change affects %(count)s booking(s) to come (%(cancelled)s to cancel): "
+                "confirm it to save."
+            )
+            % {"count": len(consequences.affected), "cancelled": len(consequences.cancelled)}
         )
         self.consequences = consequences
 

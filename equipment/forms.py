@@ -9,6 +9,7 @@ from operator import or_
 from django import forms
 from django.db.models import Q
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
 
 from core.forms import OnceForm
 from equipment import rules
@@ -25,7 +26,7 @@ RESERVED_SLUGS = {"new", "problems"}
 
 class MachineStateForm(OnceForm):
     state = forms.ChoiceField(choices=MachineState.choices)
-    reason = forms.CharField(max_length=500, required=False, label="Reason")
+    reason = forms.CharField(max_length=500, required=False, label=_("Reason"))
 
 
 class ProblemReportForm(OnceForm):
@@ -33,15 +34,17 @@ class ProblemReportForm(OnceForm):
         choices=Severity.choices,
         initial=Severity.MINOR,
         widget=forms.RadioSelect,
-        label="How bad is it?",
-        help_text="Unsafe takes the machine out of service at once, until a maintainer clears it.",
+        label=_("How bad is it?"),
+        help_text=_(
+            "Unsafe takes the machine out of service at once, until a maintainer clears it."
+        ),
         required=False,
     )
     description = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
-        label="What is wrong?",
-        help_text="Staff and the machine's maintainers see this.",
+        label=_("What is wrong?"),
+        help_text=_("Staff and the machine's maintainers see this."),
     )
 
     def clean_severity(self) -> str:
@@ -50,7 +53,7 @@ class ProblemReportForm(OnceForm):
 
 
 class ResolveForm(OnceForm):
-    resolution = forms.CharField(max_length=500, required=False, label="What was done")
+    resolution = forms.CharField(max_length=500, required=False, label=_("What was done"))
 
 
 class BookingRulesChecked(forms.ModelForm):
@@ -74,38 +77,40 @@ class MachineForm(OnceForm, BookingRulesChecked):
     maintainers = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
-        label="Maintainers",
-        help_text="Email addresses, one per line. Maintainers may switch the machine on without "
-        "a booking, change its service state and schedule maintenance.",
+        label=_("Maintainers"),
+        help_text=_(
+            "Email addresses, one per line. Maintainers may switch the machine on without "
+            "a booking, change its service state and schedule maintenance."
+        ),
     )
 
     class Meta:
         model = Machine
         fields = SETTINGS_FIELDS
         labels = {
-            "area": "Where it stands",
-            "required_certification": "Certification needed",
-            "slot_minutes": "Slot size (minutes)",
-            "min_minutes": "Shortest booking (minutes)",
-            "max_minutes": "Longest booking (minutes)",
-            "book_ahead_days": "Bookings open (days ahead)",
-            "weekly_hours_per_member": "Hours per member per week",
-            "daily_bookings_per_member": "Bookings per member per day",
-            "buffer_minutes": "Buffer after each booking (minutes)",
+            "area": _("Where it stands"),
+            "required_certification": _("Certification needed"),
+            "slot_minutes": _("Slot size (minutes)"),
+            "min_minutes": _("Shortest booking (minutes)"),
+            "max_minutes": _("Longest booking (minutes)"),
+            "book_ahead_days": _("Bookings open (days ahead)"),
+            "weekly_hours_per_member": _("Hours per member per week"),
+            "daily_bookings_per_member": _("Bookings per member per day"),
+            "buffer_minutes": _("Buffer after each booking (minutes)"),
         }
         help_texts = {
-            "required_certification": "Members need it to book and to switch the machine on.",
-            "slot_minutes": "Bookings start and end on this grid, counted from midnight.",
+            "required_certification": _("Members need it to book and to switch the machine on."),
+            "slot_minutes": _("Bookings start and end on this grid, counted from midnight."),
         }
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["required_certification"].empty_label = "None: any member in good standing"
+        self.fields["required_certification"].empty_label = _("None: any member in good standing")
         # Areas of the machine's own location (a new machine's is the default one).
         area_field = self.fields["area"]
         area_field.queryset = Area.objects.filter(location_id=self.instance.location_id)
-        area_field.empty_label = "Not set"
+        area_field.empty_label = _("Not set")
         if self.instance.pk and not self.is_bound:
             self.initial["maintainers"] = "\n".join(
                 self.instance.maintainers.order_by("email").values_list("email", flat=True)
@@ -119,7 +124,8 @@ class MachineForm(OnceForm, BookingRulesChecked):
         unknown = emails - {user.email.lower() for user in users}
         if unknown:
             raise forms.ValidationError(
-                f"Nobody has the email address {', '.join(sorted(unknown))}."
+                _("Nobody has the email address %(emails)s.")
+                % {"emails": ", ".join(sorted(unknown))}
             )
         return users
 
@@ -129,11 +135,13 @@ class MachineAddForm(MachineForm):
 
     class Meta(MachineForm.Meta):
         fields = ("name", "slug", "location", *SETTINGS_FIELDS[1:])
-        labels = {**MachineForm.Meta.labels, "slug": "Web address"}
+        labels = {**MachineForm.Meta.labels, "slug": _("Web address")}
         help_texts = {
             **MachineForm.Meta.help_texts,
-            "slug": "The last part of the machine's address, like laser-a. Leave empty to "
-            "derive it from the name. It cannot change later: printed QR labels use it.",
+            "slug": _(
+                "The last part of the machine's address, like laser-a. Leave empty to "
+                "derive it from the name. It cannot change later: printed QR labels use it."
+            ),
         }
 
     def __init__(self, *args, **kwargs) -> None:
@@ -149,7 +157,9 @@ class MachineAddForm(MachineForm):
     def clean_slug(self) -> str:
         slug = self.cleaned_data["slug"] or slugify(self.cleaned_data.get("name", ""))
         if slug in RESERVED_SLUGS:
-            raise forms.ValidationError(f"“{slug}” is used by a page of the site; choose another.")
+            raise forms.ValidationError(
+                _("“%(slug)s” is used by a page of the site; choose another.") % {"slug": slug}
+            )
         return slug
 
 
@@ -158,13 +168,13 @@ class OpeningHoursForm(OnceForm):
         choices=list(enumerate(WEEKDAY_NAMES)),
         coerce=int,
         widget=forms.CheckboxSelectMultiple,
-        label="Days",
+        label=_("Days"),
     )
-    opens = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}), label="Opens")
+    opens = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}), label=_("Opens"))
     closes = forms.TimeField(
         widget=forms.TimeInput(attrs={"type": "time"}),
-        label="Closes",
-        help_text="00:00 closes at midnight.",
+        label=_("Closes"),
+        help_text=_("00:00 closes at midnight."),
     )
 
 

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.models import CalendarEntry, StateChange
 from core.money import CurrencyError, currency_code, minor_step, money_format
@@ -16,9 +17,9 @@ from locations.models import area_field, location_field
 
 
 class MachineState(models.TextChoices):
-    IN_SERVICE = "in_service", "In service"
-    OUT_OF_SERVICE = "out_of_service", "Out of service"
-    RETIRED = "retired", "Retired"
+    IN_SERVICE = "in_service", _("In service")
+    OUT_OF_SERVICE = "out_of_service", _("Out of service")
+    RETIRED = "retired", _("Retired")
 
 
 class Machine(models.Model):
@@ -28,9 +29,13 @@ class Machine(models.Model):
     slug = models.SlugField(unique=True)
     location = location_field(
         related_name="machines",
-        help_text="The location it stands at: its hours, bookings and gate times are in its zone.",
+        help_text=_(
+            "The location it stands at: its hours, bookings and gate times are in its zone."
+        ),
     )
-    area = area_field(related_name="machines", help_text="The room of its location it stands in.")
+    area = area_field(
+        related_name="machines", help_text=_("The room of its location it stands in.")
+    )
     # A plain file field: Pillow (ImageField) is not a dependency; the extension check is enough
     # for a photo only staff upload.
     photo = models.FileField(
@@ -45,7 +50,7 @@ class Machine(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="machines",
-        help_text="Members need this certification to book and to switch the machine on.",
+        help_text=_("Members need this certification to book and to switch the machine on."),
     )
     required_checkout = models.ForeignKey(
         "training.LocalCheckout",
@@ -53,8 +58,10 @@ class Machine(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="machines",
-        help_text="A local sign-off of this machine's location members need as well, on top of "
-        "the chain-wide certification.",
+        help_text=_(
+            "A local sign-off of this machine's location members need as well, on top of "
+            "the chain-wide certification."
+        ),
     )
     state = models.CharField(
         max_length=20, choices=MachineState.choices, default=MachineState.IN_SERVICE
@@ -69,19 +76,21 @@ class Machine(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="machine",
-        help_text="The django-scheduler calendar with this machine's opening hours and maintenance.",
+        help_text=_(
+            "The django-scheduler calendar with this machine's opening hours and maintenance."
+        ),
     )
     class_sessions = models.ManyToManyField(
         "training.ClassSession",
         blank=True,
         related_name="machines",
-        help_text="Class sessions held on this machine; they block bookings.",
+        help_text=_("Class sessions held on this machine; they block bookings."),
     )
     class_series = models.ManyToManyField(
         "training.ClassSeries",
         blank=True,
         related_name="machines",
-        help_text="Recurring classes held on this machine: each of their sessions holds it.",
+        help_text=_("Recurring classes held on this machine: each of their sessions holds it."),
     )
 
     # Booking rules.
@@ -91,22 +100,22 @@ class Machine(models.Model):
     min_minutes = models.PositiveIntegerField(default=30)
     max_minutes = models.PositiveIntegerField(default=240)
     book_ahead_days = models.PositiveIntegerField(
-        default=14, help_text="How many days ahead bookings open."
+        default=14, help_text=_("How many days ahead bookings open.")
     )
     weekly_hours_per_member = models.PositiveIntegerField(
-        default=8, help_text="Booked hours per member per week (Monday to Sunday); 0 = no limit."
+        default=8, help_text=_("Booked hours per member per week (Monday to Sunday); 0 = no limit.")
     )
     daily_bookings_per_member = models.PositiveIntegerField(
-        default=2, help_text="Bookings per member per day; 0 = no limit."
+        default=2, help_text=_("Bookings per member per day; 0 = no limit.")
     )
     buffer_minutes = models.PositiveIntegerField(
-        default=0, help_text="Kept free after each booking (cool-down, cleaning)."
+        default=0, help_text=_("Kept free after each booking (cool-down, cleaning).")
     )
 
     class Meta:
         ordering = ["name"]
         permissions = [
-            ("manage_machines", "Can edit machines and their rules and see problem reports"),
+            ("manage_machines", _("Can edit machines and their rules and see problem reports")),
         ]
         constraints = [
             models.CheckConstraint(
@@ -130,8 +139,8 @@ class MachineEvent(CalendarEntry):
     """An event of the machine's django-scheduler calendar and what it means for bookings."""
 
     class Kind(models.TextChoices):
-        OPENING = "opening", "Opening hours"
-        MAINTENANCE = "maintenance", "Maintenance"
+        OPENING = "opening", _("Opening hours")
+        MAINTENANCE = "maintenance", _("Maintenance")
 
     machine = models.ForeignKey(Machine, on_delete=models.CASCADE, related_name="events")
     event = models.OneToOneField(
@@ -160,9 +169,9 @@ class MachineStateChange(StateChange):
 class Severity(models.TextChoices):
     """How bad a reported problem is; a safety report takes the machine out of service at once."""
 
-    MINOR = "minor", "Minor: it still works"
-    BROKEN = "broken", "Broken: it does not work"
-    SAFETY = "safety", "Unsafe: nobody should use it"
+    MINOR = "minor", _("Minor: it still works")
+    BROKEN = "broken", _("Broken: it does not work")
+    SAFETY = "safety", _("Unsafe: nobody should use it")
 
 
 # Worst first, for lists and counts.
@@ -232,34 +241,36 @@ class MachineRate(models.Model):
 
     machine = models.OneToOneField(Machine, on_delete=models.CASCADE, related_name="rate")
     per_minute_minor = models.PositiveIntegerField(
-        "price per minute", help_text="In minor units (cents; whole won or yen)."
+        _("price per minute"), help_text=_("In minor units (cents; whole won or yen).")
     )
     currency = models.CharField(
         max_length=3,
         default=_space_currency,
-        help_text="In Stripe mode, the currency of the members' plans (one invoice, one currency).",
+        help_text=_(
+            "In Stripe mode, the currency of the members' plans (one invoice, one currency)."
+        ),
     )
     step_minutes = models.PositiveIntegerField(
         "round up to",
         default=1,
         validators=[MinValueValidator(1), MaxValueValidator(24 * 60)],
-        help_text="Charged time is rounded up to a whole number of these minutes.",
+        help_text=_("Charged time is rounded up to a whole number of these minutes."),
     )
     minimum_minor = models.PositiveIntegerField(
         "minimum charge",
         default=0,
-        help_text="The least a session costs once it is charged at all (minor units).",
+        help_text=_("The least a session costs once it is charged at all (minor units)."),
     )
     charge_instructors = models.BooleanField(
-        default=False, help_text="Charge sessions the gate switched on as instructor access."
+        default=False, help_text=_("Charge sessions the gate switched on as instructor access.")
     )
     charge_maintainers = models.BooleanField(
         default=False,
-        help_text="Charge sessions the gate switched on as maintainer access (a staff grant).",
+        help_text=_("Charge sessions the gate switched on as maintainer access (a staff grant)."),
     )
     metered_since = models.DateTimeField(
         default=timezone.now,
-        help_text="Sessions that started from then on are charged; earlier ones never are.",
+        help_text=_("Sessions that started from then on are charged; earlier ones never are."),
     )
 
     class Meta:
@@ -284,7 +295,10 @@ class MachineRate(models.Model):
         for field in ("per_minute_minor", "minimum_minor"):
             if (getattr(self, field) or 0) % step:
                 raise ValidationError(
-                    {field: f"Stripe takes {self.currency.upper()} in multiples of {step}."}
+                    {
+                        field: _("Stripe takes %(currency)s in multiples of %(step)s.")
+                        % {"currency": self.currency.upper(), "step": step}
+                    }
                 )
 
 
@@ -295,7 +309,7 @@ class IncludedHours(models.Model):
         "membership.Plan", on_delete=models.CASCADE, related_name="included_machine_hours"
     )
     machine = models.ForeignKey(Machine, on_delete=models.CASCADE, related_name="included_hours")
-    hours = models.PositiveIntegerField(help_text="Per member, per calendar month (local time).")
+    hours = models.PositiveIntegerField(help_text=_("Per member, per calendar month (local time)."))
 
     class Meta:
         verbose_name_plural = "included hours"

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from core.tasks import EmailTask
 from equipment import selectors
@@ -33,7 +34,11 @@ def send_problem_report(report_id: int) -> None:
         "machine_url": site + report.machine.get_absolute_url(),
         "reports_url": site + reverse("equipment:problem_list"),
     }
-    subject = f"[{space_name}] {report.severity_short} problem: {report.machine}"
+    subject = _("[%(space)s] %(severity)s problem: %(machine)s") % {
+        "space": space_name,
+        "severity": report.severity_short,
+        "machine": report.machine,
+    }
     if report.is_safety:
         subject += " (taken out of service)"
     send_mail(

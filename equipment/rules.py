@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta, tzinfo
 
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
+
 from core.time import wall_clock_instant
 
 Interval = tuple[datetime, datetime]
@@ -30,7 +32,15 @@ BOOKING_RULE_FIELDS = (
     "weekly_hours_per_member",
     "buffer_minutes",
 )
-WEEKDAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+WEEKDAY_NAMES = [
+    pgettext_lazy("weekday", "Monday"),
+    pgettext_lazy("weekday", "Tuesday"),
+    pgettext_lazy("weekday", "Wednesday"),
+    pgettext_lazy("weekday", "Thursday"),
+    pgettext_lazy("weekday", "Friday"),
+    pgettext_lazy("weekday", "Saturday"),
+    pgettext_lazy("weekday", "Sunday"),
+]
 MINUTES_PER_DAY = 24 * 60
 
 
@@ -46,34 +56,43 @@ def booking_rules_problems(
     """Why these booking rules would not work, by field name; empty when they do."""
     problems: dict[str, str] = {}
     if slot_minutes <= 0:
-        return {"slot_minutes": "The slot size must be at least one minute."}
-    for field, minutes, what in (
-        ("min_minutes", min_minutes, "shortest"),
-        ("max_minutes", max_minutes, "longest"),
+        return {"slot_minutes": gettext("The slot size must be at least one minute.")}
+    for field, minutes, sentence in (
+        (
+            "min_minutes",
+            min_minutes,
+            gettext_lazy(
+                "The shortest booking must be a whole number of %(minutes)s-minute slots."
+            ),
+        ),
+        (
+            "max_minutes",
+            max_minutes,
+            gettext_lazy("The longest booking must be a whole number of %(minutes)s-minute slots."),
+        ),
     ):
         # Bookings start and end on the slot grid, so any other length could never be booked.
         if minutes <= 0 or minutes % slot_minutes:
-            problems[field] = (
-                f"The {what} booking must be a whole number of {slot_minutes}-minute slots."
-            )
+            problems[field] = str(sentence) % {"minutes": slot_minutes}
     if "max_minutes" not in problems and min_minutes > max_minutes:
-        problems["max_minutes"] = (
-            f"The longest booking ({max_minutes} min) is shorter than the shortest "
-            f"({min_minutes} min)."
-        )
+        problems["max_minutes"] = gettext(
+            "The longest booking (%(longest)s min) is shorter than the shortest (%(shortest)s min)."
+        ) % {"longest": max_minutes, "shortest": min_minutes}
     if max_minutes > LONGEST_BOOKING.total_seconds() // 60:
-        problems["max_minutes"] = f"A booking can last at most {LONGEST_BOOKING.days} days."
+        problems["max_minutes"] = gettext("A booking can last at most %(days)s days.") % {
+            "days": LONGEST_BOOKING.days
+        }
     if not 1 <= book_ahead_days <= LONGEST_BOOK_AHEAD_DAYS:
-        problems["book_ahead_days"] = (
-            f"Bookings must open between 1 and {LONGEST_BOOK_AHEAD_DAYS} days ahead."
-        )
+        problems["book_ahead_days"] = gettext(
+            "Bookings must open between 1 and %(days)s days ahead."
+        ) % {"days": LONGEST_BOOK_AHEAD_DAYS}
     if weekly_hours_per_member and weekly_hours_per_member * 60 < min_minutes:
-        problems["weekly_hours_per_member"] = (
-            f"{weekly_hours_per_member} h a week is less than the shortest booking "
-            f"({min_minutes} min): nobody could book. Use 0 for no limit."
-        )
+        problems["weekly_hours_per_member"] = gettext(
+            "%(hours)s h a week is less than the shortest booking (%(minutes)s min): nobody "
+            "could book. Use 0 for no limit."
+        ) % {"hours": weekly_hours_per_member, "minutes": min_minutes}
     if buffer_minutes > LONGEST_BUFFER.total_seconds() // 60:
-        problems["buffer_minutes"] = "The buffer after a booking can be at most one day."
+        problems["buffer_minutes"] = gettext("The buffer after a booking can be at most one day.")
     return problems
 
 
@@ -98,17 +117,21 @@ def opening_hours_problem(
     """
     weekdays = sorted(set(weekdays))
     if not weekdays or any(day not in range(7) for day in weekdays):
-        return "Choose at least one weekday."
+        return gettext("Choose at least one weekday.")
     start, end = minutes_of_day(opens, closes)
     if end <= start:
-        return "Closing time must be after opening time (use 00:00 for midnight)."
+        return gettext("Closing time must be after opening time (use 00:00 for midnight).")
     for day, other_opens, other_closes in existing:
         other_start, other_end = minutes_of_day(other_opens, other_closes)
         if day in weekdays and start < other_end and other_start < end:
-            return (
-                f"{WEEKDAY_NAMES[day]} is already open {other_opens:%H:%M} to "
-                f"{closing_label(other_closes)}, which overlaps; remove or change that first."
-            )
+            return gettext(
+                "%(weekday)s is already open %(opens)s to %(closes)s, which overlaps; remove or "
+                "change that first."
+            ) % {
+                "weekday": WEEKDAY_NAMES[day],
+                "opens": f"{other_opens:%H:%M}",
+                "closes": closing_label(other_closes),
+            }
     return None
 
 

@@ -9,6 +9,7 @@ from datetime import datetime, time, timedelta, tzinfo
 from django.contrib.auth.models import AnonymousUser, Permission
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from schedule.models import Event
 
 from core.time import utc, wall_clock_instant
@@ -232,12 +233,23 @@ def machine_calendar_facts(machine: Machine, *, start: datetime, end: datetime) 
             if is_opening:
                 opening.append((span_start, span_end))
             else:
-                label = f"Maintenance: {machine_event.reason}" if machine_event.reason else ""
+                label = (
+                    _("Maintenance: %(reason)s") % {"reason": machine_event.reason}
+                    if machine_event.reason
+                    else ""
+                )
                 blocks.append((span_start, span_end, label or "Maintenance"))
     sessions = machine.class_sessions.filter(
         cancelled_at__isnull=True, start__lt=end, end__gt=start
     ).select_related("certification")
-    blocks.extend((utc(s.start), utc(s.end), f"Class: {s.certification.name}") for s in sessions)
+    blocks.extend(
+        (
+            utc(s.start),
+            utc(s.end),
+            _("Class: %(certification)s") % {"certification": s.certification.name},
+        )
+        for s in sessions
+    )
     return CalendarFacts(
         opening=merge_intervals(opening) if has_opening else None,
         blocks=sorted(blocks),
@@ -261,7 +273,7 @@ class OpeningInterval:
 def opening_weekdays(event: Event) -> list[int]:
     """The weekdays (0 = Monday) an opening-hours event recurs on."""
     assert event.rule is not None, "opening hours always recur (equipment.services._opening_rule)"
-    _, _, codes = event.rule.params.partition("byweekday:")
+    codes = event.rule.params.partition("byweekday:")[2]
     return [WEEKDAY_CODES.index(code) for code in codes.split(",") if code in WEEKDAY_CODES]
 
 
@@ -300,7 +312,7 @@ def opening_week(machine: Machine) -> OpeningWeek:
     intervals = opening_intervals(machine)
     return OpeningWeek(
         [
-            (name, [i for i in intervals if i.weekday == day])
+            (str(name), [i for i in intervals if i.weekday == day])
             for day, name in enumerate(rules.WEEKDAY_NAMES)
         ]
     )

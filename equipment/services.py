@@ -17,6 +17,7 @@ import qrcode
 import qrcode.image.svg
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from schedule.models import Calendar, Event, Rule
 
 from core import clock, events
@@ -61,7 +62,7 @@ def machine_calendar(machine: Machine) -> Calendar:
         return machine.calendar
     calendar: Calendar  # django-scheduler's untyped manager returns Any
     with transaction.atomic():
-        calendar, _ = Calendar.objects.get_or_create(
+        calendar, _created = Calendar.objects.get_or_create(
             slug=f"machine-{machine.slug}", defaults={"name": f"Machine: {machine.name}"}
         )
         Machine.objects.filter(pk=machine.pk).update(calendar=calendar)
@@ -141,17 +142,23 @@ def machine_save(
     """
     now = now or clock.now()
     if actor is not None and not actor.has_perm("equipment.manage_machines", machine):
-        raise EquipmentError("Only staff who manage machines can change them.")
+        raise EquipmentError(_("Only staff who manage machines can change them."))
     problems = rules.booking_rules_problems(
         **{name: getattr(machine, name) for name in rules.BOOKING_RULE_FIELDS}
     )
     if problems:
         raise EquipmentError(" ".join(problems.values()))
     if machine.area is not None and machine.area.location_id != machine.location_id:
-        raise EquipmentError(f"{machine.area} is not an area of {machine.location}.")
+        raise EquipmentError(
+            _("%(area)s is not an area of %(location)s.")
+            % {"area": machine.area, "location": machine.location}
+        )
     checkout = machine.required_checkout
     if checkout is not None and checkout.location_id != machine.location_id:
-        raise EquipmentError(f"{checkout} is given at another location than {machine.location}.")
+        raise EquipmentError(
+            _("%(checkout)s is given at another location than %(location)s.")
+            % {"checkout": checkout, "location": machine.location}
+        )
     maintainer_ids = {user.pk for user in maintainers}
     with transaction.atomic():
         submission_claim(token)
@@ -172,7 +179,9 @@ def machine_save(
             with transaction.atomic():
                 machine.save(update_fields=None if is_new else SETTINGS_FIELDS)
         except IntegrityError:
-            raise EquipmentError(f"Another machine is already called {machine.name}.") from None
+            raise EquipmentError(
+                _("Another machine is already called %(machine)s.") % {"machine": machine.name}
+            ) from None
         machine.maintainers.set(maintainer_ids)
         machine_calendar(machine)
         if not is_new:
@@ -184,7 +193,7 @@ def machine_save(
 
 
 def _rule(frequency: str, params: str, name: str) -> Rule:
-    rule, _ = Rule.objects.get_or_create(
+    rule, _created = Rule.objects.get_or_create(
         frequency=frequency, params=params, defaults={"name": name[:32], "description": name}
     )
     return rule
@@ -291,7 +300,7 @@ def opening_hours_remove(
         )
         weekdays = selectors.opening_weekdays(opening.event) if opening else []
         if opening is None or weekday not in weekdays:
-            raise EquipmentError("Those opening hours were already removed.")
+            raise EquipmentError(_("Those opening hours were already removed."))
         remaining = [
             (i.weekday, i.opens, i.closes)
             for i in selectors.opening_intervals(locked)
@@ -322,9 +331,9 @@ def maintenance_window_add(
     """Block the machine for maintenance once, or every week until `repeat_weekly_until`."""
     reason = reason.strip()
     if end <= start:
-        raise EquipmentError("A maintenance window must end after it starts.")
+        raise EquipmentError(_("A maintenance window must end after it starts."))
     if not reason:
-        raise EquipmentError("Say what the maintenance is for; members see it on the calendar.")
+        raise EquipmentError(_("Say what the maintenance is for; members see it on the calendar."))
     rule = _rule("WEEKLY", "", "Weekly") if repeat_weekly_until else None
     with transaction.atomic():
         event = Event.objects.create(
@@ -379,23 +388,29 @@ def machine_set_state(
     """
     reason = reason.strip()
     if state not in MachineState.values:
-        raise EquipmentError(f"{state!r} is not a machine state.")
+        raise EquipmentError(_("%(state)r is not a machine state.") % {"state": state})
     if actor is not None and not selectors.user_may_service(actor, machine):
-        raise EquipmentError("Only this machine's maintainers and staff can change its state.")
+        raise EquipmentError(_("Only this machine's maintainers and staff can change its state."))
     if state != MachineState.IN_SERVICE and not reason:
-        raise EquipmentError("Say why the machine is out of service; members see the reason.")
+        raise EquipmentError(_("Say why the machine is out of service; members see the reason."))
     with transaction.atomic():
         submission_claim(token)
         locked = Machine.objects.select_for_update().get(pk=machine.pk)
         if locked.state == state:
-            raise EquipmentError(f"{locked.name} is already {locked.get_state_display().lower()}.")
+            raise EquipmentError(
+                _("%(machine)s is already %(state)s.")
+                % {"machine": locked.name, "state": locked.get_state_display().lower()}
+            )
         if (
             state == MachineState.IN_SERVICE
             and selectors.machine_safety_reports_open(locked).exists()
         ):
             raise EquipmentError(
-                f"{locked.name} has an open safety report: close it (saying what was done) "
-                "to put the machine back in service."
+                _(
+                    "%(machine)s has an open safety report: close it (saying what was done) to put "
+                    "the machine back in service."
+                )
+                % {"machine": locked.name}
             )
         change = _change_state(locked=locked, state=state, reason=reason, actor=actor)
     machine.state, machine.state_reason = locked.state, locked.state_reason
@@ -419,9 +434,9 @@ def problem_report_create(
     a maintainer closes it."""
     description = description.strip()
     if not description:
-        raise EquipmentError("Describe the problem so staff can fix it.")
+        raise EquipmentError(_("Describe the problem so staff can fix it."))
     if severity not in Severity.values:
-        raise EquipmentError(f"{severity!r} is not a severity.")
+        raise EquipmentError(_("%(severity)r is not a severity.") % {"severity": severity})
     with transaction.atomic():
         submission_claim(token)
         change = None
@@ -431,7 +446,8 @@ def problem_report_create(
                 change = _change_state(
                     locked=locked,
                     state=MachineState.OUT_OF_SERVICE,
-                    reason=f"Safety report: {_shorten(description, SAFETY_REASON_CHARS)}",
+                    reason=_("Safety report: %(description)s")
+                    % {"description": _shorten(description, SAFETY_REASON_CHARS)},
                     actor=reporter,
                 )
             machine.state, machine.state_reason = locked.state, locked.state_reason
@@ -462,16 +478,16 @@ def problem_report_resolve(
     """Close a report. Closing the last open safety report of a machine a safety report took
     out of service (and nobody changed since) puts it back in service."""
     if not selectors.user_may_service(actor, report.machine):
-        raise EquipmentError("Only this machine's maintainers and staff can close its reports.")
+        raise EquipmentError(_("Only this machine's maintainers and staff can close its reports."))
     resolution = resolution.strip()
     if report.is_safety and not resolution:
-        raise EquipmentError("Say what was done about the safety problem before closing it.")
+        raise EquipmentError(_("Say what was done about the safety problem before closing it."))
     with transaction.atomic():
         submission_claim(token)
         machine = Machine.objects.select_for_update().get(pk=report.machine_id)
         locked = ProblemReport.objects.select_for_update().get(pk=report.pk)
         if locked.resolved_at is not None:
-            raise EquipmentError("This report is already closed.")
+            raise EquipmentError(_("This report is already closed."))
         locked.resolved_at = timezone.now()
         locked.resolved_by = actor
         locked.resolution = resolution
@@ -485,7 +501,9 @@ def problem_report_resolve(
             _change_state(
                 locked=machine,
                 state=MachineState.IN_SERVICE,
-                reason=f"Safety report closed: {resolution}"[:500],
+                reason=(_("Safety report closed: %(resolution)s") % {"resolution": resolution})[
+                    :500
+                ],
                 actor=actor,
             )
     return locked

@@ -13,6 +13,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
@@ -28,7 +30,9 @@ from staffing.shortcuts import staff_object_or_404
 manage_required = permission_required("equipment.manage_machines", raise_exception=True)
 
 
-CONFIRMED = "The bookings listed were dealt with as shown; members of cancelled ones are emailed."
+CONFIRMED = gettext_lazy(
+    "The bookings listed were dealt with as shown; members of cancelled ones are emailed."
+)
 
 
 def _confirm(request) -> str | None:
@@ -63,7 +67,10 @@ def machine_add(request):
     if request.method == "POST":
         machine = _save(request, form)
         if isinstance(machine, Machine):
-            messages.success(request, f"{machine.name} added. Now set its opening hours.")
+            messages.success(
+                request,
+                _("%(machine)s added. Now set its opening hours.") % {"machine": machine.name},
+            )
             return redirect(f"{reverse('equipment:machine_edit', args=[machine.slug])}#hours")
     return render(
         request,
@@ -89,8 +96,8 @@ def machine_edit(request, slug: str):
     if request.method == "POST":
         saved = _save(request, form)
         if isinstance(saved, Machine):
-            confirmed = f" {CONFIRMED}" if _confirm(request) else ""
-            messages.success(request, f"{saved.name} saved.{confirmed}")
+            notice = _("%(machine)s saved.") % {"machine": saved.name}
+            messages.success(request, f"{notice} {CONFIRMED}" if _confirm(request) else notice)
             return redirect(saved)
         consequences = saved
     return render(
@@ -176,8 +183,8 @@ def opening_hours_add(request, slug: str):
             token=data["form_token"],
             confirm=confirm,
         ),
-        invalid="Choose the days and both times.",
-        done="Opening hours added.",
+        invalid=_("Choose the days and both times."),
+        done=_("Opening hours added."),
         change=_adding,
     )
 
@@ -198,8 +205,8 @@ def opening_hours_remove(request, slug: str):
             token=data["form_token"],
             confirm=confirm,
         ),
-        invalid="Choose the hours to remove.",
-        done="Opening hours removed.",
+        invalid=_("Choose the hours to remove."),
+        done=_("Opening hours removed."),
         change=_removing,
     )
 
@@ -209,9 +216,18 @@ DASH = "\N{EN DASH}"
 
 def _adding(machine: Machine, data: dict) -> str:
     """The hours change waiting for a confirmation, as its heading names it."""
-    names = [WEEKDAY_NAMES[day] for day in sorted(data["weekdays"])]
-    days = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
-    return f"Opening {days} {data['opens']:%H:%M}{DASH}{closing_label(data['closes'])}"
+    names = [str(WEEKDAY_NAMES[day]) for day in sorted(data["weekdays"])]
+    days = (
+        _("%(days)s and %(last)s") % {"days": ", ".join(names[:-1]), "last": names[-1]}
+        if len(names) > 1
+        else names[0]
+    )
+    return _("Opening %(days)s %(opens)s%(dash)s%(closes)s") % {
+        "days": days,
+        "opens": f"{data['opens']:%H:%M}",
+        "dash": DASH,
+        "closes": closing_label(data["closes"]),
+    }
 
 
 def _removing(machine: Machine, data: dict) -> str:
@@ -220,4 +236,9 @@ def _removing(machine: Machine, data: dict) -> str:
         for i in selectors.opening_intervals(machine)
         if (i.opening_id, i.weekday) == (data["opening_id"], data["weekday"])
     )
-    return f"Removing {WEEKDAY_NAMES[hours.weekday]} {hours.opens:%H:%M}{DASH}{hours.closes_label}"
+    return _("Removing %(day)s %(opens)s%(dash)s%(closes)s") % {
+        "day": WEEKDAY_NAMES[hours.weekday],
+        "opens": f"{hours.opens:%H:%M}",
+        "dash": DASH,
+        "closes": hours.closes_label,
+    }

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import Case, When
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.views import form_action
@@ -95,8 +96,11 @@ def machine_state(request, slug: str):
             token=data["form_token"],
         ),
         # Read after the change: the service sets the new state on `machine`.
-        success=lambda _change: f"{machine.name} is now {machine.get_state_display().lower()}.",
-        invalid="Choose a state.",
+        success=lambda _change: (
+            _("%(machine)s is now %(state)s.")
+            % {"machine": machine.name, "state": machine.get_state_display().lower()}
+        ),
+        invalid=_("Choose a state."),
     )
     return redirect(machine)
 
@@ -117,11 +121,12 @@ def problem_report(request, slug: str):
             token=data["form_token"],
         ),
         success=lambda report: (
-            f"Thank you: {machine.name} is out of service now, and its maintainers are told."
+            _("Thank you: %(machine)s is out of service now, and its maintainers are told.")
+            % {"machine": machine.name}
             if report.state_change_id
-            else "Thank you: the machine's maintainers are told."
+            else _("Thank you: the machine's maintainers are told.")
         ),
-        invalid="Describe the problem so staff can fix it.",
+        invalid=_("Describe the problem so staff can fix it."),
     )
     return redirect(machine)
 
@@ -156,7 +161,7 @@ def problem_resolve(request, pk: int):
             resolution=data["resolution"],
             token=data["form_token"],
         ),
-        success="Report closed.",
+        success=_("Report closed."),
     )
     if request.POST.get("next") == "list":
         return redirect("equipment:problem_list")

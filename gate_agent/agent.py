@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from gate_agent import __version__
 from gate_agent.badges import InvalidBadgeUID, normalize_badge_uid
 from gate_agent.hardware.simulated import LogIndicator
+from gate_agent.i18n import SOURCE_LANGUAGE, translations
 from gate_agent.interfaces import Clock, Display, Indicator, PowerMeter, Relay, Transport
 from gate_agent.protocol import (
     ACTION_SWITCH_OFF,
@@ -132,6 +133,7 @@ class Agent:
         display: Display | None = None,
         zone: tzinfo | None = None,
         relay_retry_seconds: float = 5.0,
+        language: str = SOURCE_LANGUAGE,
     ) -> None:
         # First, before anything that could fail: the machine starts unpowered. A relay that
         # cannot be reached yet is switched off (and reported) once the event log is open.
@@ -147,7 +149,7 @@ class Agent:
         self._next_sample = clock()
         self._stray = False  # power is flowing through the relay that is off
         self._meter_failed = False
-        self._screen = Screen(display, zone)
+        self._screen = Screen(display, zone, translations(language))
         self.device_id, self._firmware = device_id, firmware
         self._indicator = indicator or LogIndicator()
         self._request_timeout, self._warning_seconds = request_timeout, warning_seconds
@@ -437,7 +439,7 @@ class Agent:
         if not allowed or grant_end is None or grant_end <= now:
             # A refused extension leaves the running grant as it was.
             self._indicator.denied()
-            self._screen.denied(message or reason.replace("_", " "))
+            self._screen.denied(reason, message)
             return
         if session is not None and session.badge_uid == pending.badge_uid:
             session.granted_by, session.offline = pending.nonce, offline
@@ -454,7 +456,7 @@ class Agent:
                 self._screen.at(session.grant_end),
             )
             self._indicator.denied()
-            self._screen.denied("the machine is in use")
+            self._screen.denied("machine_in_use", "the machine is in use")
             return
         new = _Session(new_nonce(), pending.badge_uid, grant_end, pending.nonce, offline=offline)
         if self._usage is not None:
@@ -587,7 +589,7 @@ class Agent:
 
     def _alarm(self, reason: str, sentence: str) -> None:
         log.error("ALARM %s: %s", reason, sentence)
-        self._screen.alarm(sentence)
+        self._screen.alarm(reason, sentence)
         session = self._session
         self._uplink.record(
             EVENT_ALARM,

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gate_agent.i18n import LANGUAGES, SOURCE_LANGUAGE, translations
 from gate_agent.protocol.fields import DEVICE_ID_RE
 
 MIN_SECRET_CHARS = 16
@@ -96,6 +97,9 @@ class DisplayConfig:
     backend: str = "log"
     i2c_port: int = 1
     i2c_address: int = 0x3C
+    # A TrueType font for the OLED; None: luma's built-in one, which has Latin letters only.
+    font: Path | None = None
+    font_size: int = 12
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,8 @@ class AgentConfig:
     display: DisplayConfig = field(default_factory=DisplayConfig)
     # The gate's time zone (IANA name) for the times it shows; None: the Pi's own zone.
     timezone: str | None = None
+    # The language of the lines it shows (gate_agent.i18n.LANGUAGES).
+    language: str = SOURCE_LANGUAGE
 
 
 class _Section:
@@ -234,10 +240,18 @@ def parse_config(data: dict[str, Any], *, base: Path = Path()) -> AgentConfig:
         reader=_reader(_Section(top.get("reader", dict, {}), "reader")),
         indicator=_indicator(_Section(top.get("indicator", dict, {}), "indicator")),
         power=_power(_Section(top.get("power", dict, {}), "power")),
-        display=_display(_Section(top.get("display", dict, {}), "display")),
+        display=_display(_Section(top.get("display", dict, {}), "display"), base),
         timezone=_timezone(top),
+        language=_language(top),
     )
     top.finish()
+    oled = config.display.backend == "ssd1306"
+    if config.language != SOURCE_LANGUAGE and oled and config.display.font is None:
+        raise ConfigError(
+            f"[display] font is required for language {config.language!r} on the ssd1306 "
+            "(its built-in font has Latin letters only), e.g. "
+            "/usr/share/fonts/truetype/nanum/NanumGothic.ttf (Debian's fonts-nanum)"
+        )
     if config.power.source == "relay" and config.relay.backend not in SMART_RELAYS:
         raise ConfigError(
             '[power] source = "relay" needs a metering relay (shelly, tasmota or tasmota_mqtt)'
@@ -254,6 +268,16 @@ def _timezone(top: _Section) -> str | None:
             ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
             raise ConfigError(f"timezone {name!r} is not a known IANA zone") from None
+    return name
+
+
+def _language(top: _Section) -> str:
+    """One the package has a catalogue for, so a typo stops the agent at start-up, not later."""
+    name = top.choice("language", LANGUAGES, SOURCE_LANGUAGE)
+    try:
+        translations(name)
+    except OSError:
+        raise ConfigError(f"language {name!r}: its catalogue is not installed") from None
     return name
 
 
@@ -387,13 +411,18 @@ def _power(s: _Section) -> PowerConfig:
     return power
 
 
-def _display(s: _Section) -> DisplayConfig:
+def _display(s: _Section, base: Path) -> DisplayConfig:
+    font = s.path("font")
     display = DisplayConfig(
         backend=s.choice("backend", DISPLAY_BACKENDS, "log"),
         i2c_port=s.integer("i2c_port", 1, 0, 22),
         i2c_address=s.integer("i2c_address", 0x3C, 0x3C, 0x3D),
+        font=None if font is None else base / font,
+        font_size=s.integer("font_size", 12, 6, 32),
     )
     s.finish()
+    if display.font is not None and not display.font.is_file():
+        raise ConfigError(f"[display] font: no such file {display.font}")
     return display
 
 

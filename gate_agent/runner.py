@@ -127,6 +127,7 @@ class Runner:
             display=display,
             zone=None if config.timezone is None else ZoneInfo(config.timezone),
             relay_retry_seconds=config.relay.retry_seconds,
+            language=config.language,
         )
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect

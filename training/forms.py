@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.forms import OnceForm
 from locations.models import Area, Location
@@ -30,30 +31,30 @@ class FeeCashForm(DiscountForm):
 
 
 class GuestForm(OnceForm):
-    name = forms.CharField(max_length=150, label="Guest's full name")
-    email = forms.EmailField(label="Guest's email")
+    name = forms.CharField(max_length=150, label=_("Guest's full name"))
+    email = forms.EmailField(label=_("Guest's email"))
     signed_name = forms.CharField(
-        max_length=150, label="The guest signs the safety waiver: their full name"
+        max_length=150, label=_("The guest signs the safety waiver: their full name")
     )
 
 
 class ReasonForm(OnceForm):
-    reason = forms.CharField(max_length=500, label="Reason")
+    reason = forms.CharField(max_length=500, label=_("Reason"))
 
 
 class SessionForm(OnceForm):
     certification = forms.ModelChoiceField(queryset=Certification.objects.all())
     instructor = forms.ModelChoiceField(queryset=get_user_model().objects.none())
-    start = forms.DateTimeField(widget=DateTimeLocalInput(), label="Starts")
-    end = forms.DateTimeField(widget=DateTimeLocalInput(), label="Ends")
-    capacity = forms.IntegerField(min_value=1, max_value=200, initial=6, label="Seats")
-    place = forms.CharField(max_length=200, required=False, label="Place")
+    start = forms.DateTimeField(widget=DateTimeLocalInput(), label=_("Starts"))
+    end = forms.DateTimeField(widget=DateTimeLocalInput(), label=_("Ends"))
+    capacity = forms.IntegerField(min_value=1, max_value=200, initial=6, label=_("Seats"))
+    place = forms.CharField(max_length=200, required=False, label=_("Place"))
     # Only in a chain (more than one open location): where the class meets, and its room there.
     location = forms.ModelChoiceField(
-        queryset=Location.objects.open(), required=False, label="Location"
+        queryset=Location.objects.open(), required=False, label=_("Location")
     )
     area = forms.ModelChoiceField(
-        queryset=Area.objects.select_related("location"), required=False, label="Area"
+        queryset=Area.objects.select_related("location"), required=False, label=_("Area")
     )
 
     def __init__(self, *args, **kwargs) -> None:
@@ -66,7 +67,7 @@ class SessionForm(OnceForm):
         )
         if is_chain():
             self.fields["location"].required = True
-            self.fields["location"].help_text = "Times are on this location's clock."
+            self.fields["location"].help_text = _("Times are on this location's clock.")
             self.fields["area"].label_from_instance = lambda a: f"{a.location}: {a.name}"
         else:  # one location: the form as it always was
             del self.fields["location"]
@@ -84,31 +85,37 @@ class SessionForm(OnceForm):
                     data[name] = timezone.make_aware(wall, location.zone)
             area = data.get("area")
             if area is not None and area.location_id != location.pk:
-                self.add_error("area", f"{area.name} is not an area of {location}.")
+                self.add_error(
+                    "area",
+                    _("%(area)s is not an area of %(location)s.")
+                    % {"area": area.name, "location": location},
+                )
         if data.get("start") and data.get("end") and data["end"] <= data["start"]:
-            self.add_error("end", "A class must end after it starts.")
+            self.add_error("end", _("A class must end after it starts."))
         return data
 
 
 class SeriesForm(SessionForm):
-    frequency = forms.ChoiceField(choices=Frequency.CHOICES, label="Repeats")
+    frequency = forms.ChoiceField(choices=Frequency.CHOICES, label=_("Repeats"))
     until = forms.DateField(
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        label="Last date (empty: keeps going)",
+        label=_("Last date (empty: keeps going)"),
     )
 
 
 class MoveForm(OnceForm):
-    start = forms.DateTimeField(widget=DateTimeLocalInput(), label="New start")
-    end = forms.DateTimeField(widget=DateTimeLocalInput(), label="New end")
+    start = forms.DateTimeField(widget=DateTimeLocalInput(), label=_("New start"))
+    end = forms.DateTimeField(widget=DateTimeLocalInput(), label=_("New end"))
 
 
 class SignOffForm(OnceForm):
-    email = forms.EmailField(label="Member's email")
+    email = forms.EmailField(label=_("Member's email"))
     certification = forms.ModelChoiceField(queryset=Certification.objects.none())
     note = forms.CharField(
-        max_length=500, label="Note", help_text="How you checked them, e.g. 'Supervised two cuts'."
+        max_length=500,
+        label=_("Note"),
+        help_text=_("How you checked them, e.g. 'Supervised two cuts'."),
     )
 
     def __init__(self, *args, certifications=None, **kwargs) -> None:
@@ -119,9 +126,9 @@ class SignOffForm(OnceForm):
 
 ROSTER_CHOICES = [
     (Outcome.PENDING, "—"),
-    (Outcome.ABSENT, "Absent"),
-    (Outcome.FAILED, "Attended, not passed"),
-    (Outcome.PASSED, "Passed"),
+    (Outcome.ABSENT, _("Absent")),
+    (Outcome.FAILED, _("Attended, not passed")),
+    (Outcome.PASSED, _("Passed")),
 ]
 
 

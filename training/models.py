@@ -7,10 +7,11 @@ from typing import Self, TypeVar
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from locations.models import area_field, location_field
 
-CLASS_LOCATION_HELP = "Where the class meets; its times are in the location's zone."
+CLASS_LOCATION_HELP = _("Where the class meets; its times are in the location's zone.")
 
 
 def _space_currency() -> str:
@@ -22,18 +23,20 @@ class Certification(models.Model):
     slug = models.SlugField(unique=True)
     description = models.TextField(blank=True)
     validity_months = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Leave empty for a certification that never expires."
+        null=True, blank=True, help_text=_("Leave empty for a certification that never expires.")
     )
     valid_until = models.DateField(
         null=True,
         blank=True,
-        help_text="Every grant ends after this day (a standard's edition, an insurer's year).",
+        help_text=_("Every grant ends after this day (a standard's edition, an insurer's year)."),
     )
     lapses_after_days_unused = models.PositiveIntegerField(
         null=True,
         blank=True,
-        help_text="A grant lapses this many days after its holder last switched on a machine "
-        "that needs it (or after the grant, if never).",
+        help_text=_(
+            "A grant lapses this many days after its holder last switched on a machine "
+            "that needs it (or after the grant, if never)."
+        ),
     )
     prerequisites = models.ManyToManyField(
         "self", symmetrical=False, blank=True, related_name="unlocks"
@@ -42,24 +45,30 @@ class Certification(models.Model):
         settings.AUTH_USER_MODEL,
         blank=True,
         related_name="teachable_certifications",
-        help_text="Who may teach this certification and sign members off.",
+        help_text=_("Who may teach this certification and sign members off."),
     )
     # The class fee (docs/billing.md, "Class fees"), in the currency's minor unit: 0 is free.
     class_fee_minor = models.PositiveIntegerField(
-        "class fee", default=0, help_text="In minor units (cents; whole won or yen). 0: free."
+        _("class fee"), default=0, help_text=_("In minor units (cents; whole won or yen). 0: free.")
     )
     class_fee_currency = models.CharField(max_length=3, default=_space_currency)
     no_show_fee_minor = models.PositiveIntegerField(
         "no-show fee",
         default=0,
-        help_text="Charged on account to a member marked absent (minor units; 0: none).",
+        help_text=_("Charged on account to a member marked absent (minor units; 0: none)."),
     )
 
     class Meta:
         ordering = ["name"]
         permissions = [
-            ("teach", "Can teach classes and sign off the certifications they are instructor of"),
-            ("manage_training", "Can schedule classes, sign off, revoke and see training demand"),
+            (
+                "teach",
+                _("Can teach classes and sign off the certifications they are instructor of"),
+            ),
+            (
+                "manage_training",
+                _("Can schedule classes, sign off, revoke and see training demand"),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -89,7 +98,7 @@ class ClassSeries(models.Model):
     fee_minor = models.PositiveIntegerField(
         null=True,
         blank=True,
-        help_text="Each session's fee if not the certification's (minor units; 0: free).",
+        help_text=_("Each session's fee if not the certification's (minor units; 0: free)."),
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -136,19 +145,19 @@ class ClassSession(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="class_sessions",
-        help_text="The recurring class series this session belongs to, if any.",
+        help_text=_("The recurring class series this session belongs to, if any."),
     )
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=500, blank=True)
     original_start = models.DateTimeField(
         null=True,
         blank=True,
-        help_text="For a session of a series: the start its rule gave it, before any move.",
+        help_text=_("For a session of a series: the start its rule gave it, before any move."),
     )
     fee_minor = models.PositiveIntegerField(
         null=True,
         blank=True,
-        help_text="This session's fee if not the certification's (minor units; 0: free).",
+        help_text=_("This session's fee if not the certification's (minor units; 0: free)."),
     )
 
     objects = ClassSessionQuerySet.as_manager()
@@ -174,26 +183,26 @@ class ClassSession(models.Model):
 
 
 class EnrollmentStatus(models.TextChoices):
-    ENROLLED = "enrolled", "Enrolled"
-    WAITLISTED = "waitlisted", "Waitlisted"
-    CANCELLED = "cancelled", "Cancelled"
+    ENROLLED = "enrolled", _("Enrolled")
+    WAITLISTED = "waitlisted", _("Waitlisted")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class FeeState(models.TextChoices):
-    FREE = "free", "Free"
-    DUE = "due", "Awaiting payment"
-    PAID = "paid", "Paid"
-    REFUNDED = "refunded", "Refunded"
-    KEPT = "kept", "Not refunded"
+    FREE = "free", _("Free")
+    DUE = "due", _("Awaiting payment")
+    PAID = "paid", _("Paid")
+    REFUNDED = "refunded", _("Refunded")
+    KEPT = "kept", _("Not refunded")
 
 
 class Outcome(models.TextChoices):
     """What the instructor recorded on the roster for one attendee."""
 
-    PENDING = "pending", "Not marked yet"
-    ABSENT = "absent", "Absent"
-    FAILED = "failed", "Attended, not passed"
-    PASSED = "passed", "Attended and passed"
+    PENDING = "pending", _("Not marked yet")
+    ABSENT = "absent", _("Absent")
+    FAILED = "failed", _("Attended, not passed")
+    PASSED = "passed", _("Attended and passed")
 
 
 class Enrollment(models.Model):
@@ -206,7 +215,7 @@ class Enrollment(models.Model):
     status = models.CharField(max_length=20, choices=EnrollmentStatus.choices)
     created_at = models.DateTimeField(default=timezone.now)
     promoted_at = models.DateTimeField(
-        null=True, blank=True, help_text="When a freed seat moved this member off the waitlist."
+        null=True, blank=True, help_text=_("When a freed seat moved this member off the waitlist.")
     )
     promotion_notified_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
@@ -223,7 +232,7 @@ class Enrollment(models.Model):
     fee_currency = models.CharField(max_length=3, blank=True)
     fee_state = models.CharField(max_length=20, choices=FeeState.choices, default=FeeState.FREE)
     fee_due_by = models.DateTimeField(
-        null=True, blank=True, help_text="The seat is released if the fee is not paid by then."
+        null=True, blank=True, help_text=_("The seat is released if the fee is not paid by then.")
     )
     checkout_session_id = models.CharField(max_length=255, blank=True)
     # Not a column: set by training.selectors.member_upcoming_enrollments (None: holds a seat).
@@ -255,7 +264,7 @@ class TrainingRequest(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     fulfilled_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the member got a seat in a class or the grant."
+        null=True, blank=True, help_text=_("When the member got a seat in a class or the grant.")
     )
 
     class Meta:

@@ -22,6 +22,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.money import money_format
 from core.tasks import EmailTask, QueuedOnCommit
@@ -56,7 +57,8 @@ def promotion_notify(enrollment_id: int) -> bool:
         ).get(pk=enrollment_id)
         _send(
             "promoted",
-            f"You have a seat: {enrollment.session.certification} class",
+            _("You have a seat: %(certification)s class")
+            % {"certification": enrollment.session.certification},
             enrollment.member.user.email,
             {
                 "enrollment": enrollment,
@@ -85,7 +87,8 @@ def expiry_reminder_notify(grant_id: int) -> bool:
         )
         _send(
             "expiring",
-            f"Your {grant.certification} certification expires soon",
+            _("Your %(certification)s certification expires soon")
+            % {"certification": grant.certification},
             grant.member.user.email,
             {"grant": grant, "url": settings.SITE_URL + reverse("training:class_list")},
             # Valid at every location: dated where the member mostly goes.
@@ -174,9 +177,9 @@ def session_changed_email(enrollment_id: int) -> None:
     session = enrollment.session
     _send(
         "cancelled" if session.is_cancelled else "moved",
-        f"Cancelled: {session.certification} class"
+        _("Cancelled: %(certification)s class") % {"certification": session.certification}
         if session.is_cancelled
-        else f"New time: {session.certification} class",
+        else _("New time: %(certification)s class") % {"certification": session.certification},
         enrollment.member.user.email,
         {
             "session": session,
@@ -196,7 +199,8 @@ def series_kept_email(enrollment_id: int) -> None:
     session = enrollment.session
     _send(
         "series_kept",
-        f"Your {session.certification} class stays as booked",
+        _("Your %(certification)s class stays as booked")
+        % {"certification": session.certification},
         enrollment.member.user.email,
         {
             "session": session,

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from functools import reduce
+
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core import formats
 from membership.models import Member
@@ -23,28 +28,40 @@ def certification_steps(member: Member) -> list[Step]:
         h for h in summary if h.state in (selectors.GrantState.VALID, selectors.GrantState.EXPIRING)
     ]
     held_text = (
-        "You hold " + ", ".join(_held(h) for h in held) + "."
+        _("You hold %(certifications)s.") % {"certifications": ", ".join(_held(h) for h in held)}
         if held
-        else "You hold no certification yet."
+        else _("You hold no certification yet.")
     )
     url = reverse("training:class_list")
     if missing:
-        names = " and ".join(str(c) for c in missing)
+        names = _and(str(c) for c in missing)
         next_class = selectors.sessions_upcoming(at=now, certification=missing[0]).first()
         if next_class is not None:
             free = next_class.seats_free
-            seats = f"{free} seat{'s' if free != 1 else ''} free" if free else "waitlist open"
+            seats = (
+                ngettext("%(count)s seat free", "%(count)s seats free", free) % {"count": free}
+                if free
+                else _("waitlist open")
+            )
             when = formats.format_moment(next_class.start)
-            todo = f"Take {names}: next class {when} ({seats})."
+            todo = _("Take %(names)s: next class %(when)s (%(seats)s).") % {
+                "names": names,
+                "when": when,
+                "seats": seats,
+            }
             url = reverse("training:session_detail", args=[next_class.pk])
         else:
-            todo = f"Take {names}: no class is scheduled yet, ask for one on the classes page."
+            todo = _(
+                "Take %(names)s: no class is scheduled yet, ask for one on the classes page."
+            ) % {"names": names}
         detail = f"{todo} {held_text}" if held else todo
     else:
-        detail = f"{held_text} See the classes page for more machines."
-    title = " and ".join(str(c) for c in foundations)
+        detail = " ".join([held_text, _("See the classes page for more machines.")])
+    title = _("%(certifications)s certified") % {
+        "certifications": _and(str(c) for c in foundations)
+    }
     return [
-        Step("certifications", f"{title} certified", not missing, detail, url),
+        Step("certifications", title, not missing, detail, url),
         *lapsed_steps(summary, now=now),
     ]
 
@@ -64,17 +81,26 @@ def lapsed_steps(summary: list[selectors.HeldCertification], *, now) -> list[Ste
             if session
             else reverse("training:class_list")
         )
-        when = (
-            f"next class {formats.format_moment(session.start)}" if session else "ask for a class"
-        )
+        when = {"when": formats.format_moment(session.start)} if session else None
         if held.state == selectors.GrantState.EXPIRED and held.grant.expires_at:
-            title = f"{certification}: expired {formats.format_date(held.grant.expires_at)}"
-            detail = f"Book a refresher: {when}."
-            label = "Book a refresher"
+            title = _("%(certification)s: expired %(date)s") % {
+                "certification": certification,
+                "date": formats.format_date(held.grant.expires_at),
+            }
+            detail = (
+                _("Book a refresher: next class %(when)s.") % when
+                if when
+                else _("Book a refresher: ask for a class.")
+            )
+            label = _("Book a refresher")
         else:
-            title = f"{certification}: revoked"
-            detail = f"Take the class again: {when}."
-            label = "Enrol"
+            title = _("%(certification)s: revoked") % {"certification": certification}
+            detail = (
+                _("Take the class again: next class %(when)s.") % when
+                if when
+                else _("Take the class again: ask for a class.")
+            )
+            label = _("Enrol")
         steps.append(Step(f"lapsed-{certification.pk}", title, False, detail, url, url_label=label))
     return steps
 
@@ -82,5 +108,16 @@ def lapsed_steps(summary: list[selectors.HeldCertification], *, now) -> list[Ste
 def _held(held: selectors.HeldCertification) -> str:
     if held.state == selectors.GrantState.EXPIRING:
         expires = formats.format_date(held.grant.expires_at)
-        return f"{held.certification} (expires {expires}: renew it)"
+        return _("%(certification)s (expires %(date)s: renew it)") % {
+            "certification": held.certification,
+            "date": expires,
+        }
     return str(held.certification)
+
+
+def _and(names: Iterable[str]) -> str:
+    """ "A and B and C": each pair joined as a whole phrase, so a translation orders it."""
+    return reduce(
+        lambda first, second: _("%(first)s and %(second)s") % {"first": first, "second": second},
+        names,
+    )

@@ -8,14 +8,23 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from dateutil import rrule
+from django.utils.translation import pgettext_lazy
 
-WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+WEEKDAY_NAMES = (
+    pgettext_lazy("weekday", "Mon"),
+    pgettext_lazy("weekday", "Tue"),
+    pgettext_lazy("weekday", "Wed"),
+    pgettext_lazy("weekday", "Thu"),
+    pgettext_lazy("weekday", "Fri"),
+    pgettext_lazy("weekday", "Sat"),
+    pgettext_lazy("weekday", "Sun"),
+)
 WEEKLY, FORTNIGHTLY, MONTHLY = "weekly", "fortnightly", "monthly"
 
 
 def weekdays_label(weekdays: Sequence[int]) -> str:
     """'Tue, Thu' for [1, 3]."""
-    return ", ".join(WEEKDAY_NAMES[day] for day in sorted(set(weekdays)))
+    return ", ".join(str(WEEKDAY_NAMES[day]) for day in sorted(set(weekdays)))
 
 
 def first_meeting(first_date: date, weekdays: Sequence[int]) -> date:

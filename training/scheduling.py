@@ -15,6 +15,8 @@ from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from schedule.models import Calendar, Event, Occurrence, Rule
 
 from core.setup import setup_change_record
@@ -49,7 +51,11 @@ class Frequency:
     WEEKLY = "weekly"
     FORTNIGHTLY = "fortnightly"
     MONTHLY = "monthly"
-    CHOICES = [(WEEKLY, "Every week"), (FORTNIGHTLY, "Every two weeks"), (MONTHLY, "Every month")]
+    CHOICES = [
+        (WEEKLY, gettext_lazy("Every week")),
+        (FORTNIGHTLY, gettext_lazy("Every two weeks")),
+        (MONTHLY, gettext_lazy("Every month")),
+    ]
     # name -> (django-scheduler frequency, rrule params)
     RULES = {
         WEEKLY: ("WEEKLY", ""),
@@ -59,7 +65,7 @@ class Frequency:
 
 
 def classes_calendar() -> Calendar:
-    calendar, _ = Calendar.objects.get_or_create(
+    calendar, _created = Calendar.objects.get_or_create(
         slug=CLASSES_CALENDAR, defaults={"name": "Classes"}
     )
     return calendar
@@ -69,21 +75,21 @@ def _rule(frequency: str, weekdays: Sequence[int] = ()) -> Rule:
     """The django-scheduler rule of a repeat. Every week on chosen weekdays is a daily rule
     limited to them: django-scheduler narrows a weekly rule's weekdays to the first class's."""
     if frequency not in Frequency.RULES:
-        raise TrainingError(f"{frequency!r} is not a repeat we offer.")
+        raise TrainingError(_("%(frequency)r is not a repeat we offer.") % {"frequency": frequency})
     rrule_frequency, params = Frequency.RULES[frequency]
     label = dict(Frequency.CHOICES)[frequency]
     if weekdays:
         if frequency != Frequency.WEEKLY:
-            raise TrainingError("Choose weekdays for a weekly class only.")
+            raise TrainingError(_("Choose weekdays for a weekly class only."))
         if not set(weekdays) <= set(range(7)):
-            raise TrainingError("A weekday is one of Monday to Sunday.")
+            raise TrainingError(_("A weekday is one of Monday to Sunday."))
         rrule_frequency = "DAILY"
         params = "byweekday:" + ",".join(str(day) for day in sorted(set(weekdays)))
-        label = f"Weekly: {rules.weekdays_label(weekdays)}"
+        label = _("Weekly: %(weekdays)s") % {"weekdays": rules.weekdays_label(weekdays)}
     rule = Rule.objects.filter(frequency=rrule_frequency, params=params).first()
     return rule or Rule.objects.create(
         name=label[:32],
-        description=f"Class series: {label.lower()}",
+        description=_("Class series: %(label)s") % {"label": label.lower()},
         frequency=rrule_frequency,
         params=params,
     )
@@ -113,15 +119,20 @@ def _where(location: Location | None, area: Area | None) -> Location:
     """The class's location (None: the default one); its area must be a room of it."""
     location = location or default_location()
     if location.archived:
-        raise TrainingError(f"{location} is archived: classes are scheduled at open locations.")
+        raise TrainingError(
+            _("%(location)s is archived: classes are scheduled at open locations.")
+            % {"location": location}
+        )
     if area is not None and area.location_id != location.pk:
-        raise TrainingError(f"{area} is not an area of {location}.")
+        raise TrainingError(
+            _("%(area)s is not an area of %(location)s.") % {"area": area, "location": location}
+        )
     return location
 
 
 def _require_manager(actor, location: Location) -> None:
     if not actor.has_perm("training.manage_training"):
-        raise NotAllowed("Only training staff can schedule classes.")
+        raise NotAllowed(_("Only training staff can schedule classes."))
     require_at_location(
         user=actor, obj=location, what=f"Schedule a class at {location}", role=Role.STAFF
     )
@@ -131,16 +142,22 @@ def _check_slot(
     *, certification: Certification, instructor, location: Location, start, end, capacity
 ) -> None:
     if end <= start:
-        raise TrainingError("A class must end after it starts.")
+        raise TrainingError(_("A class must end after it starts."))
     if start <= timezone.now():
-        raise TrainingError("A class must start in the future.")
+        raise TrainingError(_("A class must start in the future."))
     if capacity < 1:
-        raise TrainingError("A class needs at least one seat.")
+        raise TrainingError(_("A class needs at least one seat."))
     if not certification.instructors.filter(pk=instructor.pk).exists():
-        raise TrainingError(f"{instructor} is not an instructor of {certification}.")
+        raise TrainingError(
+            _("%(instructor)s is not an instructor of %(certification)s.")
+            % {"instructor": instructor, "certification": certification}
+        )
     if not teaching_scope(instructor).includes(location.pk):
         raise TrainingError(
-            f"{instructor} does not teach at {location}: give them the instructor role there first."
+            _(
+                "%(instructor)s does not teach at %(location)s: give them the instructor role there first."
+            )
+            % {"instructor": instructor, "location": location}
         )
 
 
@@ -221,9 +238,9 @@ def series_create(
             capacity=capacity,
         )
         if until is not None and until < timezone.localdate(start):
-            raise TrainingError("The series must end on or after its first class.")
+            raise TrainingError(_("The series must end on or after its first class."))
         event = Event.objects.create(
-            title=f"{certification} class",
+            title=_("%(certification)s class") % {"certification": certification},
             description=place.strip(),
             start=start,
             end=end,
@@ -268,7 +285,7 @@ def series_first_class(
     """The first class's start and end: the first of `weekdays` from `first_date`, at `at` on
     the wall clock of `location` (a time the clocks skip begins when they jump over it)."""
     if minutes < 1:
-        raise TrainingError("A class lasts at least a minute.")
+        raise TrainingError(_("A class lasts at least a minute."))
     day = rules.first_meeting(first_date, weekdays)
     start = wall_clock_instant(day, at, zones.zone_of(location))
     return start, add_duration(start, timedelta(minutes=minutes))
@@ -282,9 +299,9 @@ def series_until(
     if count is None:
         return until
     if count < 1:
-        raise TrainingError("A series has at least one class.")
+        raise TrainingError(_("A series has at least one class."))
     if until is not None:
-        raise TrainingError("Give a last date or a number of classes, not both.")
+        raise TrainingError(_("Give a last date or a number of classes, not both."))
     return rules.last_date_of(first=first, frequency=frequency, weekdays=weekdays, count=count)
 
 
@@ -365,9 +382,12 @@ def series_change(
             .get(pk=series.pk)
         )
         if area is not None and area.location_id != locked.location_id:
-            raise TrainingError(f"{area} is not an area of {locked.location}.")
+            raise TrainingError(
+                _("%(area)s is not an area of %(location)s.")
+                % {"area": area, "location": locked.location}
+            )
         if first_date < timezone.localdate(now):
-            raise TrainingError("A change applies from today or a later day, never the past.")
+            raise TrainingError(_("A change applies from today or a later day, never the past."))
         before = series_snapshot(locked)
         start, end = series_first_class(
             location=locked.location,
@@ -385,7 +405,7 @@ def series_change(
             capacity=capacity,
         )
         if until is not None and until < timezone.localdate(start):
-            raise TrainingError("The series must end on or after its first class.")
+            raise TrainingError(_("The series must end on or after its first class."))
         event = locked.event
         cut = max(now, wall_clock_instant(first_date, time(), zones.zone_of(locked)))
         to_come = list(
@@ -409,7 +429,7 @@ def series_change(
         ).delete()
         ClassSession.objects.filter(pk__in=plan.removed).delete()
         ClassSession.objects.filter(pk__in=plan.cancelled).update(
-            cancelled_at=now, cancel_reason="The series has a new schedule."
+            cancelled_at=now, cancel_reason=_("The series has a new schedule.")
         )
         event.start, event.end = start, end
         event.rule = _rule(frequency, weekdays if frequency == Frequency.WEEKLY else ())
@@ -564,13 +584,13 @@ def _occurrence(session: ClassSession) -> Occurrence | None:
     )
     occurrence = next((o for o in around if utc(o.original_start) == utc(original)), None)
     if occurrence is None:
-        raise TrainingError("This session no longer matches its series' rule.")
+        raise TrainingError(_("This session no longer matches its series' rule."))
     return occurrence
 
 
 def _require_session_manager(actor, session: ClassSession) -> None:
     if not selectors.user_can_manage_session(actor, session):
-        raise NotAllowed("Only training staff or this class's instructor can change it.")
+        raise NotAllowed(_("Only training staff or this class's instructor can change it."))
 
 
 @in_zone_of("session")
@@ -591,14 +611,14 @@ def session_move(
         locked = ClassSession.objects.locked().select_related("series").get(pk=session.pk)
         _require_session_manager(actor, locked)
         if locked.is_cancelled:
-            raise TrainingError("This class was cancelled; schedule a new one instead.")
+            raise TrainingError(_("This class was cancelled; schedule a new one instead."))
         now = timezone.now()
         if locked.start <= now:
-            raise TrainingError("This class has already started; it can no longer be moved.")
+            raise TrainingError(_("This class has already started; it can no longer be moved."))
         if end <= start:
-            raise TrainingError("A class must end after it starts.")
+            raise TrainingError(_("A class must end after it starts."))
         if start <= now:
-            raise TrainingError("A class can only move to a time in the future.")
+            raise TrainingError(_("A class can only move to a time in the future."))
         occurrence = _occurrence(locked)
         if occurrence is not None:
             occurrence.move(start, end)
@@ -615,16 +635,16 @@ def session_cancel(
     enrolled or waitlisted is told."""
     reason = reason.strip()
     if not reason:
-        raise TrainingError("Say why the class is cancelled; members are told.")
+        raise TrainingError(_("Say why the class is cancelled; members are told."))
     with transaction.atomic():
         submission_claim(token)
         locked = ClassSession.objects.locked().select_related("series").get(pk=session.pk)
         _require_session_manager(actor, locked)
         if locked.is_cancelled:
-            raise TrainingError("This class is already cancelled.")
+            raise TrainingError(_("This class is already cancelled."))
         now = timezone.now()
         if locked.start <= now:
-            raise TrainingError("This class has already started; it can no longer be cancelled.")
+            raise TrainingError(_("This class has already started; it can no longer be cancelled."))
         occurrence = _occurrence(locked)
         if occurrence is not None:
             occurrence.cancel()

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Protocol, TypedDict
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet
 from django.db.models.functions import Greatest
+from django.utils.translation import gettext_lazy as _
 
 from membership.models import Member, User
 from staffing.selectors import teaching_scope
@@ -48,10 +49,10 @@ class GrantState:
     EXPIRED = "expired"
     REVOKED = "revoked"
     LABELS = {
-        VALID: "Valid",
-        EXPIRING: "Expiring soon",
-        EXPIRED: "Expired",
-        REVOKED: "Revoked",
+        VALID: _("Valid"),
+        EXPIRING: _("Expiring soon"),
+        EXPIRED: _("Expired"),
+        REVOKED: _("Revoked"),
     }
 
 
@@ -204,7 +205,7 @@ class HeldCertification:
 
     @property
     def state_label(self) -> str:
-        return GrantState.LABELS[self.state]
+        return str(GrantState.LABELS[self.state])
 
 
 def member_certification_summary(member: Member, *, at: datetime) -> list[HeldCertification]:

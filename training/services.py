@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from core import events, formats
 from core.gates import gates
@@ -56,10 +57,16 @@ def _check_not_already_certified(
     if grant is None or selectors.grant_state(grant, at=now) == selectors.GrantState.EXPIRING:
         return
     if grant.expires_at is None:
-        raise EnrollmentRejected(f"You already hold {certification}; it does not expire.")
+        raise EnrollmentRejected(
+            _("You already hold %(certification)s; it does not expire.")
+            % {"certification": certification}
+        )
     raise EnrollmentRejected(
-        f"You already hold {certification} until {_local(grant.expires_at)}; "
-        "you can renew it in its last 30 days."
+        _(
+            "You already hold %(certification)s until %(date)s; you can renew it in its last "
+            "30 days."
+        )
+        % {"certification": certification, "date": _local(grant.expires_at)}
     )
 
 
@@ -83,25 +90,30 @@ def enrollment_create(
         now = timezone.now()
         certification = locked.certification
         if locked.is_cancelled:
-            raise EnrollmentRejected(f"This class was cancelled: {locked.cancel_reason}")
+            raise EnrollmentRejected(
+                _("This class was cancelled: %(cancel_reason)s")
+                % {"cancel_reason": locked.cancel_reason}
+            )
         if locked.start <= now:
-            raise EnrollmentRejected("This class has already started; pick an upcoming one.")
+            raise EnrollmentRejected(_("This class has already started; pick an upcoming one."))
         if locked.instructor_id == member.user_id:
-            raise EnrollmentRejected("You teach this class; you cannot enroll in it.")
+            raise EnrollmentRejected(_("You teach this class; you cannot enroll in it."))
         existing = selectors.member_active_enrollment(member, locked)
         if existing is not None:
             if existing.status == EnrollmentStatus.WAITLISTED:
                 position = selectors.waitlist_position(existing)
                 raise EnrollmentRejected(
-                    f"You are already on the waitlist of this class (position {position})."
+                    _("You are already on the waitlist of this class (position %(position)s).")
+                    % {"position": position}
                 )
-            raise EnrollmentRejected("You are already enrolled in this class.")
+            raise EnrollmentRejected(_("You are already enrolled in this class."))
         missing = selectors.member_missing_prerequisites(
             member=member, certification=certification, at=now
         )
         if missing:
             raise EnrollmentRejected(
-                f"{certification} needs {_names(missing)} first. Take that class before this one."
+                _("%(certification)s needs %(names)s first. Take that class before this one.")
+                % {"certification": certification, "names": _names(missing)}
             )
         _check_not_already_certified(member, certification, now)
         full = not selectors.session_seats_free(locked)
@@ -115,7 +127,7 @@ def enrollment_create(
                 )
         except IntegrityError:
             # A double click that slipped past the token check: the constraint is the judge.
-            raise EnrollmentRejected("You are already enrolled in this class.") from None
+            raise EnrollmentRejected(_("You are already enrolled in this class.")) from None
         if not full:
             _fulfil_requests(member, certification, now)
     return enrollment
@@ -133,12 +145,12 @@ def enrollment_cancel(
         if locked.member.user_id != actor.pk and not actor.has_perm(
             "training.manage_training", session
         ):
-            raise NotAllowed("You can only cancel your own enrollment.")
+            raise NotAllowed(_("You can only cancel your own enrollment."))
         if locked.status == EnrollmentStatus.CANCELLED:
-            raise EnrollmentRejected("This enrollment is already cancelled.")
+            raise EnrollmentRejected(_("This enrollment is already cancelled."))
         now = timezone.now()
         if session.start <= now:
-            raise EnrollmentRejected("The class has started; the enrollment can't be cancelled.")
+            raise EnrollmentRejected(_("The class has started; the enrollment can't be cancelled."))
         had_seat = locked.status == EnrollmentStatus.ENROLLED
         locked.status = EnrollmentStatus.CANCELLED
         locked.cancelled_at = now
@@ -235,7 +247,10 @@ def certification_used(*, member: Member, certification_id: int, at: datetime) -
 
 def _require_sign_off_right(actor: User, certification: Certification) -> None:
     if not selectors.user_can_sign_off(actor, certification):
-        raise NotAllowed(f"Only an instructor of {certification} or training staff can sign off.")
+        raise NotAllowed(
+            _("Only an instructor of %(certification)s or training staff can sign off.")
+            % {"certification": certification}
+        )
 
 
 def certification_grant(
@@ -256,10 +271,10 @@ def certification_grant(
         submission_claim(token)
         _require_sign_off_right(actor, certification)
         if member.user_id == actor.pk:
-            raise SignOffRejected("Nobody can certify themselves; ask another instructor.")
+            raise SignOffRejected(_("Nobody can certify themselves; ask another instructor."))
         if session is None and not note:
             raise SignOffRejected(
-                "Say how you checked the member: a one-to-one sign-off needs a note."
+                _("Say how you checked the member: a one-to-one sign-off needs a note.")
             )
         now = timezone.now()
         missing = selectors.member_missing_prerequisites(
@@ -267,13 +282,20 @@ def certification_grant(
         )
         if missing:
             raise SignOffRejected(
-                f"{certification} needs {_names(missing)} first, and {member} does not hold it."
+                _("%(certification)s needs %(names)s first, and %(member)s does not hold it.")
+                % {"certification": certification, "names": _names(missing), "member": member}
             )
         expires_at, latest = grant_expiry(certification, granted_at=now)
         if expires_at is not None and expires_at <= now:
             raise SignOffRejected(
-                f"{certification} ended on {certification.valid_until:%d %b %Y}; "
-                "set a new end date on its setup page first."
+                _(
+                    "%(certification)s ended on %(date)s; set a new end date on its setup page "
+                    "first."
+                )
+                % {
+                    "certification": certification,
+                    "date": format(certification.valid_until, "%d %b %Y"),
+                }
             )
         grant = MemberCertification.objects.create(
             member=member,
@@ -311,27 +333,32 @@ def roster_record(
         _require_sign_off_right(actor, certification)
         if not selectors.user_can_mark_roster(actor, locked):
             raise NotAllowed(
-                f"You do not teach at {locked.location}: the class's own instructor, an "
-                "instructor there or its training staff mark this roster."
+                _(
+                    "You do not teach at %(location)s: the class's own instructor, an instructor "
+                    "there or its training staff mark this roster."
+                )
+                % {"location": locked.location}
             )
         now = timezone.now()
         if locked.is_cancelled:
-            raise SignOffRejected("This class was cancelled; there is no roster to mark.")
+            raise SignOffRejected(_("This class was cancelled; there is no roster to mark."))
         if locked.start > now:
-            raise SignOffRejected("Attendance can be marked once the class has started.")
+            raise SignOffRejected(_("Attendance can be marked once the class has started."))
         enrollments = {e.pk: e for e in selectors.session_roster(locked)}
         grants = []
         for pk, outcome in outcomes.items():
             enrollment = enrollments.get(pk)
             if enrollment is None:
-                raise SignOffRejected("That person does not have a seat in this class.")
+                raise SignOffRejected(_("That person does not have a seat in this class."))
             if outcome not in Outcome.values or outcome == Outcome.PENDING:
                 continue
             if enrollment.outcome == Outcome.PASSED:
                 if outcome != Outcome.PASSED:
                     raise SignOffRejected(
-                        f"{enrollment.member} already passed; revoke the certification "
-                        "instead of changing the mark."
+                        _(
+                            "%(member)s already passed; revoke the certification instead of changing the mark."
+                        )
+                        % {"member": enrollment.member}
                     )
                 continue
             if outcome == Outcome.PASSED:
@@ -365,7 +392,7 @@ def certification_revoke(
     """Withdraw a grant (a safety incident); the record stays and the gate is told."""
     reason = reason.strip()
     if not reason:
-        raise TrainingError("Say why the certification is revoked; the reason is kept.")
+        raise TrainingError(_("Say why the certification is revoked; the reason is kept."))
     with transaction.atomic():
         submission_claim(token)
         locked = (
@@ -375,10 +402,11 @@ def certification_revoke(
         )
         if not selectors.user_can_sign_off(actor, locked.certification):
             raise NotAllowed(
-                f"Only an instructor of {locked.certification} or training staff can revoke it."
+                _("Only an instructor of %(certification)s or training staff can revoke it.")
+                % {"certification": locked.certification}
             )
         if locked.revoked_at is not None:
-            raise TrainingError("This certification is already revoked.")
+            raise TrainingError(_("This certification is already revoked."))
         locked.revoked_at = timezone.now()
         locked.revoked_by = actor
         locked.revoke_reason = reason
@@ -388,7 +416,8 @@ def certification_revoke(
         gates().member_lost_access(
             member=member,
             reason="certification_revoked",
-            message=f"Your {certification} certification was revoked.",
+            message=_("Your %(certification)s certification was revoked.")
+            % {"certification": certification},
             machines=list(certification.machines.all()),
         )
     return locked
@@ -407,8 +436,8 @@ def training_request_create(
         ).first()
         if existing is not None:
             raise TrainingError(
-                f"You asked for {certification} on {_local(existing.created_at)}; "
-                "staff will schedule a class."
+                _("You asked for %(certification)s on %(date)s; staff will schedule a class.")
+                % {"certification": certification, "date": _local(existing.created_at)}
             )
         try:
             with transaction.atomic():
@@ -416,7 +445,9 @@ def training_request_create(
                     member=member, certification=certification, created_at=now
                 )
         except IntegrityError:
-            raise TrainingError(f"You already asked for {certification}.") from None
+            raise TrainingError(
+                _("You already asked for %(certification)s.") % {"certification": certification}
+            ) from None
 
 
 def checkout_grant(
@@ -424,12 +455,15 @@ def checkout_grant(
 ) -> MemberCheckout:
     """Give `member` a local check-out; the gates of the machines needing it get new lists."""
     if not actor.has_perm("training.manage_training"):
-        raise NotAllowed("Only training staff can give local check-outs.")
+        raise NotAllowed(_("Only training staff can give local check-outs."))
     with transaction.atomic():
         if MemberCheckout.objects.filter(
             member=member, checkout=checkout, revoked_at__isnull=True
         ).exists():
-            raise TrainingError(f"{member} already holds the {checkout.name}.")
+            raise TrainingError(
+                _("%(member)s already holds the %(checkout)s.")
+                % {"member": member, "checkout": checkout.name}
+            )
         grant = MemberCheckout.objects.create(
             member=member, checkout=checkout, granted_by=actor, note=note.strip()
         )
@@ -442,9 +476,9 @@ def checkout_revoke(*, grant: MemberCheckout, reason: str, actor: User) -> Membe
     needing it stop and the gates' lists drop them, at once (the outbox)."""
     reason = reason.strip()
     if not reason:
-        raise TrainingError("Say why the check-out is revoked; the reason is kept.")
+        raise TrainingError(_("Say why the check-out is revoked; the reason is kept."))
     if not actor.has_perm("training.manage_training"):
-        raise NotAllowed("Only training staff can revoke local check-outs.")
+        raise NotAllowed(_("Only training staff can revoke local check-outs."))
     with transaction.atomic():
         locked = (
             MemberCheckout.objects.select_for_update(of=("self",))
@@ -452,13 +486,13 @@ def checkout_revoke(*, grant: MemberCheckout, reason: str, actor: User) -> Membe
             .get(pk=grant.pk)
         )
         if locked.revoked_at is not None:
-            raise TrainingError("This check-out is already revoked.")
+            raise TrainingError(_("This check-out is already revoked."))
         locked.revoked_at, locked.revoked_by, locked.revoke_reason = timezone.now(), actor, reason
         locked.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
         gates().member_lost_access(
             member=locked.member,
             reason="checkout_revoked",
-            message=f"Your {locked.checkout.name} was revoked.",
+            message=_("Your %(checkout)s was revoked.") % {"checkout": locked.checkout.name},
             machines=list(locked.checkout.machines.all()),
         )
     return locked
@@ -512,16 +546,17 @@ def certification_save(
     the machines down the chain: every gate's offline list is renewed in this transaction.
     """
     if actor is not None and not actor.has_perm("training.manage_training"):
-        raise NotAllowed("Only training staff can set up certifications.")
+        raise NotAllowed(_("Only training staff can set up certifications."))
     if actor is not None:
         require_head_office(user=actor, what="set up a certification")
     certification.name = certification.name.strip()
     if not certification.name:
-        raise TrainingError("Name the certification.")
+        raise TrainingError(_("Name the certification."))
     prerequisite_ids = {c.pk for c in prerequisites}
     if certification.pk in prerequisite_ids or _prerequisite_loop(certification, prerequisite_ids):
         raise TrainingError(
-            f"{certification.name} cannot need itself, not even through another certification."
+            _("%(certification)s cannot need itself, not even through another certification.")
+            % {"certification": certification.name}
         )
     if not certification.slug:
         certification.slug = slugify(certification.name)[:50] or "certification"
@@ -536,7 +571,8 @@ def certification_save(
                 certification.save()
         except IntegrityError:
             raise TrainingError(
-                f"Another certification is already called {certification.name}."
+                _("Another certification is already called %(certification)s.")
+                % {"certification": certification.name}
             ) from None
         certification.prerequisites.set(prerequisite_ids)
         certification.instructors.set([user.pk for user in instructors])

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.money import money_format
@@ -232,7 +233,7 @@ def guest_bring(request, pk: int):
             actor=request.user,
             token=data["form_token"],
         ),
-        success=lambda seat: f"{seat.guest.name} has a seat as your guest.",
+        success=lambda seat: _("%(guest)s has a seat as your guest.") % {"guest": seat.guest.name},
     )
     return redirect("training:session_detail", pk=enrollment.session_id)
 
@@ -247,7 +248,7 @@ def guest_seat_cancel(request, pk: int):
         lambda data: guests.guest_seat_cancel(
             seat=seat, actor=request.user, token=data["form_token"]
         ),
-        success="The guest's seat is given up.",
+        success=_("The guest's seat is given up."),
     )
     return redirect("training:session_detail", pk=seat.enrollment.session_id)
 
@@ -271,15 +272,18 @@ def session_enroll(request, pk: int):
             if stripe_enabled():
                 return _to_checkout(request, enrolled.value, pk)
             messages.success(
-                request, "You have a seat in this class: pay the class fee at the front desk."
+                request, _("You have a seat in this class: pay the class fee at the front desk.")
             )
         elif position is None:
-            messages.success(request, "You have a seat in this class.")
+            messages.success(request, _("You have a seat in this class."))
         else:
             messages.warning(
                 request,
-                f"The class is full: you are on the waitlist at position {position}. "
-                "We email you if a seat opens.",
+                _(
+                    "The class is full: you are on the waitlist at position %(position)s. "
+                    "We email you if a seat opens."
+                )
+                % {"position": position},
             )
     return _back(request, reverse("training:session_detail", args=[pk]))
 
@@ -315,7 +319,8 @@ def enrollment_fee_cash(request, pk: int):
             token=data["form_token"],
             discount=form.discount(enrollment.fee_currency),
         ),
-        success=f"Class fee of {enrollment.member} recorded as paid in cash.",
+        success=_("Class fee of %(member)s recorded as paid in cash.")
+        % {"member": enrollment.member},
     )
     return _back(request, reverse("training:session_detail", args=[enrollment.session_id]))
 
@@ -323,16 +328,14 @@ def enrollment_fee_cash(request, pk: int):
 def _cancelled_message(outcome) -> str:
     enrollment, refunded = outcome
     if refunded:
-        return (
-            "Your enrollment is cancelled and "
-            + money_format(refunded, enrollment.fee_currency)
-            + " refunded."
-        )
+        return _("Your enrollment is cancelled and %(amount)s refunded.") % {
+            "amount": money_format(refunded, enrollment.fee_currency)
+        }
     if enrollment.fee_state == FeeState.KEPT:
-        return (
+        return _(
             "Your enrollment is cancelled. The class fee is not refunded this close to the class."
         )
-    return "Your enrollment is cancelled."
+    return _("Your enrollment is cancelled.")
 
 
 @require_POST
@@ -367,7 +370,10 @@ def request_training(request, pk: int):
         lambda data: services.training_request_create(
             member=member, certification=certification, token=data["form_token"]
         ),
-        success=f"Noted: you want a {certification} class. Staff schedule classes where demand is.",
+        success=_(
+            "Noted: you want a %(certification)s class. Staff schedule classes where demand is."
+        )
+        % {"certification": certification},
     )
     return _back(request, reverse("training:class_list"))
 
@@ -440,7 +446,7 @@ def roster(request, pk: int):
                 token=data["form_token"],
                 guests_attended=form.guests_attended(),
             ),
-            success="Roster saved. Members who passed are certified.",
+            success=_("Roster saved. Members who passed are certified."),
         )
         if done:
             return redirect("training:roster", pk=pk)
@@ -471,7 +477,7 @@ def sign_off(request):
     def grant(data):
         member = Member.objects.filter(user__email__iexact=data["email"].strip()).first()
         if member is None:
-            raise TrainingError(f"No member has the email {data['email']}.")
+            raise TrainingError(_("No member has the email %(email)s.") % {"email": data["email"]})
         services.certification_grant(
             member=member,
             certification=data["certification"],
@@ -480,7 +486,7 @@ def sign_off(request):
             token=data["form_token"],
         )
 
-    form_action(request, form, grant, success="Signed off: the member is certified.")
+    form_action(request, form, grant, success=_("Signed off: the member is certified."))
     return _back(request, reverse("training:instructor_sessions"))
 
 
@@ -495,7 +501,8 @@ def revoke(request, pk: int):
         lambda data: services.certification_revoke(
             grant=grant, reason=data["reason"], actor=request.user, token=data["form_token"]
         ),
-        success=f"{grant.certification} revoked for {grant.member}; the record stays in the history.",
+        success=_("%(certification)s revoked for %(member)s; the record stays in the history.")
+        % {"certification": grant.certification, "member": grant.member},
     )
     return _back(request, reverse("training:instructor_sessions"))
 
@@ -539,7 +546,7 @@ def session_create(request):
             actor=request.user,
             token=data["form_token"],
         ),
-        success="Class scheduled.",
+        success=_("Class scheduled."),
     ):
         return redirect("training:demand_queue")
     return demand_queue(request, session_form=form, status=400)
@@ -568,7 +575,7 @@ def series_create(request):
             token=data["form_token"],
         )
 
-    if form_action(request, form, create, success="Class series scheduled."):
+    if form_action(request, form, create, success=_("Class series scheduled.")):
         return redirect("training:demand_queue")
     return demand_queue(request, series_form=form, status=400)
 
@@ -587,7 +594,7 @@ def session_cancel(request, pk: int):
         lambda data: scheduling.session_cancel(
             session=session, reason=data["reason"], actor=request.user, token=data["form_token"]
         ),
-        success="Class cancelled; everyone enrolled is emailed.",
+        success=_("Class cancelled; everyone enrolled is emailed."),
     )
     return redirect("training:session_detail", pk=pk)
 

@@ -129,7 +129,12 @@ def build_display(config: DisplayConfig) -> Display | None:
     if config.backend == "ssd1306":
         from .oled import OledDisplay
 
-        return OledDisplay.on_i2c(port=config.i2c_port, address=config.i2c_address)
+        return OledDisplay.on_i2c(
+            port=config.i2c_port,
+            address=config.i2c_address,
+            font=config.font,
+            font_size=config.font_size,
+        )
     if config.backend == "terminal":
         from .simulated import TerminalDisplay
 

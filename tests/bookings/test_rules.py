@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import translation
 
 from bookings import rules
 from bookings.rules import BookingFacts, MachineRules, Refusal
@@ -261,6 +263,109 @@ def test_booking_rules(request_facts, machine, expected):
 
 
 @pytest.mark.parametrize(
+    ("language", "sentence"),
+    [
+        ("en", "Laser cutter is already booked at that time."),
+        ("ko", "그 시간에는 Laser cutter 장비가 이미 예약되어 있습니다."),
+    ],
+)
+def test_a_refusal_reads_in_the_active_language(language, sentence):
+    """A refusal made while Korean is active is a Korean sentence with the machine filled in;
+    its reason code stays the same in every language."""
+    no_buffer = MachineRules(name="Laser cutter", buffer_minutes=0)
+    with translation.override(language):
+        refused = rules.check_overlap(T, T + H, [(T, T + H)], no_buffer)
+    assert refused is not None
+    assert (refused.code, refused.message) == ("overlap", sentence)
+
+
+def test_a_refusal_with_a_state_reads_wholly_in_korean():
+    """The words filled into a sentence (a booking's state) are translated with it."""
+    with translation.override("ko"):
+        refused = rules.check_in_refusal(
+            state="cancelled", start=T, end=T + H, now=NOW, opens_minutes=15
+        )
+    assert refused is not None
+    assert refused.message == "이 예약은 취소 상태라 더 이상 변경할 수 없습니다."
+
+
+BOOKING = {"start": T, "end": T + H, "now": NOW}
+
+
+@pytest.mark.parametrize(
+    ("refusal", "context", "korean"),
+    [
+        *(
+            (
+                rules.cancel_refusal,
+                {"is_owner": True, "is_staff": False, "state": state, **BOOKING},
+                f"이 예약은 {words} 상태라 더 이상 변경할 수 없습니다.",
+            )
+            for state, words in [
+                ("completed", "완료"),
+                ("cancelled", "취소"),
+                ("late_cancelled", "취소"),
+                ("no_show", "노쇼로 해제"),
+            ]
+        ),
+        (
+            rules.check_in_refusal,
+            {"state": "checked_in", "opens_minutes": 15, **BOOKING},
+            "이 예약은 체크인 상태라 더 이상 변경할 수 없습니다.",
+        ),
+        (
+            rules.class_hold_refusal,
+            {"may_teach": True, "cancelled": True, "end": T + H, "now": NOW},
+            "이 교육은 취소 상태라 더 이상 장비를 잡아 둘 수 없습니다.",
+        ),
+        (
+            rules.class_hold_refusal,
+            {"may_teach": True, "cancelled": False, "end": T, "now": T + H},
+            "이 교육은 종료 상태라 더 이상 장비를 잡아 둘 수 없습니다.",
+        ),
+        (
+            rules.check_machine_state,
+            {"rules": replace(LASER, state="out_of_service")},
+            "Laser cutter 장비는 사용 중지 상태입니다: 사유 없음",
+        ),
+        (
+            rules.accept_refusal,
+            {"is_owner": True, "state": "offered", "offer_until": T, "now": T + H},
+            "이 제안은 더 이상 유효하지 않습니다 (기한이 지남). "
+            "대기자 명단의 다음 회원에게 넘어갈 수 있습니다.",
+        ),
+        (
+            rules.accept_refusal,
+            {"is_owner": True, "state": "waiting", "offer_until": None, "now": NOW},
+            "이 제안은 더 이상 유효하지 않습니다 (아직 제안되지 않음). "
+            "대기자 명단의 다음 회원에게 넘어갈 수 있습니다.",
+        ),
+        *(
+            (
+                rules.leave_refusal,
+                {"is_owner": True, "state": state},
+                f"더 이상 이 대기자 명단에 없습니다 ({words}).",
+            )
+            for state, words in [
+                ("booked", "예약하셨음"),
+                ("declined", "거절함"),
+                ("lapsed", "제안 기한이 지남"),
+                ("left", "명단에서 나가셨음"),
+                ("over", "시간이 지남"),
+            ]
+        ),
+    ],
+)
+def test_the_words_filled_into_a_sentence_are_korean_too(refusal, context, korean):
+    """Every state word a refusal names (booking, class, waitlist, a machine's missing reason)
+    is translated in its own context, so a Korean sentence never carries an English word."""
+    with translation.override("ko"):
+        refused = refusal(**context)
+    assert refused is not None
+    assert refused.message == korean
+
+
+@pytest.mark.parametrize(
     ("request_facts", "machine", "sentence"),
     [
         (facts(T, T + 15 * M), LASER, "Bookings on Laser cutter last at least 30 minutes."),
@@ -466,7 +571,7 @@ def test_class_hold_rules(may_teach, cancelled, now, sentence):
 def test_every_refusal_has_a_sentence():
     """Every reason code comes with a sentence a member understands."""
     for reason in Refusal:
-        assert reason.sentence.endswith(".") or reason.sentence.endswith("}")
+        assert reason.sentence.endswith(".") or reason.sentence.endswith(")s")
         assert reason.value == reason.value.lower()
 
 

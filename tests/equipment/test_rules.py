@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import time
 
 import pytest
+from django.utils import translation
 
 from equipment import rules
 
@@ -63,3 +64,14 @@ def test_opening_hours_problem(weekdays, opens, closes, problem):
         existing=MONDAY_10_TO_14, weekdays=weekdays, opens=opens, closes=closes
     )
     assert found == problem if problem is None else problem in found
+
+
+def test_an_opening_hours_problem_reads_in_korean():
+    """The weekday and the times sit where Korean puts them, the weekday itself translated."""
+    with translation.override("ko"):
+        found = rules.opening_hours_problem(
+            existing=MONDAY_10_TO_14, weekdays=[0], opens=time(9), closes=time(11)
+        )
+    assert found == (
+        "월요일에 이미 10:00~14:00 운영 시간이 있어 겹칩니다. 먼저 그 시간을 지우거나 바꿔 주세요."
+    )

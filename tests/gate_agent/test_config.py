@@ -32,6 +32,14 @@ def test_minimal_config_has_safe_defaults():
     config = parse_config({"device_id": "g1", "secret": SECRET, "state_dir": "state"})
     assert config.relay.backend == "simulated" and config.broker.port == 1883
     assert config.warning_minutes == 5.0
+    assert config.language == "en"
+
+
+def test_a_language_with_a_catalogue_is_taken():
+    config = parse_config(
+        {"device_id": "g1", "secret": SECRET, "state_dir": "state", "language": "ko"}
+    )
+    assert config.language == "ko"
 
 
 @pytest.mark.parametrize(
@@ -93,6 +101,13 @@ def test_minimal_config_has_safe_defaults():
         ({"power": {"source": "ads1115", "busy_watt": 5}}, "unknown key(s): busy_watt"),
         ({"display": {"backend": "lcd"}}, "[display] backend must be one of"),
         ({"timezone": "Mars/Olympus"}, "timezone 'Mars/Olympus' is not a known"),
+        ({"language": "fr"}, "language must be one of en, ko"),
+        ({"language": 1}, "language: expected str"),
+        (
+            {"language": "ko", "display": {"backend": "ssd1306"}},
+            "[display] font is required for language 'ko' on the ssd1306",
+        ),
+        ({"display": {"backend": "ssd1306", "font": "missing.ttf"}}, "[display] font: no such"),
     ],
 )
 def test_mistakes_are_reported_clearly(change, message):

@@ -71,3 +71,13 @@ def test_hardware_libraries_are_imported_only_by_the_backend_that_uses_them():
         cwd=PYPROJECT.parent,
     )
     assert done.stdout.split() == []
+
+
+def test_the_gate_catalogues_are_package_data():
+    """A wheel carries every compiled catalogue of the agent (`pip install` on a Pi has no
+    source tree to find them in)."""
+    patterns = tomllib.loads(PYPROJECT.read_text())["tool"]["setuptools"]["package-data"]
+    package = PYPROJECT.parent / "gate_agent"
+    shipped = {path for pattern in patterns["gate_agent"] for path in package.glob(pattern)}
+    assert set(package.glob("locale/*/LC_MESSAGES/*.mo")) <= shipped
+    assert shipped

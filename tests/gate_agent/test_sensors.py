@@ -3,6 +3,8 @@ presence (one scan per card placed), and the SSD1306 display on luma's dummy dev
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from gate_agent.badges import normalize_badge_uid
@@ -201,6 +203,31 @@ def test_an_ssd1306_is_built_from_its_config_on_its_i2c_port(monkeypatch):
     assert opened == [(1, 0x3D)]
     display.show("Extended: on until 22:30")
     assert display.rows == ["Extended: on until", "22:30"]
+
+
+NANUM = Path("/usr/share/fonts/truetype/nanum/NanumGothic.ttf")
+
+
+@pytest.mark.skipif(not NANUM.is_file(), reason="needs Debian's fonts-nanum")
+def test_oled_shows_korean_in_a_font_that_has_hangul():
+    """Korean wraps by measured width (a syllable is about two Latin letters wide) and lights
+    pixels: the built-in font would draw nothing for Hangul."""
+    pytest.importorskip("luma.core")
+    from luma.core.device import dummy
+
+    from gate_agent.hardware.oled import OledDisplay
+
+    device = dummy(width=128, height=64, mode="1")
+    display = OledDisplay(device, font=NANUM, font_size=12)
+    display.show("Ada 님: 22:00까지 켜짐 (오프라인)")
+    assert display.rows == ["Ada 님: 22:00까지 켜짐", "(오프라인)"]
+    assert device.image.getbbox() is not None
+    display.show("거부: 이 장비에 대한 인증이 없습니다. 먼저 안전 교육을 받아 주세요.")
+    assert display.rows == [
+        "거부: 이 장비에 대한",
+        "인증이 없습니다. 먼저",
+        "안전 교육을 받아 주세요.",
+    ]
 
 
 # -- MFRC522 over SPI (our driver; the fake speaks the chip's register protocol) ----------------

@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from dateutil.relativedelta import relativedelta
 from django.core import mail
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from core.errors import DuplicateSubmission
 from membership import roles
@@ -125,6 +125,28 @@ def test_enrollment_rules(laser_class, safe_member, make_member, safety, setup, 
             services.enrollment_create(member=safe_member, session=laser_class)
         assert refused.value.message.startswith(outcome)
         assert list(Enrollment.objects.order_by("pk").values_list("pk", "status")) == before
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence"),
+    [
+        ("en", "Laser cutter needs General shop safety first. Take that class before this one."),
+        (
+            "ko",
+            "Laser cutter 인증을 받으려면 먼저 General shop safety 인증이 필요합니다. "
+            "이 교육 전에 그 교육을 받아 주세요.",
+        ),
+    ],
+)
+def test_a_refusal_reads_in_the_active_language(
+    laser_class, safe_member, make_member, safety, language, sentence
+):
+    """A member refused while Korean is active reads the whole sentence in Korean, the
+    certifications' names filled in where Korean puts them."""
+    _no_prerequisite(laser_class, safe_member, {"make_member": make_member, "safety": safety})
+    with translation.override(language), pytest.raises(EnrollmentRejected) as refused:
+        services.enrollment_create(member=safe_member, session=laser_class)
+    assert refused.value.message == sentence
 
 
 def test_double_submitted_enroll_form_enrolls_once(laser_class, safe_member):
