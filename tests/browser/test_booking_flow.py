@@ -81,6 +81,8 @@ def test_a_booking_changes_only_its_cells_and_the_notice(page, log_in, viewport)
     log_in(member.user, PASSWORD)
     page.goto(f"/bookings/machine/{machine.slug}/?day={day.isoformat()}")
     page.wait_for_function("window.htmx !== undefined")
+    # Nothing (the calendar feed's long address, say) makes the page wider than the screen.
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
     page.evaluate("document.querySelector('table.week-grid').dataset.before = 'yes'")
 
     page.get_by_label(f"Free: {slot:%a} {slot.day} {slot:%b %Y}, 14:00").click()
