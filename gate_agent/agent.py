@@ -303,8 +303,9 @@ class Agent:
             self._guard.consume(reply, payload)
             self._pending = None
             # The site's sentence for a grant says "until your booking ends"; the gate knows when.
+            # (A reply carries grant_end exactly when it allows: protocol.messages checks it.)
             detail = reply.message
-            if reply.allowed and reply.grant_end is not None:
+            if reply.grant_end is not None:
                 detail = f"until {self._screen.at(reply.grant_end)}"
             log.info(
                 "Site: %s for %s (%s) %s",

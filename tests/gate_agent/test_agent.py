@@ -351,3 +351,17 @@ def test_heartbeat_reports_relay_state(gate):
     beats = [p.Heartbeat.from_dict(m) for m in gate.transport.messages(p.Topic.HEARTBEAT)]
     assert [b.relay_on for b in beats] == [False, True]
     assert p.verify(beats[-1], SECRET) and beats[-1].phase == "on"
+
+
+def test_a_korean_gate_says_in_korean_that_the_machine_is_in_use(make_gate):
+    """The gate's `language` reaches its screen, and the refusal is known by its reason code:
+    the catalogue's sentence, not the English words it came with."""
+    from gate_agent.i18n import translations
+    from gate_agent.screen import DENIAL_SENTENCES
+
+    gate = make_gate(language="ko")
+    gate.scan_and_reply(grant_for=600)
+    gate.scan_and_reply(OTHER_UID, grant_for=1800)
+    korean = translations("ko").gettext(DENIAL_SENTENCES["machine_in_use"])
+    assert korean != DENIAL_SENTENCES["machine_in_use"]
+    assert korean in gate.display.lines[-1]

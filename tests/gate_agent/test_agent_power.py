@@ -442,3 +442,17 @@ def test_an_alarm_during_a_session_names_it(make_gate):
     (alarm,) = _events(gate, p.EVENT_ALARM)
     (start,) = _events(gate, p.EVENT_SESSION_START)
     assert (alarm["session_id"], alarm["badge_uid"]) == (start["session_id"], start["badge_uid"])
+
+
+def test_a_korean_gate_raises_the_alarm_in_korean(powered):
+    """The alarm's reason code picks the catalogue's sentence on a gate set to Korean."""
+    from gate_agent.i18n import translations
+    from gate_agent.screen import ALARM_SENTENCES
+
+    gate, meter = powered(language="ko")
+    _run(gate, 4)
+    meter.value = 800
+    _run(gate, 2)
+    korean = translations("ko").gettext(ALARM_SENTENCES[ALARM_CURRENT_WHILE_OFF])
+    assert korean != ALARM_SENTENCES[ALARM_CURRENT_WHILE_OFF]
+    assert korean in gate.display.lines[-1]
