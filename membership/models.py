@@ -39,6 +39,12 @@ class UserManager(BaseUserManager):
 class User(AbstractUser):
     username = None
     email = models.EmailField("email address", unique=True)
+    # What their emails are written in, and the site on a device with no language chosen yet
+    # (core/languages.py); empty: the space's LANGUAGE_CODE. Set at sign-up, by the switcher
+    # when signed in, and on the profile.
+    language = models.CharField(
+        _("language"), max_length=10, blank=True, choices=settings.LANGUAGES
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
