@@ -472,6 +472,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "console.tasks.rollup_utilization",
         "schedule": crontab(minute="*/15"),
     },
+    "queue-stranded-tasks": {  # tasks the broker refused during an outage, queued again
+        "task": "core.tasks.queue_stranded_tasks",
+        "schedule": timedelta(minutes=1),
+    },
     "prune-form-tokens": {  # forget one-time form tokens handled a week ago
         "task": "core.tasks.prune_form_tokens",
         "schedule": crontab(hour=4, minute=45),
