@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
+from django.utils.translation import gettext as _
 
 from core.money import money_format
 from core.tasks import EmailTask
@@ -59,6 +60,34 @@ def card_failed_email(*, sale_id: int, reason: str = "") -> None:
         f"{sale.quantity} x {sale.material.name} sold to {sale.member.display_name} failed"
         f"{f' ({reason})' if reason else ''}. They were emailed a pay-by link; the sale shows "
         f"as awaiting payment on their member page until they pay.\n",
+        settings.DEFAULT_FROM_EMAIL,
+        [sale.sold_by.email],
+    )
+
+
+@shared_task(base=EmailTask)
+def sale_expired_email(*, sale_id: int) -> None:
+    """The staff member who sold it: the card never paid, so the sale was undone."""
+    sale = MaterialSale.objects.select_related("member", "material", "sold_by").get(pk=sale_id)
+    if not sale.sold_by.email:
+        return
+    what = {
+        "amount": money_format(sale.total_minor, sale.currency),
+        "quantity": sale.quantity,
+        "material": sale.material.name,
+        "member": sale.member.display_name,
+        "minutes": settings.DESK_SALE_PAYMENT_MINUTES,
+    }
+    send_mail(
+        _("[%(space)s] Sale expired unpaid: %(member)s")
+        % {"space": settings.SPACE_NAME, "member": sale.member.display_name},
+        _(
+            "The card payment of %(amount)s for %(quantity)s x %(material)s sold to %(member)s "
+            "was not made within %(minutes)s minutes, so the sale was undone: the stock is "
+            "counted back. Take the material back, or sell it again in cash or from credits. "
+            "A card payment that still arrives for it is refunded automatically.\n"
+        )
+        % what,
         settings.DEFAULT_FROM_EMAIL,
         [sale.sold_by.email],
     )
