@@ -7,33 +7,8 @@ from __future__ import annotations
 import pytest
 
 from membership.billing import desk
-from membership.models import LedgerEntry, Material, MaterialSale, StripeEvent
-from tests.factories.membership import StripeMembershipFactory
+from membership.models import LedgerEntry, StripeEvent
 from tests.membership import stripe_support as s
-
-
-@pytest.fixture
-def acrylic(db):
-    return Material.objects.create(
-        name="Acrylic 3 mm", unit="sheet", price_minor=1200, stock=5, low_stock_threshold=0
-    )
-
-
-@pytest.fixture
-def sell(stripe_api, acrylic, staff_user, django_capture_on_commit_callbacks):
-    """Sell two sheets to a Stripe member's card on file, the card doing `outcome`."""
-
-    def make(outcome: str) -> MaterialSale:
-        stripe_api.card_outcome = outcome
-        member = StripeMembershipFactory().member
-        with django_capture_on_commit_callbacks(execute=True):
-            sale = desk.material_sell(
-                member=member, material=acrylic, quantity=2, method="stripe", actor=staff_user
-            )
-        sale.refresh_from_db()
-        return sale
-
-    return make
 
 
 def _ledger(sale):
