@@ -64,7 +64,8 @@ def _transient(error: stripe.StripeError) -> bool:
 def _claim(refund_id: int, now: datetime) -> StripeRefund | None:
     with transaction.atomic():
         row = (
-            StripeRefund.objects.select_for_update()
+            # The row alone: the payment's lock is taken after its cause's, by whoever records.
+            StripeRefund.objects.select_for_update(of=("self",))
             .select_related("payment")
             .filter(pk=refund_id)
             .first()
