@@ -150,7 +150,7 @@ def test_a_member_reading_korean_enrols_in_a_class_and_reads_a_machine_page(page
     machine = MachineFactory(
         name="레이저 커터 A",
         slug="laser-a",
-        description="60와트 CO2 레이저입니다.",
+        description="60와트 이산화탄소 레이저입니다.",
         required_certification=laser,
         buffer_minutes=10,
     )
