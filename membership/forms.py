@@ -90,6 +90,10 @@ class LedgerReverseForm(OnceForm):
     reason = forms.CharField(max_length=400, label=_("Why is this entry wrong?"))
 
 
+class RefundRetryForm(OnceForm):
+    """Try a failed card refund again (the token alone: one press, one retry)."""
+
+
 class DiscountForm(OnceForm):
     """A payment taken at the desk, with an optional staff-set discount: a percent or an amount
     off (in the currency's usual units, 5.00), and why."""

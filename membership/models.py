@@ -308,4 +308,9 @@ class WaiverSignature(models.Model):
 
 # The ledger lives with the rest of billing; importing it here makes it a membership model.
 from membership.billing.catalogue import CreditPack, Material, MaterialSale  # noqa: E402, F401
-from membership.billing.models import Discount, LedgerEntry, LedgerImmutable  # noqa: E402, F401
+from membership.billing.models import (  # noqa: E402, F401
+    Discount,
+    LedgerEntry,
+    LedgerImmutable,
+    StripeRefund,
+)

@@ -163,6 +163,7 @@ def billing(request):
         payments=member.payments.all()[:24],
         join_form=OnceForm(),
         ledger=billing_selectors.member_ledger(member)[:100],
+        refunds_open=billing_selectors.member_refunds_open(member),
         balances=billing_selectors.member_balances(member),
         credit_packs=CreditPack.objects.filter(active=True),
         billing_sections=billing_sections(member),

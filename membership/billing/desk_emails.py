@@ -101,3 +101,24 @@ def card_failed_email(*, sale_id: int, reason: str = "") -> None:
         )
 
     mail_people([sale.sold_by], compose, from_email=settings.DEFAULT_FROM_EMAIL)
+
+
+@shared_task(base=EmailTask)
+def sale_expired_email(*, sale_id: int) -> None:
+    """The staff member who sold it: the card never paid, so the sale was undone."""
+    sale = MaterialSale.objects.select_related("member", "material", "sold_by").get(pk=sale_id)
+    what = _what(sale) | {"minutes": settings.DESK_SALE_PAYMENT_MINUTES}
+
+    def compose() -> tuple[str, str]:
+        return (
+            _("[%(space)s] Sale expired unpaid: %(member)s") % what,
+            _(
+                "The card payment of %(amount)s for %(quantity)s x %(material)s sold to "
+                "%(member)s was not made within %(minutes)s minutes, so the sale was undone: the "
+                "stock is counted back. Take the material back, or sell it again in cash or from "
+                "credits. A card payment that still arrives for it is refunded automatically.\n"
+            )
+            % what,
+        )
+
+    mail_people([sale.sold_by], compose, from_email=settings.DEFAULT_FROM_EMAIL)
