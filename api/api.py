@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -80,13 +81,13 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
         fields.append({"loc": loc, "message": str(error.get("msg", "invalid"))})
     if any(error.get("type") == "json_invalid" for error in exc.errors):
         return error_response(
-            request, status=400, code="malformed_json", message="The body is not valid JSON."
+            request, status=400, code="malformed_json", message=_("The body is not valid JSON.")
         )
     return error_response(
         request,
         status=422,
         code="invalid",
-        message="Some fields are missing or not valid; see `fields`.",
+        message=_("Some fields are missing or not valid; see `fields`."),
         fields=fields,
     )
 
@@ -97,7 +98,7 @@ def _not_authenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRe
         request,
         status=401,
         code="not_authenticated",
-        message="Send a token: Authorization: Bearer <token>.",
+        message=_("Send a token: Authorization: Bearer <token>."),
     )
     response["WWW-Authenticate"] = 'Bearer realm="toolgate"'
     return response
@@ -107,7 +108,7 @@ def _not_authenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRe
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if exc.status_code == 400:  # the one HttpError ninja raises itself: a body it cannot parse
         return error_response(
-            request, status=400, code="malformed_json", message="The body is not valid JSON."
+            request, status=400, code="malformed_json", message=_("The body is not valid JSON.")
         )
     return error_response(
         request, status=exc.status_code, code=_snake(type(exc).__name__), message=exc.message
@@ -116,13 +117,15 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 @api.exception_handler(Http404)
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-    return error_response(request, status=404, code="not_found", message="There is no such thing.")
+    return error_response(
+        request, status=404, code="not_found", message=_("There is no such thing.")
+    )
 
 
 @api.exception_handler(RequestDataTooBig)
 def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     return error_response(
-        request, status=413, code="body_too_large", message="The body is too large."
+        request, status=413, code="body_too_large", message=_("The body is too large.")
     )
 
 

@@ -10,6 +10,7 @@ import enum
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja.security import HttpBearer
 
 from api import services
@@ -40,7 +41,7 @@ class CredentialAuth(HttpBearer):
     def __call__(self, request: HttpRequest) -> Any:
         if not request.headers.get("Authorization"):
             raise NotAuthenticated(
-                "Send a token: Authorization: Bearer <token>.", code="not_authenticated"
+                _("Send a token: Authorization: Bearer <token>."), code="not_authenticated"
             )
         return super().__call__(request)
 
@@ -51,11 +52,13 @@ class CredentialAuth(HttpBearer):
         if not set(credential.scopes) & self.need.value:
             wanted = " or ".join(sorted(self.need.value))
             raise Forbidden(
-                f"This credential's scopes do not allow it (needs {wanted}).", code="scope_missing"
+                _("This credential's scopes do not allow it (needs %(scopes)s).")
+                % {"scopes": wanted},
+                code="scope_missing",
             )
         if self.permission and not credential.user.has_perm(self.permission):
             raise Forbidden(
-                "Your account does not have the permission for this.", code="permission_missing"
+                _("Your account does not have the permission for this."), code="permission_missing"
             )
         return credential
 

@@ -7,6 +7,7 @@ Another member's objects are simply not found (404): their existence is not disc
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
 from api import auth, present, schemas
@@ -31,7 +32,7 @@ router = Router(tags=["member"])
 def _member(request: HttpRequest) -> Member:
     member = api_selectors.member_of(user(request))
     if member is None:
-        raise NotFound("This account has no member profile.", code="no_member")
+        raise NotFound(_("This account has no member profile."), code="no_member")
     return member
 
 
@@ -80,7 +81,7 @@ def bookings_list(
 def booking_detail(request: HttpRequest, booking_id: int) -> schemas.Booking:
     found = api_selectors.member_booking(_member(request), booking_id)
     if found is None:
-        raise NotFound("You have no booking with this id.")
+        raise NotFound(_("You have no booking with this id."))
     return present.booking(found)
 
 
@@ -91,13 +92,13 @@ def booking_create(request: HttpRequest, body: schemas.BookingCreate) -> Status[
     member = _member(request) if body.member_id is None else None
     if member is None:
         if not actor.has_perm("bookings.manage_bookings"):
-            raise Forbidden("You can only book for yourself.", code="not_yours")
+            raise Forbidden(_("You can only book for yourself."), code="not_yours")
         member = Member.objects.filter(pk=body.member_id).first()
         if member is None:
-            raise NotFound("There is no member with this id.")
+            raise NotFound(_("There is no member with this id."))
     machine = api_selectors.machine_by_slug(body.machine)
     if machine is None:
-        raise NotFound("There is no bookable machine with this slug.")
+        raise NotFound(_("There is no bookable machine with this slug."))
     with recorded_write(request, "booking created", "booking") as record:
         made = booking_services.booking_create(
             member=member, machine=machine, start=body.start, end=body.end, actor=actor
@@ -109,7 +110,7 @@ def booking_create(request: HttpRequest, body: schemas.BookingCreate) -> Status[
 def _own_booking(request: HttpRequest, booking_id: int) -> Booking:
     found = api_selectors.member_booking(_member(request), booking_id)
     if found is None:
-        raise NotFound("You have no booking with this id.")
+        raise NotFound(_("You have no booking with this id."))
     return found
 
 
@@ -164,7 +165,7 @@ def machines_list(
 def machine_detail(request: HttpRequest, slug: str) -> schemas.Machine:
     found = api_selectors.machine_by_slug(slug)
     if found is None:
-        raise NotFound("There is no bookable machine with this slug.")
+        raise NotFound(_("There is no bookable machine with this slug."))
     return present.machine(found)
 
 
@@ -180,7 +181,7 @@ def machine_availability(
     check_span(start, end, required=True)
     found = api_selectors.machine_by_slug(slug)
     if found is None:
-        raise NotFound("There is no bookable machine with this slug.")
+        raise NotFound(_("There is no bookable machine with this slug."))
     seen = api_selectors.machine_availability(found, start=start, end=end)
     return schemas.Availability(
         machine=present.machine_ref(found),
@@ -238,7 +239,7 @@ def classes_list(
 def _session(session_id: int) -> ClassSession:
     found = api_selectors.class_sessions(start=None, end=None).filter(pk=session_id).first()
     if found is None:
-        raise NotFound("There is no class session with this id.")
+        raise NotFound(_("There is no class session with this id."))
     return found
 
 
@@ -266,7 +267,7 @@ def class_cancel(request: HttpRequest, session_id: int) -> schemas.Enrollment:
     session = _session(session_id)
     enrollment = member_active_enrollment(_member(request), session)
     if enrollment is None:
-        raise ApiError("You are not enrolled in this class.", code="not_enrolled")
+        raise ApiError(_("You are not enrolled in this class."), code="not_enrolled")
     with recorded_write(request, "class enrolment cancelled", "enrollment") as record:
         record["id"] = enrollment.pk
         done = training_services.enrollment_cancel(enrollment=enrollment, actor=user(request))

@@ -8,6 +8,7 @@ narrows them there.
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
 from api import present, schemas
@@ -49,7 +50,7 @@ def members_list(
 def member_detail(request: HttpRequest, member_id: int) -> schemas.MemberSummary:
     found = api_selectors.staff_member(user(request), member_id)
     if found is None:
-        raise NotFound("There is no member with this id.")
+        raise NotFound(_("There is no member with this id."))
     return present.member_summary(found)
 
 
@@ -79,7 +80,7 @@ def badge_assign(
     enabled for anyone else (409 `badge`)."""
     found = api_selectors.staff_member(user(request), member_id)
     if found is None:
-        raise NotFound("There is no member with this id.")
+        raise NotFound(_("There is no member with this id."))
     with recorded_write(request, "badge assigned", "badge") as record:
         made = membership_services.badge_assign(member=found, uid=body.uid, actor=user(request))
         record["id"] = made.pk
@@ -96,7 +97,7 @@ def badge_disable(request: HttpRequest, badge_id: int, body: schemas.BadgeDisabl
     allow-lists. The record stays, with the reason."""
     found = api_selectors.staff_badge(user(request), badge_id)
     if found is None:
-        raise NotFound("There is no badge with this id.")
+        raise NotFound(_("There is no badge with this id."))
     with recorded_write(request, "badge disabled", "badge") as record:
         disabled = membership_services.badge_disable(
             badge=found, reason=body.reason, actor=user(request)
@@ -180,5 +181,5 @@ def gates_list(
 def gate_detail(request: HttpRequest, device_id: str) -> schemas.Gate:
     found = api_selectors.staff_gate(user(request), device_id)
     if found is None:
-        raise NotFound("There is no gate with this device id.")
+        raise NotFound(_("There is no gate with this device id."))
     return present.gate(found)

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from django.db.models import Model, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from api.errors import ApiError
 
@@ -42,7 +43,7 @@ def _decode(cursor: str, *, is_datetime: bool) -> tuple[Any, int]:
         elif not isinstance(value, int) or isinstance(value, bool):
             raise ValueError
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise ApiError("The cursor is not one this API gave out.", code="bad_cursor") from None
+        raise ApiError(_("The cursor is not one this API gave out."), code="bad_cursor") from None
     return value, pk
 
 
@@ -52,7 +53,7 @@ def paginate(
     """The page after `cursor` of `rows` ordered by (`key`, id), and the next page's cursor."""
     size = DEFAULT_LIMIT if limit is None else limit
     if not 1 <= size <= MAX_LIMIT:
-        raise ApiError(f"limit is 1 to {MAX_LIMIT}.", code="bad_limit")
+        raise ApiError(_("limit is 1 to %(most)s.") % {"most": MAX_LIMIT}, code="bad_limit")
     by_pk = key == "pk"
     if cursor:
         is_datetime = not by_pk

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from api import schemas, services
 from api.errors import ApiError
@@ -37,12 +38,12 @@ def user(request: HttpRequest) -> User:
 
 def check_span(start: datetime | None, end: datetime | None, *, required: bool = False) -> None:
     if required and (start is None or end is None):
-        raise ApiError("Give both start and end.", code="bad_span")
+        raise ApiError(_("Give both start and end."), code="bad_span")
     if start is not None and end is not None:
         if end <= start:
-            raise ApiError("end must be after start.", code="bad_span")
+            raise ApiError(_("end must be after start."), code="bad_span")
         if end - start > MAX_SPAN:
-            raise ApiError("A span is at most 92 days.", code="bad_span")
+            raise ApiError(_("A span is at most 92 days."), code="bad_span")
 
 
 @contextmanager

@@ -17,6 +17,7 @@ from datetime import datetime
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from api.errors import CredentialRejected, NotAuthenticated, RateLimited
 from api.models import ApiCredential, ApiWrite, CredentialKind, Scope
@@ -53,13 +54,15 @@ def credential_digest(secret: str) -> str:
 def _clean_scopes(*, kind: str, scopes: list[str], user: User) -> list[str]:
     chosen = sorted(set(scopes))
     if not chosen:
-        raise CredentialRejected("Choose at least one scope.")
+        raise CredentialRejected(_("Choose at least one scope."))
     unknown = set(chosen) - set(Scope.values)
     if unknown:
-        raise CredentialRejected(f"Unknown scope: {', '.join(sorted(unknown))}.")
+        raise CredentialRejected(
+            _("Unknown scope: %(scopes)s.") % {"scopes": ", ".join(sorted(unknown))}
+        )
     staff = user.has_perm("api.manage_api_keys")
     if kind == CredentialKind.TOKEN and not staff and not set(chosen) <= MEMBER_SCOPES:
-        raise CredentialRejected("A personal token may only read or manage your bookings.")
+        raise CredentialRejected(_("A personal token may only read or manage your bookings."))
     return chosen
 
 
@@ -77,15 +80,15 @@ def credential_issue(
     """Make a token (for `user` themself) or a key (by staff, for an integration)."""
     now = now or clock.now()
     if kind == CredentialKind.KEY and not user.has_perm("api.manage_api_keys"):
-        raise CredentialRejected("Only staff who manage API keys can create them.")
+        raise CredentialRejected(_("Only staff who manage API keys can create them."))
     name = name.strip()
     if not name:
-        raise CredentialRejected("Give it a name, so you know later what uses it.")
+        raise CredentialRejected(_("Give it a name, so you know later what uses it."))
     if expires_at is not None and expires_at <= now:
-        raise CredentialRejected("The expiry must be in the future.")
+        raise CredentialRejected(_("The expiry must be in the future."))
     limit = rate_limit_per_minute or int(getattr(settings, "API_RATE_LIMIT_PER_MINUTE", 60))
     if not 1 <= limit <= 10_000:
-        raise CredentialRejected("The rate limit is 1 to 10,000 requests a minute.")
+        raise CredentialRejected(_("The rate limit is 1 to 10,000 requests a minute."))
     prefix = secrets.token_hex(6)
     secret = f"tg_{kind}_{prefix}_{secrets.token_urlsafe(32)}"
     with transaction.atomic():
@@ -117,7 +120,7 @@ def credential_revoke(
         submission_claim(token)
         locked = ApiCredential.objects.select_for_update().get(pk=credential.pk)
         if locked.user_id != actor.pk and not actor.has_perm("api.manage_api_keys"):
-            raise CredentialRejected("You can only revoke your own tokens.")
+            raise CredentialRejected(_("You can only revoke your own tokens."))
         if locked.revoked_at is None:
             locked.revoked_at = now
             locked.revoked_by = actor
@@ -130,20 +133,20 @@ def credential_authenticate(secret: str, *, now: datetime | None = None) -> ApiC
     now = now or clock.now()
     parts = secret.split("_", 3)
     if len(parts) != 4 or parts[0] != "tg" or parts[1] not in CredentialKind.values:
-        raise NotAuthenticated("The token is malformed.", code="token_malformed")
+        raise NotAuthenticated(_("The token is malformed."), code="token_malformed")
     credential = (
         ApiCredential.objects.select_related("user").filter(prefix=parts[2], kind=parts[1]).first()
     )
     # The digest is compared even for an unknown prefix, so timing tells nothing either way.
     expected = credential.digest if credential is not None else credential_digest("")
     if not hmac.compare_digest(expected, credential_digest(secret)) or credential is None:
-        raise NotAuthenticated("The token is not valid.", code="token_invalid")
+        raise NotAuthenticated(_("The token is not valid."), code="token_invalid")
     if credential.revoked_at is not None:
-        raise NotAuthenticated("The token was revoked.", code="token_revoked")
+        raise NotAuthenticated(_("The token was revoked."), code="token_revoked")
     if credential.expires_at is not None and credential.expires_at <= now:
-        raise NotAuthenticated("The token has expired.", code="token_expired")
+        raise NotAuthenticated(_("The token has expired."), code="token_expired")
     if not credential.user.is_active:
-        raise NotAuthenticated("The token's user is deactivated.", code="user_inactive")
+        raise NotAuthenticated(_("The token's user is deactivated."), code="user_inactive")
     _touch(credential, now)
     return credential
 
@@ -173,7 +176,8 @@ def rate_limit_hit(credential: ApiCredential, *, now: datetime | None = None) ->
         used = 1
     if used > credential.rate_limit_per_minute:
         raise RateLimited(
-            f"Over {credential.rate_limit_per_minute} requests a minute; try again shortly.",
+            _("Over %(limit)s requests a minute; try again shortly.")
+            % {"limit": credential.rate_limit_per_minute},
             retry_after=max(1, window + 60 - epoch),
         )
     return credential.rate_limit_per_minute - used

@@ -7,12 +7,13 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    STAFF = "staff", "Staff"
-    INSTRUCTOR = "instructor", "Instructor"
-    MAINTAINER = "maintainer", "Maintainer"
+    STAFF = "staff", _("Staff")
+    INSTRUCTOR = "instructor", _("Instructor")
+    MAINTAINER = "maintainer", _("Maintainer")
 
 
 class LocationRole(models.Model):

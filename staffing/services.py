@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from locations.models import Location
 from staffing.models import LocationRole, RefusedAction, Role
@@ -24,7 +25,7 @@ def location_role_grant(
 ) -> LocationRole:
     """`user` holds `role` at `location` (None: chain-wide) from now on; granting twice is a no-op."""
     with transaction.atomic():
-        grant, _ = LocationRole.objects.get_or_create(
+        grant, _created = LocationRole.objects.get_or_create(
             user=user, role=role, location=location, defaults={"granted_by": actor}
         )
     user.__dict__.pop("_role_scopes", None)
@@ -48,7 +49,11 @@ def require_at_location(
     if role_scope(user, role).includes(location_id):
         return
     refused_action_record(user=user, role=role, location_id=location_id, what=what, path=path)
-    raise OutOfScope(f"{what}: not at a location where you are {role.label.lower()}.")
+    # `what` names the action in English, as the refused action keeps it for the audit.
+    raise OutOfScope(
+        _("%(what)s: not at a location where you are %(role)s.")
+        % {"what": what, "role": role.label.lower()}
+    )
 
 
 def require_head_office(*, user: Any, what: str, path: str = "") -> None:
@@ -61,7 +66,10 @@ def require_head_office(*, user: Any, what: str, path: str = "") -> None:
     if role_scope(user, Role.STAFF).covers_every_location():
         return
     refused_action_record(user=user, role=Role.STAFF, location_id=None, what=what, path=path)
-    raise OutOfScope(f"{what}: only head-office staff (staff at every location) change this.")
+    raise OutOfScope(
+        _("%(what)s: only head-office staff (staff at every location) change this.")
+        % {"what": what}
+    )
 
 
 def refused_action_record(

@@ -18,19 +18,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Model, Q
-from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from core import clock
 from core.submissions import submission_claim
-from core.tasks import email_send_on_commit
 from membership.models import User
 from webhooks import payloads, signing, transport
+from webhooks.emails import endpoint_disabled_email
 from webhooks.errors import WebhookError
 from webhooks.events import TEST_EVENT, EventType
 from webhooks.models import (
@@ -365,46 +361,13 @@ def _settle(endpoint_id: int, delivery_id: int, answer: transport.Answer, at: da
                 f"(last: {answer.error or answer.status}).",
                 now=at,
             )
-            _tell_staff_disabled(endpoint)
+            endpoint_disabled_email.delay_on_commit(endpoint.pk)
     return False
 
 
 def _disable(endpoint: Endpoint, *, reason: str, now: datetime) -> None:
     endpoint.is_active, endpoint.disabled_at, endpoint.disabled_reason = False, now, reason[:500]
     endpoint.save(update_fields=["is_active", "disabled_at", "disabled_reason"])
-
-
-def _staff_emails() -> list[str]:
-    permission = Permission.objects.get(
-        content_type__app_label="webhooks", codename="manage_endpoints"
-    )
-    users = get_user_model().objects.filter(
-        Q(is_superuser=True) | Q(groups__permissions=permission) | Q(user_permissions=permission),
-        is_active=True,
-    )
-    return sorted({user.email for user in users.distinct() if user.email})
-
-
-def _tell_staff_disabled(endpoint: Endpoint) -> None:
-    to = _staff_emails()
-    if not to:
-        logger.error("Webhook endpoint %s was disabled and no staff can be told.", endpoint.pk)
-        return
-    link = settings.SITE_URL + reverse("webhooks:endpoint_detail", args=[endpoint.pk])
-    body = (
-        f"The webhook endpoint {endpoint.name} ({endpoint.url}) was disabled: "
-        f"{endpoint.disabled_reason}\n\n"
-        "Its undelivered events are kept, in order. Fix the receiver, then enable the endpoint "
-        f"again to send them:\n{link}\n"
-    )
-    email_send_on_commit(
-        EmailMultiAlternatives(
-            f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}Webhook endpoint disabled: {endpoint.name}",
-            body,
-            settings.DEFAULT_FROM_EMAIL,
-            to,
-        )
-    )
 
 
 def endpoints_due(*, now: datetime | None = None) -> list[int]:

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core import clock
 from core.money import money_format
@@ -48,10 +49,10 @@ from membership.models import Member, User
 Kind, Method = LedgerEntry.Kind, LedgerEntry.Method
 SALE_METHODS = (Method.CASH, Method.CREDITS, Method.STRIPE)
 KIND = "material_sale"
-_PAID_HOW: dict[str, str] = {
-    Method.CASH: "in cash",
-    Method.CREDITS: "from credits",
-    Method.STRIPE: "by card",
+_PAID_HOW: dict[str, object] = {  # lazy sentences, read in the desk's language
+    Method.CASH: gettext_lazy("in cash"),
+    Method.CREDITS: gettext_lazy("from credits"),
+    Method.STRIPE: gettext_lazy("by card"),
 }
 
 
@@ -84,8 +85,13 @@ def material_sell(
             raise SaleRefused(_("%(name)s is no longer sold.") % {"name": locked.name})
         if quantity > locked.stock:
             raise SaleRefused(
-                f"Only {locked.stock} {locked.unit} of {locked.name} in stock; "
-                f"{quantity} asked for."
+                _("Only %(stock)s %(unit)s of %(name)s in stock; %(asked)s asked for.")
+                % {
+                    "stock": locked.stock,
+                    "unit": locked.unit,
+                    "name": locked.name,
+                    "asked": quantity,
+                }
             )
         Material.objects.filter(pk=locked.pk).update(stock=F("stock") - quantity)
         locked.refresh_from_db(fields=["stock"])
@@ -130,18 +136,17 @@ def material_sale_told(sale: MaterialSale) -> str:
         f"{sale.quantity} × {sale.material.name}, {money_format(sale.total_minor, sale.currency)}"  # noqa: RUF001
     )
     if sale.state == MaterialSale.State.PAID:
-        return f"Sold: {what}, paid {_PAID_HOW[sale.method]}."
+        return _("Sold: %(what)s, paid %(how)s.") % {"what": what, "how": _PAID_HOW[sale.method]}
     if sale.pay_url:
-        return (
-            f"Awaiting payment ({what}): the card needs the member's confirmation; a pay-by "
-            f"link was emailed to {sale.member.user.email}. Nothing is in the ledger until "
-            "they pay."
-        )
-    return (
-        f"Awaiting payment ({what}): the card payment is still processing at the bank. It "
+        return _(
+            "Awaiting payment (%(what)s): the card needs the member's confirmation; a pay-by "
+            "link was emailed to %(email)s. Nothing is in the ledger until they pay."
+        ) % {"what": what, "email": sale.member.user.email}
+    return _(
+        "Awaiting payment (%(what)s): the card payment is still processing at the bank. It "
         "goes into the ledger when Stripe confirms it; if it fails, the member is emailed a "
         "pay-by link and you are told."
-    )
+    ) % {"what": what}
 
 
 def _payment_for(sale: MaterialSale, *, memo: str = "") -> PaymentFor:

@@ -57,6 +57,35 @@ def test_a_welded_contactor_takes_the_machine_out_of_service_and_emails_maintain
     assert scene.machine.name in email.subject and "out of service" in email.body
 
 
+def test_each_maintainer_reads_the_alarm_in_their_own_language(
+    scene, device, django_capture_on_commit_callbacks
+):
+    scene.machine.maintainers.add(
+        UserFactory(email="minji@example.org", language="ko"),
+        UserFactory(email="sam@example.org", language="en"),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        GateBridge().handle(*events(device, _alarm("current_while_off")))
+    # The booked member is told of the machine separately; two messages for the maintainers.
+    readers = {"minji@example.org", "sam@example.org"}
+    (korean,) = [email for email in mail.outbox if email.to == ["minji@example.org"]]
+    (english,) = [email for email in mail.outbox if email.to == ["sam@example.org"]]
+    assert not [email for email in mail.outbox if set(email.to) & readers and len(email.to) > 1]
+    assert "게이트 경보" in korean.subject and "사용 중지 상태입니다" in korean.body
+    assert "raised an alarm" not in korean.body and "welded contactor" not in korean.body
+    assert "Gate alarm on" in english.subject and "raised an alarm" in english.body
+
+
+def test_without_maintainers_staff_with_gate_rights_hear_of_the_alarm(
+    scene, device, django_capture_on_commit_callbacks
+):
+    UserFactory(role="Staff", email="desk@example.org", language="ko")
+    with django_capture_on_commit_callbacks(execute=True):
+        GateBridge().handle(*events(device, _alarm("current_while_off")))
+    (email,) = [email for email in mail.outbox if email.to == ["desk@example.org"]]
+    assert "게이트 경보" in email.subject
+
+
 def test_an_alarm_uploaded_twice_counts_once(scene, device, django_capture_on_commit_callbacks):
     alarm = _alarm("relay_stuck_on")
     bridge = GateBridge()

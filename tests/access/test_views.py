@@ -125,6 +125,19 @@ def test_web_check_uses_the_same_decision_and_logs_it(gate_staff_client, scene):
     assert AccessEvent.objects.get().source == "web"
 
 
+def test_the_check_page_tells_the_decision_in_the_readers_language(gate_staff_client, scene):
+    """The policy's sentence is English on the wire; a reader of Korean reads it in Korean."""
+    stranger = {"machine": scene.machine.pk, "badge_uid": "04:NO:BODY"}
+    english = gate_staff_client.get(reverse("access:check"), stranger).content.decode()
+    assert "Refused" in english and Reason.UNKNOWN_BADGE.sentence in english
+    korean = gate_staff_client.get(
+        reverse("access:check"), stranger, HTTP_ACCEPT_LANGUAGE="ko"
+    ).content.decode()
+    assert 'data-reason="unknown_badge"' in korean
+    assert "거부" in korean and "등록되지 않은" in korean
+    assert Reason.UNKNOWN_BADGE.sentence not in korean
+
+
 def form_token(page: str, action: str) -> str:
     """The one-time token of the form posting to `action` on `page`."""
     form = re.search(rf'action="{re.escape(action)}".*?</form>', page, re.S).group(0)

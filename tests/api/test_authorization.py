@@ -197,3 +197,16 @@ def test_staff_endpoints_show_only_the_locations_where_the_key_maker_is_staff(cl
     events = [e["device_id"] for e in api.get("/staff/access-events").json()["items"]]
     assert gates == [ours.device_id] and events == [ours.device_id]
     assert api.get(f"/staff/gates/{theirs.device_id}").status_code == 404
+
+
+def test_an_error_is_told_in_the_requests_language_with_the_same_code(client, maker):
+    secret = issue(maker.user, "read")
+    forged = secret[:-2] + ("AA" if not secret.endswith("AA") else "BB")
+    header = {"HTTP_AUTHORIZATION": f"Bearer {forged}"}
+    english = client.get("/api/v1/me", **header).json()["error"]
+    korean = client.get("/api/v1/me", HTTP_ACCEPT_LANGUAGE="ko", **header).json()["error"]
+    assert english == {"code": "token_invalid", "message": "The token is not valid."}
+    assert korean == {"code": "token_invalid", "message": "유효한 토큰이 아닙니다."}
+    backwards = {"start": "2030-01-02T00:00:00Z", "end": "2030-01-01T00:00:00Z"}
+    span = Api(client, secret).get("/bookings", backwards, HTTP_ACCEPT_LANGUAGE="ko")
+    assert span.json()["error"] == {"code": "bad_span", "message": "end는 start보다 뒤여야 합니다."}

@@ -1,7 +1,8 @@
 """The site in Korean, in Chromium: a member picks 한국어 in the footer's switcher and reads the
 dashboard, the menus and billing in Korean (dates as 2026년 12월 8일 (화), won as 100,000원), books
 a machine, and the choice holds on every page until switched back; a visitor whose browser asks
-for Korean (Accept-Language) gets the public pages and the log-in in Korean."""
+for Korean (Accept-Language) gets the public pages and the log-in in Korean; gate staff reading
+Korean watch the machines live and check a badge in Korean."""
 
 from __future__ import annotations
 
@@ -11,10 +12,14 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone, translation
 
+from access.models import AccessEvent, AccessSource
+from access.policy import Reason
 from bookings.models import Booking
 from core import formats
 from membership import roles
+from tests.access.conftest import build_scene
 from tests.config.test_templates_marked import _english as english_words
+from tests.factories.access import GateDeviceFactory
 from tests.factories.equipment import MachineFactory
 from tests.factories.membership import PASSWORD, PlanFactory, UserFactory, ready_member
 from tests.factories.training import CertificationFactory, ClassSessionFactory
@@ -182,3 +187,42 @@ def test_a_member_reading_korean_enrols_in_a_class_and_reads_a_machine_page(page
     page.get_by_text("예약마다 끝난 뒤 10분 비워 둠").wait_for()
     assert _english_left(page, leave_out=".booking-status") == []
     _shoot(page, tmp_path, "machine")
+
+
+def test_gate_staff_reading_korean_watch_the_machines_and_check_a_badge(page, log_in, tmp_path):
+    """The live page and the web check in the staff member's own language (User.language): the
+    decision's reason, English on the wire, reads in Korean."""
+    scene = build_scene()
+    device = GateDeviceFactory(machine=scene.machine, online=True, last_seen=timezone.now())
+    AccessEvent.objects.create(
+        at=timezone.now(),
+        source=AccessSource.GATE,
+        badge_uid="04:AA:BB:CC",
+        device=device,
+        machine=scene.machine,
+        allowed=False,
+        reason=Reason.UNKNOWN_BADGE,
+    )
+    log_in(UserFactory(role="Staff", language="ko"), PASSWORD)
+
+    page.goto("/access/live/")
+    page.get_by_role("heading", name="장비 실시간 현황").wait_for()
+    card = page.get_by_role("region", name=scene.machine.name)
+    card.get_by_text("온라인", exact=True).wait_for()
+    card.get_by_text("전원 꺼짐").wait_for()
+    refused = card.locator("li.decision.refused")
+    refused.get_by_text("거부").wait_for()
+    refused.get_by_text("등록되지 않은 배지입니다").wait_for()
+    assert "not registered" not in card.inner_text()
+    _shoot(page, tmp_path, "gates-live")
+
+    page.get_by_role("link", name="출입 카드 확인").click()
+    page.get_by_role("heading", name="이 출입 카드로 지금 장비를 켤 수 있습니까?").wait_for()
+    page.get_by_label("장비").select_option(label=scene.machine.name)
+    page.get_by_label("출입 카드 UID").fill(scene.badge_uid)  # membership's word wins the merge
+    page.get_by_role("button", name="확인", exact=True).click()
+    decision = page.locator("[data-reason]")
+    decision.get_by_text("허용", exact=True).wait_for()
+    decision.get_by_text("환영합니다! 예약이 끝날 때까지 장비가 켜져 있습니다.").wait_for()
+    assert "까지" in decision.inner_text()  # the grant's end, the Korean way
+    _shoot(page, tmp_path, "gates-check")

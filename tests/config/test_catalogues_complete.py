@@ -46,7 +46,11 @@ def _sources(domain: str) -> list[Path]:
 def _marked(path: Path) -> set[tuple[str | None, str]]:
     source = path.read_text()
     if path.suffix != ".py":
-        source = templatize(source, origin=str(path))
+        # templatize writes each message as one repr'd literal, and keeps the template's
+        # indentation, which the Python tokenizer would read as blocks: left-aligned is the same.
+        source = "\n".join(
+            line.lstrip() for line in templatize(source, origin=str(path)).splitlines()
+        )
     found = set()
     for _line, function, message, _comments in extract_python(
         BytesIO(source.encode()), KEYWORDS.keys(), [], {}

@@ -23,6 +23,7 @@ from bookings.models import Booking
 from equipment.models import DayPass, Machine
 from locations.models import Location
 from membership import cards, roles
+from membership.billing.models import StripeRefund
 from membership.models import Badge, Member, Membership
 from staffing.models import LocationRole, RefusedAction, Role
 from staffing.services import location_role_grant
@@ -35,6 +36,7 @@ from tests.factories.membership import (
     BadgeFactory,
     LedgerEntryFactory,
     MembershipFactory,
+    StripeRefundFactory,
     UserFactory,
 )
 from tests.factories.training import (
@@ -210,8 +212,11 @@ def build_chain() -> Chain:
     entry = LedgerEntryFactory(id=FAR + 12, member=member)  # a cash payment at Raleigh's desk
     series = ClassSeriesFactory(id=FAR + 13, certification=laser, location=raleigh)
     day_pass = DayPassFactory(id=FAR + 14, holder=member)  # paid, cancellable by Raleigh's staff
+    refund = StripeRefundFactory(  # a card refund staff may send again
+        id=FAR + 15, payment__member=member, state=StripeRefund.State.FAILED
+    )
     pks = [member.pk, badge.pk, booking.pk, running.pk, session.pk, enrollment.pk, grant.pk]
-    pks += [report.pk, laser.pk, entry.pk, series.pk, day_pass.pk]
+    pks += [report.pk, laser.pk, entry.pk, series.pk, day_pass.pk, refund.pk]
     return Chain(
         menlo,
         raleigh,
@@ -256,6 +261,7 @@ def snapshot(chain: Chain) -> dict:
         "day_passes": list(DayPass.objects.values_list("pk", "state")),
         "payments": chain.member.payments.count(),
         "ledger": chain.member.ledger_entries.count(),
+        "refunds": list(StripeRefund.objects.values_list("pk", "state", "idempotency_key")),
     }
 
 

@@ -14,9 +14,11 @@ from standardwebhooks import Webhook, WebhookVerificationError
 
 from core import events
 from tests.factories.equipment import MachineFactory
+from tests.factories.membership import UserFactory
 from tests.factories.webhooks import EndpointFactory
 from tests.webhooks.conftest import NOW
 from webhooks import services
+from webhooks.emails import endpoint_disabled_email
 from webhooks.models import Delivery, DeliveryAttempt, DeliveryState, Endpoint, PayloadFormat
 from webhooks.tasks import webhooks_sweep
 
@@ -234,3 +236,18 @@ def test_one_sender_per_endpoint_and_a_dead_senders_lease_runs_out(
     frozen.shift(timedelta(minutes=1, seconds=1))
     sweep()
     assert len(receiver.delivered) == 1 and len(receiver.received) == 1
+
+
+def test_the_disabled_endpoint_email_goes_to_each_reader_in_their_language(db, staff_user):
+    """One message per language among the staff who manage webhooks."""
+    UserFactory(role="Staff", email="minji@example.org", language="ko")
+    endpoint = EndpointFactory(
+        name="Slack", is_active=False, disabled_reason="Every delivery failed for 24 hours (500)."
+    )
+    assert endpoint_disabled_email(endpoint.pk) == 2
+    by_reader = {tuple(email.to): email for email in mail.outbox}
+    korean, english = by_reader["minji@example.org",], by_reader[staff_user.email,]
+    assert "Slack" in korean.subject and "사용 중지" in korean.subject
+    assert "다시 사용하도록" in korean.body and "enable the endpoint" not in korean.body
+    assert "Webhook endpoint disabled: Slack" in english.subject
+    assert "enable the endpoint" in english.body
