@@ -18,6 +18,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from console import charts, reports
@@ -158,9 +161,43 @@ def _misses_series(rows: list[Any]) -> list[tuple[str, list[int]]]:
     ]
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _member_rows(report: reports.Attendance) -> tuple[SafeString, SafeString]:
+    """The members' table rows and the list of those over the threshold, built here: a big
+    space has thousands of members who missed one, and the template language took seconds over
+    them (`console/_misses_table.html` draws the same rows for the machines)."""
+    flag = format_html(' <span class="pill late">{}</span>', gettext("Over threshold"))
+    rows = format_html_join(
+        "",
+        '<tr><th scope="row" class="wrap-anywhere">{}{}</th><td class="num">{}</td>'
+        '<td class="num">{}</td><td class="num">{}</td><td class="num">{}</td></tr>',
+        (
+            (m.label, flag if m.over_threshold else "", m.bookings, m.no_shows,
+             m.late_cancellations, "\N{EN DASH}" if m.missed_share is None else f"{m.missed_share}%")
+            for m in report.members
+        ),
+    )  # fmt: skip
+    over = format_html_join(
+        "",
+        "<li><strong>{}</strong> ({}): {}, {} of {}</li>",
+        (
+            (m.label, m.email, _plural(m.no_shows, "no-show"),
+             _plural(m.late_cancellations, "late cancellation"), _plural(m.bookings, "booking"))
+            for m in report.over_threshold
+        ),
+    )  # fmt: skip
+    return rows, over
+
+
 def _no_show_charts(report: reports.Attendance) -> dict[str, Any]:
     top = report.members[:CHART_MEMBERS]
+    member_rows, over_rows = _member_rows(report)
     return {
+        "member_rows": member_rows,
+        "over_rows": over_rows,
         "machine_chart": _counts(
             "No-shows and late cancellations per machine",
             [m.label for m in report.machines],
