@@ -18,6 +18,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from console import charts, reports
@@ -158,9 +161,42 @@ def _misses_series(rows: list[Any]) -> list[tuple[str, list[int]]]:
     ]
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+NO_SHARE = "\N{EN DASH}"  # no bookings: no share of them
+
+
+def _member_rows(report: reports.Attendance) -> tuple[SafeString, SafeString]:
+    """The members' table rows and the list of those over the threshold, built here: a big
+    space has thousands of members who missed one, and the template language (and even
+    `format_html` per row) took seconds over them. The names and e-mails are escaped; the
+    rest are numbers (`console/_misses_table.html` draws the same rows for the machines)."""
+    flag = format_html(' <span class="pill late">{}</span>', gettext("Over threshold"))
+    rows = "".join(
+        f'<tr><th scope="row" class="wrap-anywhere">{escape(m.label)}'
+        f'{flag if m.over_threshold else ""}</th><td class="num">{m.bookings}</td>'
+        f'<td class="num">{m.no_shows}</td><td class="num">{m.late_cancellations}</td>'
+        f'<td class="num">{NO_SHARE if m.missed_share is None else f"{m.missed_share}%"}</td></tr>'
+        for m in report.members
+    )
+    over = "".join(
+        f"<li><strong>{escape(m.label)}</strong> ({escape(m.email)}): "
+        f"{_plural(m.no_shows, 'no-show')}, "
+        f"{_plural(m.late_cancellations, 'late cancellation')} of {_plural(m.bookings, 'booking')}"
+        "</li>"
+        for m in report.over_threshold
+    )
+    return mark_safe(rows), mark_safe(over)  # names and e-mails escaped above
+
+
 def _no_show_charts(report: reports.Attendance) -> dict[str, Any]:
     top = report.members[:CHART_MEMBERS]
+    member_rows, over_rows = _member_rows(report)
     return {
+        "member_rows": member_rows,
+        "over_rows": over_rows,
         "machine_chart": _counts(
             "No-shows and late cancellations per machine",
             [m.label for m in report.machines],

@@ -1,21 +1,14 @@
-"""The console's periodic job: the reports' hourly rollup."""
+"""The console's periodic job: the reports' rollups."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from celery import shared_task
 
-from console.services import HOUR, hour_floor, utilization_rollup
-from core import clock
-
-# Sessions uploaded late (a gate back online) and bookings marked late change recent hours:
-# each run recounts this far back.
-ROLLUP_LOOKBACK = timedelta(hours=48)
+from console.services import reports_rollup
 
 
 @shared_task
 def rollup_utilization() -> int:
-    """Recount the last two days' hours up to the current one (running sessions included)."""
-    now = clock.now()
-    return utilization_rollup(start=now - ROLLUP_LOOKBACK, end=hour_floor(now) + HOUR, now=now)
+    """Recount the recent hours and days, and the days of bookings changed late (the name kept:
+    the task runner's schedule and queued runs know it)."""
+    return reports_rollup()

@@ -9,7 +9,8 @@ from django.views.decorators.http import require_GET
 
 from console import selectors
 from equipment.models import Machine, MachineState
-from staffing.selectors import staff_scope
+from staffing.shortcuts import staff_place
+from training.models import ClassSession
 
 # Everyone at the desk holds this (the Staff role); instructors and members do not.
 staff_required = permission_required("membership.manage_members", raise_exception=True)
@@ -19,13 +20,17 @@ staff_required = permission_required("membership.manage_members", raise_exceptio
 @staff_required
 @require_GET
 def today(request):
-    """The day at the desk; htmx asks for the partial every few seconds."""
+    """The day at the desk of one location (`?location=`, among the viewer's; as the reports
+    choose it), on its clock: its machines and classes, and its local day, not the server's
+    (the zone is activated by `staff_place`). htmx asks for the partial every few seconds."""
+    place = staff_place(request)
     context = {
-        # A location's staff see their locations' machines (issue 12's scopes).
+        "place": place,
         "today": selectors.today(
-            machines=staff_scope(request.user).filter(
+            machines=place.scope.filter(
                 Machine.objects.exclude(state=MachineState.RETIRED), "location"
-            )
+            ),
+            sessions=place.scope.filter(ClassSession.objects.all(), "location"),
         ),
         "poll_seconds": getattr(settings, "TODAY_POLL_SECONDS", 10),
     }

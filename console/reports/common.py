@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from console.models import ROLLUP_LOOKBACK, ROLLUP_MARK, RollupMark
 from core.time import local_midnight, week_start
+from locations.models import Location
 
 
 @dataclass(frozen=True)
@@ -45,3 +48,16 @@ def share(part: int | float, whole: int | float) -> int | None:
     if not whole:
         return None
     return round(100 * part / whole)
+
+
+def settled_day(locations: QuerySet[Location], now: datetime) -> date | None:
+    """The first local day (current zone) whose figures are counted live: the day rollups hold
+    the days before it, settled (older than the rollup's look-back before its last run, and
+    recounted by every run since a late change). None: count everything live, because no rollup
+    has run yet, or one of `locations` is in another zone (its rollup days are its own zone's)."""
+    zone = timezone.get_current_timezone()
+    key = getattr(zone, "key", None)
+    through = RollupMark.objects.filter(name=ROLLUP_MARK).values_list("through", flat=True).first()
+    if through is None or key is None or locations.exclude(time_zone=key).exists():
+        return None
+    return timezone.localtime(min(through, now) - ROLLUP_LOOKBACK, zone).date()

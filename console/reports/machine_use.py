@@ -1,5 +1,6 @@
-"""Report aggregates, summed in SQL from the hourly rollup (`MachineHour`) in a fixed number of
-queries whatever the data; weeks and hours are the space's local ones."""
+"""Report aggregates, summed in SQL from the day rollup (`MachineDay`) or the hourly one
+(`MachineHour`) in a fixed number of queries whatever the data; weeks and hours are the space's
+local ones."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from datetime import date, timedelta
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
-from console.models import MachineHour
+from console.models import DAY_HOURS, MachineDay, MachineHour, powered_field
+from console.reports.common import settled_day
 from core.time import local_midnight, week_start
 from equipment.models import Machine, MachineState
+from locations.models import Location
 
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
@@ -49,20 +52,31 @@ def utilization(
     weeks: int = 12,
     until: date | None = None,
     machines: QuerySet[Machine] | None = None,
+    live: bool = False,
 ) -> Utilization:
     """Booked vs powered hours per machine and per local week (Monday to Sunday) over the
-    `weeks` weeks ending with `until`'s week, and powered hours by local weekday and hour."""
+    `weeks` weeks ending with `until`'s week, and powered hours by local weekday and hour.
+
+    Summed from the day rollup (`MachineDay`, recounted from the hourly one in the same
+    transaction, so always equal to it) once the rollup task has run and the machines' zone is
+    the report's; else, or `live`, from the hourly rollup (`MachineHour`)."""
     zone = timezone.get_current_timezone()
     last_week = week_start(until or timezone.localdate())
     first_day = last_week - timedelta(weeks=weeks - 1)
     end_day = last_week + timedelta(days=7)
     machines = Machine.objects.exclude(state=MachineState.RETIRED) if machines is None else machines
-    rows = MachineHour.objects.filter(
-        hour__gte=local_midnight(first_day, zone),
-        hour__lt=local_midnight(end_day, zone),
-        machine__in=machines,
-    )
     sums = {"booked": Sum("booked_seconds"), "powered": Sum("powered_seconds")}
+    rolled = not live and (
+        settled_day(Location.objects.filter(machines__in=machines), timezone.now()) is not None
+    )
+    if rolled:
+        rows = MachineDay.objects.filter(day__gte=first_day, day__lt=end_day, machine__in=machines)
+    else:
+        rows = MachineHour.objects.filter(
+            hour__gte=local_midnight(first_day, zone),
+            hour__lt=local_midnight(end_day, zone),
+            machine__in=machines,
+        )
 
     per_machine = {r["machine"]: r for r in rows.values("machine").annotate(**sums)}
     machine_uses = [
@@ -74,18 +88,27 @@ def utilization(
         for machine in machines.order_by("name")
     ]
 
-    # Per real hour over all the machines (a few thousand rows), then its local date, week,
-    # weekday and hour in Python: one pass over the rollup for the weeks and the heat map, and
-    # the night the clocks go back puts both 01:00s in the 01:00 cell.
+    # Per local day (or real hour) over all the machines, then its week, weekday and hour in
+    # Python: one pass for the weeks and the heat map, in whole seconds until the end. The night
+    # the clocks go back puts both 01:00s in the 01:00 cell.
     by_week: dict[date, list[int]] = {}
-    heat = [[0.0] * 24 for _ in WEEKDAYS]
-    for r in rows.values("hour").annotate(**sums):
-        local = timezone.localtime(r["hour"], zone)
-        totals = by_week.setdefault(week_start(local.date()), [0, 0])
-        totals[0] += r["booked"] or 0
-        totals[1] += r["powered"] or 0
-        heat[local.weekday()][local.hour] += (r["powered"] or 0) / 3600
-    heat = [[round(v, 2) for v in day] for day in heat]
+    heat_seconds = [[0] * 24 for _ in WEEKDAYS]
+    if rolled:
+        hourly = {powered_field(h): Sum(powered_field(h)) for h in DAY_HOURS}
+        for r in rows.values("day").annotate(**sums, **hourly):
+            totals = by_week.setdefault(week_start(r["day"]), [0, 0])
+            totals[0] += r["booked"] or 0
+            totals[1] += r["powered"] or 0
+            for h in DAY_HOURS:
+                heat_seconds[r["day"].weekday()][h] += r[powered_field(h)] or 0
+    else:
+        for r in rows.values("hour").annotate(**sums):
+            local = timezone.localtime(r["hour"], zone)
+            totals = by_week.setdefault(week_start(local.date()), [0, 0])
+            totals[0] += r["booked"] or 0
+            totals[1] += r["powered"] or 0
+            heat_seconds[local.weekday()][local.hour] += r["powered"] or 0
+    heat = [[_hours(v) for v in day] for day in heat_seconds]
     week_uses = []
     for i in range(weeks):
         monday = first_day + timedelta(weeks=i)

@@ -306,3 +306,26 @@ def test_staff_see_any_members_machine_time_from_the_log(gate_staff_client, scen
     url = reverse("access:member_usage", args=[scene.member.pk])
     assert url in log.content.decode()
     assert session.session_id in gate_staff_client.get(url).content.decode()
+
+
+def test_the_access_log_finds_an_unknown_badge_by_uid_and_sets_refusals_apart(
+    gate_staff_client, scene
+):
+    """Searched by a UID nobody holds (in another reader's format), the log lists its scans only;
+    allowed and refused rows differ by class and by word, not by a tick alone, with seconds."""
+    allowed = AccessEventFactory(
+        machine=scene.machine, member=scene.member, badge_uid="0A0B0C0D", allowed=True,
+        reason="allowed_booking",
+    )  # fmt: skip
+    refused = AccessEventFactory(machine=scene.machine)  # DEADBEEF, nobody's
+    page = gate_staff_client.get(reverse("access:log"), {"member": "de:ad:be:ef"}).content.decode()
+    assert f'data-event="{refused.pk}"' in page and f'data-event="{allowed.pk}"' not in page
+    assert "<code>DEADBEEF</code>" in page
+    page = gate_staff_client.get(reverse("access:log")).content.decode()
+    rows = {
+        int(pk): row
+        for pk, row in re.findall(r'<tr data-event="(\d+)"(.*?)</tr>', page, flags=re.S)
+    }
+    assert 'class="decision allowed"' in rows[allowed.pk] and "Allowed" in rows[allowed.pk]
+    assert 'class="decision refused"' in rows[refused.pk] and "Refused" in rows[refused.pk]
+    assert re.search(r"<time [^>]*>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \w+</time>", rows[refused.pk])

@@ -181,4 +181,4 @@ def test_the_query_count_does_not_grow_with_the_data(here, size):
             with CaptureQueriesContext(connection) as queries:
                 build(scope=here[2])
             counts.append(len(queries))
-    assert counts == [3, 5, 4, 4]
+    assert counts == [5, 5, 4, 4]

@@ -86,3 +86,27 @@ def test_staff_of_two_locations_choose_which(client, here, bookings):
     assert "Elsewhere" in first and ">Laser<" in first and ">Drill<" not in first
     assert ">Drill<" in other and ">Laser<" not in other
     assert f"location={elsewhere.slug}&amp;format=csv" in other
+
+
+def test_the_no_show_page_lists_every_member_who_missed_with_names_escaped(client, here, bookings):
+    """The members' rows are written without the template language (thousands in a big
+    space): a name is still text, never markup, and those over the threshold are flagged."""
+    from bookings.states import BookingState
+    from tests.factories.bookings import BookingFactory
+    from tests.factories.equipment import MachineFactory
+    from tests.factories.membership import MemberFactory
+
+    zed = MemberFactory(user=UserFactory(first_name="<b>Zed</b>", last_name="", email="z@x.org"))
+    BookingFactory(machine=MachineFactory(name="Lathe"), member=zed, state=BookingState.NO_SHOW,
+                   start=datetime(2027, 3, 12, 9, tzinfo=LA))  # fmt: skip
+    with time_machine.travel(datetime(2027, 3, 20, tzinfo=LA)):
+        client.force_login(UserFactory(role=roles.STAFF))
+        page = client.get(reverse("console:report_no_shows") + "?weeks=2").content.decode()
+    assert "<b>Zed</b>" not in page
+    assert '<th scope="row" class="wrap-anywhere">&lt;b&gt;Zed&lt;/b&gt;</th>' in page
+    assert "<li><strong>&lt;b&gt;Zed&lt;/b&gt;</strong> (z@x.org): 1 no-show, 0 late" not in page
+    assert '>Ann <span class="pill late">Over threshold</span></th>' in page
+    assert (
+        "<li><strong>Ann</strong> (Ann@x.org): 2 no-shows, 1 late cancellation of 4 bookings"
+        in page
+    )
