@@ -15,11 +15,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.utils.dateparse import parse_datetime
 
 from access.policy import AccessFacts
 from bookings.selectors import check_in_opens
@@ -54,9 +53,9 @@ class Scan:
 @dataclass(frozen=True)
 class GatheredFacts:
     facts: AccessFacts
-    member_id: int | None
+    member_id: int | None = None
     # The booking covering the scan, and whether it still waits for its check-in.
-    booking_id: int | None
+    booking_id: int | None = None
     booking_confirmed: bool = False
     # False when the scan's gate is no longer as the caller knew it (disabled, moved to another
     # machine, given a new secret, removed): such a scan is not decided.
@@ -259,10 +258,37 @@ def _parameters(n: int, scan: Scan, *, grace: timedelta, lead: timedelta) -> lis
     ]
 
 
-def _instant(value: datetime | str | None) -> datetime | None:
-    """A timestamp as either database returns it (SQLite: UTC, naive or as text)."""
-    if isinstance(value, str):
-        value = parse_datetime(value)
+class _Row(NamedTuple):
+    """A row of the statement, column by column."""
+
+    n: int
+    gate_current: bool
+    answered: bool
+    machine_state: str
+    badge_id: int | None
+    badge_enabled: bool
+    member_id: int | None
+    first_name: str
+    last_name: str
+    email: str
+    in_good_standing: bool
+    plan_covers: bool
+    waiver_signed: bool
+    stopped: bool
+    in_use: bool
+    certified: bool
+    lapsed: bool
+    checkout_held: bool
+    is_instructor: bool
+    is_maintainer: bool
+    booking_id: int | None
+    booking_end: datetime | None
+    booking_state: str | None
+    time_zone: str
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """A timestamp as either database returns it (SQLite: naive, in UTC)."""
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=UTC)
@@ -286,64 +312,41 @@ def _cursor_rows(sql: str, parameters: list) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _pass_days(lacking: list[tuple[int, Scan, int]]) -> dict[int, tuple]:
+def _pass_days(lacking: list[tuple[Scan, _Row]]) -> dict[int, tuple]:
     """By scan number: whether a pass of its member opens its machine on each day around it."""
     day = connection.ops.adapt_datefield_value
     parameters = []
-    for n, scan, member_id in lacking:
+    for scan, row in lacking:
         today = utc(scan.at).date()
-        parameters += [n, member_id, scan.machine.pk]
+        parameters += [row.n, row.member_id, scan.machine.pk]
         parameters += [day(today + timedelta(days=shift)) for shift in (-1, 0, 1)]
     rows = _cursor_rows(_passes_statement(len(lacking)), parameters)
     return {n: passes for n, *passes in rows}
 
 
-def _facts(scan: Scan, row: Sequence, passes: Sequence | None) -> AccessFacts:
-    """The facts of a scan by a known badge, from its row; `passes` for someone who is not a
-    member in good standing here (None otherwise)."""
-    (
-        machine_state,
-        _,
-        badge_enabled,
-        _,
-        first_name,
-        last_name,
-        email,
-        in_good_standing,
-        plan_covers,
-        waiver_signed,
-        stopped,
-        in_use,
-        certified,
-        lapsed,
-        checkout_held,
-        is_instructor,
-        is_maintainer,
-        _,
-        booking_end,
-        _,
-        time_zone,
-    ) = row
+def _facts(scan: Scan, row: _Row, passes: Sequence | None) -> AccessFacts:
+    """The facts of a scan by a known badge; `passes` (`_pass_days`) for someone who is not a
+    member in good standing here, None for one who is."""
     return AccessFacts(
         at=scan.at,
         badge_known=True,
-        badge_enabled=bool(badge_enabled),
+        badge_enabled=bool(row.badge_enabled),
         # Member.display_name: the user's full name, else their email.
-        member_name=f"{first_name} {last_name}".strip() or email,
-        membership_in_good_standing=bool(in_good_standing),
-        plan_covers_location=bool(plan_covers),
-        waiver_signed=bool(waiver_signed),
-        machine_in_service=machine_state == MachineState.IN_SERVICE,
-        machine_retired=machine_state == MachineState.RETIRED,
-        machine_emergency_stopped=bool(stopped),
-        machine_in_use_by_another=bool(in_use),
-        certified=bool(certified),
-        certification_lapsed=bool(lapsed),
-        local_checkout_held=bool(checkout_held),
-        is_instructor=bool(is_instructor),
-        is_maintainer=bool(is_maintainer),
-        booking_end=_instant(booking_end),
-        day_pass_until=None if passes is None else _day_pass_until(scan.at, time_zone, passes),
+        member_name=f"{row.first_name} {row.last_name}".strip() or row.email,
+        membership_in_good_standing=bool(row.in_good_standing),
+        plan_covers_location=bool(row.plan_covers),
+        waiver_signed=bool(row.waiver_signed),
+        machine_in_service=row.machine_state == MachineState.IN_SERVICE,
+        machine_retired=row.machine_state == MachineState.RETIRED,
+        machine_emergency_stopped=bool(row.stopped),
+        machine_in_use_by_another=bool(row.in_use),
+        certified=bool(row.certified),
+        certification_lapsed=bool(row.lapsed),
+        local_checkout_held=bool(row.checkout_held),
+        is_instructor=bool(row.is_instructor),
+        is_maintainer=bool(row.is_maintainer),
+        booking_end=_aware(row.booking_end),
+        day_pass_until=None if passes is None else _day_pass_until(scan.at, row.time_zone, passes),
     )
 
 
@@ -354,39 +357,34 @@ def _gather(scans: Sequence[Scan]) -> list[GatheredFacts]:
         for n, scan in enumerate(scans)
         for value in _parameters(n, scan, grace=grace, lead=lead)
     ]
-    # Each row: the scan's number, whether its gate is current and whether the request was
-    # answered already; then the facts' columns (`_facts`).
-    rows = [
-        (bool(current), bool(answered), facts)
-        for _, current, answered, *facts in _cursor_rows(_statement(len(scans)), parameters)
+    read = [
+        (scans[row.n], row)
+        for row in map(_Row._make, _cursor_rows(_statement(len(scans)), parameters))
     ]
     lacking = [
-        (n, scan, facts[MEMBER])
-        for n, (scan, (_, _, facts)) in enumerate(zip(scans, rows, strict=True))
-        if facts[BADGE] is not None and not (facts[STANDING] and facts[PLAN_COVERS])
+        (scan, row)
+        for scan, row in read
+        if row.badge_id is not None and not (row.in_good_standing and row.plan_covers)
     ]
     passes = _pass_days(lacking) if lacking else {}
     gathered = []
-    for n, (scan, (current, answered, facts)) in enumerate(zip(scans, rows, strict=True)):
-        if facts[BADGE] is None:
+    for scan, row in read:
+        current, answered = bool(row.gate_current), bool(row.answered)
+        if row.badge_id is None:
             unknown = AccessFacts(at=scan.at)
-            gathered.append(GatheredFacts(unknown, None, None, False, current, answered))
+            gathered.append(GatheredFacts(unknown, gate_current=current, answered=answered))
             continue
         gathered.append(
             GatheredFacts(
-                _facts(scan, facts, passes.get(n)),
-                facts[MEMBER],
-                facts[BOOKING],
-                facts[BOOKING_STATE] == BookingState.CONFIRMED,
+                _facts(scan, row, passes.get(row.n)),
+                row.member_id,
+                row.booking_id,
+                row.booking_state == BookingState.CONFIRMED,
                 current,
                 answered,
             )
         )
     return gathered
-
-
-# The facts' columns that decide what else to read, and the member and booking recorded.
-BADGE, MEMBER, STANDING, PLAN_COVERS, BOOKING, BOOKING_STATE = 1, 3, 7, 8, 17, 19
 
 
 def gather_facts_many(scans: Sequence[Scan]) -> list[GatheredFacts]:
