@@ -57,7 +57,8 @@ def _window_entries(device: GateDevice, *, now: datetime, until: datetime) -> li
             secret=device.secret,
         )
         for (uid, start, end, booked), result in zip(windows, results, strict=True)
-        if result.decision.allowed
+        # Every window is decided: none is a gate's request.
+        if result is not None and result.decision.allowed
     ]
 
 

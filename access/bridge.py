@@ -73,22 +73,27 @@ def _at(timestamp: int | None) -> datetime | None:
 def _unanswered(
     requests: list[tuple[GateDevice, protocol.BadgeRequest]],
 ) -> list[tuple[GateDevice, protocol.BadgeRequest]]:
-    """The requests, once each, whose nonce no bridge has answered yet (one query)."""
-    answered = set(
-        AccessEvent.objects.filter(
-            device__in={device.pk for device, _ in requests},
-            request_nonce__in={request.nonce for _, request in requests},
-        ).values_list("device_id", "request_nonce")
-    )
+    """The requests, once each (MQTT may deliver one twice in a round). Whether another round
+    or another bridge answered one already is read with its facts, in the same statement."""
+    seen: set[tuple[int, str]] = set()
     fresh = []
     for device, request in requests:
         key = (device.pk, request.nonce)
-        if key in answered:
+        if key in seen:
             log.info("Request %s from gate %s already answered", request.nonce, device.device_id)
             continue
-        answered.add(key)
+        seen.add(key)
         fresh.append((device, request))
     return fresh
+
+
+def _gate_of(topic: str) -> str | None:
+    """The device id of a badge request's topic, else None."""
+    try:
+        device_id, kind = protocol.parse_topic(topic)
+    except protocol.ProtocolError:
+        return None
+    return device_id if kind is protocol.Topic.REQUEST else None
 
 
 class GateBridge:
@@ -101,15 +106,23 @@ class GateBridge:
             protocol.Topic.EVENTS: self._events,
             protocol.Topic.STATUS: self._status,
         }  # acks: `record_acks`, many at once
+        # Enabled gates by device id, for their badge requests: each decision's facts confirm
+        # that the gate is still enabled, on the same machine and with the same secret, and a
+        # gate found changed is dropped and read again (`_replies`).
+        self._gates: dict[str, GateDevice] = {}
 
     def handle(self, topic: str, payload: bytes) -> list[Outgoing]:
         return self.handle_many([(topic, payload)])
 
     def handle_many(self, messages: Sequence[tuple[str, bytes]]) -> list[Outgoing]:
         """Handle messages in order; their badge requests are decided together, in one batch."""
-        messages = within_size_limit(messages)
-        devices = self._devices(messages)
+        return self._handle(within_size_limit(messages), cached=True)
+
+    def _handle(self, messages: Sequence[tuple[str, bytes]], *, cached: bool) -> list[Outgoing]:
+        devices = self._devices(messages, cached=cached)
         requests: list[tuple[GateDevice, protocol.BadgeRequest]] = []
+        # Requests whose signature a cached gate refused: it may have a new secret.
+        doubtful: list[tuple[str, bytes]] = []
         outgoing: list[Outgoing] = []
         for topic, payload in messages:
             device, kind = devices.get(topic, (None, None))
@@ -126,25 +139,49 @@ class GateBridge:
                     requests.append((device, request))
                 elif handler := self._handlers.get(kind):
                     outgoing += handler(device, payload)
-            except (protocol.ProtocolError, protocol.SignatureError) as error:
+            except protocol.SignatureError as error:
+                if cached and self._gates.pop(device.device_id, None) is not None:
+                    doubtful.append((topic, payload))
+                    continue
                 log.warning("Refused %s from gate %s: %s", kind.value, device.device_id, error)
-        return outgoing + self._replies(requests)
+            except protocol.ProtocolError as error:
+                log.warning("Refused %s from gate %s: %s", kind.value, device.device_id, error)
+        if doubtful:
+            outgoing += self._handle(doubtful, cached=False)
+        return outgoing + self._replies(requests, messages_of=messages, cached=cached)
 
     def _devices(
-        self, messages: Sequence[tuple[str, bytes]]
+        self, messages: Sequence[tuple[str, bytes]], *, cached: bool = False
     ) -> dict[str, tuple[GateDevice, protocol.Topic]]:
-        """The enabled gate and message kind of each well-formed topic (one query)."""
+        """The enabled gate and message kind of each well-formed topic: a badge request's gate
+        from the cache when `cached`, the others read in one query."""
         parsed = {}
         for topic, _ in messages:
             try:
                 parsed[topic] = protocol.parse_topic(topic)
             except protocol.ProtocolError as error:
                 log.warning("Ignoring message on %r: %s", topic[:120], error)
-        devices = GateDevice.objects.select_related("machine__required_certification").in_bulk(
-            {device_id for device_id, _ in parsed.values()}, field_name="device_id"
-        )
         found = {}
+        unread = set()
         for topic, (device_id, kind) in parsed.items():
+            gate = self._gates.get(device_id) if cached else None
+            if gate is not None and kind is protocol.Topic.REQUEST:
+                found[topic] = (gate, kind)
+            else:
+                unread.add(device_id)
+        devices = (
+            GateDevice.objects.select_related("machine").in_bulk(unread, field_name="device_id")
+            if unread
+            else {}
+        )
+        for device_id in unread:
+            if (device := devices.get(device_id)) is not None and device.enabled:
+                self._gates[device_id] = device
+            else:
+                self._gates.pop(device_id, None)
+        for topic, (device_id, kind) in parsed.items():
+            if topic in found:
+                continue
             device = devices.get(device_id)
             # A disabled gate is served nothing, but its acks still settle what it was sent.
             if device is None or not (device.enabled or kind is protocol.Topic.ACK):
@@ -153,7 +190,13 @@ class GateBridge:
                 found[topic] = (device, kind)
         return found
 
-    def _replies(self, requests: list[tuple[GateDevice, protocol.BadgeRequest]]) -> list[Outgoing]:
+    def _replies(
+        self,
+        requests: list[tuple[GateDevice, protocol.BadgeRequest]],
+        *,
+        messages_of: Sequence[tuple[str, bytes]] = (),
+        cached: bool = False,
+    ) -> list[Outgoing]:
         """Each request answered once: MQTT may deliver it again, to this bridge or another, and
         the gate fails closed on a second, different reply. The access log's unique nonce per
         gate settles a race between two bridges."""
@@ -181,7 +224,13 @@ class GateBridge:
             requests = _unanswered(requests)
             results = decide(requests)
         replies = []
+        changed = set()
         for (device, request), result in zip(requests, results, strict=True):
+            if result is None:
+                # Answered already, or the gate changed since it was cached: read it again.
+                if cached and self._gates.pop(device.device_id, None) is not None:
+                    changed.add(device.device_id)
+                continue
             decision = result.decision
             reply = protocol.build_reply(
                 request,
@@ -195,6 +244,9 @@ class GateBridge:
             )
             topic = protocol.gate_topic(device.device_id, protocol.Topic.REPLY)
             replies.append((topic, reply.to_json(), False))
+        if changed:
+            again = [(t, payload) for t, payload in messages_of if _gate_of(t) in changed]
+            replies += self._handle(again, cached=False)
         return replies
 
     def _heartbeat(self, device: GateDevice, payload: bytes) -> list[Outgoing]:

@@ -118,9 +118,9 @@ def gate_device_replace_credentials(
 ) -> DeviceCredentials:
     """A new device secret and MQTT password (a lost or stolen Pi, a reimaged SD card).
 
-    The old secret stops working as soon as this commits: the bridge reads the secret of every
-    message from the database, so its replies to the old Pi no longer verify and that Pi fails
-    closed. Before that, the old Pi is told, under the old secret, to switch off and to forget
+    The old secret stops working as soon as this commits: the bridge confirms the secret of
+    every badge request it decides against the database (and reads it for every other message),
+    so its replies to the old Pi no longer verify and that Pi fails closed. Before that, the old Pi is told, under the old secret, to switch off and to forget
     its offline allow-list.
     """
     _staff_at(actor, device, "replace a gate's credentials")

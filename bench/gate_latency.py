@@ -59,26 +59,23 @@ def main() -> None:
                 own_broker.stop()
 
 
-def run(scans: int, device_count: int) -> None:
-    import _django
-
-    _django.setup("postgres")
+def bench_gates(count: int) -> list:
+    """`count` gates, each on a laser cutter its member is certified on and booked for now:
+    (device, badge uid) pairs."""
     from datetime import timedelta
 
-    from django.conf import settings
+    import _django
     from django.utils import timezone
 
     from access.devices import gate_device_register
-    from access.mqtt import BrokerSettings, make_client
     from bookings.models import Booking, BookingState
     from equipment.models import Machine
-    from gate_agent import protocol as p
     from training.models import Certification, MemberCertification
 
     laser = Certification.objects.create(name="Laser cutter", slug="laser-cutter")
     now = timezone.now()
     gates = []
-    for index, member in enumerate(_django.ready_members(device_count, prefix="gate")):
+    for index, member in enumerate(_django.ready_members(count, prefix="gate")):
         machine = Machine.objects.create(
             name=f"Bench laser {index}", slug=f"bench-laser-{index}", required_certification=laser
         )
@@ -95,18 +92,38 @@ def run(scans: int, device_count: int) -> None:
         )
         device = gate_device_register(machine=machine, device_id=f"bench-{index}").device
         gates.append((device, member.badges.get().uid))
+    return gates
+
+
+def gate_request(gates: list, scan: int):
+    """The `scan`-th badge request, signed, from the gates in turn: (topic, BadgeRequest)."""
+    from gate_agent import protocol as p
+
+    device, uid = gates[scan % len(gates)]
+    request = p.BadgeRequest(
+        device_id=device.device_id,
+        nonce=p.new_nonce(),
+        badge_uid=uid,
+        sent_at=int(time.time()),
+        firmware="bench",
+    )
+    return p.gate_topic(device.device_id, p.Topic.REQUEST), p.sign(request, device.secret)
+
+
+def run(scans: int, device_count: int) -> None:
+    import _django
+
+    _django.setup("postgres")
+    from django.conf import settings
+
+    from access.mqtt import BrokerSettings, make_client
+    from gate_agent import protocol as p
+
+    gates = bench_gates(device_count)
     secrets = {device.device_id: device.secret for device, _ in gates}
 
-    def signed_request(scan: int) -> tuple[str, p.BadgeRequest]:
-        device, uid = gates[scan % len(gates)]
-        request = p.BadgeRequest(
-            device_id=device.device_id,
-            nonce=p.new_nonce(),
-            badge_uid=uid,
-            sent_at=int(time.time()),
-            firmware="bench",
-        )
-        return p.gate_topic(device.device_id, p.Topic.REQUEST), p.sign(request, device.secret)
+    def signed_request(scan: int):
+        return gate_request(gates, scan)
 
     # The bridge in its own process, as deployed: `manage.py gate_bridge`.
     bridge = subprocess.Popen(  # noqa: S603 - this interpreter, this project's manage.py
@@ -192,13 +209,14 @@ def run(scans: int, device_count: int) -> None:
     print(f"quiet, one scan at a time: {dict(quiet_reasons)}")
     print(
         f"  badge-to-relay-on latency: p50 {percentile(quiet, 0.5):.1f} ms, "
-        f"p99 {percentile(quiet, 0.99):.1f} ms (target p99 < 50 ms)"
+        f"p95 {percentile(quiet, 0.95):.1f} ms, "
+        f"p99 {percentile(quiet, 0.99):.1f} ms (issue 18: p50 < 3 ms, p99 < 5 ms)"
     )
     print(f"busy, all {scans} scans at once: {dict(rush_reasons)}")
     print(f"  one bridge: {len(rush) / rush_seconds:.0f} decisions/s (target > 1,000/s)")
     print(
         f"  badge-to-relay-on latency in the rush: p50 {percentile(rush, 0.5):.1f} ms, "
-        f"p99 {percentile(rush, 0.99):.1f} ms"
+        f"p95 {percentile(rush, 0.95):.1f} ms, p99 {percentile(rush, 0.99):.1f} ms"
     )
 
 

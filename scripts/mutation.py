@@ -123,6 +123,7 @@ TARGETS = [
         "facts",
         "access/facts.py",
         [
+            "tests/access/test_facts.py",
             "tests/access/test_services.py",
             "tests/access/test_selectors.py",
             CHAIN,
