@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Swagger
@@ -112,6 +112,18 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         )
     return error_response(
         request, status=exc.status_code, code=_snake(type(exc).__name__), message=exc.message
+    )
+
+
+@api.exception_handler(PermissionDenied)
+def _permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    """A service's own refusal (staff acting outside their locations, `OutOfScope`): JSON like
+    every other error here, not the site's HTML 403 page."""
+    return error_response(
+        request,
+        status=403,
+        code="forbidden",
+        message=str(exc) or _("You may not do this."),
     )
 
 

@@ -90,3 +90,23 @@ def test_staff_of_another_location_see_no_such_member_or_badge(client, staff, ot
     assert enrol.status_code == 404
     badge.refresh_from_db()
     assert badge.enabled and Badge.objects.filter(member=other_member).count() == 1
+
+
+def test_a_refusal_of_the_staff_scope_inside_a_service_is_a_json_403(staff_api, maker, monkeypatch):
+    """Should a service refuse what the endpoint's own scope let through (a member moved to
+    another location meanwhile), the client still gets the API's error, not an HTML page."""
+    from membership import services
+    from staffing.services import OutOfScope
+
+    def refuse(**kwargs):
+        raise OutOfScope("disable a badge: not at a location where you are staff.")
+
+    monkeypatch.setattr(services, "badge_disable", refuse)
+    lost = BadgeFactory(member=maker)
+    response = staff_api.post(f"/staff/badges/{lost.pk}/disable", {"reason": "Lost"})
+    assert response.status_code == 403
+    assert response.json()["error"] == {
+        "code": "forbidden",
+        "message": "disable a badge: not at a location where you are staff.",
+    }
+    assert Badge.objects.get(pk=lost.pk).enabled
