@@ -19,7 +19,7 @@ from bookings.models import Booking
 from bookings.rules import Refusal, Refused
 from bookings.selectors import Cell, booking_facts, check_in_opens, machine_rules, week_grid
 from core import clock, formats
-from core.time import add_duration, utc, week_start
+from core.time import add_duration, minutes_between, utc, week_start
 from equipment.daypasses.selectors import day_pass_machines_ahead, day_pass_openings
 from equipment.models import Machine
 from equipment.selectors import machines_bookable
@@ -247,6 +247,31 @@ def booking_lengths(
         shortest = add_duration(start, timedelta(minutes=machine.min_minutes))
         refused = rules.booking_refusal(replace(facts, end=shortest), machine_rules_)
     return Lengths(minutes, rules.default_length(minutes, start=start, now=now), refused)
+
+
+def wait_lengths(
+    *,
+    member: Member,
+    machine: Machine,
+    start: datetime,
+    until: datetime | None = None,
+    now: datetime | None = None,
+) -> Lengths:
+    """Every length from `start` the member may wait for (`rules.wait_lengths`), gathered once
+    for the longest. Preselected: the one ending at `until` (the end of the booking clicked on
+    the grid) when it is offered, else the shortest."""
+    now = now or clock.now()
+    machine_rules_ = machine_rules(machine)
+    longest = add_duration(start, timedelta(minutes=machine.max_minutes))
+    facts = booking_facts(member=member, machine=machine, start=start, end=longest, now=now)
+    minutes = rules.wait_lengths(facts, machine_rules_)
+    refused = None
+    if not minutes:
+        shortest = add_duration(start, timedelta(minutes=machine.min_minutes))
+        refused = rules.wait_refusal(replace(facts, end=shortest), machine_rules_)
+    wanted = minutes_between(start, until) if until is not None else None
+    default = next((m for m in minutes if m == wanted), minutes[0] if minutes else None)
+    return Lengths(minutes, default, refused)
 
 
 def horizon_label(machine: Machine) -> str:
