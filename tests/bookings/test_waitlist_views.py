@@ -87,6 +87,31 @@ def test_a_member_waits_for_part_of_a_booking_from_its_slot(client, maker, laser
     assert (wait.start, wait.end) == (eleven, eleven + timedelta(minutes=30))
 
 
+def test_the_booking_panel_offers_to_wait_for_longer_than_is_free(client, maker, laser, booked):
+    """Free 09:00-10:00, booked from 10:00: booking from 09:00 offers up to an hour, and a link
+    to wait instead for longer, whose panel offers the lengths reaching into the booking."""
+    client.force_login(maker.user)
+    nine = SPAN[0] - timedelta(hours=1)
+    panel = client.get(
+        reverse("bookings:booking_new", args=[laser.slug]),
+        {"start": nine.isoformat()},
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    wait_link = (
+        reverse("bookings:wait_new", args=[laser.slug]) + "?start=" + quote(nine.isoformat())
+    )
+    assert wait_link in panel
+    waiting = client.get(wait_link, headers={"HX-Request": "true"}).content.decode()
+    assert '<option value="60"' not in waiting  # 09:00-10:00 is free: book it
+    assert '<option value="90" selected>' in waiting
+    free_later = client.get(
+        reverse("bookings:booking_new", args=[laser.slug]),
+        {"start": at(2, 10).isoformat()},
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    assert reverse("bookings:wait_new", args=[laser.slug]) not in free_later  # nothing booked
+
+
 def test_the_panel_offers_no_length_when_none_may_be_waited_for(client, maker, laser, booked):
     """From a slot of one's own booking there is nothing to wait for: the panel says why."""
     client.force_login(booked.member.user)
