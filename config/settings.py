@@ -89,6 +89,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A signed-in person's own language where this device has chosen none (core/languages.py).
+    "core.languages.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -431,6 +433,14 @@ CELERY_IMPORTS = [
 # hour), then recorded as failed (with its traceback, on Background tasks) and logged as an error.
 TASK_EMAIL_MAX_RETRIES = int(os.environ.get("TASK_EMAIL_MAX_RETRIES", "8"))
 TASK_EMAIL_RETRY_BACKOFF_SECONDS = int(os.environ.get("TASK_EMAIL_RETRY_BACKOFF_SECONDS", "60"))
+# A card refund Toolgate decided is sent by the task runner; one Stripe could not take (no
+# answer, its own error) is tried again after this long, doubled each time (at most an hour),
+# this many times in all, then shown to staff as failed (docs/billing.md).
+REFUND_MAX_TRIES = int(os.environ.get("REFUND_MAX_TRIES", "8"))
+REFUND_RETRY_BACKOFF_SECONDS = int(os.environ.get("REFUND_RETRY_BACKOFF_SECONDS", "60"))
+# A desk sale still awaiting its card payment (the member's confirmation, the bank's processing)
+# this long after it was made is undone: the stock counted back, the seller emailed.
+DESK_SALE_PAYMENT_MINUTES = int(os.environ.get("DESK_SALE_PAYMENT_MINUTES", "30"))
 # The periodic jobs, run by `celery beat` (one beat per site). Each is idempotent, so a run missed
 # while beat was down is simply caught up by the next one.
 CELERY_BEAT_SCHEDULE = {
@@ -470,9 +480,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "console.tasks.rollup_utilization",
         "schedule": crontab(minute="*/15"),
     },
+    "queue-stranded-tasks": {  # tasks the broker refused during an outage, queued again
+        "task": "core.tasks.queue_stranded_tasks",
+        "schedule": timedelta(minutes=1),
+    },
     "prune-form-tokens": {  # forget one-time form tokens handled a week ago
         "task": "core.tasks.prune_form_tokens",
         "schedule": crontab(hour=4, minute=45),
+    },
+    "sweep-refunds": {  # card refunds whose (re)try is due; lost first tries
+        "task": "membership.tasks.sweep_refunds",
+        "schedule": timedelta(minutes=1),
+    },
+    "expire-desk-sales": {  # desk sales awaiting a card payment too long are undone
+        "task": "membership.tasks.expire_desk_sales",
+        "schedule": timedelta(minutes=5),
     },
     "webhooks-sweep": {  # deliveries whose task was lost; certifications expired with time
         "task": "webhooks.tasks.webhooks_sweep",

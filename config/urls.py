@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from core import page_views
 from core.task_views import background_tasks
+from membership import views as membership_views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -12,8 +13,8 @@ urlpatterns = [
     path("staff/background-tasks/", background_tasks, name="background_tasks"),
     path("staff/", include("console.urls")),
     path("accounts/", include("allauth.urls")),
-    # The language switcher posts here (django.views.i18n.set_language: a cookie, then back).
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The language switcher posts here (Django's set_language, remembered for a signed-in person).
+    path("i18n/setlang/", membership_views.language_set, name="set_language"),
     path("training/", include("training.urls")),
     path("machines/", include("equipment.urls")),
     path("bookings/", include("bookings.urls")),

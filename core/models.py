@@ -91,3 +91,22 @@ class CalendarEntry(models.Model):
 
     class Meta:
         abstract = True
+
+
+class StrandedTask(models.Model):
+    """A task the site could not hand to the task broker after its transaction committed (the
+    broker was down): kept here, shown to staff, and handed over again by the periodic job
+    `core.tasks.queue_stranded_tasks` once the broker answers (docs/tasks.md)."""
+
+    task = models.CharField(max_length=200)
+    # The (args, kwargs) pair as Celery's JSON serializer writes it, so dates and times come
+    # back as the task was given them.
+    payload = models.TextField()
+    content_type = models.CharField(max_length=100)
+    content_encoding = models.CharField(max_length=20)
+    stranded_at = models.DateTimeField(default=timezone.now, db_index=True)
+    attempts = models.PositiveIntegerField(default=1)
+    last_error = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.task} (stranded {self.stranded_at:%Y-%m-%d %H:%M})"

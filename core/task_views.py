@@ -14,6 +14,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django_celery_results.models import TaskResult
 
+from core.models import StrandedTask
+
 SHOWN = 100
 
 
@@ -94,5 +96,10 @@ def background_tasks(request):
     return render(
         request,
         "core/background_tasks.html",
-        {"troubles": tasks_in_trouble(), "jobs": periodic_jobs(), "shown": SHOWN},
+        {
+            "stranded": StrandedTask.objects.order_by("stranded_at", "pk")[:SHOWN],
+            "troubles": tasks_in_trouble(),
+            "jobs": periodic_jobs(),
+            "shown": SHOWN,
+        },
     )

@@ -251,13 +251,13 @@ class MachineRate(models.Model):
         ),
     )
     step_minutes = models.PositiveIntegerField(
-        "round up to",
+        _("round up to"),
         default=1,
         validators=[MinValueValidator(1), MaxValueValidator(24 * 60)],
         help_text=_("Charged time is rounded up to a whole number of these minutes."),
     )
     minimum_minor = models.PositiveIntegerField(
-        "minimum charge",
+        _("minimum charge"),
         default=0,
         help_text=_("The least a session costs once it is charged at all (minor units)."),
     )
@@ -312,7 +312,7 @@ class IncludedHours(models.Model):
     hours = models.PositiveIntegerField(help_text=_("Per member, per calendar month (local time)."))
 
     class Meta:
-        verbose_name_plural = "included hours"
+        verbose_name_plural = _("included hours")
         constraints = [
             models.UniqueConstraint(fields=["plan", "machine"], name="included_hours_once_per_plan")
         ]

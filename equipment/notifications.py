@@ -1,4 +1,5 @@
-"""Emails about machines: a problem report to the people who look after the machine."""
+"""Emails about machines: a problem report to the people who look after the machine, each in
+their own language (core.languages.mail_people)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,11 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from core.languages import mail_people
 from core.tasks import EmailTask
 from equipment import selectors
 from equipment.models import ProblemReport
@@ -34,17 +35,17 @@ def send_problem_report(report_id: int) -> None:
         "machine_url": site + report.machine.get_absolute_url(),
         "reports_url": site + reverse("equipment:problem_list"),
     }
-    subject = _("[%(space)s] %(severity)s problem: %(machine)s") % {
-        "space": space_name,
-        "severity": report.severity_short,
-        "machine": report.machine,
-    }
-    if report.is_safety:
-        subject += " (taken out of service)"
-    send_mail(
-        subject,
-        render_to_string("equipment/email/problem_report.txt", context),
-        None,
-        recipients,
-    )
-    logger.info("Sent problem report %s to %d people", report_id, len(recipients))
+
+    def compose() -> tuple[str, str]:
+        # The severity's label is read in the language being written (report.severity_short).
+        subject = _("[%(space)s] %(severity)s problem: %(machine)s") % {
+            "space": space_name,
+            "severity": report.severity_short,
+            "machine": report.machine,
+        }
+        if report.is_safety:
+            subject = _("%(subject)s (taken out of service)") % {"subject": subject}
+        return subject, render_to_string("equipment/email/problem_report.txt", context)
+
+    sent = mail_people(recipients, compose)
+    logger.info("Sent problem report %s to %d people", report_id, sent)

@@ -100,11 +100,14 @@ def machine_safety_reports_open(machine: Machine) -> QuerySet[ProblemReport]:
     )
 
 
-def problem_report_recipients(machine: Machine) -> list[str]:
-    """Who hears of a report: the machine's maintainers, or staff who manage machines."""
-    emails = [user.email for user in machine.maintainers.filter(is_active=True) if user.email]
-    if emails:
-        return sorted(emails)
+def problem_report_recipients(machine: Machine) -> list[User]:
+    """Who hears of a report (active, with an address): the machine's maintainers, or staff who
+    manage machines. People, not addresses: each is written to in their own language."""
+    maintainers = list(
+        machine.maintainers.filter(is_active=True).exclude(email="").order_by("email")
+    )
+    if maintainers:
+        return maintainers
     permission = Permission.objects.get(
         content_type__app_label="equipment", codename="manage_machines"
     )
@@ -112,7 +115,7 @@ def problem_report_recipients(machine: Machine) -> list[str]:
         Q(is_superuser=True) | Q(groups__permissions=permission) | Q(user_permissions=permission),
         is_active=True,
     ).exclude(email="")
-    return sorted(set(staff.values_list("email", flat=True)))
+    return list(staff.distinct().order_by("email"))
 
 
 # django-scheduler may place an occurrence up to a daylight-saving shift away from its wall-clock
@@ -238,7 +241,7 @@ def machine_calendar_facts(machine: Machine, *, start: datetime, end: datetime) 
                     if machine_event.reason
                     else ""
                 )
-                blocks.append((span_start, span_end, label or "Maintenance"))
+                blocks.append((span_start, span_end, label or _("Maintenance")))
     sessions = machine.class_sessions.filter(
         cancelled_at__isnull=True, start__lt=end, end__gt=start
     ).select_related("certification")

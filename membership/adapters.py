@@ -9,6 +9,7 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
 from django.contrib.sites.shortcuts import get_current_site
 from django.urls import NoReverseMatch, reverse
+from django.utils import translation
 from django.utils.html import format_html
 
 from core.tasks import email_send_on_commit
@@ -77,6 +78,8 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         return True
 
     def save_user(self, request, sociallogin, form=None):
+        # The language of the first sign-in is the one their emails are written in.
+        sociallogin.user.language = translation.get_language()
         user = super().save_user(request, sociallogin, form=form)
         member_get_or_create(user=user)
         return user

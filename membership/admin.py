@@ -14,6 +14,7 @@ from membership.models import (
     Payment,
     Plan,
     StripeEvent,
+    StripeRefund,
     User,
     Waiver,
     WaiverSignature,
@@ -170,3 +171,21 @@ class DiscountAdmin(LedgerEntryAdmin):
     )
     list_filter = ("kind",)
     search_fields = ("reason", "entry__member__user__email")
+
+
+@admin.register(StripeRefund)
+class StripeRefundAdmin(LedgerEntryAdmin):
+    """Read only: card refunds Toolgate decided and their way to Stripe; a failed one is tried
+    again from the member's staff page."""
+
+    list_display = (
+        "created_at",
+        "payment",
+        "amount_minor",
+        "state",
+        "attempts",
+        "stripe_refund_id",
+        "last_error",
+    )
+    list_filter = ("state",)
+    search_fields = ("stripe_refund_id", "payment__stripe_object_id", "idempotency_key")

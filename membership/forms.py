@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import OnceForm
@@ -30,6 +32,8 @@ class SignupExtraForm(forms.Form):
 
         member_profile_update(
             member=member_get_or_create(user=user),
+            # The language they signed up in is the one their emails are written in.
+            language=translation.get_language(),
             **{name: self.cleaned_data.get(name, "") for name in PROFILE_FIELDS},
         )
 
@@ -42,6 +46,11 @@ class ProfileForm(OnceForm):
     last_name = forms.CharField(max_length=150, label=_("Last name"))
     phone = forms.CharField(max_length=40, required=False, label=_("Phone"))
     emergency_contact = SignupExtraForm.base_fields["emergency_contact"]
+    language = forms.ChoiceField(
+        choices=settings.LANGUAGES,
+        label=_("Language"),
+        help_text=_("The site on a new device and the space's emails to you are in it."),
+    )
 
 
 class WaiverSignForm(OnceForm):
@@ -79,6 +88,10 @@ class MembershipStatusForm(OnceForm):
 
 class LedgerReverseForm(OnceForm):
     reason = forms.CharField(max_length=400, label=_("Why is this entry wrong?"))
+
+
+class RefundRetryForm(OnceForm):
+    """Try a failed card refund again (the token alone: one press, one retry)."""
 
 
 class DiscountForm(OnceForm):

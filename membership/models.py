@@ -39,6 +39,12 @@ class UserManager(BaseUserManager):
 class User(AbstractUser):
     username = None
     email = models.EmailField("email address", unique=True)
+    # What their emails are written in, and the site on a device with no language chosen yet
+    # (core/languages.py); empty: the space's LANGUAGE_CODE. Set at sign-up, by the switcher
+    # when signed in, and on the profile.
+    language = models.CharField(
+        _("language"), max_length=10, blank=True, choices=settings.LANGUAGES
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -302,4 +308,9 @@ class WaiverSignature(models.Model):
 
 # The ledger lives with the rest of billing; importing it here makes it a membership model.
 from membership.billing.catalogue import CreditPack, Material, MaterialSale  # noqa: E402, F401
-from membership.billing.models import Discount, LedgerEntry, LedgerImmutable  # noqa: E402, F401
+from membership.billing.models import (  # noqa: E402, F401
+    Discount,
+    LedgerEntry,
+    LedgerImmutable,
+    StripeRefund,
+)

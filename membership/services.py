@@ -71,17 +71,27 @@ def member_profile_update(
     last_name: str,
     phone: str,
     emergency_contact: str,
+    language: str,
     token: uuid.UUID | None = None,
 ) -> Member:
-    """A member's own details: their name, phone, and who to call in an emergency."""
+    """A member's own details: their name, phone, who to call in an emergency, and the language
+    they read."""
     with transaction.atomic():
         submission_claim(token)
         user = member.user
         user.first_name, user.last_name = first_name.strip(), last_name.strip()
-        user.save(update_fields=["first_name", "last_name"])
+        user.language = language
+        user.save(update_fields=["first_name", "last_name", "language"])
         member.phone, member.emergency_contact = phone.strip(), emergency_contact.strip()
         member.save(update_fields=["phone", "emergency_contact"])
     return member
+
+
+def user_language_set(*, user: User, language: str) -> None:
+    """The language a person chose with the switcher becomes their own: their emails follow it."""
+    if language != user.language:
+        user.language = language
+        user.save(update_fields=["language"])
 
 
 def membership_for(member: Member) -> Membership:

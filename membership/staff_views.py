@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.views import form_action
@@ -14,6 +15,7 @@ from membership.billing import desk
 from membership.billing import selectors as billing_selectors
 from membership.billing.config import billing_mode
 from membership.billing.ledger import ledger_reverse
+from membership.billing.refund_sending import refund_retry
 from membership.billing.sections import staff_sections
 from membership.errors import CardTokenInvalid
 from membership.forms import (
@@ -25,8 +27,9 @@ from membership.forms import (
     MaterialSaleForm,
     MemberSearchForm,
     MembershipStatusForm,
+    RefundRetryForm,
 )
-from membership.models import Badge, ChangeCause, LedgerEntry, Member
+from membership.models import Badge, ChangeCause, LedgerEntry, Member, StripeRefund
 from staffing.selectors import staff_scope
 from staffing.services import require_at_location
 from staffing.shortcuts import staff_object_or_404
@@ -77,6 +80,7 @@ def _detail_context(member: Member, **forms) -> dict:
         "billing_mode": billing_mode(),
         "stripe_events": billing_selectors.membership_stripe_events(membership)[:50],
         "ledger": billing_selectors.member_ledger(member)[:100],
+        "refunds_open": billing_selectors.member_refunds_open(member),
         "balances": billing_selectors.member_balances(member),
         "sale_form": MaterialSaleForm(),
         "sales": member.material_sales.select_related("material")[:20],
@@ -195,6 +199,28 @@ def ledger_entry_reverse(request, pk: int):
         ),
         f"Entry {entry.pk} reversed; both stay in the ledger.",
         "reverse_form",
+    )
+
+
+@require_POST
+@login_required
+@staff_required
+@permission_required("membership.record_payment", raise_exception=True)
+def refund_try_again(request, pk: int):
+    """Try a failed card refund again (Stripe is back, or what it refused was fixed)."""
+    refund = staff_object_or_404(
+        request,
+        StripeRefund.objects.select_related("payment__member"),
+        what="retry a refund",
+        pk=pk,
+    )
+    return _run(
+        request,
+        refund.payment.member,
+        RefundRetryForm(request.POST),
+        lambda data: refund_retry(refund=refund, actor=request.user, token=data["form_token"]),
+        _("The refund is being sent to Stripe again."),
+        "retry_form",
     )
 
 

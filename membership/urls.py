@@ -36,6 +36,11 @@ urlpatterns = [
         staff_views.ledger_entry_reverse,
         name="staff_ledger_reverse",
     ),
+    path(
+        "staff/refunds/<int:pk>/retry/",
+        staff_views.refund_try_again,
+        name="staff_refund_retry",
+    ),
     path("staff/takings/", billing_reports.takings, name="staff_takings"),
     path("staff/card/<str:token>/", staff_views.card_scan, name="staff_card_scan"),
 ]

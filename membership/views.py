@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 
 from core.errors import DomainError
 from core.forms import OnceForm
@@ -16,6 +21,17 @@ from membership.billing.catalogue import CreditPack
 from membership.billing.sections import billing_sections
 from membership.forms import PROFILE_FIELDS, ProfileForm, WaiverSignForm
 from membership.models import Member
+
+
+@require_POST
+def language_set(request):
+    """The footer's switcher (Django's set_language: a cookie, then back to the page); a person
+    signed in keeps the choice as their own, for their emails and their other devices."""
+    response = set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        services.user_language_set(user=request.user, language=language)
+    return response
 
 
 def _member(request) -> Member:
@@ -63,6 +79,7 @@ def profile(request):
         "last_name": member.user.last_name,
         "phone": member.phone,
         "emergency_contact": member.emergency_contact,
+        "language": member.user.language or get_language(),
     }
     form = ProfileForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -71,12 +88,23 @@ def profile(request):
             services.member_profile_update(
                 member=member,
                 token=data["form_token"],
+                language=data["language"],
                 **{name: data[name] for name in PROFILE_FIELDS},
             )
         except DomainError as error:
             messages.error(request, error.message)
         else:
+            # The page answers in the language just chosen, as the switcher's would.
+            translation.activate(data["language"])
             messages.success(request, _("Saved your details."))
+            response = redirect("profile")
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                data["language"],
+                max_age=settings.LANGUAGE_COOKIE_AGE,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+            )
+            return response
         return redirect("profile")
     return render(request, "membership/profile.html", {"form": form, "member": member})
 
@@ -135,6 +163,7 @@ def billing(request):
         payments=member.payments.all()[:24],
         join_form=OnceForm(),
         ledger=billing_selectors.member_ledger(member)[:100],
+        refunds_open=billing_selectors.member_refunds_open(member),
         balances=billing_selectors.member_balances(member),
         credit_packs=CreditPack.objects.filter(active=True),
         billing_sections=billing_sections(member),

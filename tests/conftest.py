@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.utils import translation
 
 from membership import roles
 from tests.factories.membership import MembershipFactory, PlanFactory, UserFactory
@@ -22,6 +23,15 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _space_language():
+    """A request leaves its language active in the thread (Django's LocaleMiddleware does not
+    undo it): each test starts and ends in the space's language."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

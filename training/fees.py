@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.money import money_format
 from core.submissions import submission_claim
@@ -82,7 +83,7 @@ def enrollment_create_paid(
 def class_fee_checkout(*, enrollment: Enrollment, actor: User) -> str:
     """Start Checkout for the fee of a seat the member holds; returns the URL to send them to."""
     if not stripe_enabled():
-        raise EnrollmentRejected("This space takes class fees at the front desk.")
+        raise EnrollmentRejected(_("This space takes class fees at the front desk."))
     with transaction.atomic():
         locked = (
             Enrollment.objects.select_for_update()
@@ -90,9 +91,9 @@ def class_fee_checkout(*, enrollment: Enrollment, actor: User) -> str:
             .get(pk=enrollment.pk)
         )
         if locked.member.user_id != actor.pk:
-            raise NotAllowed("You can only pay for your own seat.")
+            raise NotAllowed(_("You can only pay for your own seat."))
         if locked.fee_state != FeeState.DUE or locked.status != EnrollmentStatus.ENROLLED:
-            raise EnrollmentRejected("There is nothing to pay for this enrollment.")
+            raise EnrollmentRejected(_("There is nothing to pay for this enrollment."))
         session = locked.session
         detail = settings.SITE_URL + reverse("training:session_detail", args=[session.pk])
         started = payment_checkout_start(
@@ -124,12 +125,12 @@ def class_fee_record_cash(
     """Staff took the fee at the desk (less a discount they give, with its reason): the seat is
     paid."""
     if not actor.has_perm("membership.record_payment"):
-        raise NotAllowed("Only staff who may take payments can record a class fee.")
+        raise NotAllowed(_("Only staff who may take payments can record a class fee."))
     with transaction.atomic():
         submission_claim(token)
         locked = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
         if locked.fee_state != FeeState.DUE or locked.status == EnrollmentStatus.CANCELLED:
-            raise EnrollmentRejected("This enrollment has no class fee to pay.")
+            raise EnrollmentRejected(_("This enrollment has no class fee to pay."))
         entry = desk_payment_record(
             member=locked.member,
             kind=Kind.CLASS_FEE,
@@ -165,7 +166,7 @@ def enrollment_cancel_refunding(
     """
     override_reason = override_reason.strip()
     if override_reason and not actor.has_perm("training.manage_training"):
-        raise NotAllowed("Only staff can refund outside the refund policy.")
+        raise NotAllowed(_("Only staff can refund outside the refund policy."))
     with transaction.atomic():
         cancelled = services.enrollment_cancel(enrollment=enrollment, actor=actor, token=token)
         locked = (

@@ -133,7 +133,7 @@ ROSTER_CHOICES = [
 
 
 # A guest is marked present or absent, never passed: attending certifies nobody.
-GUEST_CHOICES = [("", "—"), ("absent", "Absent"), ("attended", "Attended")]
+GUEST_CHOICES = [("", "—"), ("absent", _("Absent")), ("attended", _("Attended"))]
 _GUEST_MARK = {"": None, "absent": False, "attended": True}
 
 
@@ -156,7 +156,8 @@ class RosterForm(OnceForm):
                 choices=GUEST_CHOICES,
                 required=False,
                 initial={None: "", False: "absent", True: "attended"}[seat.attended],
-                label=f"{seat.guest.name}, guest of {seat.enrollment.member}",
+                label=_("%(guest)s, guest of %(host)s")
+                % {"guest": seat.guest.name, "host": seat.enrollment.member},
             )
 
     def rows(self):

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.submissions import submission_claim
 from membership.billing.ledger import ledger_record, ledger_reverse
@@ -39,12 +40,14 @@ def guest_register(
     the host's device, as members sign it). The same email again signs the current waiver anew."""
     name, email, signed_name = name.strip(), email.strip().lower(), signed_name.strip()
     if not name or not email:
-        raise EnrollmentRejected("A guest needs a name and an email.")
+        raise EnrollmentRejected(_("A guest needs a name and an email."))
     if signed_name.casefold() != name.casefold():
-        raise EnrollmentRejected(f"{name} signs the waiver by typing their own full name.")
+        raise EnrollmentRejected(
+            _("%(name)s signs the waiver by typing their own full name.") % {"name": name}
+        )
     waiver = waiver_current()
     if waiver is None:
-        raise EnrollmentRejected("There is no safety waiver to sign yet; ask the front desk.")
+        raise EnrollmentRejected(_("There is no safety waiver to sign yet; ask the front desk."))
     with transaction.atomic():
         submission_claim(token)
         now = timezone.now()
@@ -78,25 +81,28 @@ def guest_seat_add(
             Enrollment.objects.select_for_update().select_related("member").get(pk=enrollment.pk)
         )
         if locked.member.user_id != actor.pk or guest.host_id != locked.member_id:
-            raise NotAllowed("You can only bring your own guests on your own seat.")
+            raise NotAllowed(_("You can only bring your own guests on your own seat."))
         if locked.status != EnrollmentStatus.ENROLLED:
-            raise EnrollmentRejected("Bring a guest once you hold a seat in the class.")
+            raise EnrollmentRejected(_("Bring a guest once you hold a seat in the class."))
         if session.is_cancelled or session.start <= timezone.now():
-            raise EnrollmentRejected("Guests are added before the class starts.")
+            raise EnrollmentRejected(_("Guests are added before the class starts."))
         current = waiver_current()
         if current is None or guest.waiver_id != current.pk:
             raise EnrollmentRejected(
-                f"{guest.name} signed an older waiver: register them again to sign the new one."
+                _("%(name)s signed an older waiver: register them again to sign the new one.")
+                % {"name": guest.name}
             )
         if not selectors.session_seats_free(session):
-            raise EnrollmentRejected("No seat is left for a guest in this class.")
+            raise EnrollmentRejected(_("No seat is left for a guest in this class."))
         try:
             with transaction.atomic():
                 seat = GuestSeat.objects.create(
                     enrollment=locked, guest=guest, created_at=timezone.now()
                 )
         except IntegrityError:
-            raise EnrollmentRejected(f"{guest.name} already has a seat in this class.") from None
+            raise EnrollmentRejected(
+                _("%(name)s already has a seat in this class.") % {"name": guest.name}
+            ) from None
         if locked.fee_minor:
             ledger_record(
                 member=locked.member,
@@ -126,7 +132,7 @@ def guest_bring(
         submission_claim(token)
         host = Enrollment.objects.select_related("member").get(pk=enrollment.pk).member
         if host.user_id != actor.pk:
-            raise NotAllowed("You can only bring your own guests on your own seat.")
+            raise NotAllowed(_("You can only bring your own guests on your own seat."))
         guest = guest_register(host=host, name=name, email=email, signed_name=signed_name)
         return guest_seat_add(enrollment=enrollment, guest=guest, actor=actor)
 
@@ -142,12 +148,12 @@ def guest_seat_cancel(*, seat: GuestSeat, actor: User, token: uuid.UUID | None =
         if enrollment.member.user_id != actor.pk and not actor.has_perm(
             "training.manage_training", enrollment.session
         ):
-            raise NotAllowed("Only the host or the class's staff can give up a guest's seat.")
+            raise NotAllowed(_("Only the host or the class's staff can give up a guest's seat."))
         if enrollment.session.start <= timezone.now():
-            raise EnrollmentRejected("The class has started; the guest's seat stays.")
+            raise EnrollmentRejected(_("The class has started; the guest's seat stays."))
         locked = GuestSeat.objects.select_for_update().get(pk=seat.pk)
         if locked.cancelled_at is not None:
-            raise EnrollmentRejected("That guest's seat was already given up.")
+            raise EnrollmentRejected(_("That guest's seat was already given up."))
         guest_seats_release([locked], actor=actor, now=timezone.now())
         locked.refresh_from_db()
     return locked

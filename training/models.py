@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from locations.models import area_field, location_field
 
@@ -185,13 +186,13 @@ class ClassSession(models.Model):
 class EnrollmentStatus(models.TextChoices):
     ENROLLED = "enrolled", _("Enrolled")
     WAITLISTED = "waitlisted", _("Waitlisted")
-    CANCELLED = "cancelled", _("Cancelled")
+    CANCELLED = "cancelled", pgettext_lazy("enrollment status", "Cancelled")
 
 
 class FeeState(models.TextChoices):
     FREE = "free", _("Free")
     DUE = "due", _("Awaiting payment")
-    PAID = "paid", _("Paid")
+    PAID = "paid", pgettext_lazy("class fee state", "Paid")
     REFUNDED = "refunded", _("Refunded")
     KEPT = "kept", _("Not refunded")
 

@@ -10,34 +10,46 @@ the task has given up.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from contextlib import nullcontext
 from datetime import datetime
 from typing import Any
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 
+from core.languages import mail_people
 from core.money import money_format
 from core.tasks import EmailTask, QueuedOnCommit
 from locations import zones
+from membership.models import User
 from training.models import Enrollment, EnrollmentStatus, MemberCertification
 
 logger = logging.getLogger(__name__)
+# Money written when the email is, in its reader's language (100,000원 for Korean readers).
+_money = lazy(money_format, str)
 
 
-def _send(template: str, subject: str, to: str, context: dict, *, where: Any = None) -> None:
-    """Times in the email are in the zone of `where` (the class's location; None: the default)."""
+def _send(
+    template: str, subject: Callable[[], str], to: User, context: dict, *, where: Any = None
+) -> None:
+    """Written in the language `to` reads (`subject` is called with it active). Times in the
+    email are in the zone of `where` (the class's location; None: the default)."""
     context = {**context, "space_name": settings.SPACE_NAME, "site_url": settings.SITE_URL}
-    with zones.at(where) if where is not None else nullcontext():
-        body = render_to_string(f"training/email/{template}.txt", context)
-    send_mail(f"[{settings.SPACE_NAME}] {subject}", body, None, [to])
+
+    def compose() -> tuple[str, str]:
+        with zones.at(where) if where is not None else nullcontext():
+            body = render_to_string(f"training/email/{template}.txt", context)
+        return f"[{settings.SPACE_NAME}] {subject()}", body
+
+    mail_people([to], compose)
 
 
 @shared_task(base=EmailTask)
@@ -57,16 +69,18 @@ def promotion_notify(enrollment_id: int) -> bool:
         ).get(pk=enrollment_id)
         _send(
             "promoted",
-            _("You have a seat: %(certification)s class")
-            % {"certification": enrollment.session.certification},
-            enrollment.member.user.email,
+            lambda: (
+                _("You have a seat: %(certification)s class")
+                % {"certification": enrollment.session.certification}
+            ),
+            enrollment.member.user,
             {
                 "enrollment": enrollment,
                 "session": enrollment.session,
                 "url": settings.SITE_URL + reverse("training:my_certifications"),
                 "pay_url": settings.SITE_URL
                 + reverse("training:session_detail", args=[enrollment.session_id]),
-                "fee": money_format(enrollment.fee_minor, enrollment.fee_currency or "usd"),
+                "fee": _money(enrollment.fee_minor, enrollment.fee_currency or "usd"),
             },
             where=enrollment.session,
         )
@@ -87,9 +101,11 @@ def expiry_reminder_notify(grant_id: int) -> bool:
         )
         _send(
             "expiring",
-            _("Your %(certification)s certification expires soon")
-            % {"certification": grant.certification},
-            grant.member.user.email,
+            lambda: (
+                _("Your %(certification)s certification expires soon")
+                % {"certification": grant.certification}
+            ),
+            grant.member.user,
             {"grant": grant, "url": settings.SITE_URL + reverse("training:class_list")},
             # Valid at every location: dated where the member mostly goes.
             where=grant.member.home_location,
@@ -177,10 +193,15 @@ def session_changed_email(enrollment_id: int) -> None:
     session = enrollment.session
     _send(
         "cancelled" if session.is_cancelled else "moved",
-        _("Cancelled: %(certification)s class") % {"certification": session.certification}
-        if session.is_cancelled
-        else _("New time: %(certification)s class") % {"certification": session.certification},
-        enrollment.member.user.email,
+        lambda: (
+            (
+                _("Cancelled: %(certification)s class")
+                if session.is_cancelled
+                else _("New time: %(certification)s class")
+            )
+            % {"certification": session.certification}
+        ),
+        enrollment.member.user,
         {
             "session": session,
             "enrollment": enrollment,
@@ -199,9 +220,11 @@ def series_kept_email(enrollment_id: int) -> None:
     session = enrollment.session
     _send(
         "series_kept",
-        _("Your %(certification)s class stays as booked")
-        % {"certification": session.certification},
-        enrollment.member.user.email,
+        lambda: (
+            _("Your %(certification)s class stays as booked")
+            % {"certification": session.certification}
+        ),
+        enrollment.member.user,
         {
             "session": session,
             "enrollment": enrollment,

@@ -378,7 +378,7 @@ def roster_record(
         for pk, attended in (guests_attended or {}).items():
             seat = seats.get(pk)
             if seat is None:
-                raise SignOffRejected("That guest does not have a seat in this class.")
+                raise SignOffRejected(_("That guest does not have a seat in this class."))
             if attended is not None and attended != seat.attended:
                 GuestSeat.objects.filter(pk=seat.pk).update(
                     attended=attended, marked_by=actor, marked_at=now

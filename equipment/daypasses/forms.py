@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.forms import OnceForm
 from equipment.daypasses.models import DayPassProduct
@@ -11,25 +13,25 @@ from membership.forms import DiscountForm
 
 
 class DayPassBuyForm(OnceForm):
-    day = forms.DateField(label="Day", widget=forms.DateInput(attrs={"type": "date"}))
+    day = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
 
 
 class DayPassSellForm(DiscountForm):
     product = forms.ModelChoiceField(
-        queryset=DayPassProduct.objects.filter(active=True), label="Day pass"
+        queryset=DayPassProduct.objects.filter(active=True), label=_("Day pass")
     )
-    day = forms.DateField(label="Day", widget=forms.DateInput(attrs={"type": "date"}))
+    day = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
     method = forms.ChoiceField(
-        label="Paid by",
+        label=pgettext_lazy("payment method", "Paid by"),
         choices=[
-            (LedgerEntry.Method.CASH, "Cash"),
-            (LedgerEntry.Method.CREDITS, "Prepaid credits"),
-            (LedgerEntry.Method.STRIPE, "Card on file"),
+            (LedgerEntry.Method.CASH, _("Cash")),
+            (LedgerEntry.Method.CREDITS, _("Prepaid credits")),
+            (LedgerEntry.Method.STRIPE, _("Card on file")),
         ],
         initial=LedgerEntry.Method.CASH,
     )
 
 
 class DayPassCancelForm(OnceForm):
-    reason = forms.CharField(label="Why", max_length=300)
-    refund = forms.BooleanField(label="Refund what was paid", required=False)
+    reason = forms.CharField(label=_("Why"), max_length=300)
+    refund = forms.BooleanField(label=_("Refund what was paid"), required=False)

@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.money import CurrencyError, currency_code, minor_step, money_format
 
@@ -26,7 +28,9 @@ class DayPassProduct(models.Model):
 
     name = models.CharField(max_length=120, unique=True)
     description = models.TextField(blank=True)
-    price_minor = models.PositiveIntegerField(help_text="In minor units (cents; whole won or yen).")
+    price_minor = models.PositiveIntegerField(
+        help_text=_("In minor units (cents; whole won or yen).")
+    )
     currency = models.CharField(max_length=3, default=_space_currency)
     machines = models.ManyToManyField(
         "equipment.Machine", blank=True, related_name="day_pass_products"
@@ -35,14 +39,14 @@ class DayPassProduct(models.Model):
         "training.Certification",
         blank=True,
         related_name="day_pass_products",
-        help_text="A machine class: every machine that needs one of these certifications.",
+        help_text=_("A machine class: every machine that needs one of these certifications."),
     )
     locations = models.ManyToManyField(
         "locations.Location",
         related_name="day_pass_products",
-        help_text="Where the pass opens machines; a named machine elsewhere stays shut.",
+        help_text=_("Where the pass opens machines; a named machine elsewhere stays shut."),
     )
-    active = models.BooleanField(default=True, help_text="Still sold.")
+    active = models.BooleanField(default=True, help_text=_("Still sold."))
 
     class Meta:
         ordering = ["name"]
@@ -61,16 +65,22 @@ class DayPassProduct(models.Model):
         step = minor_step(self.currency)
         if (self.price_minor or 0) % step:
             raise ValidationError(
-                {"price_minor": f"Stripe takes {self.currency.upper()} in multiples of {step}."}
+                {
+                    "price_minor": _("Stripe takes %(currency)s in multiples of %(step)s.")
+                    % {"currency": self.currency.upper(), "step": step}
+                }
             )
 
 
 class DayPassState(models.TextChoices):
-    AWAITING = "awaiting", "Awaiting payment"  # Checkout is open
-    PAID = "paid", "Paid"  # opens its machines on its day
-    EXPIRED = "expired", "Not paid"  # Checkout expired: the day is free to buy again
-    REFUNDED = "refunded", "Refunded"  # its payment given back: it opens nothing any more
-    CANCELLED = "cancelled", "Cancelled"  # by staff, with a reason (refunded or not)
+    AWAITING = "awaiting", _("Awaiting payment")  # Checkout is open
+    PAID = "paid", pgettext_lazy("day pass state", "Paid")  # opens its machines on its day
+    EXPIRED = "expired", _("Not paid")  # Checkout expired: the day is free to buy again
+    REFUNDED = "refunded", _("Refunded")  # its payment given back: it opens nothing any more
+    CANCELLED = (
+        "cancelled",
+        pgettext_lazy("day pass state", "Cancelled"),
+    )  # by staff, with a reason (refunded or not)
 
 
 # A pass in one of these opens nothing, and its holder may buy that product for that day again.
@@ -82,7 +92,7 @@ class DayPass(models.Model):
     holder = models.ForeignKey(
         "membership.Member", on_delete=models.PROTECT, related_name="day_passes"
     )
-    day = models.DateField(help_text="The local day it opens machines, at each location's zone.")
+    day = models.DateField(help_text=_("The local day it opens machines, at each location's zone."))
     state = models.CharField(
         max_length=20, choices=DayPassState.choices, default=DayPassState.AWAITING
     )
@@ -99,17 +109,17 @@ class DayPass(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="Empty when bought online.",
+        help_text=_("Empty when bought online."),
     )
     created_at = models.DateTimeField(default=timezone.now)
     ended_at = models.DateTimeField(null=True, blank=True)
     ended_reason = models.CharField(
-        max_length=500, blank=True, help_text="Why it was refunded or cancelled, and by whom."
+        max_length=500, blank=True, help_text=_("Why it was refunded or cancelled, and by whom.")
     )
 
     class Meta:
         ordering = ["-day", "-id"]
-        verbose_name_plural = "day passes"
+        verbose_name_plural = _("day passes")
         constraints = [
             # Bought twice (two tabs, a double click at the desk): the second is refused.
             models.UniqueConstraint(

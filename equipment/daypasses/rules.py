@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 
+from django.utils.translation import gettext_lazy
+
 from core.time import local_day_bounds, utc
 
 
@@ -78,8 +80,8 @@ def pass_covers_span(
 
 
 # Why a day cannot be sold, as the buyer reads it.
-DAY_PAST = "That day is over: a day pass is for today or a day to come."
-DAY_TOO_FAR = "Day passes are sold at most {days} days ahead."
+DAY_PAST = gettext_lazy("That day is over: a day pass is for today or a day to come.")
+DAY_TOO_FAR = gettext_lazy("Day passes are sold at most %(days)s days ahead.")
 
 
 def day_pass_day_refusal(*, day: date, todays: Iterable[date], ahead_days: int) -> str | None:
@@ -88,7 +90,7 @@ def day_pass_day_refusal(*, day: date, todays: Iterable[date], ahead_days: int) 
     today where the clock is behind), nor more than `ahead_days` after the earliest today."""
     earliest = min(todays)
     if day < earliest:
-        return DAY_PAST
+        return str(DAY_PAST)
     if (day - earliest).days > ahead_days:
-        return DAY_TOO_FAR.format(days=ahead_days)
+        return DAY_TOO_FAR % {"days": ahead_days}
     return None

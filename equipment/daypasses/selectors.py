@@ -7,6 +7,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils import dateformat
+from django.utils.translation import gettext as _
 
 from core.time import utc
 from equipment.daypasses.models import DayPass, DayPassProduct, DayPassState
@@ -130,8 +132,13 @@ def day_pass_openings(*, member: Member, now: datetime) -> list[str]:
             today = utc(now).astimezone(machine.zone).date()
             if cover.day < today or not pass_names_machine(cover, machine):
                 continue
-            when = "today until midnight" if cover.day == today else f"on {cover.day:%a %-d %b}"
-            lines.append(f"Day pass: {names[machine.machine_id]} {when}")
+            name = names[machine.machine_id]
+            if cover.day == today:
+                lines.append(_("Day pass: %(machine)s today until midnight") % {"machine": name})
+            else:
+                # Translators: a short date, in Django's date format letters.
+                day = dateformat.format(cover.day, _("D j M"))
+                lines.append(_("Day pass: %(machine)s on %(day)s") % {"machine": name, "day": day})
     return lines
 
 

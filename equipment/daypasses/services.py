@@ -11,6 +11,7 @@ from datetime import date
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from core import clock
 from core.gates import gates
@@ -57,10 +58,12 @@ class DayPassRefused(SaleRefused):
 
 def _check_day(product: DayPassProduct, day: date) -> None:
     if not product.active:
-        raise DayPassRefused(f"{product.name} is no longer sold.")
+        raise DayPassRefused(_("%(product)s is no longer sold.") % {"product": product.name})
     zones = [location.zone for location in product.locations.all()]
     if not zones:
-        raise DayPassRefused(f"{product.name} names no location yet: ask the front desk.")
+        raise DayPassRefused(
+            _("%(product)s names no location yet: ask the front desk.") % {"product": product.name}
+        )
     now = clock.now()
     refusal = day_pass_day_refusal(
         day=day,
@@ -92,7 +95,10 @@ def _create(
                 **fields,
             )
     except IntegrityError:
-        raise DayPassRefused(f"{holder} already has {product.name} for {day:%Y-%m-%d}.") from None
+        raise DayPassRefused(
+            _("%(holder)s already has %(product)s for %(day)s.")
+            % {"holder": holder, "product": product.name, "day": f"{day:%Y-%m-%d}"}
+        ) from None
 
 
 def day_pass_sell_at_desk(
@@ -109,11 +115,11 @@ def day_pass_sell_at_desk(
     (off-session; a card the bank wants the holder to confirm sells nothing: they buy online).
     A discount staff give (cash or credits) keeps its reason beside the entry."""
     if method not in DESK_METHODS:
-        raise DayPassRefused("Choose cash, credits or the card on file.")
+        raise DayPassRefused(_("Choose cash, credits or the card on file."))
     if discount is not None and method == Method.STRIPE:
         raise DayPassRefused(NO_CARD_DISCOUNT)
     if not actor.has_perm("membership.record_payment"):
-        raise DayPassRefused("Only staff who may take payments can sell day passes.")
+        raise DayPassRefused(_("Only staff who may take payments can sell day passes."))
     with transaction.atomic():
         submission_claim(token)
         locked = DayPassProduct.objects.select_for_update().get(pk=product.pk)
@@ -150,8 +156,10 @@ def day_pass_sell_at_desk(
         except OffSessionDeclined as declined:
             if declined.needs_member:
                 raise DayPassRefused(
-                    "The bank wants the holder to confirm this card payment: take cash or "
-                    "credits, or they buy the pass online."
+                    _(
+                        "The bank wants the holder to confirm this card payment: take cash or "
+                        "credits, or they buy the pass online."
+                    )
                 ) from None
             raise DayPassRefused(declined.message) from None
         if charge.pending:
@@ -176,7 +184,7 @@ def day_pass_checkout(*, holder: Member, product: DayPassProduct, day: date) -> 
     """Start Checkout for a pass; returns the URL. The pass opens machines once the webhook
     says it is paid. An unpaid pass of the same day is paid through a new Checkout."""
     if not stripe_enabled():
-        raise DayPassRefused("This space sells day passes at the front desk.")
+        raise DayPassRefused(_("This space sells day passes at the front desk."))
     with transaction.atomic():
         locked = DayPassProduct.objects.select_for_update().get(pk=product.pk)
         _check_day(locked, day)
@@ -367,7 +375,7 @@ def _payment_changed(payment: LedgerEntry) -> None:
         day_pass,
         state=DayPassState.REFUNDED,
         reason=f"Payment {how} (ledger entry {payment.pk})",
-        message="Your day pass was refunded: it opens no machine any more.",
+        message=_("Your day pass was refunded: it opens no machine any more."),
     )
 
 
@@ -382,8 +390,15 @@ def _pass_reopen(day_pass: DayPass) -> None:
         .exists()
     ):
         raise LedgerRefused(
-            f"{day_pass.holder} has another {day_pass.product.name} for "
-            f"{day_pass.day:%Y-%m-%d} since this refund: reverse or cancel that one instead."
+            _(
+                "%(holder)s has another %(product)s for %(day)s since this refund: reverse or "
+                "cancel that one instead."
+            )
+            % {
+                "holder": day_pass.holder,
+                "product": day_pass.product.name,
+                "day": f"{day_pass.day:%Y-%m-%d}",
+            }
         )
     DayPass.objects.filter(pk=day_pass.pk).update(
         state=DayPassState.PAID, ended_at=None, ended_reason=""
@@ -405,23 +420,25 @@ def day_pass_cancel(
     Returns the minor units refunded."""
     reason = reason.strip()
     if not reason:
-        raise DayPassRefused("Say why the pass is cancelled; the reason is kept with it.")
+        raise DayPassRefused(_("Say why the pass is cancelled; the reason is kept with it."))
     if not actor.has_perm("membership.record_payment"):
-        raise DayPassRefused("Only staff who may take payments can cancel day passes.")
+        raise DayPassRefused(_("Only staff who may take payments can cancel day passes."))
     with transaction.atomic():
         submission_claim(token)
         # The pass, then its payments (in payments_refund_all): the order a refund webhook and
         # a staff reversal take them in too (membership.billing.ledger.entry_cause_lock).
         locked = _locked(day_pass.pk)
         if locked.state not in (DayPassState.PAID, DayPassState.AWAITING):
-            raise DayPassRefused(f"That pass is already {locked.get_state_display().lower()}.")
+            raise DayPassRefused(
+                _("That pass is already %(state)s.") % {"state": locked.get_state_display().lower()}
+            )
         why = f"Cancelled by {actor}: {reason}"
         # Ended first: the refunds below find it cancelled and leave it so.
         _pass_end(
             locked,
             state=DayPassState.CANCELLED,
             reason=why,
-            message=f"Your day pass was cancelled: {reason}",
+            message=_("Your day pass was cancelled: %(reason)s") % {"reason": reason},
         )
         if not refund:
             return 0

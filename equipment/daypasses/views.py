@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.money import money_format
@@ -51,10 +52,15 @@ def day_pass_sell(request, pk: int):
             discount=form.discount(data["product"].currency),
         ),
         success=lambda sold: (
-            f"{sold.product.name} for {sold.day:%Y-%m-%d} sold."
-            if sold.state == DayPassState.PAID
-            else f"{sold.product.name} for {sold.day:%Y-%m-%d}: the card payment is processing; "
-            "the pass opens machines once Stripe confirms it."
+            (
+                _("%(product)s for %(day)s sold.")
+                if sold.state == DayPassState.PAID
+                else _(
+                    "%(product)s for %(day)s: the card payment is processing; the pass opens "
+                    "machines once Stripe confirms it."
+                )
+            )
+            % {"product": sold.product.name, "day": f"{sold.day:%Y-%m-%d}"}
         ),
     )
     return redirect("staff_member_detail", pk=holder.pk)
@@ -78,8 +84,16 @@ def day_pass_cancel(request, pk: int):
             token=data["form_token"],
         ),
         success=lambda refunded: (
-            f"{day_pass.product.name} for {day_pass.day:%Y-%m-%d} cancelled"
-            + (f"; {money_format(refunded, day_pass.currency)} refunded." if refunded else ".")
+            (
+                _("%(product)s for %(day)s cancelled; %(amount)s refunded.")
+                if refunded
+                else _("%(product)s for %(day)s cancelled.")
+            )
+            % {
+                "product": day_pass.product.name,
+                "day": f"{day_pass.day:%Y-%m-%d}",
+                "amount": money_format(refunded, day_pass.currency),
+            }
         ),
     )
     return redirect("staff_member_detail", pk=holder.pk)

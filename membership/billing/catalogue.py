@@ -44,6 +44,8 @@ class MaterialSale(models.Model):
     class State(models.TextChoices):
         PAID = "paid", "Paid"
         AWAITING = "awaiting", "Awaiting payment"  # the card needs the member (SCA): pay-by link
+        # Not paid within DESK_SALE_PAYMENT_MINUTES: the sale is undone (desk_sales_expire).
+        EXPIRED = "expired", "Expired unpaid"
 
     material = models.ForeignKey(Material, on_delete=models.PROTECT, related_name="sales")
     member = models.ForeignKey(
@@ -61,9 +63,11 @@ class MaterialSale(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    expired_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["state", "created_at"])]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="material_sale_quantity"),
             models.CheckConstraint(

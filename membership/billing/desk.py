@@ -9,6 +9,7 @@ for them with a pay-by link by email). The low-stock email goes through the task
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -20,7 +21,12 @@ from core import clock
 from core.money import money_format
 from core.submissions import submission_claim
 from membership.billing.catalogue import Material, MaterialSale
-from membership.billing.desk_emails import card_failed_email, low_stock_email, pay_link_email
+from membership.billing.desk_emails import (
+    card_failed_email,
+    low_stock_email,
+    pay_link_email,
+    sale_expired_email,
+)
 from membership.billing.discounts import NO_CARD_DISCOUNT, DiscountAsked, desk_payment_record
 from membership.billing.ledger import ledger_entry_for_stripe
 from membership.billing.models import LedgerEntry
@@ -176,6 +182,18 @@ def _paid_twice(sale: MaterialSale, *, payment_intent_id: str, how: str) -> tupl
     return "applied", f"sale {sale.pk} was already paid: {payment_intent_id} refunded"
 
 
+def _paid_after_expiry(sale: MaterialSale, *, payment_intent_id: str, how: str) -> tuple[str, str]:
+    """A card payment of a sale that expired unpaid (undone, perhaps sold again since): it is
+    recorded and given back in full, as a payment that arrived twice is."""
+    memo = f"{sale.quantity} × {sale.material.name} ({how}, after the sale expired)"  # noqa: RUF001
+    payment_duplicate_refund(
+        _payment_for(sale, memo=memo),
+        payment_intent_id=payment_intent_id,
+        why=f"Sale {sale.pk} had expired unpaid: this payment is refunded",
+    )
+    return "applied", f"sale {sale.pk} had expired unpaid: {payment_intent_id} refunded"
+
+
 def _pay_link_send(sale: MaterialSale, *, payment_intent_id: str) -> None:
     """The sale waits for the member: a Checkout session for its total, emailed to them."""
     started = payment_checkout_start(
@@ -232,6 +250,10 @@ def _sale_intent_ended(outcome: PaymentIntentFacts) -> tuple[str, str]:
             # Confirmed by the member (or done processing) after they paid the pay-by link.
             return _paid_twice(sale, payment_intent_id=intent_id, how="card, paid twice")
         return "unchanged", f"sale {sale.pk} is already paid"
+    if sale.state == MaterialSale.State.EXPIRED:
+        if outcome.succeeded:
+            return _paid_after_expiry(sale, payment_intent_id=intent_id, how="card")
+        return "unchanged", f"sale {sale.pk} expired unpaid already"
     if outcome.succeeded:
         card_payment_record(_payment_for(sale), payment_intent_id=intent_id, actor=None)
         MaterialSale.objects.filter(pk=sale.pk).update(state=MaterialSale.State.PAID)
@@ -255,11 +277,13 @@ def _sale_paid_by_link(payment: CheckoutPayment) -> tuple[str, str]:
     if sale is None:
         raise WebhookRejected(f"material sale session for unknown sale {payment.reference!r}")
     if payment.event_type == "checkout.session.expired" or not payment.paid:
-        return "unchanged", f"sale {sale.pk} is still awaiting payment"
+        return "unchanged", f"sale {sale.pk} is not paid by session {payment.session_id}"
     if ledger_entry_for_stripe(payment.payment_intent_id) is not None:
         return "unchanged", f"payment {payment.payment_intent_id} is already in the ledger"
     if payment.currency != sale.currency or payment.amount_total != sale.total_minor:
         raise WebhookRejected(f"session {payment.session_id} does not pay sale {sale.pk}")
+    if sale.state == MaterialSale.State.EXPIRED:
+        return _paid_after_expiry(sale, payment_intent_id=payment.payment_intent_id, how="link")
     if sale.state == MaterialSale.State.PAID:
         # The card the bank wanted confirmed was confirmed, and the link was paid too.
         return _paid_twice(
@@ -271,6 +295,34 @@ def _sale_paid_by_link(payment: CheckoutPayment) -> tuple[str, str]:
     )
     MaterialSale.objects.filter(pk=sale.pk).update(state=MaterialSale.State.PAID)
     return "applied", f"sale {sale.pk} paid by link"
+
+
+def desk_sale_payment_window() -> timedelta:
+    return timedelta(minutes=settings.DESK_SALE_PAYMENT_MINUTES)
+
+
+def desk_sales_expire(*, now: datetime) -> int:
+    """Undo every desk sale still awaiting its card payment DESK_SALE_PAYMENT_MINUTES after it
+    was made: it reads Expired unpaid, its stock is counted back (the desk takes the material
+    back, or sells it again in cash or credits), and the staff member who sold it is emailed.
+    Returns how many. Each sale is its own transaction, re-checked under its lock (paid
+    meanwhile: kept). A payment that still arrives for it is refunded (`_paid_after_expiry`)."""
+    due = MaterialSale.objects.filter(
+        state=MaterialSale.State.AWAITING, created_at__lt=now - desk_sale_payment_window()
+    ).values_list("pk", flat=True)
+    expired = 0
+    for pk in list(due):
+        with transaction.atomic():
+            sale = MaterialSale.objects.select_for_update().get(pk=pk)
+            if sale.state != MaterialSale.State.AWAITING:
+                continue
+            MaterialSale.objects.filter(pk=sale.pk).update(
+                state=MaterialSale.State.EXPIRED, expired_at=now
+            )
+            Material.objects.filter(pk=sale.material_id).update(stock=F("stock") + sale.quantity)
+            sale_expired_email.delay_on_commit(sale_id=sale.pk)
+            expired += 1
+    return expired
 
 
 def register() -> None:

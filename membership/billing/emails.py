@@ -7,11 +7,11 @@ from datetime import datetime
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from core.languages import mail_people
 from core.tasks import EmailTask
 from membership.models import Membership
 
@@ -48,10 +48,11 @@ def billing_email_send(*, kind: str, membership_id: int, ends_at: datetime | Non
         "portal_url": settings.SITE_URL + reverse("billing_portal"),
     }
     template = "ending" if kind in {MEMBERSHIP_ENDING, MEMBERSHIP_ENDED} else kind
-    body = render_to_string(f"membership/email/billing_{template}.txt", context)
-    send_mail(
-        f"[{settings.SPACE_NAME}] {_SUBJECTS[kind]}",
-        body,
-        settings.DEFAULT_FROM_EMAIL,
-        [user.email],
-    )
+
+    def compose() -> tuple[str, str]:
+        return (
+            f"[{settings.SPACE_NAME}] {_SUBJECTS[kind]}",
+            render_to_string(f"membership/email/billing_{template}.txt", context),
+        )
+
+    mail_people([user], compose, from_email=settings.DEFAULT_FROM_EMAIL)

@@ -218,3 +218,87 @@ class Discount(WrittenOnce):
         from core.money import money_format
 
         return f"{money_format(self.discount_minor, self.entry.currency)} off: {self.reason}"
+
+
+class StripeRefund(models.Model):
+    """A refund Toolgate decided to make through Stripe: the outbox row of the refund.
+
+    Written in the transaction that decides the refund (a cancellation, a payment that arrived
+    twice), with the amount, the reason and the idempotency key; the task runner then asks
+    Stripe (`membership.billing.refund_sending`). The ledger's refund entry is written once
+    Stripe has the refund, from its answer or from `charge.refunded`, whichever comes first:
+    never before, so the ledger holds only money that moved. Unlike entries, the row changes:
+    requested, then succeeded or failed (staff may try a failed one again).
+    """
+
+    class State(models.TextChoices):
+        REQUESTED = "requested", _("Requested")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    payment = models.ForeignKey(
+        LedgerEntry, on_delete=models.PROTECT, related_name="stripe_refunds"
+    )
+    amount_minor = models.PositiveBigIntegerField(help_text="In the payment's currency.")
+    reason = models.CharField(max_length=500, help_text="The refund entry's memo.")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Empty when Toolgate decided it (a payment that arrived twice).",
+    )
+    # The key of every request for this refund: a retry after a lost answer is the same refund.
+    # It changes only when staff try a refund Stripe refused again (Stripe would replay the
+    # refusal), after Toolgate has looked for the refund on Stripe first.
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.REQUESTED)
+    attempts = models.PositiveIntegerField(default=0, help_text="Requests to Stripe so far.")
+    staff_retries = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the task runner asks Stripe (again)."
+    )
+    last_error = models.CharField(max_length=500, blank=True)
+    stripe_refund_id = models.CharField(max_length=255, blank=True)
+    entry = models.OneToOneField(
+        LedgerEntry,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="refund_request",
+        help_text="The ledger's refund entry, once Stripe made the refund.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["state", "next_attempt_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="stripe_refund_positive"),
+            # Succeeded means in the ledger; nothing else is.
+            models.CheckConstraint(
+                condition=Q(state="succeeded", entry__isnull=False)
+                | (~Q(state="succeeded") & Q(entry__isnull=True)),
+                name="stripe_refund_succeeded_is_in_ledger",
+            ),
+            models.UniqueConstraint(
+                fields=["stripe_refund_id"],
+                condition=~Q(stripe_refund_id=""),
+                name="stripe_refund_one_row_per_refund",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        from core.money import money_format
+
+        return (
+            f"Refund of {money_format(self.amount_minor, self.payment.currency)} "
+            f"({self.get_state_display()})"
+        )
+
+    @property
+    def member(self) -> Any:
+        """Whose payment it gives back (staff act on it where the member's home is)."""
+        return self.payment.member

@@ -303,29 +303,3 @@ def card_charge_for(
     if not charge.pending:
         card_payment_record(what, payment_intent_id=charge.payment_intent_id, actor=actor)
     return charge
-
-
-def payment_refund(
-    *, payment: LedgerEntry, amount_minor: int, reason: str, idempotency_key: str
-) -> str:
-    """Give `amount_minor` of a Stripe payment back to the card; returns the refund's id.
-
-    The idempotency key makes a retry after a lost answer the same refund, never a second one.
-    """
-    if payment.method != LedgerEntry.Method.STRIPE or not payment.stripe_object_id:
-        raise BillingUnavailable("That payment did not go through Stripe; refund it in cash.")
-    try:
-        refund = stripe_client().v1.refunds.create(
-            params={
-                "payment_intent": payment.stripe_object_id,
-                "amount": amount_minor,
-                "metadata": {"toolgate_entry": str(payment.pk), "reason": reason[:400]},
-            },
-            options={"idempotency_key": idempotency_key},
-        )
-    except stripe.StripeError as error:
-        logger.warning("Refund of entry %s failed: %s", payment.pk, error)
-        raise BillingUnavailable(
-            "Stripe could not make the refund just now; nothing was changed. Please try again."
-        ) from error
-    return refund.id

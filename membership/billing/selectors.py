@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from membership import selectors
 from membership.billing.config import MANUAL, billing_mode
-from membership.billing.models import LedgerEntry
+from membership.billing.models import LedgerEntry, StripeRefund
 from membership.billing.services import membership_can_join_online, membership_has_online_billing
 from membership.models import Member, Membership, StripeEvent
 from staffing.selectors import EVERYWHERE, Scope
@@ -194,4 +194,15 @@ def ledger_between(
         _entries_between(start, end, scope=scope)
         .select_related("member__user", "recorded_by")
         .order_by("occurred_at", "id")
+    )
+
+
+def member_refunds_open(member: Member) -> QuerySet[StripeRefund]:
+    """Card refunds of the member's payments not in the ledger yet: on their way to Stripe
+    (requested, perhaps being retried) or failed (staff may try them again)."""
+    return (
+        StripeRefund.objects.filter(payment__member=member)
+        .exclude(state=StripeRefund.State.SUCCEEDED)
+        .select_related("payment", "requested_by")
+        .order_by("-created_at", "-id")
     )

@@ -5,6 +5,7 @@ for Korean (Accept-Language) gets the public pages and the log-in in Korean."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -12,8 +13,11 @@ from django.utils import timezone, translation
 
 from bookings.models import Booking
 from core import formats
+from membership import roles
+from tests.config.test_templates_marked import _english as english_words
 from tests.factories.equipment import MachineFactory
-from tests.factories.membership import PASSWORD, PlanFactory, ready_member
+from tests.factories.membership import PASSWORD, PlanFactory, UserFactory, ready_member
+from tests.factories.training import CertificationFactory, ClassSessionFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -107,3 +111,74 @@ def test_a_browser_asking_for_korean_gets_the_public_pages_in_korean(korean_page
     page.get_by_role("heading", name="로그인").wait_for()
     page.get_by_role("button", name="로그인", exact=True).wait_for()
     _shoot(page, tmp_path, "login")
+
+
+# Left out when looking for English: addresses and the words the same in every language.
+_NOT_WORDS = re.compile(r"\S+@\S+|https?://\S+")
+
+
+def _english_left(page, *, leave_out: str = "") -> list[str]:
+    """The English words left in the page's main part (its own sentences and ours), without the
+    parts `leave_out` selects (another app's fragments, translated with its own pages)."""
+    text = page.evaluate(
+        """(leaveOut) => {
+            const main = document.querySelector("main").cloneNode(true);
+            if (leaveOut) main.querySelectorAll(leaveOut).forEach((part) => part.remove());
+            const read = [...main.querySelectorAll("[placeholder], [aria-label], [title]")]
+                .flatMap((e) => ["placeholder", "aria-label", "title"].map((a) => e.getAttribute(a) || ""));
+            return [main.innerText, ...read].join("\\n");
+        }""",
+        leave_out,
+    )
+    return english_words(_NOT_WORDS.sub(" ", text))
+
+
+def test_a_member_reading_korean_enrols_in_a_class_and_reads_a_machine_page(page, log_in, tmp_path):
+    """Classes, a class and a machine, as a member whose language is Korean sees them: no
+    English sentence left (the names are Korean data)."""
+    member = ready_member()
+    member.user.first_name, member.user.last_name, member.user.language = "지민", "박", "ko"
+    member.user.save()
+    instructor = UserFactory(first_name="하나", last_name="김", role=roles.INSTRUCTOR)
+    laser = CertificationFactory(
+        name="레이저 커터", slug="laser", validity_months=12, instructors=[instructor]
+    )
+    start = (timezone.now() + timedelta(days=3)).replace(hour=18, minute=0, second=0)
+    session = ClassSessionFactory(
+        certification=laser, instructor=instructor, capacity=2, place="강의실", start=start
+    )
+    machine = MachineFactory(
+        name="레이저 커터 A",
+        slug="laser-a",
+        description="60와트 이산화탄소 레이저입니다.",
+        required_certification=laser,
+        buffer_minutes=10,
+    )
+
+    log_in(member.user, PASSWORD)  # no choice on this device yet: their own language
+    day = timezone.localdate(session.start).isoformat()
+    page.goto(f"/training/?date={day}")
+    assert page.locator("html").get_attribute("lang") == "ko"
+    page.get_by_role("heading", name="교육 과정", exact=True).wait_for()
+    row = page.locator(f'tr[data-session="{session.pk}"]')
+    assert "2석 중 2석 남음" in row.inner_text()
+    row.get_by_role("button", name="신청하기").click()
+    row.get_by_text("신청됨").wait_for()
+    assert _english_left(page) == []
+    _shoot(page, tmp_path, "classes")
+
+    row.get_by_role("link", name="레이저 커터").click()
+    page.get_by_role("heading", name="레이저 커터 교육").wait_for()
+    page.get_by_text("자리가 확정되었습니다").wait_for()
+    page.get_by_text("손님 데려오기").first.wait_for()
+    assert _english_left(page) == []
+    _shoot(page, tmp_path, "class")
+
+    # The week's calendar and the booking status are the bookings app's, checked with its pages.
+    page.route("**/bookings/**", lambda route: route.abort())
+    page.goto(f"/machines/{machine.slug}/")
+    page.get_by_role("heading", name="문제 신고").wait_for()
+    page.get_by_text("레이저 커터 인증 필요").wait_for()
+    page.get_by_text("예약마다 끝난 뒤 10분 비워 둠").wait_for()
+    assert _english_left(page, leave_out=".booking-status") == []
+    _shoot(page, tmp_path, "machine")

@@ -18,9 +18,14 @@ from celery import Celery, states
 from django.conf import settings as django_settings
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from django_celery_results.models import TaskResult
+from kombu import serialization
 
 from config.celery import app as site_app
+from core.models import StrandedTask
+from core.tasks import queue_stranded_tasks
+from membership.billing.emails import billing_email_send
 from tests.access.mosquitto import free_port
 from tests.core.test_task_workers import _book
 
@@ -104,7 +109,51 @@ def test_a_broker_out_of_reach_fails_no_request_and_no_other_after_commit_work(c
     assert after == ["ran"]
     booking.refresh_from_db()
     assert "Could not queue bookings.notifications.send_confirmation" in caplog.text
-    assert "the task broker (TASK_BROKER_URL) is unreachable" in caplog.text
+    assert "the task broker (TASK_BROKER_URL) is unreachable. Kept" in caplog.text
+
+
+def _stranded_confirmations() -> list[StrandedTask]:
+    return list(StrandedTask.objects.filter(task="bookings.notifications.send_confirmation"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_the_broker_refused_is_kept_and_queued_again_once_it_answers(
+    mailoutbox, staff_client
+):
+    down = f"amqp://guest:guest@127.0.0.1:{free_port()}//"
+    with site_tasks_on(down), transaction.atomic():
+        booking = _book()
+    (stranded,) = _stranded_confirmations()
+    assert stranded.attempts == 1 and "OperationalError" in stranded.last_error
+    page = staff_client.get(reverse("background_tasks")).content.decode()
+    assert f'data-stranded="{stranded.pk}"' in page and "Waiting for the task broker" in page
+
+    with site_tasks_on(down):
+        assert queue_stranded_tasks() == 0  # still down: kept, one more try counted
+    (stranded,) = _stranded_confirmations()
+    assert stranded.attempts == 2 and mailoutbox == []
+
+    StrandedTask.objects.exclude(pk=stranded.pk).delete()  # the booking's other tasks
+    assert queue_stranded_tasks() == 1  # the broker answers (the tests' eager runner)
+    (email,) = mailoutbox
+    assert email.subject.endswith(f"Booked: {booking.machine.name}")
+    assert not StrandedTask.objects.exists()
+    assert queue_stranded_tasks() == 0  # handed over once
+
+
+@pytest.mark.django_db
+def test_a_stranded_tasks_dates_come_back_as_dates():
+    """Arguments are kept as Celery sends them: a billing email's `ends_at` stays a datetime."""
+    ends_at = timezone.now().replace(microsecond=0)
+    with site_tasks_on(f"amqp://guest:guest@127.0.0.1:{free_port()}//"):
+        billing_email_send._queue(
+            (), {"kind": "membership_ending", "membership_id": 1, "ends_at": ends_at}
+        )
+    stranded = StrandedTask.objects.get()
+    args, kwargs = serialization.loads(
+        stranded.payload, stranded.content_type, stranded.content_encoding
+    )
+    assert (args, kwargs["ends_at"]) == ([], ends_at)
 
 
 def test_the_embedded_broker_makes_its_folders_when_the_site_first_configures_it(tmp_path):

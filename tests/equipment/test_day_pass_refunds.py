@@ -182,7 +182,7 @@ def test_staff_cancel_a_pass_with_a_reason_refunding_cash_as_credits(product, la
 
 
 def test_staff_cancel_a_card_pass_and_refund_it_to_the_card_once(
-    stripe_api, deliver, product, laser, cashier
+    stripe_api, deliver, product, laser, cashier, django_capture_on_commit_callbacks
 ):
     holder = MemberFactory()
     services.day_pass_checkout(holder=holder, product=product, day=TODAY)
@@ -190,7 +190,10 @@ def test_staff_cancel_a_card_pass_and_refund_it_to_the_card_once(
     session = s.payment_session_object(call)
     deliver(s.event("checkout.session.completed", session))
     day_pass = DayPass.objects.get()
-    services.day_pass_cancel(day_pass=day_pass, actor=cashier, reason="Double sale", refund=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.day_pass_cancel(
+            day_pass=day_pass, actor=cashier, reason="Double sale", refund=True
+        )
     (refund,) = stripe_api.calls("post", "/v1/refunds")
     assert refund.params["payment_intent"] == session["payment_intent"]
     # Stripe then tells of the refund Toolgate made: already in the ledger.

@@ -81,7 +81,8 @@ def test_a_machine_without_maintainers_reports_to_staff_who_manage_machines(
 def test_only_active_maintainers_with_an_address_are_told(machine, maintainer):
     machine.maintainers.add(UserFactory(email="", is_active=True))
     machine.maintainers.add(UserFactory(email="left@example.test", is_active=False))
-    assert selectors.problem_report_recipients(machine) == ["fixer@example.test"]
+    recipients = selectors.problem_report_recipients(machine)
+    assert [user.email for user in recipients] == ["fixer@example.test"]
 
 
 def test_a_safety_report_takes_the_machine_out_of_service_at_once(
@@ -109,6 +110,24 @@ def test_a_safety_report_takes_the_machine_out_of_service_at_once(
         == "[Toolgate Makerspace] Unsafe problem: Laser (taken out of service)"
     )
     assert "comes back into service when a maintainer closes" in mail.outbox[0].body
+
+
+def test_maintainers_are_told_in_their_own_languages_one_email_each_language(
+    machine, maintainer, reporter, django_capture_on_commit_callbacks
+):
+    """One maintainer reads Korean, the other English: two messages, each wholly in its
+    language, the out-of-service note of the subject too."""
+    machine.maintainers.add(UserFactory(email="gogo@example.test", language="ko"))
+    with django_capture_on_commit_callbacks(execute=True):
+        report(machine, reporter, Severity.SAFETY, text="The exhaust smokes")
+    by_address = {tuple(m.to): m for m in mail.outbox}
+    assert set(by_address) == {("fixer@example.test",), ("gogo@example.test",)}
+    korean, english = by_address[("gogo@example.test",)], by_address[("fixer@example.test",)]
+    assert korean.subject == "[Toolgate Makerspace] 위험 문제: Laser (사용 중지됨)"
+    assert "즉시 사용 중지되었습니다" in korean.body and "The exhaust smokes" in korean.body
+    assert "reported a problem" not in korean.body and "Severity" not in korean.body
+    assert english.subject == "[Toolgate Makerspace] Unsafe problem: Laser (taken out of service)"
+    assert "reported a problem with Laser" in english.body
 
 
 def test_a_safety_report_on_a_machine_already_out_of_service_changes_nothing_else(

@@ -23,6 +23,7 @@ from membership.models import (
     Payment,
     Plan,
     StripeEvent,
+    StripeRefund,
     User,
     Waiver,
     WaiverSignature,
@@ -223,3 +224,20 @@ class DiscountFactory(factory.django.DjangoModelFactory):
     discount_minor = 100
     reason = "Volunteer"
     granted_by = factory.SubFactory(UserFactory)
+
+
+class StripeRefundFactory(factory.django.DjangoModelFactory):
+    """A card refund of $30.00 requested of a $30.00 card payment, not sent yet."""
+
+    class Meta:
+        model = StripeRefund
+
+    payment = factory.SubFactory(
+        LedgerEntryFactory,
+        method=LedgerEntry.Method.STRIPE,
+        amount_minor=3000,
+        stripe_object_id=factory.Sequence(lambda n: f"pi_TgFactory{n:06d}"),
+    )
+    amount_minor = 3000
+    reason = "Cancelled 48 h or more before the class"
+    idempotency_key = factory.Sequence(lambda n: f"toolgate-refund-factory-{n}")

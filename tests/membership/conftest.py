@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from membership.models import MembershipStatus
+from membership.billing import desk
+from membership.models import Material, MaterialSale, MembershipStatus
 from tests.factories.membership import StripeMembershipFactory
 from tests.membership import stripe_support
 
@@ -69,3 +70,27 @@ class _MembersTold:
 def access_lost(gate_calls):
     """The members the gates were told lost access, in order (`core.gates`)."""
     return _MembersTold(gate_calls)
+
+
+@pytest.fixture
+def acrylic(db):
+    return Material.objects.create(
+        name="Acrylic 3 mm", unit="sheet", price_minor=1200, stock=5, low_stock_threshold=0
+    )
+
+
+@pytest.fixture
+def sell(stripe_api, acrylic, staff_user, django_capture_on_commit_callbacks):
+    """Sell two sheets to a Stripe member's card on file, the card doing `outcome`."""
+
+    def make(outcome: str) -> MaterialSale:
+        stripe_api.card_outcome = outcome
+        member = StripeMembershipFactory().member
+        with django_capture_on_commit_callbacks(execute=True):
+            sale = desk.material_sell(
+                member=member, material=acrylic, quantity=2, method="stripe", actor=staff_user
+            )
+        sale.refresh_from_db()
+        return sale
+
+    return make

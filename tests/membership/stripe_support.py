@@ -67,6 +67,12 @@ class FakeStripeAPI(stripe.HTTPClient):
         self.card_outcome = "succeeded"
         self.saved_cards = ["pm_1TgCard"]
         self.fail_with_status: int | None = None
+        # What the next `POST /v1/refunds` answer: a status with Stripe's error body ("lost":
+        # Stripe makes the refund but the answer never arrives), one per request, in order.
+        self.refund_answers: list[tuple[int, dict] | str] = []
+        # Stripe keeps each idempotency key's first answer and replays it (docs: "Idempotent
+        # requests"); the fake does for refunds, the requests a retry must not repeat.
+        self.idempotent_answers: dict[str, tuple[str, int, dict]] = {}
         # Where a session's hosted page sends the member. None keeps Stripe's own URLs, which no
         # test loads; a browser test names the Checkout URL to come back on ("success_url" as
         # after paying, "cancel_url" as after pressing back) and lets the portal return at once.
@@ -94,7 +100,7 @@ class FakeStripeAPI(stripe.HTTPClient):
         if self.fail_with_status:
             error = {"error": {"type": "api_error", "message": "Stripe is having a bad day"}}
             return json.dumps(error), self.fail_with_status, {}
-        body, status, response_headers = self._answer(method, parts.path, params)
+        body, status, response_headers = self._answer(method, parts.path, params, headers or {})
         if status == 200:
             recorded.answer = json.loads(body)
         return body, status, response_headers
@@ -105,7 +111,36 @@ class FakeStripeAPI(stripe.HTTPClient):
     def close(self) -> None:
         pass
 
-    def _answer(self, method: str, path: str, params: dict[str, str]):
+    def _refund_create(self, params: dict[str, str], headers: dict[str, str]):
+        key = headers.get("Idempotency-Key", "")
+        if key in self.idempotent_answers:
+            return self.idempotent_answers[key]
+        scripted = self.refund_answers.pop(0) if self.refund_answers else None
+        if isinstance(scripted, tuple):
+            status, error = scripted
+            answer = (json.dumps({"error": error}), status, {"Request-Id": new_id("req")})
+            if status < 500:  # Stripe keeps what it answered once it ran the request
+                self.idempotent_answers[key] = answer
+            return answer
+        refund = {
+            "id": new_id("re"),
+            "object": "refund",
+            "amount": int(params["amount"]),
+            "payment_intent": params["payment_intent"],
+            "status": "succeeded",
+            "currency": "usd",
+            "metadata": _metadata(params),
+            "created": int(time.time()),
+        }
+        self.refunds.append(refund)
+        answer = self._ok(refund)
+        if key:
+            self.idempotent_answers[key] = answer
+        if scripted == "lost":
+            raise stripe.APIConnectionError("The connection to Stripe was reset.")
+        return answer
+
+    def _answer(self, method: str, path: str, params: dict[str, str], headers: dict[str, str]):
         if method == "post" and path == "/v1/customers":
             return self._ok({"id": new_id("cus"), "object": "customer", "email": params["email"]})
         if method == "post" and path == "/v1/checkout/sessions":
@@ -129,17 +164,7 @@ class FakeStripeAPI(stripe.HTTPClient):
                 }
             )
         if method == "post" and path == "/v1/refunds":
-            refund = {
-                "id": new_id("re"),
-                "object": "refund",
-                "amount": int(params["amount"]),
-                "payment_intent": params["payment_intent"],
-                "status": "succeeded",
-                "currency": "usd",
-                "created": int(time.time()),
-            }
-            self.refunds.append(refund)
-            return self._ok(refund)
+            return self._refund_create(params, headers)
         if (
             method == "get"
             and path.startswith("/v1/customers/")
@@ -617,6 +642,7 @@ def refund_in_dashboard(api: FakeStripeAPI, *, payment_intent: str, amount: int)
         "payment_intent": payment_intent,
         "status": "succeeded",
         "currency": "usd",
+        "metadata": {},
         "created": int(time.time()),
     }
     api.refunds.append(refund)

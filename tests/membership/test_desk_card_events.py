@@ -4,36 +4,14 @@ whatever order or how often Stripe delivers them."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.urls import reverse
 
 from membership.billing import desk
-from membership.models import LedgerEntry, Material, MaterialSale, StripeEvent
-from tests.factories.membership import StripeMembershipFactory
+from membership.models import LedgerEntry, MaterialSale, StripeEvent
 from tests.membership import stripe_support as s
-
-
-@pytest.fixture
-def acrylic(db):
-    return Material.objects.create(
-        name="Acrylic 3 mm", unit="sheet", price_minor=1200, stock=5, low_stock_threshold=0
-    )
-
-
-@pytest.fixture
-def sell(stripe_api, acrylic, staff_user, django_capture_on_commit_callbacks):
-    """Sell two sheets to a Stripe member's card on file, the card doing `outcome`."""
-
-    def make(outcome: str) -> MaterialSale:
-        stripe_api.card_outcome = outcome
-        member = StripeMembershipFactory().member
-        with django_capture_on_commit_callbacks(execute=True):
-            sale = desk.material_sell(
-                member=member, material=acrylic, quantity=2, method="stripe", actor=staff_user
-            )
-        sale.refresh_from_db()
-        return sale
-
-    return make
 
 
 def _ledger(sale):
@@ -217,3 +195,75 @@ def test_a_pay_by_link_paid_after_the_card_was_confirmed_is_refunded(sell, strip
         sum(LedgerEntry.objects.filter(member=sale.member).values_list("amount_minor", flat=True))
         == 2400
     )
+
+
+@pytest.fixture
+def expire_at(django_capture_on_commit_callbacks):
+    """Run the periodic job `minutes` after a sale was made, and what it queued at each commit;
+    returns how many sales it expired."""
+    import time_machine
+
+    from membership.tasks import expire_desk_sales
+
+    def run(sale, minutes: float) -> int:
+        moment = sale.created_at + timedelta(minutes=minutes)
+        with (
+            time_machine.travel(moment, tick=False),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            return expire_desk_sales()
+
+    return run
+
+
+def test_a_sale_awaiting_payment_expires_after_the_set_time_and_the_seller_is_told(
+    sell, stripe_api, acrylic, staff_user, staff_client, mailoutbox, settings, expire_at
+):
+    """Awaiting payment does not last for ever: after DESK_SALE_PAYMENT_MINUTES the sale is
+    undone (its sheets counted back into stock) and whoever sold it is emailed."""
+    settings.DESK_SALE_PAYMENT_MINUTES = 20
+    sale = sell("authentication_required")
+    acrylic.refresh_from_db()
+    assert acrylic.stock == 3
+    mailoutbox.clear()  # the member's pay-by link
+    assert expire_at(sale, 19) == 0
+    assert MaterialSale.objects.get(pk=sale.pk).state == "awaiting"
+
+    assert expire_at(sale, 21) == 1
+    sale.refresh_from_db()
+    acrylic.refresh_from_db()
+    assert (sale.state, acrylic.stock, _ledger(sale)) == ("expired", 5, [])
+    (told,) = mailoutbox
+    assert told.to == [staff_user.email] and "expired unpaid" in told.subject
+    assert "not made within 20 minutes" in told.body
+    page = staff_client.get(reverse("staff_member_detail", args=[sale.member.pk])).content.decode()
+    assert "data-sale-expired" in page
+    assert expire_at(sale, 60) == 0  # once
+
+
+def test_a_sale_paid_in_time_is_not_expired(sell, stripe_api, deliver, expire_at):
+    sale = sell("processing")
+    assert deliver(_ended(stripe_api, sale, succeeded=True)).json()["outcome"] == "applied"
+    assert expire_at(sale, 600) == 0
+    assert MaterialSale.objects.get(pk=sale.pk).state == "paid"
+
+
+@pytest.mark.parametrize("paid_by", ["link", "card"])
+def test_a_payment_arriving_after_the_sale_expired_is_refunded(
+    sell, stripe_api, deliver, paid_by, expire_at
+):
+    """The sale was undone (and perhaps sold again in cash): a card payment that still comes,
+    by the emailed link or the confirmed card, goes back to the card in full."""
+    sale = sell("authentication_required")
+    assert expire_at(sale, 31) == 1
+    if paid_by == "link":
+        (link,) = stripe_api.calls("post", "/v1/checkout/sessions")
+        late = s.event("checkout.session.completed", s.payment_session_object(link))
+    else:
+        late = _ended(stripe_api, sale, succeeded=True)
+    assert deliver(late).json()["outcome"] == "applied"
+    sale.refresh_from_db()
+    assert sale.state == "expired"
+    (refund,) = stripe_api.calls("post", "/v1/refunds")
+    assert refund.params["amount"] == "2400"
+    assert sorted(amount for _, amount in _ledger(sale)) == [-2400, 2400]

@@ -75,6 +75,7 @@ def test_the_profile_edits_name_phone_and_emergency_contact(client):
             "last_name": "Maker",
             "phone": "+1 510 555 0100",
             "emergency_contact": "Sam Maker, +1 510 555 0101",
+            "language": "en",
             "form_token": uuid.uuid4(),
         },
     )

@@ -7,11 +7,12 @@ import re
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
 from membership import roles
-from membership.models import LedgerEntry, StripeEvent
+from membership.models import LedgerEntry, StripeEvent, StripeRefund
 from tests.factories.membership import MembershipFactory, UserFactory
 from tests.factories.training import CertificationFactory, ClassSessionFactory
 from tests.membership import stripe_support as s
@@ -210,25 +211,33 @@ def paid_seat(stripe_api, deliver, client, maker, paid_class):
     return Enrollment.objects.get(member=maker), session
 
 
-def test_cancelling_48_hours_ahead_refunds_through_stripe(stripe_api, client, maker, paid_seat):
+def test_cancelling_48_hours_ahead_refunds_through_stripe(
+    stripe_api, client, maker, paid_seat, django_capture_on_commit_callbacks
+):
+    """The refund is asked of Stripe once the cancellation commits (the task runner), and its
+    entry follows Stripe's answer."""
     enrollment, session = paid_seat
     page = client.get(reverse("training:session_detail", args=[enrollment.session_id]))
-    response = client.post(
-        reverse("training:enrollment_cancel", args=[enrollment.pk]),
-        {"form_token": _token(page.content.decode())},
-        follow=True,
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("training:enrollment_cancel", args=[enrollment.pk]),
+            {"form_token": _token(page.content.decode())},
+            follow=True,
+        )
     assert "cancelled and $30.00 refunded" in response.content.decode()
     (refund,) = stripe_api.calls("post", "/v1/refunds")
     payment = LedgerEntry.objects.get(kind="class_fee")
+    asked = StripeRefund.objects.get()
     assert refund.params == {
         "payment_intent": session["payment_intent"],
         "amount": "3000",
+        "metadata[toolgate_refund]": str(asked.pk),
         "metadata[toolgate_entry]": str(payment.pk),
         "metadata[reason]": "Cancelled 48 h or more before the class",
     }
-    assert refund.headers["Idempotency-Key"] == f"toolgate-refund-{payment.pk}-3000"
+    assert refund.headers["Idempotency-Key"] == f"toolgate-refund-{payment.pk}-1"
     entry = LedgerEntry.objects.get(kind="refund")
+    assert (asked.state, asked.entry) == ("succeeded", entry)
     assert (entry.amount_minor, entry.refund_of, entry.stripe_object_id) == (
         -3000,
         payment,
@@ -249,7 +258,9 @@ def test_cancelling_late_keeps_the_fee_unless_staff_refund_with_a_reason(
     assert stripe_api.calls("post", "/v1/refunds") == []
 
 
-def test_staff_override_the_policy_with_a_reason(stripe_api, maker, paid_seat):
+def test_staff_override_the_policy_with_a_reason(
+    stripe_api, maker, paid_seat, django_capture_on_commit_callbacks
+):
     enrollment, _ = paid_seat
     staff = UserFactory(role=roles.STAFF)
     soon = enrollment.session.start - timedelta(hours=2)
@@ -257,23 +268,46 @@ def test_staff_override_the_policy_with_a_reason(stripe_api, maker, paid_seat):
         fees.enrollment_cancel_refunding(
             enrollment=enrollment, actor=maker.user, override_reason="please", now=soon
         )
-    done, refunded = fees.enrollment_cancel_refunding(
-        enrollment=enrollment, actor=staff, override_reason="Sick, doctor's note", now=soon
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        done, refunded = fees.enrollment_cancel_refunding(
+            enrollment=enrollment, actor=staff, override_reason="Sick, doctor's note", now=soon
+        )
     assert (done.fee_state, refunded) == (FeeState.REFUNDED, 3000)
     assert LedgerEntry.objects.get(kind="refund").memo.endswith(
         "outside the policy: Sick, doctor's note"
     )
 
 
-def test_stripe_down_during_a_refund_leaves_the_seat_and_the_money(stripe_api, maker, paid_seat):
+def test_stripe_down_during_a_refund_cancels_and_the_refund_follows_when_it_is_back(
+    stripe_api, maker, paid_seat, django_capture_on_commit_callbacks
+):
+    """Stripe's trouble no longer holds the member's cancellation: the seat goes at once, the
+    refund waits as requested (nothing in the ledger: no money moved yet), and the sweep sends
+    it once Stripe answers again."""
+    from membership.tasks import sweep_refunds
+
     enrollment, _ = paid_seat
     stripe_api.fail_with_status = 500
-    with pytest.raises(Exception, match="could not make the refund"):
-        fees.enrollment_cancel_refunding(enrollment=enrollment, actor=maker.user)
+    with django_capture_on_commit_callbacks(execute=True):
+        _, refunded = fees.enrollment_cancel_refunding(enrollment=enrollment, actor=maker.user)
     enrollment.refresh_from_db()
-    assert (enrollment.status, enrollment.fee_state) == (EnrollmentStatus.ENROLLED, FeeState.PAID)
+    assert (enrollment.status, enrollment.fee_state, refunded) == (
+        EnrollmentStatus.CANCELLED,
+        FeeState.REFUNDED,
+        3000,
+    )
+    asked = StripeRefund.objects.get()
+    assert (asked.state, asked.attempts) == ("requested", 1)
     assert not LedgerEntry.objects.filter(kind="refund").exists()
+
+    stripe_api.fail_with_status = None
+    with time_machine.travel(asked.next_attempt_at, tick=False):
+        assert sweep_refunds() == 1
+    asked.refresh_from_db()
+    assert asked.state == "succeeded"
+    assert LedgerEntry.objects.get(kind="refund").amount_minor == -3000
+    keys = {r.headers["Idempotency-Key"] for r in stripe_api.calls("post", "/v1/refunds")}
+    assert keys == {asked.idempotency_key}
 
 
 def test_manual_mode_staff_take_the_fee_in_cash(client, maker, paid_class):
@@ -340,9 +374,12 @@ def test_a_refund_in_the_stripe_dashboard_lands_in_the_ledger_once(
     assert listed.params == {"payment_intent": intent, "limit": "100"}
 
 
-def test_our_own_refund_is_not_recorded_again_by_its_event(stripe_api, deliver, maker, paid_seat):
+def test_our_own_refund_is_not_recorded_again_by_its_event(
+    stripe_api, deliver, maker, paid_seat, django_capture_on_commit_callbacks
+):
     enrollment, session = paid_seat
-    fees.enrollment_cancel_refunding(enrollment=enrollment, actor=maker.user)
+    with django_capture_on_commit_callbacks(execute=True):
+        fees.enrollment_cancel_refunding(enrollment=enrollment, actor=maker.user)
     charge = s.charge_object(
         payment_intent=session["payment_intent"], amount=3000, amount_refunded=3000
     )
