@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from django import forms
@@ -64,11 +65,7 @@ class BookingForm(OnceForm):
 
     def __init__(self, *args, machine, for_staff: bool = False, lengths=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        # The form offers the lengths that fit (`bookings.outlook.booking_lengths`); a post may
-        # carry any length of the machine's range, and the booking service judges it.
-        if lengths is None:
-            lengths = range(machine.min_minutes, machine.max_minutes + 1, machine.slot_minutes)
-        self.fields["minutes"].choices = [(m, length_label(m)) for m in lengths]
+        self.fields["minutes"].choices = length_choices(machine, lengths)
         # Machines of the same area (a fume extractor next to its laser) can be booked with it.
         if machine.area_id:
             self.fields["also"].queryset = Machine.objects.filter(
@@ -78,6 +75,14 @@ class BookingForm(OnceForm):
             del self.fields["also"]
         if not for_staff:
             del self.fields["member_email"]
+
+
+def length_choices(machine: Machine, lengths: Iterable[int] | None) -> list[tuple[int, str]]:
+    """The form offers the lengths that fit (`bookings.outlook.booking_lengths`, `wait_lengths`);
+    a post may carry any length of the machine's range, and the service judges it."""
+    if lengths is None:
+        lengths = range(machine.min_minutes, machine.max_minutes + 1, machine.slot_minutes)
+    return [(m, length_label(m)) for m in lengths]
 
 
 def length_label(minutes: int) -> str:
@@ -127,7 +132,11 @@ class SessionMachinesForm(OnceForm):
 
 
 class WaitForm(OnceForm):
-    """Join the waitlist for a taken span of a machine."""
+    """Join the waitlist from a taken slot: the time wanted, from its start, for a length."""
 
     start = InstantField()
-    end = InstantField()
+    minutes = forms.TypedChoiceField(coerce=int, label=_("Length"))
+
+    def __init__(self, *args, machine, lengths=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["minutes"].choices = length_choices(machine, lengths)

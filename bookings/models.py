@@ -109,8 +109,9 @@ class CalendarFeed(models.Model):
 
 
 class Wait(models.Model):
-    """A member waiting for a taken span of a machine (bookings.waitlist). When the span frees up,
-    the first waiting member is offered it: the machine is held for them until `offer_until`."""
+    """A member waiting for a span of a machine they chose, taken in part or whole (bookings.
+    waitlist). When all of it is free, the first member waiting for it is offered it: the machine
+    is held for them until `offer_until`."""
 
     machine = models.ForeignKey("equipment.Machine", on_delete=models.PROTECT, related_name="waits")
     member = models.ForeignKey("membership.Member", on_delete=models.PROTECT, related_name="waits")
@@ -123,6 +124,8 @@ class Wait(models.Model):
     # Why the member was passed over when the span last freed (lost certification, lapsed...).
     skipped_at = models.DateTimeField(null=True, blank=True)
     skip_reason = models.CharField(max_length=500, blank=True)
+    # Its reason code (`bookings.rules.Refusal`): the member is emailed once per reason.
+    skip_code = models.CharField(max_length=40, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     booking = models.OneToOneField(
         Booking, null=True, blank=True, on_delete=models.PROTECT, related_name="wait"

@@ -7,7 +7,7 @@ rules in `bookings.rules` (the same the booking service applies), over facts gat
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
@@ -19,7 +19,7 @@ from bookings.models import Booking
 from bookings.rules import Refusal, Refused
 from bookings.selectors import Cell, booking_facts, check_in_opens, machine_rules, week_grid
 from core import clock, formats
-from core.time import add_duration, utc, week_start
+from core.time import add_duration, minutes_between, utc, week_start
 from equipment.daypasses.selectors import day_pass_machines_ahead, day_pass_openings
 from equipment.models import Machine
 from equipment.selectors import machines_bookable
@@ -212,6 +212,27 @@ class Lengths:
     minutes: list[int]
     default: int | None
     refused: Refused | None
+    # Longer from this start is taken by someone else: the panel offers to wait for it.
+    waitable: bool = False
+
+
+def _longest_facts(
+    *, member: Member, machine: Machine, start: datetime, now: datetime
+) -> tuple[rules.BookingFacts, rules.MachineRules]:
+    """The facts for the longest booking from `start`: each shorter length is judged on them."""
+    longest = add_duration(start, timedelta(minutes=machine.max_minutes))
+    facts = booking_facts(member=member, machine=machine, start=start, end=longest, now=now)
+    return facts, machine_rules(machine)
+
+
+def _shortest_refusal(
+    facts: rules.BookingFacts,
+    machine_rules_: rules.MachineRules,
+    judge: Callable[[rules.BookingFacts, rules.MachineRules], Refused | None],
+) -> Refused | None:
+    """Why not even the shortest length: what the panel says when it offers none."""
+    shortest = add_duration(facts.start, timedelta(minutes=machine_rules_.min_minutes))
+    return judge(replace(facts, end=shortest), machine_rules_)
 
 
 def booking_lengths(
@@ -228,9 +249,7 @@ def booking_lengths(
     blocks, other bookings) decide, the member's are checked when they book.
     """
     now = now or clock.now()
-    machine_rules_ = machine_rules(machine)
-    longest = add_duration(start, timedelta(minutes=machine.max_minutes))
-    facts = booking_facts(member=member, machine=machine, start=start, end=longest, now=now)
+    facts, machine_rules_ = _longest_facts(member=member, machine=machine, start=start, now=now)
     if for_anyone:
         facts = replace(
             facts,
@@ -242,11 +261,31 @@ def booking_lengths(
             member_day_bookings=0,
         )
     minutes = rules.lengths_that_fit(facts, machine_rules_)
-    refused = None
-    if not minutes:
-        shortest = add_duration(start, timedelta(minutes=machine.min_minutes))
-        refused = rules.booking_refusal(replace(facts, end=shortest), machine_rules_)
-    return Lengths(minutes, rules.default_length(minutes, start=start, now=now), refused)
+    refused = None if minutes else _shortest_refusal(facts, machine_rules_, rules.booking_refusal)
+    # The same facts answer it (no more queries); staff book for others, who wait for themselves.
+    waitable = not for_anyone and bool(rules.wait_lengths(facts, machine_rules_))
+    default = rules.default_length(minutes, start=start, now=now)
+    return Lengths(minutes, default, refused, waitable=waitable)
+
+
+def wait_lengths(
+    *,
+    member: Member,
+    machine: Machine,
+    start: datetime,
+    until: datetime | None = None,
+    now: datetime | None = None,
+) -> Lengths:
+    """Every length from `start` the member may wait for (`rules.wait_lengths`), gathered once
+    for the longest. Preselected: the one ending at `until` (the end of the booking clicked on
+    the grid) when it is offered, else the shortest."""
+    now = now or clock.now()
+    facts, machine_rules_ = _longest_facts(member=member, machine=machine, start=start, now=now)
+    minutes = rules.wait_lengths(facts, machine_rules_)
+    refused = None if minutes else _shortest_refusal(facts, machine_rules_, rules.wait_refusal)
+    wanted = minutes_between(start, until) if until is not None else None
+    default = next((m for m in minutes if m == wanted), minutes[0] if minutes else None)
+    return Lengths(minutes, default, refused)
 
 
 def horizon_label(machine: Machine) -> str:

@@ -204,6 +204,8 @@ class BookingFacts:
     extending: bool = False
     # Spans held for another member's open waitlist offer: (start, held until, offer deadline).
     held: Sequence[Block] = ()
+    # The member's own bookings among `taken` (start, held until): a wait never waits for them.
+    own_taken: Sequence[Interval] = ()
 
 
 # The checks compare instants in UTC: aware datetimes of one zone compare on the wall clock with
@@ -441,12 +443,27 @@ def lengths_that_fit(facts: BookingFacts, rules: MachineRules) -> list[int]:
     `facts` must be gathered for the longest length, so that opening hours, blocks and other
     bookings up to it are known; each shorter end is judged by `booking_refusal` itself.
     """
+    return _lengths_judged(facts, rules, booking_refusal)
+
+
+def wait_lengths(facts: BookingFacts, rules: MachineRules) -> list[int]:
+    """The lengths from `facts.start` a member may wait for (`wait_refusal`): any span they could
+    book but that it is taken, in part or whole. `facts` gathered for the longest, as above."""
+    return _lengths_judged(facts, rules, wait_refusal)
+
+
+def _lengths_judged(
+    facts: BookingFacts,
+    rules: MachineRules,
+    judge: Callable[[BookingFacts, MachineRules], Refused | None],
+) -> list[int]:
     fitting = []
     for minutes in range(rules.min_minutes, rules.max_minutes + 1):
         end = add_duration(facts.start, timedelta(minutes=minutes))
-        # The grid test first only saves work: booking_refusal refuses an end off the grid too.
-        if on_grid(end, rules.slot_minutes, facts.zone) and (
-            booking_refusal(replace(facts, end=end), rules) is None
+        # The grid test first only saves work: the judge refuses an end off the grid too.
+        if (
+            on_grid(end, rules.slot_minutes, facts.zone)
+            and judge(replace(facts, end=end), rules) is None
         ):
             fitting.append(minutes)
     return fitting
@@ -767,16 +784,22 @@ def _state_words(state: str) -> str:
 # The waitlist (bookings.waitlist): a member waits for a taken span and is offered it when it frees.
 
 
-def wait_refusal(facts: BookingFacts, rules: MachineRules, *, own_booking: bool) -> Refused | None:
-    """May this member wait for the span: every booking rule but "it is taken" must hold for
-    them (standing, certification, horizon, lengths, hours, quotas), and it must be taken by
-    someone else, by a booking or an offer held for another waiting member."""
+def wait_refusal(facts: BookingFacts, rules: MachineRules) -> Refused | None:
+    """May this member wait for the span [start, end): every booking rule but "it is taken" must
+    hold for them (standing, certification, horizon, lengths, hours, quotas), and some of it must
+    be taken by someone else, by a booking or an offer held for another waiting member. The span
+    is the member's own choice: part of one booking, or across several and the free time between.
+    A span their own booking meets is refused: it could never be offered to them."""
     refused = booking_refusal(replace(facts, taken=(), held=()), rules)
     if refused is not None:
         return refused
-    if own_booking:
+    start, end = facts.start, facts.end
+    if check_overlap(start, end, facts.own_taken, rules) is not None:
         return refuse(Refusal.WAIT_YOURS, machine=rules.name)
-    if not facts.taken and not facts.held:
+    if (
+        check_overlap(start, end, facts.taken, rules) is None
+        and check_held(start, end, facts.held, rules) is None
+    ):
         return refuse(Refusal.WAIT_FREE, machine=rules.name)
     return None
 

@@ -179,12 +179,12 @@ def booking_facts(
         start, end = utc(start), utc(end)
         span_end = add_duration(max(end, start), timedelta(minutes=machine.buffer_minutes))
         calendar = machine_calendar_facts(machine, start=start, end=max(end, start + timedelta(1)))
-        taken = [
-            (b_start, b_until)
-            for b_start, b_until in bookings_holding(
-                machine, start=start, end=span_end, exclude_pk=exclude_pk
-            ).values_list("start", "blocked_until")
-        ]
+        holding = list(
+            bookings_holding(machine, start=start, end=span_end, exclude_pk=exclude_pk).values_list(
+                "start", "blocked_until", "member_id"
+            )
+        )
+        taken = [(b_start, b_until) for b_start, b_until, _member in holding]
         mine = Booking.objects.filter(member=member, machine=machine, state__in=QUOTA_STATES)
         if exclude_pk:
             mine = mine.exclude(pk=exclude_pk)
@@ -217,6 +217,11 @@ def booking_facts(
             opening=calendar.opening,
             blocks=calendar.blocks,
             taken=taken,
+            own_taken=[
+                (b_start, b_until)
+                for b_start, b_until, b_member in holding
+                if b_member == member.pk
+            ],
             member_week_minutes=week_minutes,
             member_day_bookings=day_count,
             extending=extending,
@@ -510,7 +515,7 @@ def _dressed(
     """
     book_url = reverse("bookings:booking_new", args=[machine.slug]) + "?start="
     wait_url = reverse("bookings:wait_new", args=[machine.slug]) + "?start="
-    said: dict[int, tuple[str, str, str]] = {}  # booking pk: moment, span, wait query
+    said: dict[int, tuple[str, str, str]] = {}  # booking pk: moment, span, its end for the wait
     for day in days:
         other_day = " other-day" if day.date != focus_day else ""
         for cell in day.cells:
@@ -527,11 +532,10 @@ def _dressed(
                 said[booking.pk] = (
                     formats.format_moment(booking.start),
                     formats.format_span(booking.start, booking.end),
-                    # Its instants as stored (UTC): the waitlist form reads them back.
-                    f"{quote(booking.start.isoformat(), safe='/')}"
+                    # As stored (UTC): the wait panel preselects the length up to it.
                     f"&end={quote(booking.end.isoformat(), safe='/')}",
                 )
-            cell.moment, span, wait_query = said[booking.pk]
+            cell.moment, span, wait_until = said[booking.pk]
             if cell.status == "mine" or show_names:
                 cell.title = span
                 cell.cancellable = (
@@ -539,8 +543,11 @@ def _dressed(
                     and booking.state == BookingState.CONFIRMED
                     and booking.start > now
                 )
-            elif may_book and booking.start > now:
-                cell.action_url = wait_url + wait_query
+            elif may_book and cell.end > now:
+                # From this slot: the member chooses how long in the panel (part of the booking,
+                # or on across the next ones).
+                cell.action_url = wait_url + quote(cell.iso, safe="/") + wait_until
+                cell.moment = formats.format_moment(cell.start)
 
 
 def grid_cells_between(grid: WeekGrid, *, start: datetime, end: datetime) -> list[Cell]:

@@ -22,7 +22,7 @@ from bookings.rules import Refusal, Verdict
 from bookings.states import WaitState
 from core import clock
 from core.submissions import submission_claim
-from core.time import add_duration, utc
+from core.time import add_duration
 from equipment.models import Machine
 from membership.models import Member, User
 
@@ -48,8 +48,9 @@ def wait_join(
     token: uuid.UUID | None = None,
     now: datetime | None = None,
 ) -> Wait:
-    """Put `member` on the waitlist for a taken span: they must be able to book the machine then
-    by every other rule, exactly as if it were free. One place per member and span."""
+    """Put `member` on the waitlist for [start, end), a span they choose (part of a booking, or
+    across several): they must be able to book the machine then by every other rule, exactly as
+    if it were free, and someone else must take some of it. One place per member and span."""
     now = now or clock.now()
     with transaction.atomic():
         submission_claim(token)
@@ -57,12 +58,7 @@ def wait_join(
         facts = selectors.booking_facts(
             member=member, machine=locked, start=start, end=end, now=now
         )
-        own = (
-            selectors.bookings_holding(locked, start=utc(start), end=utc(end))
-            .filter(member=member, start__lt=end, end__gt=start)
-            .exists()
-        )
-        refused = rules.wait_refusal(facts, selectors.machine_rules(locked), own_booking=own)
+        refused = rules.wait_refusal(facts, selectors.machine_rules(locked))
         if refused is not None:
             raise BookingRejected(refused)
         try:
@@ -115,20 +111,29 @@ def wait_offer_decline(
 
 
 def waits_offer(*, machine: Machine, start: datetime, end: datetime, now: datetime) -> list[Wait]:
-    """Offer a freed span [start, end) to the members waiting for it, first come first served.
+    """Offer a freed span [start, end) to the members waiting for time it meets, first come
+    first served.
 
     Called inside the transaction that frees the span (a cancellation, a no-show released, a
     booking finished early, an offer declined or lapsed), with `machine` locked. Each waiting
-    member in order of joining is judged by the booking rules for their own span: free for them,
-    they are offered it, held until the deadline (a later member whose span meets it then sees
-    it held and waits on); a member the rules refuse (a lost certification, a lapsed membership,
-    a quota) is passed over and the reason kept; a span still taken waits on.
+    member in order of joining is judged by the booking rules for their own span, which may be
+    larger than the freed one: free for them, all of it, they are offered it, held until the
+    deadline (a later member whose span meets it then sees it held and waits on); a part still
+    booked, they wait on (a later freeing offers it); a member the rules refuse (a lost
+    certification, a lapsed membership, a quota) is passed over and the reason kept.
     """
     offered: list[Wait] = []
+    # A wait meets the freed span with its buffer too: its booking would hold the minutes after it.
+    buffer = timedelta(minutes=machine.buffer_minutes)
     waiting = (
         Wait.objects.select_for_update()
         .select_related("member")
-        .filter(machine=machine, state=WaitState.WAITING, start__lt=end, end__gt=start)
+        .filter(
+            machine=machine,
+            state=WaitState.WAITING,
+            start__lt=end,
+            end__gt=add_duration(start, -buffer),
+        )
         .order_by("joined_at", "id")
     )
     for wait in waiting:
@@ -149,9 +154,11 @@ def waits_offer(*, machine: Machine, start: datetime, end: datetime, now: dateti
                 notifications.send_waitlist_offer.delay_on_commit(wait.pk)
                 offered.append(wait)
         if verdict is Verdict.SKIP and refused is not None:
-            newly_refused = wait.skip_reason != refused.message
-            wait.skipped_at, wait.skip_reason = now, refused.message
-            wait.save(update_fields=["skipped_at", "skip_reason"])
+            # The code, not the sentence: a sentence changes with the language and its details.
+            newly_refused = wait.skip_code != refused.code
+            wait.skipped_at, wait.skip_code = now, refused.code
+            wait.skip_reason = refused.message
+            wait.save(update_fields=["skipped_at", "skip_code", "skip_reason"])
             if newly_refused:  # told once per reason, not on every span freed while it holds
                 notifications.send_waitlist_passed_over.delay_on_commit(wait.pk)
         if verdict is Verdict.OVER:

@@ -3,6 +3,8 @@ page an email links to, which books the held time in one click or passes it on."
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest
@@ -16,12 +18,12 @@ from django.views.decorators.http import require_POST
 from bookings import services, waitlist
 from bookings.forms import WaitForm
 from bookings.models import Wait
-from bookings.outlook import member_outlook
+from bookings.outlook import member_outlook, wait_lengths
 from bookings.states import WaitState
 from core import formats
 from core.errors import DomainError, DuplicateSubmission
 from core.forms import OnceForm
-from core.time import parse_instant, week_start
+from core.time import add_duration, parse_instant, wall_clock_label
 from equipment.selectors import machines_bookable
 from locations.zones import activate
 from membership.services import member_get_or_create
@@ -29,36 +31,47 @@ from membership.services import member_get_or_create
 
 def _calendar_url(wait_or_machine, start) -> str:
     slug = getattr(wait_or_machine, "slug", None) or wait_or_machine.machine.slug
-    monday = week_start(timezone.localtime(start).date())
-    return f"{reverse('bookings:machine_calendar', args=[slug])}?week={monday}"
+    # The day, not only its week: a phone shows one day, and it should be the one waited for.
+    day = timezone.localtime(start).date()
+    return f"{reverse('bookings:machine_calendar', args=[slug])}?day={day}"
 
 
 @login_required
 def wait_new(request, slug: str):
-    """GET: "Join the waitlist for this time?" (a panel by htmx, or a page). POST: join."""
+    """GET: "Join the waitlist?" from a taken slot (a panel by htmx, or a page): the lengths
+    from its start the member may wait for, preselected to the end of the booking clicked
+    (`end`). POST: join for the chosen length."""
     machine = get_object_or_404(machines_bookable(), slug=slug)
     activate(machine)  # its times in its location's zone
     member = member_get_or_create(user=request.user)
     if request.method == "GET":
         zone = timezone.get_current_timezone()
         start = parse_instant(request.GET.get("start", ""), zone)
-        end = parse_instant(request.GET.get("end", ""), zone)
-        if start is None or end is None:
+        if start is None:
             raise BadRequest(_("Choose a booked time on the grid: that link names no time."))
+        until = parse_instant(request.GET.get("end", ""), zone)
+        lengths = wait_lengths(member=member, machine=machine, start=start, until=until)
         context = {
             "machine": machine,
             "start": start,
-            "end": end,
-            "form": WaitForm(initial={"start": start, "end": end}),
+            "start_time": wall_clock_label(start, zone),
+            "lengths": lengths,
+            "form": WaitForm(
+                machine=machine,
+                lengths=lengths.minutes,
+                initial={"start": start, "minutes": lengths.default},
+            ),
             "outlook": member_outlook(member=member, machine=machine),
             "calendar_url": _calendar_url(machine, start),
         }
         template = "bookings/_wait_confirm.html" if request.htmx else "bookings/wait_new.html"
         return render(request, template, context)
-    form = WaitForm(request.POST)
+    form = WaitForm(request.POST, machine=machine)
     if not form.is_valid():
         raise BadRequest(_("Choose a booked time on the grid to wait for."))
-    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    start = form.cleaned_data["start"]
+    # Real minutes, as a booking's length: across a clock change the wall clock differs.
+    end = add_duration(start, timedelta(minutes=form.cleaned_data["minutes"]))
     try:
         waitlist.wait_join(
             member=member,

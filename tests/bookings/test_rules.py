@@ -838,31 +838,118 @@ TAKEN = [(T, T + H)]
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "own", "reason"),
+    ("kwargs", "reason"),
     [
-        ({"taken": TAKEN}, False, None),
-        ({"held": [(T, T + H, "10:30")]}, False, None),  # held for another waiting member
-        ({}, False, Refusal.WAIT_FREE),
-        ({"taken": TAKEN}, True, Refusal.WAIT_YOURS),
-        ({"taken": TAKEN, "certified": False}, False, Refusal.NOT_CERTIFIED),
-        ({"taken": TAKEN, "may_use_machines": False}, False, Refusal.MEMBERSHIP_INACTIVE),
-        ({"taken": TAKEN, "member_week_minutes": 6 * 60}, False, Refusal.WEEKLY_QUOTA),
-        ({"taken": TAKEN, "blocks": [(T, T + H, "Class")]}, False, Refusal.BLOCKED),
+        ({"taken": TAKEN}, None),
+        ({"held": [(T, T + H, "10:30")]}, None),  # held for another waiting member
+        ({}, Refusal.WAIT_FREE),
+        ({"taken": TAKEN, "own_taken": TAKEN}, Refusal.WAIT_YOURS),
+        ({"taken": TAKEN, "certified": False}, Refusal.NOT_CERTIFIED),
+        ({"taken": TAKEN, "may_use_machines": False}, Refusal.MEMBERSHIP_INACTIVE),
+        ({"taken": TAKEN, "member_week_minutes": 6 * 60}, Refusal.WEEKLY_QUOTA),
+        ({"taken": TAKEN, "blocks": [(T, T + H, "Class")]}, Refusal.BLOCKED),
     ],
 )
-def test_who_may_wait_for_a_span(kwargs, own, reason):
+def test_who_may_wait_for_a_span(kwargs, reason):
     """A member waits only for a span taken by someone else, and only if every other booking
     rule would let them book it: the refusal is the one the booking would get."""
-    refused = rules.wait_refusal(facts(**kwargs), LASER, own_booking=own)
+    refused = rules.wait_refusal(facts(**kwargs), LASER)
     assert (refused.reason if refused else None) == reason
+
+
+# Partial spans: the member chooses the time; LASER keeps 15 minutes free after each booking.
+@pytest.mark.parametrize(
+    ("start", "end", "taken", "own", "reason"),
+    [
+        pytest.param(T + H, T + 2 * H, [(T, T + 4 * H)], [], None, id="inside a longer booking"),
+        pytest.param(
+            T + 3 * H, T + 5 * H, [(T, T + 4 * H)], [], None, id="its end and the free time after"
+        ),
+        pytest.param(
+            T + H,
+            T + 3 * H,
+            [(T, T + 2 * H), (T + 2 * H + 15 * M, T + 4 * H)],
+            [],
+            None,
+            id="across two bookings",
+        ),
+        pytest.param(T - H, T, [(T, T + H)], [], None, id="its buffer meets the next booking"),
+        pytest.param(
+            T - H, T - 30 * M, [(T, T + H)], [], Refusal.WAIT_FREE, id="free with its buffer"
+        ),
+        pytest.param(
+            T + 30 * M,
+            T + H,
+            [(T - H, T + 15 * M)],
+            [],
+            Refusal.WAIT_FREE,
+            id="after the earlier booking's buffer",
+        ),
+        pytest.param(
+            T + H,
+            T + 3 * H,
+            [(T, T + 2 * H), (T + 2 * H + 30 * M, T + 4 * H)],
+            [(T + 2 * H + 30 * M, T + 4 * H)],
+            Refusal.WAIT_YOURS,
+            id="part of it is the member's own booking",
+        ),
+        pytest.param(
+            T,
+            T + 2 * H,
+            [(T - H, T + 15 * M), (T + H, T + 2 * H)],
+            [(T - H, T + 15 * M)],
+            Refusal.WAIT_YOURS,
+            id="the member's own booking's buffer",
+        ),
+    ],
+)
+def test_a_member_waits_for_the_span_they_want(start, end, taken, own, reason):
+    """Part of one booking, or across several and the free time between: any span the member
+    could book but that someone else's booking (or its buffer) takes some of it."""
+    refused = rules.wait_refusal(facts(start, end, taken=taken, own_taken=own), LASER)
+    assert (refused.reason if refused else None) == reason
+
+
+@pytest.mark.parametrize(
+    ("start", "kwargs", "lengths"),
+    [
+        pytest.param(T + H, {"taken": [(T, T + 4 * H)]}, [30, 60, 90, 120, 150, 180], id="any"),
+        pytest.param(
+            T + H,
+            {"taken": [(T, T + 4 * H)], "member_week_minutes": 5 * 60},
+            [30, 60],
+            id="within the weekly hours",
+        ),
+        pytest.param(
+            T + H,
+            {"taken": [(T, T + 3 * H + 15 * M)], "own_taken": [(T + 3 * H, T + 4 * H)]},
+            [30, 60, 90],
+            id="up to the member's own booking",
+        ),
+        pytest.param(
+            T, {"taken": [(T + H, T + 2 * H)]}, [60, 90, 120, 150, 180], id="reaching booked time"
+        ),
+        pytest.param(T + 10 * H, {"taken": [(T + 10 * H, T + 11 * H)]}, [30, 60], id="to closing"),
+    ],
+)
+def test_the_lengths_a_member_may_wait_for(start, kwargs, lengths):
+    """From a start, the lengths the wait panel offers: every rule of booking but "taken" holds,
+    and the span meets someone else's booking."""
+    assert rules.wait_lengths(facts(start, start + 3 * H, **kwargs), LASER) == lengths
+
+
+def test_a_partly_freed_span_is_not_offered_until_all_of_it_is_free():
+    """What a freed span means for a wait judged on its own span: a part still booked, wait on."""
+    wanted = (T + H, T + 3 * H)
+    still_booked = rules.booking_refusal(facts(*wanted, taken=[(T + 2 * H, T + 4 * H)]), LASER)
+    assert rules.offer_verdict(still_booked) is rules.Verdict.WAIT
+    assert rules.offer_verdict(rules.booking_refusal(facts(*wanted), LASER)) is rules.Verdict.OFFER
 
 
 def test_waiting_beyond_the_horizon_is_refused_as_booking_is():
     """The booking horizon holds for waits too, with the booking's sentence."""
     far = T + timedelta(days=20)
-    refused = rules.wait_refusal(
-        facts(far, far + H, opening=None, taken=[(far, far + H)]), LASER, own_booking=False
-    )
+    refused = rules.wait_refusal(facts(far, far + H, opening=None, taken=[(far, far + H)]), LASER)
     assert refused.reason is Refusal.TOO_FAR_AHEAD
     assert "open 14 days ahead" in refused.message
 
@@ -940,9 +1027,9 @@ def test_a_member_leaves_their_own_open_wait(owner, state, reason):
 
 
 def test_the_sentences_a_member_reads_when_they_may_not_wait():
-    free = rules.wait_refusal(facts(), LASER, own_booking=False)
+    free = rules.wait_refusal(facts(), LASER)
     assert free.message == "Laser cutter is free then: book it instead of waiting."
-    yours = rules.wait_refusal(facts(taken=TAKEN), LASER, own_booking=True)
+    yours = rules.wait_refusal(facts(taken=TAKEN, own_taken=TAKEN), LASER)
     assert yours.message == "You have Laser cutter booked then already."
 
 

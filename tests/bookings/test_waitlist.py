@@ -9,6 +9,7 @@ import pytest
 from django.core import mail
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
+from django.utils import translation
 
 from bookings import services, waitlist
 from bookings.errors import BookingRejected
@@ -188,7 +189,41 @@ def test_a_member_passed_over_again_for_the_same_reason_is_not_emailed_again(
         waitlist.waits_offer(machine=laser, start=SPAN[0], end=SPAN[1], now=NOW)
     wait.refresh_from_db()
     assert "Laser cutter certification" in wait.skip_reason
+    assert wait.skip_code == Refusal.NOT_CERTIFIED.value
     assert mail.outbox == []
+
+
+def test_the_same_reason_in_another_language_is_not_emailed_again(
+    maker, laser, booked, django_capture_on_commit_callbacks
+):
+    """Told once per reason: the reason's code is compared, not its sentence, which is in the
+    language of whoever freed the time."""
+    wait = join(maker, laser)
+    MemberCertification.objects.filter(member=maker).update(revoked_at=NOW)
+    with django_capture_on_commit_callbacks(execute=True):
+        waitlist.waits_offer(machine=laser, start=SPAN[0], end=SPAN[1], now=NOW)
+    mail.outbox.clear()
+    with translation.override("ko"), django_capture_on_commit_callbacks(execute=True):
+        waitlist.waits_offer(machine=laser, start=SPAN[0], end=SPAN[1], now=NOW)
+    wait.refresh_from_db()
+    assert "Laser cutter certification" not in wait.skip_reason  # the Korean sentence now
+    assert mail.outbox == []
+
+
+def test_a_new_reason_is_emailed(maker, laser, booked, django_capture_on_commit_callbacks):
+    """Passed over for the day's bookings limit, then for a lost certification: told twice."""
+    wait = join(maker, laser)
+    for hour in (14, 16):
+        services.booking_create(member=maker, machine=laser, start=at(1, hour), end=at(1, hour + 1))
+    mail.outbox.clear()
+    cancel(booked, django_capture_on_commit_callbacks)
+    assert Wait.objects.get(pk=wait.pk).skip_code == Refusal.DAILY_QUOTA.value
+    MemberCertification.objects.filter(member=maker).update(revoked_at=NOW)
+    with django_capture_on_commit_callbacks(execute=True):
+        waitlist.waits_offer(machine=laser, start=SPAN[0], end=SPAN[1], now=NOW)
+    wait.refresh_from_db()
+    assert wait.skip_code == Refusal.NOT_CERTIFIED.value
+    assert len([m for m in mail.outbox if "not for you yet" in m.subject]) == 2
 
 
 def test_taking_an_offer_is_judged_by_the_booking_rules(
@@ -248,6 +283,73 @@ def test_finishing_early_offers_the_rest(maker, laser, frozen):
     services.booking_finish(booking=booking, actor=holder.user)
     wait.refresh_from_db()
     assert (wait.state, wait.offer_until) == (WaitState.OFFERED, at(0, 10))
+
+
+# Partial spans: a member waits for the time they want, not for a whole booking.
+
+
+def test_a_span_across_two_bookings_is_offered_when_both_have_freed(
+    maker, laser, booked, django_capture_on_commit_callbacks
+):
+    """Wanted 11:00-13:00 across Tuesday's 10:00-12:00 and 12:00-13:00: not offered while a
+    part is still booked (nor emailed), offered once the second booking frees the rest."""
+    after = services.booking_create(
+        member=certified(laser), machine=laser, start=at(1, 12), end=at(1, 13)
+    )
+    wait = join(maker, laser, at(1, 11), at(1, 13))
+    mail.outbox.clear()
+    cancel(booked, django_capture_on_commit_callbacks)
+    wait.refresh_from_db()
+    assert (wait.state, wait.skip_code) == (WaitState.WAITING, "")
+    assert mail.outbox == []
+    services.booking_create(member=certified(laser), machine=laser, start=at(1, 10), end=at(1, 11))
+    cancel(after, django_capture_on_commit_callbacks)
+    wait.refresh_from_db()
+    assert wait.state == WaitState.OFFERED
+    assert [m.to for m in mail.outbox] == [[maker.user.email]]
+    booking = services.wait_offer_accept(wait=wait, actor=maker.user)
+    assert (booking.start, booking.end) == (at(1, 11), at(1, 13))
+
+
+def test_part_of_a_booking_is_offered_when_a_no_show_releases_the_rest(
+    maker, laser, frozen, django_capture_on_commit_callbacks
+):
+    """Wanted 10:00-11:00 of someone's 09:00-12:00: their no-show frees it, held till 10:00."""
+    services.booking_create(member=certified(laser), machine=laser, start=at(0, 9), end=at(0, 12))
+    wait = join(maker, laser, at(0, 10), at(0, 11))
+    frozen.move_to(at(0, 9, 16))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.bookings_release()["no_shows"] == 1
+    wait.refresh_from_db()
+    assert (wait.state, wait.offer_until) == (WaitState.OFFERED, at(0, 9, 46))
+
+
+def test_overlapping_waits_are_offered_first_come_first_served(
+    maker, laser, booked, django_capture_on_commit_callbacks
+):
+    """Three waits in 10:00-12:00: the first (10:30-11:30) is offered and held; the second
+    (10:00-11:00) meets the hold and waits on; the third (11:30-12:00) is free of it and is
+    offered too. The first declines: the second is offered."""
+    first = join(maker, laser, at(1, 10, 30), at(1, 11, 30))
+    second = join(certified(laser), laser, at(1, 10), at(1, 11))
+    third = join(certified(laser), laser, at(1, 11, 30), at(1, 12))
+    cancel(booked, django_capture_on_commit_callbacks)
+    states = [Wait.objects.get(pk=w.pk).state for w in (first, second, third)]
+    assert states == [WaitState.OFFERED, WaitState.WAITING, WaitState.OFFERED]
+    waitlist.wait_offer_decline(wait=first, actor=maker.user)
+    assert Wait.objects.get(pk=second.pk).state == WaitState.OFFERED
+
+
+def test_a_wait_whose_buffer_meets_the_freed_booking_is_offered(
+    maker, laser, booked, django_capture_on_commit_callbacks
+):
+    """On a machine that keeps 15 minutes free after each booking, 09:00-10:00 is taken by the
+    10:00 booking (its buffer would run into it); cancelling that booking offers it."""
+    laser.buffer_minutes = 15
+    laser.save(update_fields=["buffer_minutes"])
+    wait = join(maker, laser, at(1, 9), at(1, 10))
+    cancel(booked, django_capture_on_commit_callbacks)
+    assert Wait.objects.get(pk=wait.pk).state == WaitState.OFFERED
 
 
 def test_waits_whose_time_passed_are_dropped(maker, laser, booked, frozen):

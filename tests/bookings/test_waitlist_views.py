@@ -4,6 +4,8 @@ that books in one click or passes it on, and the machine's waitlist for its own 
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 from django.urls import reverse
@@ -51,7 +53,7 @@ def test_a_member_joins_from_the_grid_and_sees_the_wait_on_my_bookings(
     assert "Join the waitlist" in panel
     response = client.post(
         wait_url,
-        {"start": SPAN[0].isoformat(), "end": SPAN[1].isoformat(), "form_token": uuid.uuid4()},
+        {"start": SPAN[0].isoformat(), "minutes": 120, "form_token": uuid.uuid4()},
     )
     assert response.status_code == 302
     wait = Wait.objects.get(member=maker)
@@ -61,6 +63,64 @@ def test_a_member_joins_from_the_grid_and_sees_the_wait_on_my_bookings(
     client.post(reverse("bookings:wait_leave", args=[wait.pk]), {"form_token": uuid.uuid4()})
     assert Wait.objects.get(pk=wait.pk).state == WaitState.LEFT
     assert "Waiting for" not in client.get(reverse("bookings:my_bookings")).content.decode()
+
+
+def test_a_member_waits_for_part_of_a_booking_from_its_slot(client, maker, laser, booked):
+    """Each booked slot links its own start; the panel offers the lengths the member could book
+    from it, preselected to the booking's end, and the wait is for the length chosen."""
+    client.force_login(maker.user)
+    eleven = SPAN[0] + timedelta(hours=1)
+    link = reverse("bookings:wait_new", args=[laser.slug]) + "?start=" + quote(eleven.isoformat())
+    assert link in _grid(client, laser)
+    panel = client.get(
+        reverse("bookings:wait_new", args=[laser.slug]),
+        {"start": eleven.isoformat(), "end": SPAN[1].isoformat()},
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    assert '<option value="60" selected>' in panel  # to 12:00, the end of the booking
+    assert '<option value="180">' in panel  # on past it, as far as a booking may last
+    client.post(
+        reverse("bookings:wait_new", args=[laser.slug]),
+        {"start": eleven.isoformat(), "minutes": 30, "form_token": uuid.uuid4()},
+    )
+    wait = Wait.objects.get(member=maker)
+    assert (wait.start, wait.end) == (eleven, eleven + timedelta(minutes=30))
+
+
+def test_the_booking_panel_offers_to_wait_for_longer_than_is_free(client, maker, laser, booked):
+    """Free 09:00-10:00, booked from 10:00: booking from 09:00 offers up to an hour, and a link
+    to wait instead for longer, whose panel offers the lengths reaching into the booking."""
+    client.force_login(maker.user)
+    nine = SPAN[0] - timedelta(hours=1)
+    panel = client.get(
+        reverse("bookings:booking_new", args=[laser.slug]),
+        {"start": nine.isoformat()},
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    wait_link = (
+        reverse("bookings:wait_new", args=[laser.slug]) + "?start=" + quote(nine.isoformat())
+    )
+    assert wait_link in panel
+    waiting = client.get(wait_link, headers={"HX-Request": "true"}).content.decode()
+    assert '<option value="60"' not in waiting  # 09:00-10:00 is free: book it
+    assert '<option value="90" selected>' in waiting
+    free_later = client.get(
+        reverse("bookings:booking_new", args=[laser.slug]),
+        {"start": at(2, 10).isoformat()},
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    assert reverse("bookings:wait_new", args=[laser.slug]) not in free_later  # nothing booked
+
+
+def test_the_panel_offers_no_length_when_none_may_be_waited_for(client, maker, laser, booked):
+    """From a slot of one's own booking there is nothing to wait for: the panel says why."""
+    client.force_login(booked.member.user)
+    panel = client.get(
+        reverse("bookings:wait_new", args=[laser.slug]),
+        {"start": SPAN[0].isoformat()},
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    assert 'data-reason="wait_yours"' in panel and "Join the waitlist</button>" not in panel
 
 
 def test_an_uncertified_member_is_told_why_instead_of_joining(client, laser, booked):
@@ -75,7 +135,7 @@ def test_an_uncertified_member_is_told_why_instead_of_joining(client, laser, boo
     assert "Needs the Laser cutter certification" in panel
     client.post(
         reverse("bookings:wait_new", args=[laser.slug]),
-        {"start": SPAN[0].isoformat(), "end": SPAN[1].isoformat(), "form_token": uuid.uuid4()},
+        {"start": SPAN[0].isoformat(), "minutes": 120, "form_token": uuid.uuid4()},
     )
     assert not Wait.objects.exists()
 

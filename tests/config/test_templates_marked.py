@@ -28,13 +28,11 @@ NOT_YET = frozenset(
     {
         "templates/bookings/_booking_actions.html",
         "templates/bookings/_booking_area.html",
-        "templates/bookings/_booking_form.html",
         "templates/bookings/_cancel_confirm.html",
         "templates/bookings/_grid_cells.html",
         "templates/bookings/_machine_booking_status.html",
         "templates/bookings/_member_home.html",
         "templates/bookings/_session_machines.html",
-        "templates/bookings/_wait_confirm.html",
         "templates/bookings/area_day.html",
         "templates/bookings/booking_cancel.html",
         "templates/bookings/booking_new.html",
