@@ -12,7 +12,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
@@ -33,6 +33,7 @@ from bookings.outlook import area_day as outlook_area_day
 from core import formats
 from core.errors import DomainError, DuplicateSubmission
 from core.forms import OnceForm
+from core.languages import language_of
 from core.time import add_duration, parse_instant, wall_clock_label, week_start
 from equipment.models import Machine
 from equipment.selectors import machines_bookable, user_may_service
@@ -687,7 +688,10 @@ def member_feed(request, token: str):
         member = feeds.member_for_feed(token)
     except FeedTokenInvalid:
         raise Http404 from None
-    return HttpResponse(feeds.member_feed(member), content_type="text/calendar; charset=utf-8")
+    # A calendar app fetches it in no language of its own: the member's.
+    with translation.override(language_of(member.user)):
+        body = feeds.member_feed(member)
+    return HttpResponse(body, content_type="text/calendar; charset=utf-8")
 
 
 def machine_feed(request, slug: str, token: str):
