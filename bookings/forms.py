@@ -107,11 +107,16 @@ class ExtendForm(OnceForm):
 
 
 class MaintenanceForm(OnceForm):
-    start = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    end = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    reason = forms.CharField(max_length=200)
+    start = forms.DateTimeField(
+        label=_("Start"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    end = forms.DateTimeField(
+        label=_("End"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    reason = forms.CharField(max_length=200, label=_("Reason"))
     repeat_weekly_until = forms.DateTimeField(
         required=False,
+        label=_("Repeat weekly until"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         help_text=_("Leave empty for a one-off window."),
     )

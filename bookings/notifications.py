@@ -1,4 +1,5 @@
-"""Emails to members about their bookings: tasks, queued after commit with the booking's id."""
+"""Emails to members about their bookings: tasks, queued after commit with the booking's id,
+each written in its member's own language (`core.languages.mail_people`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from collections.abc import Callable
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext
@@ -16,6 +16,7 @@ from django_stubs_ext import StrOrPromise
 
 from bookings.models import Booking, Wait
 from core import formats
+from core.languages import mail_people
 from core.tasks import EmailTask
 from locations import zones
 
@@ -31,15 +32,14 @@ def _send(booking_id: int, kind: str, subject: StrOrPromise, **extra: str) -> No
         "space_name": getattr(settings, "SPACE_NAME", "Toolgate"),
         "bookings_url": getattr(settings, "SITE_URL", "") + reverse("bookings:my_bookings"),
     }
-    with zones.at(booking):  # the booking's times as its location's clocks show them
-        body = render_to_string(f"bookings/email/{kind}.txt", context)
-    prefix = f"[{context['space_name']}] "
-    send_mail(
-        prefix + str(subject) % {"machine": booking.machine.name},
-        body,
-        None,
-        [booking.member.user.email],
-    )
+
+    def compose() -> tuple[str, str]:
+        with zones.at(booking):  # the booking's times as its location's clocks show them
+            body = render_to_string(f"bookings/email/{kind}.txt", context)
+        line = str(subject) % {"machine": booking.machine.name}
+        return f"[{context['space_name']}] {line}", body
+
+    mail_people([booking.member.user], compose)
     logger.info("Sent %s email for booking %s", kind, booking_id)
 
 
@@ -73,10 +73,13 @@ def _send_about_wait(wait_id: int, kind: str, subject: Callable[[Wait], str], **
         "bookings_url": site + reverse("bookings:my_bookings"),
         **{name: site + path for name, path in urls.items()},
     }
-    with zones.at(wait):  # its times as its location's clocks show them
-        body = render_to_string(f"bookings/email/{kind}.txt", context)
-        line = subject(wait)
-    send_mail(f"[{context['space_name']}] {line}", body, None, [wait.member.user.email])
+
+    def compose() -> tuple[str, str]:
+        with zones.at(wait):  # its times as its location's clocks show them
+            body = render_to_string(f"bookings/email/{kind}.txt", context)
+            return f"[{context['space_name']}] {subject(wait)}", body
+
+    mail_people([wait.member.user], compose)
     logger.info("Sent %s email for wait %s", kind, wait_id)
 
 

@@ -770,8 +770,9 @@ def consequences_digest(consequences: Iterable[Consequence]) -> str:
 
 
 def _state_words(state: str) -> str:
+    """A booking's state as a refusal names it: only the states no rule lets a booking be
+    changed in (cancel, check-in, extend and finish all accept a confirmed booking)."""
     words: dict[str, str] = {
-        BookingState.CONFIRMED: pgettext("booking state", "confirmed"),
         BookingState.CHECKED_IN: pgettext("booking state", "checked in"),
         BookingState.COMPLETED: pgettext("booking state", "completed"),
         BookingState.CANCELLED: pgettext("booking state", "cancelled"),

@@ -13,6 +13,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext
 
 from bookings.models import Booking, Wait
 from bookings.rules import LOOKBACK, Block, BookingFacts, MachineRules, beyond_horizon
@@ -426,7 +427,10 @@ def week_grid(
         (s.timestamp(), e.timestamp(), label)
         for s, e, label in [
             *calendar.blocks,
-            *((s, e, f"Offered to the waitlist until {until}") for s, e, until in held),
+            *(
+                (s, e, gettext("Offered to the waitlist until %(until)s") % {"until": until})
+                for s, e, until in held
+            ),
         ]
     ]
     waits = (
@@ -578,9 +582,10 @@ def _judged(
     if cell.status != "free":
         return cell
     if beyond_horizon(cell.start, now, rules_, zone):
-        return Cell(cell.start, cell.end, "ahead", f"Opens {rules_.book_ahead_days} days ahead")
+        ahead = gettext("Opens %(days)s days ahead") % {"days": rules_.book_ahead_days}
+        return Cell(cell.start, cell.end, "ahead", ahead)
     if not may_book:
-        return Cell(cell.start, cell.end, "locked", "Free")
+        return Cell(cell.start, cell.end, "locked", pgettext("grid cell", "Free"))
     return cell
 
 
@@ -610,7 +615,7 @@ def _cell(
     for b_start, b_end, _b_until, booking in booked:
         if b_start < e and s < b_end:
             is_mine = member is not None and booking.member_id == member.pk
-            label = "Yours" if is_mine else "Booked"
+            label = pgettext("grid cell", "Yours") if is_mine else pgettext("grid cell", "Booked")
             if show_names and not is_mine:
                 label = booking.member.display_name
             return Cell(start, end, "mine" if is_mine else "taken", label, booking)
@@ -618,13 +623,13 @@ def _cell(
         if block_start < e and s < block_end:
             return Cell(start, end, "blocked", label)
     if opening is not None and not any(o_start <= s and e <= o_end for o_start, o_end in opening):
-        return Cell(start, end, "closed", "Closed")
+        return Cell(start, end, "closed", pgettext("grid cell", "Closed"))
     for b_start, _b_end, b_until, _booking in booked:
         if b_start < e and s < b_until:
-            return Cell(start, end, "buffer", "Buffer")
+            return Cell(start, end, "buffer", pgettext("grid cell", "Buffer"))
     if e <= now_ts:  # the slot running now stays bookable (walk-up)
         return Cell(start, end, "past", "")
-    return Cell(start, end, "free", "Free")
+    return Cell(start, end, "free", pgettext("grid cell", "Free"))
 
 
 def member_bookings_upcoming(member: Member, *, now: datetime | None = None) -> QuerySet[Booking]:

@@ -9,8 +9,10 @@ from collections.abc import Sequence
 from datetime import date, time, timedelta
 from typing import Any
 
-from bookings.errors import BookingRejected
+from django.utils.translation import gettext as _
+
 from bookings.services import class_session_reserve_machines
+from core.errors import DomainError
 from equipment.models import Machine
 from locations.models import Area, Location
 from membership.models import User
@@ -26,9 +28,9 @@ def _holder(machines: Sequence[Machine] | None, actor: User | None) -> schedulin
         if machines is not None:
             elsewhere = [m for m in machines if m.location_id != series.location_id]
             if elsewhere:
-                raise BookingRejected(
-                    f"{elsewhere[0]} is not at {series.location}: a class holds machines "
-                    "where it meets."
+                raise DomainError(
+                    _("%(machine)s is not at %(location)s: a class holds machines where it meets.")
+                    % {"machine": elsewhere[0], "location": series.location}
                 )
             series.machines.set(machines)  # type: ignore[attr-defined]
         held = list(series.machines.all())  # type: ignore[attr-defined]

@@ -704,8 +704,17 @@ def machine_move(
             if booked or classes:
                 logger.warning("Refused to move %s to %s: booked ahead", locked.slug, location.slug)
                 raise EquipmentError(
-                    f"{locked.name} has {booked} booking(s) and {classes} class(es) to come at "
-                    f"{locked.location}: cancel or finish them before moving it to {location}."
+                    _(
+                        "%(machine)s has %(bookings)s booking(s) and %(classes)s class(es) to "
+                        "come at %(here)s: cancel or finish them before moving it to %(there)s."
+                    )
+                    % {
+                        "machine": locked.name,
+                        "bookings": booked,
+                        "classes": classes,
+                        "here": locked.location,
+                        "there": location,
+                    }
                 )
             if locked.required_checkout_id is not None:
                 # A local check-out belongs to the old location.

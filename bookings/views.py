@@ -12,7 +12,9 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap
 
@@ -31,6 +33,7 @@ from bookings.outlook import area_day as outlook_area_day
 from core import formats
 from core.errors import DomainError, DuplicateSubmission
 from core.forms import OnceForm
+from core.languages import language_of
 from core.time import add_duration, parse_instant, wall_clock_label, week_start
 from equipment.models import Machine
 from equipment.selectors import machines_bookable, user_may_service
@@ -254,10 +257,11 @@ def booking_new(request, slug: str):
             except DomainError as rejected:
                 error = rejected.message
             else:
-                notice = (
-                    f"Booked {machine.name}, {formats.format_moment(booking.start)}"
-                    f" to {formats.format_time(booking.end)}."
-                )
+                notice = _("Booked %(machine)s, %(start)s to %(end)s.") % {
+                    "machine": machine.name,
+                    "start": formats.format_moment(booking.start),
+                    "end": formats.format_time(booking.end),
+                }
                 if request.htmx and not for_staff:
                     return _render_booked(request, machine, member, booking, notice=notice)
                 if request.htmx:
@@ -268,7 +272,7 @@ def booking_new(request, slug: str):
                     f"{reverse('bookings:machine_calendar', args=[slug])}?week={monday}"
                 )
     else:
-        error = "Choose a slot on the grid and a length from the list."
+        error = _("Choose a slot on the grid and a length from the list.")
     if request.htmx:
         # 200 so htmx swaps the refusal into the page.
         return _render_area(request, machine, monday, error=error)
@@ -298,13 +302,25 @@ def _book_weekly(request, form, machine, member, monday):
             f"{reverse('bookings:machine_calendar', args=[machine.slug])}?week={monday}"
         )
     weeks = len(series.booked) + len(series.refused)
-    notice = f"Booked {len(series.booked)} of {weeks} weeks of {machine.name}" + (
-        ": " + ", ".join(formats.format_moment(b.start) for b in series.booked) + "."
-        if series.booked
-        else "."
-    )
+    counts = {"booked": len(series.booked), "weeks": weeks, "machine": machine.name}
+    if series.booked:
+        notice = ngettext(
+            "Booked %(booked)s of %(weeks)s week of %(machine)s: %(starts)s.",
+            "Booked %(booked)s of %(weeks)s weeks of %(machine)s: %(starts)s.",
+            weeks,
+        ) % {**counts, "starts": ", ".join(formats.format_moment(b.start) for b in series.booked)}
+    else:
+        notice = (
+            ngettext(
+                "Booked %(booked)s of %(weeks)s week of %(machine)s.",
+                "Booked %(booked)s of %(weeks)s weeks of %(machine)s.",
+                weeks,
+            )
+            % counts
+        )
     error = " ".join(
-        f"Not {formats.format_date(when)}: {rejected.message}" for when, rejected in series.refused
+        _("Not %(day)s: %(why)s") % {"day": formats.format_date(when), "why": rejected.message}
+        for when, rejected in series.refused
     )
     if request.htmx:
         focus = timezone.localtime(start).date()
@@ -332,10 +348,13 @@ def _book_together(request, form, machine, member, monday):
     except DuplicateSubmission:
         pass
     except DomainError as rejected:
-        error = f"Nothing was booked: {rejected.message}"
+        error = _("Nothing was booked: %(why)s") % {"why": rejected.message}
     else:
         names = ", ".join(m.name for m in machines)
-        notice = f"Booked {names}, {formats.format_moment(start)}."
+        notice = _("Booked %(machines)s, %(start)s.") % {
+            "machines": names,
+            "start": formats.format_moment(start),
+        }
     if request.htmx:
         focus = timezone.localtime(start).date()
         return _render_area(request, machine, monday, notice=notice, error=error, focus=focus)
@@ -352,7 +371,7 @@ def _booking_member(request, form) -> tuple[Member | None, str]:
         return member_get_or_create(user=request.user), ""
     member = Member.objects.filter(user__email__iexact=email).first()
     if member is None:
-        return None, f"No member has the email address {email}."
+        return None, _("No member has the email address %(email)s.") % {"email": email}
     return member, ""
 
 
@@ -365,7 +384,7 @@ def booking_cancel(request, pk: int):
     if request.method == "GET":
         actions = booking_actions(booking, user=request.user)
         if not actions.can_cancel:
-            messages.info(request, "This booking can no longer be cancelled.")
+            messages.info(request, _("This booking can no longer be cancelled."))
             return redirect(next_url)
         late_minutes = int(getattr(settings, "BOOKING_LATE_CANCEL_MINUTES", 120))
         context = {
@@ -384,7 +403,7 @@ def booking_cancel(request, pk: int):
         return HttpResponse(status=405)
     form = CancelForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "The cancel form was incomplete; nothing was changed.")
+        messages.error(request, _("The cancel form was incomplete; nothing was changed."))
         return redirect(next_url)
     try:
         services.booking_cancel(
@@ -406,7 +425,7 @@ def booking_cancel(request, pk: int):
             )
         messages.error(request, rejected.message)
         return redirect(next_url)
-    notice = f"Cancelled your {booking.machine.name} booking."
+    notice = _("Cancelled your %(machine)s booking.") % {"machine": booking.machine.name}
     if request.htmx:
         return _render_area(
             request,
@@ -439,7 +458,7 @@ def booking_extend(request, pk: int):
     activate(booking)  # its times in its location's zone
     form = ExtendForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose how many minutes to extend by.")
+        messages.error(request, _("Choose how many minutes to extend by."))
         return redirect(_safe_next(request))
     try:
         services.booking_extend(
@@ -453,7 +472,7 @@ def booking_extend(request, pk: int):
     except DomainError as rejected:
         messages.error(request, rejected.message)
     else:
-        messages.success(request, "Extended your booking.")
+        messages.success(request, _("Extended your booking."))
     return redirect(_safe_next(request))
 
 
@@ -465,12 +484,12 @@ def booking_hand_over(request, pk: int):
     activate(booking)  # its times in its location's zone
     form = HandOverForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Give the email address of the member to hand the booking to.")
+        messages.error(request, _("Give the email address of the member to hand the booking to."))
         return redirect(_safe_next(request))
     email = form.cleaned_data["email"]
     to_member = Member.objects.filter(user__email__iexact=email).first()
     if to_member is None:
-        messages.error(request, f"No member has the email address {email}.")
+        messages.error(request, _("No member has the email address %(email)s.") % {"email": email})
         return redirect(_safe_next(request))
     try:
         services.booking_hand_over(
@@ -482,10 +501,16 @@ def booking_hand_over(request, pk: int):
     except DuplicateSubmission:
         pass
     except DomainError as rejected:
-        messages.error(request, f"{to_member.display_name} cannot take it: {rejected.message}")
+        messages.error(
+            request,
+            _("%(member)s cannot take it: %(why)s")
+            % {"member": to_member.display_name, "why": rejected.message},
+        )
     else:
         messages.success(
-            request, f"Handed your {booking.machine.name} booking to {to_member.display_name}."
+            request,
+            _("Handed your %(machine)s booking to %(member)s.")
+            % {"machine": booking.machine.name, "member": to_member.display_name},
         )
     return redirect(_safe_next(request))
 
@@ -498,7 +523,7 @@ def booking_finish(request, pk: int):
     activate(booking)  # its times in its location's zone
     form = OnceForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "The form was incomplete; nothing was changed.")
+        messages.error(request, _("The form was incomplete; nothing was changed."))
         return redirect(_safe_next(request))
     try:
         services.booking_finish(
@@ -509,7 +534,11 @@ def booking_finish(request, pk: int):
     except DomainError as rejected:
         messages.error(request, rejected.message)
     else:
-        messages.success(request, f"Done: {booking.machine.name} is switched off and free again.")
+        messages.success(
+            request,
+            _("Done: %(machine)s is switched off and free again.")
+            % {"machine": booking.machine.name},
+        )
     return redirect(_safe_next(request))
 
 
@@ -527,7 +556,7 @@ def booking_check_in(request, pk: int):
     except BookingRejected as rejected:
         messages.error(request, rejected.message)
     else:
-        messages.success(request, "Checked in.")
+        messages.success(request, _("Checked in."))
     return redirect(_safe_next(request))
 
 
@@ -593,7 +622,7 @@ def my_bookings(request):
 @require_POST
 def feed_reset(request):
     services.calendar_feed_reset(member=member_get_or_create(user=request.user))
-    messages.success(request, "Your calendar link was replaced; the old link no longer works.")
+    messages.success(request, _("Your calendar link was replaced; the old link no longer works."))
     return redirect("bookings:my_bookings")
 
 
@@ -643,7 +672,12 @@ def maintenance_new(request, slug: str):
         else:
             messages.success(
                 request,
-                f"Maintenance scheduled; {len(cancelled)} booking(s) cancelled and their members told.",
+                ngettext(
+                    "Maintenance scheduled; %(count)s booking cancelled and its member told.",
+                    "Maintenance scheduled; %(count)s bookings cancelled and their members told.",
+                    len(cancelled),
+                )
+                % {"count": len(cancelled)},
             )
             return redirect("equipment:machine_detail", slug=machine.slug)
     return render(request, "bookings/maintenance_new.html", {"machine": machine, "form": form})
@@ -654,7 +688,10 @@ def member_feed(request, token: str):
         member = feeds.member_for_feed(token)
     except FeedTokenInvalid:
         raise Http404 from None
-    return HttpResponse(feeds.member_feed(member), content_type="text/calendar; charset=utf-8")
+    # A calendar app fetches it in no language of its own: the member's.
+    with translation.override(language_of(member.user)):
+        body = feeds.member_feed(member)
+    return HttpResponse(body, content_type="text/calendar; charset=utf-8")
 
 
 def machine_feed(request, slug: str, token: str):

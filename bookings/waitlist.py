@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils.translation import pgettext
 
 from bookings import notifications, rules, selectors
 from bookings.errors import BookingRejected
@@ -68,7 +69,9 @@ def wait_join(
                 )
         except IntegrityError:  # the unique constraint: already waiting for this span
             raise BookingRejected(
-                rules.refuse(Refusal.WAIT_CLOSED, state="you are on it already")
+                rules.refuse(
+                    Refusal.WAIT_CLOSED, state=pgettext("waitlist state", "you are on it already")
+                )
             ) from None
 
 

@@ -25,6 +25,8 @@ class Written:
 
     date: str  # fills in {weekday}, {day}, {month} (a number), {month_name} and {year}
     moment: str  # fills in {date} and {time}
+    # A date without its year, where the year is plain from around it (a week grid's columns).
+    short: str = "{weekday} {day} {month_name}"
     # Monday first. Empty: Django's translated abbreviations ("Sat"); Korean's own are one
     # syllable where Django's are whole words (토 rather than 토요일).
     weekdays: tuple[str, ...] = ()
@@ -36,6 +38,7 @@ WRITTEN = {
     "ko": Written(
         date="{year}년 {month}월 {day}일 ({weekday})",
         moment="{date} {time}",
+        short="{month}월 {day}일 ({weekday})",
         weekdays=("월", "화", "수", "목", "금", "토", "일"),
     ),
 }
@@ -55,12 +58,13 @@ def _local(instant: datetime, zone: tzinfo | None) -> datetime:
     return timezone.localtime(instant, zone or timezone.get_current_timezone())
 
 
-def format_date(value: date | datetime, zone: tzinfo | None = None) -> str:
-    """A calendar date: a datetime is read in `zone` first (a "paid through" moment is a day)."""
+def format_date(value: date | datetime, zone: tzinfo | None = None, *, short: bool = False) -> str:
+    """A calendar date: a datetime is read in `zone` first (a "paid through" moment is a day).
+    `short` leaves the year out: "Sat 5 Dec", "12월 5일 (토)"."""
     if isinstance(value, datetime):
         value = _local(value, zone).date()
     written = _written()
-    return written.date.format(
+    return (written.short if short else written.date).format(
         weekday=(
             written.weekdays[value.weekday()] if written.weekdays else dateformat.format(value, "D")
         ),

@@ -1,5 +1,5 @@
 """The template side of `core.formats`: {% load when %} then `|day`, `|clock`, `|moment`,
-`|moment_tz`, `|stamp`, and `{% span start end %}`. A zone may follow: `|moment:zone`."""
+`|moment_tz`, `|stamp`, `|day_short` and `{% span start end %}`. A zone may follow: `|moment:zone`."""
 
 from __future__ import annotations
 
@@ -22,6 +22,12 @@ def _zone(zone: tzinfo | str | None) -> tzinfo | None:
 @register.filter
 def day(value: date | datetime | None, zone: tzinfo | str | None = None) -> str:
     return formats.format_date(value, _zone(zone)) if value else ""
+
+
+@register.filter
+def day_short(value: date | datetime | None, zone: tzinfo | str | None = None) -> str:
+    """A date without its year ("Sat 5 Dec", "12월 5일 (토)"): a week grid's columns."""
+    return formats.format_date(value, _zone(zone), short=True) if value else ""
 
 
 @register.filter

@@ -183,6 +183,16 @@ def test_member_feed_needs_the_token(client, maker, laser):
     assert client.get(reverse("bookings:member_feed", args=[token])).status_code == 404
 
 
+def test_member_feed_is_in_the_members_own_language(client, maker, laser):
+    """A calendar app asks in no language (or its own): the feed is in the member's."""
+    maker.user.language = "ko"
+    maker.user.save(update_fields=["language"])
+    services.booking_create(member=maker, machine=laser, start=at(1, 10), end=at(1, 11))
+    token = services.calendar_feed_for(maker).token
+    feed = client.get(reverse("bookings:member_feed", args=[token]), HTTP_ACCEPT_LANGUAGE="en")
+    assert "SUMMARY:Laser cutter (예약됨)" in feed.content.decode()
+
+
 def test_machine_feed_has_no_names(client, maker, laser):
     """The machine feed shows "Booked", never who; a forged signature gets a 404."""
     services.booking_create(member=maker, machine=laser, start=at(1, 10), end=at(1, 11))

@@ -7,13 +7,14 @@ Korean watch the machines live and check a badge in Korean."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.utils import timezone, translation
 
 from access.models import AccessEvent, AccessSource
 from access.policy import Reason
+from bookings import services, waitlist
 from bookings.models import Booking
 from core import formats
 from membership import roles
@@ -226,3 +227,78 @@ def test_gate_staff_reading_korean_watch_the_machines_and_check_a_badge(page, lo
     decision.get_by_text("환영합니다! 예약이 끝날 때까지 장비가 켜져 있습니다.").wait_for()
     assert "까지" in decision.inner_text()  # the grant's end, the Korean way
     _shoot(page, tmp_path, "gates-check")
+
+
+# What may stay Latin on a Korean page: addresses and the words every language writes alike.
+LATIN = re.compile(r"https?://\S+|\b(?:iCal|PST|PDT|UTC)\b")
+READ_ATTRIBUTES = ("aria-label", "title", "data-confirm", "hx-confirm", "placeholder", "alt")
+
+
+def _latin_left(page) -> list[str]:
+    """The English words in the page's main part, its text and the attributes people (and
+    screen readers) read: none is left on a page wholly in Korean."""
+    texts = [page.locator("main").inner_text()]
+    texts += page.locator("main").evaluate(
+        """(main, names) => [main, ...main.querySelectorAll('*')].flatMap(
+            el => names.map(name => el.getAttribute(name) || ''))""",
+        list(READ_ATTRIBUTES),
+    )
+    return sorted(
+        {word for text in texts for word in re.findall(r"[A-Za-z]{2,}", LATIN.sub("", text))}
+    )
+
+
+def test_the_week_grid_and_my_bookings_are_wholly_korean(page, log_in, tmp_path):
+    """A member who reads Korean sees a machine's week (their booking, another's with the
+    waitlist link, the legend) and My bookings (coming up, waiting for, past and cancelled,
+    the calendar feed) with no English sentence left, at desktop and phone sizes."""
+    member = ready_member()
+    member.user.first_name = "지민"
+    member.user.language = "ko"  # their own language: the site speaks it on a new device
+    member.user.save()
+    other = ready_member()
+    machine = MachineFactory(name="레이저 커터 A", slug="laser-a", required_certification=None)
+    today = timezone.localdate()
+    monday = today + timedelta(days=7 - today.weekday())
+    zone = timezone.get_current_timezone()
+
+    def at(day: int, hour: int) -> datetime:
+        return datetime.combine(monday + timedelta(days=day), time(hour), tzinfo=zone)
+
+    services.booking_create(member=member, machine=machine, start=at(1, 10), end=at(1, 11))
+    taken = services.booking_create(member=other, machine=machine, start=at(2, 10), end=at(2, 11))
+    waitlist.wait_join(member=member, machine=machine, start=taken.start, end=taken.end)
+    dropped = services.booking_create(
+        member=member, machine=machine, start=at(3, 14), end=at(3, 15)
+    )
+    services.booking_cancel(booking=dropped, actor=member.user, reason="일정 변경")
+
+    log_in(member.user, PASSWORD)
+    assert page.locator("html").get_attribute("lang") == "ko"
+    # Tuesday, the day a phone shows: the member's booking.
+    page.goto(f"/bookings/machine/{machine.slug}/?day={at(1, 0).date().isoformat()}")
+    page.wait_for_function("window.htmx !== undefined")
+    page.get_by_role("heading", name="레이저 커터 A").wait_for()
+    with translation.override("ko"):
+        week_of = formats.format_date(monday)
+    page.get_by_role("table", name=f"레이저 커터 A: {week_of} 주").wait_for()
+    assert page.locator('td[data-status="mine"] span').first.inner_text() == "내 예약"
+    assert page.get_by_role("link", name="예약됨: ").count() == 0  # the member waits already
+    assert page.locator('td[data-status="taken"] .waiting').first.inner_text() == "대기 중"
+    assert page.locator('td[data-status="free"] a').first.inner_text() == "예약 가능"
+    assert _latin_left(page) == []
+    _shoot(page, tmp_path, "week-grid")
+
+    # The panel a free slot opens, and the waitlist's for another's booking.
+    page.locator('td[data-status="free"] a').first.click()
+    page.get_by_role("button", name="예약하기").wait_for()
+    assert _latin_left(page) == []
+
+    page.get_by_role("navigation", name="주 메뉴").get_by_role("link", name="내 예약").click()
+    page.get_by_role("heading", name="내 예약", exact=True).wait_for()
+    for heading in ("다가오는 예약", "대기 중인 시간", "지난 예약과 취소된 예약", "캘린더 피드"):
+        page.get_by_role("heading", name=heading).wait_for()
+    assert page.locator("tr[data-booking] .pill").first.inner_text() == "확정"
+    page.get_by_text("일정 변경").wait_for()
+    assert _latin_left(page) == []
+    _shoot(page, tmp_path, "my-bookings")

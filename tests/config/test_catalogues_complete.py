@@ -100,3 +100,19 @@ def test_the_check_sees_a_string_the_catalogue_lacks(tmp_path):
         (None, "A sentence no catalogue has"),
         ("a context no catalogue has", "Change"),
     }
+
+
+@pytest.mark.parametrize("domain", ["project", *APPS])
+def test_the_english_catalogue_says_the_english_itself(domain):
+    """English is the source language: an entry whose English differs from its msgid is a guess
+    msgmerge made from a similar string and nobody fixed (it shows the wrong sentence)."""
+    folder = ROOT / "locale" if domain == "project" else ROOT / domain / "locale"
+    with open(folder / "en" / "LC_MESSAGES" / "django.po", "rb") as file:
+        wrong = [
+            (message.id, message.string)
+            for message in read_po(file)
+            if message.id
+            and (message.string if isinstance(message.id, str) else tuple(message.string))
+            != message.id
+        ]
+    assert wrong == []

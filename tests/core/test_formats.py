@@ -28,6 +28,7 @@ INSTANT = datetime(2026, 12, 5, 22, 0, 7, tzinfo=UTC)  # 14:00:07 in Los Angeles
         ("{{ t|day:berlin }}", "Sat 5 Dec 2026"),
         ("{{ opens|clock }}", "09:30"),
         ("{{ d|day }}", "Mon 21 Dec 2026"),
+        ("{{ d|day_short }}", "Mon 21 Dec"),
         ("{{ none|moment }}", ""),
     ],
 )
@@ -76,6 +77,7 @@ def test_a_span_within_a_day_and_across_midnight():
         ("{{ t|stamp }}", "2026-12-05 14:00:07 PST"),
         ("{% span t end %}", "2026년 12월 5일 (토) 14:00\u201315:30"),
         ("{{ d|day }}", "2026년 12월 21일 (월)"),
+        ("{{ d|day_short }}", "12월 21일 (월)"),
     ],
 )
 def test_filters_write_korean_when_korean_is_active(settings, template, expected):
