@@ -51,17 +51,6 @@ NOT_YET = frozenset(
         "templates/bookings/staff_day.html",
         "templates/bookings/wait_new.html",
         "templates/bookings/wait_offer.html",
-        "templates/console/_report_head.html",
-        "templates/console/_today.html",
-        "templates/console/certifications.html",
-        "templates/console/members.html",
-        "templates/console/money.html",
-        "templates/console/no_shows.html",
-        "templates/console/reports.html",
-        "templates/console/setup.html",
-        "templates/console/utilization.html",
-        "templates/membership/staff/member_detail.html",
-        "templates/membership/staff/takings.html",
     }
 )
 
