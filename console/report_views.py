@@ -20,7 +20,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.views.decorators.http import require_GET
 
 from console import charts, reports
@@ -110,8 +110,8 @@ def _utilization(*, scope: Scope, weeks: int) -> reports.Utilization:
 
 def _use_series(uses: list[reports.Use]) -> list[tuple[str, list[float]]]:
     return [
-        ("Booked", [u.booked_hours for u in uses]),
-        ("Powered", [u.powered_hours for u in uses]),
+        (gettext("Booked"), [u.booked_hours for u in uses]),
+        (gettext("Powered"), [u.powered_hours for u in uses]),
     ]
 
 
@@ -119,22 +119,22 @@ def _utilization_charts(report: reports.Utilization) -> dict[str, Any]:
     hours = [f"{h:02d}" for h in range(24)]
     return {
         "machine_chart": charts.bar_chart(
-            title="Booked and powered hours per machine",
+            title=gettext("Booked and powered hours per machine"),
             labels=[u.label for u in report.machines],
             series=_use_series(report.machines),
         ),
         "week_chart": charts.bar_chart(
-            title="Booked and powered hours per week, all machines",
+            title=gettext("Booked and powered hours per week, all machines"),
             labels=[u.label for u in report.weeks],
             series=_use_series(report.weeks),
         ),
         "heat_chart": charts.heat_map(
-            title="Powered hours by weekday and hour",
-            rows=reports.WEEKDAYS,
+            title=gettext("Powered hours by weekday and hour"),
+            rows=[str(name) for name in WEEKDAY_NAMES],
             columns=hours,
             values=report.heat,
         ),
-        "heat_rows": list(zip(reports.WEEKDAYS, report.heat, strict=True)),
+        "heat_rows": list(zip([str(n) for n in WEEKDAY_NAMES], report.heat, strict=True)),
         "hour_labels": hours,
     }
 
@@ -156,16 +156,38 @@ CHART_MEMBERS = 15
 
 def _misses_series(rows: list[Any]) -> list[tuple[str, list[int]]]:
     return [
-        ("No-shows", [r.no_shows for r in rows]),
-        ("Late cancellations", [r.late_cancellations for r in rows]),
+        (gettext("No-shows"), [r.no_shows for r in rows]),
+        (gettext("Late cancellations"), [r.late_cancellations for r in rows]),
     ]
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
 NO_SHARE = "\N{EN DASH}"  # no bookings: no share of them
+
+
+def _missed(member: Any) -> str:
+    """ "2 no-shows, 1 late cancellation of 9 bookings", in the reader's language."""
+    return gettext("%(no_shows)s, %(late)s of %(bookings)s") % {
+        "no_shows": ngettext("%(count)s no-show", "%(count)s no-shows", member.no_shows)
+        % {"count": member.no_shows},
+        "late": ngettext(
+            "%(count)s late cancellation", "%(count)s late cancellations", member.late_cancellations
+        )
+        % {"count": member.late_cancellations},
+        "bookings": ngettext("%(count)s booking", "%(count)s bookings", member.bookings)
+        % {"count": member.bookings},
+    }
+
+
+# The heat map's rows, in the reader's language (reports.WEEKDAYS, Monday first, for the CSV).
+WEEKDAY_NAMES = [
+    pgettext_lazy("weekday", "Mon"),
+    pgettext_lazy("weekday", "Tue"),
+    pgettext_lazy("weekday", "Wed"),
+    pgettext_lazy("weekday", "Thu"),
+    pgettext_lazy("weekday", "Fri"),
+    pgettext_lazy("weekday", "Sat"),
+    pgettext_lazy("weekday", "Sun"),
+]
 
 
 def _member_rows(report: reports.Attendance) -> tuple[SafeString, SafeString]:
@@ -182,10 +204,7 @@ def _member_rows(report: reports.Attendance) -> tuple[SafeString, SafeString]:
         for m in report.members
     )
     over = "".join(
-        f"<li><strong>{escape(m.label)}</strong> ({escape(m.email)}): "
-        f"{_plural(m.no_shows, 'no-show')}, "
-        f"{_plural(m.late_cancellations, 'late cancellation')} of {_plural(m.bookings, 'booking')}"
-        "</li>"
+        f"<li><strong>{escape(m.label)}</strong> ({escape(m.email)}): {_missed(m)}</li>"
         for m in report.over_threshold
     )
     return mark_safe(rows), mark_safe(over)  # names and e-mails escaped above
@@ -198,12 +217,17 @@ def _no_show_charts(report: reports.Attendance) -> dict[str, Any]:
         "member_rows": member_rows,
         "over_rows": over_rows,
         "machine_chart": _counts(
-            "No-shows and late cancellations per machine",
+            gettext("No-shows and late cancellations per machine"),
             [m.label for m in report.machines],
             _misses_series(report.machines),
         ),
         "member_chart": _counts(
-            f"No-shows and late cancellations, the {len(top)} members who missed most",
+            ngettext(
+                "No-shows and late cancellations, the member who missed most",
+                "No-shows and late cancellations, the %(count)s members who missed most",
+                len(top),
+            )
+            % {"count": len(top)},
             [m.label for m in top],
             _misses_series(top),
         ),
@@ -226,28 +250,31 @@ def _pipeline_charts(report: reports.Pipeline) -> dict[str, Any]:
     windows = reports.certifications.EXPIRY_WINDOWS
     return {
         "demand_chart": _counts(
-            "Members waiting per certification",
+            gettext("Members waiting per certification"),
             [d.certification for d in report.demand],
             [
-                ("Asked for a class", [d.requests for d in report.demand]),
-                ("On a class's waitlist", [d.waitlisted for d in report.demand]),
+                (gettext("Asked for a class"), [d.requests for d in report.demand]),
+                (gettext("On a class's waitlist"), [d.waitlisted for d in report.demand]),
             ],
         ),
         "held_chart": charts.bar_chart(
-            title="Fill rate and pass rate per certification",
+            title=gettext("Fill rate and pass rate per certification"),
             labels=[h.certification for h in report.held],
             series=[
-                ("Seats filled", [h.fill_share or 0 for h in report.held]),
-                ("Passed", [h.pass_share or 0 for h in report.held]),
+                (gettext("Seats filled"), [h.fill_share or 0 for h in report.held]),
+                (gettext("Passed"), [h.pass_share or 0 for h in report.held]),
             ],
             unit="%",
             digits=0,
         ),
         "expiring_chart": _counts(
-            "Certifications expiring within 30, 60 and 90 days",
+            gettext("Certifications expiring within 30, 60 and 90 days"),
             [e.certification for e in report.expiring],
             [
-                (f"{days} days", [e.within[i] for e in report.expiring])
+                (
+                    ngettext("%(days)s day", "%(days)s days", days) % {"days": days},
+                    [e.within[i] for e in report.expiring],
+                )
                 for i, days in enumerate(windows)
             ],
         ),
@@ -271,16 +298,16 @@ def _member_charts(report: reports.MembersReport) -> dict[str, Any]:
     labels = [f"{m.month:%b %Y}" for m in report.months]
     return {
         "active_chart": _counts(
-            "Members active at each month's end",
+            gettext("Members active at each month's end"),
             labels,
-            [("Active", [m.active for m in report.months])],
+            [(gettext("Active"), [m.active for m in report.months])],
         ),
         "flow_chart": _counts(
-            "New and churned members per month",
+            gettext("New and churned members per month"),
             labels,
             [
-                ("New", [m.new for m in report.months]),
-                ("Churned", [m.churned for m in report.months]),
+                (gettext("New"), [m.new for m in report.months]),
+                (gettext("Churned"), [m.churned for m in report.months]),
             ],
         ),
     }
@@ -318,15 +345,15 @@ def _money_charts(report: reports.Money) -> dict[str, Any]:
             {
                 "takings": t,
                 "day_chart": _money_chart(
-                    "Takings per day",
-                    "Takings",
+                    gettext("Takings per day"),
+                    gettext("Takings"),
                     t.currency,
                     [f"{d.day:%a %d %b}" for d in t.days],
                     [d.total for d in t.days],
                 ),
                 "kind_chart": _money_chart(
-                    "Takings per kind",
-                    "Takings",
+                    gettext("Takings per kind"),
+                    gettext("Takings"),
                     t.currency,
                     t.kind_labels,
                     [t.by_kind[k] for k in t.kinds],
@@ -338,7 +365,7 @@ def _money_charts(report: reports.Money) -> dict[str, Any]:
         "mrr_rows": [(m.month, [(m.mrr.get(c, 0), c) for c in currencies]) for m in report.months],
         "mrr_charts": [
             _money_chart(
-                "MRR at each month's end",
+                gettext("MRR at each month's end"),
                 "MRR",
                 currency,
                 month_labels,

@@ -113,7 +113,7 @@ def badge_assign(request, pk: int):
         lambda data: services.badge_assign(
             member=member, uid=data["uid"], actor=request.user, token=data["form_token"]
         ),
-        "Badge assigned.",
+        _("Badge assigned."),
         "badge_form",
     )
 
@@ -132,7 +132,7 @@ def badge_disable(request, pk: int):
         lambda data: services.badge_disable(
             badge=badge, reason=data["reason"], actor=request.user, token=data["form_token"]
         ),
-        f"Badge {badge.uid} disabled.",
+        _("Badge %(uid)s disabled.") % {"uid": badge.uid},
         "disable_form",
     )
 
@@ -155,7 +155,7 @@ def badge_replace(request, pk: int):
             actor=request.user,
             token=data["form_token"],
         ),
-        f"Badge {badge.uid} replaced; the old card no longer works.",
+        _("Badge %(uid)s replaced; the old card no longer works.") % {"uid": badge.uid},
         "replace_form",
     )
 
@@ -173,7 +173,7 @@ def payment_record(request, pk: int):
         lambda data: services.payment_record_manual(
             member=member, actor=request.user, note=data["note"], token=data["form_token"]
         ),
-        "Payment recorded: the membership runs one more month.",
+        _("Payment recorded: the membership runs one more month."),
         "payment_form",
     )
 
@@ -197,7 +197,7 @@ def ledger_entry_reverse(request, pk: int):
         lambda data: ledger_reverse(
             entry=entry, actor=request.user, reason=data["reason"], token=data["form_token"]
         ),
-        f"Entry {entry.pk} reversed; both stay in the ledger.",
+        _("Entry %(entry)s reversed; both stay in the ledger.") % {"entry": entry.pk},
         "reverse_form",
     )
 
@@ -269,7 +269,7 @@ def membership_status(request, pk: int):
             actor=request.user,
             token=data["form_token"],
         ),
-        "Membership state changed.",
+        _("Membership state changed."),
         "status_form",
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.views import form_action
@@ -106,22 +107,22 @@ ACTIONS = {
     "test": (
         EndpointActionForm,
         lambda endpoint, data: services.endpoint_send_test(endpoint=endpoint),
-        "Test event queued: its delivery shows below in a moment.",
+        _("Test event queued: its delivery shows below in a moment."),
     ),
     "disable": (
         EndpointDisableForm,
         lambda endpoint, data: services.endpoint_disable(endpoint=endpoint, reason=data["reason"]),
-        "Disabled: events still arrive and wait, in order, until you enable it again.",
+        _("Disabled: events still arrive and wait, in order, until you enable it again."),
     ),
     "enable": (
         EndpointActionForm,
         lambda endpoint, data: services.endpoint_enable(endpoint=endpoint),
-        "Enabled: what waited is being delivered.",
+        _("Enabled: what waited is being delivered."),
     ),
     "new-secret": (
         EndpointActionForm,
         lambda endpoint, data: services.endpoint_rotate_secret(endpoint=endpoint),
-        "New secret made: deliveries are signed with it from now on. Give it to the receiver.",
+        _("New secret made: deliveries are signed with it from now on. Give it to the receiver."),
     ),
 }
 
